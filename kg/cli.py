@@ -1,0 +1,299 @@
+"""The ``kg`` command line: a thin click layer over the library.
+
+Each command parses its options and calls one library function; library
+errors (:mod:`kg.errors`) become a one-line message on stderr and the exit
+code DESIGN.md fixes (0 ok, 1 not conforming / claim not supported under
+--strict, 2 bad usage or input). Heavy libraries are imported inside the
+commands so that ``kg --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from kg import __version__
+from kg.errors import KgError
+
+__all__ = ["cli", "main"]
+
+OUTPUT_FORMATS = ("table", "csv", "tsv", "json", "md", "latex")
+
+
+class KgGroup(click.Group):
+    """A click group that turns library errors into one line and an exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KgError as exc:
+            click.echo(f"kg: error: {exc.one_line()}", err=True)
+            ctx.exit(exc.exit_code)
+        except (BrokenPipeError, KeyboardInterrupt):
+            ctx.exit(130)
+
+
+class Settings:
+    """Options of the ``kg`` group, shared with every command."""
+
+    def __init__(self, store, endpoint, update_endpoint, timeout):
+        self.store_path = store
+        self.endpoint = endpoint
+        self.update_endpoint = update_endpoint
+        self.timeout = timeout
+
+    def open(self, *, write: bool = False, create: bool | None = None):
+        from kg.store import open_store
+
+        if write and self.endpoint:
+            raise click.UsageError("this command writes to the local store; drop --endpoint")
+        return open_store(self.store_path, endpoint=self.endpoint,
+                          update_endpoint=self.update_endpoint, write=write, create=create,
+                          timeout=self.timeout)
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def _write(text: str, out: str | None = None) -> None:
+    if out:
+        with open(out, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kg")
+@click.option("--store", "store", metavar="DIR", envvar="KG_STORE",
+              help="Local store folder (default ./.kg, or $KG_STORE).")
+@click.option("--endpoint", metavar="URL", envvar="KG_ENDPOINT",
+              help="Read from a remote SPARQL 1.1 query endpoint instead of the local store.")
+@click.option("--update-endpoint", metavar="URL", envvar="KG_UPDATE_ENDPOINT",
+              help="SPARQL 1.1 update endpoint of the remote store (for writes).")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS",
+              help="Timeout for remote requests (default 60).")
+@click.pass_context
+def cli(ctx, store, endpoint, update_endpoint, timeout):
+    """kg: a knowledge graph of security partnerships.
+
+    Load states, armed forces, exercises and agreements (each fact with its
+    source) into one RDF graph, query it with SPARQL, measure the partner
+    network, test claims about it and draw maps.
+
+    Start with `kg build`, then `kg query run partners --param state=JPN`.
+    """
+    if store and endpoint:
+        raise click.UsageError("--store and --endpoint exclude each other")
+    ctx.obj = Settings(store, endpoint, update_endpoint, timeout)
+
+
+# ---------------------------------------------------------------- build / ingest / validate
+
+@cli.command()
+@pass_settings
+def build(settings):
+    """Load the ontology and the bundled curated data (validated).
+
+    Idempotent: running it twice gives the same graphs and fingerprint.
+    """
+    from kg.ingest import build as do_build
+
+    with settings.open(write=True) as store:
+        report = do_build(store)
+        sizes = store.graph_sizes()
+    for g in sorted(report.graphs):
+        click.echo(f"{g}: {sizes.get(g, 0)} triples")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", metavar="FORMAT",
+              help="mme, atop, cow, yaml, csv, or an RDF format (ttl, nt, nq, trig, jsonld, rdfxml); "
+                   "default: from the file extension.")
+@click.option("--graph", metavar="NAME", help="Target graph (default: by kind: user, mme, atop, cow).")
+@click.option("--replace", is_flag=True, help="Replace the target graph instead of adding to it.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad row of a field dataset.")
+@click.option("--from-endpoint", metavar="URL", help="Run a CONSTRUCT query on this endpoint and store the result.")
+@click.option("--query", "query_file", metavar="FILE.rq", help="The CONSTRUCT query for --from-endpoint.")
+@pass_settings
+def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_file):
+    """Add data: RDF files, curated YAML/CSV, or a field dataset (--format mme|atop|cow).
+
+    All or nothing: every input is parsed and validated before anything is
+    written; a bad file or record stops the ingest with a one-line message
+    and exit code 2, and the store is left as it was.
+    """
+    if from_endpoint:
+        if not query_file or not graph:
+            raise click.UsageError("--from-endpoint needs --query FILE.rq and --graph NAME")
+        from kg.remote import ingest_from_endpoint
+
+        with settings.open(write=True) as store:
+            report = ingest_from_endpoint(store, from_endpoint, query_file, graph=graph,
+                                          replace=replace, timeout=settings.timeout)
+    else:
+        if not paths:
+            raise click.UsageError("give one or more files to ingest (or --from-endpoint)")
+        from kg.ingest import ingest as do_ingest
+
+        with settings.open(write=True) as store:
+            report = do_ingest(store, list(paths), fmt=fmt, graph=graph, replace=replace,
+                               strict=strict)
+    for w in report.warnings:
+        click.echo(f"kg: warning: {w}", err=True)
+    for g, n in sorted(report.graphs.items()):
+        click.echo(f"{g}: {'replaced with' if report.replaced else 'added'} {n} triples")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--engine", type=click.Choice(["oxigraph", "pyshacl"]), default="oxigraph",
+              show_default=True, help="Run the shapes as SPARQL in Oxigraph, or through pySHACL.")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Validate only these graphs.")
+@pass_settings
+def validate(settings, paths, engine, graphs):
+    """SHACL report over the store, or over the given files (exit 1 if it does not conform)."""
+    from kg.validate import validate_files, validate_store_report
+
+    if paths:
+        violations = validate_files(list(paths), engine=engine, store_settings=settings)
+    else:
+        with settings.open() as store:
+            violations = validate_store_report(store, engine=engine,
+                                               graphs=list(graphs) or None)
+    if not violations:
+        click.echo("conforms: 0 violations")
+        return
+    for v in violations:
+        click.echo(f"{v.focus}: {v.message} [{v.constraint}]")
+    click.echo(f"does not conform: {len(violations)} violation(s)")
+    sys.exit(1)
+
+
+# ---------------------------------------------------------------- query
+
+@cli.group(cls=KgGroup)
+def query():
+    """Saved and ad hoc SPARQL queries."""
+
+
+@query.command("list")
+def query_list():
+    """Saved queries with their one-line summaries."""
+    from kg.queries import list_queries
+
+    qs = list_queries()
+    width = max(len(q.name) for q in qs)
+    for q in qs:
+        params = " ".join(f"{p.name}={p.default}" for p in q.params)
+        click.echo(f"{q.name.ljust(width)}  {q.summary}" + (f"  [{params}]" if params else ""))
+
+
+def _params(values) -> dict[str, str]:
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r} is not k=v", param_hint="--param")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+@query.command("run")
+@click.argument("name")
+@click.option("--param", "params", multiple=True, metavar="K=V", help="A query parameter (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)
+@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
+@click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
+@pass_settings
+def query_run(settings, name, params, fmt, graphs, allow_network):
+    """Run a saved query NAME (see `kg query list`) or a FILE.rq."""
+    from kg.queries import run_saved
+    from kg.results import format_results
+
+    with settings.open() as store:
+        res = run_saved(store, name, _params(params), graphs=list(graphs) or None,
+                        allow_network=allow_network)
+    _print_result(res, fmt)
+
+
+def _print_result(res, fmt):
+    from kg.results import format_results
+
+    if isinstance(res, (bytes, bytearray)):
+        click.echo(res.decode("utf-8"), nl=False)
+    else:
+        click.echo(format_results(res, fmt), nl=False)
+
+
+@query.command("sparql")
+@click.argument("text")
+@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)
+@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
+@click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
+@pass_settings
+def query_sparql(settings, text, fmt, graphs, allow_network):
+    """Run an ad hoc query given as TEXT, or read from stdin with `-`."""
+    if text == "-":
+        text = sys.stdin.read()
+    with settings.open() as store:
+        res = store.query(text, graphs=list(graphs) or None, allow_network=allow_network)
+    _print_result(res, fmt)
+
+
+# ---------------------------------------------------------------- info / export
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_settings
+def info(settings, fmt):
+    """Triples per graph, dataset fingerprint (SHA-256 of canonical N-Quads), versions."""
+    from kg.info import format_info, store_info
+
+    with settings.open() as store:
+        data = store_info(store)
+    click.echo(format_info(data, fmt), nl=False)
+
+
+@cli.command()
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "graphml", "gexf", "csv"]),
+              help="RDF (ttl, nt, nq, trig, jsonld) or a network (graphml, gexf, csv).")
+@click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Export only these graphs.")
+@click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]), default="exercise",
+              show_default=True, help="For network formats: which ties.")
+@click.option("--from", "year_from", type=int, help="For network formats: first year.")
+@click.option("--to", "year_to", type=int, help="For network formats: last year.")
+@click.option("--include-observers", is_flag=True, help="For network formats: count observers as participants.")
+@click.option("--agreement-type", "agreement_types", multiple=True, metavar="TYPE",
+              help="For network formats: only these agreement types (e.g. ReciprocalAccessAgreement).")
+@pass_settings
+def export(settings, fmt, out, graphs, relation, year_from, year_to, include_observers, agreement_types):
+    """Export RDF, or the state network for Gephi (graphml, gexf) and spreadsheets (csv)."""
+    from kg.export import export as do_export
+
+    with settings.open() as store:
+        data = do_export(store, fmt, graphs=list(graphs) or None, relation=relation,
+                         year_from=year_from, year_to=year_to, include_observers=include_observers,
+                         agreement_types=list(agreement_types) or None)
+    if out:
+        with open(out, "wb") as fh:
+            fh.write(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+# ---------------------------------------------------------------- commands added by later modules
+# (metrics, claims, map, report, push, serve, cite register below)
+
+
+def main() -> None:
+    """Entry point for ``python -m kg``."""
+    cli(prog_name="kg")
+
+
+_ = os

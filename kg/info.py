@@ -1,0 +1,76 @@
+"""What is in the store: triples per graph, fingerprints, versions.
+
+>>> from kg.info import versions
+>>> "kg" in versions()
+True
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+
+from kg import __version__
+
+__all__ = ["versions", "store_info", "format_info"]
+
+
+def versions(store=None) -> dict[str, str]:
+    """Versions of kg, Python and the libraries that shape results."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"kg": __version__, "python": platform.python_version()}
+    for dist in ("networkx", "pyoxigraph", "rdflib"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:  # pragma: no cover
+            out[dist] = "not installed"
+    if store is not None:
+        out["engine"] = store.engine_version()
+    return out
+
+
+def _graph_versions(store) -> dict[str, str]:
+    """Dataset versions recorded on the graphs (owl:versionInfo of the ontology, dataset versions)."""
+    rs = store.select(
+        "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+        "PREFIX sp: <https://w3id.org/secpart/ontology#>\n"
+        "PREFIX dcterms: <http://purl.org/dc/terms/>\n"
+        "SELECT ?g ?v WHERE { GRAPH ?g { { ?o a owl:Ontology ; owl:versionInfo ?v } "
+        "UNION { ?d a sp:Dataset ; owl:versionInfo ?v } } }")
+    from kg.namespaces import graph_name
+
+    out: dict[str, set] = {}
+    for g, v in rs.rows:
+        out.setdefault(graph_name(g.value), set()).add(v.value)
+    return {k: ", ".join(sorted(v)) for k, v in sorted(out.items())}
+
+
+def store_info(store) -> dict:
+    """Triples per graph, the fingerprint of each graph and of all, versions."""
+    sizes = store.graph_sizes()
+    fp = store.fingerprint()
+    return {
+        "store": store.location,
+        "graphs": {g: {"triples": n, "sha256": fp["graphs"].get(g, ""),
+                       "version": _graph_versions(store).get(g, "")} for g, n in sizes.items()},
+        "triples": sum(sizes.values()),
+        "fingerprint": fp["all"],
+        "versions": versions(store),
+    }
+
+
+def format_info(data: dict, fmt: str = "text") -> str:
+    """Render :func:`store_info` as text or JSON."""
+    if fmt == "json":
+        return json.dumps(data, indent=1, sort_keys=True) + "\n"
+    lines = [f"store: {data['store']}", ""]
+    width = max([len(g) for g in data["graphs"]] + [5])
+    lines.append(f"{'graph'.ljust(width)}  {'triples':>9}  {'version':<10}  sha256")
+    for g, d in data["graphs"].items():
+        lines.append(f"{g.ljust(width)}  {d['triples']:>9}  {d['version'] or '-':<10}  {d['sha256']}")
+    lines.append(f"{'all'.ljust(width)}  {data['triples']:>9}  {'':<10}  {data['fingerprint']}")
+    lines.append("")
+    lines.append("fingerprint: sha256:" + data["fingerprint"])
+    lines.append("versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items()))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,256 @@
+"""One loader for every input kind: RDF files, curated YAML/CSV, field datasets.
+
+:func:`ingest` parses every input into memory, validates the result against
+the shapes (with the store's states, forces and sources as context), and only
+then writes, in one atomic step. Any error leaves the store as it was.
+
+>>> from kg.ingest import detect_kind
+>>> detect_kind("data/states.yaml", None)
+'curated'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.errors import InputError, UsageError
+from kg.namespaces import GRAPH, ID, RDF, RDFS, SP, graph_iri, graph_name
+
+__all__ = ["IngestReport", "detect_kind", "ingest", "build", "FIELD_FORMATS", "prepare", "assemble"]
+
+FIELD_FORMATS = ("mme", "atop", "cow")
+_CONTEXT = "urn:kg:context"
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: triples per graph written, warnings, files read."""
+
+    graphs: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    replaced: bool = False
+
+
+def detect_kind(path: str | Path, fmt: str | None) -> str:
+    """``curated``, ``rdf`` or a field format (``mme``, ``atop``, ``cow``) for a path."""
+    if fmt in FIELD_FORMATS:
+        return fmt
+    if fmt in ("yaml", "curated", "csv"):
+        return "curated"
+    if fmt:
+        return "rdf"
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml", ".csv"):
+        return "curated"
+    return "rdf"
+
+
+def _known_ids(store) -> dict[str, set]:
+    """Ids of states, organizations, forces, series and sources already in the store."""
+    known: dict[str, set] = {k: set() for k in ("states", "organizations", "forces", "series", "sources")}
+    if store is None or not store.graph_iris():
+        return known
+    rs = store.select(
+        "PREFIX sp: <" + SP + ">\n"
+        "SELECT ?s ?t WHERE { VALUES ?t { sp:State sp:Organization sp:ArmedForce sp:ExerciseSeries sp:Source } "
+        "?s a ?t }")
+    kinds = {SP + "State": ("states", f"{ID}state/"), SP + "Organization": ("organizations", f"{ID}org/"),
+             SP + "ArmedForce": ("forces", f"{ID}force/"), SP + "ExerciseSeries": ("series", f"{ID}series/"),
+             SP + "Source": ("sources", f"{ID}source/")}
+    for s, t in rs.rows:
+        kind, prefix = kinds[t.value]
+        if s.value.startswith(prefix):
+            known[kind].add(s.value[len(prefix):])
+    return known
+
+
+def _context_nt(store, exclude: set[str]) -> bytes:
+    """Types and force-state links from the store (minus ``exclude`` graphs), plus the ontology."""
+    if store is None:
+        return b""
+    graphs = [graph_name(g) for g in store.graph_iris() if g not in exclude]
+    if not graphs:
+        return b""
+    q = ("PREFIX sp: <" + SP + ">\nPREFIX rdfs: <" + RDFS + ">\n"
+         "CONSTRUCT { ?s a ?t . ?s sp:ofState ?st . ?c rdfs:subClassOf ?d } WHERE { "
+         "{ VALUES ?t { sp:State sp:Organization sp:Territory sp:UnknownParticipant sp:ArmedForce "
+         "sp:ExerciseSeries sp:Source } ?s a ?t OPTIONAL { ?s sp:ofState ?st } } "
+         "UNION { ?c rdfs:subClassOf ?d } }")
+    return store.query(q, graphs=graphs)
+
+
+def _ontology_nt() -> bytes:
+    import pyoxigraph as ox
+
+    from kg.resources import ontology_dir
+
+    mem = ox.Store()
+    mem.load(path=str(ontology_dir() / "secpart.ttl"), format=ox.RdfFormat.TURTLE)
+    return mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+
+
+def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
+             strict: bool = False, replace: bool = False, curated_graph: str | None = None):
+    """Parse inputs into an in-memory store with their validation context.
+
+    Returns ``(mem, target graph IRIs, where, report)``; ``where`` maps subject
+    IRIs to ``(file, line, record id)`` for error messages. Nothing is written.
+    """
+    import pyoxigraph as ox
+
+    report = IngestReport()
+    mem = ox.Store()
+    where: dict[str, tuple] = {}
+    quads: list = []
+    curated_files: list[tuple[str, dict]] = []
+    target_default = graph_iri(graph) if graph else None
+    for p in paths:
+        path = Path(p)
+        name = str(p)
+        if not path.exists():
+            raise InputError("no such file", file=name)
+        if path.is_dir():
+            raise InputError("is a folder; pass the files in it", file=name)
+        kind = detect_kind(path, fmt)
+        report.files.append(name)
+        if kind == "curated":
+            from kg.ingest.curated import read_records
+
+            curated_files.append((name, read_records(path)))
+        elif kind == "rdf":
+            from kg.ingest.rdf import parse_rdf
+
+            quads.extend(parse_rdf(path, graph=target_default, fmt=fmt,
+                                   default_graph=graph_iri("user")))
+        else:
+            import importlib
+
+            mod = importlib.import_module(f"kg.ingest.{kind}")
+            g = target_default or graph_iri(kind)
+            got, warnings = mod.parse(path, graph=g, strict=strict)
+            quads.extend(got)
+            report.warnings.extend(warnings)
+    targets = {q.graph_name.value for q in quads}
+    if curated_files:
+        from kg.ingest.curated import compile_records
+
+        g = target_default or graph_iri(curated_graph or "user")
+        targets.add(g)
+        known = _known_ids(store) if not (replace and g in (store.graph_iris() if store else [])) else \
+            _known_ids_excluding(store, g)
+        cq, cw = compile_records(curated_files, graph=g, known=known)
+        quads.extend(cq)
+        where.update(cw)
+    for t in targets:
+        if not t.startswith(GRAPH):
+            raise InputError(f"graph {t} is outside {GRAPH}; pass --graph NAME")
+        from kg.store import check_graph_name
+
+        check_graph_name(graph_name(t))
+    mem.extend(quads)
+    del quads
+    # context: what the data may refer to, from the store and the ontology
+    ctx = _context_nt(store, exclude=targets if replace else set())
+    if ctx:
+        mem.load(ctx, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(_CONTEXT))
+    onto_graph = graph_iri("ontology")
+    if onto_graph not in targets:
+        mem.load(_ontology_nt(), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(_CONTEXT))
+    return mem, targets, where, report
+
+
+def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
+            strict: bool = False, replace: bool = False, curated_graph: str | None = None):
+    """Parse and validate inputs in memory; return ``(per-graph N-Triples, report)``.
+
+    Nothing is written. Raises InputError on the first bad file or record.
+    """
+    import pyoxigraph as ox
+
+    from kg.validate import validate_oxigraph
+
+    mem, targets, where, report = assemble(store, paths, fmt=fmt, graph=graph, strict=strict,
+                                           replace=replace, curated_graph=curated_graph)
+    violations = validate_oxigraph(mem, focus_graphs=sorted(targets), limit=50)
+    if violations:
+        v = violations[0]
+        loc = where.get(v.focus)
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        if loc:
+            raise InputError(f"record {loc[2]}: {v.message} [{v.constraint}]{more}",
+                             file=loc[0], where=str(loc[1]))
+        files = ", ".join(report.files)
+        raise InputError(f"<{v.focus}>: {v.message} [{v.constraint}]{more}", file=files)
+    data = {}
+    for t in sorted(targets):
+        data[t] = mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(t))
+        report.graphs[graph_name(t)] = data[t].count(b"\n")
+    report.replaced = replace
+    return data, report
+
+
+def _known_ids_excluding(store, g: str) -> dict[str, set]:
+    """Known ids from every graph but ``g`` (whose content a replace discards)."""
+    from kg.store import BaseStore
+
+    class _View(BaseStore):
+        def graph_iris(self):
+            return [x for x in store.graph_iris() if x != g]
+
+        def _select(self, text, graphs):
+            return store._select(text, graphs)
+
+    return _known_ids(_View())
+
+
+def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
+           replace: bool = False, strict: bool = False) -> IngestReport:
+    """Add data to the store, all or nothing.
+
+    :param store: a LocalStore opened for writing.
+    :param paths: files to read (RDF, curated YAML/CSV, or a field dataset with ``fmt``).
+    :param fmt: ``mme``, ``atop``, ``cow``, ``yaml``/``csv``, or an RDF format name.
+    :param graph: the short name of the target graph (default: by kind).
+    :param replace: swap the target graph(s) for the new content.
+    :param strict: stop on the first bad row of a field dataset instead of warning.
+
+    Example: ``ingest(store, ["mme_v7.csv"], fmt="mme")``.
+    """
+    if graph is not None:
+        from kg.store import check_graph_name
+
+        check_graph_name(graph)
+    if not paths:
+        raise UsageError("nothing to ingest: give one or more files")
+    data, report = prepare(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
+    store.write_graphs(data, replace=replace)
+    return report
+
+
+def build(store) -> IngestReport:
+    """Load the ontology and the bundled curated data into their graphs (idempotent)."""
+    from kg.resources import data_dir, ontology_dir
+
+    files = sorted(p for p in data_dir().rglob("*.yaml"))
+    data, report = prepare(None, files, curated_graph="curated", replace=True, graph="curated")
+    onto = {}
+    import pyoxigraph as ox
+
+    mem = ox.Store()
+    for ttl in sorted(ontology_dir().glob("*.ttl")):
+        if ttl.name == "shapes.ttl":
+            continue
+        mem.load(path=str(ttl), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph_iri("ontology")))
+    onto[graph_iri("ontology")] = mem.dump(format=ox.RdfFormat.N_TRIPLES,
+                                           from_graph=ox.NamedNode(graph_iri("ontology")))
+    report.graphs["ontology"] = onto[graph_iri("ontology")].count(b"\n")
+    data.update(onto)
+    store.write_graphs(data, replace=True)
+    report.files = [os.path.relpath(f) if not os.path.isabs(str(f)) else str(f) for f in report.files]
+    return report
+
+
+_ = RDF

@@ -1,0 +1,516 @@
+"""Compile the curated YAML/CSV format (``data/FORMAT.md``) into RDF quads.
+
+Every record is checked as it is compiled; a bad record raises
+:class:`~kg.errors.InputError` naming the file, line and record.
+
+>>> from kg.ingest.curated import load_yaml_text
+>>> load_yaml_text("states:\\n  - iso3: JPN\\n    name: Japan\\n", "x.yaml")["states"][0]["iso3"]
+'JPN'
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+import yaml
+
+from kg.errors import InputError
+from kg.namespaces import DCTERMS, ID, ISO3_RE, OWL, RDF, RDFS, SKOS, SP, XSD, state_iri
+
+__all__ = ["KINDS", "AGREEMENT_TYPES", "STATUS", "DOMAINS", "load_yaml_text", "read_records",
+           "compile_records", "date_literal"]
+
+KINDS = ("sources", "states", "organizations", "forces", "series", "exercises", "agreements")
+
+AGREEMENT_TYPES = ("DefenceTreaty", "StatusOfForcesAgreement", "ReciprocalAccessAgreement",
+                   "LogisticsAgreement", "InformationSecurityAgreement", "EquipmentTransferAgreement",
+                   "DefenceCooperationAgreement", "JointDeclaration", "MinisterialDialogue")
+STATUS = {"under-negotiation": "UnderNegotiation", "signed": "Signed", "in-force": "InForce",
+          "expired": "Expired", "terminated": "Terminated", "superseded": "Superseded"}
+DOMAINS = {"air": "Air", "land": "Land", "sea": "Sea", "amphibious": "Amphibious",
+           "command-post": "CommandPost", "humanitarian": "Humanitarian", "cyber": "Cyber",
+           "space": "Space", "peacekeeping": "Peacekeeping", "joint": "Joint",
+           "warfighting": "Warfighting"}
+
+_FIELDS = {
+    "sources": ({"id", "title", "publisher"}, {"issued", "url", "note"}),
+    "states": ({"iso3", "name"}, {"cow", "region", "wikidata", "capital", "lat", "lon", "dissolved",
+                                  "note", "alt"}),
+    "organizations": ({"id", "name"}, {"kind", "region", "note", "alt", "lat", "lon"}),
+    "forces": ({"id", "state", "name", "domain"}, {"alt", "note"}),
+    "series": ({"id", "label"}, {"description", "alt", "domain", "note", "sources"}),
+    "exercises": ({"id", "series", "label", "year", "participants", "sources"},
+                  {"start", "end", "participant_orgs", "forces", "observers", "observer_orgs", "host",
+                   "location", "domain", "confidence", "note"}),
+    "agreements": ({"id", "type", "label", "parties", "status", "sources"},
+                   {"signed", "in_force", "end", "confidence", "note"}),
+}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_FORCE = re.compile(r"^[A-Z]{3}-[A-Z]+$")
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+
+
+# ---------------------------------------------------------------- YAML with lines
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML: no implicit dates (dates stay text), duplicate keys refused, lines kept."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise InputError(f"duplicate key {key!r} (first at line {seen[key]})",
+                             file=loader.name, where=str(key_node.start_mark.line + 1))
+        seen[key] = key_node.start_mark.line + 1
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml_text(text: str, name: str) -> dict:
+    """Parse curated YAML text; errors name the file and line."""
+    loader = _Loader(text)
+    loader.name = name
+    try:
+        doc = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = str(mark.line + 1) if mark else None
+        raise InputError(f"YAML syntax error: {exc.problem or exc}", file=name, where=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"YAML error: {exc}", file=name) from None
+    finally:
+        loader.dispose()
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise InputError("a curated file is a mapping of kinds (sources, states, exercises, ...)",
+                         file=name, where="1")
+    return doc
+
+
+def _csv_records(path: Path, text: str) -> dict:
+    stem = path.stem.lower()
+    kind = next((k for k in KINDS if stem.endswith(k)), None)
+    if kind is None:
+        raise InputError(f"cannot tell the kind of records from the file name; name it "
+                         f"<something>-{'|'.join(KINDS)}.csv", file=str(path))
+    reader = csv.DictReader(text.splitlines())
+    required, optional = _FIELDS[kind]
+    key = "iso3" if kind == "states" else "id"
+    cols = set(reader.fieldnames or [])
+    missing = (required | {key}) - cols - {"id"} if kind == "states" else required - cols
+    unknown = cols - required - optional
+    if missing or unknown:
+        raise InputError(f"wrong columns for {kind}: "
+                         + (f"missing {', '.join(sorted(missing))}" if missing else "")
+                         + ("; " if missing and unknown else "")
+                         + (f"unknown {', '.join(sorted(unknown))}" if unknown else ""),
+                         file=str(path), where="1")
+    lists = {"participants", "participant_orgs", "forces", "observers", "observer_orgs", "sources",
+             "parties", "alt", "domain"}
+    records = []
+    for i, row in enumerate(reader, start=2):
+        rec = {"__line__": i}
+        for k, v in row.items():
+            if k is None:
+                raise InputError("more values than columns", file=str(path), where=str(i))
+            v = (v or "").strip()
+            if v == "":
+                continue
+            if k in lists:
+                rec[k] = [x.strip() for x in v.split(";") if x.strip()]
+            elif k in ("year", "cow"):
+                try:
+                    rec[k] = int(v)
+                except ValueError:
+                    raise InputError(f"{k} {v!r} is not an integer", file=str(path), where=str(i)) from None
+            elif k in ("lat", "lon"):
+                try:
+                    rec[k] = float(v)
+                except ValueError:
+                    raise InputError(f"{k} {v!r} is not a number", file=str(path), where=str(i)) from None
+            else:
+                rec[k] = v
+        records.append(rec)
+    return {kind: records}
+
+
+def read_records(path: Path, data: bytes | None = None) -> dict:
+    """Read one curated file (YAML or CSV) into ``{kind: [records]}``."""
+    name = str(path)
+    raw = data if data is not None else Path(path).read_bytes()
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise InputError("NUL byte in a text file", file=name, where=str(line))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError("not valid UTF-8 text", file=name, where=str(line)) from None
+    if path.suffix.lower() == ".csv":
+        return _csv_records(path, text)
+    doc = load_yaml_text(text, name)
+    doc.pop("__line__", None)
+    unknown = set(doc) - set(KINDS)
+    if unknown:
+        raise InputError(f"unknown kind(s) {', '.join(sorted(map(str, unknown)))}; "
+                         f"expected {', '.join(KINDS)}", file=name, where="1")
+    for kind, recs in doc.items():
+        if not isinstance(recs, list):
+            raise InputError(f"'{kind}' must be a list of records", file=name)
+    return doc
+
+
+# ---------------------------------------------------------------- terms
+
+def date_literal(value, *, file: str, where: str, field: str):
+    """A date at the precision known: xsd:date, xsd:gYearMonth or xsd:gYear."""
+    import pyoxigraph as ox
+
+    s = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+            dt.date.fromisoformat(s)
+            return ox.Literal(s, datatype=ox.NamedNode(XSD + "date"))
+        if re.fullmatch(r"\d{4}-\d{2}", s):
+            if not 1 <= int(s[5:7]) <= 12:
+                raise ValueError
+            return ox.Literal(s, datatype=ox.NamedNode(XSD + "gYearMonth"))
+        if re.fullmatch(r"\d{4}", s):
+            return ox.Literal(s, datatype=ox.NamedNode(XSD + "gYear"))
+    except ValueError:
+        pass
+    raise InputError(f"{field} {s!r} is not a valid date (YYYY-MM-DD, YYYY-MM or YYYY)",
+                     file=file, where=where)
+
+
+class _Compiler:
+    def __init__(self, graph: str, known: dict[str, set]):
+        import pyoxigraph as ox
+
+        self.ox = ox
+        self.g = ox.NamedNode(graph)
+        self.quads: list = []
+        self.known = {k: set(v) for k, v in known.items()}
+        self.where: dict[str, tuple[str, int, str]] = {}  # subject IRI -> (file, line, record id)
+        self._nn_cache: dict[str, object] = {}
+
+    def nn(self, iri: str):
+        n = self._nn_cache.get(iri)
+        if n is None:
+            n = self._nn_cache[iri] = self.ox.NamedNode(iri)
+        return n
+
+    def add(self, s: str, p: str, o):
+        self.quads.append(self.ox.Quad(self.nn(s), self.nn(p), o, self.g))
+
+    def lit(self, v: str, lang: str | None = None):
+        return self.ox.Literal(str(v), language=lang) if lang else self.ox.Literal(str(v))
+
+    def typed(self, v, dtype: str):
+        return self.ox.Literal(str(v), datatype=self.nn(XSD + dtype))
+
+
+def _rec_id(kind: str, rec: dict) -> str:
+    key = "iso3" if kind == "states" else "id"
+    return str(rec.get(key, "?"))
+
+
+def _as_list(v, *, file, where, field) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    if not isinstance(v, list) or not all(isinstance(x, (str, int)) for x in v):
+        raise InputError(f"{field} must be a list of codes", file=file, where=where)
+    return [str(x) for x in v]
+
+
+def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[str, set] | None = None):
+    """Compile parsed curated files into quads in ``graph``.
+
+    ``files`` is a list of ``(file name, {kind: records})``; ``known`` holds ids
+    already in the store (``states``, ``organizations``, ``forces``, ``series``,
+    ``sources``) that records may refer to. Returns ``(quads, where)`` where
+    ``where`` maps each subject IRI to ``(file, line, record id)``.
+    """
+    c = _Compiler(graph, known or {})
+    ox = c.ox
+    records: dict[str, list[tuple[str, dict]]] = {k: [] for k in KINDS}
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    for fname, doc in files:
+        for kind in KINDS:
+            for rec in doc.get(kind) or []:
+                if not isinstance(rec, dict):
+                    raise InputError(f"a {kind} record must be a mapping", file=fname)
+                line = rec.get("__line__", 0)
+                rid = _rec_id(kind, rec)
+                where = str(line)
+                required, optional = _FIELDS[kind]
+                fields = set(rec) - {"__line__"}
+                missing = required - fields
+                if missing:
+                    raise InputError(f"{kind[:-1] if kind != 'series' else 'series'} record {rid}: "
+                                     f"missing field(s) {', '.join(sorted(missing))}",
+                                     file=fname, where=where)
+                unknown = fields - required - optional
+                if unknown:
+                    raise InputError(f"record {rid}: unknown field(s) {', '.join(sorted(unknown))}",
+                                     file=fname, where=where)
+                skey = ("states" if kind == "states" else kind, rid)
+                if skey in seen:
+                    f0, l0 = seen[skey]
+                    raise InputError(f"duplicate {kind} id {rid} (first at {f0}:{l0})",
+                                     file=fname, where=where)
+                seen[skey] = (fname, line)
+                records[kind].append((fname, rec))
+                c.known.setdefault(kind, set()).add(rid)
+
+    def need(kind: str, code: str, fname: str, where: str, what: str):
+        if code not in c.known.get(kind, set()):
+            label = {"states": "state code", "organizations": "organization", "forces": "force",
+                     "series": "series", "sources": "source"}[kind]
+            raise InputError(f"{what}: unknown {label} {code!r}", file=fname, where=where)
+
+    for fname, rec in records["sources"]:
+        w, rid = str(rec["__line__"]), rec["id"]
+        if not _SLUG.match(str(rid)):
+            raise InputError(f"source id {rid!r} must be lower-case letters, digits and '-'", file=fname, where=w)
+        s = f"{ID}source/{rid}"
+        c.where[s] = (fname, rec["__line__"], rid)
+        c.add(s, RDF + "type", c.nn(SP + "Source"))
+        c.add(s, DCTERMS + "title", c.lit(rec["title"]))
+        c.add(s, DCTERMS + "publisher", c.lit(rec["publisher"]))
+        if rec.get("issued"):
+            c.add(s, DCTERMS + "issued", date_literal(rec["issued"], file=fname, where=w, field="issued"))
+        if rec.get("url"):
+            url = str(rec["url"])
+            if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", url):
+                raise InputError(f"source {rid}: url {url!r} is not an http(s) address", file=fname, where=w)
+            c.add(s, SP + "url", c.typed(url, "anyURI"))
+        if rec.get("note"):
+            c.add(s, SP + "note", c.lit(rec["note"]))
+
+    for fname, rec in records["states"]:
+        w, iso = str(rec["__line__"]), str(rec["iso3"])
+        if not ISO3_RE.match(iso):
+            raise InputError(f"state {iso!r}: iso3 must be three upper-case letters", file=fname, where=w)
+        s = state_iri(iso)
+        c.where[s] = (fname, rec["__line__"], iso)
+        c.add(s, RDF + "type", c.nn(SP + "State"))
+        c.add(s, SP + "iso3", c.lit(iso))
+        c.add(s, RDFS + "label", c.lit(rec["name"], "en"))
+        for alt in _as_list(rec.get("alt"), file=fname, where=w, field="alt"):
+            c.add(s, SKOS + "altLabel", c.lit(alt, "en"))
+        if rec.get("cow") is not None:
+            if not isinstance(rec["cow"], int) or isinstance(rec["cow"], bool):
+                raise InputError(f"state {iso}: cow must be an integer", file=fname, where=w)
+            c.add(s, SP + "cowCode", c.typed(rec["cow"], "integer"))
+        for f in ("region", "capital"):
+            if rec.get(f):
+                c.add(s, SP + f, c.lit(rec[f]))
+        for f in ("lat", "lon"):
+            if rec.get(f) is not None:
+                v = rec[f]
+                lim = 90 if f == "lat" else 180
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or abs(v) > lim:
+                    raise InputError(f"state {iso}: {f} must be a number within +-{lim}", file=fname, where=w)
+                c.add(s, SP + f, c.typed(f"{float(v):.4f}".rstrip("0").rstrip(".") if "." in f"{float(v):.4f}" else v, "decimal"))
+        if rec.get("dissolved"):
+            c.add(s, SP + "dissolved", c.typed("true", "boolean"))
+        if rec.get("wikidata"):
+            q = str(rec["wikidata"])
+            if not _QID.match(q):
+                raise InputError(f"state {iso}: wikidata must be a QID like Q17", file=fname, where=w)
+            c.add(s, OWL + "sameAs", c.nn(f"http://www.wikidata.org/entity/{q}"))
+
+    for fname, rec in records["organizations"]:
+        w, rid = str(rec["__line__"]), str(rec["id"])
+        if not _SLUG.match(rid):
+            raise InputError(f"organization id {rid!r} must be a lower-case slug", file=fname, where=w)
+        s = f"{ID}org/{rid}"
+        c.where[s] = (fname, rec["__line__"], rid)
+        kind = rec.get("kind", "organization")
+        if kind not in ("organization", "territory"):
+            raise InputError(f"organization {rid}: kind must be organization or territory", file=fname, where=w)
+        c.add(s, RDF + "type", c.nn(SP + ("Territory" if kind == "territory" else "Organization")))
+        if kind == "territory":
+            c.add(s, RDF + "type", c.nn(SP + "Organization"))
+        c.add(s, RDFS + "label", c.lit(rec["name"], "en"))
+        for alt in _as_list(rec.get("alt"), file=fname, where=w, field="alt"):
+            c.add(s, SKOS + "altLabel", c.lit(alt, "en"))
+        if rec.get("region"):
+            c.add(s, SP + "region", c.lit(rec["region"]))
+        for f in ("lat", "lon"):
+            if rec.get(f) is not None:
+                c.add(s, SP + f, c.typed(rec[f], "decimal"))
+
+    def domains(rec, fname, w):
+        out = []
+        for d in _as_list(rec.get("domain"), file=fname, where=w, field="domain"):
+            if d not in DOMAINS:
+                raise InputError(f"record {_rec_id('x', rec)}: unknown domain {d!r} "
+                                 f"(one of {', '.join(DOMAINS)})", file=fname, where=w)
+            out.append(c.nn(SP + DOMAINS[d]))
+        return out
+
+    for fname, rec in records["forces"]:
+        w, rid = str(rec["__line__"]), str(rec["id"])
+        if not _FORCE.match(rid):
+            raise InputError(f"force id {rid!r} must look like JPN-MSDF or USA-NAVY", file=fname, where=w)
+        need("states", str(rec["state"]), fname, w, f"force {rid}")
+        s = f"{ID}force/{rid}"
+        c.where[s] = (fname, rec["__line__"], rid)
+        c.add(s, RDF + "type", c.nn(SP + "ArmedForce"))
+        c.add(s, SP + "ofState", c.nn(state_iri(str(rec["state"]))))
+        c.add(s, RDFS + "label", c.lit(rec["name"], "en"))
+        for alt in _as_list(rec.get("alt"), file=fname, where=w, field="alt"):
+            c.add(s, SKOS + "altLabel", c.lit(alt, "en"))
+        for d in domains(rec, fname, w):
+            c.add(s, SP + "domain", d)
+
+    for fname, rec in records["series"]:
+        w, rid = str(rec["__line__"]), str(rec["id"])
+        if not _SLUG.match(rid):
+            raise InputError(f"series id {rid!r} must be a lower-case slug", file=fname, where=w)
+        s = f"{ID}series/{rid}"
+        c.where[s] = (fname, rec["__line__"], rid)
+        c.add(s, RDF + "type", c.nn(SP + "ExerciseSeries"))
+        c.add(s, RDFS + "label", c.lit(rec["label"], "en"))
+        if rec.get("description"):
+            c.add(s, DCTERMS + "description", c.lit(rec["description"], "en"))
+        for alt in _as_list(rec.get("alt"), file=fname, where=w, field="alt"):
+            c.add(s, SKOS + "altLabel", c.lit(alt, "en"))
+        for d in domains(rec, fname, w):
+            c.add(s, SP + "domain", d)
+        for src in _as_list(rec.get("sources"), file=fname, where=w, field="sources"):
+            need("sources", src, fname, w, f"series {rid}")
+            c.add(s, SP + "source", c.nn(f"{ID}source/{src}"))
+
+    def actor(code: str, fname, w, what, orgs=False):
+        if orgs:
+            need("organizations", code, fname, w, what)
+            return c.nn(f"{ID}org/{code}")
+        need("states", code, fname, w, what)
+        return c.nn(state_iri(code))
+
+    def common(s, rec, fname, w, rid):
+        srcs = _as_list(rec.get("sources"), file=fname, where=w, field="sources")
+        if not srcs:
+            raise InputError(f"record {rid}: at least one source is required", file=fname, where=w)
+        for src in srcs:
+            need("sources", src, fname, w, f"record {rid}")
+            c.add(s, SP + "source", c.nn(f"{ID}source/{src}"))
+        if rec.get("confidence"):
+            if rec["confidence"] != "unverified":
+                raise InputError(f"record {rid}: confidence may only be 'unverified'", file=fname, where=w)
+            c.add(s, SP + "confidence", c.lit("unverified"))
+        if rec.get("note"):
+            c.add(s, SP + "note", c.lit(rec["note"]))
+
+    for fname, rec in records["exercises"]:
+        w, rid = str(rec["__line__"]), str(rec["id"])
+        if not _SLUG.match(rid):
+            raise InputError(f"exercise id {rid!r} must be a lower-case slug", file=fname, where=w)
+        s = f"{ID}exercise/{rid}"
+        c.where[s] = (fname, rec["__line__"], rid)
+        what = f"exercise {rid}"
+        c.add(s, RDF + "type", c.nn(SP + "Exercise"))
+        c.add(s, RDFS + "label", c.lit(rec["label"], "en"))
+        need("series", str(rec["series"]), fname, w, what)
+        c.add(s, SP + "series", c.nn(f"{ID}series/{rec['series']}"))
+        year = rec["year"]
+        if not isinstance(year, int) or isinstance(year, bool) or not 1800 <= year <= 2100:
+            raise InputError(f"{what}: year must be an integer year", file=fname, where=w)
+        c.add(s, SP + "year", c.typed(year, "integer"))
+        start = end = None
+        if rec.get("start"):
+            start = date_literal(rec["start"], file=fname, where=w, field=f"{what}: start")
+            c.add(s, SP + "startDate", start)
+            if not start.value.startswith(str(year)):
+                raise InputError(f"{what}: start {start.value} is not in year {year}", file=fname, where=w)
+        if rec.get("end"):
+            end = date_literal(rec["end"], file=fname, where=w, field=f"{what}: end")
+            c.add(s, SP + "endDate", end)
+        if start is not None and end is not None:
+            n = min(len(start.value), len(end.value))
+            if end.value[:n] < start.value[:n]:
+                raise InputError(f"{what}: end {end.value} is before start {start.value}", file=fname, where=w)
+        parts = _as_list(rec.get("participants"), file=fname, where=w, field="participants")
+        orgs = _as_list(rec.get("participant_orgs"), file=fname, where=w, field="participant_orgs")
+        if not parts and not orgs:
+            raise InputError(f"{what}: at least one participant is required", file=fname, where=w)
+        for p in parts:
+            c.add(s, SP + "participant", actor(p, fname, w, what))
+        for p in orgs:
+            c.add(s, SP + "participant", actor(p, fname, w, what, orgs=True))
+        for f in _as_list(rec.get("forces"), file=fname, where=w, field="forces"):
+            need("forces", f, fname, w, what)
+            if f.split("-", 1)[0] not in parts:
+                raise InputError(f"{what}: force {f} belongs to a state that is not a participant",
+                                 file=fname, where=w)
+            c.add(s, SP + "participantForce", c.nn(f"{ID}force/{f}"))
+        for o in _as_list(rec.get("observers"), file=fname, where=w, field="observers"):
+            if o in parts:
+                raise InputError(f"{what}: {o} is listed as both participant and observer", file=fname, where=w)
+            c.add(s, SP + "observer", actor(o, fname, w, what))
+        for o in _as_list(rec.get("observer_orgs"), file=fname, where=w, field="observer_orgs"):
+            c.add(s, SP + "observer", actor(o, fname, w, what, orgs=True))
+        if rec.get("host"):
+            c.add(s, SP + "host", actor(str(rec["host"]), fname, w, what))
+        if rec.get("location"):
+            c.add(s, SP + "location", c.lit(rec["location"]))
+        for d in domains(rec, fname, w):
+            c.add(s, SP + "domain", d)
+        common(s, rec, fname, w, rid)
+
+    for fname, rec in records["agreements"]:
+        w, rid = str(rec["__line__"]), str(rec["id"])
+        if not _SLUG.match(rid):
+            raise InputError(f"agreement id {rid!r} must be a lower-case slug", file=fname, where=w)
+        s = f"{ID}agreement/{rid}"
+        c.where[s] = (fname, rec["__line__"], rid)
+        what = f"agreement {rid}"
+        if rec["type"] not in AGREEMENT_TYPES:
+            raise InputError(f"{what}: unknown type {rec['type']!r} (one of {', '.join(AGREEMENT_TYPES)})",
+                             file=fname, where=w)
+        c.add(s, RDF + "type", c.nn(SP + rec["type"]))
+        c.add(s, RDFS + "label", c.lit(rec["label"], "en"))
+        parties = _as_list(rec.get("parties"), file=fname, where=w, field="parties")
+        if len(set(parties)) < 2:
+            raise InputError(f"{what}: an agreement needs at least two parties", file=fname, where=w)
+        for p in parties:
+            c.add(s, SP + "party", actor(p, fname, w, what))
+        status = rec["status"]
+        if status not in STATUS:
+            raise InputError(f"{what}: unknown status {status!r} (one of {', '.join(STATUS)})",
+                             file=fname, where=w)
+        c.add(s, SP + "status", c.nn(SP + STATUS[status]))
+        dates = {}
+        for f, p in (("signed", "signedDate"), ("in_force", "inForceDate"), ("end", "endDate")):
+            if rec.get(f):
+                dates[f] = date_literal(rec[f], file=fname, where=w, field=f"{what}: {f}")
+                c.add(s, SP + p, dates[f])
+        if "signed" in dates and "in_force" in dates:
+            a, b = dates["signed"].value, dates["in_force"].value
+            n = min(len(a), len(b))
+            if b[:n] < a[:n]:
+                raise InputError(f"{what}: signed {a} is after entry into force {b}", file=fname, where=w)
+        common(s, rec, fname, w, rid)
+    _ = ox
+    return c.quads, c.where

@@ -1,0 +1,212 @@
+"""Query results in one neutral form, and their serializations.
+
+Local (pyoxigraph) and remote (SPARQL JSON) results are turned into the same
+:class:`ResultSet` of :class:`Term`, so the same data prints byte-identically
+whichever store answered.
+
+>>> rs = ResultSet(["state"], [(Term("literal", "JPN"),)])
+>>> print(format_results(rs, "csv"), end="")
+state
+JPN
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+from kg.errors import UsageError
+from kg.namespaces import PREFIXES, XSD
+
+__all__ = ["Term", "ResultSet", "FORMATS", "format_results", "from_sparql_json", "from_oxigraph"]
+
+FORMATS = ("table", "csv", "tsv", "json", "md", "latex")
+_NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long",
+                              "nonNegativeInteger", "positiveInteger")}
+
+
+@dataclass(frozen=True, order=True)
+class Term:
+    """An RDF term: ``kind`` is ``uri``, ``literal`` or ``bnode``."""
+
+    kind: str
+    value: str
+    datatype: str | None = None
+    lang: str | None = None
+
+    def display(self) -> str:
+        """Short human form: prefixed IRIs, bare literal values."""
+        if self.kind == "uri":
+            for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+                if self.value.startswith(ns):
+                    return f"{prefix}:{self.value[len(ns):]}"
+            return self.value
+        if self.kind == "bnode":
+            return f"_:{self.value}"
+        return self.value
+
+    def to_json(self) -> dict:
+        """The SPARQL 1.1 JSON results form of this term."""
+        if self.kind == "literal":
+            out = {"type": "literal", "value": self.value}
+            if self.lang:
+                out["xml:lang"] = self.lang
+            elif self.datatype:
+                out["datatype"] = self.datatype
+            return out
+        return {"type": self.kind, "value": self.value}
+
+    def python(self):
+        """The value as a Python int/float where the literal is numeric, else the string."""
+        if self.kind == "literal" and self.datatype in _NUMERIC:
+            try:
+                if self.datatype in (XSD + "decimal", XSD + "double", XSD + "float"):
+                    return float(self.value)
+                return int(self.value)
+            except ValueError:
+                return self.value
+        return self.value
+
+
+@dataclass
+class ResultSet:
+    """The rows of a SELECT: ``variables`` and ``rows`` (tuples of Term or None)."""
+
+    variables: list[str]
+    rows: list[tuple]
+
+    def dicts(self) -> list[dict]:
+        """Rows as dicts of Python values (unbound variables omitted)."""
+        out = []
+        for row in self.rows:
+            out.append({v: t.python() for v, t in zip(self.variables, row) if t is not None})
+        return out
+
+    def column(self, name: str) -> list:
+        """One column as Python values."""
+        i = self.variables.index(name)
+        return [r[i].python() if r[i] is not None else None for r in self.rows]
+
+
+def _norm_literal(value: str, datatype: str | None, lang: str | None) -> Term:
+    if lang:
+        return Term("literal", value, None, lang.lower())
+    if datatype in (None, XSD + "string"):
+        return Term("literal", value)
+    return Term("literal", value, datatype)
+
+
+def from_oxigraph(solutions) -> ResultSet:
+    """Convert pyoxigraph QuerySolutions into a ResultSet."""
+    import pyoxigraph as ox
+
+    variables = [v.value for v in solutions.variables]
+    rows = []
+    for sol in solutions:
+        row = []
+        for v in variables:
+            t = sol[v]
+            if t is None:
+                row.append(None)
+            elif isinstance(t, ox.NamedNode):
+                row.append(Term("uri", t.value))
+            elif isinstance(t, ox.BlankNode):
+                row.append(Term("bnode", t.value))
+            elif isinstance(t, ox.Literal):
+                row.append(_norm_literal(t.value, t.datatype.value if t.datatype else None, t.language))
+            else:  # RDF-star triple term
+                row.append(Term("literal", str(t)))
+        rows.append(tuple(row))
+    return ResultSet(variables, rows)
+
+
+def from_sparql_json(doc: dict) -> ResultSet:
+    """Convert a SPARQL 1.1 JSON results document into a ResultSet."""
+    try:
+        variables = list(doc["head"]["vars"])
+        rows = []
+        for b in doc["results"]["bindings"]:
+            row = []
+            for v in variables:
+                t = b.get(v)
+                if t is None:
+                    row.append(None)
+                elif t["type"] == "uri":
+                    row.append(Term("uri", t["value"]))
+                elif t["type"] == "bnode":
+                    row.append(Term("bnode", t["value"]))
+                else:  # literal, typed-literal
+                    row.append(_norm_literal(t["value"], t.get("datatype"), t.get("xml:lang")))
+            rows.append(tuple(row))
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a SPARQL JSON results document (missing {exc})") from exc
+    return ResultSet(variables, rows)
+
+
+def _cells(rs: ResultSet, *, full: bool) -> list[list[str]]:
+    return [[("" if t is None else (t.value if full else t.display())) for t in row] for row in rs.rows]
+
+
+def _latex_escape(s: str) -> str:
+    rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    return "".join(rep.get(c, c) for c in s)
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def format_results(rs: ResultSet | bool, fmt: str) -> str:
+    """Serialize a ResultSet (or an ASK answer) as table, csv, tsv, json, md or latex."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if isinstance(rs, bool):
+        if fmt == "json":
+            return json.dumps({"head": {}, "boolean": rs}, sort_keys=True) + "\n"
+        return ("true" if rs else "false") + "\n"
+    if fmt == "json":
+        doc = {
+            "head": {"vars": rs.variables},
+            "results": {"bindings": [
+                {v: t.to_json() for v, t in zip(rs.variables, row) if t is not None}
+                for row in rs.rows
+            ]},
+        }
+        return json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(rs.variables)
+        w.writerows(_cells(rs, full=True))
+        return buf.getvalue()
+    if fmt == "tsv":
+        lines = ["\t".join(rs.variables)]
+        for row in _cells(rs, full=True):
+            lines.append("\t".join(c.replace("\t", " ").replace("\n", " ") for c in row))
+        return "\n".join(lines) + "\n"
+    cells = _cells(rs, full=False)
+    if fmt == "md":
+        lines = ["| " + " | ".join(_md_escape(v) for v in rs.variables) + " |",
+                 "|" + "|".join("---" for _ in rs.variables) + "|"]
+        lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in cells]
+        return "\n".join(lines) + "\n"
+    if fmt == "latex":
+        cols = "l" * len(rs.variables)
+        lines = [f"\\begin{{tabular}}{{{cols}}}", "\\hline",
+                 " & ".join(_latex_escape(v) for v in rs.variables) + " \\\\", "\\hline"]
+        lines += [" & ".join(_latex_escape(c) for c in row) + " \\\\" for row in cells]
+        lines += ["\\hline", "\\end{tabular}"]
+        return "\n".join(lines) + "\n"
+    # table
+    widths = [len(v) for v in rs.variables]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    def line(vals):
+        return "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()
+    out = [line(rs.variables), line(["-" * w for w in widths])]
+    out += [line(row) for row in cells]
+    out.append(f"({len(rs.rows)} row{'s' if len(rs.rows) != 1 else ''})")
+    return "\n".join(out) + "\n"

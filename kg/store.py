@@ -1,0 +1,412 @@
+"""The embedded store: a persistent Oxigraph (RocksDB) store under ``./.kg/``.
+
+One named graph per dataset (``https://w3id.org/secpart/graph/<name>``);
+queries read the union of the dataset graphs unless told which. SPARQL goes to
+the engine as text. Processes share a store through a lock file: any number of
+readers, or one writer; a writer that finds the store in use, or a reader that
+finds a write under way, waits up to ``KG_LOCK_TIMEOUT`` seconds (default 5)
+and then fails with :class:`~kg.errors.StoreBusyError`.
+
+Writes are atomic: new data is parsed and validated in memory first, then
+written in one engine transaction (or, for ``replace``, loaded into a staging
+graph and swapped in by one SPARQL update), so a killed write leaves each
+graph either as it was or complete.
+
+>>> from kg.store import open_store
+>>> with open_store("/tmp/kg-doc-store", write=True) as store:  # doctest: +SKIP
+...     store.graph_sizes()
+{}
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import time
+import uuid
+from pathlib import Path
+
+from kg.errors import StoreBusyError, StoreError, UsageError
+from kg.namespaces import GRAPH, GRAPH_NAME_RE, graph_iri, graph_name
+from kg.results import ResultSet, from_oxigraph
+from kg.sparql import Iri, Lit, bind_values, check_query_safe, query_form
+
+__all__ = [
+    "DEFAULT_STORE",
+    "STAGING_PREFIX",
+    "BaseStore",
+    "LocalStore",
+    "open_store",
+    "resolve_store_path",
+    "canonical_nquads",
+    "check_graph_name",
+]
+
+DEFAULT_STORE = ".kg"
+STAGING_PREFIX = "urn:kg:staging:"
+
+
+def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
+    """The store folder: ``path``, else ``$KG_STORE``, else ``./.kg``."""
+    return Path(path or os.environ.get("KG_STORE") or DEFAULT_STORE)
+
+
+def check_graph_name(name: str) -> str:
+    """Validate a short graph name (``curated``, ``mme``, a user's name)."""
+    if not GRAPH_NAME_RE.match(name or ""):
+        raise UsageError(f"bad graph name {name!r}: use lower-case letters, digits, '-', '_' or '.'")
+    return name
+
+
+def canonical_nquads(lines) -> bytes:
+    """Sorted, de-duplicated N-Quads lines (the canonical form we fingerprint).
+
+    The store holds no blank nodes (ingest skolemizes them), so sorting the
+    lines of the N-Quads serialization is a canonical form.
+    """
+    uniq = sorted(set(line for line in lines if line))
+    return b"".join(line + b"\n" for line in uniq)
+
+
+class BaseStore:
+    """What every store offers (local Oxigraph here, remote SPARQL in ``kg.remote``)."""
+
+    kind = "base"
+    location = ""
+
+    # -- to implement -------------------------------------------------------
+    def graph_iris(self) -> list[str]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _select(self, text: str, graphs: list[str]) -> ResultSet:  # pragma: no cover
+        raise NotImplementedError
+
+    def _ask(self, text: str, graphs: list[str]) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+    def _construct(self, text: str, graphs: list[str]) -> bytes:  # pragma: no cover
+        raise NotImplementedError
+
+    def graph_lines(self, iri: str) -> list[bytes]:  # pragma: no cover
+        """N-Quads lines of one graph."""
+        raise NotImplementedError
+
+    def engine_version(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------
+    def graph_names(self) -> list[str]:
+        """Short names of the dataset graphs, sorted."""
+        return sorted(graph_name(g) for g in self.graph_iris())
+
+    def _graphs(self, graphs: list[str] | None) -> list[str]:
+        present = self.graph_iris()
+        if graphs is None:
+            return sorted(present)
+        out = []
+        for name in graphs:
+            iri = name if name.startswith(("http://", "https://", "urn:")) else graph_iri(name)
+            if iri not in present:
+                raise UsageError(f"no graph named {name!r} in the store "
+                                 f"(graphs: {', '.join(self.graph_names()) or 'none'})")
+            out.append(iri)
+        return sorted(out)
+
+    def query(self, text: str, *, bindings: dict[str, Iri | Lit] | None = None,
+              graphs: list[str] | None = None, allow_network: bool = False):
+        """Run a query: a ResultSet for SELECT, a bool for ASK, N-Triples bytes otherwise.
+
+        ``graphs`` restricts the default graph to those datasets (short names);
+        None reads the union of all of them.
+        """
+        check_query_safe(text, allow_network=allow_network)
+        form = query_form(text)
+        if form == "UPDATE":
+            raise UsageError("this is a SPARQL update; kg query only reads (use kg ingest to write)")
+        text = bind_values(text, bindings or {})
+        g = self._graphs(graphs)
+        if form == "SELECT":
+            return self._select(text, g)
+        if form == "ASK":
+            return self._ask(text, g)
+        return self._construct(text, g)
+
+    def select(self, text: str, **kw) -> ResultSet:
+        """Run a SELECT and return its ResultSet."""
+        rs = self.query(text, **kw)
+        if not isinstance(rs, ResultSet):
+            raise UsageError("expected a SELECT query")
+        return rs
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples per dataset graph (short name to count)."""
+        rs = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                          self._graphs(None))
+        sizes = {}
+        for g, n in rs.rows:
+            if g.value.startswith(STAGING_PREFIX) or g.value == _META_GRAPH:
+                continue
+            sizes[graph_name(g.value)] = int(n.value)
+        return dict(sorted(sizes.items()))
+
+    def fingerprint(self, graphs: list[str] | None = None) -> dict:
+        """SHA-256 of the canonical N-Quads of each graph used, and of all of them together.
+
+        Returns ``{"all": hex, "graphs": {name: hex}}``.
+        """
+        per = {}
+        total = hashlib.sha256()
+        for iri in self._graphs(graphs):
+            data = canonical_nquads(self.graph_lines(iri))
+            per[graph_name(iri)] = hashlib.sha256(data).hexdigest()
+            total.update(data)
+        return {"all": total.hexdigest(), "graphs": per}
+
+    def close(self) -> None:
+        """Release the store."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+_META_GRAPH = "urn:kg:meta"
+
+
+class _Lock:
+    """An fcntl lock on ``<store>/kg.lock``: shared for readers, exclusive for the writer."""
+
+    def __init__(self, path: Path, exclusive: bool, timeout: float):
+        self.path = path
+        self.exclusive = exclusive
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        op = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self.fd, op)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    os.close(self.fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    os.close(self.fd)
+                    if exclusive:
+                        raise StoreBusyError(
+                            f"store in use: another kg process is reading or writing {path.parent} "
+                            "(try again when it has finished)") from None
+                    raise StoreBusyError(
+                        f"store busy: another kg process is writing {path.parent} "
+                        "(try again in a moment)") from None
+                time.sleep(0.05)
+
+    def release(self):
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _lock_timeout() -> float:
+    try:
+        return float(os.environ.get("KG_LOCK_TIMEOUT", "5"))
+    except ValueError:
+        return 5.0
+
+
+class LocalStore(BaseStore):
+    """A persistent Oxigraph store in a folder, opened for reading or for writing."""
+
+    kind = "local"
+
+    def __init__(self, path: str | os.PathLike | None = None, *, write: bool = False,
+                 create: bool | None = None):
+        import pyoxigraph as ox
+
+        self._ox = ox
+        self.path = resolve_store_path(path)
+        self.location = str(self.path)
+        self.write = write
+        db = self.path / "oxigraph"
+        if create is None:
+            create = write
+        if not db.exists():
+            if not create:
+                raise StoreError(f"no store at {self.path} (run 'kg build' first, or pass --store DIR)")
+            self.path.mkdir(parents=True, exist_ok=True)
+        elif not self.path.is_dir():
+            raise StoreError(f"{self.path} is not a folder")
+        self._lock = _Lock(self.path / "kg.lock", exclusive=write, timeout=_lock_timeout())
+        try:
+            if write:
+                self.db = ox.Store(str(db))
+                self._drop_staging()
+            else:
+                if not db.exists():
+                    self.db = ox.Store()  # an empty store that nothing has written yet
+                else:
+                    self.db = ox.Store.read_only(str(db))
+        except OSError as exc:
+            self._lock.release()
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+
+    # -- reading --------------------------------------------------------------
+    def graph_iris(self) -> list[str]:
+        out = []
+        for g in self.db.named_graphs():
+            v = g.value
+            if v.startswith(STAGING_PREFIX) or v == _META_GRAPH:
+                continue
+            out.append(v)
+        return sorted(out)
+
+    def _dataset(self, graphs: list[str]) -> dict:
+        ox = self._ox
+        nodes = [ox.NamedNode(g) for g in graphs]
+        if not nodes:
+            # an empty default graph: the store's own default graph holds nothing
+            return {"default_graph": [ox.DefaultGraph()], "named_graphs": []}
+        return {"default_graph": nodes, "named_graphs": nodes}
+
+    def _run(self, text: str, graphs: list[str]):
+        try:
+            return self.db.query(text, **self._dataset(graphs))
+        except SyntaxError as exc:
+            raise UsageError(f"SPARQL syntax error: {exc}") from None
+
+    def _select(self, text: str, graphs: list[str]) -> ResultSet:
+        return from_oxigraph(self._run(text, graphs))
+
+    def _ask(self, text: str, graphs: list[str]) -> bool:
+        return bool(self._run(text, graphs))
+
+    def _construct(self, text: str, graphs: list[str]) -> bytes:
+        ox = self._ox
+        triples = self._run(text, graphs)
+        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+
+    def graph_lines(self, iri: str) -> list[bytes]:
+        ox = self._ox
+        data = self.db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+        suffix = b" <" + iri.encode() + b"> ."
+        return [line[:-2] + suffix for line in data.split(b"\n") if line]
+
+    def engine_version(self) -> str:
+        return f"pyoxigraph {self._ox.__version__}"
+
+    def dump(self, fmt, graphs: list[str] | None = None) -> bytes:
+        """Serialize the chosen graphs (all by default) in an RDF format (pyoxigraph RdfFormat)."""
+        ox = self._ox
+        g = self._graphs(graphs)
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            mem = ox.Store()
+            lines = []
+            for iri in g:
+                lines.extend(self.graph_lines(iri))
+            data = canonical_nquads(lines)
+            if fmt == ox.RdfFormat.N_QUADS:
+                return data
+            mem.load(data, format=ox.RdfFormat.N_QUADS)
+            return mem.dump(format=fmt, prefixes=_dump_prefixes())
+        # triple formats: the union of the graphs
+        lines = []
+        for iri in g:
+            data = self.db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+            lines.extend(line for line in data.split(b"\n") if line)
+        data = canonical_nquads(lines)
+        if fmt == ox.RdfFormat.N_TRIPLES:
+            return data
+        mem = ox.Store()
+        mem.load(data, format=ox.RdfFormat.N_TRIPLES)
+        kw = {"prefixes": _dump_prefixes()} if fmt in (ox.RdfFormat.TURTLE,) else {}
+        return mem.dump(format=fmt, from_graph=ox.DefaultGraph(), **kw)
+
+    # -- writing --------------------------------------------------------------
+    def _need_write(self):
+        if not self.write:
+            raise StoreError("the store was opened read-only")
+
+    def _drop_staging(self):
+        for g in list(self.db.named_graphs()):
+            if g.value.startswith(STAGING_PREFIX):
+                self.db.remove_graph(g)
+
+    def write_graphs(self, data: dict[str, bytes], *, replace: bool) -> None:
+        """Write N-Triples ``data`` (graph IRI to bytes) in one atomic step.
+
+        With ``replace`` each named graph is swapped for the new content; else
+        the triples are added to what the graph holds.
+        """
+        self._need_write()
+        ox = self._ox
+        if not data:
+            return
+        if not replace:
+            parts = []
+            for iri, nt in sorted(data.items()):
+                suffix = b" <" + iri.encode() + b"> ."
+                parts.append(b"\n".join(line[:-2] + suffix for line in nt.split(b"\n") if line))
+            self.db.load(b"\n".join(parts) + b"\n", format=ox.RdfFormat.N_QUADS)
+            self.db.flush()
+            return
+        staged = {}
+        try:
+            for iri, nt in sorted(data.items()):
+                st = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+                staged[iri] = st
+                self.db.load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(st))
+            ops = []
+            for iri, st in sorted(staged.items()):
+                ops.append(f"DROP SILENT GRAPH <{iri}> ; ADD SILENT GRAPH <{st}> TO GRAPH <{iri}> ; "
+                           f"DROP SILENT GRAPH <{st}>")
+            self.db.update(" ; ".join(ops))
+            self.db.flush()
+        finally:
+            for st in staged.values():
+                if self.db.contains_named_graph(ox.NamedNode(st)):
+                    self.db.remove_graph(ox.NamedNode(st))
+
+    def drop_graph(self, name: str) -> None:
+        """Remove a dataset graph."""
+        self._need_write()
+        iri = graph_iri(check_graph_name(name))
+        self.db.update(f"DROP SILENT GRAPH <{iri}>")
+        self.db.flush()
+
+    def close(self) -> None:
+        db = getattr(self, "db", None)
+        if db is not None:
+            if self.write:
+                try:
+                    db.flush()
+                except OSError:
+                    pass
+            del self.db
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.release()
+            self._lock = None
+
+
+def _dump_prefixes() -> dict:
+    from kg.namespaces import PREFIXES
+
+    out = dict(PREFIXES)
+    out["graph"] = GRAPH
+    return out
+
+
+def open_store(path: str | os.PathLike | None = None, *, endpoint: str | None = None,
+               update_endpoint: str | None = None, write: bool = False, create: bool | None = None,
+               timeout: float | None = None) -> BaseStore:
+    """Open the local store at ``path`` or, with ``endpoint``, a remote SPARQL store."""
+    if endpoint:
+        from kg.remote import RemoteStore
+
+        return RemoteStore(endpoint, update_endpoint=update_endpoint, timeout=timeout)
+    return LocalStore(path, write=write, create=create)
