@@ -186,7 +186,7 @@ def query_list():
     from kg.queries import list_queries
 
     qs = list_queries()
-    width = max(len(q.name) for q in qs)
+    width = max([len(q.name) for q in qs] + [4])
     for q in qs:
         params = " ".join(f"{p.name}={p.default}" for p in q.params)
         click.echo(f"{q.name.ljust(width)}  {q.summary}" + (f"  [{params}]" if params else ""))

@@ -1,7 +1,7 @@
 """Where the shipped files are: the ontology, shapes, saved queries and curated data.
 
 In a source checkout they sit at the top of the repository; in an installed
-package they are the sub-packages ``kg.ontology``, ``kg.queries`` and ``kg.data``.
+package they are ``kg/shipped/ontology``, ``kg/shipped/queries`` and ``kg/shipped/data``.
 """
 
 from __future__ import annotations
@@ -13,23 +13,25 @@ __all__ = ["ontology_dir", "queries_dir", "claims_dir", "data_dir", "remote_quer
 _ROOT = Path(__file__).resolve().parent.parent
 
 
+_PACKAGE = Path(__file__).resolve().parent
+
+
 def _locate(checkout_name: str, package: str, marker: str) -> Path:
     candidate = _ROOT / checkout_name
     if (candidate / marker).exists():
         return candidate
-    from importlib.resources import files
-
-    return Path(str(files(package)))
+    # installed: setup.cfg maps the folder to the package ``kg.shipped.<name>``
+    return _PACKAGE.joinpath(*package.split(".")[1:])
 
 
 def ontology_dir() -> Path:
     """Folder holding ``secpart.ttl``, ``shapes.ttl`` and the SKOS vocabularies."""
-    return _locate("ontology", "kg.ontology", "secpart.ttl")
+    return _locate("ontology", "kg.shipped.ontology", "secpart.ttl")
 
 
 def queries_dir() -> Path:
     """Folder of saved SPARQL queries (``*.rq``)."""
-    return _locate("queries", "kg.queries", "partners.rq")
+    return _locate("queries", "kg.shipped.queries", "partners.rq")
 
 
 def claims_dir() -> Path:
@@ -44,4 +46,4 @@ def remote_queries_dir() -> Path:
 
 def data_dir() -> Path:
     """Folder of the bundled curated dataset (YAML)."""
-    return _locate("data", "kg.data", "FORMAT.md")
+    return _locate("data", "kg.shipped.data", "FORMAT.md")
