@@ -12,6 +12,7 @@ then writes, in one atomic step. Any error leaves the store as it was.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +132,11 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
             mod = importlib.import_module(f"kg.ingest.{kind}")
             g = target_default or graph_iri(kind)
             got, warnings = mod.parse(path, graph=g, strict=strict)
+            link = getattr(mod, "link", None)  # e.g. MME: owl:sameAs to curated exercises
+            if link is not None and store is not None:
+                extra, more = link(store, got, g)
+                got.extend(extra)
+                warnings = warnings + more
             quads.extend(got)
             report.warnings.extend(warnings)
     targets = {q.graph_name.value for q in quads}
@@ -182,6 +188,10 @@ def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: st
         if loc:
             raise InputError(f"record {loc[2]}: {v.message} [{v.constraint}]{more}",
                              file=loc[0], where=str(loc[1]))
+        found = _locate_iri(v.focus, report.files)
+        if found:
+            raise InputError(f"<{v.focus}>: {v.message} [{v.constraint}]{more}",
+                             file=found[0], where=found[1])
         files = ", ".join(report.files)
         raise InputError(f"<{v.focus}>: {v.message} [{v.constraint}]{more}", file=files)
     data = {}
@@ -190,6 +200,32 @@ def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: st
         report.graphs[graph_name(t)] = data[t].count(b"\n")
     report.replaced = replace
     return data, report
+
+
+def _locate_iri(iri: str, files: list[str]) -> tuple[str, str] | None:
+    """``(file, line)`` where ``iri`` first appears in one of ``files`` (for error messages).
+
+    Looks for the full ``<iri>`` first, then for its local name (after the last
+    ``/`` or ``#``) as written with a prefix; None when it cannot be found.
+    """
+    local = re.split(r"[/#]", iri)[-1]
+    needles = [("<" + iri + ">").encode()]
+    if local:
+        needles.append(re.compile(rb"[:/]" + re.escape(local.encode()) + rb"(?![A-Za-z0-9_-])"))
+    for needle in needles:
+        for name in files:
+            try:
+                raw = Path(name).read_bytes()
+            except OSError:
+                continue
+            if isinstance(needle, bytes):
+                at = raw.find(needle)
+            else:
+                m = needle.search(raw)
+                at = m.start() if m else -1
+            if at >= 0:
+                return name, str(raw[:at].count(b"\n") + 1)
+    return None
 
 
 def _known_ids_excluding(store, g: str) -> dict[str, set]:

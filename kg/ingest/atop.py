@@ -1,0 +1,331 @@
+"""Import ATOP (Alliance Treaty Obligations and Provisions): agreements and per-member obligations.
+
+Reference: Leeds, B. A., Ritter, J. M., Mitchell, S. M. and Long, A. G. (2002)
+"Alliance Treaty Obligations and Provisions, 1815-1944", *International
+Interactions* 28: 237-260; ATOP codebook and data v4.01 / v5.1, atopdata.org.
+
+Two inputs are understood (told apart by their columns):
+
+**Member level** (``atop4_01_member.csv``: one row per member per alliance
+phase), with the alliance-level file beside it where it exists (the same name
+with ``member`` replaced by ``alliance``, e.g. ``atop4_01_alliance.csv``: begin
+and end dates of each alliance). Output, in graph ``atop``:
+
+- one agreement ``id/agreement/atop-<atopid>`` per alliance id, typed
+  ``sp:DefenceTreaty`` when at least one member has a defence obligation
+  (``defense = 1``) in any phase, else ``sp:DefenceCooperationAgreement``
+  (offence, neutrality, non-aggression or consultation pacts); ``sp:party``
+  every member; ``sp:signedDate`` the alliance's begin date (ATOP dates an
+  alliance from its signature) and ``sp:endDate`` its end date, from the
+  alliance file (else the earliest entry and, when every member has left, the
+  latest exit); ``sp:status sp:InForce`` when ATOP codes it in effect at the
+  end of its coverage; ``sp:datasetId`` the atopid;
+- one ``sp:membership`` node per member-phase row
+  (``id/membership/atop-<atopid>-<ISO3>-p<phase>``) with ``sp:member``,
+  ``sp:phase`` (when the alliance has phases), ``sp:entryDate`` and
+  ``sp:exitDate`` (exit ``0`` = still a member);
+- one ``sp:Obligation`` per member and kind it carries in any phase
+  (``id/obligation/atop-<atopid>-<ISO3>-<kind>``, ``sp:bearer`` the member,
+  ``sp:kind`` one of ``sp:Defense``, ``sp:Offense``, ``sp:Neutrality``,
+  ``sp:NonAggression``, ``sp:Consultation``). Obligations belong to members:
+  in the 1960 US-Japan treaty (atopid 3375) the United States bears
+  ``sp:Defense`` and Japan does not.
+
+ATOP dates with month or day ``0``/empty are unknown: ``xsd:gYear`` or
+``xsd:gYearMonth``, never the first of the month.
+
+**Directed dyad-years** (``atop5_1_alliance_ddy.csv.gz``: ``ccode1, ccode2,
+year, atop_defense, ...``): collapsed as in :mod:`kg.ingest.cow`, but directed:
+per (ccode1, ccode2, kind) and run of years one ``sp:AllianceSpell``
+(``id/agreement/atop-ddy-<ISO3 bearer>-<ISO3 partner>-<kind>-<first year>``)
+whose ``sp:Obligation`` is borne by ccode1. Load it into its own graph
+(``--graph atop-ddy``) when the member-level file is also loaded.
+
+States are matched by COW numeric code through ``data/states.yaml``. A member
+code not in that list (v4.01 has ``8152`` in alliance 1320) is a bad row: a
+warning (the member is kept as an ``sp:UnknownParticipant`` party, without
+obligations) or, with ``strict``, an :class:`~kg.errors.InputError`.
+
+>>> atop_date("1960", "1", "19")
+('1960-01-19', 'date')
+>>> atop_date("1951", "9", "0")
+('1951-09', 'gYearMonth')
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from kg.errors import InputError
+from kg.ingest.cow import emit_spells, open_text, read_dyad_years
+from kg.ingest.names import cow_to_iso3, state_names
+from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
+from kg.namespaces import ID, RDF, RDFS, SP, XSD, state_iri
+
+__all__ = ["parse", "atop_date", "OBLIGATIONS", "DDY_KINDS", "CITATION", "alliance_file_for"]
+
+CITATION = ("Leeds, Brett Ashley, Jeffrey M. Ritter, Sara McLaughlin Mitchell, and Andrew G. Long. "
+            "2002. \"Alliance Treaty Obligations and Provisions, 1815-1944.\" International "
+            "Interactions 28: 237-260. ATOP data version {version}, http://www.atopdata.org/.")
+
+#: member-level column -> sp: concept
+OBLIGATIONS = {"defense": "Defense", "offense": "Offense", "neutral": "Neutrality",
+               "nonagg": "NonAggression", "consul": "Consultation"}
+#: directed dyad-year column -> (sp: concept, label word)
+DDY_KINDS = {"atop_defense": ("Defense", "defence obligation"),
+             "atop_offense": ("Offense", "offence obligation"),
+             "atop_neutral": ("Neutrality", "neutrality obligation"),
+             "atop_nonagg": ("NonAggression", "non-aggression obligation"),
+             "atop_consul": ("Consultation", "consultation obligation")}
+
+
+def atop_date(year: str, month: str, day: str) -> tuple[str, str] | None:
+    """An ATOP date at the precision known (month/day ``0`` or empty = unknown); None for year 0.
+
+    Raises ValueError for a date that does not exist.
+    """
+    y = int(year or 0)
+    if y == 0:
+        return None
+    m = int(month or 0)
+    d = int(day or 0)
+    if m == 0:
+        return f"{y:04d}", "gYear"
+    if not 1 <= m <= 12:
+        raise ValueError(f"month {m}")
+    if d == 0:
+        return f"{y:04d}-{m:02d}", "gYearMonth"
+    return dt.date(y, m, d).isoformat(), "date"
+
+
+def alliance_file_for(member_path: str | Path) -> Path | None:
+    """The alliance-level file beside a member-level one, when it exists."""
+    p = Path(member_path)
+    if "member" not in p.name:
+        return None
+    cand = p.with_name(p.name.replace("member", "alliance"))
+    return cand if cand.exists() and cand != p else None
+
+
+def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    fname = str(path)
+    with open_text(path) as fh:
+        reader = csv.reader(fh)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise InputError("empty file", file=fname) from None
+        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
+            raise InputError(f"not a CSV file: {e}", file=fname, where="1") from None
+        rows = []
+        prev = reader.line_num
+        try:
+            for row in reader:
+                rows.append((prev + 1, row))
+                prev = reader.line_num
+        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
+            raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
+    return header, rows
+
+
+def _info(path: Path) -> DatasetInfo:
+    version = version_from_name(path, r"atop(\d+)_(\d+)", "4.01")
+    return DatasetInfo(key=f"atop-v{version}",
+                       title=f"Alliance Treaty Obligations and Provisions (ATOP) v{version}",
+                       version=version, citation=CITATION.format(version=version),
+                       publisher="Alliance Treaty Obligations and Provisions Project",
+                       issued="2002", url="http://www.atopdata.org/")
+
+
+def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, list[str]]:
+    """Read an ATOP member-level file (or directed dyad-year file) into quads of ``graph``.
+
+    :param path: ``atop4_01_member.csv`` (the alliance file beside it is read too)
+        or ``atop5_1_alliance_ddy.csv.gz``.
+    :param graph: the target graph IRI.
+    :param strict: raise :class:`~kg.errors.InputError` on the first bad row.
+    :returns: ``(quads, warnings)``; each warning starts with ``file:line:``.
+
+    Example: ``quads, warnings = parse("atop4_01_member.csv", graph_iri("atop"))``.
+    """
+    path = Path(path)
+    with open_text(path) as fh:
+        first = fh.readline()
+    cols = {c.strip() for c in first.split(",")}
+    if "atop_defense" in cols:
+        return _parse_ddy(path, graph, strict)
+    if not {"atopid", "member"} <= cols:
+        raise InputError("not an ATOP member-level or dyad-year file (no atopid/member or "
+                         "atop_defense column)", file=str(path), where="1")
+    return _parse_member(path, graph, strict)
+
+
+def _parse_ddy(path: Path, graph: str, strict: bool) -> tuple[list, list[str]]:
+    warnings: list[str] = []
+    years, cover, nrows = read_dyad_years(path, list(DDY_KINDS), directed=True, strict=strict,
+                                          warnings=warnings)
+    if not nrows:
+        raise InputError("no dyad-years in the file", file=str(path))
+    qm = QuadMaker(graph)
+    info = _info(path)
+    info.title += " (directed dyad-years)"
+    src = dataset_quads(qm, graph, info, path, cover)
+    emit_spells(qm, years, DDY_KINDS, src, prefix="atop-ddy", dataset="ATOP", directed=True)
+    return qm.quads, warnings
+
+
+def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]]:
+    fname = str(path)
+    warnings: list[str] = []
+    iso = cow_to_iso3()
+    names = state_names()
+
+    def bad(where_file: str, line: int, msg: str) -> None:
+        if strict:
+            raise InputError(msg, file=where_file, where=str(line))
+        warnings.append(f"{where_file}:{line}: {msg}")
+
+    header, rows = _read(path)
+    col = {h: i for i, h in enumerate(header)}
+    need = ["atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit", "phase"]
+    missing = [c for c in need + list(OBLIGATIONS) if c not in col]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
+
+    def get(row, c):
+        i = col.get(c)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    # ---- alliance level, beside the member file
+    alliances: dict[str, dict] = {}
+    afile = alliance_file_for(path)
+    if afile is not None:
+        aheader, arows = _read(afile)
+        acol = {h: i for i, h in enumerate(aheader)}
+        for line, row in arows:
+            if not any(row):
+                continue
+            rec = {h: (row[i].strip() if i < len(row) else "") for h, i in acol.items()
+                   if h in ("atopid", "begyr", "begmo", "begday", "endyr", "endmo", "endday",
+                            "ineffect")}
+            rec["__line__"] = line
+            alliances[rec.get("atopid", "")] = rec
+
+    qm = QuadMaker(graph)
+    add, nn, lit = qm.add, qm.nn, qm.lit
+    dtype = {"date": XSD + "date", "gYearMonth": XSD + "gYearMonth", "gYear": XSD + "gYear"}
+    groups: dict[str, list] = {}
+    years: list[int] = []
+    for line, row in rows:
+        if not any(c.strip() for c in row):
+            continue
+        aid = get(row, "atopid")
+        try:
+            int(aid)
+            member = int(get(row, "member"))
+            phase = int(get(row, "phase") or 0)
+            ent = atop_date(get(row, "yrent"), get(row, "moent"), get(row, "dayent"))
+            ext = atop_date(get(row, "yrexit"), get(row, "moexit"), get(row, "dayexit"))
+            obl = {k: get(row, k) for k in OBLIGATIONS}
+        except ValueError as e:
+            bad(fname, line, f"atopid {aid or '?'}: bad value ({e}); row skipped")
+            continue
+        if any(v not in ("0", "1", "") for v in obl.values()):
+            bad(fname, line, f"atopid {aid}: obligation flags must be 0 or 1; row skipped")
+            continue
+        if member not in iso:
+            bad(fname, line, f"atopid {aid}: unknown COW state code {member} (not in "
+                             "data/states.yaml); kept as an unknown participant without obligations")
+        if ent:
+            years.append(int(ent[0][:4]))
+        if ext:
+            years.append(int(ext[0][:4]))
+        groups.setdefault(aid, []).append((line, member, phase, ent, ext, obl,
+                                           get(row, "ineffect")))
+
+    info = _info(path)
+    src = dataset_quads(qm, graph, info, path, (min(years), max(years)) if years else None)
+    if not groups:
+        raise InputError("no alliances in the file", file=fname)
+    srcn = nn(src)
+    for aid in sorted(groups, key=int):
+        members = groups[aid]
+        ag = f"{ID}agreement/atop-{aid}"
+        defence = any(m[5]["defense"] == "1" for m in members)
+        add(ag, RDF + "type", nn(SP + ("DefenceTreaty" if defence else "DefenceCooperationAgreement")))
+        add(ag, SP + "datasetId", lit(aid))
+        add(ag, SP + "source", srcn)
+        parties: dict[int, str] = {}
+        for _line, member, *_ in members:
+            if member not in parties:
+                parties[member] = (state_iri(iso[member]) if member in iso
+                                   else f"{ID}unknown/atop-{aid}-{member}")
+        for member, iri in parties.items():
+            add(ag, SP + "party", nn(iri))
+            if member not in iso:
+                add(iri, RDF + "type", nn(SP + "UnknownParticipant"))
+                add(iri, RDFS + "label", lit(f"COW code {member} (ATOP alliance {aid}; "
+                                             "not in the state list)"))
+        # begin / end
+        arec = alliances.get(aid)
+        begin = end = None
+        ineffect = members[0][6]
+        if arec is not None:
+            try:
+                begin = atop_date(arec.get("begyr", ""), arec.get("begmo", ""), arec.get("begday", ""))
+                end = atop_date(arec.get("endyr", ""), arec.get("endmo", ""), arec.get("endday", ""))
+            except ValueError as e:
+                bad(str(afile), arec["__line__"], f"atopid {aid}: bad date ({e}); dates left out")
+            ineffect = arec.get("ineffect", ineffect)
+        else:
+            ents = [m[3] for m in members if m[3]]
+            begin = min(ents, key=lambda d: d[0]) if ents else None
+            if all(m[4] for m in members):
+                end = max((m[4] for m in members), key=lambda d: d[0])
+        if begin:
+            add(ag, SP + "signedDate", lit(begin[0], dtype[begin[1]]))
+        if end:
+            if begin and end[0][:len(begin[0])] < begin[0][:len(end[0])]:
+                warnings.append(f"{fname}: atopid {aid}: end {end[0]} before begin {begin[0]}; "
+                                "end left out")
+            else:
+                add(ag, SP + "endDate", lit(end[0], dtype[end[1]]))
+        if ineffect == "1":
+            add(ag, SP + "status", nn(SP + "InForce"))
+        who = ", ".join(names.get(iso.get(m, ""), f"COW {m}") for m in parties)
+        yr = f", {begin[0][:4]}" if begin else ""
+        add(ag, RDFS + "label", lit(f"ATOP alliance {aid} ({who}{yr})"))
+        # memberships
+        seen: dict[str, int] = {}
+        for _line, member, phase, ent, ext, _obl, _ in members:
+            code = iso.get(member, str(member))
+            local = f"atop-{aid}-{code}-p{phase}"
+            k = seen[local] = seen.get(local, 0) + 1
+            if k > 1:
+                local += f"-{k}"
+            ms = f"{ID}membership/{local}"
+            add(ag, SP + "membership", nn(ms))
+            add(ms, SP + "member", nn(parties[member]))
+            if phase:
+                add(ms, SP + "phase", qm.int(phase))
+            if ent:
+                add(ms, SP + "entryDate", lit(ent[0], dtype[ent[1]]))
+                add(ms, SP + "startYear", qm.int(int(ent[0][:4])))
+            if ext:
+                add(ms, SP + "exitDate", lit(ext[0], dtype[ext[1]]))
+                add(ms, SP + "endYear", qm.int(int(ext[0][:4])))
+        # obligations: per member and kind, over all phases
+        kinds: dict[int, set] = {}
+        for _line, member, _phase, _ent, _ext, obl, _ in members:
+            if member in iso:
+                kinds.setdefault(member, set()).update(k for k, v in obl.items() if v == "1")
+        for member in sorted(kinds):
+            for k in sorted(kinds[member]):
+                ob = f"{ID}obligation/atop-{aid}-{iso[member]}-{k}"
+                add(ag, SP + "obligation", nn(ob))
+                add(ob, RDF + "type", nn(SP + "Obligation"))
+                add(ob, SP + "bearer", nn(state_iri(iso[member])))
+                add(ob, SP + "kind", nn(SP + OBLIGATIONS[k]))
+    return qm.quads, warnings

@@ -1,0 +1,141 @@
+"""ATOP importer: expectations computed from the CSV (csv module); ../shared/data or skip."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from kg.namespaces import ID, SP, graph_iri, state_iri
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+MEMBER = DATA / "atop4_01_member.csv"
+PFX = f"PREFIX sp: <{SP}>\n"
+KINDS = {"defense": "Defense", "offense": "Offense", "neutral": "Neutrality", "nonagg": "NonAggression",
+         "consul": "Consultation"}
+
+
+def _rows():
+    with open(MEMBER, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def atop_store(built_store, tmp_path_factory):
+    if not MEMBER.exists():
+        pytest.skip(f"shared dataset absent: {MEMBER}")
+    from kg.ingest import ingest
+    from kg.store import open_store
+
+    dest = tmp_path_factory.mktemp("atop") / "store"
+    shutil.copytree(built_store, dest, ignore=shutil.ignore_patterns("kg.lock"))
+    with open_store(dest, write=True) as store:
+        report = ingest(store, [MEMBER], fmt="atop")
+    return dest, report
+
+
+def _select(path, text):
+    from kg.store import open_store
+
+    with open_store(path) as st:
+        return [[t.value if t is not None else None for t in r]
+                for r in st.select(PFX + text, graphs=["atop"]).rows]
+
+
+def test_us_japan_1960_obligations_belong_to_members(atop_store):
+    rows = _rows()
+    by_id = defaultdict(list)
+    for r in rows:
+        by_id[r["atopid"]].append(r)
+    [aid] = [a for a, rs in by_id.items() if {r["member"] for r in rs} == {"2", "740"}
+             and rs[0]["yrent"] == "1960"]
+    got = _select(atop_store[0], f"SELECT ?b ?k WHERE {{ <{ID}agreement/atop-{aid}> sp:obligation ?o . "
+                  "?o a sp:Obligation ; sp:bearer ?b ; sp:kind ?k }")
+    have = {(b, k) for b, k in got}
+    assert (state_iri("USA"), SP + "Defense") in have
+    assert (state_iri("JPN"), SP + "Defense") not in have
+    expected = {(state_iri({"2": "USA", "740": "JPN"}[r["member"]]), SP + c)
+                for r in by_id[aid] for k, c in KINDS.items() if r[k] == "1"}
+    assert have == expected
+    [[t, d]] = _select(atop_store[0], f"SELECT ?t ?d WHERE {{ <{ID}agreement/atop-{aid}> a ?t ; "
+                       "sp:signedDate ?d }")
+    assert t == SP + "DefenceTreaty" and d == "1960-01-19"
+
+
+def test_every_alliance_and_obligation(atop_store):
+    from kg.ingest.names import cow_to_iso3
+
+    iso = cow_to_iso3()
+    rows = _rows()
+    ids = {r["atopid"] for r in rows}
+    [[n]] = _select(atop_store[0], "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a sp:datasetId ?i ; "
+                    "sp:membership ?m }")
+    assert int(n) == len(ids)
+    [[n]] = _select(atop_store[0], "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?a sp:membership ?m }")
+    assert int(n) == len(rows)
+    expected = {(r["atopid"], state_iri(iso[int(r["member"])]), SP + c) for r in rows
+                for k, c in KINDS.items() if r[k] == "1" and int(r["member"]) in iso}
+    got = _select(atop_store[0], "SELECT ?i ?b ?k WHERE { ?a sp:datasetId ?i ; sp:obligation ?o . "
+                  "?o sp:bearer ?b ; sp:kind ?k }")
+    assert {tuple(x) for x in got} == expected
+    defence = {r["atopid"] for r in rows if r["defense"] == "1"}
+    got = _select(atop_store[0], "SELECT ?i WHERE { ?a a sp:DefenceTreaty ; sp:datasetId ?i }")
+    assert {i for [i] in got} == defence
+
+
+def test_unknown_member_code_reported_and_kept(atop_store):
+    from kg.ingest.names import cow_to_iso3
+
+    iso = cow_to_iso3()
+    with open(MEMBER, newline="") as fh:
+        rd = csv.DictReader(fh)
+        bad = [(i + 2, r) for i, r in enumerate(rd) if int(r["member"]) not in iso]
+    assert bad, "v4.01 has a member code outside the COW list"
+    for line, r in bad:
+        assert any(w.startswith(f"{MEMBER}:{line}:") for w in atop_store[1].warnings)
+        got = _select(atop_store[0], f"SELECT ?p WHERE {{ <{ID}agreement/atop-{r['atopid']}> sp:party ?p . "
+                      "?p a sp:UnknownParticipant }")
+        assert len(got) == 1
+    from kg.errors import InputError
+    from kg.ingest.atop import parse
+
+    with pytest.raises(InputError) as ei:
+        parse(MEMBER, graph_iri("atop"), strict=True)
+    assert f"{MEMBER}:{bad[0][0]}:" in str(ei.value)
+
+
+def test_partial_dates_and_dataset(atop_store):
+    rows = _rows()
+    from kg.ingest.names import cow_to_iso3
+
+    r = next(r for r in rows if r["yrexit"] != "0" and r["dayexit"] in ("0", "")
+             and r["moexit"] not in ("0", ""))
+    member = state_iri(cow_to_iso3()[int(r["member"])])
+    got = _select(atop_store[0], f"SELECT ?x WHERE {{ ?a sp:datasetId \"{r['atopid']}\" ; "
+                  f"sp:membership ?m . ?m sp:member <{member}> ; sp:exitDate ?x }}")
+    assert f"{r['yrexit']}-{int(r['moexit']):02d}" in {x for [x] in got}
+    [[v, s, e]] = _select(atop_store[0], "SELECT ?v ?s ?e WHERE { ?d a sp:Dataset ; "
+                          "<http://www.w3.org/2002/07/owl#versionInfo> ?v ; sp:coverageStart ?s ; "
+                          "sp:coverageEnd ?e }")
+    years = [int(r["yrent"]) for r in rows] + [int(r["yrexit"]) for r in rows if r["yrexit"] != "0"]
+    assert v == "4.01" and (int(s), int(e)) == (min(years), max(years))
+
+
+def test_directed_dyad_years_small_file(tmp_path):
+    """ATOP dyad-years are directed: the bearer is ccode1 (hand-made file)."""
+    from kg.ingest.atop import parse
+
+    p = tmp_path / "atop5_1_alliance_ddy.csv"
+    p.write_text("ccode1,ccode2,year,atop_defense,atop_offense,atop_neutral,atop_nonagg,atop_consul\n"
+                 "2,740,1960,1,0,0,0,1\n2,740,1961,1,0,0,0,1\n740,2,1960,0,0,0,0,1\n"
+                 "740,2,1961,0,0,0,0,1\n")
+    quads, warnings = parse(p, graph_iri("atop"))
+    t = {(q.subject.value, q.predicate.value, q.object.value) for q in quads}
+    bearers = {(o, k) for (s, p_, o) in t if p_ == SP + "bearer"
+               for (s2, p2, k) in t if s2 == s and p2 == SP + "kind"}
+    assert bearers == {(state_iri("USA"), SP + "Defense"), (state_iri("USA"), SP + "Consultation"),
+                       (state_iri("JPN"), SP + "Consultation")}
+    assert warnings == []
