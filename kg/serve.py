@@ -1,0 +1,455 @@
+"""A read-only SPARQL 1.1 Protocol endpoint over the local store.
+
+``kg serve`` lets other tools (SPARQLWrapper, YASGUI, Protégé, R's SPARQL
+package, another ``kg --endpoint``) query the store. It is written here on
+:class:`http.server.ThreadingHTTPServer` rather than using Oxigraph's own
+server because that one would run ``SERVICE`` clauses (outbound requests)
+and accept updates; this one:
+
+- answers ``GET /query?query=...`` and ``POST /query`` with
+  ``application/sparql-query`` or form-encoded (``query=...``) bodies;
+  ``default-graph-uri`` / ``named-graph-uri`` parameters restrict the dataset
+  to those graphs, otherwise the default graph is the union of the dataset
+  graphs, as for every ``kg`` command;
+- negotiates the standard formats from the ``Accept`` header (or a
+  ``format``/``output`` parameter): SPARQL JSON (the default), XML, CSV and TSV
+  results for SELECT and ASK; N-Triples (the default) and Turtle for
+  CONSTRUCT and DESCRIBE;
+- refuses updates with HTTP 403 (``update=``, ``application/sparql-update``,
+  or an update sent as a query), and queries with ``SERVICE``, ``LOAD`` or
+  ``FROM <file:...>`` with HTTP 400 (:func:`kg.sparql.check_query_safe`)
+  unless started with ``allow_network``;
+- applies a query timeout: each query runs in a worker thread; when it has
+  not finished after ``timeout`` seconds the client gets HTTP 503. The engine
+  cannot interrupt a running query, so the worker finishes (or is dropped
+  when the server stops) in the background and its result is discarded; at
+  most ``max_workers`` queries run at once and a request that finds them all
+  busy gets HTTP 503 at once, so slow queries cannot pile up;
+- binds 127.0.0.1 unless told otherwise, and holds the store open read-only
+  for its lifetime (a ``kg build`` or ``kg ingest`` waits until it stops).
+
+Example::
+
+    from kg.store import open_store
+    from kg.serve import make_server
+    server = make_server(open_store(".kg"), port=0)
+    print(server.endpoint_url)      # http://127.0.0.1:PORT/query
+    server.serve_forever()
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TextIO
+from xml.sax.saxutils import escape as _xml_escape
+
+from kg import __version__
+from kg.errors import KgError, QueryRefused, StoreError, UsageError
+from kg.results import ResultSet, Term
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_TIMEOUT",
+    "SparqlServer",
+    "make_server",
+    "serve",
+    "serialize_results",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7878
+DEFAULT_TIMEOUT = 30.0
+MAX_BODY = 1_000_000  # bytes in a POST body
+
+_JSON = "application/sparql-results+json"
+_XML = "application/sparql-results+xml"
+_CSV = "text/csv"
+_TSV = "text/tab-separated-values"
+_NT = "application/n-triples"
+_TTL = "text/turtle"
+_RESULT_TYPES = {
+    _JSON: _JSON, "application/json": _JSON,
+    _XML: _XML, "application/xml": _XML, "text/xml": _XML,
+    _CSV: _CSV, _TSV: _TSV,
+}
+_GRAPH_TYPES = {_NT: _NT, "text/plain": _NT, _TTL: _TTL, "application/x-turtle": _TTL}
+_FORMAT_PARAM = {"json": _JSON, "xml": _XML, "csv": _CSV, "tsv": _TSV,
+                 "turtle": _TTL, "ttl": _TTL, "n-triples": _NT, "ntriples": _NT, "nt": _NT}
+
+
+# ---------------------------------------------------------------- serializations
+
+def _nt_string(value: str) -> str:
+    out = []
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _tsv_term(t: Term | None) -> str:
+    if t is None:
+        return ""
+    if t.kind == "uri":
+        return f"<{t.value}>"
+    if t.kind == "bnode":
+        return f"_:{t.value}"
+    if t.lang:
+        return f"{_nt_string(t.value)}@{t.lang}"
+    if t.datatype:
+        return f"{_nt_string(t.value)}^^<{t.datatype}>"
+    return _nt_string(t.value)
+
+
+def _xml_term(t: Term) -> str:
+    v = _xml_escape(t.value)
+    if t.kind == "uri":
+        return f"<uri>{v}</uri>"
+    if t.kind == "bnode":
+        return f"<bnode>{v}</bnode>"
+    if t.lang:
+        return f'<literal xml:lang="{_xml_escape(t.lang)}">{v}</literal>'
+    if t.datatype:
+        return f'<literal datatype="{_xml_escape(t.datatype)}">{v}</literal>'
+    return f"<literal>{v}</literal>"
+
+
+def serialize_results(result: ResultSet | bool, mime: str) -> bytes:
+    """Serialize a SELECT ResultSet or an ASK boolean in a SPARQL results format.
+
+    ``mime`` is one of ``application/sparql-results+json``,
+    ``application/sparql-results+xml``, ``text/csv``, ``text/tab-separated-values``
+    (W3C SPARQL 1.1 Query Results JSON, XML and CSV/TSV formats).
+
+    >>> serialize_results(True, "application/sparql-results+json")
+    b'{"head": {}, "boolean": true}'
+    """
+    if isinstance(result, bool):
+        if mime == _JSON:
+            return json.dumps({"head": {}, "boolean": result}).encode()
+        if mime == _XML:
+            return ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+                    f"<head/><boolean>{'true' if result else 'false'}</boolean></sparql>\n").encode()
+        return (("true" if result else "false") + "\r\n").encode()
+    rs = result
+    if mime == _JSON:
+        doc = {"head": {"vars": list(rs.variables)},
+               "results": {"bindings": [
+                   {v: t.to_json() for v, t in zip(rs.variables, row, strict=True) if t is not None}
+                   for row in rs.rows]}}
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    if mime == _XML:
+        parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+                 "<head>"]
+        parts += [f'<variable name="{_xml_escape(v)}"/>' for v in rs.variables]
+        parts.append("</head><results>")
+        for row in rs.rows:
+            parts.append("<result>")
+            for v, t in zip(rs.variables, row, strict=True):
+                if t is not None:
+                    parts.append(f'<binding name="{_xml_escape(v)}">{_xml_term(t)}</binding>')
+            parts.append("</result>")
+        parts.append("</results></sparql>\n")
+        return "".join(parts).encode("utf-8")
+    if mime == _CSV:
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(rs.variables)
+        for row in rs.rows:
+            w.writerow(["" if t is None else (f"_:{t.value}" if t.kind == "bnode" else t.value)
+                        for t in row])
+        return buf.getvalue().encode("utf-8")
+    if mime == _TSV:
+        lines = ["\t".join("?" + v for v in rs.variables)]
+        lines += ["\t".join(_tsv_term(t) for t in row) for row in rs.rows]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    raise UsageError(f"no results serialization for {mime}")
+
+
+def _turtle(nt: bytes) -> bytes:
+    import pyoxigraph as ox
+
+    from kg.namespaces import GRAPH, PREFIXES
+
+    prefixes = dict(PREFIXES)
+    prefixes["graph"] = GRAPH
+    triples = list(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES))
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+
+
+def _negotiate(accept: str, offered: dict[str, str], default: str) -> str | None:
+    """Pick the offered type the Accept header prefers (q-values honoured)."""
+    if not accept.strip():
+        return default
+    best, best_q, best_pos = None, 0.0, 0
+    for pos, item in enumerate(accept.split(",")):
+        fields = [f.strip() for f in item.split(";")]
+        mime = fields[0].lower()
+        q = 1.0
+        for f in fields[1:]:
+            if f.startswith("q="):
+                try:
+                    q = float(f[2:])
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        if mime in offered:
+            pick = offered[mime]
+        elif mime in ("*/*", "application/*", "text/*"):
+            pick = default
+        else:
+            continue
+        # exact types beat wildcards at equal q
+        rank = q + (0.0001 if "*" not in mime else 0.0)
+        if rank > best_q or (rank == best_q and pos < best_pos):
+            best, best_q, best_pos = pick, rank, pos
+    return best
+
+
+# ---------------------------------------------------------------- the server
+
+class _HttpError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class SparqlServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that answers read-only SPARQL queries over one store."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
+                 timeout: float = DEFAULT_TIMEOUT, allow_network: bool = False,
+                 max_workers: int = 4, log: TextIO | None = None):
+        self.store = store
+        self.query_timeout = float(timeout)
+        self.allow_network = allow_network
+        self.log = log
+        self.workers = threading.BoundedSemaphore(max_workers)
+        super().__init__((host, port), _Handler)
+
+    @property
+    def endpoint_url(self) -> str:
+        """The query endpoint, ``http://HOST:PORT/query``."""
+        host, port = self.server_address[:2]
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{port}/query"
+
+    def run_query(self, text: str, graphs: list[str] | None):
+        """Run a query in a worker thread; raise _HttpError 503 past the timeout."""
+        if not self.workers.acquire(blocking=False):
+            raise _HttpError(503, "server busy: all query workers are running; try again later")
+        box: dict = {}
+        done = threading.Event()
+
+        def work():
+            try:
+                box["result"] = self.store.query(text, graphs=graphs,
+                                                 allow_network=self.allow_network)
+            except BaseException as exc:  # handed to the request thread
+                box["error"] = exc
+            finally:
+                self.workers.release()
+                done.set()
+
+        threading.Thread(target=work, name="kg-serve-query", daemon=True).start()
+        if not done.wait(self.query_timeout):
+            raise _HttpError(503, f"query timed out after {self.query_timeout:g} s")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SparqlServer
+    server_version = f"kg/{__version__}"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        log = self.server.log
+        if log is not None:
+            log.write(f"{self.address_string()} - {format % args}\n")
+            log.flush()
+
+    # -- request parsing -------------------------------------------------------
+    def _send(self, status: int, body: bytes, ctype: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Vary", "Accept")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _error(self, status: int, message: str) -> None:
+        self._send(status, (message.replace("\n", " ") + "\n").encode("utf-8"),
+                   "text/plain; charset=utf-8")
+
+    def _body(self) -> bytes:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise _HttpError(400, "bad Content-Length") from None
+        if length > MAX_BODY:
+            raise _HttpError(413, f"request body over {MAX_BODY} bytes")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _params(self) -> tuple[str, dict[str, list[str]]]:
+        url = urllib.parse.urlsplit(self.path)
+        params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        if self.command == "POST":
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            body = self._body()
+            if ctype == "application/sparql-update":
+                raise _HttpError(403, "updates are refused: this endpoint is read-only")
+            if ctype == "application/sparql-query":
+                try:
+                    params.setdefault("query", []).append(body.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise _HttpError(400, "the query is not UTF-8") from None
+            elif ctype == "application/x-www-form-urlencoded":
+                try:
+                    form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True,
+                                                 strict_parsing=False)
+                except UnicodeDecodeError:
+                    raise _HttpError(400, "the form is not UTF-8") from None
+                for k, v in form.items():
+                    params.setdefault(k, []).extend(v)
+            else:
+                raise _HttpError(415, "POST a query as application/sparql-query or "
+                                      "application/x-www-form-urlencoded")
+        return url.path, params
+
+    # -- methods ------------------------------------------------------------------
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self._handle()
+
+    def do_POST(self):  # noqa: N802
+        self._handle()
+
+    def do_PUT(self):  # noqa: N802
+        self._refuse_write()
+
+    do_DELETE = do_PATCH = do_PUT  # noqa: N815
+
+    def _refuse_write(self):
+        try:
+            self._body()
+        except _HttpError:
+            pass
+        self._error(403, "this endpoint is read-only")
+
+    def _handle(self):
+        try:
+            path, params = self._params()
+            if path.rstrip("/") in ("/update", "/store"):
+                raise _HttpError(403, "updates are refused: this endpoint is read-only")
+            if path.rstrip("/") not in ("/query", "/sparql", ""):
+                raise _HttpError(404, "not found: the SPARQL endpoint is /query")
+            if "update" in params:
+                raise _HttpError(403, "updates are refused: this endpoint is read-only")
+            queries = params.get("query") or []
+            if len(queries) != 1 or not queries[0].strip():
+                raise _HttpError(400, "give exactly one query (GET ?query=... or POST)")
+            text = queries[0]
+            graphs = (params.get("default-graph-uri") or []) + \
+                [g for g in params.get("named-graph-uri") or []
+                 if g not in (params.get("default-graph-uri") or [])]
+            self._answer(text, graphs or None, params)
+        except _HttpError as exc:
+            self._error(exc.status, exc.message)
+        except QueryRefused as exc:
+            self._error(400, exc.one_line())
+        except UsageError as exc:
+            self._error(400, exc.one_line())
+        except KgError as exc:
+            self._error(500, exc.one_line())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as exc:  # the server keeps running; the client gets one line
+            self._error(500, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _answer(self, text: str, graphs: list[str] | None, params: dict) -> None:
+        from kg.sparql import check_query_safe, query_form
+
+        form = query_form(text)
+        if form == "UPDATE":
+            raise _HttpError(403, "updates are refused: this endpoint is read-only")
+        check_query_safe(text, allow_network=self.server.allow_network)
+        fmt = (params.get("format") or params.get("output") or [""])[0].strip().lower()
+        accept = _FORMAT_PARAM.get(fmt) or self.headers.get("Accept") or ""
+        if form in ("SELECT", "ASK"):
+            mime = _negotiate(accept, _RESULT_TYPES, _JSON)
+        else:
+            mime = _negotiate(accept, _GRAPH_TYPES, _NT)
+        if mime is None:
+            raise _HttpError(406, f"cannot answer a {form} query in {accept}")
+        result = self.server.run_query(text, graphs)
+        if form in ("SELECT", "ASK"):
+            body = serialize_results(result, mime)
+        else:
+            body = result if mime == _NT else _turtle(result)
+        charset = "" if mime == _NT else "; charset=utf-8"
+        self._send(200, body, mime + charset)
+
+
+def make_server(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
+                timeout: float = DEFAULT_TIMEOUT, allow_network: bool = False,
+                log: TextIO | None = None) -> SparqlServer:
+    """Create (but do not start) the read-only endpoint over ``store``.
+
+    :param store: an open store (the local store, opened read-only).
+    :param host: address to bind (127.0.0.1 by default: not reachable from other machines).
+    :param port: TCP port; 0 picks a free one (see ``server.endpoint_url``).
+    :param timeout: seconds a query may run before the client gets HTTP 503.
+    :param allow_network: permit SERVICE, LOAD and FROM <file:> (off by default).
+    :param log: where to write one line per request (None: silent).
+    """
+    try:
+        return SparqlServer(store, host, port, timeout=timeout, allow_network=allow_network,
+                            log=log)
+    except OSError as exc:
+        raise StoreError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def serve(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
+          timeout: float = DEFAULT_TIMEOUT, allow_network: bool = False,
+          out: TextIO | None = None, log: TextIO | None = None) -> None:
+    """Serve ``store`` until interrupted; print the endpoint URL as the first line of ``out``.
+
+    Example: ``serve(open_store(".kg"), port=7878)`` prints
+    ``http://127.0.0.1:7878/query`` and answers queries until Ctrl-C.
+    """
+    out = out if out is not None else sys.stdout
+    server = make_server(store, host, port, timeout=timeout, allow_network=allow_network, log=log)
+    try:
+        out.write(server.endpoint_url + "\n")
+        out.flush()
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,310 @@
+"""``kg serve``: a read-only SPARQL 1.1 Protocol endpoint, queried by real clients.
+
+A module fixture builds a store and starts ``kg serve --port 0`` in a
+subprocess, reads the endpoint URL from its first line of output, and stops it
+by its process id. Clients are SPARQLWrapper, plain urllib and ``kg
+--endpoint`` itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SP = "https://w3id.org/secpart/ontology#"
+
+
+def _env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("KG_STORE", "KG_ENDPOINT", "KG_UPDATE_ENDPOINT")}
+    env.update(extra)
+    return env
+
+
+def kg(*args, timeout: float = 120, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=_env(**env), cwd=str(ROOT))
+
+
+def ok(*args, **env) -> str:
+    res = kg(*args, **env)
+    assert res.returncode == 0, f"kg {' '.join(map(str, args))} failed: {res.stderr}"
+    return res.stdout
+
+
+def start_serve(store: Path, *extra, log: Path) -> tuple[subprocess.Popen, str]:
+    """Start ``kg serve`` on a free port; return the process and the URL it printed first."""
+    errf = open(log, "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "--store", str(store), "serve",
+                             "--port", "0", *map(str, extra)],
+                            stdout=subprocess.PIPE, stderr=errf, env=_env(), cwd=str(ROOT))
+    errf.close()
+    line = proc.stdout.readline().decode().strip()
+    if not line:
+        proc.wait(timeout=10)
+        raise RuntimeError(f"kg serve printed nothing: {log.read_text()}")
+    return proc, line
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    store = tmp_path_factory.mktemp("serve") / "store"
+    ok("--store", store, "build")
+    return store
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory):
+    proc, url = start_serve(built, "--timeout", "20",
+                            log=tmp_path_factory.mktemp("serve-log") / "serve.log")
+    try:
+        yield url
+    finally:
+        stop(proc)
+
+
+def _partners_query() -> str:
+    """The saved partners query with state=JPN bound, as any client would send it."""
+    from kg.namespaces import state_iri
+    from kg.queries import load_query
+    from kg.sparql import Iri, bind_values
+
+    q = load_query("partners")
+    return bind_values(q.text, {"state": Iri(state_iri("JPN"))})
+
+
+def _local(built: Path, text: str):
+    from kg.store import open_store
+
+    with open_store(built) as store:
+        return store.query(text)
+
+
+def _http(url: str, *, data: bytes | None = None, headers: dict | None = None,
+          method: str | None = None) -> tuple[int, str, bytes]:
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Content-Type", ""), exc.read()
+
+
+# ---------------------------------------------------------------- it starts right
+
+def test_prints_endpoint_on_loopback_first(server):
+    assert server.startswith("http://127.0.0.1:") and server.endswith("/query")
+    port = int(server.rsplit(":", 1)[1].split("/")[0])
+    assert port > 0
+
+
+def test_holds_store_read_only(built, server):
+    """While serving, a writer cannot take the store (and a reader can)."""
+    res = kg("--store", built, "build", KG_LOCK_TIMEOUT="0.3")
+    assert res.returncode == 2 and "store in use" in res.stderr
+    assert ok("--store", built, "query", "sparql", "ASK { ?s ?p ?o }") == "true\n"
+
+
+# ---------------------------------------------------------------- SPARQLWrapper gets correct results
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_select_json(built, server, method):
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    text = _partners_query()
+    sw = SPARQLWrapper(server)
+    sw.setMethod(method)
+    sw.setQuery(text)
+    sw.setReturnFormat(JSON)
+    doc = sw.queryAndConvert()
+    got = [(b["partner"]["value"], int(b["exercises"]["value"])) for b in doc["results"]["bindings"]]
+    local = _local(built, text)
+    want = [(r["partner"], r["exercises"]) for r in local.dicts()]
+    assert got == want
+    assert ("USA", want[0][1]) == got[0]
+    assert doc["head"]["vars"] == ["partner", "name", "exercises", "first", "last"]
+    assert doc["results"]["bindings"][0]["exercises"]["datatype"].endswith("#integer")
+
+
+def test_sparqlwrapper_xml_csv_tsv(built, server):
+    from SPARQLWrapper import CSV, TSV, XML, SPARQLWrapper
+
+    text = _partners_query()
+    want = [(r["partner"], str(r["exercises"])) for r in _local(built, text).dicts()]
+    sw = SPARQLWrapper(server)
+    sw.setQuery(text)
+    sw.setReturnFormat(XML)
+    dom = sw.queryAndConvert()
+    rows = []
+    for res in dom.getElementsByTagName("result"):
+        vals = {b.getAttribute("name"): b.firstChild.firstChild.data
+                for b in res.getElementsByTagName("binding")}
+        rows.append((vals["partner"], vals["exercises"]))
+    assert rows == want
+
+    sw.setReturnFormat(CSV)
+    table = list(csv.reader(io.StringIO(sw.queryAndConvert().decode())))
+    assert table[0] == ["partner", "name", "exercises", "first", "last"]
+    assert [(r[0], r[2]) for r in table[1:]] == want
+
+    sw.setReturnFormat(TSV)
+    lines = sw.queryAndConvert().decode().splitlines()
+    assert lines[0] == "?partner\t?name\t?exercises\t?first\t?last"
+    first = lines[1].split("\t")
+    assert first[0] == '"USA"'
+    assert first[2] == f'"{want[0][1]}"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    assert len(lines) == len(want) + 1
+
+
+def test_sparqlwrapper_ask_and_construct(built, server):
+    import pyoxigraph as ox
+    from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
+
+    sw = SPARQLWrapper(server)
+    sw.setReturnFormat(JSON)
+    sw.setQuery(f"ASK {{ ?s a <{SP}Exercise> }}")
+    assert sw.queryAndConvert()["boolean"] is True
+    sw.setQuery(f"ASK {{ ?s a <{SP}NoSuchClass> }}")
+    assert sw.queryAndConvert()["boolean"] is False
+
+    text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s a <{SP}State> ; ?p ?o }}"
+    sw.setQuery(text)
+    sw.setReturnFormat(TURTLE)
+    body = sw.queryAndConvert()
+    got = set(ox.parse(body, format=ox.RdfFormat.TURTLE))
+    want = set(ox.parse(_local(built, text), format=ox.RdfFormat.N_TRIPLES))
+    assert len(want) > 500 and got == want
+    status, ctype, body = _http(server + "?" + urllib.parse.urlencode({"query": text}),
+                                headers={"Accept": "application/n-triples"})
+    assert status == 200 and ctype.startswith("application/n-triples")
+    assert body == _local(built, text)
+
+
+def test_post_sparql_query_body_and_dataset(server):
+    q = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s a <{SP}Exercise> }}"
+    status, ctype, body = _http(server, data=q.encode(), method="POST",
+                                headers={"Content-Type": "application/sparql-query",
+                                         "Accept": "text/csv"})
+    assert status == 200 and ctype.startswith("text/csv")
+    n = int(body.decode().splitlines()[1])
+    assert n > 100
+    # default-graph-uri restricts the default graph: the ontology graph holds no exercise
+    url = server + "?" + urllib.parse.urlencode(
+        {"default-graph-uri": "https://w3id.org/secpart/graph/ontology"})
+    status, _, body = _http(url, data=q.encode(), method="POST",
+                            headers={"Content-Type": "application/sparql-query",
+                                     "Accept": "text/csv"})
+    assert status == 200 and body.decode().splitlines()[1] == "0"
+
+
+def test_kg_endpoint_against_kg_serve_is_identical(built, server):
+    args = ["query", "run", "partners", "--param", "state=JPN", "--format", "csv"]
+    assert ok("--endpoint", server, *args) == ok("--store", built, *args)
+    fp = [ln for ln in ok("--store", built, "info").splitlines() if ln.startswith("fingerprint:")]
+    assert fp and fp[0] in ok("--endpoint", server, "info").splitlines()
+
+
+# ---------------------------------------------------------------- refusals
+
+def test_update_refused(server):
+    from SPARQLWrapper import POST, SPARQLWrapper
+
+    triple = "<https://example.org/a> <https://example.org/b> <https://example.org/c>"
+    sw = SPARQLWrapper(server, updateEndpoint=server)
+    sw.setMethod(POST)
+    sw.setQuery(f"INSERT DATA {{ {triple} }}")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        sw.query()
+    assert err.value.code == 403
+    assert b"read-only" in err.value.read()
+    for data, ctype in ((f"INSERT DATA {{ {triple} }}".encode(), "application/sparql-update"),
+                        (urllib.parse.urlencode({"query": f"INSERT DATA {{ {triple} }}"}).encode(),
+                         "application/x-www-form-urlencoded")):
+        status, _, body = _http(server, data=data, method="POST", headers={"Content-Type": ctype})
+        assert status == 403, body
+    status, _, _ = _http(server.replace("/query", "/update"), data=b"x", method="POST",
+                         headers={"Content-Type": "application/sparql-update"})
+    assert status == 403
+    # nothing was written
+    status, _, body = _http(server + "?" + urllib.parse.urlencode(
+        {"query": f"ASK {{ {triple} }}"}))
+    assert status == 200 and json.loads(body)["boolean"] is False
+
+
+def test_service_and_file_refused(server):
+    from SPARQLWrapper import JSON, SPARQLWrapper
+    from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+    sw = SPARQLWrapper(server)
+    sw.setReturnFormat(JSON)
+    sw.setQuery("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
+    with pytest.raises(QueryBadFormed) as err:
+        sw.query()
+    assert "SERVICE" in str(err.value)
+    status, _, body = _http(server + "?" + urllib.parse.urlencode(
+        {"query": "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }"}))
+    assert status == 400 and b"local file" in body
+
+
+def test_bad_requests(server):
+    status, _, body = _http(server + "?" + urllib.parse.urlencode({"query": "SELECT ?x WHERE {"}))
+    assert status == 400 and b"syntax" in body.lower()
+    status, _, _ = _http(server)
+    assert status == 400
+    status, _, _ = _http(server.replace("/query", "/elsewhere"))
+    assert status == 404
+    status, _, _ = _http(server, data=b"query=ASK{}", method="POST",
+                         headers={"Content-Type": "application/octet-stream"})
+    assert status == 415
+
+
+def test_push_to_kg_serve_is_refused(built, server):
+    """`kg push` stops with one line when the remote refuses the update."""
+    res = kg("--store", built, "push", server.replace("/query", "/update"), "--graph", "ontology")
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    last = res.stderr.splitlines()[-1]
+    assert last.startswith("kg: error: push of graph ontology stopped after 0 of ")
+    assert "HTTP 403" in last
+
+
+# ---------------------------------------------------------------- timeout
+
+def test_query_timeout_answers_503(built, tmp_path):
+    proc, url = start_serve(built, "--timeout", "0.5", log=tmp_path / "serve.log")
+    try:
+        heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
+        t0 = time.monotonic()
+        status, _, body = _http(url + "?" + urllib.parse.urlencode({"query": heavy}))
+        elapsed = time.monotonic() - t0
+        assert status == 503 and b"timed out after 0.5 s" in body
+        assert elapsed < 5
+        # the server still answers other queries while the runaway one is dropped
+        status, _, body = _http(url + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}))
+        assert status == 200 and json.loads(body)["boolean"] is True
+    finally:
+        stop(proc)
