@@ -1,0 +1,574 @@
+"""Network metrics per state, for a window or a time series, with a citation block.
+
+Definitions (quoted in every citation block, see :data:`DEFINITIONS`):
+
+* ``degree``: number of distinct partners (Freeman 1979).
+* ``strength``: sum of the weights of a state's ties (Barrat et al. 2004).
+* ``betweenness``: Freeman's (1977) betweenness, normalized by ``(n-1)(n-2)``,
+  on shortest paths where an edge's length is ``1/weight`` (Newman 2001;
+  Opsahl et al. 2010), computed with Brandes' (2001) algorithm. It equals
+  ``networkx.betweenness_centrality(G, weight=<1/weight>, normalized=True)``.
+* ``closeness``: Freeman (1979) closeness on the same distances, with the
+  Wasserman & Faust (1994) correction for graphs that are not connected; equals
+  ``networkx.closeness_centrality(G, distance=<1/weight>)``.
+* ``eigenvector``: Bonacich (1972) eigenvector centrality with weight as
+  strength, computed separately in each connected component (Euclidean norm 1
+  within the component; isolates 0), because on a disconnected graph the
+  leading eigenvector of the whole graph gives zeros outside one component.
+* ``pagerank``: Brin & Page (1998), damping 0.85, weight as strength.
+* ``community``: Louvain communities (Blondel et al. 2008), seed 42,
+  resolution 1, weight as strength; numbered 1, 2, ... in the order of each
+  community's alphabetically first member.
+
+Betweenness and closeness come from one pass of Brandes' algorithm over dense
+numpy arrays (the state networks have at most a few hundred nodes); the
+networkx functions are the reference, and ``engine="networkx"`` uses them
+directly (the tests check that both agree).
+
+>>> import networkx as nx
+>>> G = nx.Graph(); G.add_edge("AAA", "BBB", weight=1.0); G.add_edge("BBB", "CCC", weight=1.0)
+>>> node_metrics(G)["BBB"]["betweenness"]
+1.0
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+
+from kg.errors import UsageError
+
+__all__ = [
+    "COLUMNS",
+    "DEFINITIONS",
+    "MetricsResult",
+    "node_metrics",
+    "focus_metrics",
+    "metrics",
+    "format_metrics",
+    "FORMATS",
+]
+
+COLUMNS = ("state", "degree", "strength", "betweenness", "closeness", "eigenvector",
+           "pagerank", "community")
+FORMATS = ("table", "csv", "json", "md", "latex")
+LOUVAIN_SEED = 42
+PAGERANK_ALPHA = 0.85
+
+DEFINITIONS = {
+    "degree": "number of distinct partners (Freeman 1979)",
+    "strength": "sum of tie weights (Barrat et al. 2004; Opsahl et al. 2010)",
+    "betweenness": ("share of shortest paths between other pairs that pass through the state, "
+                    "normalized by (n-1)(n-2); edge length = 1/weight (Freeman 1977; "
+                    "Newman 2001b; algorithm: Brandes 2001); equals networkx "
+                    "betweenness_centrality(normalized=True)"),
+    "closeness": ("(r-1)/sum of distances to the r-1 reachable states, times (r-1)/(n-1); "
+                  "edge length = 1/weight (Freeman 1979; Wasserman & Faust 1994); equals "
+                  "networkx closeness_centrality(wf_improved=True)"),
+    "eigenvector": ("leading eigenvector of the weighted adjacency matrix, computed per "
+                    "connected component (norm 1 within each component; isolates 0) "
+                    "(Bonacich 1972)"),
+    "pagerank": "PageRank with damping 0.85, weight as strength (Brin & Page 1998)",
+    "community": ("Louvain modularity communities, seed 42, resolution 1, weight as strength, "
+                  "numbered by their alphabetically first member (Blondel et al. 2008)"),
+    "projection": ("exercise ties are the one-mode projection of the bipartite "
+                   "exercise-participant network, weight = shared exercises (Newman 2001a)"),
+    "hhi": ("Herfindahl-Hirschman index of the focal state's tie weights: sum of squared "
+            "partner shares (Hirschman 1945; Herfindahl 1950); hhi_normalized = "
+            "(HHI - 1/N)/(1 - 1/N) for N partners"),
+    "us_share": "share of the focal state's exercises in the window that include the USA",
+}
+
+
+# ---------------------------------------------------------------- per-node metrics
+
+def _brandes_dense(nodes: list, G) -> tuple[dict, dict]:
+    """Betweenness (normalized) and closeness with distance = 1/weight, in one Brandes pass.
+
+    Dijkstra over a dense distance matrix; predecessors as a boolean matrix.
+    Ties are exact float equality, as in networkx.
+    """
+    import numpy as np
+
+    n = len(nodes)
+    idx = {v: i for i, v in enumerate(nodes)}
+    dist_m = np.full((n, n), np.inf)
+    for u, v, d in G.edges(data=True):
+        if u == v:
+            continue
+        length = 1.0 / float(d.get("weight", 1.0))
+        dist_m[idx[u], idx[v]] = length
+        dist_m[idx[v], idx[u]] = length
+    bet = np.zeros(n)
+    clo = np.zeros(n)
+    for s in range(n):
+        dist = np.full(n, np.inf)
+        dist[s] = 0.0
+        sigma = np.zeros(n)
+        sigma[s] = 1.0
+        done = np.zeros(n, dtype=bool)
+        pred = np.zeros((n, n), dtype=bool)
+        order = []
+        while True:
+            cand = np.where(done, np.inf, dist)
+            v = int(np.argmin(cand))
+            if not np.isfinite(cand[v]):
+                break
+            done[v] = True
+            order.append(v)
+            alt = dist[v] + dist_m[v]
+            open_ = ~done
+            less = open_ & (alt < dist)
+            eq = open_ & (alt == dist) & np.isfinite(alt)
+            if less.any():
+                dist[less] = alt[less]
+                sigma[less] = sigma[v]
+                pred[less] = False
+                pred[less, v] = True
+            if eq.any():
+                sigma[eq] += sigma[v]
+                pred[eq, v] = True
+        reach = len(order)
+        tot = float(dist[np.isfinite(dist)].sum())
+        if tot > 0.0 and n > 1:
+            clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
+        delta = np.zeros(n)
+        for w in reversed(order):
+            coeff = (1.0 + delta[w]) / sigma[w]
+            p = pred[w]
+            delta[p] += sigma[p] * coeff
+            if w != s:
+                bet[w] += delta[w]
+    if n - 1 >= 2:
+        bet *= 1.0 / ((n - 1) * (n - 2))
+    return ({v: float(bet[i]) for i, v in enumerate(nodes)},
+            {v: float(clo[i]) for i, v in enumerate(nodes)})
+
+
+def _brandes_networkx(G) -> tuple[dict, dict]:
+    import networkx as nx
+
+    H = nx.Graph()
+    H.add_nodes_from(sorted(G.nodes))
+    for u, v, d in sorted(G.edges(data=True)):
+        H.add_edge(u, v, distance=1.0 / float(d.get("weight", 1.0)))
+    bet = nx.betweenness_centrality(H, weight="distance", normalized=True)
+    clo = nx.closeness_centrality(H, distance="distance")
+    return bet, clo
+
+
+def _pagerank(nodes: list, G, alpha: float = PAGERANK_ALPHA, max_iter: int = 100,
+              tol: float = 1.0e-6) -> dict:
+    """PageRank by power iteration, as networkx computes it (uniform teleport, dangling nodes)."""
+    import numpy as np
+
+    n = len(nodes)
+    if n == 0:
+        return {}
+    idx = {v: i for i, v in enumerate(nodes)}
+    A = np.zeros((n, n))
+    for u, v, d in G.edges(data=True):
+        w = float(d.get("weight", 1.0))
+        A[idx[u], idx[v]] += w
+        if u != v:
+            A[idx[v], idx[u]] += w
+    S = A.sum(axis=1)
+    nz = S != 0
+    A[nz] = A[nz] / S[nz][:, None]
+    dangling = ~nz
+    p = np.full(n, 1.0 / n)
+    x = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        xlast = x
+        x = alpha * (x @ A + x[dangling].sum() * p) + (1 - alpha) * p
+        if np.abs(x - xlast).sum() < n * tol:
+            break
+    else:
+        raise UsageError(f"PageRank did not converge in {max_iter} iterations")
+    return {v: float(x[i]) for i, v in enumerate(nodes)}
+
+
+def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -> dict:
+    """Eigenvector centrality in each connected component (power iteration on A + I,
+    as ``networkx.eigenvector_centrality`` does; Euclidean norm 1 per component)."""
+    import networkx as nx
+    import numpy as np
+
+    out = dict.fromkeys(G.nodes, 0.0)
+    for comp in nx.connected_components(G):
+        if len(comp) < 2:
+            continue
+        members = sorted(comp)
+        idx = {v: i for i, v in enumerate(members)}
+        n = len(members)
+        A = np.zeros((n, n))
+        for u, v, d in G.subgraph(members).edges(data=True):
+            if u != v:
+                A[idx[u], idx[v]] = A[idx[v], idx[u]] = float(d.get("weight", 1.0))
+        x = np.full(n, 1.0 / n)
+        for _ in range(max_iter):
+            xlast = x
+            x = xlast + A @ xlast
+            x = x / np.linalg.norm(x)
+            if np.abs(x - xlast).sum() < n * tol:
+                break
+        else:
+            raise UsageError(f"eigenvector centrality did not converge in {max_iter} iterations")
+        out.update({v: float(x[i]) for v, i in idx.items()})
+    return out
+
+
+def _communities(G) -> dict:
+    import networkx as nx
+
+    if G.number_of_nodes() == 0:
+        return {}
+    comms = nx.community.louvain_communities(G, weight="weight", resolution=1,
+                                              seed=LOUVAIN_SEED)
+    ordered = sorted((sorted(c) for c in comms), key=lambda c: c[0])
+    return {v: i + 1 for i, c in enumerate(ordered) for v in c}
+
+
+def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
+    """Per node: degree, strength, betweenness, closeness, eigenvector, pagerank, community.
+
+    :param G: an undirected ``networkx.Graph`` with a ``weight`` on each edge.
+    :param engine: ``auto`` (one dense Brandes pass in numpy for graphs up to
+        2000 nodes), or ``networkx`` (the reference functions).
+    :returns: ``{node: {metric: value}}``, nodes sorted. See :data:`DEFINITIONS`.
+
+    >>> import networkx as nx
+    >>> node_metrics(nx.star_graph(3))[0]["degree"]
+    3
+    """
+    if engine not in ("auto", "networkx"):
+        raise UsageError(f"unknown engine {engine!r}")
+    # a canonical copy: sorted nodes and edges, so results do not depend on insertion order
+    import networkx as nx
+
+    H = nx.Graph()
+    nodes = sorted(G.nodes)
+    H.add_nodes_from(nodes)
+    for u, v, d in sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)):
+        H.add_edge(u, v, weight=float(d.get("weight", 1.0)))
+    if engine == "networkx" or len(nodes) > 2000:
+        bet, clo = _brandes_networkx(H)
+    else:
+        bet, clo = _brandes_dense(nodes, H)
+    eig = _eigenvector_per_component(H)
+    pr = _pagerank(nodes, H)
+    com = _communities(H)
+    out = {}
+    for v in nodes:
+        out[v] = {
+            "degree": H.degree(v),
+            "strength": float(H.degree(v, weight="weight")),
+            "betweenness": bet[v],
+            "closeness": clo[v],
+            "eigenvector": eig[v],
+            "pagerank": pr[v],
+            "community": com[v],
+        }
+    return out
+
+
+def focus_metrics(G, focus: str, nodes: dict | None = None) -> dict:
+    """Ego metrics of one state: its metrics, partner shares, HHI and (exercises) the US share.
+
+    :param G: a network from :func:`kg.network.build_network`.
+    :param focus: ISO3 code of the focal state.
+    :param nodes: precomputed :func:`node_metrics` (computed when None).
+    :returns: a dict with ``state``, ``present``, the node metrics, ``partners``
+        (list of ``{"state", "weight", "share"}``, largest share first), ``hhi``,
+        ``hhi_normalized``, ``ego_density`` (density among the partners) and, when the
+        network has exercise ties, ``exercises``, ``with_us`` and ``us_share``.
+
+    >>> import networkx as nx
+    >>> G = nx.Graph(); G.add_edge("JPN", "USA", weight=3.0); G.add_edge("JPN", "AUS", weight=1.0)
+    >>> focus_metrics(G, "JPN")["hhi"]
+    0.625
+    """
+    import networkx as nx
+
+    out: dict = {"state": focus, "present": focus in G}
+    if focus not in G:
+        out.update({"degree": 0, "strength": 0.0, "partners": [], "hhi": None,
+                    "hhi_normalized": None, "ego_density": None})
+        return out
+    nm = (nodes or node_metrics(G))[focus]
+    out.update(nm)
+    weights = {p: float(G[focus][p].get("weight", 1.0)) for p in G[focus] if p != focus}
+    total = sum(weights.values())
+    partners = []
+    for p, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])):
+        partners.append({"state": p, "weight": w, "share": w / total if total else 0.0})
+    out["partners"] = partners
+    if total > 0:
+        hhi = sum(x["share"] ** 2 for x in partners)
+        k = len(partners)
+        out["hhi"] = hhi
+        out["hhi_normalized"] = (hhi - 1.0 / k) / (1.0 - 1.0 / k) if k > 1 else 1.0
+    else:
+        out["hhi"] = None
+        out["hhi_normalized"] = None
+    ego = G.subgraph(sorted(weights))
+    out["ego_density"] = nx.density(ego) if len(weights) > 1 else None
+    attrs = G.nodes[focus]
+    if "exercises" in attrs:
+        n_ex = int(attrs["exercises"])
+        with_us = 0
+        if focus == "USA":
+            with_us = n_ex
+        elif "USA" in G[focus]:
+            e = G[focus]["USA"]
+            with_us = int(e.get("exercise_weight", e.get("weight", 0)))
+        out["exercises"] = n_ex
+        out["with_us"] = with_us
+        out["us_share"] = with_us / n_ex if n_ex else None
+    return out
+
+
+# ---------------------------------------------------------------- the analysis
+
+@dataclass
+class MetricsResult:
+    """What :func:`metrics` computed: rows per state (and period), focus metrics, citation."""
+
+    params: dict
+    periods: list[dict] = field(default_factory=list)
+    citation: dict | None = None
+
+    @property
+    def series(self) -> str | None:
+        """``year``, ``window`` or None (a single window)."""
+        if self.params.get("by_year"):
+            return "year"
+        if self.params.get("window"):
+            return "window"
+        return None
+
+
+def _year_range(store, relation, graphs) -> tuple[int, int]:
+    from kg.namespaces import SP
+
+    text = (f"PREFIX sp: <{SP}>\n"
+            "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }")
+    if relation == "agreement":
+        text = (f"PREFIX sp: <{SP}>\n"
+                "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE {\n"
+                "  { ?ag sp:inForceDate|sp:signedDate|sp:endDate ?d "
+                "BIND(xsd:integer(SUBSTR(STR(?d), 1, 4)) AS ?y) }\n"
+                "  UNION { ?ag sp:startYear|sp:endYear ?y } }")
+        text = "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n" + text
+    rs = store.select(text, graphs=graphs)
+    lo, hi = rs.rows[0] if rs.rows else (None, None)
+    if lo is None or hi is None:
+        raise UsageError("no dated data in the store for this relation (give --from and --to)")
+    return int(lo.value), int(hi.value)
+
+
+def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
+            year_to: int | None = None, by_year: bool = False, window: int | None = None,
+            focus: str | None = None, include_observers: bool = False,
+            agreement_types: list[str] | None = None, graphs: list[str] | None = None,
+            cite: bool = True, engine: str = "auto") -> MetricsResult:
+    """Build the network(s) and measure them.
+
+    :param relation: ``exercise``, ``agreement`` or ``all`` (see :mod:`kg.network`).
+    :param year_from: first year (inclusive); :param year_to: last year (inclusive).
+    :param by_year: one network per year from ``year_from`` to ``year_to``.
+    :param window: rolling windows of ``window`` years ending in each year.
+    :param focus: ISO3 code of a focal state for ego metrics, HHI and US share.
+    :param cite: compute the citation block (the dataset fingerprint reads every graph used).
+    :returns: a :class:`MetricsResult`; render it with :func:`format_metrics`.
+
+    >>> res = metrics(store, relation="exercise", year_from=2015, year_to=2024)  # doctest: +SKIP
+    >>> print(format_metrics(res, "csv"))  # doctest: +SKIP
+    """
+    from kg.namespaces import is_iso3
+    from kg.network import agreement_type_names, build_network
+
+    if by_year and window:
+        raise UsageError("--by-year and --window exclude each other")
+    if window is not None and window < 1:
+        raise UsageError("--window must be a positive number of years")
+    if focus is not None and not is_iso3(focus):
+        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    graph_list = sorted(set(graphs)) if graphs else None
+    types = agreement_type_names(agreement_types)
+    params = {
+        "relation": relation,
+        "from": year_from,
+        "to": year_to,
+        "by_year": bool(by_year),
+        "window": window,
+        "focus": focus,
+        "include_observers": bool(include_observers),
+        "agreement_types": types,
+        "graphs": graph_list,
+        "louvain_seed": LOUVAIN_SEED,
+        "pagerank_alpha": PAGERANK_ALPHA,
+        "distance": "1/weight (betweenness, closeness)",
+    }
+    if by_year or window:
+        lo, hi = year_from, year_to
+        if lo is None or hi is None:
+            dlo, dhi = _year_range(store, relation, graph_list)
+            lo = dlo if lo is None else lo
+            hi = dhi if hi is None else hi
+        span = window or 1
+        periods = []
+        for end in range(lo + span - 1 if window else lo, hi + 1):
+            start = end - span + 1
+            label = str(end) if by_year else f"{start}-{end}"
+            periods.append((label, start, end))
+    else:
+        periods = [(None, year_from, year_to)]
+    result = MetricsResult(params=params)
+    weighting = None
+    for label, start, end in periods:
+        G = build_network(store, relation=relation, year_from=start, year_to=end,
+                          include_observers=include_observers, agreement_types=types,
+                          graphs=graph_list)
+        weighting = G.graph["params"]["weighting"]
+        nm = node_metrics(G, engine=engine)
+        period = {"label": label, "from": start, "to": end, "nodes": G.number_of_nodes(),
+                  "edges": G.number_of_edges(), "metrics": nm}
+        if focus:
+            period["focus"] = focus_metrics(G, focus, nm)
+        result.periods.append(period)
+    params["weighting"] = weighting
+    if cite:
+        from kg.citation import citation_block
+
+        result.citation = citation_block(store, graph_list, params)
+    return result
+
+
+# ---------------------------------------------------------------- output
+
+def _num(x) -> str:
+    """A number for tables: integers as such, floats rounded to 6 decimals."""
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, int):
+        return str(x)
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    s = f"{x:.6f}"
+    return "0.000000" if s == "-0.000000" else s
+
+
+def _rows(result: MetricsResult) -> tuple[list[str], list[list[str]]]:
+    header = list(COLUMNS)
+    if result.series:
+        header = [result.series] + header
+    rows = []
+    for period in result.periods:
+        for state in sorted(period["metrics"]):
+            m = period["metrics"][state]
+            row = [state] + [_num(m[c]) for c in COLUMNS[1:]]
+            if result.series:
+                row = [period["label"]] + row
+            rows.append(row)
+    return header, rows
+
+
+def _round(obj):
+    if isinstance(obj, float):
+        return float(_num(obj)) if not obj.is_integer() else obj
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_round(v) for v in obj]
+    return obj
+
+
+def _focus_lines(result: MetricsResult) -> list[str]:
+    lines = []
+    for period in result.periods:
+        f = period.get("focus")
+        if not f:
+            continue
+        where = f" ({result.series} {period['label']})" if result.series else ""
+        lines.append(f"focus {f['state']}{where}:")
+        if not f["present"]:
+            lines.append("  not in the network for this window")
+            continue
+        for key in ("degree", "strength", "betweenness", "closeness", "eigenvector", "pagerank",
+                    "community", "hhi", "hhi_normalized", "ego_density", "exercises", "with_us",
+                    "us_share"):
+            if key in f:
+                lines.append(f"  {key}: {_num(f[key]) if f[key] is not None else 'n/a'}")
+        shares = ", ".join(f"{p['state']} {_num(p['share'])}" for p in f["partners"])
+        lines.append(f"  partner shares: {shares or 'none'}")
+    return lines
+
+
+def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
+    """Render a :class:`MetricsResult` as ``table``, ``csv``, ``json``, ``md`` or ``latex``.
+
+    ``csv`` is the bare table (columns :data:`COLUMNS`, a leading ``year`` or
+    ``window`` column for a series, floats rounded to 6 decimals, sorted by
+    period and state) with no citation; every other format carries the
+    citation block. Same result, same bytes.
+    """
+    from kg.citation import format_citation
+
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
+    header, rows = _rows(result)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+        return buf.getvalue()
+    if fmt == "json":
+        doc = {
+            "params": result.params,
+            "periods": [
+                {k: v for k, v in p.items() if k != "metrics"} | {
+                    "metrics": [dict({"state": s}, **p["metrics"][s])
+                                for s in sorted(p["metrics"])]}
+                for p in result.periods
+            ],
+            "citation": result.citation,
+        }
+        return json.dumps(_round(doc), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    cite = format_citation(result.citation, "md" if fmt == "md" else
+                           ("latex" if fmt == "latex" else "text")) if result.citation else ""
+    focus = _focus_lines(result)
+    if fmt == "md":
+        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        text = "\n".join(out) + "\n"
+        if focus:
+            text += "\n```\n" + "\n".join(focus) + "\n```\n"
+        return text + ("\n" + cite if cite else "")
+    if fmt == "latex":
+        def esc(s: str) -> str:
+            return s.replace("\\", "\\textbackslash{}").replace("_", "\\_").replace("&", "\\&") \
+                .replace("%", "\\%").replace("#", "\\#").replace("$", "\\$")
+        out = ["\\begin{tabular}{l" + "r" * (len(header) - 1) + "}", "\\hline",
+               " & ".join(esc(h) for h in header) + " \\\\", "\\hline"]
+        out += [" & ".join(esc(c) for c in r) + " \\\\" for r in rows]
+        out += ["\\hline", "\\end{tabular}"]
+        text = "\n".join(out) + "\n"
+        if focus:
+            text += "".join(f"% {line}\n" for line in focus)
+        return text + cite
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    out = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(header)).rstrip(),
+           "  ".join("-" * widths[i] for i in range(len(header)))]
+    out += ["  ".join(c.ljust(widths[i]) if i == 0 or (result.series and i == 1)
+                      else c.rjust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    text = "\n".join(out) + "\n"
+    if focus:
+        text += "\n" + "\n".join(focus) + "\n"
+    return text + ("\n" + cite if cite else "")

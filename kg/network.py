@@ -1,0 +1,345 @@
+"""State-state networks built from the graph, for a window of years.
+
+Three relations (Newman 2001 calls the first a one-mode *projection* of the
+bipartite exercise-participant network):
+
+* ``exercise``: two states are tied when they took part in the same exercise;
+  the edge weight is the number of distinct exercises both took part in within
+  the window (inclusive, on ``sp:year``). Observers are left out unless
+  ``include_observers``. An exercise with an outgoing ``owl:sameAs`` to an
+  exercise in the graphs read is a reconciled copy and is skipped, so each
+  exercise counts once.
+* ``agreement``: two states are tied by each agreement both are party to that
+  is in force in at least one year of the window: from the year of
+  ``sp:inForceDate`` (else ``sp:signedDate``; ``sp:startYear`` for an alliance
+  spell) to the year of ``sp:endDate`` (``sp:endYear``), or open-ended.
+  Agreements under negotiation never count. The weight is the number of such
+  agreements; ``agreement_types`` on the edge lists their types.
+* ``all``: the multiplex sum: ``weight = exercise_weight + agreement_weight``
+  (one shared exercise and one agreement in force weigh the same).
+
+The dyad counts are aggregated in SPARQL (``GROUP BY`` dyad) and the networkx
+graph is built from the aggregated rows, never from per-triple loops.
+
+>>> from kg.store import open_store
+>>> with open_store("/tmp/st") as store:  # doctest: +SKIP
+...     G = build_network(store, relation="exercise", year_from=2015, year_to=2024)
+...     G["JPN"]["USA"]["weight"]
+"""
+
+from __future__ import annotations
+
+from kg.errors import UsageError
+from kg.namespaces import ID, SP, XSD, iso3_of
+from kg.sparql import Iri, Lit, term_to_sparql
+
+__all__ = [
+    "RELATIONS",
+    "AGREEMENT_TYPES",
+    "WEIGHTING",
+    "build_network",
+    "exercise_years",
+    "agreement_type_names",
+]
+
+RELATIONS = ("exercise", "agreement", "all")
+
+#: Agreement classes of the ontology (local names of ``sp:`` classes).
+AGREEMENT_TYPES = (
+    "Agreement",
+    "AllianceSpell",
+    "DefenceCooperationAgreement",
+    "DefenceTreaty",
+    "EquipmentTransferAgreement",
+    "InformationSecurityAgreement",
+    "JointDeclaration",
+    "LogisticsAgreement",
+    "MinisterialDialogue",
+    "ReciprocalAccessAgreement",
+    "StatusOfForcesAgreement",
+)
+
+#: How edge weights are defined, per relation (quoted in every citation block).
+WEIGHTING = {
+    "exercise": ("weight = number of distinct exercises (sp:year in the window) in which both "
+                 "states took part; observers excluded unless include_observers; an exercise "
+                 "with owl:sameAs to another exercise in the graphs read counts once"),
+    "agreement": ("weight = number of agreements both states are party to that are in force in "
+                  "at least one year of the window (from the year of sp:inForceDate, else "
+                  "sp:signedDate or sp:startYear, to the year of sp:endDate or sp:endYear, or "
+                  "open); agreements under negotiation never count"),
+    "all": ("weight = exercise weight + agreement weight (multiplex sum; one shared exercise "
+            "and one agreement in force weigh the same); both kept on the edge as "
+            "exercise_weight and agreement_weight"),
+}
+
+_PREFIXES = (
+    f"PREFIX sp: <{SP}>\n"
+    "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    f"PREFIX xsd: <{XSD}>\n"
+)
+_STATE_NS = f"{ID}state/"
+
+
+def agreement_type_names(types: list[str] | None) -> list[str] | None:
+    """Check and normalize agreement type names (``sp:`` prefix optional); sorted, unique."""
+    if not types:
+        return None
+    out = set()
+    for t in types:
+        name = t.strip()
+        if name.startswith("sp:"):
+            name = name[3:]
+        elif name.startswith(SP):
+            name = name[len(SP):]
+        if name not in AGREEMENT_TYPES:
+            raise UsageError(f"unknown agreement type {t!r} (one of: {', '.join(AGREEMENT_TYPES)})")
+        out.add(name)
+    return sorted(out)
+
+
+def _int_term(value: int) -> str:
+    """An integer as a SPARQL literal (through the term serializer, never raw text)."""
+    return term_to_sparql(Lit(str(int(value)), XSD + "integer"))
+
+
+def _participant_path(include_observers: bool) -> str:
+    return "sp:participant|sp:observer" if include_observers else "sp:participant"
+
+
+def _exercise_incidence(var: str, year_from, year_to, include_observers) -> str:
+    """A sub-select of distinct (exercise, participant) pairs counted in the window.
+
+    DISTINCT here makes each (exercise, a, b) solution of the dyad join unique,
+    so ``COUNT(*)`` per dyad is the number of distinct exercises even when the
+    same triples sit in several graphs (a union default graph repeats them).
+    """
+    filters = []
+    if year_from is not None:
+        filters.append(f"?year >= {_int_term(year_from)}")
+    if year_to is not None:
+        filters.append(f"?year <= {_int_term(year_to)}")
+    flt = f"FILTER({' && '.join(filters)})" if filters else ""
+    path = _participant_path(include_observers)
+    return (
+        f"  {{ SELECT DISTINCT ?ex ?{var} WHERE {{\n"
+        f"    ?ex sp:year ?year . {flt}\n"
+        "    FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }\n"
+        f"    ?ex {path} ?{var} .\n"
+        "  } }\n"
+    )
+
+
+def _exercise_dyads(store, year_from, year_to, include_observers, graphs):
+    """Exercise dyad counts ``{(a, b): n}`` with a < b, and ``{a: exercises of a}``."""
+    text = _PREFIXES + (
+        "SELECT ?a ?b (COUNT(*) AS ?w) WHERE {\n"
+        + _exercise_incidence("a", year_from, year_to, include_observers)
+        + _exercise_incidence("b", year_from, year_to, include_observers)
+        + "} GROUP BY ?a ?b"
+    )
+    return _split_dyads(store.select(text, graphs=graphs).rows)
+
+
+def _split_dyads(rows):
+    pairs, diag = {}, {}
+    for row in rows:
+        ia, ib = iso3_of(row[0].value), iso3_of(row[1].value)
+        if ia is None or ib is None:
+            continue  # organizations and other non-state participants
+        if ia == ib:
+            diag[ia] = int(row[2].value)
+        elif ia < ib:
+            pairs[(ia, ib)] = (int(row[2].value),) + tuple(row[3:])
+    return pairs, diag
+
+
+def _agreement_select(year_from, year_to, types: list[str] | None) -> str:
+    """A sub-select of the distinct (agreement, type) counted in the window."""
+    type_list = types or list(AGREEMENT_TYPES)
+    values = " ".join(f"sp:{t}" for t in type_list)
+    filters = []
+    if year_to is not None:
+        filters.append(f"BOUND(?start) && ?start <= {_int_term(year_to)}")
+    if year_from is not None:
+        filters.append(f"BOUND(?start) && (!BOUND(?end) || ?end >= {_int_term(year_from)})")
+    flt = f"FILTER({' && '.join(filters)})" if filters else ""
+    return (
+        "  { SELECT DISTINCT ?ag ?type WHERE {\n"
+        f"    VALUES ?type {{ {values} }}\n"
+        "    ?ag a ?type .\n"
+        "    FILTER NOT EXISTS { ?ag sp:status sp:UnderNegotiation }\n"
+        "    FILTER NOT EXISTS { ?ag owl:sameAs ?canon . ?canon sp:party ?cp }\n"
+        "    OPTIONAL { ?ag sp:inForceDate ?dif }\n"
+        "    OPTIONAL { ?ag sp:signedDate ?dsg }\n"
+        "    OPTIONAL { ?ag sp:startYear ?sy }\n"
+        "    OPTIONAL { ?ag sp:endDate ?den }\n"
+        "    OPTIONAL { ?ag sp:endYear ?ey }\n"
+        "    BIND(COALESCE(xsd:integer(SUBSTR(STR(?dif), 1, 4)), xsd:integer(?sy),\n"
+        "                  xsd:integer(SUBSTR(STR(?dsg), 1, 4))) AS ?start)\n"
+        "    BIND(COALESCE(xsd:integer(SUBSTR(STR(?den), 1, 4)), xsd:integer(?ey)) AS ?end)\n"
+        f"    {flt}\n"
+        "  } }\n"
+    )
+
+
+def _agreement_dyads(store, year_from, year_to, types, graphs):
+    """Agreement dyads ``{(a, b): (n, [types])}`` with a < b, and ``{a: agreements of a}``."""
+    text = _PREFIXES + (
+        "SELECT ?a ?b (COUNT(DISTINCT ?ag) AS ?w)"
+        " (GROUP_CONCAT(DISTINCT STRAFTER(STR(?type), \"#\"); separator=\" \") AS ?types)"
+        " WHERE {\n"
+        + _agreement_select(year_from, year_to, types)
+        + "  ?ag sp:party ?a .\n  ?ag sp:party ?b .\n"
+        + "} GROUP BY ?a ?b"
+    )
+    pairs, diag = _split_dyads(store.select(text, graphs=graphs).rows)
+    out = {}
+    for key, (w, t) in pairs.items():
+        out[key] = (w, sorted(set(t.value.split())) if t is not None else [])
+    return out, diag
+
+
+def _state_attributes(store, graphs) -> dict[str, dict]:
+    text = _PREFIXES + (
+        "SELECT ?s (MIN(?l) AS ?label) (MIN(?r) AS ?region) (MIN(?la) AS ?lat) (MIN(?lo) AS ?lon)"
+        " WHERE {\n"
+        "  ?s a sp:State .\n"
+        "  OPTIONAL { ?s rdfs:label ?l }\n"
+        "  OPTIONAL { ?s sp:region ?r }\n"
+        "  OPTIONAL { ?s sp:lat ?la }\n"
+        "  OPTIONAL { ?s sp:lon ?lo }\n"
+        "} GROUP BY ?s"
+    )
+    rs = store.select(text, graphs=graphs)
+    out = {}
+    for s, label, region, lat, lon in rs.rows:
+        iso = iso3_of(s.value)
+        if iso is None:
+            continue
+        out[iso] = {
+            "label": label.value if label is not None else None,
+            "region": region.value if region is not None else None,
+            "lat": float(lat.value) if lat is not None else None,
+            "lon": float(lon.value) if lon is not None else None,
+        }
+    return out
+
+
+def build_network(store, *, relation: str = "exercise", year_from: int | None = None,
+                  year_to: int | None = None, include_observers: bool = False,
+                  agreement_types: list[str] | None = None, graphs: list[str] | None = None):
+    """The undirected state-state network for a window of years.
+
+    :param store: an open store (local or remote).
+    :param relation: ``exercise``, ``agreement`` or ``all`` (see the module docstring).
+    :param year_from: first year of the window (inclusive), or None for open.
+    :param year_to: last year of the window (inclusive), or None for open.
+    :param include_observers: count exercise observers as participants.
+    :param agreement_types: only these agreement types (e.g. ``ReciprocalAccessAgreement``).
+    :param graphs: dataset graphs to read (short names); None reads all.
+    :returns: a ``networkx.Graph`` with ISO3 nodes (attributes ``label``, ``region``,
+        ``lat``, ``lon``), edge ``weight`` (float), and ``G.graph["params"]``.
+
+    >>> G = build_network(store, relation="exercise", year_from=2015, year_to=2024)  # doctest: +SKIP
+    >>> G.degree("JPN")  # doctest: +SKIP
+    """
+    import networkx as nx
+
+    if relation not in RELATIONS:
+        raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise UsageError(f"--from {year_from} is after --to {year_to}")
+    types = agreement_type_names(agreement_types)
+    graph_list = sorted(graphs) if graphs else None
+
+    ex: dict = {}
+    ag: dict = {}
+    n_ex: dict = {}
+    n_ag: dict = {}
+    if relation in ("exercise", "all"):
+        ex, n_ex = _exercise_dyads(store, year_from, year_to, include_observers, graph_list)
+    if relation in ("agreement", "all"):
+        ag, n_ag = _agreement_dyads(store, year_from, year_to, types, graph_list)
+    nodes = set(n_ex) | set(n_ag)
+    for a, b in list(ex) + list(ag):
+        nodes.add(a)
+        nodes.add(b)
+
+    attrs = _state_attributes(store, graph_list)
+    G = nx.Graph()
+    G.graph["params"] = {
+        "relation": relation,
+        "from": year_from,
+        "to": year_to,
+        "include_observers": bool(include_observers),
+        "agreement_types": types,
+        "graphs": graph_list,
+        "weighting": WEIGHTING[relation],
+    }
+    empty = {"label": None, "region": None, "lat": None, "lon": None}
+    for n in sorted(nodes):
+        extra = {}
+        if relation in ("exercise", "all"):
+            extra["exercises"] = n_ex.get(n, 0)
+        if relation in ("agreement", "all"):
+            extra["agreements"] = n_ag.get(n, 0)
+        G.add_node(n, **attrs.get(n, empty), **extra)
+    for key in sorted(set(ex) | set(ag)):
+        a, b = key
+        if relation == "exercise":
+            G.add_edge(a, b, weight=float(ex[key][0]))
+        elif relation == "agreement":
+            w, names = ag[key]
+            G.add_edge(a, b, weight=float(w), agreement_types=names)
+        else:
+            ew = ex.get(key, (0,))[0]
+            aw, names = ag.get(key, (0, []))
+            G.add_edge(a, b, weight=float(ew + aw), exercise_weight=float(ew),
+                       agreement_weight=float(aw), agreement_types=names)
+    return G
+
+
+def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
+                   include_observers: bool = False) -> dict[int, dict]:
+    """Per year, the focal state's exercises: count, count with the United States, partners.
+
+    :param focus: ISO3 code of the focal state.
+    :returns: ``{year: {"exercises": int, "with_us": int, "partners": set[str]}}``, years
+        sorted; only years in which the focal state took part in an exercise.
+
+    >>> exercise_years(store, "JPN")[2019]["with_us"]  # doctest: +SKIP
+    """
+    from kg.namespaces import is_iso3, state_iri
+
+    if not is_iso3(focus):
+        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    path = _participant_path(include_observers)
+    graph_list = sorted(graphs) if graphs else None
+    block = (
+        "  ?ex sp:participant ?focus ; sp:year ?year .\n"
+        "  FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }\n"
+    )
+    q_counts = _PREFIXES + (
+        "SELECT ?year (COUNT(DISTINCT ?ex) AS ?n) (COUNT(DISTINCT ?exus) AS ?nus) WHERE {\n"
+        + block
+        + "  OPTIONAL { ?ex sp:participant ?usa . BIND(?ex AS ?exus) }\n"
+        "} GROUP BY ?year"
+    )
+    q_partners = _PREFIXES + (
+        "SELECT DISTINCT ?year ?p WHERE {\n"
+        + block
+        + f"  ?ex {path} ?p .\n"
+        f"  FILTER(?p != ?focus && STRSTARTS(STR(?p), \"{_STATE_NS}\"))\n"
+        "}"
+    )
+    bind = {"focus": Iri(state_iri(focus)), "usa": Iri(state_iri("USA"))}
+    out: dict[int, dict] = {}
+    for year, n, nus in store.select(q_counts, bindings=bind, graphs=graph_list).rows:
+        out[int(year.value)] = {"exercises": int(n.value), "with_us": int(nus.value),
+                                "partners": set()}
+    for year, p in store.select(q_partners, bindings=bind, graphs=graph_list).rows:
+        out.setdefault(int(year.value), {"exercises": 0, "with_us": 0, "partners": set()})
+        out[int(year.value)]["partners"].add(iso3_of(p.value))
+    return dict(sorted(out.items()))

@@ -1,0 +1,110 @@
+"""kg.citation and `kg cite`: what a result rests on, in text, BibTeX and CFF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "network_store"
+
+
+def load_fixture_store(path: Path):
+    """A local store at ``path`` with graphs ``main`` and ``copy`` from the Turtle fixtures."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import graph_iri
+    from kg.store import open_store
+
+    data = {}
+    for name in ("main", "copy"):
+        triples = ox.parse(path=str(FIXTURE / f"{name}.ttl"), format=ox.RdfFormat.TURTLE)
+        data[graph_iri(name)] = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
+    with open_store(path, write=True) as store:
+        store.write_graphs(data, replace=True)
+    return path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    return load_fixture_store(tmp_path_factory.mktemp("citeworld") / "store")
+
+
+def _cite(store: Path | None, *args: str) -> str:
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    pre = ["--store", str(store)] if store else []
+    res = CliRunner().invoke(cli, [*pre, "cite", *args])
+    assert res.exit_code == 0, (res.output, res.exception)
+    return res.output
+
+
+def test_block_holds_fingerprint_versions_params_definitions(world, monkeypatch):
+    import networkx
+
+    from kg.citation import citation_block, format_citation
+    from kg.store import open_store
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    params = {"relation": "exercise", "from": 2015, "to": 2024}
+    with open_store(world) as store:
+        block = citation_block(store, ["main"], params)
+        fp = store.fingerprint(["main"])
+        again = citation_block(store, ["main"], params)
+    assert block == again
+    assert block["dataset"]["fingerprint"] == "sha256:" + fp["all"]
+    assert list(block["dataset"]["graphs"]) == ["main"]
+    assert block["versions"]["networkx"] == networkx.__version__
+    assert block["versions"]["kg"] == "0.1.0"
+    assert "pyoxigraph" in block["versions"]["engine"]
+    assert block["parameters"] == params
+    assert "date" not in block
+    text = format_citation(block, "text")
+    for needle in ("Freeman, L. C. (1977)", "Brandes, U. (2001)", "Newman, M. E. J. (2001)",
+                   fp["all"], "relation=exercise"):
+        assert needle in text
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    with open_store(world) as store:
+        assert citation_block(store, ["main"], params)["date"] == "2023-11-14"
+
+
+def test_cite_formats(world):
+    text = _cite(world, "--format", "text")
+    bib = _cite(world, "--format", "bibtex")
+    cff = yaml.safe_load(_cite(world, "--format", "cff"))
+    from kg.store import open_store
+
+    with open_store(world) as store:
+        fp = store.fingerprint()["all"]
+    assert fp in text and fp in bib
+    assert bib.startswith("@software{kg_secpart,")
+    assert "{{kg project contributors}}" in bib and "@misc{Brandes2001," in bib
+    assert cff["title"] == "kg: a knowledge graph of security partnerships"
+    assert cff["version"] == "0.1.0" and cff["license"] == "MIT"
+    assert cff["authors"] == [{"name": "kg project contributors"}]
+    assert cff["identifiers"][0]["value"] == "sha256:" + fp
+    assert "doi" not in cff
+
+
+def test_cite_without_a_store_gives_the_software_citation(tmp_path):
+    out = _cite(tmp_path / "nothing-here", "--format", "cff")
+    doc = yaml.safe_load(out)
+    assert doc["version"] == "0.1.0" and "identifiers" not in doc
+    assert not (tmp_path / "nothing-here").exists()
+
+
+def test_citation_cff_at_repo_root():
+    import kg
+
+    doc = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    assert doc["cff-version"] == "1.2.0"
+    assert doc["title"] == "kg: a knowledge graph of security partnerships"
+    assert doc["version"] == kg.__version__
+    assert doc["license"] == "MIT"
+    assert doc["authors"] == [{"name": "kg project contributors"}]
+    assert "doi" not in doc and "identifiers" not in doc

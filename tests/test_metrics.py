@@ -1,0 +1,279 @@
+"""kg.metrics: hand-checked values on small graphs, agreement with networkx, and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+NETWORKS = Path(__file__).resolve().parent / "fixtures" / "networks"
+CASES = sorted(p.name for p in NETWORKS.iterdir() if (p / "expected.json").exists())
+METRICS = ("degree", "strength", "betweenness", "closeness", "eigenvector", "pagerank",
+           "community")
+
+
+def load_network(name: str):
+    import networkx as nx
+
+    doc = yaml.safe_load((NETWORKS / name / "network.yaml").read_text(encoding="utf-8"))
+    G = nx.Graph()
+    G.add_nodes_from(doc.get("nodes") or [])
+    for a, b, w in doc["edges"]:
+        G.add_edge(a, b, weight=float(w))
+    return G
+
+
+def test_every_fixture_folder_is_used():
+    assert {"star", "path", "kite", "disconnected", "weighted"} <= set(CASES)
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("engine", ["auto", "networkx"])
+def test_hand_checked_values(name, engine):
+    from kg.metrics import node_metrics
+
+    expected = json.loads((NETWORKS / name / "expected.json").read_text(encoding="utf-8"))
+    got = node_metrics(load_network(name), engine=engine)
+    checked = 0
+    for metric in METRICS:
+        for state, value in expected.get(metric, {}).items():
+            tol = 1e-5 if metric == "pagerank" else 1e-6
+            assert got[state][metric] == pytest.approx(value, abs=tol), (name, metric, state)
+            checked += 1
+    assert checked >= 10
+
+
+def test_weight_as_distance_would_change_the_answer():
+    """The weighted case: 1/weight distances make BBB a broker; raw weights as distances do not."""
+    import networkx as nx
+
+    from kg.metrics import node_metrics
+
+    G = load_network("weighted")
+    expected = json.loads((NETWORKS / "weighted" / "expected.json").read_text())
+    naive = nx.betweenness_centrality(G, weight="weight", normalized=True)
+    assert naive == pytest.approx(expected["weight_as_distance"]["betweenness"])
+    ours = node_metrics(G)
+    assert ours["BBB"]["betweenness"] == 1.0
+    assert ours["BBB"]["betweenness"] != naive["BBB"]
+
+
+def test_eigenvector_is_per_component():
+    """networkx on the whole disconnected graph starves the smaller component; we do not."""
+    import networkx as nx
+
+    from kg.metrics import node_metrics
+
+    G = load_network("disconnected")
+    whole = nx.eigenvector_centrality(G, weight="weight", max_iter=10000, tol=1e-10)
+    ours = node_metrics(G)
+    assert whole["DDD"] < 0.01
+    assert ours["DDD"]["eigenvector"] == pytest.approx(2 ** -0.5)
+
+
+def _random_graph(seed: int, n: int, p: float):
+    import networkx as nx
+
+    rng = random.Random(seed)
+    G = nx.gnp_random_graph(n, p, seed=seed)
+    G = nx.relabel_nodes(G, {i: f"S{i:02d}" for i in G.nodes})
+    for u, v in G.edges:
+        G[u][v]["weight"] = float(rng.choice([1, 1, 2, 3, 5, 8]))
+    return G
+
+
+@pytest.mark.parametrize("seed, n, p", [(1, 30, 0.1), (2, 40, 0.3), (3, 25, 0.05), (4, 12, 0.9)])
+def test_dense_brandes_agrees_with_networkx(seed, n, p):
+    """The one-pass numpy Brandes equals networkx's betweenness and closeness (the reference)."""
+    import networkx as nx
+    from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
+
+    from kg.metrics import node_metrics
+
+    G = _random_graph(seed, n, p)
+    H = G.copy()
+    for *_ends, d in H.edges(data=True):
+        d["distance"] = 1.0 / d["weight"]
+    bet = nx.betweenness_centrality(H, weight="distance", normalized=True)
+    clo = nx.closeness_centrality(H, distance="distance")
+    pr = _pagerank_python(G, weight="weight")
+    ours = node_metrics(G)
+    for v in G:
+        assert ours[v]["betweenness"] == pytest.approx(bet[v], abs=1e-12)
+        assert ours[v]["closeness"] == pytest.approx(clo[v], abs=1e-12)
+        assert ours[v]["pagerank"] == pytest.approx(pr[v], abs=1e-6)
+        assert ours[v]["degree"] == G.degree(v)
+        assert ours[v]["strength"] == G.degree(v, weight="weight")
+
+
+def test_results_do_not_depend_on_insertion_order():
+    import networkx as nx
+
+    from kg.metrics import node_metrics
+
+    G = load_network("kite")
+    R = nx.Graph()
+    edges = list(G.edges(data=True))
+    random.Random(7).shuffle(edges)
+    R.add_edges_from(edges)
+    assert node_metrics(R) == node_metrics(G)
+
+
+def test_focus_metrics_shares_hhi_and_us_share():
+    import networkx as nx
+
+    from kg.metrics import focus_metrics
+
+    G = nx.Graph()
+    G.add_node("JPN", exercises=4)
+    G.add_edge("JPN", "USA", weight=3.0)
+    G.add_edge("JPN", "AUS", weight=1.0)
+    G.add_edge("USA", "AUS", weight=1.0)
+    f = focus_metrics(G, "JPN")
+    assert [p["state"] for p in f["partners"]] == ["USA", "AUS"]
+    assert [p["share"] for p in f["partners"]] == [0.75, 0.25]
+    assert f["hhi"] == pytest.approx(0.75 ** 2 + 0.25 ** 2)
+    assert f["hhi_normalized"] == pytest.approx((0.625 - 0.5) / 0.5)
+    assert f["us_share"] == 0.75 and f["with_us"] == 3 and f["exercises"] == 4
+    assert f["ego_density"] == 1.0
+    missing = focus_metrics(G, "FRA")
+    assert missing["present"] is False and missing["hhi"] is None
+
+
+# ---------------------------------------------------------------- on a store
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory) -> Path:
+    """The bundled data, built with `kg build` into a temporary store."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    path = tmp_path_factory.mktemp("metrics") / "store"
+    res = CliRunner().invoke(cli, ["--store", str(path), "build"])
+    assert res.exit_code == 0, res.output
+    return path
+
+
+def _run(store: Path, *args: str) -> str:
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    res = CliRunner().invoke(cli, ["--store", str(store), *args])
+    assert res.exit_code == 0, (res.output, res.exception)
+    return res.output
+
+
+def test_japan_matches_an_independent_networkx_computation(bundled):
+    """kg metrics on the bundled data equals networkx on a SPARQL dyad count written here."""
+    import networkx as nx
+
+    from kg.store import open_store
+
+    out = _run(bundled, "metrics", "--relation", "exercise", "--from", "2015", "--to", "2024",
+               "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["state", "degree", "strength", "betweenness", "closeness",
+                             "eigenvector", "pagerank", "community"]
+    assert [r["state"] for r in rows] == sorted(r["state"] for r in rows)
+    jpn = next(r for r in rows if r["state"] == "JPN")
+
+    dyads = """
+    PREFIX sp: <https://w3id.org/secpart/ontology#>
+    PREFIX owl: <http://www.w3.org/2002/07/owl#>
+    SELECT ?a ?b (COUNT(DISTINCT ?ex) AS ?n) WHERE {
+      ?ex a sp:Exercise ; sp:year ?y ; sp:participant ?a, ?b .
+      FILTER(?y >= 2015 && ?y <= 2024)
+      FILTER NOT EXISTS { ?ex owl:sameAs ?other }
+      ?a a sp:State . ?b a sp:State .
+      FILTER(STR(?a) < STR(?b))
+    } GROUP BY ?a ?b
+    """
+    with open_store(bundled) as store:
+        rs = store.select(dyads)
+    G = nx.Graph()
+    for a, b, n in rs.rows:
+        G.add_edge(a.value.rsplit("/", 1)[1], b.value.rsplit("/", 1)[1],
+                   distance=1.0 / int(n.value), weight=int(n.value))
+    assert G.number_of_edges() > 100
+    bet = nx.betweenness_centrality(G, weight="distance", normalized=True)
+    assert int(jpn["degree"]) == G.degree("JPN")
+    assert float(jpn["strength"]) == G.degree("JPN", weight="weight")
+    # states that only exercise alone are nodes of kg's network but change nothing here
+    n_kg, n_ref = len(rows), G.number_of_nodes()
+    scale = ((n_ref - 1) * (n_ref - 2)) / ((n_kg - 1) * (n_kg - 2))
+    assert float(jpn["betweenness"]) == pytest.approx(bet["JPN"] * scale, abs=1e-6)
+    assert float(jpn["betweenness"]) > 0
+
+
+def test_same_data_same_bytes_and_citation_only_outside_csv(bundled):
+    a = _run(bundled, "metrics", "--from", "2015", "--to", "2024", "--format", "json",
+             "--focus", "JPN")
+    b = _run(bundled, "metrics", "--from", "2015", "--to", "2024", "--format", "json",
+             "--focus", "JPN")
+    assert a == b
+    doc = json.loads(a)
+    from kg.store import open_store
+
+    with open_store(bundled) as store:
+        fp = store.fingerprint()
+    assert doc["citation"]["dataset"]["fingerprint"] == "sha256:" + fp["all"]
+    assert doc["citation"]["parameters"]["from"] == 2015
+    assert doc["periods"][0]["focus"]["us_share"] > 0
+    for fmt in ("md", "latex", "table"):
+        text = _run(bundled, "metrics", "--from", "2015", "--to", "2024", "--format", fmt)
+        assert fp["all"] in text and "Brandes" in text and "Freeman" in text
+        assert text == _run(bundled, "metrics", "--from", "2015", "--to", "2024", "--format", fmt)
+    csv_text = _run(bundled, "metrics", "--from", "2015", "--to", "2024", "--format", "csv")
+    assert fp["all"] not in csv_text and "Freeman" not in csv_text
+
+
+def test_by_year_and_window_series(bundled, tmp_path):
+    out = tmp_path / "series.csv"
+    _run(bundled, "metrics", "--by-year", "--from", "2019", "--to", "2021", "--format", "csv",
+         "--out", str(out))
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0])[:2] == ["year", "state"]
+    assert sorted({r["year"] for r in rows}) == ["2019", "2020", "2021"]
+    single = list(csv.DictReader(io.StringIO(
+        _run(bundled, "metrics", "--from", "2020", "--to", "2020", "--format", "csv"))))
+    assert [dict(r, year="2020") for r in single] == [r for r in rows if r["year"] == "2020"]
+
+    win = list(csv.DictReader(io.StringIO(_run(
+        bundled, "metrics", "--window", "3", "--from", "2018", "--to", "2021", "--format", "csv"))))
+    assert list(win[0])[0] == "window"
+    assert sorted({r["window"] for r in win}) == ["2018-2020", "2019-2021"]
+    three = list(csv.DictReader(io.StringIO(
+        _run(bundled, "metrics", "--from", "2019", "--to", "2021", "--format", "csv"))))
+    assert [dict(r, window="2019-2021") for r in three] == [r for r in win
+                                                            if r["window"] == "2019-2021"]
+
+
+def test_metrics_cli_rejects_bad_focus(bundled):
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    res = CliRunner().invoke(cli, ["--store", str(bundled), "metrics", "--focus", "japan"])
+    assert res.exit_code == 2
+    assert "ISO3" in res.output
+
+
+@pytest.mark.parametrize("seed, n, p", [(5, 30, 0.2), (6, 15, 0.6)])
+def test_eigenvector_agrees_with_networkx_on_connected_graphs(seed, n, p):
+    import networkx as nx
+
+    from kg.metrics import node_metrics
+
+    G = _random_graph(seed, n, p)
+    G = G.subgraph(max(nx.connected_components(G), key=len)).copy()
+    ref = nx.eigenvector_centrality(G, weight="weight", max_iter=10000, tol=1e-10)
+    ours = node_metrics(G)
+    for v in G:
+        assert ours[v]["eigenvector"] == pytest.approx(ref[v], abs=1e-6)
