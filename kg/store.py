@@ -278,9 +278,15 @@ class LocalStore(BaseStore):
             return self.db.query(text, **self._dataset(graphs))
         except SyntaxError as exc:
             raise UsageError(f"SPARQL syntax error: {exc}") from None
+        except OSError as exc:
+            # e.g. a SERVICE call (allowed with --allow-network) that the other server refused
+            raise StoreError(f"the query failed: {exc}") from None
 
     def _select(self, text: str, graphs: list[str]) -> ResultSet:
-        return from_oxigraph(self._run(text, graphs))
+        try:  # solutions are computed lazily: engine errors surface while iterating
+            return from_oxigraph(self._run(text, graphs))
+        except OSError as exc:
+            raise StoreError(f"the query failed: {exc}") from None
 
     def _ask(self, text: str, graphs: list[str]) -> bool:
         return bool(self._run(text, graphs))
@@ -288,7 +294,12 @@ class LocalStore(BaseStore):
     def _construct(self, text: str, graphs: list[str]) -> bytes:
         ox = self._ox
         triples = self._run(text, graphs)
-        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        try:
+            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        except OSError as exc:
+            raise StoreError(f"the query failed: {exc}") from None
+        # sorted and de-duplicated, so local and remote stores print the same bytes
+        return canonical_nquads(data.split(b"\n"))
 
     def graph_lines(self, iri: str) -> list[bytes]:
         ox = self._ox
@@ -298,6 +309,68 @@ class LocalStore(BaseStore):
 
     def engine_version(self) -> str:
         return f"pyoxigraph {self._ox.__version__}"
+
+    # -- fingerprint cache -------------------------------------------------
+    # Hashing the canonical N-Quads of a million triples takes seconds, and
+    # every citation block needs it. The cache (<store>/fingerprints.json)
+    # holds each graph's triple count and SHA-256, and the SHA-256 of each
+    # set of graphs asked for. A writer removes the entries of the graphs it
+    # is about to change *before* it changes them, so a killed write leaves
+    # at worst a cache miss; a reader also checks each graph's triple count.
+    def _cache_path(self) -> Path:
+        return self.path / "fingerprints.json"
+
+    def _read_cache(self) -> dict:
+        import json
+
+        try:
+            doc = json.loads(self._cache_path().read_text(encoding="utf-8"))
+            if isinstance(doc, dict) and isinstance(doc.get("graphs"), dict):
+                doc.setdefault("sets", {})
+                return doc
+        except (OSError, ValueError):
+            pass
+        return {"graphs": {}, "sets": {}}
+
+    def _write_cache(self, doc: dict) -> None:
+        import json
+
+        tmp = self.path / f".fingerprints.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+        try:
+            tmp.write_text(json.dumps(doc, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self._cache_path())
+        except OSError:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+    def _invalidate(self, iris) -> None:
+        doc = self._read_cache()
+        iris = set(iris)
+        doc["graphs"] = {g: v for g, v in doc["graphs"].items() if g not in iris}
+        doc["sets"] = {k: v for k, v in doc["sets"].items() if not iris & set(k.split(" "))}
+        self._write_cache(doc)
+
+    def fingerprint(self, graphs: list[str] | None = None) -> dict:
+        iris = self._graphs(graphs)
+        doc = self._read_cache()
+        counts = {}
+        if iris:
+            rs = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                              iris)
+            counts = {g.value: int(n.value) for g, n in rs.rows}
+        fresh = all(doc["graphs"].get(g, {}).get("count") == counts.get(g, 0) for g in iris)
+        key = " ".join(iris)
+        if fresh and key in doc["sets"]:
+            return {"all": doc["sets"][key],
+                    "graphs": {graph_name(g): doc["graphs"][g]["sha256"] for g in iris}}
+        result = BaseStore.fingerprint(self, graphs)
+        for g in iris:
+            doc["graphs"][g] = {"count": counts.get(g, 0), "sha256": result["graphs"][graph_name(g)]}
+        doc["sets"][key] = result["all"]
+        self._write_cache(doc)
+        return result
 
     def dump(self, fmt, graphs: list[str] | None = None) -> bytes:
         """Serialize the chosen graphs (all by default) in an RDF format (pyoxigraph RdfFormat)."""
@@ -346,6 +419,7 @@ class LocalStore(BaseStore):
         ox = self._ox
         if not data:
             return
+        self._invalidate(data)
         if not replace:
             parts = []
             for iri, nt in sorted(data.items()):
@@ -375,6 +449,7 @@ class LocalStore(BaseStore):
         """Remove a dataset graph."""
         self._need_write()
         iri = graph_iri(check_graph_name(name))
+        self._invalidate([iri])
         self.db.update(f"DROP SILENT GRAPH <{iri}>")
         self.db.flush()
 
