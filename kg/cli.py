@@ -212,7 +212,6 @@ def _params(values) -> dict[str, str]:
 def query_run(settings, name, params, fmt, graphs, allow_network):
     """Run a saved query NAME (see `kg query list`) or a FILE.rq."""
     from kg.queries import run_saved
-    from kg.results import format_results
 
     with settings.open() as store:
         res = run_saved(store, name, _params(params), graphs=list(graphs) or None,
@@ -289,6 +288,210 @@ def export(settings, fmt, out, graphs, relation, year_from, year_to, include_obs
 
 # ---------------------------------------------------------------- commands added by later modules
 # (metrics, claims, map, report, push, serve, cite register below)
+
+
+@cli.command("map")
+@click.option("--out", metavar="FILE", default="map.html", show_default=True,
+              help="The HTML file to write.")
+@click.option("--focus", metavar="ISO3", help="Draw only this state, its partners and their ties.")
+@click.option("--from", "year_from", type=int, metavar="YEAR", help="First year of the window.")
+@click.option("--to", "year_to", type=int, metavar="YEAR", help="Last year of the window.")
+@click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]),
+              default="exercise", show_default=True, help="What ties two states.")
+@click.option("--layout", type=click.Choice(["geo", "force"]), default="geo", show_default=True,
+              help="geo: capitals' coordinates; force: seeded spring layout.")
+@click.option("--size-by", type=click.Choice(["degree", "strength", "betweenness", "pagerank"]),
+              default="degree", show_default=True, help="Node size.")
+@click.option("--color-by", type=click.Choice(["region", "community", "alliance"]),
+              default="region", show_default=True, help="Node colour.")
+@click.option("--min-weight", type=float, default=1, show_default=True,
+              help="Draw only ties at least this heavy.")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME",
+              help="Read only these graphs (default all).")
+@pass_settings
+def map_(settings, out, focus, year_from, year_to, relation, layout, size_by, color_by,
+         min_weight, graphs):
+    """Interactive HTML network map (offline, one file, every label escaped)."""
+    from kg.map import render_map
+
+    with settings.open() as store:
+        res = render_map(store, out=out, focus=focus, year_from=year_from, year_to=year_to,
+                         relation=relation, layout=layout, size_by=size_by, color_by=color_by,
+                         min_weight=min_weight, graphs=list(graphs) or None)
+    click.echo(res.summary())
+
+
+# ---------------------------------------------------------------- push / serve (kg.remote, kg.serve)
+
+@cli.command()
+@click.argument("update_url")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Push only these graphs (default all).")
+@click.option("--replace", is_flag=True, help="Empty each remote graph first (DROP SILENT GRAPH).")
+@click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Triples per request (Virtuoso's parser needs 1000 or fewer).")
+@click.option("--gsp", metavar="URL", help="Send the data with the Graph Store Protocol to URL instead.")
+@pass_settings
+def push(settings, update_url, graphs, replace, batch, gsp):
+    """Copy the local store's named graphs to a remote store (SPARQL 1.1 Update at UPDATE_URL).
+
+    Progress goes to stderr; a remote that refuses stops the push with a
+    one-line error (exit 2). Run it again with --replace to start over.
+    """
+    if settings.endpoint:
+        raise click.UsageError("kg push copies the local store; drop --endpoint")
+    from kg.remote import push as do_push
+
+    def progress(name, done, total):
+        click.echo(f"{name}: {done}/{total} triples", err=True)
+
+    with settings.open() as store:
+        sent = do_push(store, update_url, list(graphs) or None, replace=replace, batch=batch,
+                       gsp=gsp, progress=progress, timeout=settings.timeout)
+    for g, n in sent.items():
+        click.echo(f"{g}: pushed {n} triples")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True,
+              help="Port (0 picks a free one).")
+@click.option("--timeout", "query_timeout", type=float, default=30.0, show_default=True,
+              metavar="SECONDS", help="Answer HTTP 503 to a query still running after this.")
+@click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
+@click.option("--quiet", is_flag=True, help="Do not log requests to stderr.")
+@pass_settings
+def serve(settings, host, port, query_timeout, allow_network, quiet):
+    """Read-only SPARQL 1.1 Protocol endpoint over the local store.
+
+    Prints the endpoint URL (http://HOST:PORT/query) as its first line, then
+    answers GET and POST queries until interrupted. Updates get HTTP 403,
+    SERVICE queries HTTP 400, queries over --timeout HTTP 503.
+    """
+    if settings.endpoint:
+        raise click.UsageError("kg serve serves the local store; drop --endpoint")
+    from kg.serve import serve as do_serve
+
+    with settings.open() as store:
+        do_serve(store, host, port, timeout=query_timeout, allow_network=allow_network,
+                 log=None if quiet else sys.stderr)
+
+
+# ---------------------------------------------------------------- claims / report (kg.claims, kg.report)
+
+@cli.group(cls=KgGroup)
+def claims():
+    """Claims about Japan's partner network, tested against the graph."""
+
+
+@claims.command("list")
+def claims_list():
+    """The claims in queries/claims/ with their number, id, test kind and title."""
+    from kg.claims import format_claim_list, load_claims
+
+    click.echo(format_claim_list(load_claims()), nl=False)
+
+
+@claims.command("check")
+@click.argument("ids", nargs=-1, metavar="[ID|NUMBER]...")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table",
+              show_default=True)
+@click.option("--strict", is_flag=True, help="Exit 1 when any checked claim is not supported.")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME",
+              help="Read only these graphs (default all).")
+@pass_settings
+def claims_check(settings, ids, fmt, strict, graphs):
+    """Verdict per claim (supported / not supported / insufficient data) with its evidence.
+
+    Prints the numbers behind each verdict, the windows and graphs used, and
+    coverage caveats (a window the data does not fully cover is named).
+    """
+    from kg.claims import check_claims, format_check, raise_if_not_supported
+
+    with settings.open() as store:
+        result = check_claims(store, list(ids) or None, list(graphs) or None)
+    click.echo(format_check(result, fmt), nl=False)
+    if strict:
+        raise_if_not_supported(result)
+
+
+@cli.command()
+@click.option("--out", "out_dir", metavar="DIR", default="report", show_default=True,
+              help="Folder to write the report into.")
+@click.option("--focus", metavar="ISO3", default="JPN", show_default=True,
+              help="The focal state of the metrics tables and plots.")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME",
+              help="Read only these graphs (default all).")
+@pass_settings
+def report(settings, out_dir, focus, graphs):
+    """The main job: build the store if empty, then claims, metrics, plots and map into DIR.
+
+    Writes index.html (readable on its own), report.md, the metrics tables as
+    CSV, the plots as PNG and SVG, map.html and map.png, with a citation block
+    carrying the dataset fingerprint. Running it twice gives identical tables.
+    """
+    from kg.report import build_report
+
+    def progress(step, i, n):
+        click.echo(f"kg report: [{i}/{n}] {step}", err=True)
+
+    res = build_report(settings, out_dir, progress=progress if sys.stderr.isatty() else None,
+                       focus=focus, graphs=list(graphs) or None)
+    for note in res.notes:
+        click.echo(f"kg: note: {note}", err=True)
+    click.echo(f"report written to {res.index}")
+
+
+@cli.command()
+@click.option("--focus", metavar="ISO3", help="A focal state: ego metrics, partner shares, HHI, US share.")
+@click.option("--from", "year_from", type=int, metavar="YEAR", help="First year (inclusive).")
+@click.option("--to", "year_to", type=int, metavar="YEAR", help="Last year (inclusive).")
+@click.option("--by-year", is_flag=True, help="One network per year (a time series).")
+@click.option("--window", type=int, metavar="N", help="Rolling windows of N years (a time series).")
+@click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]), default="exercise",
+              show_default=True, help="Which ties make the network.")
+@click.option("--include-observers", is_flag=True, help="Count exercise observers as participants.")
+@click.option("--agreement-type", "agreement_types", multiple=True, metavar="TYPE",
+              help="Only these agreement types (repeatable), e.g. ReciprocalAccessAgreement.")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md", "latex"]),
+              default="table", show_default=True,
+              help="csv is the bare table; the others carry the citation block.")
+@click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
+@pass_settings
+def metrics(settings, focus, year_from, year_to, by_year, window, relation, include_observers,
+            agreement_types, graphs, fmt, out):
+    """Network metrics per state: degree, strength, betweenness, closeness, eigenvector,
+    PageRank, community (see `kg cite` for the definitions and references)."""
+    from kg.metrics import format_metrics
+    from kg.metrics import metrics as do_metrics
+
+    with settings.open() as store:
+        res = do_metrics(store, relation=relation, year_from=year_from, year_to=year_to,
+                         by_year=by_year, window=window, focus=focus,
+                         include_observers=include_observers,
+                         agreement_types=list(agreement_types) or None,
+                         graphs=list(graphs) or None, cite=fmt != "csv")
+    _write(format_metrics(res, fmt), out)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "cff", "text"]), default="text",
+              show_default=True)
+@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Fingerprint only these graphs.")
+@pass_settings
+def cite(settings, fmt, graphs):
+    """How to cite kg and the data in the store (fingerprint, versions, definitions)."""
+    from kg.citation import citation_block, format_citation
+    from kg.errors import StoreError
+
+    try:
+        with settings.open() as store:
+            block = citation_block(store, list(graphs) or None, {})
+    except StoreError:
+        if graphs:
+            raise
+        block = citation_block(None, None, {})
+    click.echo(format_citation(block, fmt), nl=False)
 
 
 def main() -> None:

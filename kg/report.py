@@ -1,0 +1,744 @@
+"""The report: claims, metrics, plots and the map in one folder you can read, show and cite.
+
+:func:`build_report` builds the store when it is empty (:func:`kg.ingest.build`),
+then writes into ``out_dir``:
+
+* ``index.html``: readable on its own (plots and map screenshot embedded, no
+  script, every data string escaped): the claims with verdicts and evidence,
+  metrics tables for the focal state (Japan) and its top partners, the plots, a
+  link to the map and the citation block with the dataset fingerprint (the same
+  SHA-256 ``kg info`` prints);
+* ``report.md``: the same in Markdown;
+* CSV tables: ``claims.csv``, ``focus_by_year.csv`` (exercises, US share,
+  partners, centrality per year), ``focus_metrics.csv`` (ego metrics per window),
+  ``top_partners_<from>-<to>.csv`` (node metrics of the focal state and its top
+  partners per window), ``agreements_by_type.csv`` (the focal state's
+  agreements in force per year and type);
+* ``claims.json`` and ``citation.json``;
+* plots as PNG and SVG (matplotlib, Agg): ``partners_per_year``, ``us_share``,
+  ``centrality``, ``agreements_by_type``;
+* ``map.html`` (:func:`kg.map.render_map`) and ``map.png``
+  (:func:`kg.map.screenshot`; without Chromium the report says so instead).
+
+The same data gives byte-identical CSV, JSON tables, SVG and PNG files: rows are
+sorted, floats rounded, and matplotlib's SVG hash salt and file metadata fixed.
+
+>>> from kg.report import build_report
+>>> res = build_report("/tmp/kg-store", "report")  # doctest: +SKIP
+>>> res.index  # doctest: +SKIP
+PosixPath('report/index.html')
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.errors import StoreError
+
+__all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "top_partners",
+           "agreements_by_type"]
+
+#: The steps of a report, in order (what the progress callback reports).
+STEPS = (
+    "preparing the store",
+    "reading the dataset fingerprint",
+    "checking claims",
+    "computing metrics",
+    "drawing plots",
+    "drawing the map",
+    "taking the map screenshot",
+    "writing index.html and report.md",
+)
+
+#: Plot file stems and captions.
+PLOTS = {
+    "partners_per_year": "Distinct exercise partners per year (all, and other than the USA)",
+    "us_share": "Share of the focal state's exercises that include the USA, per year",
+    "centrality": ("Centrality in the exercise network of the five years ending in each year "
+                   "(normalized betweenness, degree)"),
+    "agreements_by_type": "Agreements in force per year, by type",
+}
+
+#: Trailing window (years) for the centrality-over-time series.
+CENTRALITY_WINDOW = 5
+#: First year drawn in the agreements plot (the CSV holds every year).
+AGREEMENTS_PLOT_FROM = 1990
+
+
+@dataclass
+class ReportResult:
+    """What :func:`build_report` wrote: the folder, index.html, every file, notes."""
+
+    out_dir: Path
+    index: Path
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    built: bool = False
+    fingerprint: str = ""
+    verdicts: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- store
+
+
+class _Opened:
+    """Open the store for the report, building it first when it is empty."""
+
+    def __init__(self, target):
+        self.target = target
+        self.store = None
+        self.own = False
+        self.built = False
+
+    def __enter__(self):
+        t = self.target
+        if hasattr(t, "query") and hasattr(t, "graph_names"):
+            if not t.graph_names():
+                if getattr(t, "kind", "") == "local" and getattr(t, "write", False):
+                    from kg.ingest import build
+
+                    build(t)
+                    self.built = True
+                else:
+                    raise StoreError("the store is empty: run 'kg build' (or open it for writing)")
+            self.store = t
+            return t
+        if hasattr(t, "open"):  # kg.cli.Settings
+            opener = t.open
+            remote = bool(getattr(t, "endpoint", None))
+        else:  # a path to a local store
+            from kg.store import open_store
+
+            def opener(write=False, create=None, _p=t):
+                return open_store(_p, write=write, create=create)
+            remote = False
+        if not remote:
+            try:  # read first, so a built store in use by readers (kg serve) still reports
+                with opener() as r:
+                    empty = not r.graph_names()
+            except StoreError:
+                empty = True
+            if empty:
+                with opener(write=True, create=True) as w:
+                    if not w.graph_names():
+                        from kg.ingest import build
+
+                        build(w)
+                        self.built = True
+        self.store = opener()
+        self.own = True
+        if not self.store.graph_names():
+            self.store.close()
+            raise StoreError("the remote store is empty: push or ingest data first")
+        return self.store
+
+    def __exit__(self, *exc):
+        if self.own and self.store is not None:
+            self.store.close()
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _r(x, nd: int = 6):
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, float):
+        return round(x, nd)
+    return x
+
+
+def focus_by_year(store, focus: str = "JPN", graphs: list[str] | None = None,
+                  window: int = CENTRALITY_WINDOW) -> list[dict]:
+    """Per year, the focal state's exercises, US share, partners and centrality.
+
+    Years run from the first to the last year of the focal state's exercises
+    (a year without any counts as zero). ``betweenness`` and ``degree`` are the
+    focal state's normalized betweenness and degree (:func:`kg.metrics.node_metrics`)
+    in the exercise network of the ``window`` years ending in that year.
+
+    >>> focus_by_year(store)[0]["year"]  # doctest: +SKIP
+    2000
+    """
+    from kg.metrics import node_metrics
+    from kg.network import build_network, exercise_years
+
+    years = exercise_years(store, focus, graphs=graphs)
+    if not years:
+        return []
+    rows = []
+    for y in range(min(years), max(years) + 1):
+        d = years.get(y, {"exercises": 0, "with_us": 0, "partners": set()})
+        G = build_network(store, relation="exercise", year_from=y - window + 1, year_to=y,
+                          graphs=graphs)
+        bt = dg = None
+        if focus in G:
+            m = node_metrics(G)[focus]
+            bt, dg = m["betweenness"], m["degree"]
+        rows.append({
+            "year": y,
+            "exercises": d["exercises"],
+            "with_us": d["with_us"],
+            "us_share": _r(d["with_us"] / d["exercises"]) if d["exercises"] else None,
+            "partners": len(d["partners"]),
+            "non_us_partners": len(set(d["partners"]) - {"USA", focus}),
+            f"betweenness_{window}y": _r(bt),
+            f"degree_{window}y": dg,
+        })
+    return rows
+
+
+_METRIC_COLS = ("degree", "strength", "betweenness", "closeness", "eigenvector", "pagerank",
+                "community")
+
+
+def top_partners(store, focus: str, window: tuple[int, int], n: int = 10,
+                 graphs: list[str] | None = None) -> list[dict]:
+    """Node metrics of the focal state and its ``n`` strongest exercise partners in a window.
+
+    Partners are ranked by the number of shared exercises (the tie weight), ties
+    broken by ISO3 code; the focal state comes first.
+    """
+    from kg.metrics import node_metrics
+    from kg.network import build_network
+
+    G = build_network(store, relation="exercise", year_from=window[0], year_to=window[1],
+                      graphs=graphs)
+    if focus not in G:
+        return []
+    m = node_metrics(G)
+    partners = sorted(G[focus], key=lambda p: (-G[focus][p]["weight"], p))[:n]
+    rows = []
+    for iso in [focus] + partners:
+        row = {"iso3": iso, "name": G.nodes[iso].get("label") or iso,
+               "region": G.nodes[iso].get("region") or "",
+               "shared_exercises": None if iso == focus else _r(G[focus][iso]["weight"])}
+        for k in _METRIC_COLS:
+            row[k] = _r(m[iso].get(k))
+        rows.append(row)
+    return rows
+
+
+def _focus_window_metrics(store, focus, windows, graphs) -> list[dict]:
+    """Ego metrics (:func:`kg.metrics.focus_metrics`) per window, scalar values only."""
+    from kg.metrics import focus_metrics
+    from kg.network import build_network
+
+    rows = []
+    for name, w in windows:
+        G = build_network(store, relation="exercise", year_from=w[0], year_to=w[1], graphs=graphs)
+        row = {"window": name, "from": w[0], "to": w[1]}
+        if focus in G:
+            fm = focus_metrics(G, focus)
+            for k in sorted(fm):
+                v = fm[k]
+                if isinstance(v, (int, float, str)) or v is None:
+                    row[k] = _r(v)
+        rows.append(row)
+    return rows
+
+
+def agreements_by_type(store, focus: str = "JPN", graphs: list[str] | None = None,
+                       last_year: int | None = None) -> tuple[list[str], list[dict]]:
+    """The focal state's agreements in force per year, by type.
+
+    In force in a year: from the year of entry into force (else signing) to the
+    year it ended, or open; agreements under negotiation never count, signed ones
+    only when they are joint declarations or ministerial dialogues (which take effect
+    on signature), and an expired, terminated or superseded agreement counts only up
+    to a known end year (the same rule :mod:`kg.claims` uses).
+
+    :returns: ``(types, rows)``: the type names, and one row per year with a count
+        per type.
+    """
+    from kg.claims import _in_force_during, _run
+
+    rows = _run(store, "agreements_with_state.rq", {"us": focus}, graphs)
+    agreements: dict[str, dict] = {}
+    for r in rows:
+        agreements.setdefault(str(r["agreement"]), r)
+    starts = [a["start"] for a in agreements.values() if isinstance(a.get("start"), int)]
+    if not starts:
+        return [], []
+    types = sorted({str(a["type"]) for a in agreements.values()})
+    end = last_year or max(max(starts), max((a["end"] for a in agreements.values()
+                                             if isinstance(a.get("end"), int)), default=0))
+    out = []
+    for y in range(min(starts), end + 1):
+        row = {"year": y}
+        for t in types:
+            row[t] = sum(1 for a in agreements.values()
+                         if a["type"] == t and _in_force_during(a, (y, y)))
+        row["total"] = sum(row[t] for t in types)
+        out.append(row)
+    return types, out
+
+
+def _write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
+    cols = columns or (list(rows[0]) if rows else [])
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(cols)
+        for r in rows:
+            w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
+
+
+def _claims_rows(result: dict) -> list[dict]:
+    return [{"number": c["number"], "id": c["id"], "verdict": c["verdict"], "reason": c["reason"],
+             "windows": "; ".join(f"{k} {v[0]}-{v[1]}" for k, v in c["windows"].items()),
+             "graphs": " ".join(c["graphs"]), "coverage": c["coverage"]["status"],
+             "evidence": " | ".join(c["evidence_lines"])} for c in result["claims"]]
+
+
+# ---------------------------------------------------------------- plots
+
+
+def _mpl():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.hashsalt"] = "kg-report"
+    matplotlib.rcParams["svg.fonttype"] = "path"
+    matplotlib.rcParams["path.simplify"] = True
+    return plt
+
+
+def _save(fig, out_dir: Path, stem: str) -> list[str]:
+    fig.savefig(out_dir / f"{stem}.png", dpi=110, metadata={"Software": "kg"})
+    fig.savefig(out_dir / f"{stem}.svg", metadata={"Date": None, "Creator": "kg"})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return [f"{stem}.png", f"{stem}.svg"]
+
+
+def _shade(ax, windows):
+    for name, w in windows:
+        ax.axvspan(w[0] - 0.5, w[1] + 0.5, color="#dddddd", alpha=0.5, lw=0)
+        ax.text((w[0] + w[1]) / 2, 0.98, name, transform=ax.get_xaxis_transform(), ha="center",
+                va="top", fontsize=8, color="#555555")
+
+
+def _plots(out_dir: Path, focus: str, by_year: list[dict], ag_types: list[str],
+           ag_rows: list[dict], windows) -> list[str]:
+    plt = _mpl()
+    files = []
+    years = [r["year"] for r in by_year]
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _shade(ax, windows)
+    ax.plot(years, [r["partners"] for r in by_year], marker="o", label="all partners")
+    ax.plot(years, [r["non_us_partners"] for r in by_year], marker="s",
+            label="partners other than the USA")
+    ax.set_xlabel("year")
+    ax.set_ylabel("distinct partner states")
+    ax.set_title(f"{focus}: exercise partners per year")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    files += _save(fig, out_dir, "partners_per_year")
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _shade(ax, windows)
+    ax2 = ax.twinx()
+    ax2.bar(years, [r["exercises"] for r in by_year], color="#c6dbef", label="exercises")
+    ax2.set_ylabel("exercises")
+    ax.set_zorder(ax2.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    pts = [(r["year"], r["us_share"]) for r in by_year if r["us_share"] is not None]
+    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color="#d62728",
+            label="share with the USA")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("year")
+    ax.set_ylabel("share of exercises with the USA")
+    ax.set_title(f"{focus}: US share of exercises per year")
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    files += _save(fig, out_dir, "us_share")
+
+    bkey = f"betweenness_{CENTRALITY_WINDOW}y"
+    dkey = f"degree_{CENTRALITY_WINDOW}y"
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
+    for ax, key, label in ((a1, bkey, "normalized betweenness"), (a2, dkey, "degree")):
+        pts = [(r["year"], r[key]) for r in by_year if r[key] is not None]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o")
+        ax.set_ylabel(label)
+    a2.set_xlabel(f"last year of the {CENTRALITY_WINDOW}-year window")
+    a1.set_title(f"{focus}: centrality in the exercise network")
+    fig.tight_layout()
+    files += _save(fig, out_dir, "centrality")
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    rows = [r for r in ag_rows if r["year"] >= AGREEMENTS_PLOT_FROM]
+    if rows and ag_types:
+        ys = [r["year"] for r in rows]
+        ax.stackplot(ys, *[[r[t] for r in rows] for t in ag_types], labels=ag_types,
+                     step="post")
+        ax.legend(loc="upper left", fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no agreements in the data", ha="center", va="center",
+                transform=ax.transAxes)
+    ax.set_xlabel("year")
+    ax.set_ylabel("agreements in force")
+    ax.set_title(f"{focus}: agreements in force by type")
+    fig.tight_layout()
+    files += _save(fig, out_dir, "agreements_by_type")
+    return files
+
+
+# ---------------------------------------------------------------- html / md
+
+_CSS = """
+body { font-family: system-ui, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif; margin: 2em auto;
+       max-width: 72em; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: .5em 0 1.5em; font-size: .9em; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.verdict { font-weight: bold; padding: .1em .4em; border-radius: .3em; white-space: nowrap; }
+.supported { background: #d8f0d8; } .not-supported { background: #f8d8d8; }
+.insufficient-data { background: #f0ecd0; }
+figure { margin: 1em 0 2em; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: .9em; color: #555; }
+pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: .85em; white-space: pre-wrap; }
+.note { background: #fff6d5; padding: .5em .8em; border-left: 4px solid #e0c040; }
+.claim { border: 1px solid #ddd; padding: .3em 1em 1em; margin: 1em 0; border-radius: .4em; }
+.small { font-size: .85em; color: #555; }
+"""
+
+
+def _e(x) -> str:
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def _html_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    if not rows:
+        return "<p class=\"small\">(no rows)</p>"
+    cols = columns or list(rows[0])
+    out = ["<table><thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr></thead><tbody>"]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            cls = " class=\"num\"" if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
+            cells.append(f"<td{cls}>{_e('' if v is None else v)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _md_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    if not rows:
+        return "(no rows)\n"
+    cols = columns or list(rows[0])
+
+    def cell(v):
+        return ("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ")
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        out.append("| " + " | ".join(cell(r.get(c)) for c in cols) + " |")
+    return "\n".join(out) + "\n"
+
+
+def _data_uri(path: Path, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _claim_html(c: dict) -> str:
+    v = c["verdict"]
+    parts = [f"<div class=\"claim\" id=\"claim-{_e(c['id'])}\">",
+             f"<h3>{_e(c['number'])}. {_e(c['title'])} "
+             f"<span class=\"verdict {_e(v.replace(' ', '-'))}\">{_e(v)}</span></h3>",
+             f"<p><q>{_e(c['claim'])}</q></p>",
+             f"<p><strong>Why:</strong> {_e(c['reason'])}</p>",
+             "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in c["evidence_lines"]) + "</ul>"]
+    src = c["source"]
+    parts.append("<p class=\"small\"><strong>Source:</strong> " + _e(src.get("article", ""))
+                 + (f"; quote: {_e(src['quote'])}" if src.get("quote") else "")
+                 + (f"<br>{_e(src['literature'])}" if src.get("literature") else "") + "</p>")
+    t = c["test"]
+    parts.append(f"<p class=\"small\"><strong>Test</strong> ({_e(t['kind'])}, check "
+                 f"<code>{_e(t['check'])}</code>; queries: "
+                 f"{_e(', '.join(t['queries']) or 'none')}; metrics: "
+                 f"{_e(', '.join(t['metrics']) or 'none')}): {_e(t['statistic'])}<br>"
+                 f"<strong>Expected:</strong> {_e(c['expected'].get('rule', ''))}<br>"
+                 f"<strong>Windows:</strong> "
+                 f"{_e(', '.join(f'{k} {w[0]}-{w[1]}' for k, w in c['windows'].items()))}; "
+                 f"<strong>graphs:</strong> {_e(', '.join(c['graphs']))}; "
+                 f"<strong>coverage:</strong> {_e(c['coverage']['status'])}</p>")
+    if c["coverage"]["caveats"]:
+        parts.append("<ul class=\"small\">" + "".join(f"<li>Caveat: {_e(x)}</li>"
+                                                     for x in c["coverage"]["caveats"]) + "</ul>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _fp(block: dict) -> str:
+    """The dataset fingerprint (hex) from a citation block."""
+    fp = (block.get("dataset") or {}).get("fingerprint") or block.get("fingerprint")
+    if isinstance(fp, dict):
+        fp = fp.get("all") or fp.get("sha256") or ""
+    return str(fp or "").removeprefix("sha256:")
+
+
+def _citation_text(block: dict) -> str:
+    try:
+        from kg.citation import format_citation
+
+        return format_citation(block, "text")
+    except Exception:  # noqa: BLE001 - fall back to JSON rather than lose the block
+        return json.dumps(block, indent=1, sort_keys=True, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: str = "JPN",
+                 graphs: list[str] | None = None, top: int = 10) -> ReportResult:
+    """Write the report folder (see the module docstring).
+
+    :param target: a ``kg.cli.Settings`` (its ``open``), an open store, or a store path.
+        A local store that is empty (or missing) is built first with :func:`kg.ingest.build`.
+    :param out_dir: the folder to write (created if needed).
+    :param progress: optional callable ``progress(step, i, n)`` (see :data:`STEPS`).
+    :param focus: ISO3 code of the focal state.
+    :param graphs: dataset graphs to read (short names); None reads all.
+    :param top: how many partners the metrics tables list.
+    :returns: a :class:`ReportResult`.
+    """
+    from kg.claims import check_claims, select_claims
+    from kg.namespaces import is_iso3
+
+    if not is_iso3(focus):
+        from kg.errors import UsageError
+
+        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    n = len(STEPS)
+
+    def step(i):
+        if progress is not None:
+            progress(STEPS[i], i + 1, n)
+
+    res = ReportResult(out_dir=out, index=out / "index.html")
+    files: list[str] = []
+    step(0)
+    opened = _Opened(target)
+    with opened as store:
+        step(1)
+        from kg.citation import citation_block
+        from kg.info import store_info
+
+        claims_def = select_claims(None)
+        windows_all = {}
+        for c in claims_def:
+            for k, w in c.windows().items():
+                if w[0] != w[1]:
+                    windows_all.setdefault(k, w)
+        windows = sorted(windows_all.items(), key=lambda kv: kv[1])
+        info = store_info(store)
+        params = {"focus": focus, "relation": "exercise", "include_observers": False,
+                  "windows": {k: list(w) for k, w in windows},
+                  "centrality_window_years": CENTRALITY_WINDOW, "top_partners": top,
+                  "claims": [c.id for c in claims_def]}
+        block = citation_block(store, sorted(graphs) if graphs else None, params)
+        step(2)
+        result = check_claims(store, None, graphs, citation=False)
+        result["citation"] = block
+        step(3)
+        by_year = focus_by_year(store, focus, graphs)
+        fm_rows = _focus_window_metrics(store, focus, windows, graphs)
+        tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
+        ag_types, ag_rows = agreements_by_type(store, focus, graphs)
+        step(4)
+        files += _plots(out, focus, by_year, ag_types, ag_rows, windows)
+        step(5)
+        from kg.map import render_map
+
+        map_window = windows[-1][1] if windows else (None, None)
+        notes: list[str] = []
+        try:
+            render_map(store, out=out / "map.html", focus=focus, year_from=map_window[0],
+                       year_to=map_window[1], relation="exercise", graphs=graphs)
+            files.append("map.html")
+        except Exception as exc:  # noqa: BLE001 - the report still stands without the map
+            notes.append(f"the map could not be drawn: {exc}")
+    res.built = opened.built
+
+    step(6)
+    has_png = False
+    if (out / "map.html").exists():
+        from kg.map import screenshot
+
+        try:
+            screenshot(out / "map.html", out / "map.png")
+            files.append("map.png")
+            has_png = True
+        except Exception as exc:  # noqa: BLE001 - Chromium missing or failing: say so
+            notes.append(f"no map screenshot (map.png): {exc}")
+    if not has_png and (out / "map.png").exists():
+        (out / "map.png").unlink()
+
+    step(7)
+    claims_rows = _claims_rows(result)
+    _write_csv(out / "claims.csv", claims_rows)
+    _write_csv(out / "focus_by_year.csv", by_year)
+    cols = sorted({k for r in fm_rows for k in r} - {"window", "from", "to"})
+    _write_csv(out / "focus_metrics.csv", fm_rows, ["window", "from", "to"] + cols)
+    files += ["claims.csv", "focus_by_year.csv", "focus_metrics.csv"]
+    top_cols = ["iso3", "name", "region", "shared_exercises", *_METRIC_COLS]
+    for w, rows in tops.values():
+        fn = f"top_partners_{w[0]}-{w[1]}.csv"
+        _write_csv(out / fn, rows, top_cols)
+        files.append(fn)
+    _write_csv(out / "agreements_by_type.csv", ag_rows, ["year", *ag_types, "total"])
+    files.append("agreements_by_type.csv")
+    claims_doc = {"claims": result["claims"], "summary": result["summary"]}
+    (out / "claims.json").write_text(json.dumps(claims_doc, indent=1, sort_keys=True,
+                                                ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "citation.json").write_text(json.dumps(block, indent=1, sort_keys=True,
+                                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    files += ["claims.json", "citation.json"]
+
+    fingerprint = _fp(block) or info["fingerprint"]
+    res.fingerprint = fingerprint
+    res.notes = notes
+    res.verdicts = result["summary"]
+    cite_text = _citation_text(block)
+    ctx = {"focus": focus, "windows": windows, "by_year": by_year, "fm_rows": fm_rows,
+           "fm_cols": ["window", "from", "to"] + cols, "tops": tops, "top_cols": top_cols,
+           "ag_types": ag_types, "ag_rows": ag_rows, "result": result, "notes": notes,
+           "fingerprint": fingerprint, "info": info, "cite_text": cite_text,
+           "has_png": has_png, "has_map": (out / "map.html").exists()}
+    (out / "index.html").write_text(_index_html(out, ctx), encoding="utf-8")
+    (out / "report.md").write_text(_report_md(ctx), encoding="utf-8")
+    files += ["index.html", "report.md"]
+    res.files = sorted(set(files))
+    return res
+
+
+def _summary_sentence(result: dict) -> str:
+    s = result["summary"]
+    return (f"{len(result['claims'])} claims checked: {s.get('supported', 0)} supported, "
+            f"{s.get('not supported', 0)} not supported, {s.get('insufficient data', 0)} "
+            "with insufficient data.")
+
+
+def _index_html(out: Path, ctx: dict) -> str:
+    focus = ctx["focus"]
+    result = ctx["result"]
+    h = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
+         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+         "img-src data:; style-src 'unsafe-inline'\">",
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+         "<link rel=\"icon\" href=\"data:,\">",
+         f"<title>{_e(focus)}: security partner network report</title>",
+         f"<style>{_CSS}</style></head><body>",
+         f"<h1>{_e(focus)}'s security partner network: claims, metrics, map</h1>",
+         f"<p>{_e(_summary_sentence(result))} Dataset fingerprint "
+         f"<code>sha256:{_e(ctx['fingerprint'])}</code> (the same as <code>kg info</code>). "
+         "A verdict is evidence, not proof: each one names the windows, graphs and coverage "
+         "it rests on.</p>",
+         "<nav><a href=\"#claims\">Claims</a> · <a href=\"#plots\">Plots</a> · "
+         "<a href=\"#metrics\">Metrics</a> · <a href=\"#map\">Map</a> · "
+         "<a href=\"#citation\">Citation</a></nav>"]
+    for note in ctx["notes"]:
+        h.append(f"<p class=\"note\">{_e(note)}</p>")
+    h.append("<h2 id=\"claims\">Claims</h2>")
+    h.append("<p>Claims (2) hedging and (3) complement pull in opposite directions; each is "
+             "reported as the data has it.</p>")
+    h.append(_html_table([{"#": c["number"], "claim": c["title"], "verdict": c["verdict"],
+                           "why": c["reason"]} for c in result["claims"]]))
+    for c in result["claims"]:
+        h.append(_claim_html(c))
+    h.append("<h2 id=\"plots\">Plots</h2>")
+    for stem, caption in PLOTS.items():
+        png = out / f"{stem}.png"
+        h.append(f"<figure><img alt=\"{_e(caption)}\" src=\"{_data_uri(png, 'image/png')}\">"
+                 f"<figcaption>{_e(caption)}. Files: <a href=\"{_e(stem)}.png\">PNG</a>, "
+                 f"<a href=\"{_e(stem)}.svg\">SVG</a>.</figcaption></figure>")
+    h.append("<h2 id=\"metrics\">Metrics</h2>")
+    h.append(f"<h3>{_e(focus)} per year</h3><p class=\"small\">Exercises (observers excluded), "
+             "exercises with the USA, US share, distinct partners, partners other than the USA; "
+             f"betweenness (normalized, distance = 1/weight) and degree in the exercise network "
+             f"of the {CENTRALITY_WINDOW} years ending in that year. "
+             "<a href=\"focus_by_year.csv\">CSV</a></p>")
+    h.append(_html_table(ctx["by_year"]))
+    h.append(f"<h3>{_e(focus)} ego metrics per window</h3><p class=\"small\">From "
+             "kg.metrics.focus_metrics (HHI: Herfindahl-Hirschman index of tie weights). "
+             "<a href=\"focus_metrics.csv\">CSV</a></p>")
+    h.append(_html_table(ctx["fm_rows"], ctx["fm_cols"]))
+    for name, (w, rows) in ctx["tops"].items():
+        fn = f"top_partners_{w[0]}-{w[1]}.csv"
+        h.append(f"<h3>{_e(focus)} and its top partners, {_e(name)} window {w[0]}-{w[1]}</h3>"
+                 "<p class=\"small\">Node metrics over the whole exercise network of the window "
+                 "(kg.metrics.node_metrics: betweenness and closeness with distance = 1/weight, "
+                 "eigenvector and PageRank weighted, Louvain community with seed 42). "
+                 f"<a href=\"{_e(fn)}\">CSV</a></p>")
+        h.append(_html_table(rows, ctx["top_cols"]))
+    h.append(f"<h3>{_e(focus)}'s agreements in force by type</h3><p class=\"small\">"
+             "<a href=\"agreements_by_type.csv\">CSV</a> (every year from the first agreement; "
+             f"rows from {AGREEMENTS_PLOT_FROM} shown)</p>")
+    h.append(_html_table([r for r in ctx["ag_rows"] if r["year"] >= AGREEMENTS_PLOT_FROM],
+                         ["year", *ctx["ag_types"], "total"]))
+    h.append("<h2 id=\"map\">Map</h2>")
+    if ctx["has_map"]:
+        h.append("<p>The interactive map of the exercise network (offline, one file): "
+                 "<a href=\"map.html\">map.html</a>.</p>")
+    else:
+        h.append("<p class=\"note\">No map was drawn (see the notes above).</p>")
+    if ctx["has_png"]:
+        h.append(f"<figure><a href=\"map.html\"><img alt=\"map screenshot\" "
+                 f"src=\"{_data_uri(out / 'map.png', 'image/png')}\"></a>"
+                 "<figcaption>Screenshot of map.html (map.png).</figcaption></figure>")
+    else:
+        h.append("<p class=\"note\">No screenshot of the map: headless Chromium was not "
+                 "available or failed (see the notes above).</p>")
+    h.append("<h2 id=\"citation\">Citation</h2>")
+    h.append(f"<p>Dataset fingerprint: <code id=\"fingerprint\">sha256:{_e(ctx['fingerprint'])}"
+             "</code></p>")
+    h.append(f"<pre>{_e(ctx['cite_text'])}</pre>")
+    h.append("<p class=\"small\">Files: <a href=\"report.md\">report.md</a>, "
+             "<a href=\"claims.csv\">claims.csv</a>, <a href=\"claims.json\">claims.json</a>, "
+             "<a href=\"citation.json\">citation.json</a>.</p>")
+    h.append("</body></html>")
+    return "\n".join(h) + "\n"
+
+
+def _report_md(ctx: dict) -> str:
+    from kg.claims import format_check
+
+    focus = ctx["focus"]
+    result = ctx["result"]
+    md = [f"# {focus}'s security partner network: claims, metrics, map", "",
+          _summary_sentence(result) + f" Dataset fingerprint `sha256:{ctx['fingerprint']}` "
+          "(the same as `kg info`).", ""]
+    for note in ctx["notes"]:
+        md += [f"> Note: {note}", ""]
+    md += ["## Claims", "", format_check({"claims": result["claims"]}, "md"), "## Plots", ""]
+    for stem, caption in PLOTS.items():
+        md += [f"![{caption}]({stem}.png)", "", f"{caption} ([SVG]({stem}.svg))", ""]
+    md += ["## Metrics", "", f"### {focus} per year", "", _md_table(ctx["by_year"]),
+           f"### {focus} ego metrics per window", "", _md_table(ctx["fm_rows"], ctx["fm_cols"])]
+    for name, (w, rows) in ctx["tops"].items():
+        md += [f"### {focus} and its top partners, {name} window {w[0]}-{w[1]}", "",
+               _md_table(rows, ctx["top_cols"])]
+    md += [f"### {focus}'s agreements in force by type", "",
+           _md_table([r for r in ctx["ag_rows"] if r["year"] >= AGREEMENTS_PLOT_FROM],
+                     ["year", *ctx["ag_types"], "total"])]
+    md += ["## Map", "", "[map.html](map.html)" + (" ![map](map.png)" if ctx["has_png"] else
+                                                  " (no screenshot: Chromium unavailable)"), ""]
+    md += ["## Citation", "", f"Dataset fingerprint: `sha256:{ctx['fingerprint']}`", "", "```",
+           ctx["cite_text"].rstrip("\n"), "```", ""]
+    return "\n".join(md)
+

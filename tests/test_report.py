@@ -1,0 +1,143 @@
+"""The report: every file on a fresh store, a clean page in Chromium, the fingerprint, repeatability."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+PLOTS = ["partners_per_year", "us_share", "centrality", "agreements_by_type"]
+TABLES = ["claims.csv", "focus_by_year.csv", "focus_metrics.csv", "top_partners_2005-2009.csv",
+          "top_partners_2020-2024.csv", "agreements_by_type.csv"]
+
+
+def _have_chromium() -> bool:
+    if not os.path.exists(CHROMIUM):
+        return False
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """A report written by `kg report` on a fresh (missing) store, then a second one by the library."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+    from kg.report import build_report
+
+    base = tmp_path_factory.mktemp("report")
+    store = base / "store"
+    res = CliRunner().invoke(cli, ["--store", str(store), "report", "--out", str(base / "one")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "report written to" in res.stdout
+    seen: list = []
+    second = build_report(str(store), base / "two",
+                          progress=lambda step, i, n: seen.append((i, n, step)))
+    return {"store": store, "one": base / "one", "two": base / "two", "second": second,
+            "cli": res, "progress": seen}
+
+
+def test_fresh_store_gets_built_and_every_file_written(reports):
+    one = reports["one"]
+    assert (reports["store"] / "oxigraph").is_dir()  # the empty store was built
+    for name in ["index.html", "report.md", "claims.json", "citation.json", "map.html", *TABLES]:
+        assert (one / name).is_file(), name
+        assert (one / name).stat().st_size > 0, name
+    for stem in PLOTS:
+        png, svg = one / f"{stem}.png", one / f"{stem}.svg"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in svg.read_bytes()[:2000]
+    index = (one / "index.html").read_text(encoding="utf-8")
+    if _have_chromium():
+        assert (one / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert "No screenshot of the map" in index
+    assert 'href="map.html"' in index
+    assert "<script" not in index.lower()  # no script at all: nothing from the data can run
+    md = (one / "report.md").read_text(encoding="utf-8")
+    assert "## Claims" in md and "(map.html)" in md
+    claims = json.loads((one / "claims.json").read_text(encoding="utf-8"))["claims"]
+    assert len(claims) >= 6
+    for c in claims:
+        assert c["verdict"] in ("supported", "not supported", "insufficient data")
+        assert c["id"] in index
+        assert html.escape(c["evidence_lines"][0], quote=True) in index
+    rows = (one / "focus_by_year.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("year,exercises,with_us,us_share,partners,non_us_partners")
+    assert len(rows) > 10
+    top = (one / "top_partners_2020-2024.csv").read_text(encoding="utf-8").splitlines()
+    assert top[1].startswith("JPN,") and top[2].startswith("USA,")  # focus first, then the USA
+
+
+def test_citation_block_shows_the_kg_info_fingerprint(reports, fingerprint):
+    fp = fingerprint(reports["store"])
+    assert re.fullmatch(r"[0-9a-f]{64}", fp)
+    index = (reports["one"] / "index.html").read_text(encoding="utf-8")
+    m = re.search(r'<code id="fingerprint">sha256:([0-9a-f]{64})</code>', index)
+    assert m and m.group(1) == fp
+    assert fp in (reports["one"] / "report.md").read_text(encoding="utf-8")
+    assert reports["second"].fingerprint == fp
+
+
+def test_running_twice_gives_identical_tables_and_plots(reports):
+    one, two = reports["one"], reports["two"]
+    for name in TABLES + ["claims.json"] + [f"{s}.svg" for s in PLOTS] + [f"{s}.png" for s in PLOTS]:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_data_strings_are_escaped():
+    from kg.report import _html_table
+
+    out = _html_table([{"name": "<script>alert(1)</script>", "n": 1}])
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+
+
+@pytest.mark.skipif(not _have_chromium(), reason=f"no Chromium at {CHROMIUM} or no playwright")
+def test_index_opens_in_headless_chromium_without_console_errors(reports):
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    index = (reports["one"] / "index.html").resolve()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(index.as_uri())
+            page.wait_for_load_state("load")
+            title = page.title()
+            imgs = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+            heading = page.inner_text("h1")
+        finally:
+            browser.close()
+    assert errors == []
+    assert "JPN" in title and "claims" in heading
+    assert len(imgs) >= 4 and all(w > 0 for w in imgs)  # every embedded plot decoded
+
+
+def test_progress_callback_reports_every_step(reports):
+    from kg.report import STEPS
+
+    seen = reports["progress"]
+    assert [s[0] for s in seen] == list(range(1, len(STEPS) + 1))
+    assert all(n == len(STEPS) for _, n, _ in seen)
+
+
+def test_report_paths(reports):
+    res = reports["second"]
+    assert res.index == Path(reports["two"]) / "index.html"
+    assert "index.html" in res.files and "map.html" in res.files
