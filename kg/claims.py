@@ -296,6 +296,26 @@ def _coverage_for(claim: Claim, coverage: dict, relations: dict[str, list[str]])
                     f"The {wname} window {w[0]}-{w[1]} is only partly inside the years the "
                     f"{rel} data covers ({span_text}); not covered: {missing}.")
         out["windows"][wname] = per
+    # Comparing windows is like with like only when the same datasets cover each of them
+    # (e.g. MME covers 1980-2010 and the curated data 2000-2025: a 2005-2009 baseline would
+    # rest on both and a 2020-2024 window on the curated selection alone).
+    out["mixed"] = []
+    wins = sorted(claim.windows().items())
+    if len(wins) > 1:
+        for rel, spans in out["data"].items():
+            sets = {}
+            for wname, w in wins:
+                if rel not in relations.get(wname, []):
+                    continue
+                sets[wname] = sorted(s["graph"] for s in spans
+                                     if s["start"] <= w[1] and s["end"] >= w[0])
+            if len({tuple(v) for v in sets.values()}) > 1:
+                desc = "; ".join(f"{k} on {', '.join(v) or 'no graph'}" for k, v in sets.items())
+                out["mixed"].append(rel)
+                out["caveats"].append(
+                    f"The windows rest on different {rel} datasets ({desc}): a change between "
+                    "them may come from the sources, not the world. Compare like with like with "
+                    "--graph.")
     notes = []
     for rel, spans in out["data"].items():
         for s in spans:
@@ -761,6 +781,10 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
     if cov["status"] == "outside" and verdict != INSUFFICIENT:
         verdict = INSUFFICIENT
         reason = "a window lies outside the data's coverage; " + reason
+    elif cov["mixed"] and verdict != INSUFFICIENT:
+        verdict = INSUFFICIENT
+        reason = (f"the windows rest on different {' and '.join(cov['mixed'])} datasets "
+                  "(see coverage); " + reason)
     caveats = list(cov["caveats"]) + list(claim.caveats)
     used = sorted(graphs) if graphs else store.graph_names()
     return {
@@ -780,6 +804,7 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
         "windows": {k: list(v) for k, v in sorted(claim.windows().items())},
         "graphs": used,
         "coverage": {"status": cov["status"], "windows": cov["windows"], "data": cov["data"],
+                     "mixed_sources": cov["mixed"],
                      "notes": cov["notes"], "caveats": caveats},
         "minimum": {"required": claim.minimum, **res["minimum"]},
     }

@@ -283,6 +283,18 @@ def test_window_outside_coverage_gives_insufficient_data(toy):
     assert any("outside" in c for c in res["coverage"]["caveats"])
 
 
+def test_windows_resting_on_different_datasets_give_insufficient_data(toy):
+    # toy covers 2005-2024, modern only 2015-2024: the baseline rests on toy alone and the
+    # recent window on toy and modern, so the comparison is not like with like.
+    claim = select_claims(["partners-grew"])[0]
+    alone = check_claim(toy, claim, ["toy"])
+    assert alone["coverage"]["mixed_sources"] == [] and alone["verdict"] != "insufficient data"
+    mixed = check_claim(toy, claim, ["toy", "modern"])
+    assert mixed["coverage"]["mixed_sources"] == ["exercises"]
+    assert mixed["verdict"] == "insufficient data"
+    assert any("baseline on toy; recent on modern, toy" in c for c in mixed["coverage"]["caveats"])
+
+
 def test_strict_raises_with_exit_code_one(toy):
     result = check_claims(toy, ["1", "3"], ["toy"], citation=False)
     with pytest.raises(ClaimNotSupported) as err:
