@@ -81,7 +81,7 @@ class ResultSet:
         """Rows as dicts of Python values (unbound variables omitted)."""
         out = []
         for row in self.rows:
-            out.append({v: t.python() for v, t in zip(self.variables, row) if t is not None})
+            out.append({v: t.python() for v, t in zip(self.variables, row, strict=False) if t is not None})
         return out
 
     def column(self, name: str) -> list:
@@ -171,7 +171,7 @@ def format_results(rs: ResultSet | bool, fmt: str) -> str:
         doc = {
             "head": {"vars": rs.variables},
             "results": {"bindings": [
-                {v: t.to_json() for v, t in zip(rs.variables, row) if t is not None}
+                {v: t.to_json() for v, t in zip(rs.variables, row, strict=False) if t is not None}
                 for row in rs.rows
             ]},
         }
@@ -203,9 +203,9 @@ def format_results(rs: ResultSet | bool, fmt: str) -> str:
     # table
     widths = [len(v) for v in rs.variables]
     for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
     def line(vals):
-        return "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()
+        return "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=False)).rstrip()
     out = [line(rs.variables), line(["-" * w for w in widths])]
     out += [line(row) for row in cells]
     out.append(f"({len(rs.rows)} row{'s' if len(rs.rows) != 1 else ''})")

@@ -44,6 +44,7 @@ class Lit:
 
 
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_VARNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 
 
@@ -67,8 +68,17 @@ def _escape_literal(text: str) -> str:
     return "".join(out)
 
 
+def _check_unicode(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"not valid Unicode text (a lone surrogate): {value!r}") from None
+
+
 def term_to_sparql(term: Iri | Lit) -> str:
     """Serialize an RDF term for SPARQL text; refuses IRIs that could break out of ``<...>``."""
+    if isinstance(term, (Iri, Lit)):
+        _check_unicode(term.value)
     if isinstance(term, Iri):
         if not term.value or _IRI_FORBIDDEN.search(term.value) or ":" not in term.value:
             raise UsageError(f"not a valid absolute IRI: {term.value!r}")
@@ -90,7 +100,7 @@ _TOKEN = re.compile(
     (?P<ws>\s+)
   | (?P<comment>\#[^\n]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
   | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}();,.]*)?|:[^\s{}();,]*)
   | (?P<punct>[{}();,.\[\]])
@@ -143,26 +153,38 @@ def bind_values(text: str, bindings: dict[str, Iri | Lit]) -> str:
     """
     if not bindings:
         return text
+    for name in bindings:
+        if not isinstance(name, str) or not _VARNAME.match(name):
+            raise UsageError(f"not a valid SPARQL variable name: {name!r}")
     toks = _code_tokens(text)
+    # Only braces and WHERE at nesting depth 0 count: a sub-select's WHERE is not the
+    # query's, and binding there would silently not constrain the outer query.
     open_at = None
+    first_brace = None
     seen_form = False
-    for i, (kind, tok, off) in enumerate(toks):
+    after_where = False
+    depth = 0
+    for kind, tok, off in toks:
         up = tok.upper() if kind == "word" else ""
-        if up in ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE"):
+        if depth == 0 and up in ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE"):
             seen_form = True
-        if seen_form and up == "WHERE":
-            for kind2, tok2, off2 in toks[i + 1:]:
-                if tok2 == "{":
-                    open_at = off2
+        elif depth == 0 and seen_form and up == "WHERE":
+            after_where = True
+        elif kind == "punct" and tok == "{":
+            if depth == 0 and seen_form:
+                if after_where:
+                    open_at = off
                     break
-            break
-    if open_at is None:
+                if first_brace is None:
+                    first_brace = off
+            depth += 1
+        elif kind == "punct" and tok == "}":
+            depth = max(depth - 1, 0)
+    if open_at is None and toks and not any(t[1].upper() == "CONSTRUCT" for t in toks
+                                            if t[0] == "word"):
         # ASK { ... } or SELECT * { ... } without WHERE: the first top-level '{' after the form.
-        # (a CONSTRUCT template's '{' comes before WHERE, handled above)
-        for kind, tok, off in toks:
-            if tok == "{" and seen_form:
-                open_at = off
-                break
+        # (a CONSTRUCT template's '{' is never the WHERE group)
+        open_at = first_brace
     if open_at is None:
         raise UsageError("cannot bind parameters: the query has no WHERE group")
     block = " ".join(
@@ -172,14 +194,28 @@ def bind_values(text: str, bindings: dict[str, Iri | Lit]) -> str:
 
 
 _FROM_LOCAL = re.compile(r"^<(file:|/|\.)", re.IGNORECASE)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def _unescape_iri(tok: str) -> str:
+    """Decode the ``\\uXXXX`` / ``\\UXXXXXXXX`` escapes the engine accepts inside ``<...>``."""
+
+    def dec(m: re.Match) -> str:
+        try:
+            return chr(int(m.group(1) or m.group(2), 16))
+        except (ValueError, OverflowError):
+            return "\ufffd"
+
+    return _CODEPOINT.sub(dec, tok)
 
 
 def check_query_safe(text: str, *, allow_network: bool = False) -> None:
     """Refuse SPARQL that would reach the network or local files.
 
     Refused unless ``allow_network``: ``SERVICE`` (federated query), ``LOAD``,
-    and ``FROM``/``FROM NAMED``/``USING`` with a ``file:`` IRI. Keywords inside
-    strings, IRIs and comments do not count.
+    and ``FROM``/``FROM NAMED``/``USING``/``BASE`` with a ``file:`` IRI (also when
+    spelled with ``\\u`` escapes). Keywords inside strings, IRIs and comments do
+    not count.
     """
     if allow_network:
         return
@@ -196,9 +232,10 @@ def check_query_safe(text: str, *, allow_network: bool = False) -> None:
         if up == "LOAD":
             raise QueryRefused("query refused: LOAD reads from the network or local files "
                                "(pass --allow-network to permit it)")
-        if up in ("FROM", "USING"):
+        if up in ("FROM", "USING", "BASE"):
             rest = [t for t in toks[i + 1:i + 3]]
             for k2, t2, _ in rest:
+                t2 = _unescape_iri(t2) if k2 == "iri" else t2
                 if k2 == "iri" and (t2.lower().startswith("<file:") or _FROM_LOCAL.match(t2)):
                     raise QueryRefused(
                         f"query refused: {up} {t2} names a local file "

@@ -82,11 +82,11 @@ def compiled_checks() -> tuple[Check, ...]:
             if mn is not None and int(mn.value) > 0:
                 checks.append(Check(f"{name}-minCount", cls, msg,
                     f"SELECT ?this (\"\" AS ?value) WHERE {{ {target} "
-                    f"OPTIONAL {{ SELECT ?this (COUNT(?v) AS ?n) WHERE {{ ?this <{path}> ?v }} GROUP BY ?this }} "
+                    f"OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ ?this <{path}> ?v }} GROUP BY ?this }} "
                     f"FILTER(COALESCE(?n, 0) < {int(mn.value)}) }}"))
             if mx is not None:
                 checks.append(Check(f"{name}-maxCount", cls, msg,
-                    f"SELECT ?this (\"\" AS ?value) WHERE {{ {{ SELECT ?this (COUNT(?v) AS ?n) WHERE "
+                    f"SELECT ?this (\"\" AS ?value) WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE "
                     f"{{ ?this <{path}> ?v }} GROUP BY ?this }} {target} FILTER(?n > {int(mx.value)}) }}"))
             dt = one(ps, SH + "datatype")
             if dt is not None:
@@ -168,6 +168,7 @@ def validate_pyshacl(data_nt: bytes) -> list[Violation]:
     import pyshacl
     import rdflib
 
+    _register_rdflib_casts()
     data = rdflib.Graph()
     data.parse(data=data_nt, format="nt")
     shapes = rdflib.Graph().parse(str(ontology_dir() / "shapes.ttl"), format="turtle")
@@ -183,23 +184,82 @@ def validate_pyshacl(data_nt: bytes) -> list[Violation]:
         comp = report.value(res, shn.sourceConstraintComponent)
         value = report.value(res, shn.value)
         msg = report.value(res, shn.resultMessage)
-        name = _pyshacl_constraint_name(report, src, comp, res)
+        name = _pyshacl_constraint_name(report, src, comp, res, shapes)
         out.add(Violation(str(focus), name, "" if value is None or "Count" in str(comp) else str(value),
                           str(msg)))
     return sorted(out)
 
 
-def _pyshacl_constraint_name(report, src, comp, res) -> str:
+def _pyshacl_constraint_name(report, src, comp, res, shapes=None) -> str:
+    """The constraint name in the form :func:`compiled_checks` uses (``StateIso3-pattern``)."""
     import rdflib
 
+    shn = rdflib.Namespace(SH)
     comp_name = _short(str(comp)).replace("ConstraintComponent", "")
     if comp_name == "SPARQL":
-        shn = rdflib.Namespace(SH)
         detail = report.value(res, shn.sourceConstraint)
         return _short(str(detail)) if detail is not None else "sparql"
+    # the compiler names checks minCount, maxCount, datatype, pattern, class
+    comp_name = comp_name[:1].lower() + comp_name[1:]
     if isinstance(src, rdflib.BNode):
+        path = report.value(res, shn.resultPath)
+        owner = next(iter(shapes.subjects(shn.property, src)), None) if shapes is not None else None
+        if owner is not None and path is not None:
+            return f"{_short(str(owner))}-{_short(str(path))}-{comp_name}"
         return f"?-{comp_name}"
     return f"{_short(str(src))}-{comp_name}"
+
+
+_TZ = r"(Z|[+-](0\d|1[0-4]):[0-5]\d)?"
+_XSD_DATE_RE = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})" + _TZ + "$")
+_XSD_GYM_RE = re.compile(r"^-?\d{4,}-(0[1-9]|1[0-2])" + _TZ + "$")
+_XSD_GY_RE = re.compile(r"^-?\d{4,}" + _TZ + "$")
+
+
+def _valid_xsd_date(text: str) -> bool:
+    m = _XSD_DATE_RE.match(text)
+    if not m:
+        return False
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not 1 <= month <= 12:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return 1 <= day <= days
+
+
+_CASTS_REGISTERED = False
+
+
+def _register_rdflib_casts() -> None:
+    """Give rdflib's SPARQL the XPath casts xsd:date, xsd:gYearMonth and xsd:gYear.
+
+    rdflib implements casts to dateTime and numbers only; without these the
+    date shapes (``MalformedExerciseDate``) would flag every date under pyshacl
+    while Oxigraph, which implements them, does not.
+    """
+    global _CASTS_REGISTERED
+    if _CASTS_REGISTERED:
+        return
+    import rdflib
+    from rdflib.plugins.sparql.operators import register_custom_function
+    from rdflib.plugins.sparql.sparql import SPARQLError
+
+    checks = {XSD + "date": _valid_xsd_date, XSD + "gYearMonth": lambda t: bool(_XSD_GYM_RE.match(t)),
+              XSD + "gYear": lambda t: bool(_XSD_GY_RE.match(t))}
+    for dt, ok in checks.items():
+        def cast(x=None, *rest, _dt=dt, _ok=ok):
+            if rest or not isinstance(x, rdflib.Literal):
+                raise SPARQLError(f"cannot cast {x!r} to {_dt}")
+            if x.datatype not in (None, rdflib.XSD.string, rdflib.URIRef(_dt)):
+                raise SPARQLError(f"cannot cast {x.datatype} to {_dt}")
+            text = str(x).strip()
+            if not _ok(text):
+                raise SPARQLError(f"{text!r} is not a valid {_dt}")
+            return rdflib.Literal(text, datatype=rdflib.URIRef(_dt))
+
+        register_custom_function(rdflib.URIRef(dt), cast, override=True)
+    _CASTS_REGISTERED = True
 
 
 # silence linters about names used in f-strings only

@@ -81,12 +81,27 @@ def _construct_mapping(loader, node, deep=False):
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _char(c) -> str:
+    code = c if isinstance(c, int) else ord(c) if isinstance(c, str) and len(c) == 1 else None
+    return f"U+{code:04X}" if code is not None else repr(c)
+
+
 def load_yaml_text(text: str, name: str) -> dict:
     """Parse curated YAML text; errors name the file and line."""
-    loader = _Loader(text)
+    try:
+        # the reader checks the characters as it is built: a control character raises here
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = str(text[: exc.position].count("\n") + 1)
+        raise InputError(f"YAML error: character {_char(exc.character)} is not allowed in YAML text",
+                         file=name, where=line) from None
     loader.name = name
     try:
         doc = loader.get_single_data()
+    except yaml.reader.ReaderError as exc:
+        line = str(text[: exc.position].count("\n") + 1)
+        raise InputError(f"YAML error: character {_char(exc.character)} is not allowed in YAML text",
+                         file=name, where=line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = str(mark.line + 1) if mark else None

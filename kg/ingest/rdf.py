@@ -39,6 +39,11 @@ def format_for(path: str | Path, fmt: str | None = None):
     """The pyoxigraph RdfFormat for a file, from ``fmt`` or the file extension."""
     import pyoxigraph as ox
 
+    return getattr(ox.RdfFormat, _format_key(path, fmt))
+
+
+def _format_key(path: str | Path, fmt: str | None = None) -> str:
+    """The RdfFormat attribute name (``TURTLE``, ``RDF_XML``, ``JSON_LD`` ...) for a file."""
     if fmt:
         name = FORMAT_NAMES.get(fmt.lower())
         if name is None:
@@ -47,7 +52,7 @@ def format_for(path: str | Path, fmt: str | None = None):
         name = RDF_EXTENSIONS.get(Path(path).suffix.lower())
         if name is None:
             raise InputError("cannot tell the format from the extension; pass --format", file=str(path))
-    return getattr(ox.RdfFormat, name)
+    return name
 
 
 def _line_of(raw: bytes, offset: int) -> str:
@@ -75,8 +80,10 @@ def _precheck(raw: bytes, name: str, fmt_name: str) -> None:
             raise InputError(f"JSON syntax error: {exc.msg}", file=name, where=str(exc.lineno)) from None
         bad = _remote_context(doc)
         if bad:
+            at = raw.find(bad.encode("utf-8"))
             raise InputError(f"JSON-LD remote @context {bad!r} refused: contexts are never fetched; "
-                             "inline the context", file=name)
+                             "inline the context", file=name,
+                             where=_line_of(raw, at) if at >= 0 else None)
 
 
 def _remote_context(node) -> str | None:
@@ -100,6 +107,18 @@ def _remote_context(node) -> str | None:
     return None
 
 
+def _long_token_line(raw: bytes) -> str | None:
+    """The line where the first run of more than MAX_LITERAL bytes without a delimiter starts."""
+    prev = 0
+    for m in re.finditer(rb"[\"'<>]", raw):
+        if m.start() - prev > MAX_LITERAL:
+            return _line_of(raw, prev)
+        prev = m.start()
+    if len(raw) - prev > MAX_LITERAL:
+        return _line_of(raw, prev)
+    return None
+
+
 def _syntax_where(msg: str) -> str | None:
     m = re.search(r"line (\d+)", msg)
     return m.group(1) if m else None
@@ -115,15 +134,21 @@ def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
     import pyoxigraph as ox
 
     name = str(path)
-    rdf_format = format_for(path, fmt)
+    key = _format_key(path, fmt)
+    rdf_format = getattr(ox.RdfFormat, key)
     if raw is None:
         raw = Path(path).read_bytes()
-    _precheck(raw, name, rdf_format.name if hasattr(rdf_format, "name") else str(rdf_format))
+    # the attribute name, not RdfFormat.name ("RDF/XML", "JSON-LD"): the prechecks key on it
+    _precheck(raw, name, key)
     try:
         quads = list(ox.parse(raw, format=rdf_format))
     except SyntaxError as exc:
         msg = str(exc)
         raise InputError(f"RDF syntax error: {msg}", file=name, where=_syntax_where(msg)) from None
+    except MemoryError:
+        # the parser's token buffer is bounded (16 MiB in pyoxigraph): a huge literal or IRI
+        raise InputError(f"a literal or IRI longer than the limit of {MAX_LITERAL:,} characters",
+                         file=name, where=_long_token_line(raw)) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot parse: {exc}", file=name) from None
     target = ox.NamedNode(graph) if graph else None

@@ -1,0 +1,136 @@
+"""kg.ingest: every RDF format, graph targeting, replace, all-or-nothing, build idempotence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kg.errors import InputError, UsageError
+from kg.ingest import build, detect_kind, ingest
+from kg.store import open_store
+
+BAD = Path(__file__).resolve().parent / "fixtures" / "bad"
+S = "https://w3id.org/secpart/id/state/"
+USER = "https://w3id.org/secpart/graph/user"
+
+# one user-added state (only iso3 + label, which is all the shapes ask for), in every format
+TTL = f'@prefix sp: <https://w3id.org/secpart/ontology#> .\n<{S}ZZZ> a sp:State ; sp:iso3 "ZZZ" ; ' \
+      f'<http://www.w3.org/2000/01/rdf-schema#label> "Zedland"@en .\n'
+NT = (f'<{S}ZZZ> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+      f'<https://w3id.org/secpart/ontology#State> .\n'
+      f'<{S}ZZZ> <https://w3id.org/secpart/ontology#iso3> "ZZZ" .\n'
+      f'<{S}ZZZ> <http://www.w3.org/2000/01/rdf-schema#label> "Zedland"@en .\n')
+NQ = NT.replace(" .\n", f" <{USER}> .\n")
+TRIG = f"<{USER}> {{\n{NT}}}\n"
+JSONLD = json.dumps({"@id": f"{S}ZZZ", "@type": "https://w3id.org/secpart/ontology#State",
+                     "https://w3id.org/secpart/ontology#iso3": "ZZZ",
+                     "http://www.w3.org/2000/01/rdf-schema#label": {"@value": "Zedland",
+                                                                    "@language": "en"}})
+RDFXML = f'''<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+  xmlns:sp="https://w3id.org/secpart/ontology#" xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
+  <sp:State rdf:about="{S}ZZZ"><sp:iso3>ZZZ</sp:iso3><rdfs:label xml:lang="en">Zedland</rdfs:label></sp:State>
+</rdf:RDF>
+'''
+FORMATS = {"x.ttl": TTL, "x.nt": NT, "x.nq": NQ, "x.trig": TRIG, "x.jsonld": JSONLD, "x.rdf": RDFXML}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_every_rdf_format_gives_the_same_graph(store_copy, tmp_path, name):
+    f = tmp_path / name
+    f.write_text(FORMATS[name], encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        report = ingest(st, [f])
+        assert report.graphs == {"user": 3}
+        fp = st.fingerprint(["user"])["graphs"]["user"]
+    ref = tmp_path / "ref.nt"
+    ref.write_text(NT, encoding="utf-8")
+    with open_store(tmp_path / "other", write=True) as st:
+        ingest(st, [ref])
+        # same triples in the same graph give the same fingerprint
+        assert st.fingerprint(["user"])["graphs"]["user"] == fp
+
+
+def test_user_state_can_then_take_part_in_exercises(store_copy, tmp_path):
+    f = tmp_path / "zzz.ttl"
+    f.write_text(TTL, encoding="utf-8")
+    ex = tmp_path / "ex.yaml"
+    ex.write_text((BAD / "good.yaml").read_text(encoding="utf-8").replace("JPN, USA", "JPN, ZZZ"),
+                  encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        ingest(st, [f])
+        ingest(st, [ex], graph="mine")
+        rows = st.select("SELECT ?p WHERE { ?e <https://w3id.org/secpart/ontology#participant> ?p "
+                         "FILTER(STRENDS(STR(?e), 'bad-fixture-2023')) } ORDER BY ?p").dicts()
+    assert [r["p"] for r in rows] == [S + "JPN", S + "ZZZ"]
+
+
+def test_graph_option_and_replace(store_copy, tmp_path):
+    f = tmp_path / "x.nt"
+    f.write_text(NT, encoding="utf-8")
+    g = tmp_path / "y.nt"
+    g.write_text(f'<{S}ZZZ> <http://www.w3.org/2000/01/rdf-schema#comment> "c" .\n', encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        ingest(st, [f], graph="mine")
+        ingest(st, [g], graph="mine")
+        assert st.graph_sizes()["mine"] == 4
+        r = ingest(st, [g], graph="mine", replace=True)
+        assert r.replaced and st.graph_sizes()["mine"] == 1
+        with pytest.raises(UsageError):
+            ingest(st, [f], graph="Bad Name")
+        with pytest.raises(UsageError):
+            ingest(st, [])
+
+
+def test_nquads_outside_our_graphs_refused(store_copy, tmp_path):
+    f = tmp_path / "x.nq"
+    f.write_text(NT.replace(" .\n", " <http://example.org/g> .\n"), encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        before = st.fingerprint()
+        with pytest.raises(InputError) as err:
+            ingest(st, [f])
+        assert "--graph" in str(err.value)
+        ingest(st, [f], graph="moved")  # --graph puts everything in one of ours
+        assert st.graph_sizes()["moved"] == 3
+        assert st.fingerprint()["graphs"]["curated"] == before["graphs"]["curated"]
+
+
+def test_blank_nodes_skolemized_deterministically(tmp_path):
+    f = tmp_path / "b.ttl"
+    f.write_text('<http://x/a> <http://x/p> [ <http://x/q> "1" ] .\n', encoding="utf-8")
+    fps = []
+    for i in range(2):
+        with open_store(tmp_path / f"s{i}", write=True) as st:
+            ingest(st, [f])
+            assert st.select("SELECT * WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }").rows == []
+            fps.append(st.fingerprint()["all"])
+    assert fps[0] == fps[1]
+
+
+def test_all_or_nothing_library(store_copy):
+    with open_store(store_copy, write=True) as st:
+        before = st.fingerprint()
+        with pytest.raises(InputError) as err:
+            ingest(st, [BAD / "good.ttl", BAD / "unknown-state.yaml"])
+        assert err.value.file == str(BAD / "unknown-state.yaml") and err.value.where == "10"
+        assert st.fingerprint() == before
+
+
+def test_detect_kind():
+    assert detect_kind("a/b.yaml", None) == "curated"
+    assert detect_kind("a/b-states.csv", None) == "curated"
+    assert detect_kind("a/b.ttl", None) == "rdf"
+    assert detect_kind("a/b.csv", "mme") == "mme"
+    assert detect_kind("a/b.txt", "ttl") == "rdf"
+
+
+def test_build_idempotent_library(tmp_path):
+    with open_store(tmp_path / "s", write=True) as st:
+        r1 = build(st)
+        fp1 = st.fingerprint()
+        build(st)
+        assert st.fingerprint() == fp1
+        assert set(r1.graphs) == {"curated", "ontology"}
+        assert st.graph_sizes()["curated"] == r1.graphs["curated"]

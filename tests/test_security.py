@@ -1,0 +1,350 @@
+"""Security (issue 9): SERVICE, LOAD and FROM <file:> are refused unless --allow-network, and
+query parameters can never change a query's structure.
+
+The SERVICE tests run a tiny SPARQL endpoint on 127.0.0.1 that records every request, so
+"refused" means no request left the process, and "--allow-network" really reaches it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kg.errors import QueryRefused, UsageError
+from kg.sparql import check_query_safe
+
+# ---------------------------------------------------------------- a recording endpoint
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def _answer(self):
+        type(self).requests.append(self.path)
+        body = json.dumps({"head": {"vars": ["x"]},
+                           "results": {"bindings": [{"x": {"type": "literal", "value": "remote"}}]}})
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 - http.server API
+        self._answer()
+
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self._answer()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def endpoint():
+    _Recorder.requests = []
+    srv = HTTPServer(("127.0.0.1", 0), _Recorder)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/sparql", _Recorder.requests
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _one_line_refusal(res, word):
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kg: error: query refused"), res.stderr
+    assert word in lines[0] and "--allow-network" in lines[0]
+    assert res.stdout == ""
+
+
+# ---------------------------------------------------------------- SERVICE / LOAD / FROM
+
+
+def test_service_refused_without_allow_network(cli_runner, endpoint):
+    url, seen = endpoint
+    q = f"SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}"
+    _one_line_refusal(cli_runner("query", "sparql", q), "SERVICE")
+    assert seen == []
+
+
+def test_service_allowed_with_allow_network(cli_runner, endpoint):
+    url, seen = endpoint
+    q = f"SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}"
+    res = cli_runner("query", "sparql", q, "--allow-network", "--format", "csv")
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "x\nremote\n"
+    assert len(seen) >= 1
+
+
+def test_service_lower_case_and_silent(cli_runner, endpoint):
+    url, seen = endpoint
+    q = f"select ?x where {{ service silent <{url}> {{ ?x ?p ?o }} }}"
+    _one_line_refusal(cli_runner("query", "sparql", q), "SERVICE")
+    assert seen == []
+
+
+@pytest.mark.parametrize("query,word", [
+    ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", "FROM"),
+    ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM"),
+    ("SELECT * FROM <FILE:///etc/passwd> WHERE { ?s ?p ?o }", "FROM"),
+    ("SELECT * FROM\n# a comment\n<file:///etc/passwd> WHERE { ?s ?p ?o }", "FROM"),
+    (r"SELECT * FROM <\u0066ile:///etc/passwd> WHERE { ?s ?p ?o }", "FROM"),
+    ("BASE <file:///etc/> SELECT * FROM <passwd> WHERE { ?s ?p ?o }", "BASE"),
+    ("LOAD <http://127.0.0.1:9/data.ttl>", "LOAD"),
+    ("LOAD <file:///etc/passwd> INTO GRAPH <urn:x>", "LOAD"),
+])
+def test_local_files_and_load_refused(cli_runner, query, word):
+    _one_line_refusal(cli_runner("query", "sparql", query), word)
+
+
+def test_sparql_from_stdin_is_checked(cli_runner, endpoint):
+    url, seen = endpoint
+    res = cli_runner("query", "sparql", "-", input=f"SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}")
+    _one_line_refusal(res, "SERVICE")
+    assert seen == []
+
+
+def test_query_run_file_with_service_refused(cli_runner, endpoint, tmp_path):
+    url, seen = endpoint
+    rq = tmp_path / "federated.rq"
+    rq.write_text(f"#+ summary: federated\nSELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}\n",
+                  encoding="utf-8")
+    _one_line_refusal(cli_runner("query", "run", rq), "SERVICE")
+    assert seen == []
+    res = cli_runner("query", "run", rq, "--allow-network", "--format", "csv")
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "x\nremote\n"
+    assert seen
+
+
+def test_query_run_file_with_from_file_refused(cli_runner, tmp_path):
+    rq = tmp_path / "local.rq"
+    rq.write_text("#+ summary: local\nSELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }\n",
+                  encoding="utf-8")
+    _one_line_refusal(cli_runner("query", "run", rq), "FROM")
+    res = cli_runner("query", "run", rq, "--allow-network", "--format", "csv")
+    assert res.exit_code == 0, res.output  # Oxigraph treats it as a graph name: no such graph
+
+
+@pytest.mark.parametrize("query", [
+    'SELECT ?x WHERE { BIND("SERVICE <http://127.0.0.1:9/> LOAD FROM <file:///etc/passwd>" AS ?x) }',
+    "SELECT ?x WHERE { BIND('''multi\nSERVICE\nLOAD''' AS ?x) }",
+    "SELECT ?x WHERE { BIND(<http://example.org/SERVICE/LOAD> AS ?x) }",
+    "# SERVICE <http://127.0.0.1:9/> LOAD <file:///etc/passwd>\nSELECT ?x WHERE { BIND(1 AS ?x) }",
+    "PREFIX ex: <http://example.org/>\nSELECT ?x WHERE { BIND(ex:SERVICE AS ?x) }",
+    "SELECT ?service ?load WHERE { BIND(1 AS ?service) BIND(2 AS ?load) }",
+    "SELECT * FROM <https://w3id.org/secpart/graph/curated> WHERE { BIND(1 AS ?x) }",
+    'SELECT ?x WHERE { BIND("FROM <file:///etc/passwd>" AS ?x) }',
+])
+def test_keywords_inside_strings_iris_comments_do_not_trigger(cli_runner, query):
+    check_query_safe(query)  # the library guard passes them
+    res = cli_runner("query", "sparql", query, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    rows = list(csv.reader(io.StringIO(res.stdout)))
+    assert len(rows) == 2  # header and one row
+
+
+def test_updates_are_refused_and_change_nothing(store_copy, cli_runner, fingerprint):
+    before = fingerprint(store_copy)
+    for q in ["DROP ALL", "CLEAR DEFAULT",
+              "INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }",
+              "DELETE WHERE { ?s ?p ?o }"]:
+        res = cli_runner("query", "sparql", q, store=store_copy)
+        assert res.exit_code == 2, (q, res.output)
+        assert len(res.stderr.splitlines()) == 1
+    assert fingerprint(store_copy) == before
+
+
+def test_library_guard_raises_typed_errors():
+    with pytest.raises(QueryRefused):
+        check_query_safe("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }")
+    check_query_safe("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }", allow_network=True)
+    assert QueryRefused("x").exit_code == 2
+
+
+# ---------------------------------------------------------------- parameters never change structure
+
+PROBE_QUERY = """#+ summary: echo the bound parameters
+#+ param: label = x  (a free-text label)
+#+ param: thing = https://example.org/a  (an IRI)
+#+ param: year = 2019  (a year)
+#+ param: state = JPN  (ISO3 code of a state)
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?label ?thing ?year ?state ?n
+WHERE {
+  OPTIONAL { ?state rdfs:label ?stateName }
+  BIND(1 AS ?n)
+}
+"""
+
+NASTY = [
+    '"', "'", '"""', "'''", "\\", '\\"', "}", "{", "} ;", "}; DROP ALL ; #", "DROP ALL",
+    '" } ; DROP ALL ; SELECT * WHERE { "', "'} UNION { ?s ?p ?o } #", "\n} DROP ALL\n",
+    "#", "<http://x/>", "?s ?p ?o", ") . } } }", "\u2028\u2029", "日本", "\U0001F600",
+    "\x00", "\r\n", "\t", "SERVICE <http://127.0.0.1:9/> { }", "\\u0022 } DROP ALL",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory):
+    """A store with a handful of triples, and its fingerprint."""
+    from kg.store import open_store
+
+    path = tmp_path_factory.mktemp("tiny") / "store"
+    nt = (b'<https://w3id.org/secpart/id/state/JPN> <http://www.w3.org/2000/01/rdf-schema#label> '
+          b'"Japan"@en .\n<https://w3id.org/secpart/id/state/AUS> '
+          b'<http://www.w3.org/2000/01/rdf-schema#label> "Australia"@en .\n')
+    with open_store(path, write=True) as store:
+        store.write_graphs({"https://w3id.org/secpart/graph/test": nt}, replace=True)
+        fp = store.fingerprint()
+    return path, fp
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    d = tmp_path_factory.mktemp("probe")
+    p = d / "probe.rq"
+    p.write_text(PROBE_QUERY, encoding="utf-8")
+    return p
+
+
+def _run_probe(store_path, probe_path, params):
+    from kg.queries import run_saved
+    from kg.store import open_store
+
+    with open_store(store_path) as store:
+        rs = run_saved(store, str(probe_path), params)
+        fp = store.fingerprint()
+    return rs, fp
+
+
+def _check_bound(store_path, fp0, probe_path, params):
+    """Either a UsageError, or exactly one row echoing each value as one RDF term."""
+    try:
+        rs, fp = _run_probe(store_path, probe_path, params)
+    except UsageError:
+        return None
+    assert rs.variables == ["label", "thing", "year", "state", "n"]
+    assert len(rs.rows) == 1
+    row = dict(zip(rs.variables, rs.rows[0], strict=True))
+    assert row["n"].value == "1"
+    if "label" in params:
+        assert row["label"].kind == "literal" and row["label"].value == params["label"]
+    if "thing" in params:
+        assert row["thing"].kind == "uri" and row["thing"].value == params["thing"]
+    assert fp == fp0
+    return row
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_nasty_label_values_are_bound_as_one_literal(tiny_store, probe, value):
+    path, fp0 = tiny_store
+    row = _check_bound(path, fp0, probe, {"label": value})
+    assert row is not None  # a free-text value is always bindable
+    assert row["label"].value == value
+
+
+@pytest.mark.parametrize("value", NASTY + ["https://example.org/a> } DROP ALL #", "urn:x y",
+                                           "http://x/{a}", "http://x/a\"b"])
+def test_nasty_iri_values_are_refused_or_bound(tiny_store, probe, value):
+    path, fp0 = tiny_store
+    _check_bound(path, fp0, probe, {"thing": value})
+
+
+@pytest.mark.parametrize("name,value", [
+    ("state", 'JPN" } DROP ALL'), ("state", "jpn"), ("state", "JPN "), ("state", "JP"),
+    ("year", "2019 } DROP ALL"), ("year", "1e3"), ("year", "twenty"),
+    ("thing", "https://example.org/a> } DROP ALL #"), ("thing", "not an iri"),
+])
+def test_malformed_typed_params_are_usage_errors(tiny_store, probe, name, value):
+    path, _ = tiny_store
+    with pytest.raises(UsageError):
+        _run_probe(path, probe, {name: value})
+
+
+def test_state_param_binds_the_state_iri(tiny_store, probe):
+    path, fp0 = tiny_store
+    rs, fp = _run_probe(path, probe, {"state": "AUS"})
+    assert rs.dicts()[0]["state"] == "https://w3id.org/secpart/id/state/AUS"
+    assert fp == fp0
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(
+    st.text(max_size=40),
+    st.lists(st.sampled_from(list('"\'{}();.#<>?$\\\n\r\t ') + ["DROP ALL", "} ;", "日", "\\u0022"]),
+             max_size=20).map("".join),
+))
+def test_property_label_binding_keeps_structure(tiny_store, probe, value):
+    path, fp0 = tiny_store
+    row = _check_bound(path, fp0, probe, {"label": value})
+    if row is None:  # only values that are not Unicode text (lone surrogates) may be refused
+        with pytest.raises(UnicodeEncodeError):
+            value.encode("utf-8")
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(st.text(max_size=40),
+                       st.builds(lambda s: "https://example.org/" + s, st.text(max_size=20))))
+def test_property_iri_binding_refused_or_exact(tiny_store, probe, value):
+    path, fp0 = tiny_store
+    _check_bound(path, fp0, probe, {"thing": value})
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(state=st.text(max_size=6), year=st.text(max_size=8))
+def test_property_typed_params_refused_or_valid(tiny_store, probe, state, year):
+    path, fp0 = tiny_store
+    try:
+        rs, fp = _run_probe(path, probe, {"state": state, "year": year})
+    except UsageError:
+        return
+    assert len(state) == 3 and state.isascii() and state.isupper()
+    assert rs.variables == ["label", "thing", "year", "state", "n"]
+    assert len(rs.rows) == 1
+    d = rs.dicts()[0]
+    assert d["state"] == "https://w3id.org/secpart/id/state/" + state
+    assert d["year"] == int(year)
+    assert fp == fp0
+
+
+def test_cli_param_with_drop_all_is_a_literal(store_copy, cli_runner, fingerprint, probe):
+    before = fingerprint(store_copy)
+    value = '" } ; DROP ALL ; SELECT * WHERE { "'
+    res = cli_runner("query", "run", probe, "--param", f"label={value}", "--format", "json",
+                     store=store_copy)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["head"]["vars"] == ["label", "thing", "year", "state", "n"]
+    assert [b["label"]["value"] for b in doc["results"]["bindings"]] == [value]
+    assert fingerprint(store_copy) == before
+
+
+def test_cli_state_param_injection_is_exit_2(cli_runner):
+    res = cli_runner("query", "run", "partners", "--param", 'state=JPN> } DROP ALL #')
+    assert res.exit_code == 2
+    assert len(res.stderr.splitlines()) == 1 and "ISO3" in res.stderr
+
+
+def test_bind_values_refuses_bad_variable_names():
+    from kg.sparql import Lit, bind_values
+
+    with pytest.raises(UsageError):
+        bind_values("SELECT * WHERE { ?s ?p ?o }", {"x } DROP ALL": Lit("a")})
+
+
+_ = Path

@@ -1,0 +1,132 @@
+"""Unit tests of kg.sparql: the lexer, term serialization, parameter binding, query form, guard."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.errors import QueryRefused, UsageError
+from kg.sparql import Iri, Lit, bind_values, check_query_safe, query_form, term_to_sparql, tokens
+
+JPN = "https://w3id.org/secpart/id/state/JPN"
+
+
+def test_tokens_keep_strings_iris_comments_whole():
+    text = 'SELECT ?x # SERVICE here\nWHERE { ?x <http://e/{x}> "a } b" }'
+    kinds = [(k, t) for k, t, _ in tokens(text) if k != "ws"]
+    assert ("comment", "# SERVICE here") in kinds
+    assert ("string", '"a } b"') in kinds
+    assert ("var", "?x") in kinds
+    # '{' is not allowed inside an IRI, so <http://e/{x}> is not one IRI token
+    assert ("iri", "<http://e/{x}>") not in kinds
+    assert "".join(t for _, t, _ in tokens(text)) == text  # nothing skipped
+
+
+def test_tokens_iri_with_codepoint_escape():
+    toks = [(k, t) for k, t, _ in tokens(r"FROM <\u0066ile:///x>") if k != "ws"]
+    assert toks[1] == ("iri", r"<\u0066ile:///x>")
+
+
+@pytest.mark.parametrize("term,expected", [
+    (Iri(JPN), f"<{JPN}>"),
+    (Lit("plain"), '"plain"'),
+    (Lit('say "hi"\\ \n\r\t'), r'"say \"hi\"\\ \n\r\t"'),
+    (Lit("\x00\x7f"), r'"\u0000\u007F"'),
+    (Lit("2019", datatype="http://www.w3.org/2001/XMLSchema#integer"),
+     '"2019"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+    (Lit("Japan", lang="en-GB"), '"Japan"@en-GB'),
+])
+def test_term_to_sparql(term, expected):
+    assert term_to_sparql(term) == expected
+
+
+@pytest.mark.parametrize("term", [
+    Iri("relative/iri"), Iri(""), Iri("http://x/a> } DROP ALL #"), Iri("http://x/ a"),
+    Iri('http://x/"'), Lit("x", lang="en } DROP"), Lit("x", datatype="not an iri"),
+    Lit("\ud800"),
+])
+def test_term_to_sparql_refuses(term):
+    with pytest.raises(UsageError):
+        term_to_sparql(term)
+
+
+def test_bind_values_after_where():
+    q = "SELECT ?x WHERE { ?x ?p ?state }"
+    assert bind_values(q, {"state": Iri(JPN)}) == (
+        f"SELECT ?x WHERE {{ VALUES ?state {{ <{JPN}> }} ?x ?p ?state }}")
+
+
+def test_bind_values_without_where_and_ask():
+    assert bind_values("ASK { ?s ?p ?o }", {"o": Lit("a")}) == 'ASK { VALUES ?o { "a" } ?s ?p ?o }'
+    assert bind_values("SELECT * { ?s ?p ?o }", {"o": Lit("a")}).startswith(
+        'SELECT * { VALUES ?o { "a" }')
+
+
+def test_bind_values_construct_binds_in_where_not_template():
+    q = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    out = bind_values(q, {"o": Lit("a")})
+    assert out == 'CONSTRUCT { ?s ?p ?o } WHERE { VALUES ?o { "a" } ?s ?p ?o }'
+
+
+def test_bind_values_ignores_braces_in_strings_and_comments():
+    q = '# WHERE { here\nSELECT ?x WHERE { BIND("WHERE {" AS ?x) }'
+    out = bind_values(q, {"y": Lit("1")})
+    assert out.endswith('WHERE { VALUES ?y { "1" } BIND("WHERE {" AS ?x) }')
+
+
+def test_bind_values_sorted_and_empty():
+    q = "SELECT * WHERE { }"
+    assert bind_values(q, {}) == q
+    out = bind_values(q, {"b": Lit("2"), "a": Lit("1")})
+    assert out.index("?a") < out.index("?b")
+
+
+def test_bind_values_without_group_is_usage_error():
+    with pytest.raises(UsageError):
+        bind_values("SELECT ?x", {"x": Lit("1")})
+
+
+@pytest.mark.parametrize("text,form", [
+    ("PREFIX a: <http://a/>\nSELECT * { }", "SELECT"),
+    ("# SELECT\nconstruct where { ?s ?p ?o }", "CONSTRUCT"),
+    ("ASK {}", "ASK"),
+    ("DESCRIBE <http://x>", "DESCRIBE"),
+    ("INSERT DATA { <a:b> <a:c> <a:d> }", "UPDATE"),
+    ("DROP ALL", "UPDATE"),
+    ("PREFIX drop: <http://d/>\nSELECT * { ?s drop:x ?o }", "SELECT"),
+])
+def test_query_form(text, form):
+    assert query_form(text) == form
+
+
+def test_query_form_not_a_query():
+    with pytest.raises(UsageError):
+        query_form("# nothing")
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
+    "LOAD <http://x/data.ttl>",
+    "SELECT * FROM </etc/passwd> { ?s ?p ?o }",
+    "SELECT * FROM <./data.ttl> { ?s ?p ?o }",
+    "DELETE { ?s ?p ?o } USING <file:///x> WHERE { ?s ?p ?o }",
+    r"SELECT * FROM NAMED <\u0066\u0069\u006C\u0065:///etc/passwd> { ?s ?p ?o }",
+])
+def test_check_query_safe_refuses(text):
+    with pytest.raises(QueryRefused) as err:
+        check_query_safe(text)
+    assert "--allow-network" in str(err.value)
+    check_query_safe(text, allow_network=True)
+
+
+def test_check_query_safe_allows_http_from():
+    check_query_safe("SELECT * FROM <https://w3id.org/secpart/graph/curated> { ?s ?p ?o }")
+
+
+def test_bind_values_skips_subquery_where():
+    """The VALUES block goes in the outer group, not in a sub-select's WHERE."""
+    q = "SELECT * { { SELECT ?x WHERE { ?x ?p ?o } } }"
+    assert bind_values(q, {"o": Lit("a")}) == (
+        'SELECT * { VALUES ?o { "a" } { SELECT ?x WHERE { ?x ?p ?o } } }')
+    q2 = "SELECT ?x WHERE { { SELECT ?x WHERE { ?x ?p ?o } } ?x ?q ?state }"
+    assert bind_values(q2, {"state": Iri(JPN)}).startswith(
+        f"SELECT ?x WHERE {{ VALUES ?state {{ <{JPN}> }} {{ SELECT")

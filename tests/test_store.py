@@ -1,0 +1,137 @@
+"""kg.store: opening, atomic writes, fingerprints, locking."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.errors import StoreBusyError, StoreError, UsageError
+from kg.store import LocalStore, canonical_nquads, check_graph_name, open_store, resolve_store_path
+
+G = "https://w3id.org/secpart/graph/test"
+NT = (b'<http://x/a> <http://x/p> "1" .\n<http://x/b> <http://x/p> "2" .\n')
+
+
+def test_resolve_store_path(monkeypatch):
+    monkeypatch.delenv("KG_STORE", raising=False)
+    assert str(resolve_store_path()) == ".kg"
+    monkeypatch.setenv("KG_STORE", "/tmp/elsewhere")
+    assert str(resolve_store_path()) == "/tmp/elsewhere"
+    assert str(resolve_store_path("given")) == "given"
+
+
+def test_missing_store_read_is_store_error(tmp_path):
+    with pytest.raises(StoreError) as err:
+        open_store(tmp_path / "none")
+    assert "kg build" in str(err.value)
+    assert not (tmp_path / "none").exists()
+
+
+def test_write_read_sizes_and_fingerprint(tmp_path):
+    path = tmp_path / "s"
+    with open_store(path, write=True) as st:
+        assert isinstance(st, LocalStore) and st.kind == "local"
+        st.write_graphs({G: NT}, replace=False)
+        assert st.graph_names() == ["test"]
+        assert st.graph_sizes() == {"test": 2}
+        fp1 = st.fingerprint()
+        st.write_graphs({G: NT}, replace=False)  # adding the same triples changes nothing
+        assert st.fingerprint() == fp1
+    with open_store(path) as st:
+        assert st.fingerprint() == fp1
+        assert set(fp1["graphs"]) == {"test"}
+        rs = st.select("SELECT ?s WHERE { ?s <http://x/p> ?o } ORDER BY ?s")
+        assert [r["s"] for r in rs.dicts()] == ["http://x/a", "http://x/b"]
+        assert st.query("ASK { <http://x/a> ?p ?o }") is True
+        assert b"<http://x/a>" in st.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def test_fingerprint_is_sha256_of_canonical_nquads(tmp_path):
+    import hashlib
+
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=True)
+        lines = [b'<http://x/b> <http://x/p> "2" <' + G.encode() + b"> .",
+                 b'<http://x/a> <http://x/p> "1" <' + G.encode() + b"> ."]
+        expected = hashlib.sha256(canonical_nquads(lines)).hexdigest()
+        assert st.fingerprint()["graphs"]["test"] == expected == st.fingerprint()["all"]
+
+
+def test_replace_swaps_the_graph(tmp_path):
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+        st.write_graphs({G: b'<http://x/c> <http://x/p> "3" .\n'}, replace=True)
+        assert st.graph_sizes() == {"test": 1}
+        assert not any(g.startswith("urn:kg:staging") for g in st.graph_iris())
+
+
+def test_graph_restriction(tmp_path):
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT, G + "2": b"<http://x/z> <http://x/p> <http://x/q> .\n"},
+                        replace=False)
+        q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        assert st.select(q).dicts()[0]["n"] == 3
+        assert st.select(q, graphs=["test2"]).dicts()[0]["n"] == 1
+        with pytest.raises(UsageError):
+            st.select(q, graphs=["nope"])
+
+
+def test_read_only_store_refuses_writes(tmp_path):
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+    with open_store(tmp_path / "s") as st:
+        with pytest.raises(StoreError):
+            st.write_graphs({G: NT}, replace=False)
+
+
+def test_second_writer_gets_store_busy(tmp_path, monkeypatch):
+    monkeypatch.setenv("KG_LOCK_TIMEOUT", "0.2")
+    with open_store(tmp_path / "s", write=True):
+        with pytest.raises(StoreBusyError) as err:
+            open_store(tmp_path / "s", write=True)
+        assert "in use" in str(err.value)
+        with pytest.raises(StoreBusyError):
+            open_store(tmp_path / "s")  # a reader during a write
+    with open_store(tmp_path / "s", write=True):
+        pass  # released
+
+
+def test_readers_share(tmp_path, monkeypatch):
+    monkeypatch.setenv("KG_LOCK_TIMEOUT", "0.2")
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+    with open_store(tmp_path / "s") as a, open_store(tmp_path / "s") as b:
+        assert a.graph_sizes() == b.graph_sizes()
+        with pytest.raises(StoreBusyError):
+            open_store(tmp_path / "s", write=True)
+
+
+def test_update_queries_refused(tmp_path):
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+        with pytest.raises(UsageError):
+            st.query("DELETE WHERE { ?s ?p ?o }")
+        assert st.graph_sizes() == {"test": 2}
+
+
+def test_syntax_error_is_usage_error(tmp_path):
+    with open_store(tmp_path / "s", write=True) as st:
+        with pytest.raises(UsageError):
+            st.query("SELECT * WHERE { ?s ?p }")
+
+
+def test_check_graph_name():
+    assert check_graph_name("my-data_1.0") == "my-data_1.0"
+    for bad in ("", "Upper", "a b", "../x", "x" * 65, "a/b"):
+        with pytest.raises(UsageError):
+            check_graph_name(bad)
+
+
+def test_drop_graph_and_dump(tmp_path):
+    import pyoxigraph as ox
+
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+        nq = st.dump(ox.RdfFormat.N_QUADS)
+        assert nq.count(b"\n") == 2 and G.encode() in nq
+        st.drop_graph("test")
+        assert st.graph_sizes() == {}
