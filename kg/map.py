@@ -721,15 +721,15 @@ def tie_sources(store, pairs, *, relation: str = "exercise", year_from: int | No
     the agreements both are party to in force in the window (``agreement``), or
     both (``all``), counted as :func:`kg.network.build_network` counts them; the
     titles are ordered by how many of those exercises or agreements cite them.
-    The year bounds are bound as RDF literals, never pasted into query text.
+    The window patterns are kg.network's own, so the sources belong to exactly the
+    ties drawn; their year bounds are serialized as xsd:integer terms.
 
     :returns: ``{(a, b): [title, ...]}`` with ``a < b``.
 
     >>> tie_sources(store, [("JPN", "USA")], year_from=2019, year_to=2019)  # doctest: +SKIP
     """
     from kg.namespaces import ID, SP, XSD, iso3_of
-    from kg.network import AGREEMENT_TYPES
-    from kg.sparql import Lit
+    from kg.network import agreement_window, exercise_incidence
 
     wanted = {_pair(a, b) for a, b in pairs}
     if not wanted:
@@ -739,60 +739,31 @@ def tie_sources(store, pairs, *, relation: str = "exercise", year_from: int | No
     prefixes = (f"PREFIX sp: <{SP}>\nPREFIX xsd: <{XSD}>\n"
                 "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
                 "PREFIX dcterms: <http://purl.org/dc/terms/>\n")
-    bindings = {}
-    ex_filters, ag_filters = [], []
-    if year_from is not None:
-        bindings["yfrom"] = Lit(str(int(year_from)), XSD + "integer")
-        ex_filters.append("?year >= ?yfrom")
-        ag_filters.append("BOUND(?start) && (!BOUND(?end) || ?end >= ?yfrom)")
-    if year_to is not None:
-        bindings["yto"] = Lit(str(int(year_to)), XSD + "integer")
-        ex_filters.append("?year <= ?yto")
-        ag_filters.append("BOUND(?start) && ?start <= ?yto")
-    # The exercises and agreements kg.network.build_network counts in the window.
-    ex_block = (
-        "  ?ex a sp:Exercise ; sp:year ?year .\n"
-        + (f"  FILTER({' && '.join(ex_filters)})\n" if ex_filters else "")
-        + "  FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }\n"
-    )
-    ag_block = (
-        f"  VALUES ?type {{ {' '.join(f'sp:{t}' for t in AGREEMENT_TYPES)} }}\n"
-        "  ?ag a ?type .\n"
-        "  FILTER NOT EXISTS { ?ag sp:status sp:UnderNegotiation }\n"
-        "  FILTER NOT EXISTS { ?ag owl:sameAs ?canon . ?canon sp:party ?cp }\n"
-        "  OPTIONAL { ?ag sp:inForceDate ?dif }\n"
-        "  OPTIONAL { ?ag sp:signedDate ?dsg }\n"
-        "  OPTIONAL { ?ag sp:startYear ?sy }\n"
-        "  OPTIONAL { ?ag sp:endDate ?den }\n"
-        "  OPTIONAL { ?ag sp:endYear ?ey }\n"
-        "  BIND(COALESCE(xsd:integer(SUBSTR(STR(?dif), 1, 4)), xsd:integer(?sy),\n"
-        "                xsd:integer(SUBSTR(STR(?dsg), 1, 4))) AS ?start)\n"
-        "  BIND(COALESCE(xsd:integer(SUBSTR(STR(?den), 1, 4)), xsd:integer(?ey)) AS ?end)\n"
-        + (f"  FILTER({' && '.join(ag_filters)})\n" if ag_filters else "")
-    )
+    # The same window patterns kg.network.build_network counts ties with.
+    ag_block = agreement_window(year_from, year_to, None)
     blocks = []
     if relation in ("exercise", "all"):
-        blocks.append(("ex", ex_block, "sp:participant"))
+        blocks.append(("ex", exercise_incidence("s", year_from, year_to, False), "",
+                       exercise_incidence("p", year_from, year_to, False)))
     if relation in ("agreement", "all"):
-        blocks.append(("ag", ag_block, "sp:party"))
+        blocks.append(("ag", ag_block, "  ?ag sp:party ?s .\n", ag_block))
 
     members: dict = {}  # state -> set of items
     titles: dict = {}  # item -> set of titles
-    for var, block, prop in blocks:
+    for var, block, members_of, title_block in blocks:
         q_members = prefixes + (
-            f"SELECT DISTINCT ?{var} ?s WHERE {{\n{block}"
-            f"  ?{var} {prop} ?s .\n"
+            f"SELECT DISTINCT ?{var} ?s WHERE {{\n{block}{members_of}"
             f"  FILTER(STRSTARTS(STR(?s), \"{state_ns}\"))\n}}"
         )
         q_titles = prefixes + (
-            f"SELECT DISTINCT ?{var} ?title WHERE {{\n{block}"
+            f"SELECT DISTINCT ?{var} ?title WHERE {{\n{title_block}"
             f"  ?{var} sp:source ?src .\n  ?src dcterms:title ?title .\n}}"
         )
-        for item, s in store.select(q_members, bindings=bindings, graphs=graphs).rows:
+        for item, s in store.select(q_members, graphs=graphs).rows:
             iso = iso3_of(s.value)
             if iso in states:
                 members.setdefault(iso, set()).add(item.value)
-        for item, t in store.select(q_titles, bindings=bindings, graphs=graphs).rows:
+        for item, t in store.select(q_titles, graphs=graphs).rows:
             titles.setdefault(item.value, set()).add(t.value)
 
     out = {}

@@ -40,6 +40,8 @@ __all__ = [
     "build_network",
     "exercise_years",
     "agreement_type_names",
+    "exercise_incidence",
+    "agreement_window",
 ]
 
 RELATIONS = ("exercise", "agreement", "all")
@@ -108,7 +110,7 @@ def _participant_path(include_observers: bool) -> str:
     return "sp:participant|sp:observer" if include_observers else "sp:participant"
 
 
-def _exercise_incidence(var: str, year_from, year_to, include_observers) -> str:
+def exercise_incidence(var: str, year_from, year_to, include_observers) -> str:
     """A sub-select of distinct (exercise, participant) pairs counted in the window.
 
     DISTINCT here makes each (exercise, a, b) solution of the dyad join unique,
@@ -135,8 +137,8 @@ def _exercise_dyads(store, year_from, year_to, include_observers, graphs):
     """Exercise dyad counts ``{(a, b): n}`` with a < b, and ``{a: exercises of a}``."""
     text = _PREFIXES + (
         "SELECT ?a ?b (COUNT(*) AS ?w) WHERE {\n"
-        + _exercise_incidence("a", year_from, year_to, include_observers)
-        + _exercise_incidence("b", year_from, year_to, include_observers)
+        + exercise_incidence("a", year_from, year_to, include_observers)
+        + exercise_incidence("b", year_from, year_to, include_observers)
         + "} GROUP BY ?a ?b"
     )
     return _split_dyads(store.select(text, graphs=graphs).rows)
@@ -155,7 +157,7 @@ def _split_dyads(rows):
     return pairs, diag
 
 
-def _agreement_select(year_from, year_to, types: list[str] | None) -> str:
+def agreement_window(year_from, year_to, types: list[str] | None) -> str:
     """A sub-select of the distinct (agreement, type) counted in the window."""
     type_list = types or list(AGREEMENT_TYPES)
     values = " ".join(f"sp:{t}" for t in type_list)
@@ -190,7 +192,7 @@ def _agreement_dyads(store, year_from, year_to, types, graphs):
         "SELECT ?a ?b (COUNT(DISTINCT ?ag) AS ?w)"
         " (GROUP_CONCAT(DISTINCT STRAFTER(STR(?type), \"#\"); separator=\" \") AS ?types)"
         " WHERE {\n"
-        + _agreement_select(year_from, year_to, types)
+        + agreement_window(year_from, year_to, types)
         + "  ?ag sp:party ?a .\n  ?ag sp:party ?b .\n"
         + "} GROUP BY ?a ?b"
     )

@@ -85,21 +85,9 @@ _FORMAT_PARAM = {"json": _JSON, "xml": _XML, "csv": _CSV, "tsv": _TSV,
 # ---------------------------------------------------------------- serializations
 
 def _nt_string(value: str) -> str:
-    out = []
-    for ch in value:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    from kg.sparql import escape_string
+
+    return '"' + escape_string(value) + '"'
 
 
 def _tsv_term(t: Term | None) -> str:

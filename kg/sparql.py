@@ -21,6 +21,7 @@ __all__ = [
     "Lit",
     "tokens",
     "term_to_sparql",
+    "escape_string",
     "bind_values",
     "query_form",
     "check_query_safe",
@@ -48,7 +49,8 @@ _VARNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 
 
-def _escape_literal(text: str) -> str:
+def escape_string(text: str) -> str:
+    """Escape text for the inside of a quoted SPARQL, Turtle or N-Triples literal."""
     out = []
     for ch in text:
         if ch == "\\":
@@ -84,7 +86,7 @@ def term_to_sparql(term: Iri | Lit) -> str:
             raise UsageError(f"not a valid absolute IRI: {term.value!r}")
         return f"<{term.value}>"
     if isinstance(term, Lit):
-        body = f'"{_escape_literal(term.value)}"'
+        body = f'"{escape_string(term.value)}"'
         if term.lang:
             if not _LANG.match(term.lang):
                 raise UsageError(f"not a valid language tag: {term.lang!r}")
