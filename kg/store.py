@@ -271,6 +271,10 @@ class LocalStore(BaseStore):
         if not nodes:
             # an empty default graph: the store's own default graph holds nothing
             return {"default_graph": [ox.DefaultGraph()], "named_graphs": []}
+        if set(graphs) == {g.value for g in self.db.named_graphs()}:
+            # every graph of the store: the engine's union default graph gives the same
+            # answers and is about twice as fast as an explicit list of default graphs
+            return {"use_default_graph_as_union": True}
         return {"default_graph": nodes, "named_graphs": nodes}
 
     def _run(self, text: str, graphs: list[str]):
