@@ -24,6 +24,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = [
     "resolve_store_path",
     "canonical_nquads",
     "check_graph_name",
+    "recover",
 ]
 
 DEFAULT_STORE = ".kg"
@@ -212,6 +214,65 @@ class _Lock:
             self.fd = None
 
 
+JOURNAL = "write.journal"
+CHECKPOINT = "checkpoint"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def recover(path: str | os.PathLike) -> bool:
+    """Finish or undo an interrupted write in the store folder ``path``.
+
+    Called with the write lock held, before the engine opens the folder. A
+    journal left by a killed write means the live database may hold part of
+    that write: the checkpoint taken before it replaces the database. Each
+    step is a rename, so a recovery that is itself interrupted can be re-run.
+    Returns True when a checkpoint was restored.
+    """
+    path = Path(path)
+    db, ck, journal = path / "oxigraph", path / CHECKPOINT, path / JOURNAL
+    restored = False
+    if journal.exists():
+        if ck.is_dir():
+            if db.exists():
+                os.replace(db, path / f"oxigraph.broken-{uuid.uuid4().hex}")
+            os.replace(ck, db)
+            _fsync_dir(path)
+            restored = True
+        journal.unlink()
+        _fsync_dir(path)
+    elif ck.exists():
+        shutil.rmtree(ck, ignore_errors=True)  # a finished write's, or one cut short before it began
+    for broken in path.glob("oxigraph.broken-*"):
+        shutil.rmtree(broken, ignore_errors=True)
+    try:
+        (path / (JOURNAL + ".tmp")).unlink()
+    except OSError:
+        pass
+    return restored
+
+
 def _lock_timeout() -> float:
     try:
         return float(os.environ.get("KG_LOCK_TIMEOUT", "5"))
@@ -235,7 +296,7 @@ class LocalStore(BaseStore):
         db = self.path / "oxigraph"
         if create is None:
             create = write
-        if not db.exists():
+        if not db.exists() and not (self.path / CHECKPOINT).is_dir():
             if not create:
                 raise StoreError(f"no store at {self.path} (run 'kg build' first, or pass --store DIR)")
             self.path.mkdir(parents=True, exist_ok=True)
@@ -244,10 +305,14 @@ class LocalStore(BaseStore):
         self._lock = _Lock(self.path / "kg.lock", exclusive=write, timeout=_lock_timeout())
         try:
             if write:
+                recover(self.path)
                 self.db = ox.Store(str(db))
                 self._drop_staging()
             else:
-                if not db.exists():
+                if (self.path / JOURNAL).exists() and (self.path / CHECKPOINT).is_dir():
+                    # a writer was killed: read the state before its write
+                    self.db = ox.Store.read_only(str(self.path / CHECKPOINT))
+                elif not db.exists():
                     self.db = ox.Store()  # an empty store that nothing has written yet
                 else:
                     self.db = ox.Store.read_only(str(db))
@@ -417,44 +482,61 @@ class LocalStore(BaseStore):
         """Write N-Triples ``data`` (graph IRI to bytes) in one atomic step.
 
         With ``replace`` each named graph is swapped for the new content; else
-        the triples are added to what the graph holds.
+        the triples are added to what the graph holds. The write is bracketed
+        by a checkpoint of the store (RocksDB hard links, instant) and a
+        journal file: a process killed in between leaves the journal, and the
+        next open restores the checkpoint, so each graph is either as it was
+        or complete. Inside the bracket the engine's fast bulk loader is used.
         """
         self._need_write()
         ox = self._ox
         if not data:
             return
         self._invalidate(data)
-        if not replace:
-            parts = []
-            for iri, nt in sorted(data.items()):
-                suffix = b" <" + iri.encode() + b"> ."
-                parts.append(b"\n".join(line[:-2] + suffix for line in nt.split(b"\n") if line))
-            self.db.load(b"\n".join(parts) + b"\n", format=ox.RdfFormat.N_QUADS)
-            self.db.flush()
-            return
-        staged = {}
+        self._begin()
         try:
             for iri, nt in sorted(data.items()):
-                st = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
-                staged[iri] = st
-                self.db.load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(st))
-            ops = []
-            for iri, st in sorted(staged.items()):
-                ops.append(f"DROP SILENT GRAPH <{iri}> ; ADD SILENT GRAPH <{st}> TO GRAPH <{iri}> ; "
-                           f"DROP SILENT GRAPH <{st}>")
-            self.db.update(" ; ".join(ops))
-            self.db.flush()
-        finally:
-            for st in staged.values():
-                if self.db.contains_named_graph(ox.NamedNode(st)):
-                    self.db.remove_graph(ox.NamedNode(st))
+                node = ox.NamedNode(iri)
+                if replace and self.db.contains_named_graph(node):
+                    self.db.remove_graph(node)
+                if nt:
+                    self.db.bulk_load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=node)
+                elif replace:
+                    self.db.add_graph(node)
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+
+    # The write bracket: checkpoint, journal, write, flush, remove journal.
+    def _begin(self) -> None:
+        ck = self.path / CHECKPOINT
+        if ck.exists():
+            shutil.rmtree(ck)
+        self.db.flush()
+        self.db.backup(str(ck))
+        _write_durably(self.path / JOURNAL, b"kg write in progress; the next open restores "
+                                            b"the checkpoint\n")
+
+    def _commit(self) -> None:
+        self.db.flush()
+        (self.path / JOURNAL).unlink()
+        _fsync_dir(self.path)
+        shutil.rmtree(self.path / CHECKPOINT, ignore_errors=True)
+
+    def _rollback(self) -> None:
+        """Undo a failed write in this process by restoring the checkpoint."""
+        ox = self._ox
+        del self.db
+        recover(self.path)
+        self.db = ox.Store(str(self.path / "oxigraph"))
 
     def drop_graph(self, name: str) -> None:
         """Remove a dataset graph."""
         self._need_write()
         iri = graph_iri(check_graph_name(name))
         self._invalidate([iri])
-        self.db.update(f"DROP SILENT GRAPH <{iri}>")
+        self.db.update(f"DROP SILENT GRAPH <{iri}>")  # one transaction
         self.db.flush()
 
     def close(self) -> None:

@@ -34,6 +34,9 @@ class Violation:
     message: str
 
 
+TARGET = "#TARGET#"
+
+
 @dataclass(frozen=True)
 class Check:
     """A constraint compiled to SPARQL; the query selects ?this and ?value."""
@@ -68,7 +71,7 @@ def compiled_checks() -> tuple[Check, ...]:
                              "ORDER BY ?shape")
     for row in shapes:
         shape, cls = row["shape"].value, row["cls"].value
-        target = f"?this a/rdfs:subClassOf* <{cls}> ."
+        target = TARGET  # filled in at run time with the class and its subclasses
         # property shapes
         props = store.query(q + f"SELECT ?ps WHERE {{ <{shape}> sh:property ?ps }}")
         for prow in sorted(props, key=lambda r: str(r["ps"])):
@@ -79,7 +82,12 @@ def compiled_checks() -> tuple[Check, ...]:
             msg = msg_t.value if msg_t else f"constraint on <{path}>"
             name = _short(psid) if isinstance(ps, ox.NamedNode) else psid
             mn, mx = one(ps, SH + "minCount"), one(ps, SH + "maxCount")
-            if mn is not None and int(mn.value) > 0:
+            if mn is not None and int(mn.value) == 1:
+                # the common case, without a GROUP BY over the whole store
+                checks.append(Check(f"{name}-minCount", cls, msg,
+                    f"SELECT ?this (\"\" AS ?value) WHERE {{ {target} "
+                    f"FILTER NOT EXISTS {{ ?this <{path}> ?v }} }}"))
+            elif mn is not None and int(mn.value) > 1:
                 checks.append(Check(f"{name}-minCount", cls, msg,
                     f"SELECT ?this (\"\" AS ?value) WHERE {{ {target} "
                     f"OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ ?this <{path}> ?v }} GROUP BY ?this }} "
@@ -115,10 +123,21 @@ def compiled_checks() -> tuple[Check, ...]:
     return tuple(checks)
 
 
-def focus_clause(graphs: list[str]) -> str:
-    """A pattern restricting ?this to nodes typed in the given graphs."""
+def focus_clause(graphs: list[str], classes: list[str]) -> str:
+    """The target pattern: ?this typed with one of ``classes``, in one of ``graphs`` if given."""
+    cls = " ".join(f"<{c}>" for c in classes)
+    if not graphs:
+        return f"VALUES ?tcls {{ {cls} }} ?this a ?tcls ."
     vals = " ".join(f"<{g}>" for g in graphs)
-    return f"VALUES ?fg {{ {vals} }} GRAPH ?fg {{ ?this a ?ftype }}"
+    return f"VALUES ?tcls {{ {cls} }} VALUES ?fg {{ {vals} }} GRAPH ?fg {{ ?this a ?tcls }}"
+
+
+def _subclasses(store, kw: dict) -> dict[str, list[str]]:
+    """Each class with all its subclasses (rdfs:subClassOf*) in the dataset being validated."""
+    out: dict[str, set] = {}
+    for row in store.query(f"SELECT ?c ?d WHERE {{ ?c <{RDFS}subClassOf>+ ?d }}", **kw):
+        out.setdefault(row["d"].value, set()).add(row["c"].value)
+    return {d: sorted(cs) for d, cs in out.items()}
 
 
 def _format_msg(msg: str, value: str) -> str:
@@ -135,13 +154,12 @@ def validate_oxigraph(store, *, focus_graphs: list[str] | None = None, default_g
     import pyoxigraph as ox
 
     found: set[Violation] = set()
+    kw = {"use_default_graph_as_union": True} if default_graphs is None else {
+        "default_graph": default_graphs or [ox.DefaultGraph()]}
+    subs = _subclasses(store, kw)
     for check in compiled_checks():
-        text = check.query
-        if focus_graphs:
-            text = text.replace("WHERE { ?this a/rdfs:subClassOf*",
-                                "WHERE { " + focus_clause(focus_graphs) + " ?this a/rdfs:subClassOf*", 1)
-        kw = {"use_default_graph_as_union": True} if default_graphs is None else {
-            "default_graph": default_graphs or [ox.DefaultGraph()]}
+        classes = [check.target_class] + subs.get(check.target_class, [])
+        text = check.query.replace(TARGET, focus_clause(focus_graphs or [], classes), 1)
         for row in store.query(SPARQL_PREFIXES + text + f" LIMIT {limit}", **kw):
             this = row["this"]
             value = row["value"]

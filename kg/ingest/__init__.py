@@ -106,6 +106,7 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
     mem = ox.Store()
     where: dict[str, tuple] = {}
     quads: list = []
+    fast_targets: set[str] = set()
     curated_files: list[tuple[str, dict]] = []
     target_default = graph_iri(graph) if graph else None
     for p in paths:
@@ -122,10 +123,17 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
 
             curated_files.append((name, read_records(path)))
         elif kind == "rdf":
-            from kg.ingest.rdf import parse_rdf
+            from kg.ingest.rdf import load_rdf_fast, parse_rdf
 
-            quads.extend(parse_rdf(path, graph=target_default, fmt=fmt,
-                                   default_graph=graph_iri("user")))
+            # large N-Triples/Turtle without blank nodes load in the engine, with no Python
+            # loop over the triples; anything else is parsed (and skolemized) in Python
+            fast = load_rdf_fast(mem, path, graph=target_default, fmt=fmt,
+                                 default_graph=graph_iri("user"))
+            if fast is not None:
+                fast_targets.add(fast)
+            else:
+                quads.extend(parse_rdf(path, graph=target_default, fmt=fmt,
+                                       default_graph=graph_iri("user")))
         else:
             import importlib
 
@@ -139,7 +147,7 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
                 warnings = warnings + more
             quads.extend(got)
             report.warnings.extend(warnings)
-    targets = {q.graph_name.value for q in quads}
+    targets = {q.graph_name.value for q in quads} | fast_targets
     if curated_files:
         from kg.ingest.curated import compile_records
 
