@@ -121,3 +121,28 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+NETWORK_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "network_store"
+
+
+def load_fixture_store(path: Path) -> Path:
+    """A local store at ``path`` with graphs ``main`` and ``copy`` from the network fixtures."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import graph_iri
+    from kg.store import open_store
+
+    data = {}
+    for name in ("main", "copy"):
+        triples = ox.parse(path=str(NETWORK_FIXTURE / f"{name}.ttl"), format=ox.RdfFormat.TURTLE)
+        data[graph_iri(name)] = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
+    with open_store(path, write=True) as store:
+        store.write_graphs(data, replace=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def network_world(tmp_path_factory) -> Path:
+    """The hand-made network world (tests/fixtures/network_store) in a store; read-only."""
+    return load_fixture_store(tmp_path_factory.mktemp("networld") / "store")

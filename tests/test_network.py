@@ -6,28 +6,10 @@ from pathlib import Path
 
 import pytest
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "network_store"
-
-
-def load_fixture_store(path: Path):
-    """A local store at ``path`` with graphs ``main`` and ``copy`` from the Turtle fixtures."""
-    import pyoxigraph as ox
-
-    from kg.namespaces import graph_iri
-    from kg.store import open_store
-
-    data = {}
-    for name in ("main", "copy"):
-        triples = ox.parse(path=str(FIXTURE / f"{name}.ttl"), format=ox.RdfFormat.TURTLE)
-        data[graph_iri(name)] = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
-    with open_store(path, write=True) as store:
-        store.write_graphs(data, replace=True)
-    return path
-
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    return load_fixture_store(tmp_path_factory.mktemp("networld") / "store")
+def world(network_world) -> Path:
+    return network_world
 
 
 def _edges(G, attr="weight"):
