@@ -134,3 +134,54 @@ def test_build_idempotent_library(tmp_path):
         assert st.fingerprint() == fp1
         assert set(r1.graphs) == {"curated", "ontology"}
         assert st.graph_sizes()["curated"] == r1.graphs["curated"]
+
+
+def test_engine_fast_path_and_python_path_give_the_same_graph(tmp_path):
+    """N-Triples without blank nodes load in the engine; the same triples through the
+    Python parser (a Turtle file whose '(' forces it) give the same graph."""
+    from kg.ingest.rdf import load_rdf_fast
+
+    lines = [
+        f'<https://w3id.org/secpart/id/state/X{c}{c}> <http://www.w3.org/2000/01/rdf-schema#label> '
+        f'"State {c} (test)"@en .'
+        for c in "ABC"
+    ] + [
+        f'<https://w3id.org/secpart/id/state/X{c}{c}> <https://w3id.org/secpart/ontology#iso3> "X{c}{c}" .'
+        for c in "ABC"
+    ] + [
+        f'<https://w3id.org/secpart/id/state/X{c}{c}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+        '<https://w3id.org/secpart/ontology#State> .'
+        for c in "ABC"
+    ]
+    nt = tmp_path / "states.nt"
+    nt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ttl = tmp_path / "states.ttl"
+    ttl.write_text("\n".join(lines) + "\n", encoding="utf-8")  # N-Triples is valid Turtle
+
+    import pyoxigraph as ox
+
+    assert load_rdf_fast(ox.Store(), nt, graph=None, default_graph="urn:x:g") == "urn:x:g"
+    assert load_rdf_fast(ox.Store(), ttl, graph=None, default_graph="urn:x:g") is None  # '('
+
+    prints = []
+    for f in (nt, ttl):
+        with open_store(tmp_path / f"store-{f.suffix[1:]}", write=True) as store:
+            report = ingest(store, [f], graph="extra")
+            assert report.graphs == {"extra": 9}
+            prints.append(store.fingerprint()["all"])
+    assert prints[0] == prints[1]
+
+
+def test_failed_write_in_process_rolls_back_to_the_checkpoint(tmp_path):
+    """An error inside the write bracket restores the checkpoint: nothing half-written."""
+    with open_store(tmp_path / "store", write=True) as store:
+        store.write_graphs({"https://w3id.org/secpart/graph/a": b"<urn:x:s> <urn:x:p> <urn:x:o> .\n"},
+                           replace=True)
+        before = store.fingerprint()
+        bad = {"https://w3id.org/secpart/graph/a": b"<urn:x:s> <urn:x:p> <urn:x:o2> .\n",
+               "https://w3id.org/secpart/graph/b": b"this is not N-Triples\n"}
+        with pytest.raises(SyntaxError):
+            store.write_graphs(bad, replace=True)
+        assert store.fingerprint() == before
+        assert not (tmp_path / "store" / "write.journal").exists()
+        assert not (tmp_path / "store" / "checkpoint").exists()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 from kg.errors import InputError
@@ -124,6 +125,22 @@ def _syntax_where(msg: str) -> str | None:
     return m.group(1) if m else None
 
 
+@contextmanager
+def _parser_errors(name: str, raw: bytes):
+    """Turn the engine's parse errors into one-line InputErrors naming the file and line."""
+    try:
+        yield
+    except SyntaxError as exc:
+        msg = str(exc)
+        raise InputError(f"RDF syntax error: {msg}", file=name, where=_syntax_where(msg)) from None
+    except MemoryError:
+        # the parser's token buffer is bounded (16 MiB in pyoxigraph): a huge literal or IRI
+        raise InputError(f"a literal or IRI longer than the limit of {MAX_LITERAL:,} characters",
+                         file=name, where=_long_token_line(raw)) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot parse: {exc}", file=name) from None
+
+
 def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
               raw: bytes | None = None, default_graph: str):
     """Parse an RDF file into a list of pyoxigraph Quads.
@@ -140,17 +157,8 @@ def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
         raw = Path(path).read_bytes()
     # the attribute name, not RdfFormat.name ("RDF/XML", "JSON-LD"): the prechecks key on it
     _precheck(raw, name, key)
-    try:
+    with _parser_errors(name, raw):
         quads = list(ox.parse(raw, format=rdf_format))
-    except SyntaxError as exc:
-        msg = str(exc)
-        raise InputError(f"RDF syntax error: {msg}", file=name, where=_syntax_where(msg)) from None
-    except MemoryError:
-        # the parser's token buffer is bounded (16 MiB in pyoxigraph): a huge literal or IRI
-        raise InputError(f"a literal or IRI longer than the limit of {MAX_LITERAL:,} characters",
-                         file=name, where=_long_token_line(raw)) from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot parse: {exc}", file=name) from None
     target = ox.NamedNode(graph) if graph else None
     dflt = ox.NamedNode(default_graph)
     digest = hashlib.sha256(raw).hexdigest()[:16]
@@ -206,16 +214,8 @@ def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None =
     name = str(path)
     _precheck(raw, name, key)
     target = graph or default_graph
-    try:
+    with _parser_errors(name, raw):
         mem.load(raw, format=getattr(ox.RdfFormat, key), to_graph=ox.NamedNode(target))
-    except SyntaxError as exc:
-        msg = str(exc)
-        raise InputError(f"RDF syntax error: {msg}", file=name, where=_syntax_where(msg)) from None
-    except MemoryError:
-        raise InputError(f"a literal or IRI longer than the limit of {MAX_LITERAL:,} characters",
-                         file=name, where=_long_token_line(raw)) from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot parse: {exc}", file=name) from None
     long = mem.query(f"SELECT ?o WHERE {{ GRAPH <{target}> {{ ?s ?p ?o "
                      f"FILTER(isLiteral(?o) && STRLEN(STR(?o)) > {MAX_LITERAL}) }} }} LIMIT 1")
     for row in long:
