@@ -35,47 +35,11 @@ def _ox_format(fmt: str):
             "jsonld": ox.RdfFormat.JSON_LD}[fmt]
 
 
-def _dump_lines(store, fmt: str, graphs: list[str] | None) -> bytes:
-    """Serialize from N-Quads lines (any store), exactly as ``LocalStore.dump`` does."""
-    import pyoxigraph as ox
-
-    from kg.store import _dump_prefixes, canonical_nquads
-
-    oxfmt = _ox_format(fmt)
-    iris = store._graphs(graphs)
-    if oxfmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-        lines = []
-        for iri in iris:
-            lines.extend(store.graph_lines(iri))
-        data = canonical_nquads(lines)
-        if oxfmt == ox.RdfFormat.N_QUADS:
-            return data
-        mem = ox.Store()
-        mem.load(data, format=ox.RdfFormat.N_QUADS)
-        return mem.dump(format=oxfmt, prefixes=_dump_prefixes())
-    lines = []
-    for iri in iris:
-        suffix = b" <" + iri.encode() + b"> ."
-        for line in store.graph_lines(iri):
-            if line.endswith(suffix):
-                line = line[: -len(suffix)] + b" ."
-            lines.append(line)
-    data = canonical_nquads(lines)
-    if oxfmt == ox.RdfFormat.N_TRIPLES:
-        return data
-    mem = ox.Store()
-    mem.load(data, format=ox.RdfFormat.N_TRIPLES)
-    kw = {"prefixes": _dump_prefixes()} if oxfmt == ox.RdfFormat.TURTLE else {}
-    return mem.dump(format=oxfmt, from_graph=ox.DefaultGraph(), **kw)
-
-
 def export_rdf(store, fmt: str, graphs: list[str] | None = None) -> bytes:
     """The chosen graphs (all by default) in an RDF format (``ttl nt nq trig jsonld``)."""
     if fmt not in RDF_FORMATS:
         raise UsageError(f"unknown RDF format {fmt!r} (one of: {', '.join(RDF_FORMATS)})")
-    if hasattr(store, "dump"):
-        return store.dump(_ox_format(fmt), graphs)
-    return _dump_lines(store, fmt, graphs)
+    return store.dump(_ox_format(fmt), graphs)
 
 
 def _weight_text(w: float) -> str:

@@ -352,41 +352,6 @@ class RemoteStore(BaseStore):
         data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
         return [line for line in data.split(b"\n") if line]
 
-    def dump(self, fmt, graphs: list[str] | None = None) -> bytes:
-        """Serialize the chosen graphs (all by default) like ``LocalStore.dump`` does, byte for byte.
-
-        ``fmt`` is a pyoxigraph RdfFormat; quad formats keep the graphs, triple
-        formats give their union.
-        """
-        import pyoxigraph as ox
-
-        from kg.store import _dump_prefixes
-
-        lines: list[bytes] = []
-        per_graph = []
-        for iri in self._graphs(graphs):
-            got = self.graph_lines(iri)
-            lines.extend(got)
-            per_graph.append((iri, got))
-        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            data = canonical_nquads(lines)
-            if fmt == ox.RdfFormat.N_QUADS:
-                return data
-            mem = ox.Store()
-            mem.load(data, format=ox.RdfFormat.N_QUADS)
-            return mem.dump(format=fmt, prefixes=_dump_prefixes())
-        triples = []
-        for iri, got in per_graph:
-            suffix = b" <" + iri.encode() + b"> ."
-            triples.extend(ln[: -len(suffix)] + b" ." for ln in got if ln.endswith(suffix))
-        data = canonical_nquads(triples)
-        if fmt == ox.RdfFormat.N_TRIPLES:
-            return data
-        mem = ox.Store()
-        mem.load(data, format=ox.RdfFormat.N_TRIPLES)
-        kw = {"prefixes": _dump_prefixes()} if fmt in (ox.RdfFormat.TURTLE,) else {}
-        return mem.dump(format=fmt, from_graph=ox.DefaultGraph(), **kw)
-
     def engine_version(self) -> str:
         if self._server is None:
             self._json("ASK { }", [_EMPTY_GRAPH])

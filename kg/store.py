@@ -166,6 +166,33 @@ class BaseStore:
             total.update(data)
         return {"all": total.hexdigest(), "graphs": per}
 
+    def dump(self, fmt, graphs: list[str] | None = None) -> bytes:
+        """Serialize the chosen graphs (all by default) in an RDF format (pyoxigraph RdfFormat).
+
+        Quad formats keep the graphs; triple formats give their union. Built
+        from the canonical N-Quads lines, so a local and a remote store with
+        the same data give the same bytes.
+        """
+        import pyoxigraph as ox
+
+        lines: list[bytes] = []
+        quads = fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
+        for iri in self._graphs(graphs):
+            suffix = b" <" + iri.encode() + b"> ."
+            for line in self.graph_lines(iri):
+                if not quads and line.endswith(suffix):
+                    line = line[: -len(suffix)] + b" ."  # drop the graph: a triple
+                lines.append(line)
+        data = canonical_nquads(lines)
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES):
+            return data
+        mem = ox.Store()
+        mem.load(data, format=ox.RdfFormat.N_QUADS if quads else ox.RdfFormat.N_TRIPLES)
+        if quads:
+            return mem.dump(format=fmt, prefixes=_dump_prefixes())
+        kw = {"prefixes": _dump_prefixes()} if fmt == ox.RdfFormat.TURTLE else {}
+        return mem.dump(format=fmt, from_graph=ox.DefaultGraph(), **kw)
+
     def close(self) -> None:
         """Release the store."""
 
@@ -440,33 +467,6 @@ class LocalStore(BaseStore):
         doc["sets"][key] = result["all"]
         self._write_cache(doc)
         return result
-
-    def dump(self, fmt, graphs: list[str] | None = None) -> bytes:
-        """Serialize the chosen graphs (all by default) in an RDF format (pyoxigraph RdfFormat)."""
-        ox = self._ox
-        g = self._graphs(graphs)
-        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            mem = ox.Store()
-            lines = []
-            for iri in g:
-                lines.extend(self.graph_lines(iri))
-            data = canonical_nquads(lines)
-            if fmt == ox.RdfFormat.N_QUADS:
-                return data
-            mem.load(data, format=ox.RdfFormat.N_QUADS)
-            return mem.dump(format=fmt, prefixes=_dump_prefixes())
-        # triple formats: the union of the graphs
-        lines = []
-        for iri in g:
-            data = self.db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
-            lines.extend(line for line in data.split(b"\n") if line)
-        data = canonical_nquads(lines)
-        if fmt == ox.RdfFormat.N_TRIPLES:
-            return data
-        mem = ox.Store()
-        mem.load(data, format=ox.RdfFormat.N_TRIPLES)
-        kw = {"prefixes": _dump_prefixes()} if fmt in (ox.RdfFormat.TURTLE,) else {}
-        return mem.dump(format=fmt, from_graph=ox.DefaultGraph(), **kw)
 
     # -- writing --------------------------------------------------------------
     def _need_write(self):

@@ -9,9 +9,7 @@ and stderr are exactly what a user sees.
 from __future__ import annotations
 
 import http.server
-import os
 import shutil
-import signal
 import socket
 import socketserver
 import subprocess
@@ -22,25 +20,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from processes import ROOT, clean_env, stop
+from processes import kg as run_kg
 
-ROOT = Path(__file__).resolve().parents[1]
 WIKIDATA_QUERY = ROOT / "queries" / "remote" / "wikidata-exercises.rq"
 SP = "https://w3id.org/secpart/ontology#"
 EPOCH = "1700000000"  # 2023-11-14 (UTC)
 
 
 def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("KG_STORE", "KG_ENDPOINT", "KG_UPDATE_ENDPOINT")}
-    env["SOURCE_DATE_EPOCH"] = EPOCH
-    env.update(extra)
-    return env
+    return clean_env(SOURCE_DATE_EPOCH=EPOCH, **extra)
 
 
 def kg(*args, timeout: float = 120, **env) -> subprocess.CompletedProcess:
-    """Run ``python -m kg ARGS`` and capture text output."""
-    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, env=_env(**env), cwd=str(ROOT))
+    """Run ``python -m kg ARGS`` with a fixed SOURCE_DATE_EPOCH."""
+    return run_kg(*args, timeout=timeout, SOURCE_DATE_EPOCH=EPOCH, **env)
 
 
 def ok(*args, **env) -> str:
@@ -75,16 +69,6 @@ def _wait_listening(port: int, proc: subprocess.Popen, seconds: float = 20) -> N
     raise RuntimeError(f"nothing listening on port {port} after {seconds} s")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
@@ -113,7 +97,7 @@ def oxigraph(tmp_path_factory) -> str:
         _wait_listening(port, proc)
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
 
 
@@ -572,7 +556,7 @@ def virtuoso(tmp_path_factory) -> str:
         assert grant.returncode == 0 and "Error" not in grant.stdout, grant.stdout + grant.stderr
         yield url
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,21 +20,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from processes import ROOT, clean_env, kg, stop
 
-ROOT = Path(__file__).resolve().parents[1]
 SP = "https://w3id.org/secpart/ontology#"
-
-
-def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("KG_STORE", "KG_ENDPOINT", "KG_UPDATE_ENDPOINT")}
-    env.update(extra)
-    return env
-
-
-def kg(*args, timeout: float = 120, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, env=_env(**env), cwd=str(ROOT))
 
 
 def ok(*args, **env) -> str:
@@ -50,24 +36,13 @@ def start_serve(store: Path, *extra, log: Path) -> tuple[subprocess.Popen, str]:
     errf = open(log, "wb")
     proc = subprocess.Popen([sys.executable, "-m", "kg", "--store", str(store), "serve",
                              "--port", "0", *map(str, extra)],
-                            stdout=subprocess.PIPE, stderr=errf, env=_env(), cwd=str(ROOT))
+                            stdout=subprocess.PIPE, stderr=errf, env=clean_env(), cwd=str(ROOT))
     errf.close()
     line = proc.stdout.readline().decode().strip()
     if not line:
         proc.wait(timeout=10)
         raise RuntimeError(f"kg serve printed nothing: {log.read_text()}")
     return proc, line
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-    proc.stdout.close()
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ import datetime as dt
 from pathlib import Path
 
 from kg.errors import InputError
-from kg.ingest.cow import emit_spells, open_text, read_dyad_years
+from kg.ingest.cow import emit_spells, open_text, read_dyad_years, read_header
 from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
 from kg.namespaces import ID, RDF, RDFS, SP, XSD, state_iri
@@ -113,12 +113,7 @@ def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     fname = str(path)
     with open_text(path) as fh:
         reader = csv.reader(fh)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise InputError("empty file", file=fname) from None
-        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-            raise InputError(f"not a CSV file: {e}", file=fname, where="1") from None
+        header = read_header(reader, fname)
         rows = []
         prev = reader.line_num
         try:

@@ -38,7 +38,7 @@ from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
 from kg.namespaces import ID, RDF, RDFS, SP, state_iri
 
-__all__ = ["parse", "spells", "read_dyad_years", "open_text", "KINDS", "CITATION"]
+__all__ = ["parse", "spells", "read_dyad_years", "open_text", "read_header", "KINDS", "CITATION"]
 
 CITATION = ("Gibler, Douglas M. 2009. International Military Alliances, 1648-2008. "
             "Washington, DC: CQ Press. Correlates of War Project, Formal Alliances (v{version}).")
@@ -57,6 +57,16 @@ def spells(years) -> list[tuple[int, int]]:
         else:
             out.append((y, y))
     return out
+
+
+def read_header(reader, fname: str) -> list[str]:
+    """The header row of a CSV reader; an empty or unreadable file is an InputError."""
+    try:
+        return [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise InputError("empty file", file=fname) from None
+    except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
+        raise InputError(f"not a CSV file: {e}", file=fname, where="1") from None
 
 
 def open_text(path: str | Path):
@@ -86,12 +96,7 @@ def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, s
     nrows = 0
     with open_text(path) as fh:
         reader = csv.reader(fh)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise InputError("empty file", file=fname) from None
-        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-            raise InputError(f"not a CSV file: {e}", file=fname, where="1") from None
+        header = read_header(reader, fname)
         col = {h: i for i, h in enumerate(header)}
         missing = [c for c in ["ccode1", "ccode2", "year"] + kind_cols if c not in col]
         if missing:

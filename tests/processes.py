@@ -1,0 +1,40 @@
+"""Helpers for tests that run kg as a whole process or start servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+__all__ = ["ROOT", "clean_env", "kg", "stop"]
+
+
+def clean_env(**extra) -> dict:
+    """The environment without the KG_* settings of the developer's shell, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("KG_STORE", "KG_ENDPOINT", "KG_UPDATE_ENDPOINT")}
+    env.update(extra)
+    return env
+
+
+def kg(*args, timeout: float = 120, **env) -> subprocess.CompletedProcess:
+    """Run ``python -m kg ARGS`` as a process and capture its text output."""
+    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=clean_env(**env), cwd=str(ROOT))
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server process by its pid: SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    if proc.stdout is not None:
+        proc.stdout.close()
