@@ -111,7 +111,7 @@ def build(settings):
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", metavar="FORMAT",
-              help="mme, atop, cow, yaml, csv, or an RDF format (ttl, nt, nq, trig, jsonld, rdfxml); "
+              help="mme, atop, cow, cow-states, yaml, csv, or an RDF format (ttl, nt, nq, trig, jsonld, rdfxml); "
                    "default: from the file extension.")
 @click.option("--graph", metavar="NAME", help="Target graph (default: by kind: user, mme, atop, cow).")
 @click.option("--replace", is_flag=True, help="Replace the target graph instead of adding to it.")
@@ -259,31 +259,56 @@ def info(settings, fmt):
 
 @cli.command()
 @click.option("--format", "fmt", required=True,
-              type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "graphml", "gexf", "csv"]),
-              help="RDF (ttl, nt, nq, trig, jsonld) or a network (graphml, gexf, csv).")
+              type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "graphml", "gexf", "csv",
+                                 "dyad-year"]),
+              help="RDF (ttl, nt, nq, trig, jsonld), a network (graphml, gexf, csv) or a "
+                   "dyad-year panel (dyad-year: CSV, or .dta/.parquet by --out's suffix).")
 @click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Export only these graphs.")
+@click.option("--codebook", metavar="FILE",
+              help="Write the Markdown codebook here (default: beside --out as "
+                   "<stem>.codebook.md, for network and panel formats).")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME",
+              help="Export only these graphs; for networks and panels, count only their facts.")
 @click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]), default="exercise",
               show_default=True, help="For network formats: which ties.")
-@click.option("--from", "year_from", type=int, help="For network formats: first year.")
-@click.option("--to", "year_to", type=int, help="For network formats: last year.")
+@click.option("--from", "year_from", type=int, help="For network and panel formats: first year.")
+@click.option("--to", "year_to", type=int, help="For network and panel formats: last year.")
 @click.option("--include-observers", is_flag=True, help="For network formats: count observers as participants.")
 @click.option("--agreement-type", "agreement_types", multiple=True, metavar="TYPE",
               help="For network formats: only these agreement types (e.g. ReciprocalAccessAgreement).")
+@click.option("--dynamic", is_flag=True,
+              help="With --format gexf: the network over time, with yearly spells for Gephi's timeline.")
+@click.option("--directed", is_flag=True, help="dyad-year: both orders of every pair.")
+@click.option("--states", "states", multiple=True, metavar="ISO3",
+              help="dyad-year: only the dyads of these states.")
+@click.option("--all-dyads", is_flag=True,
+              help="dyad-year: every pair of state-system members each year "
+                   "(needs kg ingest --format cow-states).")
 @pass_settings
-def export(settings, fmt, out, graphs, relation, year_from, year_to, include_observers, agreement_types):
-    """Export RDF, or the state network for Gephi (graphml, gexf) and spreadsheets (csv)."""
-    from kg.export import export as do_export
+def export(settings, fmt, out, codebook, graphs, relation, year_from, year_to, include_observers,
+           agreement_types, dynamic, directed, states, all_dyads):
+    """Export RDF, the state network (graphml, gexf, csv) or a dyad-year panel.
+
+    \b
+    Examples:
+      kg export --format ttl --graph curated --out curated.ttl
+      kg export --format gexf --dynamic --from 1990 --to 2025 --out japan.gexf
+      kg export --format dyad-year --graph mme --graph atop --directed --out panel.dta
+    """
+    from kg.export import run_export
 
     with settings.open() as store:
-        data = do_export(store, fmt, graphs=list(graphs) or None, relation=relation,
-                         year_from=year_from, year_to=year_to, include_observers=include_observers,
-                         agreement_types=list(agreement_types) or None)
-    if out:
-        with open(out, "wb") as fh:
-            fh.write(data)
-    else:
-        sys.stdout.buffer.write(data)
+        res = run_export(store, fmt, out=out, codebook=codebook, graphs=list(graphs) or None,
+                         relation=relation, year_from=year_from, year_to=year_to,
+                         include_observers=include_observers,
+                         agreement_types=list(agreement_types) or None, dynamic=dynamic,
+                         directed=directed, states=list(states) or None, all_dyads=all_dyads)
+    for w in res.warnings:
+        click.echo(f"kg: warning: {w}", err=True)
+    if res.data is not None:
+        sys.stdout.buffer.write(res.data)
+    if res.codebook:
+        click.echo(f"codebook: {res.codebook}", err=True)
 
 
 # ---------------------------------------------------------------- commands added by later modules

@@ -17,11 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass, field
 
 from kg.errors import UsageError
 
-__all__ = ["RDF_FORMATS", "NETWORK_FORMATS", "export", "export_rdf", "export_network",
-           "network_for_export"]
+__all__ = ["RDF_FORMATS", "NETWORK_FORMATS", "PANEL_FORMATS", "ExportResult", "export",
+           "export_rdf", "export_network", "network_for_export", "run_export", "panel_csv",
+           "write_panel", "dynamic_network", "export_dynamic_gexf"]
 
 RDF_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld")
 NETWORK_FORMATS = ("graphml", "gexf", "csv")
@@ -133,3 +135,263 @@ def export(store, fmt: str, *, graphs: list[str] | None = None, relation: str = 
         return export_network(G, fmt)
     raise UsageError(f"unknown export format {fmt!r} "
                      f"(one of: {', '.join(RDF_FORMATS + NETWORK_FORMATS)})")
+
+
+# ---------------------------------------------------------------- dyad-year panels
+
+PANEL_FORMATS = ("dyad-year",)
+#: file suffix -> writer name; CSV is the default
+PANEL_SUFFIXES = {".csv": "csv", ".dta": "dta", ".parquet": "parquet"}
+
+
+def panel_csv(panel) -> bytes:
+    """A panel as CSV: a header, then one row per dyad-year; a missing cell is empty.
+
+    >>> from kg.panel import Column, Panel
+    >>> p = Panel([Column("year", "key", "year", "key"), Column("exercises", "exercises", "n")],
+    ...           [(2019, 3), (2020, None)], {})
+    >>> panel_csv(p).decode()
+    'year,exercises\\n2019,3\\n2020,\\n'
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(panel.names)
+    w.writerows(["" if v is None else v for v in row] for row in panel.rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _panel_frame(panel):
+    """The panel as a pandas DataFrame: counts and flags as nullable integers (missing = NA)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise UsageError("writing .dta or .parquet needs pandas (and pyarrow for .parquet): "
+                         "pip install 'kg-secpart[stats]'") from None
+    data = {}
+    for i, col in enumerate(panel.columns):
+        values = [row[i] for row in panel.rows]
+        if col.kind == "label":
+            data[col.name] = pd.array(values, dtype="string")
+        else:
+            data[col.name] = pd.array(values, dtype="Int32")
+    return pd.DataFrame(data)
+
+
+def write_panel(panel, path: str) -> None:
+    """Write a panel to ``path`` as CSV, Stata (``.dta``, version 118) or Parquet, by suffix.
+
+    Stata gets each column's definition as its variable label (cut at Stata's 80
+    characters) and missing cells as ``.``; Parquet keeps nullable integers.
+    """
+    from pathlib import Path
+
+    kind = PANEL_SUFFIXES.get(Path(path).suffix.lower())
+    if kind is None:
+        raise UsageError(f"--out {path}: a dyad-year panel is written as .csv, .dta or .parquet")
+    if kind == "csv":
+        data = panel_csv(panel)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
+    df = _panel_frame(panel)
+    if kind == "dta":
+        labels = {c.name: c.definition[:80] for c in panel.columns}
+        df.to_stata(path, write_index=False, version=118, variable_labels=labels,
+                    data_label="kg dyad-year panel")
+    else:
+        try:
+            df.to_parquet(path, index=False)
+        except ImportError:
+            raise UsageError("writing .parquet needs pyarrow: pip install 'kg-secpart[stats]'") from None
+
+
+# ---------------------------------------------------------------- dynamic networks
+
+def _runs(years) -> list[tuple[int, int]]:
+    """Runs of consecutive years: ``[(first, last), ...]``.
+
+    >>> _runs([2001, 2002, 2005])
+    [(2001, 2002), (2005, 2005)]
+    """
+    out: list[tuple[int, int]] = []
+    for y in sorted(set(years)):
+        if out and y == out[-1][1] + 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return out
+
+
+def dynamic_network(store, *, relation: str = "exercise", year_from: int | None = None,
+                    year_to: int | None = None, graphs: list[str] | None = None):
+    """The state network over time: nodes and edges with yearly spells and weights.
+
+    Per year the tie weight is the number of shared exercises (``exercise``), of
+    agreements in force (``agreement``, the one in-force rule) or their sum (``all``),
+    as in :func:`kg.network.build_network` for a one-year window. An edge carries
+    ``spells`` (closed intervals of consecutive years with a tie), ``year_weight``
+    (a dynamic attribute: ``[(weight, year, year), ...]``) and ``weight`` (the sum over
+    the years); a node carries the spells of the years it has a tie.
+    """
+    import networkx as nx
+
+    from kg.network import RELATIONS, _state_attributes
+    from kg.panel import agreement_counts, exercise_counts, graph_groups, year_coverage
+
+    if relation not in RELATIONS:
+        raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
+    graph_list = sorted(graphs) if graphs else None
+    info = graph_groups(store, graph_list)
+    groups = {"exercise": ["exercises"], "agreement": ["agreements"],
+              "all": ["exercises", "agreements"]}[relation]
+    spans = [s for g in groups for s in year_coverage(info, g)]
+    if not spans:
+        raise UsageError(f"the graphs read hold no records for relation {relation!r}")
+    lo = year_from if year_from is not None else min(s["start"] for s in spans)
+    hi = year_to if year_to is not None else max(s["end"] for s in spans)
+    if lo > hi:
+        raise UsageError(f"--from {lo} is after --to {hi}")
+    weights: dict = {}
+    if "exercises" in groups:
+        for (a, b, y), (n, _m) in exercise_counts(store, lo, hi, graph_list).items():
+            weights[(a, b, y)] = weights.get((a, b, y), 0) + n
+    if "agreements" in groups:
+        for (a, b, y), by_type in agreement_counts(store, lo, hi, graph_list).items():
+            weights[(a, b, y)] = weights.get((a, b, y), 0) + sum(by_type.values())
+    per_edge: dict = {}
+    for (a, b, y), w in weights.items():
+        if w:
+            per_edge.setdefault((a, b), {})[y] = w
+    attrs = _state_attributes(store, graph_list)
+    node_years: dict = {}
+    for (a, b), years in per_edge.items():
+        node_years.setdefault(a, set()).update(years)
+        node_years.setdefault(b, set()).update(years)
+    G = nx.Graph(mode="dynamic")
+    for n in sorted(node_years):
+        extra = {k: v for k, v in (attrs.get(n) or {}).items() if v is not None}
+        extra.setdefault("label", n)
+        G.add_node(n, spells=_runs(node_years[n]), **extra)
+    for (a, b) in sorted(per_edge):
+        years = per_edge[(a, b)]
+        G.add_edge(a, b, weight=float(sum(years.values())), spells=_runs(years),
+                   year_weight=[(float(w), y, y) for y, w in sorted(years.items())])
+    G.graph.update({"relation": relation, "from": lo, "to": hi,
+                    "graphs": ";".join(graph_list) if graph_list else "all"})
+    return G
+
+
+def export_dynamic_gexf(G) -> bytes:
+    """GEXF 1.2 for Gephi's timeline: ``mode="dynamic"``, ``timeformat="integer"`` (years).
+
+    networkx writes integer times as ``long``; GEXF 1.2 and Gephi name the type
+    ``integer`` (networkx reads both back as int).
+    """
+    data = export_network(G, "gexf").decode("utf-8")
+    data = data.replace('timeformat="long"', 'timeformat="integer"', 1)
+    return data.encode("utf-8")
+
+
+# ---------------------------------------------------------------- one call for the CLI
+
+@dataclass
+class ExportResult:
+    """What :func:`run_export` did: the bytes (when not written to a file) and the files."""
+
+    data: bytes | None = None
+    out: str | None = None
+    codebook: str | None = None
+    rows: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _check_options(fmt: str, *, dynamic: bool, panel_opts: bool) -> None:
+    if dynamic and fmt != "gexf":
+        raise UsageError("--dynamic goes with --format gexf")
+    if panel_opts and fmt not in PANEL_FORMATS:
+        raise UsageError("--directed, --states and --all-dyads go with --format dyad-year")
+    if fmt not in RDF_FORMATS + NETWORK_FORMATS + PANEL_FORMATS:
+        raise UsageError(f"unknown export format {fmt!r} (one of: "
+                         f"{', '.join(RDF_FORMATS + NETWORK_FORMATS + PANEL_FORMATS)})")
+
+
+def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None = None,
+               graphs: list[str] | None = None, relation: str = "exercise",
+               year_from: int | None = None, year_to: int | None = None,
+               include_observers: bool = False, agreement_types: list[str] | None = None,
+               dynamic: bool = False, directed: bool = False, states: list[str] | None = None,
+               all_dyads: bool = False) -> ExportResult:
+    """Export in ``fmt`` to ``out`` (or return the bytes), with a codebook beside it.
+
+    :param fmt: an RDF format, a network format (``graphml gexf csv``) or ``dyad-year``.
+    :param out: the file to write; None returns the bytes (CSV for a panel).
+    :param codebook: where to write the Markdown codebook; by default beside ``out``
+        (``<stem>.codebook.md``) for network and panel exports, none for RDF.
+    :param dynamic: with ``gexf``, the network over time (spells per year).
+    :param directed, states, all_dyads: panel options (:func:`kg.panel.dyad_year_panel`).
+    :returns: an :class:`ExportResult`.
+    """
+    from kg.citation import citation_block
+    from kg.codebook import codebook_path, network_codebook, panel_codebook
+
+    _check_options(fmt, dynamic=dynamic, panel_opts=bool(directed or states or all_dyads))
+    if fmt in RDF_FORMATS:
+        data = export_rdf(store, fmt, graphs)
+        return _finish(ExportResult(), data, out, None, None)
+    graph_list = sorted(graphs) if graphs else None
+    result = ExportResult()
+    if fmt in PANEL_FORMATS:
+        from kg.panel import dyad_year_panel
+
+        panel = dyad_year_panel(store, year_from=year_from, year_to=year_to, directed=directed,
+                                states=states, all_dyads=all_dyads, graphs=graph_list)
+        result.rows, result.warnings = len(panel.rows), list(panel.warnings)
+        block = citation_block(store, graph_list, panel.params)
+        text = panel_codebook(panel, block, out and _base(out))
+        if out and not out.lower().endswith(".csv"):
+            write_panel(panel, out)
+            result.out = out
+            data = None
+        else:
+            data = panel_csv(panel)
+    else:
+        if dynamic:
+            if include_observers or agreement_types:
+                raise UsageError("--include-observers and --agreement-type do not go with --dynamic")
+            G = dynamic_network(store, relation=relation, year_from=year_from, year_to=year_to,
+                                graphs=graph_list)
+            data = export_dynamic_gexf(G)
+        else:
+            G = network_for_export(store, relation=relation, year_from=year_from, year_to=year_to,
+                                   include_observers=include_observers,
+                                   agreement_types=agreement_types, graphs=graph_list,
+                                   fingerprint=fmt != "csv")
+            data = export_network(G, fmt)
+        params = {k: v for k, v in G.graph.items()}
+        block = citation_block(store, graph_list, params)
+        text = network_codebook(G, block, fmt + (" dynamic" if dynamic else ""),
+                                out and _base(out))
+    cb = codebook or (codebook_path(out) if out else None)
+    return _finish(result, data, out, cb, text)
+
+
+def _base(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).name
+
+
+def _finish(result: ExportResult, data: bytes | None, out: str | None, cb: str | None,
+            text: str | None) -> ExportResult:
+    if data is not None:
+        if out:
+            with open(out, "wb") as fh:
+                fh.write(data)
+            result.out = out
+        else:
+            result.data = data
+    if cb and text is not None:
+        with open(cb, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        result.codebook = cb
+    return result

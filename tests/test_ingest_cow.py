@@ -127,3 +127,39 @@ def test_bad_rows(tmp_path):
     with pytest.raises(InputError) as ei:
         parse(p, graph_iri("cow"), strict=True)
     assert f"{p}:3:" in str(ei.value)
+
+
+# ---------------------------------------------------------------- state-system membership
+
+def test_cow_states_spells_from_the_real_file(store_copy, cli_runner, shared_data):
+    from kg.store import open_store
+
+    res = cli_runner("ingest", "--format", "cow-states", shared_data / "cow_states2016.csv",
+                     store=store_copy)
+    assert res.exit_code == 0, res.output
+    with open(shared_data / "cow_states2016.csv", encoding="utf-8") as fh:
+        n_rows = sum(1 for line in fh if line.strip()) - 1
+    with open_store(store_copy) as store:
+        rs = store.select(
+            "PREFIX sp: <https://w3id.org/secpart/ontology#>\n"
+            "SELECT ?m ?e ?x WHERE { ?s a sp:SystemMembership ; sp:member ?m ; "
+            "sp:entryDate ?e ; sp:exitDate ?x }", graphs=["cow-states"])
+        spells = {(r[0].value.rsplit("/", 1)[-1], r[1].value, r[2].value) for r in rs.rows}
+        cover = store.select(
+            "PREFIX sp: <https://w3id.org/secpart/ontology#>\n"
+            "SELECT ?s ?e WHERE { ?d a sp:Dataset ; sp:coverageStart ?s ; sp:coverageEnd ?e }",
+            graphs=["cow-states"]).rows[0]
+    assert len(spells) == n_rows
+    # Japan, as the file's two rows list it: 1860 to the 1945 surrender, again from 1952
+    assert {s for s in spells if s[0] == "JPN"} == {
+        ("JPN", "1860-01-01", "1945-08-14"), ("JPN", "1952-04-28", "2016-12-31")}
+    assert (int(cover[0].value), int(cover[1].value)) == (1816, 2016)
+
+
+def test_cow_states_bad_row_is_refused_naming_the_line(store_copy, expect_rejected, tmp_path):
+    bad = tmp_path / "states2016.csv"
+    bad.write_text("stateabb,ccode,statenme,styear,stmonth,stday,endyear,endmonth,endday,version\n"
+                   "USA,2,United States of America,1816,1,1,2016,12,31,2016\n"
+                   "JPN,740,Japan,1816,2,30,1945,9,2,2016\n")
+    expect_rejected(store_copy, ["ingest", "--format", "cow-states", "--strict", bad],
+                    "states2016.csv", where="3")

@@ -21,7 +21,7 @@ from kg.namespaces import GRAPH, ID, RDF, RDFS, SP, graph_iri, graph_name
 
 __all__ = ["IngestReport", "detect_kind", "ingest", "build", "FIELD_FORMATS", "prepare", "assemble"]
 
-FIELD_FORMATS = ("mme", "atop", "cow")
+FIELD_FORMATS = ("mme", "atop", "cow", "cow-states")
 _CONTEXT = "urn:kg:context"
 
 
@@ -36,7 +36,7 @@ class IngestReport:
 
 
 def detect_kind(path: str | Path, fmt: str | None) -> str:
-    """``curated``, ``rdf`` or a field format (``mme``, ``atop``, ``cow``) for a path."""
+    """``curated``, ``rdf`` or a field format (``mme``, ``atop``, ``cow``, ``cow-states``) for a path."""
     if fmt in FIELD_FORMATS:
         return fmt
     if fmt in ("yaml", "curated", "csv"):
@@ -137,7 +137,7 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
         else:
             import importlib
 
-            mod = importlib.import_module(f"kg.ingest.{kind}")
+            mod = importlib.import_module(f"kg.ingest.{kind.replace('-', '_')}")
             g = target_default or graph_iri(kind)
             got, warnings = mod.parse(path, graph=g, strict=strict)
             link = getattr(mod, "link", None)  # e.g. MME: owl:sameAs to curated exercises

@@ -1,0 +1,144 @@
+"""Codebooks: what every column of an export means, where it comes from, and how to cite it.
+
+A codebook is Markdown written beside an export (``kg export --codebook FILE``,
+by default ``<out>.codebook.md``). It lists every column of the file (or
+every node and edge attribute of a network), its definition, its group's
+sources with their versions and the years they cover, what a missing cell
+means, and the citation block (dataset fingerprint, versions, parameters) that
+every output of kg carries. Same data and parameters give the same bytes.
+
+>>> md_cell("a|b")
+'a\\\\|b'
+"""
+
+from __future__ import annotations
+
+__all__ = ["panel_codebook", "network_codebook", "md_cell", "codebook_path"]
+
+_MISSING = {
+    "key": "never missing",
+    "ccode": "the state has no Correlates of War code (e.g. a state outside the COW list)",
+    "exercises": "the year lies outside the coverage of every exercise source read",
+    "agreements": "the year lies outside the coverage of every agreement source read",
+    "atop": ("the year lies outside ATOP's coverage, or either state was not a member of the "
+             "state system that year"),
+    "cow": ("the year lies outside COW's coverage, or either state was not a member of the "
+            "state system that year"),
+}
+
+
+def md_cell(text) -> str:
+    """Text safe inside a Markdown table cell: no pipe, newline or raw HTML breaks out."""
+    s = "" if text is None else str(text)
+    s = s.replace("\\", "\\\\").replace("|", "\\|")
+    s = s.replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(s.split())
+
+
+def codebook_path(out: str) -> str:
+    """Where the codebook of an export written to ``out`` goes by default.
+
+    >>> codebook_path("panel.dta")
+    'panel.codebook.md'
+    """
+    from pathlib import Path
+
+    p = Path(out)
+    return str(p.with_name(p.stem + ".codebook.md"))
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _span_text(spans: list[dict]) -> str:
+    return "; ".join(f"{s['graph']} {s['start']}-{s['end']}" for s in spans) or "none"
+
+
+def _citation(block: dict) -> list[str]:
+    from kg.citation import format_citation
+
+    return ["## How to cite", "",
+            "Cite each dataset as its publisher asks (the citations above) and kg with the "
+            "block below; the fingerprint identifies the exact data.", "",
+            format_citation(block, "md").rstrip("\n")]
+
+
+def panel_codebook(panel, block: dict, file_name: str | None = None) -> str:
+    """The Markdown codebook of a dyad-year panel.
+
+    :param panel: a :class:`kg.panel.Panel`.
+    :param block: the citation block (:func:`kg.citation.citation_block`).
+    :param file_name: the file the panel was written to, named in the heading.
+    """
+    lines = [f"# Codebook: dyad-year panel{(' ' + md_cell(file_name)) if file_name else ''}", "",
+             f"{len(panel.rows)} rows, {len(panel.columns)} columns, one row per "
+             + ("ordered pair of states (both directions)" if panel.params.get("directed")
+                else "unordered pair of states (ccode1 < ccode2)")
+             + f" and year, {panel.params.get('from')}-{panel.params.get('to')}.", "",
+             "## Columns", ""]
+    rows = []
+    for c in panel.columns:
+        spans = panel.sources.get(c.group, [])
+        source = ", ".join(sorted({f"{s['graph']} ({s['title'] or 'untitled'}"
+                                   f"{', version ' + s['version'] if s['version'] else ''})"
+                                   for s in spans})) if c.group != "key" else "reference state list"
+        missing = _MISSING["ccode"] if c.name in ("ccode1", "ccode2") else _MISSING[c.group]
+        rows.append([c.name, c.group, c.definition, source,
+                     _span_text(spans) if c.group != "key" else "-", missing])
+    lines += _table(["column", "group", "definition", "source", "coverage", "missing when"], rows)
+    lines += ["", "## Sources and coverage", ""]
+    rows = []
+    for group, spans in panel.sources.items():
+        for s in spans:
+            rows.append([group, s["graph"], s["title"], s["version"], f"{s['start']}-{s['end']}",
+                         s["basis"], s["citation"]])
+    lines += _table(["group", "graph", "title", "version", "years", "coverage from", "citation"],
+                    rows)
+    lines += ["", "## Missing is not zero", "",
+              "A cell is missing (empty in CSV, `.` in Stata, null in Parquet) where the year "
+              "lies outside the coverage of the column's sources; 0 means the sources cover "
+              "the year and record nothing. "
+              + (f"State-system membership comes from the loaded list (through "
+                 f"{panel.params['system_membership_through']}, carried forward to the last "
+                 "year asked for)." if panel.params.get("system_membership_through")
+                 else "No state-system membership list was loaded, so years before a state "
+                      "existed cannot be told apart from years without an alliance."), ""]
+    if panel.warnings:
+        lines += ["## Caveats", ""] + [f"- {md_cell(w)}" for w in panel.warnings] + [""]
+    lines += _citation(block)
+    return "\n".join(lines) + "\n"
+
+
+def network_codebook(G, block: dict, fmt: str, file_name: str | None = None) -> str:
+    """The Markdown codebook of a network export (GraphML, GEXF, CSV): its attributes."""
+    node_keys = sorted({k for _, d in G.nodes(data=True) for k in d})
+    edge_keys = sorted({k for _, _, d in G.edges(data=True) for k in d})
+    lines = [f"# Codebook: {fmt} network{(' ' + md_cell(file_name)) if file_name else ''}", "",
+             f"{G.number_of_nodes()} nodes (states, ISO3 codes), {G.number_of_edges()} edges.", "",
+             "## Attributes", ""]
+    rows = [["node", k, _ATTRS.get(k, "")] for k in node_keys]
+    rows += [["edge", k, _ATTRS.get(k, "")] for k in edge_keys]
+    lines += _table(["on", "attribute", "definition"], rows)
+    lines += ["", "## Parameters", ""]
+    lines += _table(["parameter", "value"], [[k, v] for k, v in sorted(G.graph.items())])
+    lines += [""] + _citation(block)
+    return "\n".join(lines) + "\n"
+
+
+_ATTRS = {
+    "label": "the state's English short name",
+    "region": "UN M49 sub-region",
+    "lat": "latitude of the capital (decimal degrees)",
+    "lon": "longitude of the capital (decimal degrees)",
+    "exercises": "exercises the state took part in within the window",
+    "agreements": "agreements in force the state is party to within the window",
+    "weight": "tie weight (see the weighting parameter); for a dynamic network, the sum over the years",
+    "exercise_weight": "shared exercises (relation all)",
+    "agreement_weight": "agreements in force both are party to (relation all)",
+    "agreement_types": "types of the agreements behind the tie",
+    "spells": "closed intervals of consecutive years in which the node or tie exists",
+    "year_weight": "the tie weight in each year (a dynamic attribute)",
+}

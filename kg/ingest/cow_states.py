@@ -1,0 +1,117 @@
+"""Import Correlates of War State System Membership: when each state was a member of the system.
+
+Reference: Correlates of War Project (2017) *State System Membership List,
+v2016*, https://correlatesofwar.org/data-sets/state-system-membership/.
+
+Input: ``states2016.csv`` (``stateabb, ccode, statenme, styear, stmonth,
+stday, endyear, endmonth, endday, version``), one row per membership spell; a
+state that left and re-entered the system (e.g. Cuba under US occupation) has
+several rows.
+
+Output (graph ``cow-states``): per row one ``sp:SystemMembership``
+(``id/system-membership/<ISO3>-<start year>``) with ``sp:member`` the state,
+``sp:entryDate`` and ``sp:exitDate`` (``xsd:date``) and ``sp:source``; the
+dataset node records the version and the years covered (first entry .. last
+exit). Dyad-year panels (:mod:`kg.panel`) use these spells to tell a year in
+which a state did not exist (unknown) from one in which it had no tie (0).
+
+States are matched by COW numeric code through ``data/states.yaml``; a code
+not there is a bad row (a warning, or with ``strict`` an
+:class:`~kg.errors.InputError`).
+
+>>> iso_date("1816", "1", "1")
+'1816-01-01'
+>>> iso_date("2016", "12", "31")
+'2016-12-31'
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from kg.errors import InputError
+from kg.ingest.cow import open_text, read_header
+from kg.ingest.names import cow_to_iso3
+from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
+from kg.namespaces import ID, RDF, SP, XSD, state_iri
+
+__all__ = ["parse", "iso_date", "COLUMNS", "CITATION"]
+
+COLUMNS = ("ccode", "styear", "stmonth", "stday", "endyear", "endmonth", "endday")
+CITATION = ("Correlates of War Project. 2017. \"State System Membership List, v{version}.\" "
+            "Online, https://correlatesofwar.org/data-sets/state-system-membership/")
+
+
+def iso_date(year: str, month: str, day: str) -> str:
+    """A checked ISO date from the three COW columns (ValueError when not a real date)."""
+    return dt.date(int(year), int(month), int(day)).isoformat()
+
+
+def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, list[str]]:
+    """Read a COW state-system membership file into ``sp:SystemMembership`` quads.
+
+    :param path: e.g. ``states2016.csv``.
+    :param graph: the target graph IRI.
+    :param strict: raise :class:`~kg.errors.InputError` on the first bad row.
+    :returns: ``(quads, warnings)``.
+    """
+    fname = str(path)
+    known = cow_to_iso3()
+    warnings: list[str] = []
+    spells: list[tuple[str, str, str]] = []
+    with open_text(path) as fh:
+        reader = csv.reader(fh)
+        header = read_header(reader, fname)
+        col = {h: i for i, h in enumerate(header)}
+        missing = [c for c in COLUMNS if c not in col]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
+                raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
+            if not row or not any(row):
+                continue
+            line = reader.line_num
+            try:
+                code = int(row[col["ccode"]])
+                start = iso_date(*(row[col[c]] for c in ("styear", "stmonth", "stday")))
+                end = iso_date(*(row[col[c]] for c in ("endyear", "endmonth", "endday")))
+                msg = None if code in known else f"unknown COW state code {code} (not in data/states.yaml)"
+                if msg is None and end < start:
+                    msg = f"exit {end} is before entry {start}"
+                if msg is None and not (1800 <= int(start[:4]) <= 2100 and 1800 <= int(end[:4]) <= 2100):
+                    msg = "year outside 1800-2100"
+            except (ValueError, IndexError):
+                msg = "ccode and the six date columns must be integers forming real dates"
+            if msg:
+                if strict:
+                    raise InputError(msg, file=fname, where=str(line))
+                warnings.append(f"{fname}:{line}: {msg}; row skipped")
+                continue
+            spells.append((known[code], start, end))
+    if not spells:
+        raise InputError("no state-system membership rows in the file", file=fname)
+    version = version_from_name(path, r"states(\d{4})", "2016")
+    info = DatasetInfo(key=f"cow-states-v{version}",
+                       title=f"Correlates of War State System Membership List v{version}",
+                       version=version, citation=CITATION.format(version=version),
+                       publisher="Correlates of War Project",
+                       url="https://correlatesofwar.org/data-sets/state-system-membership/")
+    qm = QuadMaker(graph)
+    cover = (min(int(s[:4]) for _, s, _ in spells), max(int(e[:4]) for _, _, e in spells))
+    src = qm.nn(dataset_quads(qm, graph, info, path, cover))
+    t_mem = qm.nn(SP + "SystemMembership")
+    for iso, start, end in sorted(spells):
+        node = f"{ID}system-membership/{iso}-{start[:4]}"
+        qm.add(node, RDF + "type", t_mem)
+        qm.add(node, SP + "member", qm.nn(state_iri(iso)))
+        qm.add(node, SP + "entryDate", qm.lit(start, XSD + "date"))
+        qm.add(node, SP + "exitDate", qm.lit(end, XSD + "date"))
+        qm.add(node, SP + "source", src)
+    return qm.quads, warnings

@@ -1,0 +1,564 @@
+"""Dyad-year panels: one row per pair of states and year, for regressions in R, Stata or Python.
+
+The layout follows the conventions political scientists know from
+peacesciencer's ``create_dyadyears()`` and ``add_atop_alliance()`` (Miller
+2022, "peacesciencer: An R Package for Quantitative Peace Science Research",
+*Conflict Management and Peace Science* 39(6), doi:10.1177/07388942221077926):
+rows keyed by ``ccode1, ccode2, year`` (Correlates of War state codes) with
+``iso3_1, iso3_2`` beside them; undirected panels hold each pair once
+(``ccode1 < ccode2``), directed panels both orders.
+
+Columns, by group (each group has its own sources and coverage):
+
+- ``exercises``: ``exercises`` (distinct exercises in that year in which both
+  states took part; observers left out; a reconciled copy counts once) and
+  ``exercises_multilateral`` (of them, those with three or more states);
+- ``agreements``: ``agr_<type>``, agreements of that type both states are
+  party to and that are in force in that year, by the one rule of
+  :mod:`kg.inforce` (ATOP alliances and dyad-year alliance spells are left
+  to their own columns);
+- ``atop``: ``atop_defense``, ``atop_offense``, ``atop_neutral``,
+  ``atop_nonagg``, ``atop_consul``: 1 when, in that year, state 1 bears that
+  obligation in an ATOP alliance of which both are members (directed), or when
+  either does (undirected); from ATOP member-level or directed dyad-year data;
+- ``cow``: ``cow_defense``, ``cow_neutral``, ``cow_nonagg``, ``cow_entente``:
+  1 when COW codes an alliance of that type between the two in that year.
+
+Missing is not zero. A cell is missing (``None``: empty in CSV, ``.`` in
+Stata) when the year lies outside the coverage of every graph that supplies
+the column's group (the graph's ``sp:coverageStart``/``sp:coverageEnd``,
+else the years its records carry), and, for the alliance groups, when either
+state was not a member of the state system that year (where a
+``sp:SystemMembership`` list is loaded, e.g. ``kg ingest --format cow-states``);
+it is 0 only where the sources cover the year and record nothing.
+
+>>> Column("exercises", "exercises", "Exercises together").name
+'exercises'
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from kg.errors import UsageError
+from kg.namespaces import SPARQL_PREFIXES, XSD, graph_name, is_iso3, iso3_of
+from kg.sparql import Lit, term_to_sparql
+
+__all__ = ["Column", "Panel", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
+           "dyad_year_panel", "graph_groups", "year_coverage"]
+
+#: agreement class (local name) -> panel column
+AGREEMENT_COLUMNS = {
+    "DefenceTreaty": "agr_defence_treaty",
+    "StatusOfForcesAgreement": "agr_sofa",
+    "ReciprocalAccessAgreement": "agr_raa",
+    "LogisticsAgreement": "agr_logistics",
+    "InformationSecurityAgreement": "agr_infosec",
+    "EquipmentTransferAgreement": "agr_equipment",
+    "DefenceCooperationAgreement": "agr_defence_coop",
+    "JointDeclaration": "agr_joint_declaration",
+    "MinisterialDialogue": "agr_dialogue",
+}
+#: obligation kind (local name of the sp: concept) -> column suffix, as ATOP names them
+ATOP_KINDS = {"Defense": "defense", "Offense": "offense", "Neutrality": "neutral",
+              "NonAggression": "nonagg", "Consultation": "consul"}
+COW_KINDS = {"Defense": "defense", "Neutrality": "neutral", "NonAggression": "nonagg",
+             "Entente": "entente"}
+GROUPS = ("exercises", "agreements", "atop", "cow")
+_STATES_ONLY = 'FILTER(STRSTARTS(STR(?{v}), "https://w3id.org/secpart/id/state/"))'
+
+
+@dataclass
+class Column:
+    """One column of a panel: its name, group, definition and (filled in) sources."""
+
+    name: str
+    group: str
+    definition: str
+    kind: str = "count"  # key, count, flag or label
+
+
+@dataclass
+class Panel:
+    """A dyad-year panel: columns, rows (tuples in column order, None = missing), metadata.
+
+    ``sources`` maps each group present to the graphs behind it, each a dict
+    with ``graph``, ``version``, ``title``, ``citation``, ``start``, ``end`` and
+    ``basis`` (how its coverage was decided); ``params`` holds every option.
+    """
+
+    columns: list[Column]
+    rows: list[tuple]
+    params: dict
+    sources: dict[str, list[dict]] = field(default_factory=dict)
+    coverage: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        """The column names, in order."""
+        return [c.name for c in self.columns]
+
+
+# ---------------------------------------------------------------- what the graphs hold
+
+def graph_groups(store, graphs: list[str] | None = None) -> dict[str, dict]:
+    """Per graph: its dataset facts and, per column group, the records it holds and their years.
+
+    :returns: ``{graph: {"version", "title", "citation", "declared": (start, end) | None,
+        "groups": {group: {"records": n, "first": y, "last": y}}, "system": bool}}``.
+    """
+    q = SPARQL_PREFIXES + """
+SELECT ?g ?group (COUNT(DISTINCT ?x) AS ?n) (MIN(?y) AS ?first) (MAX(?y) AS ?last) WHERE {
+  GRAPH ?g {
+    { ?x a sp:Exercise ; sp:year ?y . BIND("exercises" AS ?group) }
+    UNION
+    { ?x sp:party ?p . FILTER NOT EXISTS { ?x a sp:AllianceSpell }
+      FILTER NOT EXISTS { ?x sp:obligation ?o }
+      { ?x sp:signedDate ?d } UNION { ?x sp:inForceDate ?d }
+      BIND(xsd:integer(SUBSTR(STR(?d), 1, 4)) AS ?y)
+      BIND("agreements" AS ?group) }
+    UNION
+    { ?x sp:obligation ?o . BIND("atop" AS ?group)
+      { ?x sp:startYear ?d } UNION { ?x sp:signedDate ?d }
+      BIND(xsd:integer(SUBSTR(STR(?d), 1, 4)) AS ?y) }
+    UNION
+    { ?x a sp:AllianceSpell ; sp:kind ?k ; sp:startYear ?y .
+      FILTER NOT EXISTS { ?x sp:obligation ?o } BIND("cow" AS ?group) }
+    UNION
+    { ?x a sp:SystemMembership ; sp:entryDate ?e .
+      BIND(xsd:integer(SUBSTR(STR(?e), 1, 4)) AS ?y) BIND("system" AS ?group) }
+  }
+} GROUP BY ?g ?group"""
+    out: dict[str, dict] = {}
+    for r in store.select(q, graphs=graphs).dicts():
+        g = graph_name(str(r["g"]))
+        entry = out.setdefault(g, {"groups": {}})
+        first, last = r.get("first"), r.get("last")
+        entry["groups"][str(r["group"])] = {
+            "records": int(r["n"]), "first": int(first) if first is not None else None,
+            "last": int(last) if last is not None else None}
+    q = SPARQL_PREFIXES + """
+SELECT ?g ?name ?start ?end ?version ?title ?cite WHERE {
+  GRAPH ?g { ?d a sp:Dataset .
+    OPTIONAL { ?d sp:graph ?name } OPTIONAL { ?d sp:coverageStart ?start }
+    OPTIONAL { ?d sp:coverageEnd ?end } OPTIONAL { ?d owl:versionInfo ?version }
+    OPTIONAL { ?d dcterms:title ?title } OPTIONAL { ?d dcterms:bibliographicCitation ?cite } }
+} ORDER BY ?g"""
+    for r in store.select(q, graphs=graphs).dicts():
+        g = str(r["name"]) if r.get("name") else graph_name(str(r["g"]))
+        if g not in out:
+            continue
+        entry = out[g]
+        for key, col in (("version", "version"), ("title", "title"), ("citation", "cite")):
+            if r.get(col) is not None and entry.get(key) is None:
+                entry[key] = str(r[col])
+        if isinstance(r.get("start"), int) and isinstance(r.get("end"), int):
+            entry["declared"] = (r["start"], r["end"])
+    for entry in out.values():
+        entry.setdefault("declared", None)
+        for key in ("version", "title", "citation"):
+            entry.setdefault(key, None)
+    return dict(sorted(out.items()))
+
+
+def year_coverage(info: dict[str, dict], group: str) -> list[dict]:
+    """The graphs that supply ``group`` and the years each covers, with the basis.
+
+    A graph's declared ``sp:coverageStart``/``sp:coverageEnd`` wins; without one, the
+    span of the years its records of that group carry.
+
+    >>> year_coverage({"mme": {"declared": (1980, 2010), "version": "7", "title": "MME",
+    ...                        "citation": None, "groups": {"exercises": {"records": 3,
+    ...                        "first": 1981, "last": 2009}}}}, "exercises")[0]["end"]
+    2010
+    """
+    out = []
+    for g, entry in info.items():
+        rec = entry["groups"].get(group)
+        if not rec or not rec["records"]:
+            continue
+        if entry["declared"]:
+            start, end = entry["declared"]
+            basis = "declared coverage of the dataset (sp:coverageStart/sp:coverageEnd)"
+        elif rec["first"] is not None:
+            start, end = rec["first"], rec["last"]
+            basis = "span of the years its records carry (no declared coverage)"
+        else:
+            continue
+        out.append({"graph": g, "version": entry["version"], "title": entry["title"],
+                    "citation": entry["citation"], "start": start, "end": end, "basis": basis,
+                    "records": rec["records"]})
+    return out
+
+
+# ---------------------------------------------------------------- facts per dyad and year
+
+def _int(value: int) -> str:
+    """An integer as a SPARQL literal, through the term serializer (never raw text)."""
+    return term_to_sparql(Lit(str(int(value)), XSD + "integer"))
+
+
+def _overlaps(start: str, end: str, year_from: int, year_to: int) -> str:
+    """A FILTER keeping spells ``?start..?end`` that overlap the years asked for."""
+    return f"FILTER(?{end} >= {_int(year_from)} && ?{start} <= {_int(year_to)})"
+
+
+def exercise_counts(store, year_from: int, year_to: int, graphs=None,
+                    states: set[str] | None = None) -> dict:
+    """``{(a, b, year): (exercises, multilateral)}`` with a < b (ISO3).
+
+    One query returns the distinct (exercise, year, participant) rows; the pairs are
+    counted in Python, which at a million triples is several times faster than
+    grouping the pair join in the engine. ``states``: keep only pairs with one of them.
+    """
+    q = SPARQL_PREFIXES + """
+SELECT DISTINCT ?ex ?year ?p WHERE {
+  ?ex sp:year ?year . """ + _overlaps("year", "year", year_from, year_to) + """
+  FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }
+  ?ex sp:participant ?p . """ + _STATES_ONLY.format(v="p") + """
+}"""
+    members: dict = defaultdict(set)
+    year_of: dict = {}
+    for ex, y, p in store.select(q, graphs=graphs).rows:
+        members[ex.value].add(iso3_of(p.value))
+        year_of[ex.value] = int(y.value)
+    out: dict = {}
+    for ex, parts in members.items():
+        if states is not None and not (parts & states):
+            continue
+        multi = 1 if len(parts) > 2 else 0
+        y = year_of[ex]
+        ordered = sorted(parts)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                if states is not None and a not in states and b not in states:
+                    continue
+                n, m = out.get((a, b, y), (0, 0))
+                out[(a, b, y)] = (n + 1, m + multi)
+    return out
+
+
+def agreement_counts(store, year_from: int, year_to: int, graphs=None) -> dict:
+    """``{(a, b, year): {column: n}}`` with a < b: agreements in force by type, per year."""
+    out: dict = defaultdict(lambda: defaultdict(int))
+    for a, b, year, typ in _agreement_pair_years(store, year_from, year_to, graphs):
+        out[(a, b, year)][AGREEMENT_COLUMNS[typ]] += 1
+    return out
+
+
+def _agreement_pair_years(store, year_from, year_to, graphs):
+    """TEMPORARY until kg.inforce lands: (a, b, year, type) per agreement in force."""
+    values = " ".join(f"sp:{t}" for t in AGREEMENT_COLUMNS)
+    q = SPARQL_PREFIXES + """
+SELECT DISTINCT ?ag ?type ?a ?b ?start ?end WHERE {
+  VALUES ?type { """ + values + """ }
+  ?ag a ?type ; sp:party ?a, ?b . FILTER(STR(?a) < STR(?b))
+  FILTER NOT EXISTS { ?ag a sp:AllianceSpell } FILTER NOT EXISTS { ?ag sp:obligation ?o }
+  FILTER NOT EXISTS { ?ag sp:status sp:UnderNegotiation }
+  OPTIONAL { ?ag sp:inForceDate ?dif } OPTIONAL { ?ag sp:signedDate ?dsg }
+  OPTIONAL { ?ag sp:endDate ?den }
+  BIND(COALESCE(xsd:integer(SUBSTR(STR(?dif), 1, 4)), xsd:integer(SUBSTR(STR(?dsg), 1, 4))) AS ?start)
+  BIND(xsd:integer(SUBSTR(STR(?den), 1, 4)) AS ?end)
+  FILTER(BOUND(?start))
+}"""
+    for ag, typ, a, b, start, end in store.select(q, graphs=graphs).rows:
+        ia, ib = iso3_of(a.value), iso3_of(b.value)
+        if ia is None or ib is None:
+            continue
+        last = int(end.value) if end is not None else year_to
+        for y in range(max(int(start.value), year_from), min(last, year_to) + 1):
+            yield ia, ib, y, typ.value.rsplit("#", 1)[-1]
+
+
+def _membership_years(entry: str | None, exit_: str | None, lo: int, hi: int) -> range:
+    first = int(entry[:4]) if entry else lo
+    last = int(exit_[:4]) if exit_ else hi
+    return range(max(first, lo), min(last, hi) + 1)
+
+
+def atop_flags(store, year_from: int, year_to: int, graphs=None,
+               states: set[str] | None = None) -> dict:
+    """``{(bearer, partner, year): {kind suffix}}``: directed ATOP obligations per year.
+
+    ``states``: keep only pairs with one of them. Member level: a member bearing an obligation in an alliance owes it to every
+    other member in the years both are members (membership spells from
+    ``sp:entryDate`` to ``sp:exitDate``, open when no exit). Directed dyad-year
+    spells (``sp:AllianceSpell`` with an ``sp:Obligation``): the bearer to the other party.
+    """
+    q_mem = SPARQL_PREFIXES + """
+SELECT DISTINCT ?ag ?m ?entry ?exit WHERE {
+  ?ag sp:obligation ?o ; sp:membership ?ms . ?ms sp:member ?m .
+  OPTIONAL { ?ms sp:entryDate ?entry } OPTIONAL { ?ms sp:exitDate ?exit }
+}"""
+    q_obl = SPARQL_PREFIXES + """
+SELECT DISTINCT ?ag ?bearer ?kind WHERE {
+  ?ag sp:obligation ?o . ?o sp:bearer ?bearer ; sp:kind ?kind .
+  FILTER NOT EXISTS { ?ag a sp:AllianceSpell }
+}"""
+    q_spell = SPARQL_PREFIXES + """
+SELECT DISTINCT ?bearer ?other ?kind ?s ?e WHERE {
+  ?x a sp:AllianceSpell ; sp:obligation ?o ; sp:party ?other ; sp:startYear ?s ; sp:endYear ?e .
+  ?o sp:bearer ?bearer ; sp:kind ?kind . FILTER(?other != ?bearer)
+  """ + _overlaps("s", "e", year_from, year_to) + """
+}"""
+    members: dict = defaultdict(lambda: defaultdict(set))  # ag -> state -> years
+    for ag, m, entry, exit_ in store.select(q_mem, graphs=graphs).rows:
+        iso = iso3_of(m.value)
+        if iso is None:
+            continue
+        years = _membership_years(entry.value if entry else None, exit_.value if exit_ else None,
+                                  year_from, year_to)
+        members[ag.value][iso].update(years)
+    out: dict = defaultdict(set)
+    for ag, bearer, kind in store.select(q_obl, graphs=graphs).rows:
+        suffix = ATOP_KINDS.get(kind.value.rsplit("#", 1)[-1])
+        a = iso3_of(bearer.value)
+        if suffix is None or a is None:
+            continue
+        mem = members.get(ag.value, {})
+        for other, years in mem.items():
+            if other == a or (states is not None and a not in states and other not in states):
+                continue
+            for y in years & mem.get(a, set()):
+                out[(a, other, y)].add(suffix)
+    for bearer, other, kind, s, e in store.select(q_spell, graphs=graphs).rows:
+        suffix = ATOP_KINDS.get(kind.value.rsplit("#", 1)[-1])
+        a, o = iso3_of(bearer.value), iso3_of(other.value)
+        if suffix is None or a is None or o is None or (
+                states is not None and a not in states and o not in states):
+            continue
+        for y in range(max(int(s.value), year_from), min(int(e.value), year_to) + 1):
+            out[(a, o, y)].add(suffix)
+    return out
+
+
+def cow_flags(store, year_from: int, year_to: int, graphs=None,
+              states: set[str] | None = None) -> dict:
+    """``{(a, b, year): {kind suffix}}`` with a < b: COW alliance types per year.
+
+    ``states``: keep only pairs with one of them.
+    """
+    q = SPARQL_PREFIXES + """
+SELECT DISTINCT ?a ?b ?kind ?s ?e WHERE {
+  ?x a sp:AllianceSpell ; sp:kind ?kind ; sp:party ?a, ?b ; sp:startYear ?s ; sp:endYear ?e .
+  FILTER NOT EXISTS { ?x sp:obligation ?o }
+  FILTER(STR(?a) < STR(?b)) """ + _overlaps("s", "e", year_from, year_to) + """
+}"""
+    out: dict = defaultdict(set)
+    for a, b, kind, s, e in store.select(q, graphs=graphs).rows:
+        suffix = COW_KINDS.get(kind.value.rsplit("#", 1)[-1])
+        ia, ib = iso3_of(a.value), iso3_of(b.value)
+        if suffix is None or ia is None or ib is None or (
+                states is not None and ia not in states and ib not in states):
+            continue
+        for y in range(max(int(s.value), year_from), min(int(e.value), year_to) + 1):
+            out[(ia, ib, y)].add(suffix)
+    return out
+
+
+def system_years(store, year_from: int, year_to: int, graphs=None) -> tuple[dict, int | None]:
+    """``({iso3: set(years)}, last year covered)`` from ``sp:SystemMembership`` spells.
+
+    A spell that runs to the last year the list covers is carried on to
+    ``year_to`` (the list's "most recent year", as peacesciencer's ``mry``
+    does): states that were members then are taken to remain members.
+    """
+    q = SPARQL_PREFIXES + """
+SELECT DISTINCT ?m ?entry ?exit WHERE {
+  ?x a sp:SystemMembership ; sp:member ?m ; sp:entryDate ?entry ; sp:exitDate ?exit . }"""
+    rows = [(iso3_of(m.value), en.value, ex.value)
+            for m, en, ex in store.select(q, graphs=graphs).rows]
+    if not rows:
+        return {}, None
+    last_covered = max(int(ex[:4]) for _, _, ex in rows)
+    out: dict = defaultdict(set)
+    for iso, en, ex in rows:
+        last = int(ex[:4])
+        hi = year_to if last == last_covered else min(last, year_to)
+        out[iso].update(range(max(int(en[:4]), year_from), hi + 1))
+    return dict(out), last_covered
+
+
+def reference_states(store) -> dict[str, tuple[int | None, str]]:
+    """``{iso3: (COW code or None, label)}`` from the reference state list (all graphs)."""
+    q = SPARQL_PREFIXES + """
+SELECT ?s (MIN(?c) AS ?cow) (MIN(?l) AS ?label) WHERE {
+  ?s a sp:State . OPTIONAL { ?s sp:cowCode ?c } OPTIONAL { ?s rdfs:label ?l } } GROUP BY ?s"""
+    out = {}
+    for s, c, label in store.select(q).rows:
+        iso = iso3_of(s.value)
+        if iso:
+            out[iso] = (int(c.value) if c is not None else None,
+                        label.value if label is not None else iso)
+    return out
+
+
+# ---------------------------------------------------------------- the panel
+
+def _columns(groups: list[str], directed: bool) -> list[Column]:
+    one_way = ("state 1 (ccode1) bears the obligation towards state 2" if directed
+               else "either state bears the obligation towards the other")
+    cols = [
+        Column("ccode1", "key", "Correlates of War state code of state 1", "key"),
+        Column("ccode2", "key", "Correlates of War state code of state 2", "key"),
+        Column("year", "key", "calendar year", "key"),
+        Column("iso3_1", "key", "ISO 3166-1 alpha-3 code of state 1 (ISO 3166-3 for dissolved "
+               "states)", "label"),
+        Column("iso3_2", "key", "ISO 3166-1 alpha-3 code of state 2", "label"),
+        Column("exercises", "exercises", "number of distinct military exercises held in the "
+               "year in which both states took part (observers left out; a record reconciled "
+               "with owl:sameAs to another counts once)"),
+        Column("exercises_multilateral", "exercises", "of those exercises, the number with "
+               "three or more participating states"),
+    ]
+    for typ, name in AGREEMENT_COLUMNS.items():
+        cols.append(Column(name, "agreements", f"number of agreements of type sp:{typ} to "
+                           "which both states are party and which are in force in the year "
+                           "(the one in-force rule of kg.inforce; ATOP alliances and alliance "
+                           "spells excluded)"))
+    if "atop" in groups:
+        for concept, suffix in ATOP_KINDS.items():
+            cols.append(Column(f"atop_{suffix}", "atop", f"1 when, in the year, {one_way} as "
+                               f"ATOP codes it: {concept.lower()} (sp:{concept}); both states "
+                               "members of the alliance that year", "flag"))
+    if "cow" in groups:
+        for concept, suffix in COW_KINDS.items():
+            cols.append(Column(f"cow_{suffix}", "cow", "1 when COW codes an alliance of type "
+                               f"{concept.lower()} (sp:{concept}) between the two states in "
+                               "the year", "flag"))
+    return cols
+
+
+def _years_of(spans: list[dict]) -> set[int]:
+    years: set[int] = set()
+    for s in spans:
+        years.update(range(s["start"], s["end"] + 1))
+    return years
+
+
+def _dyad_order(a: str, b: str, codes: dict) -> tuple[str, str]:
+    """Undirected order: the lower COW code first (states without a code last, then ISO3)."""
+    def key(s):
+        c = codes.get(s, (None, s))[0]
+        return (c is None, c if c is not None else 0, s)
+    return (a, b) if key(a) <= key(b) else (b, a)
+
+
+def _check_states(states) -> list[str]:
+    out = []
+    for s in states or []:
+        if not is_iso3(s):
+            raise UsageError(f"--states {s!r} is not an ISO3 code (three upper-case letters)")
+        out.append(s)
+    return sorted(set(out))
+
+
+def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None = None,
+                    directed: bool = False, states: list[str] | None = None,
+                    all_dyads: bool = False, graphs: list[str] | None = None) -> Panel:
+    """Build the dyad-year panel of the graphs read (see the module docstring for the columns).
+
+    :param store: an open store (local or remote).
+    :param year_from, year_to: the years (inclusive); default: the years the sources cover.
+    :param directed: both orders of each pair (ATOP obligations per direction).
+    :param states: only dyads with at least one of these states (ISO3 codes).
+    :param all_dyads: every pair of state-system members in each year (needs a
+        ``sp:SystemMembership`` list, e.g. ``kg ingest --format cow-states``); by default
+        every pair with at least one tie in the years asked for.
+    :param graphs: whose facts are counted (short graph names; None: all). State codes,
+        names and system membership always come from the reference lists in every graph.
+    :returns: a :class:`Panel`.
+    """
+    graph_list = sorted(graphs) if graphs else None
+    wanted = _check_states(states)
+    info = graph_groups(store, graph_list)
+    spans = {g: year_coverage(info, g) for g in GROUPS}
+    present = [g for g in GROUPS if spans[g]]
+    if not present:
+        raise UsageError("the graphs read hold no exercises, agreements or alliances to count")
+    every = set().union(*(_years_of(spans[g]) for g in present))
+    lo = year_from if year_from is not None else min(every)
+    hi = year_to if year_to is not None else max(every)
+    if lo > hi:
+        raise UsageError(f"--from {lo} is after --to {hi}")
+    codes = reference_states(store)
+    system, system_end = system_years(store, lo, hi)
+    if all_dyads and not system:
+        raise UsageError("--all-dyads needs the state-system membership list; load it first "
+                         "(kg ingest --format cow-states states2016.csv)")
+
+    only = set(wanted) or None
+    ex = exercise_counts(store, lo, hi, graph_list, only) if spans["exercises"] else {}
+    ag = agreement_counts(store, lo, hi, graph_list) if spans["agreements"] else {}
+    at = atop_flags(store, lo, hi, graph_list, only) if spans["atop"] else {}
+    cw = cow_flags(store, lo, hi, graph_list, only) if spans["cow"] else {}
+
+    covered = {g: _years_of(spans[g]) for g in present}
+    cols = _columns(present, directed)
+    pairs: set[tuple[str, str]] = set()
+    for src in (ex, ag, at, cw):
+        pairs.update(_dyad_order(a, b, codes) for a, b, _ in src)
+    if all_dyads:
+        members = sorted(system)
+        pairs.update(_dyad_order(a, b, codes) for i, a in enumerate(members)
+                     for b in members[i + 1:] if system[a] & system[b])
+    if wanted:
+        pairs = {p for p in pairs if p[0] in wanted or p[1] in wanted}
+
+    def alive(s: str, y: int) -> bool:
+        return not system or y in system.get(s, ())
+
+    rows = []
+    ag_names = list(AGREEMENT_COLUMNS.values())
+    atop_sfx = list(ATOP_KINDS.values()) if "atop" in present else []
+    cow_sfx = list(COW_KINDS.values()) if "cow" in present else []
+    order = sorted(pairs, key=lambda p: (codes.get(p[0], (None,))[0] or 10**6,
+                                         codes.get(p[1], (None,))[0] or 10**6, p))
+    for a, b in order:
+        ordered = [(a, b), (b, a)] if directed else [(a, b)]
+        for s1, s2 in ordered:
+            c1, c2 = codes.get(s1, (None, s1))[0], codes.get(s2, (None, s2))[0]
+            u = (s1, s2) if s1 < s2 else (s2, s1)
+            for y in range(lo, hi + 1):
+                both = alive(s1, y) and alive(s2, y)
+                if all_dyads and not both:
+                    continue
+                row = [c1, c2, y, s1, s2]
+                if "exercises" in covered and y in covered["exercises"]:
+                    row += list(ex.get((*u, y), (0, 0)))
+                else:
+                    row += [None, None]
+                if "agreements" in covered and y in covered["agreements"]:
+                    got = ag.get((*u, y), {})
+                    row += [got.get(n, 0) for n in ag_names]
+                else:
+                    row += [None] * len(ag_names)
+                if atop_sfx:
+                    if y in covered["atop"] and both:
+                        fl = at.get((s1, s2, y), set())
+                        if not directed:
+                            fl = fl | at.get((s2, s1, y), set())
+                        row += [int(k in fl) for k in atop_sfx]
+                    else:
+                        row += [None] * len(atop_sfx)
+                if cow_sfx:
+                    if y in covered["cow"] and both:
+                        fl = cw.get((*u, y), set())
+                        row += [int(k in fl) for k in cow_sfx]
+                    else:
+                        row += [None] * len(cow_sfx)
+                rows.append(tuple(row))
+    warnings = []
+    if not system and ("atop" in present or "cow" in present):
+        warnings.append("no state-system membership list is loaded: alliance columns cannot "
+                        "tell a year before a state existed from a year without an alliance "
+                        "(kg ingest --format cow-states states2016.csv)")
+    params = {"format": "dyad-year", "from": lo, "to": hi, "directed": bool(directed),
+              "states": wanted or None, "all_dyads": bool(all_dyads), "graphs": graph_list,
+              "system_membership_through": system_end}
+    return Panel(columns=cols, rows=rows, params=params,
+                 sources={g: spans[g] for g in present},
+                 coverage={g: [(s["start"], s["end"]) for s in spans[g]] for g in present},
+                 warnings=warnings)

@@ -1,0 +1,246 @@
+"""kg.panel and `kg export --format dyad-year`: dyad-year panels with coverage-aware missing values.
+
+The hand-made world (tests/fixtures/panel/world.trig) has four sources with different
+coverage; every expected cell below was worked out by hand from that file:
+
+- exercises (graph ex, declared 2010-2012): e1 2010 AAA+BBB+CCC, e2 2010 AAA+BBB,
+  e3 2012 BBB+DDD with AAA observing (observers do not count);
+- agreements (graph ag, no declared coverage: the records' span 2009-2012): AAA-BBB defence
+  treaty in force 2009, AAA-CCC logistics agreement in force 2012;
+- alliance (graph al, declared 2009-2011): AAA bears a defence obligation; members AAA from
+  2009, BBB 2009 to mid-2010, CCC from 2010;
+- state system (graph sys, listed through 2012): AAA, BBB always; CCC from 2011; DDD never.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "panel" / "world.trig"
+
+
+def _load(path: Path) -> Path:
+    import pyoxigraph as ox
+
+    from kg.store import open_store
+
+    by_graph: dict[str, list] = {}
+    for q in ox.parse(path=str(FIXTURE), format=ox.RdfFormat.TRIG):
+        by_graph.setdefault(q.graph_name.value, []).append(ox.Triple(q.subject, q.predicate, q.object))
+    data = {g: ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) for g, ts in by_graph.items()}
+    with open_store(path, write=True) as store:
+        store.write_graphs(data, replace=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    return _load(tmp_path_factory.mktemp("panel") / "store")
+
+
+def _panel(world, **kw):
+    from kg.panel import dyad_year_panel
+    from kg.store import open_store
+
+    with open_store(world) as store:
+        return dyad_year_panel(store, year_from=2009, year_to=2013, **kw)
+
+
+def _cells(panel, s1: str, s2: str) -> dict[int, dict]:
+    out = {}
+    for row in panel.rows:
+        d = dict(zip(panel.names, row, strict=True))
+        if (d["iso3_1"], d["iso3_2"]) == (s1, s2):
+            out[d["year"]] = d
+    return out
+
+
+def test_exercise_and_agreement_cells_follow_each_sources_coverage(world):
+    p = _panel(world)
+    ab = _cells(p, "AAA", "BBB")
+    assert sorted(ab) == [2009, 2010, 2011, 2012, 2013]
+    # exercises: 2009 and 2013 lie outside the exercise list's 2010-2012
+    assert [ab[y]["exercises"] for y in range(2009, 2014)] == [None, 2, 0, 0, None]
+    assert [ab[y]["exercises_multilateral"] for y in range(2009, 2014)] == [None, 1, 0, 0, None]
+    # agreements: the records' span is 2009-2012
+    assert [ab[y]["agr_defence_treaty"] for y in range(2009, 2014)] == [1, 1, 1, 1, None]
+    assert ab[2010]["agr_logistics"] == 0
+    ac = _cells(p, "AAA", "CCC")
+    assert [ac[y]["agr_logistics"] for y in range(2009, 2014)] == [0, 0, 0, 1, None]
+    assert ac[2010]["exercises"] == 1 and ac[2010]["exercises_multilateral"] == 1
+    # the observer does not make AAA-DDD a tie; BBB-DDD exercised in 2012
+    assert _cells(p, "AAA", "DDD") == {}
+    assert _cells(p, "BBB", "DDD")[2012]["exercises"] == 1
+
+
+def test_keys_codes_and_order(world):
+    p = _panel(world)
+    assert p.names[:5] == ["ccode1", "ccode2", "year", "iso3_1", "iso3_2"]
+    pairs = sorted({(r[0], r[1], r[3], r[4]) for r in p.rows}, key=lambda t: (t[2], t[3]))
+    # undirected: the lower COW code first; DDD has no COW code, so it comes second, code empty
+    assert pairs == [(100, 200, "AAA", "BBB"), (100, 300, "AAA", "CCC"), (200, 300, "BBB", "CCC"),
+                     (200, None, "BBB", "DDD")]
+
+
+def test_alliance_obligations_by_direction_membership_and_existence(world):
+    d = _panel(world, directed=True)
+    ab, ba = _cells(d, "AAA", "BBB"), _cells(d, "BBB", "AAA")
+    # AAA owes BBB defence while both are members (2009 to mid-2010); coverage ends 2011
+    assert [ab[y]["atop_defense"] for y in range(2009, 2014)] == [1, 1, 0, None, None]
+    assert [ba[y]["atop_defense"] for y in range(2009, 2014)] == [0, 0, 0, None, None]
+    ac = _cells(d, "AAA", "CCC")
+    # CCC enters the alliance in 2010 but the state system only in 2011: 2010 is unknown
+    assert [ac[y]["atop_defense"] for y in range(2009, 2012)] == [None, None, 1]
+    # DDD never was a system member: alliance cells are unknown, exercise cells are not
+    bd = _cells(d, "BBB", "DDD")
+    assert bd[2012]["atop_defense"] is None and bd[2012]["exercises"] == 1
+    u = _panel(world)
+    assert [_cells(u, "AAA", "BBB")[y]["atop_defense"] for y in range(2009, 2012)] == [1, 1, 0]
+
+
+def test_states_filter_and_all_dyads(world):
+    p = _panel(world, states=["DDD"])
+    assert {(r[3], r[4]) for r in p.rows} == {("BBB", "DDD")}
+    a = _panel(world, all_dyads=True)
+    got = {(r[3], r[4], r[2]) for r in a.rows}
+    # every pair of system members in each year (the list runs to 2012, carried on to 2013)
+    assert ("BBB", "CCC", 2011) in got and ("BBB", "CCC", 2010) not in got
+    assert ("AAA", "BBB", 2013) in got
+    assert not any("DDD" in (s1, s2) for s1, s2, _ in got)
+
+
+def test_graph_choice_counts_only_those_facts(world):
+    p = _panel(world, graphs=["ex", "states"])
+    assert "atop_defense" not in p.names
+    ab = _cells(p, "AAA", "BBB")
+    # no agreement source read: agreement cells are unknown, never 0
+    assert ab[2010]["agr_defence_treaty"] is None and ab[2010]["exercises"] == 2
+
+
+def test_cli_writes_csv_and_a_codebook_naming_every_column(world, tmp_path, cli_runner):
+    out = tmp_path / "panel.csv"
+    res = cli_runner("export", "--format", "dyad-year", "--from", "2009", "--to", "2013",
+                     "--directed", "--out", out, store=world)
+    assert res.exit_code == 0, res.output
+    rows = list(csv.reader(io.StringIO(out.read_text())))
+    header = rows[0]
+    ab2009 = next(r for r in rows[1:] if r[3:5] == ["AAA", "BBB"] and r[2] == "2009")
+    assert ab2009[header.index("exercises")] == "" and ab2009[header.index("atop_defense")] == "1"
+    book = (tmp_path / "panel.codebook.md").read_text()
+    listed = [line.split("|")[1].strip() for line in book.split("## Columns")[1].split("##")[0]
+              .splitlines() if line.startswith("| ") and not line.startswith("| column")]
+    assert listed == header
+    assert "sha256:" in book and "Exercise list" in book and "2010-2012" in book
+
+
+def test_dta_round_trip_keeps_values_and_missing_cells(world, tmp_path, cli_runner):
+    pd = pytest.importorskip("pandas")
+    out = tmp_path / "panel.dta"
+    res = cli_runner("export", "--format", "dyad-year", "--from", "2009", "--to", "2013",
+                     "--out", out, store=world)
+    assert res.exit_code == 0, res.output
+    df = pd.read_stata(out)
+    p = _panel(world)
+    assert list(df.columns) == p.names and len(df) == len(p.rows)
+    for row, (_, got) in zip(p.rows, df.iterrows(), strict=True):
+        for name, want in zip(p.names, row, strict=True):
+            value = got[name]
+            if want is None:
+                assert pd.isna(value), (name, row)
+            else:
+                assert value == want, (name, row, value)
+
+
+def test_bad_options_exit_2_with_one_line(world, cli_runner, tmp_path):
+    for args, needle in [
+        (["--format", "csv", "--dynamic"], "--dynamic"),
+        (["--format", "ttl", "--directed"], "--directed"),
+        (["--format", "dyad-year", "--states", "jpn"], "ISO3"),
+        (["--format", "dyad-year", "--out", str(tmp_path / "p.xlsx")], ".dta"),
+        (["--format", "dyad-year", "--from", "2013", "--to", "2009"], "after"),
+    ]:
+        res = cli_runner("export", *args, store=world)
+        assert res.exit_code == 2, (args, res.output)
+        assert len(res.stderr.splitlines()) == 1 and needle in res.stderr, res.stderr
+
+
+def test_all_dyads_needs_a_system_list(built_store, cli_runner):
+    res = cli_runner("export", "--format", "dyad-year", "--all-dyads", store=built_store)
+    assert res.exit_code == 2 and "cow-states" in res.stderr
+
+
+# ---------------------------------------------------------------- the real datasets
+
+@pytest.fixture(scope="module")
+def field_store(tmp_path_factory, request) -> Path:
+    from tests.conftest import SHARED_DATA
+
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    from kg.ingest import build, ingest
+    from kg.store import open_store
+
+    path = tmp_path_factory.mktemp("fieldpanel") / "store"
+    with open_store(path, write=True) as store:
+        build(store)
+        ingest(store, [SHARED_DATA / "mme_v7.csv"], fmt="mme")
+        ingest(store, [SHARED_DATA / "atop4_01_member.csv"], fmt="atop")
+        ingest(store, [SHARED_DATA / "cow4_1_alliance_ddy.csv.gz"], fmt="cow")
+        ingest(store, [SHARED_DATA / "cow_states2016.csv"], fmt="cow-states")
+    return path
+
+
+def _mme_jpn_usa_by_year(shared: Path) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    with open(shared / "mme_v7.csv", encoding="utf-8-sig", newline="") as fh:
+        for r in csv.DictReader(fh):
+            names = {v.strip() for k, v in r.items() if k and k.startswith("State") and v}
+            if {"Japan", "United States"} <= names:
+                counts[int(r["s.year"])] = counts.get(int(r["s.year"]), 0) + 1
+    return counts
+
+
+def test_japan_us_exercises_equal_a_direct_count_of_the_mme_csv(field_store, shared_data):
+    from kg.panel import dyad_year_panel
+    from kg.store import open_store
+
+    with open_store(field_store) as store:
+        p = dyad_year_panel(store, states=["JPN"], directed=True,
+                            graphs=["mme", "atop", "cow", "cow-states"], year_from=1945,
+                            year_to=2018)
+    want = _mme_jpn_usa_by_year(shared_data)
+    us_jp, jp_us = _cells(p, "USA", "JPN"), _cells(p, "JPN", "USA")
+    for y in range(1980, 2011):
+        assert us_jp[y]["exercises"] == want.get(y, 0), y
+    # outside MME's 1980-2010: unknown, not none
+    assert us_jp[1979]["exercises"] is None and us_jp[2011]["exercises"] is None
+    # the 1960 treaty: the United States owes Japan defence, Japan owes none
+    assert us_jp[1990]["atop_defense"] == 1 and jp_us[1990]["atop_defense"] == 0
+    # Japan was not a member of the state system 1946-1951 (occupation): unknown
+    assert us_jp[1950]["atop_defense"] is None and us_jp[1950]["cow_defense"] is None
+    # after ATOP's coverage ends, unknown
+    cover_end = max(e for _, e in p.coverage["atop"])
+    assert us_jp[cover_end + 1]["atop_defense"] is None
+    # 0 where ATOP covers the year and codes nothing: Japan and a partner without an alliance
+    jp_fr = _cells(p, "JPN", "FRA")
+    assert jp_fr[1990]["atop_defense"] == 0
+
+
+def test_curated_exercises_add_to_mme_and_reconciled_copies_count_once(field_store):
+    from kg.panel import dyad_year_panel
+    from kg.store import open_store
+
+    with open_store(field_store) as store:
+        mme = _cells(dyad_year_panel(store, states=["JPN"], graphs=["mme"], year_from=2000,
+                                     year_to=2010), "USA", "JPN")
+        both = _cells(dyad_year_panel(store, states=["JPN"], graphs=["mme", "curated"],
+                                      year_from=2000, year_to=2010), "USA", "JPN")
+        cur = _cells(dyad_year_panel(store, states=["JPN"], graphs=["curated"],
+                                     year_from=2000, year_to=2010), "USA", "JPN")
+    for y in range(2000, 2011):
+        assert max(mme[y]["exercises"], cur[y]["exercises"]) <= both[y]["exercises"]
+        assert both[y]["exercises"] <= mme[y]["exercises"] + cur[y]["exercises"]
