@@ -209,20 +209,21 @@ def exercise_counts(store, year_from: int, year_to: int, graphs=None,
                     states: set[str] | None = None) -> dict:
     """``{(a, b, year): (exercises, multilateral)}`` with a < b (ISO3).
 
-    One query returns the distinct (exercise, year, participant) rows; the pairs are
+    One query returns each exercise with its participating states; the pairs are
     counted in Python, which at a million triples is several times faster than
     grouping the pair join in the engine. ``states``: keep only pairs with one of them.
     """
     q = SPARQL_PREFIXES + """
-SELECT DISTINCT ?ex ?year ?p WHERE {
+SELECT ?ex ?year (GROUP_CONCAT(DISTINCT STRAFTER(STR(?p), "/id/state/"); separator=" ") AS ?ps)
+WHERE {
   ?ex sp:year ?year . """ + _overlaps("year", "year", year_from, year_to) + """
   FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }
   ?ex sp:participant ?p . """ + _STATES_ONLY.format(v="p") + """
-}"""
-    members: dict = defaultdict(set)
+} GROUP BY ?ex ?year"""
+    members: dict = {}
     year_of: dict = {}
-    for ex, y, p in store.select(q, graphs=graphs).rows:
-        members[ex.value].add(iso3_of(p.value))
+    for ex, y, ps in store.select(q, graphs=graphs).rows:
+        members[ex.value] = set(ps.value.split())
         year_of[ex.value] = int(y.value)
     out: dict = {}
     for ex, parts in members.items():
@@ -455,6 +456,58 @@ def _check_states(states) -> list[str]:
     return sorted(set(out))
 
 
+def _cell_tables(present: list[str], ex, ag, at, cw, directed: bool) -> list[tuple]:
+    """Per group present: ``(group, {key: cells}, zero cells, width, directed key)``.
+
+    Cells are tuples in column order, built once per key, so a row is a concatenation.
+    """
+    tables = [("exercises", ex, (0, 0), 2, False)]
+    names = list(AGREEMENT_COLUMNS.values())
+    tables.append(("agreements", {k: tuple(v.get(n, 0) for n in names) for k, v in ag.items()},
+                   (0,) * len(names), len(names), False))
+    if "atop" in present:
+        sfx = list(ATOP_KINDS.values())
+        flags = at
+        if not directed:  # either direction, on the sorted pair
+            flags = defaultdict(set)
+            for (a, b, y), f in at.items():
+                flags[(min(a, b), max(a, b), y)] |= f
+        tables.append(("atop", {k: tuple(int(x in f) for x in sfx) for k, f in flags.items()},
+                       (0,) * len(sfx), len(sfx), directed))
+    if "cow" in present:
+        sfx = list(COW_KINDS.values())
+        tables.append(("cow", {k: tuple(int(x in f) for x in sfx) for k, f in cw.items()},
+                       (0,) * len(sfx), len(sfx), False))
+    return tables
+
+
+def _rows(pairs, years: range, tables, covered, codes, system, *, directed: bool,
+          all_dyads: bool) -> list[tuple]:
+    """The panel's rows: keys, then each group's cells (None where not covered)."""
+    alliance = {"atop", "cow"}
+    rows = []
+    order = sorted(pairs, key=lambda p: (codes.get(p[0], (None,))[0] or 10**6,
+                                         codes.get(p[1], (None,))[0] or 10**6, p))
+    unknown = {t[0]: (None,) * t[3] for t in tables}
+    for a, b in order:
+        for s1, s2 in ([(a, b), (b, a)] if directed else [(a, b)]):
+            c1, c2 = codes.get(s1, (None, s1))[0], codes.get(s2, (None, s2))[0]
+            u = (s1, s2) if s1 < s2 else (s2, s1)
+            alive1, alive2 = system.get(s1, ()), system.get(s2, ())
+            for y in years:
+                both = not system or (y in alive1 and y in alive2)
+                if all_dyads and not both:
+                    continue
+                row = (c1, c2, y, s1, s2)
+                for group, table, zero, _, by_direction in tables:
+                    if y not in covered.get(group, ()) or (group in alliance and not both):
+                        row += unknown[group]
+                    else:
+                        row += table.get((s1, s2, y) if by_direction else (*u, y), zero)
+                rows.append(row)
+    return rows
+
+
 def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None = None,
                     directed: bool = False, states: list[str] | None = None,
                     all_dyads: bool = False, graphs: list[str] | None = None) -> Panel:
@@ -506,50 +559,9 @@ def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None 
                      for b in members[i + 1:] if system[a] & system[b])
     if wanted:
         pairs = {p for p in pairs if p[0] in wanted or p[1] in wanted}
-
-    def alive(s: str, y: int) -> bool:
-        return not system or y in system.get(s, ())
-
-    rows = []
-    ag_names = list(AGREEMENT_COLUMNS.values())
-    atop_sfx = list(ATOP_KINDS.values()) if "atop" in present else []
-    cow_sfx = list(COW_KINDS.values()) if "cow" in present else []
-    order = sorted(pairs, key=lambda p: (codes.get(p[0], (None,))[0] or 10**6,
-                                         codes.get(p[1], (None,))[0] or 10**6, p))
-    for a, b in order:
-        ordered = [(a, b), (b, a)] if directed else [(a, b)]
-        for s1, s2 in ordered:
-            c1, c2 = codes.get(s1, (None, s1))[0], codes.get(s2, (None, s2))[0]
-            u = (s1, s2) if s1 < s2 else (s2, s1)
-            for y in range(lo, hi + 1):
-                both = alive(s1, y) and alive(s2, y)
-                if all_dyads and not both:
-                    continue
-                row = [c1, c2, y, s1, s2]
-                if "exercises" in covered and y in covered["exercises"]:
-                    row += list(ex.get((*u, y), (0, 0)))
-                else:
-                    row += [None, None]
-                if "agreements" in covered and y in covered["agreements"]:
-                    got = ag.get((*u, y), {})
-                    row += [got.get(n, 0) for n in ag_names]
-                else:
-                    row += [None] * len(ag_names)
-                if atop_sfx:
-                    if y in covered["atop"] and both:
-                        fl = at.get((s1, s2, y), set())
-                        if not directed:
-                            fl = fl | at.get((s2, s1, y), set())
-                        row += [int(k in fl) for k in atop_sfx]
-                    else:
-                        row += [None] * len(atop_sfx)
-                if cow_sfx:
-                    if y in covered["cow"] and both:
-                        fl = cw.get((*u, y), set())
-                        row += [int(k in fl) for k in cow_sfx]
-                    else:
-                        row += [None] * len(cow_sfx)
-                rows.append(tuple(row))
+    tables = _cell_tables(present, ex, ag, at, cw, directed)
+    rows = _rows(pairs, range(lo, hi + 1), tables, covered, codes, system,
+                 directed=directed, all_dyads=all_dyads)
     warnings = []
     if not system and ("atop" in present or "cow" in present):
         warnings.append("no state-system membership list is loaded: alliance columns cannot "
