@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import InputError, UsageError
-from kg.namespaces import GRAPH, ID, RDF, RDFS, SP, graph_iri, graph_name
+from kg.namespaces import GRAPH, ID, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
 
 __all__ = ["IngestReport", "detect_kind", "ingest", "build", "FIELD_FORMATS", "prepare", "assemble"]
 
@@ -50,7 +50,7 @@ def detect_kind(path: str | Path, fmt: str | None) -> str:
 
 
 def _known_ids(store) -> dict[str, set]:
-    """Ids of states, organizations, forces, series and sources already in the store."""
+    """Ids of states, organizations, forces, series, sources and agreements already in the store."""
     known: dict[str, set] = {k: set() for k in ("states", "organizations", "forces", "series", "sources")}
     if store is None or not store.graph_iris():
         return known
@@ -65,6 +65,12 @@ def _known_ids(store) -> dict[str, set]:
         kind, prefix = kinds[t.value]
         if s.value.startswith(prefix):
             known[kind].add(s.value[len(prefix):])
+    # agreements a curated record may supersede (any agreement class: those with parties)
+    known["agreements"] = set()
+    prefix = f"{ID}agreement/"
+    for (s,) in store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?s WHERE { ?s sp:party ?p }").rows:
+        if s.value.startswith(prefix):
+            known["agreements"].add(s.value[len(prefix):])
     return known
 
 
