@@ -236,7 +236,7 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     import networkx as nx
 
     from kg.network import RELATIONS, _state_attributes
-    from kg.panel import agreement_counts, exercise_counts, graph_groups, year_coverage
+    from kg.panel import exercise_counts, graph_groups, year_coverage
 
     if relation not in RELATIONS:
         raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
@@ -255,9 +255,12 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     if "exercises" in groups:
         for (a, b, y), (n, _m) in exercise_counts(store, lo, hi, graph_list).items():
             weights[(a, b, y)] = weights.get((a, b, y), 0) + n
-    if "agreements" in groups:
-        for (a, b, y), by_type in agreement_counts(store, lo, hi, graph_list).items():
-            weights[(a, b, y)] = weights.get((a, b, y), 0) + sum(by_type.values())
+    if "agreements" in groups:  # every agreement kind, as build_network counts them
+        from kg.inforce import pair_years
+
+        for r in pair_years(store, lo, hi, graphs=graph_list):
+            key = (min(r.a, r.b), max(r.a, r.b), r.year)
+            weights[key] = weights.get(key, 0) + 1
     per_edge: dict = {}
     for (a, b, y), w in weights.items():
         if w:

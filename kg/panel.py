@@ -241,36 +241,27 @@ WHERE {
     return out
 
 
-def agreement_counts(store, year_from: int, year_to: int, graphs=None) -> dict:
-    """``{(a, b, year): {column: n}}`` with a < b: agreements in force by type, per year."""
+def agreement_counts(store, year_from: int, year_to: int, graphs=None,
+                     states: set[str] | None = None) -> dict:
+    """``{(a, b, year): {column: n}}`` with a < b: agreements in force by type, per year.
+
+    The years come from the one in-force rule (:func:`kg.inforce.pair_years`, which also
+    applies memberships and suspensions); ATOP alliances (agreements that carry
+    ``sp:obligation``) are left to the ``atop_*`` columns and alliance spells to theirs.
+    """
+    from kg.inforce import pair_years
+
+    q = SPARQL_PREFIXES + "SELECT DISTINCT ?ag WHERE { ?ag sp:obligation ?o }"
+    alliances = {r[0].value for r in store.select(q, graphs=graphs).rows}
     out: dict = defaultdict(lambda: defaultdict(int))
-    for a, b, year, typ in _agreement_pair_years(store, year_from, year_to, graphs):
-        out[(a, b, year)][AGREEMENT_COLUMNS[typ]] += 1
-    return out
-
-
-def _agreement_pair_years(store, year_from, year_to, graphs):
-    """TEMPORARY until kg.inforce lands: (a, b, year, type) per agreement in force."""
-    values = " ".join(f"sp:{t}" for t in AGREEMENT_COLUMNS)
-    q = SPARQL_PREFIXES + """
-SELECT DISTINCT ?ag ?type ?a ?b ?start ?end WHERE {
-  VALUES ?type { """ + values + """ }
-  ?ag a ?type ; sp:party ?a, ?b . FILTER(STR(?a) < STR(?b))
-  FILTER NOT EXISTS { ?ag a sp:AllianceSpell } FILTER NOT EXISTS { ?ag sp:obligation ?o }
-  FILTER NOT EXISTS { ?ag sp:status sp:UnderNegotiation }
-  OPTIONAL { ?ag sp:inForceDate ?dif } OPTIONAL { ?ag sp:signedDate ?dsg }
-  OPTIONAL { ?ag sp:endDate ?den }
-  BIND(COALESCE(xsd:integer(SUBSTR(STR(?dif), 1, 4)), xsd:integer(SUBSTR(STR(?dsg), 1, 4))) AS ?start)
-  BIND(xsd:integer(SUBSTR(STR(?den), 1, 4)) AS ?end)
-  FILTER(BOUND(?start))
-}"""
-    for ag, typ, a, b, start, end in store.select(q, graphs=graphs).rows:
-        ia, ib = iso3_of(a.value), iso3_of(b.value)
-        if ia is None or ib is None:
+    for r in pair_years(store, year_from, year_to, types=list(AGREEMENT_COLUMNS),
+                        graphs=graphs):
+        if r.agreement in alliances or (states is not None and r.a not in states
+                                        and r.b not in states):
             continue
-        last = int(end.value) if end is not None else year_to
-        for y in range(max(int(start.value), year_from), min(last, year_to) + 1):
-            yield ia, ib, y, typ.value.rsplit("#", 1)[-1]
+        a, b = (r.a, r.b) if r.a < r.b else (r.b, r.a)
+        out[(a, b, r.year)][AGREEMENT_COLUMNS[r.type]] += 1
+    return out
 
 
 def _membership_years(entry: str | None, exit_: str | None, lo: int, hi: int) -> range:
@@ -544,7 +535,7 @@ def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None 
 
     only = set(wanted) or None
     ex = exercise_counts(store, lo, hi, graph_list, only) if spans["exercises"] else {}
-    ag = agreement_counts(store, lo, hi, graph_list) if spans["agreements"] else {}
+    ag = agreement_counts(store, lo, hi, graph_list, only) if spans["agreements"] else {}
     at = atop_flags(store, lo, hi, graph_list, only) if spans["atop"] else {}
     cw = cow_flags(store, lo, hi, graph_list, only) if spans["cow"] else {}
 
