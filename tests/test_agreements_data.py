@@ -124,9 +124,12 @@ def test_the_us_treaty_allies_are_all_there(agreements):
     Thailand, the joint communique) with the United States as a party."""
     for rid in ["nato-treaty-1949", "rio-treaty-1947", "aus-nzl-usa-treaty-1951",
                 "aus-fra-gbr-nzl-pak-phl-tha-usa-treaty-1954", "jpn-usa-treaty-1951",
-                "jpn-usa-treaty-1960", "kor-usa-treaty-1953", "phl-usa-treaty-1951", "tha-usa-jd-1962"]:
+                "jpn-usa-treaty-1960", "kor-usa-treaty-1953", "phl-usa-treaty-1951", "tha-usa-jd-1962",
+                "twn-usa-treaty-1954"]:
         assert "USA" in agreements[rid]["parties"], rid
     assert agreements["jpn-usa-treaty-1960"]["supersedes"] == "jpn-usa-treaty-1951"
+    roc = agreements["twn-usa-treaty-1954"]
+    assert roc["status"] == "terminated" and _year(roc["end"]) == 1979
     seato = agreements["aus-fra-gbr-nzl-pak-phl-tha-usa-treaty-1954"]
     assert str(seato["end"]) == "1977-06-30"
     assert {m["party"]: str(m.get("left")) for m in seato["members"]}["PAK"] == "1973-11"
