@@ -188,7 +188,7 @@ def field_store(tmp_path_factory, request) -> Path:
     with open_store(path, write=True) as store:
         build(store)
         ingest(store, [SHARED_DATA / "mme_v7.csv"], fmt="mme")
-        ingest(store, [SHARED_DATA / "atop4_01_member.csv"], fmt="atop")
+        ingest(store, [SHARED_DATA / "atop5_1m.csv"], fmt="atop")
         ingest(store, [SHARED_DATA / "cow4_1_alliance_ddy.csv.gz"], fmt="cow")
         ingest(store, [SHARED_DATA / "cow_states2016.csv"], fmt="cow-states")
     return path
@@ -211,7 +211,7 @@ def test_japan_us_exercises_equal_a_direct_count_of_the_mme_csv(field_store, sha
     with open_store(field_store) as store:
         p = dyad_year_panel(store, states=["JPN"], directed=True,
                             graphs=["mme", "atop", "cow", "cow-states"], year_from=1945,
-                            year_to=2018)
+                            year_to=2020)
     want = _mme_jpn_usa_by_year(shared_data)
     us_jp, jp_us = _cells(p, "USA", "JPN"), _cells(p, "JPN", "USA")
     for y in range(1980, 2011):
@@ -222,9 +222,9 @@ def test_japan_us_exercises_equal_a_direct_count_of_the_mme_csv(field_store, sha
     assert us_jp[1990]["atop_defense"] == 1 and jp_us[1990]["atop_defense"] == 0
     # Japan was not a member of the state system 1946-1951 (occupation): unknown
     assert us_jp[1950]["atop_defense"] is None and us_jp[1950]["cow_defense"] is None
-    # after ATOP's coverage ends, unknown
-    cover_end = max(e for _, e in p.coverage["atop"])
-    assert us_jp[cover_end + 1]["atop_defense"] is None
+    # ATOP 5.1 covers 1815-2018: after 2018, unknown
+    assert max(e for _, e in p.coverage["atop"]) == 2018
+    assert us_jp[2018]["atop_defense"] == 1 and us_jp[2019]["atop_defense"] is None
     # 0 where ATOP covers the year and codes nothing: Japan and a partner without an alliance
     jp_fr = _cells(p, "JPN", "FRA")
     assert jp_fr[1990]["atop_defense"] == 0
