@@ -174,6 +174,17 @@ JUMBLED: dict[tuple[int, str, int], list[dict]] = {
     (2020, "Reference 48", 59903): [], (2020, "Reference 48", 59905): [],
 }
 
+# Rows whose exercise name the conversion lost (a run of continuation rows follows
+# the wrong name): (edition, reference, line) -> (designation, countries, check, why).
+# ``parse`` is "lost-name" on such a row; the rows below it carry it down as usual.
+LOST_NAMES: dict[tuple[int, str, int], tuple[str, str, str]] = {
+    (2017, "Reference 52", 51506): (
+        "Japan-U.S.-ROK Trilateral Training", "Japan, U.S., ROK", "July 2014 (Waters west of Kyushu)"),
+    (2018, "Reference 46", 47405): (
+        "Japan-U.S.-ROK Trilateral Training", "Japan, U.S., ROK",
+        "June 2016 (Waters and airspace around Hawaii)"),
+}
+
 #: text blocks inside a table region that no :data:`JUMBLED` entry reads (prose, captions)
 UNREAD: list[tuple[int, str, int, str]] = []
 
@@ -344,6 +355,12 @@ def extract_table(lines: list[str], table: Table) -> list[dict]:
         if venue and not row["location"]:
             row["date"], row["location"] = split_venue(row["date"])
         carried = []
+        lost = LOST_NAMES.get((table.edition, table.reference, lineno))
+        if lost:
+            if row["designation"] or lost[2] not in s:
+                raise SystemExit(f"defense_of_japan: lost-name row {table.edition} "
+                                 f"{table.reference} line {lineno} no longer matches the text")
+            row["designation"], row["countries"], row["parse"] = lost[0], lost[1], "lost-name"
         if prev is not None and not row["designation"]:
             row["designation"] = prev["designation"]
             carried.append("designation")
