@@ -109,8 +109,12 @@ ALIASES = {
     "rok": "KOR", "korea": "KOR", "republic of korea": "KOR",
     "u.k": "GBR", "u.k.": "GBR", "uk": "GBR", "britain": "GBR",
     "mongol": "MNG", "columbia": "COL", "micronesia": "FSM", "brunei": "BRN",
-    "new caledonia": "org:new-caledonia", "eu": "org:eu",
+    "new caledonia": "org:new-caledonia", "eu": "org:eu", "uae": "ARE", "turkey": "TUR",
 }
+# Misprints in the country cells, read as the country meant (the record's note says so).
+MISPRINTS = {"papua new genia": "PNG", "m l i": None}
+_AND_NAMES = ("Bosnia and Herzegovina", "Trinidad and Tobago", "Antigua and Barbuda",
+              "Saint Kitts and Nevis", "Sao Tome and Principe")
 # Printed dates read with a correction: (edition, line) -> (date read, why).
 DATE_FIXES = {
     (2020, 59890): ("May 5-9, 2018", "printed \"Mat 5-9, 2018\", a misprint of May"),
@@ -148,14 +152,26 @@ def parse_countries(cell: str, names: dict[str, str]) -> tuple[list[str], list[s
     (['JPN', 'USA'], [], False, [])
     """
     complete = not PARTIAL_WORDS.search(cell) and "ARF countries" not in cell
-    text = re.sub(r"^(about\s+)?\d+\s+countries,?\s*(including)?", "", cell.strip(), flags=re.I)
+    text = re.sub(r"\([^)]*\)", "", cell)          # "(approximately 20 observer countries)"
+    for name in _AND_NAMES:
+        text = text.replace(name, name.replace(" and ", "_&_"))
+    text = re.sub(r"^(about\s+)?\d+\s+countries,?\s*(including)?", "", text.strip(), flags=re.I)
     text = re.sub(r"\band others\b|\betc\.?|\bARF countries\b", "", text)
     parts = re.split(r",|\band\b|・", text)
     states, orgs, unread = [], [], []
     for p in parts:
         t = p.strip().strip(".").strip()
-        t = re.sub(r"^(the|The)\s+", "", t)
+        t = re.sub(r"^(the|The)\s+", "", t).replace("_&_", " and ")
         if not t:
+            continue
+        if t.lower() in MISPRINTS:
+            unread.append(t)
+            if MISPRINTS[t.lower()] is None:
+                complete = False
+                continue
+            code = MISPRINTS[t.lower()]
+            if code not in states:
+                states.append(code)
             continue
         code = names.get(t.lower()) or names.get(t.lower().rstrip(".")) or names.get(t.lower() + ".")
         if code is None:
@@ -470,9 +486,14 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
         else:
             cell = next((o.row["countries"] for o in ex.occs if o.row["countries"]), "")
             parts, orgs, complete, unread = parse_countries(cell, names)
-            if unread:
-                notes.append(f"country cell not fully legible in the text conversion "
-                             f"({', '.join(unread)}); list marked partial")
+            read = [u for u in unread if MISPRINTS.get(u.lower())]
+            lost = [u for u in unread if u not in read]
+            if read:
+                notes.append("country cell misprint read: " + ", ".join(
+                    f"{u} as {MISPRINTS[u.lower()]}" for u in read))
+            if lost:
+                notes.append(f"country cell names groups or text not read as states "
+                             f"({', '.join(lost)}); list marked partial")
             if not cell:
                 complete = False
                 notes.append("the country cell is empty in the text conversion")
