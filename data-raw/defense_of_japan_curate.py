@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import re
 import sys
 from collections import defaultdict
@@ -231,7 +230,6 @@ def parse_date(cell: str) -> tuple[str | None, str | None]:
     ('2020-01-24', '2020-01-31')
     """
     s = cell.replace("－", "-").replace("–", "-").replace("—", "-")
-    toks = re.findall(_MONTH_RX + r"|\d{4}|\d{1,2}", s)
     items = []   # (type, value)
     for m in re.finditer(_MONTH_RX + r"|\d{4}|\d{1,2}", s):
         v = m.group(0)
@@ -241,7 +239,6 @@ def parse_date(cell: str) -> tuple[str | None, str | None]:
             items.append(("d", v))
         else:
             items.append(("m", v))
-    del toks
     if not any(t == "m" for t, _ in items) or not any(t == "y" for t, _ in items):
         return None, None
     # group into dates: month, optional day(s), year found later
@@ -508,8 +505,6 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
                 parts.insert(0, "JPN")
                 notes.append("Japan taken from the table's scope (SDF participation); the "
                              "country cell lists the partners only")
-        if "USA" in parts and r["kind"] == "us" and False:
-            pass
         start, end = latest.start, latest.end
         others = sorted({(o.start, o.end) for o in ex.occs} - {(start, end)})
         if others:
@@ -538,6 +533,9 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
         if any("carried" in o.row and "countries" in o.row["carried"] for o in ex.occs):
             notes.append("countries carried down from the table's first row for this exercise")
         notes += sorted({o.fix for o in ex.occs if o.fix})
+        notes += sorted({f"listed in the {o.row['scope']} table, though it began in FY{ex.fy} as printed (the year may be misprinted)"
+                         for o in ex.occs if o.row["scope"].startswith("FY")
+                         and o.row["scope"] != f"FY{ex.fy}"})
         if any(o.row["parse"] == "lost-name" for o in ex.occs):
             notes.append("the exercise's name is lost in the text conversion of one edition; "
                          "read from the editions that print it")
@@ -678,7 +676,7 @@ def cite_in_existing(result: dict, existing: dict[str, dict], *, check: bool = F
     """
     changed = []
     by_file: dict[Path, list[tuple[str, list[str]]]] = defaultdict(list)
-    for rid, ex in sorted(result["matched"].items()):
+    for rid in sorted(result["matched"]):
         if rid not in existing:
             raise SystemExit(f"defense-of-japan-matches.csv: no exercise {rid} in data/")
         srcs = sorted({source_id(o.row) for e in result["exercises"] if e.key in
