@@ -40,7 +40,7 @@ DEFAULT_OUT = HERE / "defense-of-japan-exercises.csv"
 
 COLUMNS = ["edition", "reference", "table", "kind", "scope", "branch", "designation",
            "subdesignation", "date", "location", "countries", "hosts", "units", "japan",
-           "partner", "remarks", "line", "parse", "carried"]
+           "partner", "remarks", "line", "parse", "carried", "partner_country"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,28 @@ TABLES = [
     Table(2020, "Reference 48", "Participation in Multilateral Exercise (Past Three Years)",
           "multilateral", "Apr. 1, 2017-Mar. 31, 2020",
           r"^\**Reference 48\s+Participation in Multilateral Exercise"),
+    Table(2020, "Reference 33", "Recent Defense Cooperation and Exchanges with Australia (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 33\s+Recent Defense Cooperation and Exchanges with Australia"),
+    Table(2020, "Reference 34", "Recent Defense Cooperation and Exchanges with India (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 34\s+Recent Defense Cooperation and Exchanges with India"),
+    Table(2020, "Reference 35", "Recent Defense Cooperation and Exchanges with ASEAN member states (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 35\s+Recent Defense Cooperation and Exchanges with ASEAN member states"),
+    Table(2020, "Reference 36", "Recent Japan-ROK Defense Cooperation and Exchanges (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 36\s+Recent Japan-ROK Defense Cooperation and Exchanges"),
+    Table(2020, "Reference 37", "Recent Defense Cooperation and Exchanges with European Countries, Canada and New Zealand (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 37\s+Recent Defense Cooperation and Exchanges with European Countries, Canada and New Zealand"),
+    Table(2020, "Reference 38", "Recent Defense Cooperation and Exchanges with China (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 38\s+Recent Defense Cooperation and Exchanges with China"),
+    Table(2020, "Reference 39", "Recent Defense Cooperation and Exchanges with Russia (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 39\s+Recent Defense Cooperation and Exchanges with Russia"),
+    Table(2020, "Reference 40", "Recent Defense Cooperation and Exchanges with Pacific Island Countries (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 40\s+Recent Defense Cooperation and Exchanges with Pacific Island Countries"),
+    Table(2020, "Reference 41", "Recent Defense Cooperation and Exchanges with Countries in the Middle East (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 41\s+Recent Defense Cooperation and Exchanges with Countries in the Middle East"),
+    Table(2020, "Reference 42", "Recent Defense Cooperation and Exchanges with South Asian Countries (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 42\s+Recent Defense Cooperation and Exchanges with South Asian Countries"),
+    Table(2020, "Reference 43", "Recent Defense Cooperation and Exchanges with Other Countries (Past Three Years)", "bilateral",
+          "Apr. 1, 2017-Mar. 31, 2020", r"^\**Reference 43\s+Recent Defense Cooperation and Exchanges with Other Countries"),
 ]
 
 #: editions whose tables are not extracted, and why (documented in data-raw/README.md)
@@ -172,6 +194,10 @@ JUMBLED: dict[tuple[int, str, int], list[dict]] = {
         partner="(U.S.) 1 Minesweeper Ocean, MH-53E × 2, approximately 10 Explosive Ordnance "
         "Disposal personnel (Australia) 2 Minesweeper Coastal")],
     (2020, "Reference 48", 59903): [], (2020, "Reference 48", 59905): [],
+    # the 2020 edition's per-country tables: these text blocks repeat pipe rows already read
+    (2020, "Reference 35", 58841): [], (2020, "Reference 35", 58843): [],
+    (2020, "Reference 35", 58845): [], (2020, "Reference 35", 58847): [],
+    (2020, "Reference 35", 58507): [], (2020, "Reference 35", 58509): [],
 }
 
 # Rows whose exercise name the conversion lost (a run of continuation rows follows
@@ -226,6 +252,8 @@ def _role(h: str) -> str | None:
         return "japan"
     if h in ("u.s.", "united states") or "(u.s.)" in h or "(partner country)" in h:
         return "partner"
+    if h.startswith("numbers of personnel") and "(" in h:
+        return "partner"
     if h.startswith(("participating sdf units", "participation by", "participating units")):
         return "units"
     if h.startswith(("reference", "remarks")):
@@ -271,6 +299,7 @@ def extract_table(lines: list[str], table: Table) -> list[dict]:
     branch = ""
     prev: dict | None = None
     venue = False
+    partner_country = ""
     block: list[tuple[int, str]] = []
 
     def flush_block():
@@ -310,12 +339,21 @@ def extract_table(lines: list[str], table: Table) -> list[dict]:
             flush_block()
             branch = BRANCHES[name]
             continue
+        if re.fullmatch(r"\[[^\]]+\]", s):
+            flush_block()           # "[India]": a country's part of a per-country reference
+            roles, prev = None, None
+            continue
         if not s.startswith("|"):
             if roles is not None:
                 block.append((lineno, s))
             continue
         flush_block()
         cells = _cells(s)
+        nxt = lines[i + 1].strip() if i + 1 < end else ""
+        if (re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", nxt) and not _is_header(cells) and not _branch(cells)
+                and table.kind == "bilateral"):
+            roles, prev = None, None        # the first row of another kind of table
+            continue
         if re.match(r"Reference\s+\d+", cells[0]) and table.reference.split()[-1] not in cells[0]:
             break
         if all(re.fullmatch(r"-+|:?-+:?", c) for c in cells if c):
@@ -327,6 +365,11 @@ def extract_table(lines: list[str], table: Table) -> list[dict]:
         if _is_header(cells):
             roles = [_role(c) for c in cells]
             venue = any("venue" in c.lower() for c in cells)
+            partner_country = ""
+            for c, r in zip(cells, roles, strict=False):
+                m = re.search(r"\(([^)]+)\)\s*$", c)
+                if r == "partner" and m and table.kind == "bilateral":
+                    partner_country = m.group(1)
             di = roles.index("designation")
             if di + 1 < len(roles) and roles[di + 1] is None and not cells[di + 1]:
                 roles[di + 1] = "subdesignation"
@@ -346,6 +389,7 @@ def extract_table(lines: list[str], table: Table) -> list[dict]:
                     roles[k] = "partner"
             continue
         row = _blank(table, branch, lineno, "table")
+        row["partner_country"] = partner_country
         for k, c in enumerate(cells):
             r = roles[k] if k < len(roles) else None
             if r and c:

@@ -60,6 +60,14 @@ _MONTH_RX = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 # already in data/ are reused.
 NAMED_SERIES = [
     (r"Cobra Gold", "cobra-gold", "Cobra Gold"),
+    (r"Nichi Gou Trident", "nichi-gou-trident", "Nichi Gou Trident"),
+    (r"Bushido Guardian", "bushido-guardian", "Bushido Guardian"),
+    (r"Dharma Guardian", "dharma-guardian", "Dharma Guardian"),
+    (r"Shinyuu Maitri", "shinyuu-maitri", "Shinyuu Maitri"),
+    (r"Vigilant Isles", "vigilant-isles", "Vigilant Isles"),
+    (r"KAEDEX", "kaedex", "KAEDEX"),
+    (r"JIMEX", "jimex", "JIMEX"),
+    (r"Japan-ROK bilateral search and rescue", "jpn-kor-sarex", "Japan-ROK search and rescue exercise"),
     (r"Pacific Partnership", "pacific-partnership", "Pacific Partnership"),
     (r"RIMPAC|Rim of the Pacific", "rimpac", "RIMPAC"),
     (r"Khaan Quest", "khaan-quest", "Khaan Quest"),
@@ -111,6 +119,7 @@ ALIASES = {
     "u.k": "GBR", "u.k.": "GBR", "uk": "GBR", "britain": "GBR",
     "mongol": "MNG", "columbia": "COL", "micronesia": "FSM", "brunei": "BRN",
     "new caledonia": "org:new-caledonia", "eu": "org:eu", "uae": "ARE", "turkey": "TUR",
+    "maldive": "MDV", "maldives": "MDV", "german navy": "DEU",
 }
 # Misprints in the country cells, read as the country meant (the record's note says so).
 MISPRINTS = {"papua new genia": "PNG", "m l i": None}
@@ -283,11 +292,18 @@ def normal_name(name: str) -> str:
     return " ".join(s.split()).strip(" ,-")
 
 
-def series_of(name: str, kind: str) -> tuple[str, str]:
+def series_of(name: str, kind: str, partner: str = "") -> tuple[str, str]:
+    """The series an exercise's printed name shows (merge rule 3).
+
+    >>> series_of("Goodwill exercise with the Royal Thai Navy", "bilateral", "THA")
+    ('jpn-tha-goodwill-exercise-with-the-royal-thai-navy', 'Goodwill exercise with the Royal Thai Navy')
+    """
     for rx, sid, label in NAMED_SERIES:
         if re.search(rx, name):
             return sid, label
     base = normal_name(re.sub(r"\([^)]*\)", "", name)) or normal_name(name)
+    if kind == "bilateral":
+        return f"jpn-{partner.lower()}-" + slug(base), base
     if kind == "us":
         core = re.sub(r"^(Japan-U\.?S\.?|Japan U\.?S\.?)\s*", "", base, flags=re.I)
         return "jpn-usa-" + slug(core), f"Japan-U.S. {core[0].lower() + core[1:] if core else base}"
@@ -306,6 +322,7 @@ class Occ:
     series: str
     series_label: str
     fix: str | None = None
+    partner: str = ""
 
 
 @dataclass
@@ -396,24 +413,45 @@ def _with_fy_year(date: str, scope: str) -> tuple[str, str | None]:
     return f"{date}, {year}", f"year not printed (\"{date}\"); taken from the table's {scope}"
 
 
-def occurrences(rows: list[dict]) -> list[Occ]:
+def _partner(r: dict, names: dict[str, str]) -> str | None:
+    """ISO3 of a per-country (bilateral) table's partner, from its header, or None."""
+    name = re.sub(r"^the\s+", "", r.get("partner_country", "").strip(), flags=re.I).lower()
+    code = names.get(name)
+    if code == "org:eu":       # EU NAVFOR: the state is named in the designation
+        inner = re.findall(r"\(([^)]+)\)", r["designation"])
+        code = next((names[i.lower()] for i in reversed(inner) if i.lower() in names
+                     and not names[i.lower()].startswith("org:")), None)
+    return code if code and not code.startswith("org:") and code != "USA" else None
+
+
+def occurrences(rows: list[dict], names: dict[str, str] | None = None) -> list[Occ]:
     out = []
+    names = names if names is not None else load_states()
     for r in rows:
         r = dict(r, designation=clean(r["designation"]), location=clean(r["location"]),
                  countries=clean(r["countries"]))
+        partner = ""
+        if r["kind"] == "bilateral":
+            partner = _partner(r, names) or ""
+            if not partner or len(_country_list(r["designation"])) >= 3:
+                continue            # no partner state (NATO), or a multilateral row
         date, fix = r["date"], None
         if (int(r["edition"]), int(r["line"])) in DATE_FIXES:
             date, fix = DATE_FIXES[(int(r["edition"]), int(r["line"]))]
         date, fix2 = _with_fy_year(date, r["scope"])
         fix = fix or fix2
-        for piece in split_dates(date):
-            piece = re.sub(r"^and\s+", "", piece)
-            start, end = parse_date(piece)
+        pieces = [re.sub(r"^and\s+", "", p) for p in split_dates(date)]
+        dated = [parse_date(p) for p in pieces]
+        fys = {fiscal_year(st) for st, _ in dated if st and len(st) >= 7}
+        if len(pieces) > 1 and len(fys) == 1 and all(st for st, _ in dated):
+            # phases of one exercise printed in one row ("Sep. 17-29, 2019 Oct. 15-23, 2019")
+            pieces, dated = [date], [(dated[0][0], dated[-1][1] or dated[-1][0])]
+        for piece, (start, end) in zip(pieces, dated, strict=True):
             fy = fiscal_year(start) if start and len(start) >= 7 else None
             if fy is None and r["scope"].startswith("FY"):
                 fy = int(r["scope"][2:])
-            sid, label = series_of(r["designation"], r["kind"])
-            out.append(Occ(r, piece, start, end, fy, sid, label, fix))
+            sid, label = series_of(r["designation"], r["kind"], partner)
+            out.append(Occ(r, piece, start, end, fy, sid, label, fix, partner))
     return out
 
 
@@ -463,7 +501,7 @@ def _q(v) -> str:
 
 def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> dict:
     """Everything the YAML file holds, plus what the run found (for reports and tests)."""
-    occs = [o for o in occurrences(rows) if o.fy is not None and o.fy <= LAST_FY]
+    occs = [o for o in occurrences(rows, names) if o.fy is not None and o.fy <= LAST_FY]
     exs = merge(occs)
     sources, series, records, counts, problems, matched = {}, {}, [], defaultdict(int), [], {}
     taken = set(existing_exercises())
@@ -482,6 +520,11 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
         notes = []
         if r["kind"] == "us":
             parts, orgs, complete, unread = ["JPN", "USA"], [], True, []
+        elif r["kind"] == "bilateral":
+            parts, complete, unread = ["JPN", latest.partner], True, []
+            orgs = ["eu"] if r["partner_country"] == "EU" else []
+            notes.append(f"Japan and {r['partner_country']} from the table "
+                         f"({r['table']}); the partner is named in its column header")
         else:
             cell = next((o.row["countries"] for o in ex.occs if o.row["countries"]), "")
             parts, orgs, complete, unread = parse_countries(cell, names)
@@ -545,6 +588,10 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
                   for b in branches if b in ("GSDF", "MSDF", "ASDF")]
         domain = sorted({{"GSDF": "land", "MSDF": "sea", "ASDF": "air", "Joint": "joint"}[b]
                          for b in branches})
+        if r["kind"] == "bilateral":
+            # the per-country tables' branch sections are not reliable in the conversion
+            # (naval rows under a GSDF heading), so no forces or domain are taken from them
+            forces, domain = [], []
         rec = {"id": rid, "series": sid, "label": label, "year": year, "start": start,
                "end": end, "fiscal_year": ex.fy if len(start) < 7 else None,
                "participants": parts, "participant_orgs": orgs, "observers": observers,
@@ -613,7 +660,8 @@ def render(result: dict) -> str:
         out += [f"  - id: doj-table-rows-{kind}-fy{fy}", f"    category: {kind}",
                 f"    fiscal_year: {fy}", f"    count: {n}", "    basis: table-rows",
                 "    rule: " + _q("exercises the Defense of Japan " + (
-                    "Japan-U.S. table" if kind == "us" else "multilateral tables")
+                    {"us": "Japan-U.S. table", "multilateral": "multilateral tables",
+                     "bilateral": "per-country exchange tables (other states than the U.S.)"}[kind])
                     + f" list for FY{fy}, rows repeated by branch or by later editions merged "
                     "(data-raw/defense_of_japan_curate.py)"),
                 f"    sources: [{', '.join(srcs)}]"]

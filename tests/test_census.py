@@ -142,7 +142,7 @@ def _row(**kw):
             "scope": "x", "branch": "", "designation": "Cobra Gold", "subdesignation": "",
             "date": "February 2014", "location": "Thailand", "countries": "Japan, U.S., Thailand",
             "hosts": "", "units": "", "japan": "", "partner": "", "remarks": "", "line": "1",
-            "parse": "table", "carried": ""}
+            "parse": "table", "carried": "", "partner_country": ""}
     base.update(kw)
     return base
 
@@ -277,3 +277,31 @@ def test_coverage_from_the_built_store(built_store):
     assert rows[(2022, "us")].official_count == 108
     assert rows[(2010, "us")].table_rows is None          # no table: unknown, not zero
     assert re.fullmatch(r"doj-\d{4}-ref-\d+", rows[(2015, "us")].sources[0])
+
+
+def test_rule_bilateral_partner_from_the_header(cur):
+    rows = [_row(kind="bilateral", edition="2020", reference="Reference 35", branch="MSDF",
+                 designation="Goodwill exercise with the Royal Thai Navy", date="Sep. 18, 2017",
+                 countries="", partner_country="Thailand", line="1"),
+            _row(kind="bilateral", edition="2020", reference="Reference 37", branch="Joint",
+                 designation="Joint exercise with the EU NAVFOR (Spain)", date="Aug. 29, 2018",
+                 countries="", partner_country="EU", line="2"),
+            _row(kind="bilateral", edition="2020", reference="Reference 37", branch="Joint",
+                 designation="NATO cyber defense exercise", date="Dec. 2019", countries="",
+                 partner_country="", line="3")]
+    names = dict(NAMES, spain="ESP", eu="org:eu")
+    res = cur.build(rows, names, {})
+    assert [(r["participants"], r["participant_orgs"]) for r in res["records"]] == [
+        (["JPN", "THA"], []), (["JPN", "ESP"], ["eu"])]
+    assert all(r["forces"] == [] for r in res["records"])
+    assert res["counts"] == {(2017, "bilateral"): 1, (2018, "bilateral"): 1}
+
+
+def test_rule_phases_in_one_row_are_one_exercise(cur):
+    rows = [_row(kind="bilateral", edition="2020", reference="Reference 33", branch="MSDF",
+                 designation="Japan-Australia bilateral exercise (Nichi Gou Trident exercise)",
+                 date="Sep. 17-29, 2019 Oct. 15-23, 2019", countries="",
+                 partner_country="Australia")]
+    (rec,) = cur.build(rows, NAMES, {})["records"]
+    assert (rec["start"], rec["end"], rec["series"]) == ("2019-09-17", "2019-10-23",
+                                                         "nichi-gou-trident")

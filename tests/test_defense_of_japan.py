@@ -54,7 +54,9 @@ def _rows():
 
 def test_every_table_is_in_the_csv(doj):
     got = {(int(r["edition"]), r["reference"]) for r in _rows()}
-    assert got == {(t.edition, t.reference) for t in doj.TABLES}
+    tables = {(t.edition, t.reference) for t in doj.TABLES}
+    # the 2020 edition's exchanges with Pacific Island countries list no training
+    assert got <= tables and tables - got == {(2020, "Reference 40")}
 
 
 def test_rows_keep_what_is_printed():
