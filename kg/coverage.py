@@ -27,7 +27,9 @@ from pathlib import Path
 from kg.errors import InputError
 
 __all__ = ["START_MARKER", "END_MARKER", "Coverage", "collect", "coverage_table",
-           "coverage_summary", "readme_block", "update_readme", "main"]
+           "coverage_summary", "readme_block", "update_readme", "main",
+           "FISCAL_KINDS", "FiscalCoverage", "fiscal_coverage", "fiscal_result_set",
+           "exercise_kind", "fiscal_table", "fiscal_block", "FISCAL_START", "FISCAL_END"]
 
 START_MARKER = "<!-- coverage:start -->"
 END_MARKER = "<!-- coverage:end -->"
@@ -247,6 +249,224 @@ def coverage_table(source=None, *, focus: str = "JPN", start: int = 2000, **kw) 
     return "\n".join(out) + "\n"
 
 
+# ---------------------------------------------------------------- fiscal-year coverage
+
+#: coverage kinds of an exercise with the focal state (SCHEMA.md)
+FISCAL_KINDS = ("us", "multilateral", "bilateral")
+
+
+@dataclass
+class FiscalCoverage:
+    """Records against official numbers for one fiscal year and kind.
+
+    ``records``: exercises in the store with the focal state as participant and
+    this ``sp:fiscalYear``; ``table_rows``: exercises an official table lists
+    (``sp:OfficialCount`` with basis ``table-rows``), None where no table covers
+    the year; ``official_count``: the ministry's published aggregate (basis
+    ``mod-count``), None where none is published; ``sources``: ids of the
+    sources of those counts.
+    """
+
+    fiscal_year: int
+    kind: str
+    records: int
+    table_rows: int | None
+    official_count: int | None
+    sources: list[str] = field(default_factory=list)
+
+
+def exercise_kind(participants, *, focus: str = "JPN", complete: bool = True,
+                  partner: str = "USA") -> str | None:
+    """The coverage kind of an exercise from its participating states.
+
+    ``us``: the focal state and ``partner`` (the United States) only;
+    ``multilateral``: three or more states, or two where the list is known to be
+    partial (a cell ending "etc." names more states than it lists);
+    ``bilateral``: the focal state and one other state, not ``partner``.
+    None when the focal state is not a participant or takes part alone.
+
+    >>> exercise_kind(["JPN", "USA"]), exercise_kind(["JPN", "AUS", "USA"])
+    ('us', 'multilateral')
+    >>> exercise_kind(["JPN", "IND"]), exercise_kind(["JPN", "USA"], complete=False)
+    ('bilateral', 'multilateral')
+    """
+    states = set(participants)
+    if focus not in states or len(states) < 2:
+        return None
+    if len(states) >= 3 or not complete:
+        return "multilateral"
+    return "us" if partner in states else "bilateral"
+
+
+_FISCAL_EXERCISES = """
+SELECT ?ex ?fy ?p ?complete WHERE {
+  ?ex a sp:Exercise ; sp:fiscalYear ?fy ; sp:participant ?focus ; sp:participant ?p .
+  ?p a sp:State .
+  FILTER NOT EXISTS { ?ex owl:sameAs ?other }
+  OPTIONAL { ?ex sp:participantsComplete ?complete }
+}
+"""
+
+_FISCAL_COUNTS = """
+SELECT ?c ?cat ?fy ?n ?basis ?src WHERE {
+  ?c a sp:OfficialCount ; sp:countCategory ?cat ; sp:fiscalYear ?fy ; sp:count ?n .
+  OPTIONAL { ?c sp:countBasis ?basis }
+  OPTIONAL { ?c sp:source ?src }
+}
+"""
+
+
+def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCoverage]:
+    """Exercises per Japanese fiscal year and kind, set against the official counts.
+
+    Reads ``sp:Exercise`` records with a ``sp:fiscalYear`` (curated records get
+    one from a start date with a month, or from a fiscal-year table) and
+    ``sp:OfficialCount`` records. Returns one row per fiscal year (from the
+    first to the last year any record or count names) and kind
+    (:data:`FISCAL_KINDS`). Where several counts of one basis exist for a year
+    and kind (say, one per edition), the largest is taken.
+
+    :param store: a store (``kg.store.open_store``) or anything with ``select``.
+    :param focus: ISO3 code of the state whose exercises are counted.
+    :param graphs: graphs to read (short names); None reads all.
+
+    Example: ``fiscal_coverage(open_store(".kg"))[0].records``.
+    """
+    from kg.namespaces import ID, SPARQL_PREFIXES, is_iso3, iso3_of, state_iri
+    from kg.sparql import Iri
+
+    if not is_iso3(focus):
+        raise InputError(f"focus {focus!r} is not an ISO3 code")
+    g = list(graphs) if graphs is not None else None
+    parts: dict[str, set[str]] = defaultdict(set)
+    fys: dict[str, int] = {}
+    partial: set[str] = set()
+    for row in store.select(SPARQL_PREFIXES + _FISCAL_EXERCISES,
+                            bindings={"focus": Iri(state_iri(focus))}, graphs=g).dicts():
+        ex = str(row["ex"])
+        fys[ex] = int(row["fy"])
+        code = iso3_of(str(row["p"]))
+        if code:
+            parts[ex].add(code)
+        if str(row.get("complete", "true")).lower() in ("false", "0"):
+            partial.add(ex)
+    records: Counter = Counter()
+    for ex, fy in fys.items():
+        kind = exercise_kind(parts[ex], focus=focus, complete=ex not in partial)
+        if kind:
+            records[(fy, kind)] += 1
+    counts: dict[tuple[int, str, str], int] = {}
+    sources: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS, graphs=g).dicts():
+        key = (int(row["fy"]), str(row["cat"]), str(row.get("basis") or "mod-count"))
+        counts[key] = max(counts.get(key, 0), int(row["n"]))
+        if row.get("src"):
+            src = str(row["src"])
+            sources[key[:2]].add(src[len(ID + "source/"):] if src.startswith(ID + "source/") else src)
+    years = {fy for fy, _ in records} | {k[0] for k in counts}
+    if not years:
+        return []
+    out = []
+    for fy in range(min(years), max(years) + 1):
+        for kind in FISCAL_KINDS:
+            out.append(FiscalCoverage(fy, kind, records.get((fy, kind), 0),
+                                      counts.get((fy, kind, "table-rows")),
+                                      counts.get((fy, kind, "mod-count")),
+                                      sorted(sources.get((fy, kind), ()))))
+    return out
+
+
+def fiscal_result_set(rows: list[FiscalCoverage]):
+    """The rows of :func:`fiscal_coverage` as a :class:`kg.results.ResultSet` for any output format."""
+    from kg.namespaces import XSD
+    from kg.results import ResultSet, Term
+
+    def num(v):
+        return None if v is None else Term("literal", str(v), XSD + "integer")
+
+    return ResultSet(["fiscal_year", "kind", "records", "table_rows", "official_count", "sources"],
+                     [(num(r.fiscal_year), Term("literal", r.kind), num(r.records), num(r.table_rows),
+                       num(r.official_count), Term("literal", " ".join(r.sources)) if r.sources else None)
+                      for r in rows])
+
+
+FISCAL_START = "<!-- fiscal-coverage:start -->"
+FISCAL_END = "<!-- fiscal-coverage:end -->"
+_KIND_HEAD = {"us": "with the US only", "multilateral": "multilateral",
+              "bilateral": "bilateral (not the US)"}
+
+
+def fiscal_table(rows: list[FiscalCoverage]) -> str:
+    """Markdown: per fiscal year and kind, records / official table rows / MOD's count.
+
+    A dash means no official table (or no published count) covers that year
+    and kind: the number is unknown, not zero. The last column names the
+    kinds no table covers.
+
+    >>> print(fiscal_table([FiscalCoverage(2013, "us", 3, None, 24, []),
+    ...                     FiscalCoverage(2013, "multilateral", 18, 19, 19, []),
+    ...                     FiscalCoverage(2013, "bilateral", 2, None, None, [])]))
+    | FY | with the US only: records | rows | MOD | multilateral: records | rows | MOD | bilateral (not the US): records | rows | MOD | no table for |
+    |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
+    | 2013 | 3 | – | 24 | 18 | 19 | 19 | 2 | – | – | with the US only, bilateral (not the US) |
+    <BLANKLINE>
+    """
+    def num(v):
+        return "–" if v is None else str(v)
+
+    by = {(r.fiscal_year, r.kind): r for r in rows}
+    years = sorted({r.fiscal_year for r in rows})
+    head = "| FY | " + " | ".join(f"{_KIND_HEAD[k]}: records | rows | MOD" for k in FISCAL_KINDS)
+    out = [head + " | no table for |", "|---|" + "---:|" * (3 * len(FISCAL_KINDS)) + "---|"]
+    for fy in years:
+        cells, missing = [], []
+        for k in FISCAL_KINDS:
+            r = by.get((fy, k)) or FiscalCoverage(fy, k, 0, None, None, [])
+            cells += [str(r.records), num(r.table_rows), num(r.official_count)]
+            if r.table_rows is None:
+                missing.append(_KIND_HEAD[k])
+        out.append(f"| {fy} | " + " | ".join(cells) + f" | {', '.join(missing) or ''} |")
+    return "\n".join(out) + "\n"
+
+
+def _store_of(source):
+    """A store for ``source``: itself, or a temporary one built from a folder of curated YAML."""
+    import contextlib
+    import tempfile
+
+    if source is not None and hasattr(source, "select"):
+        return contextlib.nullcontext(source)
+
+    @contextlib.contextmanager
+    def built():
+        from kg.ingest import ingest
+        from kg.resources import data_dir
+        from kg.store import open_store
+
+        folder = Path(source) if source is not None else data_dir()
+        files = sorted(folder.rglob("*.yaml"))
+        if not files:
+            raise InputError("no curated *.yaml files found", file=str(folder))
+        with tempfile.TemporaryDirectory(prefix="kg-coverage-") as tmp:
+            with open_store(Path(tmp) / "store", write=True) as st:
+                ingest(st, files, graph="curated")
+            st = open_store(Path(tmp) / "store")
+            try:
+                yield st
+            finally:
+                st.close()
+
+    return built()
+
+
+def fiscal_block(source=None, *, focus: str = "JPN") -> str:
+    """The generated fiscal-year block of ``data/README.md``, markers included."""
+    with _store_of(source) as store:
+        rows = fiscal_coverage(store, focus=focus)
+    return (f"{FISCAL_START}\n<!-- generated by `python -m kg.coverage --write`; "
+            f"do not edit by hand -->\n\n{fiscal_table(rows)}{FISCAL_END}")
+
+
 def readme_block(source=None, **kw) -> str:
     """The whole generated block, markers included, as it stands in ``data/README.md``."""
     return (f"{START_MARKER}\n<!-- generated by `python -m kg.coverage --write`; "
@@ -254,6 +474,7 @@ def readme_block(source=None, **kw) -> str:
 
 
 _BLOCK = re.compile(re.escape(START_MARKER) + r".*?" + re.escape(END_MARKER), re.S)
+_FISCAL_BLOCK = re.compile(re.escape(FISCAL_START) + r".*?" + re.escape(FISCAL_END), re.S)
 
 
 def update_readme(readme: str | Path | None = None, source=None, *, check: bool = False,
@@ -274,6 +495,9 @@ def update_readme(readme: str | Path | None = None, source=None, *, check: bool 
     if not _BLOCK.search(text):
         raise InputError(f"no {START_MARKER} ... {END_MARKER} block", file=str(path))
     new = _BLOCK.sub(lambda _m: readme_block(source, **kw), text, count=1)
+    if _FISCAL_BLOCK.search(new):
+        block = fiscal_block(source, focus=kw.get("focus", "JPN"))
+        new = _FISCAL_BLOCK.sub(lambda _m: block, new, count=1)
     if new == text:
         return False
     if not check:
