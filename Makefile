@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean data
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ test: install
 
 lint: install
 	$(BIN)/ruff check kg tests benchmarks
+
+# the Defense of Japan census: extract the white papers' exercise tables (needs the
+# texts in SOURCES), then generate the curated records from the committed CSV
+DOJ_SOURCES ?= ../shared/sources/defense-of-japan
+data: install
+	$(BIN)/python data-raw/defense_of_japan.py $(DOJ_SOURCES)
+	$(BIN)/python data-raw/defense_of_japan_curate.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py

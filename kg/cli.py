@@ -258,6 +258,22 @@ def info(settings, fmt):
 
 
 @cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table",
+              show_default=True)
+@click.option("--focus", metavar="ISO3", default="JPN", show_default=True,
+              help="The state whose exercises are counted.")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
+@pass_settings
+def coverage(settings, fmt, focus, graphs):
+    """Exercises per fiscal year and kind against the official tables and counts."""
+    from kg.coverage import fiscal_coverage, fiscal_result_set
+
+    with settings.open() as store:
+        rows = fiscal_coverage(store, focus=focus, graphs=list(graphs) or None)
+    _print_result(fiscal_result_set(rows), fmt)
+
+
+@cli.command()
 @click.option("--format", "fmt", required=True,
               type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "graphml", "gexf", "csv"]),
               help="RDF (ttl, nt, nq, trig, jsonld) or a network (graphml, gexf, csv).")

@@ -27,7 +27,9 @@ from pathlib import Path
 from kg.errors import InputError
 
 __all__ = ["START_MARKER", "END_MARKER", "Coverage", "collect", "coverage_table",
-           "coverage_summary", "readme_block", "update_readme", "main"]
+           "coverage_summary", "readme_block", "update_readme", "main",
+           "FISCAL_KINDS", "FiscalCoverage", "fiscal_coverage", "fiscal_result_set",
+           "exercise_kind"]
 
 START_MARKER = "<!-- coverage:start -->"
 END_MARKER = "<!-- coverage:end -->"
@@ -245,6 +247,147 @@ def coverage_table(source=None, *, focus: str = "JPN", start: int = 2000, **kw) 
     tot = [sum(v[i] for v in by_type.values()) for i in range(3)]
     out.append(f"| **all** | **{tot[0]}** | **{tot[1]}** | **{tot[2]}** |")
     return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- fiscal-year coverage
+
+#: coverage kinds of an exercise with the focal state (SCHEMA.md)
+FISCAL_KINDS = ("us", "multilateral", "bilateral")
+
+
+@dataclass
+class FiscalCoverage:
+    """Records against official numbers for one fiscal year and kind.
+
+    ``records``: exercises in the store with the focal state as participant and
+    this ``sp:fiscalYear``; ``table_rows``: exercises an official table lists
+    (``sp:OfficialCount`` with basis ``table-rows``), None where no table covers
+    the year; ``official_count``: the ministry's published aggregate (basis
+    ``mod-count``), None where none is published; ``sources``: ids of the
+    sources of those counts.
+    """
+
+    fiscal_year: int
+    kind: str
+    records: int
+    table_rows: int | None
+    official_count: int | None
+    sources: list[str] = field(default_factory=list)
+
+
+def exercise_kind(participants, *, focus: str = "JPN", complete: bool = True,
+                  partner: str = "USA") -> str | None:
+    """The coverage kind of an exercise from its participating states.
+
+    ``us``: the focal state and ``partner`` (the United States) only;
+    ``multilateral``: three or more states, or two where the list is known to be
+    partial (a cell ending "etc." names more states than it lists);
+    ``bilateral``: the focal state and one other state, not ``partner``.
+    None when the focal state is not a participant or takes part alone.
+
+    >>> exercise_kind(["JPN", "USA"]), exercise_kind(["JPN", "AUS", "USA"])
+    ('us', 'multilateral')
+    >>> exercise_kind(["JPN", "IND"]), exercise_kind(["JPN", "USA"], complete=False)
+    ('bilateral', 'multilateral')
+    """
+    states = set(participants)
+    if focus not in states or len(states) < 2:
+        return None
+    if len(states) >= 3 or not complete:
+        return "multilateral"
+    return "us" if partner in states else "bilateral"
+
+
+_FISCAL_EXERCISES = """
+SELECT ?ex ?fy ?p ?complete WHERE {
+  ?ex a sp:Exercise ; sp:fiscalYear ?fy ; sp:participant ?focus ; sp:participant ?p .
+  ?p a sp:State .
+  FILTER NOT EXISTS { ?ex owl:sameAs ?other }
+  OPTIONAL { ?ex sp:participantsComplete ?complete }
+}
+"""
+
+_FISCAL_COUNTS = """
+SELECT ?c ?cat ?fy ?n ?basis ?src WHERE {
+  ?c a sp:OfficialCount ; sp:countCategory ?cat ; sp:fiscalYear ?fy ; sp:count ?n .
+  OPTIONAL { ?c sp:countBasis ?basis }
+  OPTIONAL { ?c sp:source ?src }
+}
+"""
+
+
+def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCoverage]:
+    """Exercises per Japanese fiscal year and kind, set against the official counts.
+
+    Reads ``sp:Exercise`` records with a ``sp:fiscalYear`` (curated records get
+    one from a start date with a month, or from a fiscal-year table) and
+    ``sp:OfficialCount`` records. Returns one row per fiscal year (from the
+    first to the last year any record or count names) and kind
+    (:data:`FISCAL_KINDS`). Where several counts of one basis exist for a year
+    and kind (say, one per edition), the largest is taken.
+
+    :param store: a store (``kg.store.open_store``) or anything with ``select``.
+    :param focus: ISO3 code of the state whose exercises are counted.
+    :param graphs: graphs to read (short names); None reads all.
+
+    Example: ``fiscal_coverage(open_store(".kg"))[0].records``.
+    """
+    from kg.namespaces import ID, SPARQL_PREFIXES, is_iso3, iso3_of, state_iri
+    from kg.sparql import Iri
+
+    if not is_iso3(focus):
+        raise InputError(f"focus {focus!r} is not an ISO3 code")
+    g = list(graphs) if graphs is not None else None
+    parts: dict[str, set[str]] = defaultdict(set)
+    fys: dict[str, int] = {}
+    partial: set[str] = set()
+    for row in store.select(SPARQL_PREFIXES + _FISCAL_EXERCISES,
+                            bindings={"focus": Iri(state_iri(focus))}, graphs=g).dicts():
+        ex = str(row["ex"])
+        fys[ex] = int(row["fy"])
+        code = iso3_of(str(row["p"]))
+        if code:
+            parts[ex].add(code)
+        if str(row.get("complete", "true")).lower() in ("false", "0"):
+            partial.add(ex)
+    records: Counter = Counter()
+    for ex, fy in fys.items():
+        kind = exercise_kind(parts[ex], focus=focus, complete=ex not in partial)
+        if kind:
+            records[(fy, kind)] += 1
+    counts: dict[tuple[int, str, str], int] = {}
+    sources: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS, graphs=g).dicts():
+        key = (int(row["fy"]), str(row["cat"]), str(row.get("basis") or "mod-count"))
+        counts[key] = max(counts.get(key, 0), int(row["n"]))
+        if row.get("src"):
+            src = str(row["src"])
+            sources[key[:2]].add(src[len(ID + "source/"):] if src.startswith(ID + "source/") else src)
+    years = {fy for fy, _ in records} | {k[0] for k in counts}
+    if not years:
+        return []
+    out = []
+    for fy in range(min(years), max(years) + 1):
+        for kind in FISCAL_KINDS:
+            out.append(FiscalCoverage(fy, kind, records.get((fy, kind), 0),
+                                      counts.get((fy, kind, "table-rows")),
+                                      counts.get((fy, kind, "mod-count")),
+                                      sorted(sources.get((fy, kind), ()))))
+    return out
+
+
+def fiscal_result_set(rows: list[FiscalCoverage]):
+    """The rows of :func:`fiscal_coverage` as a :class:`kg.results.ResultSet` for any output format."""
+    from kg.namespaces import XSD
+    from kg.results import ResultSet, Term
+
+    def num(v):
+        return None if v is None else Term("literal", str(v), XSD + "integer")
+
+    return ResultSet(["fiscal_year", "kind", "records", "table_rows", "official_count", "sources"],
+                     [(num(r.fiscal_year), Term("literal", r.kind), num(r.records), num(r.table_rows),
+                       num(r.official_count), Term("literal", " ".join(r.sources)) if r.sources else None)
+                      for r in rows])
 
 
 def readme_block(source=None, **kw) -> str:

@@ -20,10 +20,11 @@ import yaml
 from kg.errors import InputError
 from kg.namespaces import DCTERMS, ID, ISO3_RE, OWL, RDF, RDFS, SKOS, SP, XSD, state_iri
 
-__all__ = ["KINDS", "AGREEMENT_TYPES", "STATUS", "DOMAINS", "load_yaml_text", "read_records",
-           "compile_records", "date_literal"]
+__all__ = ["KINDS", "AGREEMENT_TYPES", "STATUS", "DOMAINS", "COUNT_CATEGORIES", "COUNT_BASES",
+           "load_yaml_text", "read_records", "compile_records", "date_literal", "fiscal_year_of"]
 
-KINDS = ("sources", "states", "organizations", "forces", "series", "exercises", "agreements")
+KINDS = ("sources", "states", "organizations", "forces", "series", "exercises", "agreements",
+         "official_counts")
 
 AGREEMENT_TYPES = ("DefenceTreaty", "StatusOfForcesAgreement", "ReciprocalAccessAgreement",
                    "LogisticsAgreement", "InformationSecurityAgreement", "EquipmentTransferAgreement",
@@ -36,7 +37,7 @@ DOMAINS = {"air": "Air", "land": "Land", "sea": "Sea", "amphibious": "Amphibious
            "warfighting": "Warfighting"}
 
 _FIELDS = {
-    "sources": ({"id", "title", "publisher"}, {"issued", "url", "note"}),
+    "sources": ({"id", "title", "publisher"}, {"issued", "url", "note", "locator", "part_of"}),
     "states": ({"iso3", "name"}, {"cow", "region", "wikidata", "capital", "lat", "lon", "dissolved",
                                   "note", "alt"}),
     "organizations": ({"id", "name"}, {"kind", "region", "note", "alt", "lat", "lon"}),
@@ -44,10 +45,16 @@ _FIELDS = {
     "series": ({"id", "label"}, {"description", "alt", "domain", "note", "sources"}),
     "exercises": ({"id", "series", "label", "year", "participants", "sources"},
                   {"start", "end", "participant_orgs", "forces", "observers", "observer_orgs", "host",
-                   "location", "domain", "confidence", "note"}),
+                   "location", "domain", "confidence", "note", "fiscal_year",
+                   "participants_complete"}),
     "agreements": ({"id", "type", "label", "parties", "status", "sources"},
                    {"signed", "in_force", "end", "confidence", "note"}),
+    "official_counts": ({"id", "category", "fiscal_year", "count", "rule", "sources"},
+                        {"basis", "note"}),
 }
+#: coverage kinds of an official count (SCHEMA.md); ``basis`` says what was counted
+COUNT_CATEGORIES = ("multilateral", "us", "bilateral")
+COUNT_BASES = ("mod-count", "table-rows")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _FORCE = re.compile(r"^[A-Z]{3}-[A-Z]+$")
 _QID = re.compile(r"^Q[1-9][0-9]*$")
@@ -149,11 +156,15 @@ def _csv_records(path: Path, text: str) -> dict:
                 continue
             if k in lists:
                 rec[k] = [x.strip() for x in v.split(";") if x.strip()]
-            elif k in ("year", "cow"):
+            elif k in ("year", "cow", "fiscal_year", "count"):
                 try:
                     rec[k] = int(v)
                 except ValueError:
                     raise InputError(f"{k} {v!r} is not an integer", file=str(path), where=str(i)) from None
+            elif k == "participants_complete":
+                if v.lower() not in ("true", "false"):
+                    raise InputError(f"{k} {v!r} is not true or false", file=str(path), where=str(i))
+                rec[k] = v.lower() == "true"
             elif k in ("lat", "lon"):
                 try:
                     rec[k] = float(v)
@@ -212,6 +223,22 @@ def date_literal(value, *, file: str, where: str, field: str):
         pass
     raise InputError(f"{field} {s!r} is not a valid date (YYYY-MM-DD, YYYY-MM or YYYY)",
                      file=file, where=where)
+
+
+def fiscal_year_of(date: str) -> int | None:
+    """Japan's fiscal year (April to March) of a date, or None when its month is unknown.
+
+    The fiscal year is named by the calendar year in which it begins
+    (FY2013 = 1 April 2013 to 31 March 2014).
+
+    >>> fiscal_year_of("2014-03-20"), fiscal_year_of("2014-04"), fiscal_year_of("2014")
+    (2013, 2014, None)
+    """
+    s = str(date).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", s):
+        return None
+    year, month = int(s[:4]), int(s[5:7])
+    return year if month >= 4 else year - 1
 
 
 class _Compiler:
@@ -320,6 +347,11 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             c.add(s, SP + "url", c.typed(url, "anyURI"))
         if rec.get("note"):
             c.add(s, SP + "note", c.lit(rec["note"]))
+        if rec.get("locator"):
+            c.add(s, SP + "locator", c.lit(rec["locator"]))
+        if rec.get("part_of"):
+            need("sources", str(rec["part_of"]), fname, w, f"source {rid}: part_of")
+            c.add(s, DCTERMS + "isPartOf", c.nn(f"{ID}source/{rec['part_of']}"))
 
     for fname, rec in records["states"]:
         w, iso = str(rec["__line__"]), str(rec["iso3"])
@@ -492,6 +524,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             c.add(s, SP + "location", c.lit(rec["location"]))
         for d in domains(rec, fname, w):
             c.add(s, SP + "domain", d)
+        _exercise_census(c, s, rec, fname, w, what, year, start)
         common(s, rec, fname, w, rid)
 
     for fname, rec in records["agreements"]:
@@ -527,5 +560,56 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             if b[:n] < a[:n]:
                 raise InputError(f"{what}: signed {a} is after entry into force {b}", file=fname, where=w)
         common(s, rec, fname, w, rid)
+    for fname, rec in records["official_counts"]:
+        w, rid = str(rec["__line__"]), str(rec["id"])
+        if not _SLUG.match(rid):
+            raise InputError(f"official count id {rid!r} must be a lower-case slug", file=fname, where=w)
+        s = f"{ID}official-count/{rid}"
+        c.where[s] = (fname, rec["__line__"], rid)
+        what = f"official count {rid}"
+        if rec["category"] not in COUNT_CATEGORIES:
+            raise InputError(f"{what}: category must be one of {', '.join(COUNT_CATEGORIES)}",
+                             file=fname, where=w)
+        basis = rec.get("basis", "mod-count")
+        if basis not in COUNT_BASES:
+            raise InputError(f"{what}: basis must be one of {', '.join(COUNT_BASES)}",
+                             file=fname, where=w)
+        for f in ("fiscal_year", "count"):
+            v = rec[f]
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0 or (
+                    f == "fiscal_year" and not 1800 <= v <= 2100):
+                raise InputError(f"{what}: {f} must be a non-negative integer"
+                                 + (" year" if f == "fiscal_year" else ""), file=fname, where=w)
+        c.add(s, RDF + "type", c.nn(SP + "OfficialCount"))
+        c.add(s, SP + "countCategory", c.lit(rec["category"]))
+        c.add(s, SP + "fiscalYear", c.typed(rec["fiscal_year"], "integer"))
+        c.add(s, SP + "count", c.typed(rec["count"], "integer"))
+        c.add(s, SP + "countingRule", c.lit(rec["rule"]))
+        c.add(s, SP + "countBasis", c.lit(basis))
+        common(s, rec, fname, w, rid)
     _ = ox
     return c.quads, c.where
+
+
+def _exercise_census(c, s: str, rec: dict, fname: str, w: str, what: str, year: int, start) -> None:
+    """``fiscal_year`` (given, or derived from a start month) and ``participants_complete``."""
+    fy = rec.get("fiscal_year")
+    derived = fiscal_year_of(start.value) if start is not None else None
+    if fy is not None:
+        if not isinstance(fy, int) or isinstance(fy, bool):
+            raise InputError(f"{what}: fiscal_year must be an integer year", file=fname, where=w)
+        if derived is not None and fy != derived:
+            raise InputError(f"{what}: fiscal_year {fy} does not match start {start.value} "
+                             f"(fiscal year {derived}, April to March)", file=fname, where=w)
+        if fy not in (year, year - 1):
+            raise InputError(f"{what}: fiscal_year {fy} cannot hold an exercise begun in {year}",
+                             file=fname, where=w)
+    else:
+        fy = derived
+    if fy is not None:
+        c.add(s, SP + "fiscalYear", c.typed(fy, "integer"))
+    if "participants_complete" in rec:
+        pc = rec["participants_complete"]
+        if not isinstance(pc, bool):
+            raise InputError(f"{what}: participants_complete must be true or false", file=fname, where=w)
+        c.add(s, SP + "participantsComplete", c.typed("true" if pc else "false", "boolean"))

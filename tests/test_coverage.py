@@ -1,0 +1,107 @@
+"""Fiscal-year coverage (kg.coverage.fiscal_coverage) and ``kg coverage``, on a real store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from kg.coverage import FiscalCoverage, exercise_kind, fiscal_coverage
+
+WORLD = """sources:
+  - id: doj
+    title: Defense of Japan 2016
+    publisher: Ministry of Defense of Japan
+    locator: Reference 54
+states:
+  - {iso3: JPN, name: Japan}
+  - {iso3: USA, name: United States}
+  - {iso3: AUS, name: Australia}
+series:
+  - {id: alpha, label: Alpha}
+exercises:
+  - {id: alpha-2013, series: alpha, label: Alpha 2013, year: 2013, start: "2013-05",
+     participants: [JPN, USA], sources: [doj]}
+  - {id: alpha-2014, series: alpha, label: Alpha 2014, year: 2014, start: "2014-02-01",
+     participants: [JPN, USA, AUS], sources: [doj]}
+  - {id: alpha-2014-b, series: alpha, label: Alpha 2014 b, year: 2014, fiscal_year: 2014,
+     participants: [JPN, USA], participants_complete: false, sources: [doj]}
+  - {id: alpha-2014-c, series: alpha, label: Alpha 2014 c, year: 2014, start: "2014-06",
+     participants: [JPN, AUS], sources: [doj]}
+  - {id: alpha-2014-d, series: alpha, label: Alpha 2014 d, year: 2014, start: "2014-07",
+     participants: [USA, AUS], sources: [doj]}
+  - {id: alpha-2012, series: alpha, label: Alpha 2012, year: 2012,
+     participants: [JPN, USA], sources: [doj]}
+official_counts:
+  - {id: mod-ml-2013, category: multilateral, fiscal_year: 2013, count: 19, rule: MOD, sources: [doj]}
+  - {id: rows-ml-2013, category: multilateral, fiscal_year: 2013, count: 2, rule: rows,
+     basis: table-rows, sources: [doj]}
+  - {id: rows-ml-2013-later, category: multilateral, fiscal_year: 2013, count: 3, rule: rows,
+     basis: table-rows, sources: [doj]}
+"""
+
+
+@pytest.fixture
+def world(tmp_path, cli_runner):
+    (tmp_path / "w.yaml").write_text(WORLD, encoding="utf-8")
+    store = tmp_path / "store"
+    res = cli_runner("ingest", tmp_path / "w.yaml", "--graph", "w", store=store)
+    assert res.exit_code == 0, res.stderr
+    return store
+
+
+def _rows(store, **kw):
+    from kg.store import open_store
+
+    with open_store(store) as st:
+        return {(r.fiscal_year, r.kind): r for r in fiscal_coverage(st, **kw)}
+
+
+def test_records_counted_per_fiscal_year_and_kind(world):
+    rows = _rows(world)
+    # alpha-2014 began in February 2014: FY2013; alpha-2012 has no month and no fiscal_year
+    assert rows[(2013, "us")].records == 1
+    assert rows[(2013, "multilateral")].records == 1
+    # a partial list of two (JPN, USA, etc.) counts as multilateral
+    assert rows[(2014, "multilateral")].records == 1
+    assert rows[(2014, "bilateral")].records == 1
+    assert rows[(2014, "us")].records == 0      # alpha-2014-d has no JPN
+    assert set(k[0] for k in rows) == {2013, 2014}
+
+
+def test_official_counts_and_table_rows(world):
+    r = _rows(world)[(2013, "multilateral")]
+    assert r == FiscalCoverage(2013, "multilateral", 1, 3, 19, ["doj"])
+    assert _rows(world)[(2014, "multilateral")].table_rows is None
+
+
+def test_focus_changes_the_count(world):
+    rows = _rows(world, focus="AUS")
+    assert rows[(2014, "bilateral")].records == 1   # JPN-AUS, seen from Australia
+    assert rows[(2014, "us")].records == 1          # USA-AUS: with the United States only
+    assert rows[(2013, "multilateral")].records == 1
+
+
+def test_exercise_kind_rules():
+    assert exercise_kind(["JPN"]) is None
+    assert exercise_kind(["USA", "AUS"]) is None
+    assert exercise_kind(["JPN", "USA", "USA"]) == "us"
+
+
+def test_cli_coverage_formats(world, cli_runner):
+    res = cli_runner("coverage", "--format", "csv", store=world)
+    assert res.exit_code == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    ml = next(r for r in rows if r["fiscal_year"] == "2013" and r["kind"] == "multilateral")
+    assert (ml["records"], ml["table_rows"], ml["official_count"]) == ("1", "3", "19")
+    doc = json.loads(cli_runner("coverage", "--format", "json", store=world).stdout)
+    assert doc["head"]["vars"][:3] == ["fiscal_year", "kind", "records"]
+    md = cli_runner("coverage", "--format", "md", store=world).stdout
+    assert md.startswith("| fiscal_year | kind |")
+
+
+def test_cli_coverage_bad_focus(world, cli_runner):
+    res = cli_runner("coverage", "--focus", "japan", store=world)
+    assert res.exit_code == 2 and "ISO3" in res.stderr
