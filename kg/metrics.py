@@ -351,7 +351,7 @@ class MetricsResult:
 
 
 def _year_range(store, relation, graphs) -> tuple[int, int]:
-    from kg.namespaces import SP
+    from kg.namespaces import SPARQL_PREFIXES
 
     if relation == "agreement":
         # the years agreements are in force, by the one rule (kg.inforce): first year of
@@ -363,8 +363,7 @@ def _year_range(store, relation, graphs) -> tuple[int, int]:
         if not spans:
             raise UsageError("no dated data in the store for this relation (give --from and --to)")
         return min(a for a, _ in spans), max(max(b for _, b in spans), max(a for a, _ in spans))
-    text = (f"PREFIX sp: <{SP}>\n"
-            "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }")
+    text = SPARQL_PREFIXES + "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }"
     rs = store.select(text, graphs=graphs)
     lo, hi = rs.rows[0] if rs.rows else (None, None)
     if lo is None or hi is None:
