@@ -493,6 +493,8 @@ def report(settings, out_dir, focus, graphs):
 @click.option("--include-observers", is_flag=True, help="Count exercise observers as participants.")
 @click.option("--agreement-type", "agreement_types", multiple=True, metavar="TYPE",
               help="Only these agreement types (repeatable), e.g. ReciprocalAccessAgreement.")
+@click.option("--include-pending", is_flag=True,
+              help="Count signed agreements not yet in force, from their signing year.")
 @click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md", "latex"]),
               default="table", show_default=True,
@@ -500,7 +502,7 @@ def report(settings, out_dir, focus, graphs):
 @click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
 @pass_settings
 def metrics(settings, focus, year_from, year_to, by_year, window, relation, include_observers,
-            agreement_types, graphs, fmt, out):
+            agreement_types, include_pending, graphs, fmt, out):
     """Network metrics per state: degree, strength, betweenness, closeness, eigenvector,
     PageRank, community (see `kg cite` for the definitions and references)."""
     from kg.metrics import format_metrics
@@ -511,7 +513,8 @@ def metrics(settings, focus, year_from, year_to, by_year, window, relation, incl
                          by_year=by_year, window=window, focus=focus,
                          include_observers=include_observers,
                          agreement_types=list(agreement_types) or None,
-                         graphs=list(graphs) or None, cite=fmt != "csv")
+                         graphs=list(graphs) or None, cite=fmt != "csv",
+                         include_pending=include_pending)
     _write(format_metrics(res, fmt), out)
 
 

@@ -247,6 +247,58 @@ def _primary(types: list[str]) -> str:
     return specific[0] if specific else "Agreement"
 
 
+def _first_year(b: dict, include_pending: bool) -> tuple[int | None, bool]:
+    """The first year in force of one agreement's facts ``b``, and whether it is pending."""
+    kinds = set(b["types"])
+    pending = bool(b["status"] & _PENDING) and b["inforce"] is None and not (kinds & SIGNATURE_KINDS)
+    if b["inforce"] is not None:
+        return b["inforce"], pending
+    if b["startyear"] is not None:
+        return b["startyear"], pending
+    if pending:
+        return (b["signed"] if include_pending and "Signed" in b["status"] else None), pending
+    return b["signed"], pending
+
+
+def _table(store, graphs, where: str) -> list:
+    """Rows of ``SELECT ?s ?v WHERE { where }`` (simple patterns: fast on large stores)."""
+    return store.select(SPARQL_PREFIXES + f"SELECT ?s ?v WHERE {{ {where} }}", graphs=graphs).rows
+
+
+def _facts(store, graphs) -> dict[str, dict]:
+    """Each agreement's types, status, dates, years and label, from one simple query per property."""
+    values = " ".join(f"sp:{t}" for t in AGREEMENT_TYPES)
+    base: dict[str, dict] = {}
+    copies = {s.value for s, _ in _table(store, graphs, "?s owl:sameAs ?v . ?v sp:party ?cp")}
+    for ag, typ in _table(store, graphs, f"VALUES ?v {{ {values} }} ?s a ?v"):
+        if ag.value in copies:
+            continue
+        b = base.get(ag.value)
+        if b is None:
+            b = base[ag.value] = {"types": set(), "status": set(), "inforce": None, "signed": None,
+                                  "startyear": None, "end": None, "endyear": None, "label": None}
+        b["types"].add(typ.value[len(SP):] if typ.value.startswith(SP) else typ.value)
+    for key, where in (("status", "?s sp:status ?v"), ("inforce", "?s sp:inForceDate ?v"),
+                       ("signed", "?s sp:signedDate ?v"), ("startyear", "?s sp:startYear ?v"),
+                       ("end", "?s sp:endDate ?v"), ("endyear", "?s sp:endYear ?v"),
+                       ("label", "?s rdfs:label ?v")):
+        for ag, v in _table(store, graphs, where):
+            b = base.get(ag.value)
+            if b is None or v is None:
+                continue
+            if key == "status":
+                b["status"].add(v.value[len(SP):] if v.value.startswith(SP) else v.value)
+            elif key == "label":
+                b["label"] = v.value if b["label"] is None else min(b["label"], v.value)
+            else:
+                y = _year(v)
+                if y is not None and (b[key] is None or y < b[key]):
+                    b[key] = y
+    for b in base.values():
+        b["types"] = tuple(sorted(b["types"]))
+    return base
+
+
 def lifecycles(store, *, graphs: list[str] | None = None, types=None,
                include_pending: bool = False) -> list[Lifecycle]:
     """Every agreement in ``graphs`` with the years it is in force, by the module's rule.
@@ -257,62 +309,49 @@ def lifecycles(store, *, graphs: list[str] | None = None, types=None,
     :param include_pending: count signed-but-not-in-force agreements from their signing year.
     :returns: :class:`Lifecycle` records sorted by agreement IRI.
 
+    Reads with a few simple queries (one per property), which stay fast on
+    stores with tens of thousands of alliance spells.
+
     >>> recs = lifecycles(store, graphs=["curated"])  # doctest: +SKIP
     """
     wanted = type_names(types)
     graph_list = sorted(graphs) if graphs else None
-    values = " ".join(f"sp:{t}" for t in AGREEMENT_TYPES)
-    q_ag = SPARQL_PREFIXES + (
-        "SELECT ?ag (GROUP_CONCAT(DISTINCT STRAFTER(STR(?type), \"#\"); separator=\" \") AS ?types)"
-        " (GROUP_CONCAT(DISTINCT STRAFTER(STR(?st), \"#\"); separator=\" \") AS ?status)"
-        " (MIN(STR(?dif)) AS ?inforce) (MIN(STR(?dsg)) AS ?signed) (MIN(STR(?den)) AS ?end)"
-        " (MIN(?sy) AS ?startyear) (MIN(?ey) AS ?endyear) (MIN(STR(?l)) AS ?label) WHERE {\n"
-        f"  VALUES ?type {{ {values} }}\n"
-        "  ?ag a ?type .\n"
-        "  FILTER NOT EXISTS { ?ag owl:sameAs ?canon . ?canon sp:party ?cp }\n"
-        "  OPTIONAL { ?ag sp:status ?st }\n"
-        "  OPTIONAL { ?ag sp:inForceDate ?dif }\n"
-        "  OPTIONAL { ?ag sp:signedDate ?dsg }\n"
-        "  OPTIONAL { ?ag sp:endDate ?den }\n"
-        "  OPTIONAL { ?ag sp:startYear ?sy }\n"
-        "  OPTIONAL { ?ag sp:endYear ?ey }\n"
-        "  OPTIONAL { ?ag rdfs:label ?l }\n"
-        "} GROUP BY ?ag"
-    )
-    base: dict[str, dict] = {}
-    for ag, typ, st, dif, dsg, den, sy, ey, label in store.select(q_ag, graphs=graph_list).rows:
-        tlist = typ.value.split() if typ is not None else []
-        statuses = set(st.value.split()) if st is not None and st.value else set()
-        base[ag.value] = {"types": tuple(sorted(tlist)), "status": statuses, "inforce": _year(dif),
-                          "signed": _year(dsg), "end": _year(den), "startyear": _year(sy),
-                          "endyear": _year(ey), "label": label.value if label is not None else None}
+    base = _facts(store, graph_list)
     if not base:
         return []
     parties: dict[str, set] = {}
-    q_parties = SPARQL_PREFIXES + "SELECT DISTINCT ?ag ?p WHERE { ?ag sp:party ?p }"
-    for ag, p in store.select(q_parties, graphs=graph_list).rows:
+    for ag, p in _table(store, graph_list, "?s sp:party ?v"):
         iso = iso3_of(p.value)
         if ag.value in base and iso is not None:
             parties.setdefault(ag.value, set()).add(iso)
     succ: dict[str, set] = {}
-    q_sup = SPARQL_PREFIXES + ("SELECT DISTINCT ?new ?old WHERE { { ?new sp:supersedes ?old } "
-                               "UNION { ?old sp:supersededBy ?new } }")
-    for new, old in store.select(q_sup, graphs=graph_list).rows:
-        succ.setdefault(old.value, set()).add(new.value)
+    for new, old in _table(store, graph_list, "{ ?s sp:supersedes ?v } UNION { ?v sp:supersededBy ?s }"):
+        if old.value in base and new.value in base:
+            succ.setdefault(old.value, set()).add(new.value)
+    succ_first = {}
+    for news in succ.values():
+        for new in news:
+            start, pend = _first_year(base[new], False)
+            succ_first[new] = None if pend else start
     members: dict[str, dict[str, list]] = {}
     q_mem = SPARQL_PREFIXES + (
-        "SELECT ?ag ?m ?member (MIN(STR(?en)) AS ?entry) (MIN(STR(?ex)) AS ?exit)"
-        " (MIN(?sy) AS ?sy1) (MIN(?ey) AS ?ey1) WHERE {\n"
+        "SELECT ?ag ?m ?member ?en ?ex ?msy ?mey WHERE {\n"
         "  ?ag sp:membership ?m . ?m sp:member ?member .\n"
         "  OPTIONAL { ?m sp:entryDate ?en } OPTIONAL { ?m sp:exitDate ?ex }\n"
-        "  OPTIONAL { ?m sp:startYear ?sy } OPTIONAL { ?m sp:endYear ?ey }\n"
-        "} GROUP BY ?ag ?m ?member")
-    for ag, _m, member, en, ex, sy, ey in store.select(q_mem, graphs=graph_list).rows:
+        "  OPTIONAL { ?m sp:startYear ?msy } OPTIONAL { ?m sp:endYear ?mey }\n"
+        "}")
+    spells: dict[tuple, list] = {}
+    for ag, m, member, en, ex, sy, ey in store.select(q_mem, graphs=graph_list).rows:
         iso = iso3_of(member.value)
         if ag.value in base and iso is not None:
             lo = _year(en) if en is not None else _year(sy)
             hi = _year(ex) if ex is not None else _year(ey)
-            members.setdefault(ag.value, {}).setdefault(iso, []).append((lo, hi))
+            spells.setdefault((ag.value, m.value, iso), []).append((lo, hi))
+    for (ag, _m, iso), found in sorted(spells.items()):
+        los = [lo for lo, _ in found if lo is not None]
+        his = [hi for _, hi in found if hi is not None]
+        members.setdefault(ag, {}).setdefault(iso, []).append(
+            (min(los) if los else None, min(his) if his else None))
     suspended: dict[str, list] = {}
     q_sus = SPARQL_PREFIXES + (
         "SELECT ?ag ?s (MIN(STR(?p)) AS ?a) (MAX(STR(?p)) AS ?b) (MIN(STR(?f)) AS ?from)"
@@ -326,66 +365,53 @@ def lifecycles(store, *, graphs: list[str] | None = None, types=None,
             suspended.setdefault(ag.value, []).append(
                 ((ia, ib), (_year(f), _year(u) if u is not None else _OPEN)))
 
-    # first year (and pending) of every agreement, then last years through successors
-    first: dict[str, int | None] = {}
-    pending: dict[str, bool] = {}
-    for ag, b in base.items():
-        kinds = set(b["types"])
-        is_pending = bool(b["status"] & _PENDING) and b["inforce"] is None and not (kinds & SIGNATURE_KINDS)
-        pending[ag] = is_pending
-        if b["inforce"] is not None:
-            start = b["inforce"]
-        elif b["startyear"] is not None:
-            start = b["startyear"]
-        elif is_pending:
-            start = b["signed"] if include_pending and "Signed" in b["status"] else None
-        else:
-            start = b["signed"]
-        first[ag] = start
     out = []
     for ag, b in base.items():
         if wanted and not set(b["types"]) & set(wanted):
             continue
-        start = first[ag]
+        start, is_pending = _first_year(b, include_pending)
         ends = [y for y in (b["end"], b["endyear"]) if y is not None]
-        live = sorted(s for s in succ.get(ag, ()) if s in first and first[s] is not None
-                      and not pending.get(s, False))
-        ends += [first[s] - 1 for s in live]
+        ends += [succ_first[s] - 1 for s in succ.get(ag, ()) if succ_first.get(s) is not None]
         last = min(ends) if ends else None
         undated = last is None and bool(b["status"] & _ENDED) and "InForce" not in b["status"]
         if undated:
             start = None  # ended, date unknown: counts in no year
         if start is not None and last is not None and last < start:
             start = last = None
-        life: Spans = ((start, _OPEN if last is None else last),) if start is not None else ()
-        ps = tuple(sorted(parties.get(ag, ())))
-        spells = members.get(ag, {})
-        mspans = {}
-        for p in ps:
-            if p in spells:
-                mine = _normal((lo if lo is not None else -_OPEN, hi if hi is not None else _OPEN)
-                               for lo, hi in spells[p])
-                mspans[p] = _intersect(life, mine)
-            else:
-                mspans[p] = life
-        pspans = {}
-        for i, pa in enumerate(ps):
-            for pb in ps[i + 1:]:
-                sp = _intersect(mspans[pa], mspans[pb])
-                cut = [span for pair, span in suspended.get(ag, ()) if set(pair) == {pa, pb}]
-                if cut:
-                    sp = _subtract(sp, _normal(cut))
-                if sp:
-                    pspans[(pa, pb)] = sp
-        out.append(Lifecycle(
-            agreement=ag, id=_local(ag, f"{ID}agreement/"), type=_primary(list(b["types"])),
-            types=b["types"], label=b["label"], parties=ps,
-            status=" ".join(sorted(b["status"])) or None,
-            first=start, last=last if start is not None else None, pending=pending[ag],
-            undated_end=undated,
-            successors=tuple(sorted(succ.get(ag, ()))), pair_spans=pspans, member_spans=mspans))
+        out.append(_record(ag, b, start, last, is_pending, undated, parties.get(ag, ()),
+                           members.get(ag, {}), suspended.get(ag, ()), succ.get(ag, ())))
     out.sort(key=lambda r: r.agreement)
     return out
+
+
+def _record(ag, b, start, last, is_pending, undated, parties, spells, suspensions, successors):
+    """A :class:`Lifecycle` with its member and pair spans (memberships, suspensions applied)."""
+    life: Spans = ((start, _OPEN if last is None else last),) if start is not None else ()
+    ps = tuple(sorted(parties))
+    mspans = {}
+    for p in ps:
+        if p in spells:
+            mine = _normal((lo if lo is not None else -_OPEN, hi if hi is not None else _OPEN)
+                           for lo, hi in spells[p])
+            mspans[p] = _intersect(life, mine)
+        else:
+            mspans[p] = life
+    pspans = {}
+    for i, pa in enumerate(ps):
+        for pb in ps[i + 1:]:
+            sp = _intersect(mspans[pa], mspans[pb])
+            cut = [span for pair, span in suspensions if set(pair) == {pa, pb}]
+            if cut:
+                sp = _subtract(sp, _normal(cut))
+            if sp:
+                pspans[(pa, pb)] = sp
+    return Lifecycle(
+        agreement=ag, id=_local(ag, f"{ID}agreement/"), type=_primary(list(b["types"])),
+        types=b["types"], label=b["label"], parties=ps,
+        status=" ".join(sorted(b["status"])) or None,
+        first=start, last=last if start is not None else None, pending=is_pending,
+        undated_end=undated, successors=tuple(sorted(successors)), pair_spans=pspans,
+        member_spans=mspans)
 
 
 def _check_window(year_from, year_to) -> None:

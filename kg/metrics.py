@@ -351,7 +351,7 @@ class MetricsResult:
 
 
 def _year_range(store, relation, graphs) -> tuple[int, int]:
-    from kg.namespaces import SP
+    from kg.namespaces import SPARQL_PREFIXES
 
     if relation == "agreement":
         # the years agreements are in force, by the one rule (kg.inforce): first year of
@@ -363,8 +363,7 @@ def _year_range(store, relation, graphs) -> tuple[int, int]:
         if not spans:
             raise UsageError("no dated data in the store for this relation (give --from and --to)")
         return min(a for a, _ in spans), max(max(b for _, b in spans), max(a for a, _ in spans))
-    text = (f"PREFIX sp: <{SP}>\n"
-            "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }")
+    text = SPARQL_PREFIXES + "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }"
     rs = store.select(text, graphs=graphs)
     lo, hi = rs.rows[0] if rs.rows else (None, None)
     if lo is None or hi is None:
@@ -376,7 +375,7 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
             year_to: int | None = None, by_year: bool = False, window: int | None = None,
             focus: str | None = None, include_observers: bool = False,
             agreement_types: list[str] | None = None, graphs: list[str] | None = None,
-            cite: bool = True, engine: str = "auto") -> MetricsResult:
+            cite: bool = True, engine: str = "auto", include_pending: bool = False) -> MetricsResult:
     """Build the network(s) and measure them.
 
     :param relation: ``exercise``, ``agreement`` or ``all`` (see :mod:`kg.network`).
@@ -385,6 +384,7 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     :param window: rolling windows of ``window`` years ending in each year.
     :param focus: ISO3 code of a focal state for ego metrics, HHI and US share.
     :param cite: compute the citation block (the dataset fingerprint reads every graph used).
+    :param include_pending: count signed agreements not yet in force (:mod:`kg.inforce`).
     :returns: a :class:`MetricsResult`; render it with :func:`format_metrics`.
 
     >>> res = metrics(store, relation="exercise", year_from=2015, year_to=2024)  # doctest: +SKIP
@@ -415,6 +415,8 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         "pagerank_alpha": PAGERANK_ALPHA,
         "distance": "1/weight (betweenness, closeness)",
     }
+    if include_pending:
+        params["include_pending"] = True
     if by_year or window:
         lo, hi = year_from, year_to
         if lo is None or hi is None:
@@ -434,7 +436,7 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     for label, start, end in periods:
         G = build_network(store, relation=relation, year_from=start, year_to=end,
                           include_observers=include_observers, agreement_types=types,
-                          graphs=graph_list)
+                          graphs=graph_list, include_pending=include_pending)
         weighting = G.graph["params"]["weighting"]
         nm = node_metrics(G, engine=engine)
         period = {"label": label, "from": start, "to": end, "nodes": G.number_of_nodes(),

@@ -130,3 +130,16 @@ def test_supersedes_an_agreement_already_in_the_store():
     quads, _ = compile_records([("t.yaml", doc)], graph=G, known=known)
     assert (ID + "agreement/jpn-usa-old-1990", SP + "supersededBy", ID + "agreement/jpn-usa-b-2001") \
         in _triples(quads)
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "pyshacl"])
+def test_lifecycle_shapes_in_both_engines(engine):
+    """The hand-made lifecycle world conforms; bad-shapes.ttl breaks each new shape once."""
+    from kg.validate import validate_files
+
+    assert validate_files([str(LIFECYCLE)], engine=engine) == []
+    got = {(v.focus.rsplit("/", 1)[-1], v.constraint)
+           for v in validate_files([str(FIXTURES / "lifecycle" / "bad-shapes.ttl")], engine=engine)}
+    assert got == {("x", "MemberNotParty"), ("x", "SupersedesItself"),
+                   ("s", "SuspensionParties-minCount"), ("s", "SuspensionStart-minCount"),
+                   ("y", "SupersedesNoAgreement"), ("y", "SuspendedNotParty")}

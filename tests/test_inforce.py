@@ -160,3 +160,44 @@ def test_bundled_data_consumers_agree_for_japan(built_store):
                 == sum(by_type[year].values()), year
             partners = {s for r in rows for p in r.pairs if "JPN" in p for s in p} - {"JPN"}
             assert set(G.neighbors("JPN") if "JPN" in G else ()) == partners, year
+
+
+def test_kg_metrics_agreement_by_year_counts_what_the_rule_counts(cli_runner, built_store):
+    """`kg metrics --relation agreement --by-year --focus JPN`, 1990-2025, against kg.inforce."""
+    import json
+
+    from kg.inforce import agreements_in_force
+
+    res = cli_runner("metrics", "--relation", "agreement", "--by-year", "--from", "1990", "--to", "2025",
+                     "--focus", "JPN", "--format", "json")
+    assert res.exit_code == 0, res.output
+    periods = json.loads(res.stdout)["periods"]
+    assert [p["label"] for p in periods] == [str(y) for y in range(1990, 2026)]
+    with _open(built_store) as store:
+        for p in periods:
+            year = int(p["label"])
+            expected: dict = {}
+            for row in agreements_in_force(store, year, year, focus="JPN"):
+                for a, b in row.pairs:
+                    if "JPN" in (a, b):
+                        other = b if a == "JPN" else a
+                        expected[other] = expected.get(other, 0) + 1
+            got = {x["state"]: x["weight"] for x in p["focus"]["partners"]}
+            assert got == {k: float(v) for k, v in expected.items()}, year
+
+
+def test_metrics_include_pending_option(cli_runner, world):
+    import json
+
+    def partners(*extra):
+        res = cli_runner("metrics", "--relation", "agreement", "--from", "2025", "--to", "2025",
+                         "--focus", "JPN", "--format", "json", *extra, store=world)
+        assert res.exit_code == 0, res.output
+        doc = json.loads(res.stdout)
+        return {x["state"] for x in doc["periods"][0]["focus"]["partners"]}, doc["params"]
+
+    strict, params = partners()
+    pending, params_p = partners("--include-pending")
+    assert strict == {"AUS", "USA"}
+    assert pending == {"AUS", "USA", "DEU"}  # the DEU ACSA signed in 2024, not in force
+    assert "include_pending" not in params and params_p["include_pending"] is True

@@ -3,6 +3,10 @@
 Reference: Gibler, D. M. (2009) *International Military Alliances, 1648-2008*,
 CQ Press; Correlates of War Formal Alliances v4.1.
 
+The data set's maintainer has asked that software not redistribute these data
+or make them easier to use than the publisher does: kg ships no COW alliance
+data and no download helper; this importer reads a file the user downloaded.
+
 Input: one row per dyad and year (``ccode1, ccode2, year, cow_defense,
 cow_neutral, cow_nonagg, cow_entente``), gzip-compressed or plain. The file
 lists each dyad twice (2-740 and 740-2); dyads are taken unordered, so the
