@@ -101,7 +101,9 @@
         var mlat = Math.asin(z / len) / r, mlon = Math.atan2(y, x) / r;
         var mx = (((mlon - D.centre) % 360 + 540) % 360 - 180) * S;
         mx += W360 * Math.round((cx - mx) / W360);
-        cx = 2 * mx - cx; cy = 2 * (-mlat * S) - cy;
+        var ox = 2 * (mx - cx), oy = 2 * (-mlat * S - cy), chord = Math.hypot(bx - ax, by - ay);
+        var f = Math.min(1, 0.5 * chord / Math.max(Math.hypot(ox, oy), 1e-9));
+        cx += ox * f; cy += oy * f;  // near-antipodal pairs: no loops round the world
       }
     }
     g = [ax, ay, cx, cy, bx, by];
@@ -531,6 +533,7 @@
       var i = D.years.indexOf(state.year);
       if (i >= D.years.length - 1) { stop(); return; }
       set({year: D.years[i + 1]});
+      if (i + 1 >= D.years.length - 1) { stop(); }
     }, 700);
   }
   function stop() {
