@@ -58,6 +58,8 @@ EDGE_COLORS = {
 TREATY_TYPES = ("DefenceTreaty", "AllianceSpell")
 FONT_FACE = ("system-ui, 'Noto Sans', 'Noto Sans CJK JP', 'Hiragino Sans', 'Yu Gothic', "
              "Meiryo, 'DejaVu Sans', Arial, sans-serif")
+#: Only this many of the strongest ties in view are drawn wider than 1 px (speed).
+WIDE_TIES = 200
 #: Force positions are computed (besides geo) up to this many states.
 FORCE_TOO = 400
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -261,14 +263,15 @@ HOW_TO_READ = (
     "layout of all years (force); each line is a tie in the window that ends at the slider's "
     "year (1, 3 or 5 years). A tie's width grows with its weight (shared exercises, or "
     "agreements in force); geo ties follow the short great circle and wrap round the map's "
-    "edge. Disc size follows the chosen measure in the shown window. Pick a focus, or click "
+    "edge; when more than {wide} ties are shown, only the {wide} strongest are drawn wider than a "
+    "hairline. Disc size follows the chosen measure in the shown window. Pick a focus, or click "
     "a state, to highlight it and its partners (click again or on the background to release). "
     "Hover for details and sources; drag to pan, scroll to zoom. The address keeps the view, "
     "so a link shows the same thing.")
 
 
 def _legend(color_by, color_legend, kinds_note, notes, fingerprint, offered) -> str:
-    rows: list[tuple[str, list]] = [(HOW_TO_READ, [])]
+    rows: list[tuple[str, list]] = [(HOW_TO_READ.format(wide=WIDE_TIES), [])]
     if color_by == "community":
         rows.append(("Node colour: community in the shown window (Louvain, kg.metrics)", []))
     else:
@@ -318,7 +321,7 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
         "edgeColors": EDGE_COLORS, "scale": lay.GEO_SCALE, "centre": centre,
         "basemap": [list(r) for r in load_basemap()] if "geo" in offered else [],
         "sources": sources, "titles": titles, "period": series.period, "font": FONT_FACE,
-        "sizeMin": lay.SIZE_MIN, "sizeMax": lay.SIZE_MAX, "labelTop": 40,
+        "sizeMin": lay.SIZE_MIN, "sizeMax": lay.SIZE_MAX, "labelTop": 40, "wideTies": WIDE_TIES,
         "edgeOpacity": 0.55 if max((len(f["e"]) for f in frames), default=0) < 1500 else 0.3,
         "state": state,
     }

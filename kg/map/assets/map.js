@@ -18,7 +18,7 @@
   var view = {k: 1, tx: 0, ty: 0};
   var idx = {};
   D.nodes.forEach(function (n, i) { idx[n.id] = i; });
-  var cur = null, hover = -1, geoCache = {};
+  var cur = null, hover = -1, geoCache = {}, baseCache = {};
 
   // ---------------------------------------------------------------- data of one view
   function frameOf(year, win) {
@@ -117,7 +117,7 @@
             pb[0], pb[1]];
   }
   function widthOf(w) {
-    return cur.wmax > 0 ? 0.8 + 7 * Math.sqrt(w / cur.wmax) : 1;
+    return cur.wmax > 0 ? 1 + 5 * Math.sqrt(w / cur.wmax) : 1;
   }
   function isDim(i) { return cur.ego !== null && !cur.ego[i]; }
   function edgeDim(x) {
@@ -149,9 +149,10 @@
     var world = state.layout === "geo";
     out.background("#eaf1f7");
     if (world && D.basemap.length) { out.basemap(); }
-    var groups = {}, order = [];
-    cur.edges.forEach(function (x) {
-      var key = x.kind + "|" + (edgeDim(x) ? 1 : 0) + "|" + widthOf(x.w).toFixed(1);
+    var groups = {}, order = [], thin = cur.edges.length - D.wideTies;
+    cur.edges.forEach(function (x, k) {
+      // only the strongest D.wideTies ties get their width: wide strokes are slow to paint
+      var key = x.kind + "|" + (edgeDim(x) ? 1 : 0) + "|" + (k < thin ? "1.0" : widthOf(x.w).toFixed(1));
       if (!groups[key]) { groups[key] = []; order.push(key); }
       groups[key].push(edgeGeom(x));
     });
@@ -181,29 +182,42 @@
         ctx.fillRect(0, 0, canvas.width, canvas.height);
       },
       basemap: function () {
-        toScreen(); ctx.fillStyle = "#d9d9cf"; ctx.strokeStyle = "#ffffff";
-        ctx.lineWidth = 0.6 / view.k;
-        [-W360, 0, W360].forEach(function (off) {
-          ctx.save(); ctx.beginPath(); ctx.rect(-180 * S, -1e6, W360, 2e6); ctx.clip();
-          ctx.translate(off, 0); ctx.fill(basePath, "evenodd"); ctx.stroke(basePath);
-          ctx.restore();
-        });
+        // painted once per view (pan, zoom, resize) into a bitmap; a slider step reuses it
+        var key = [view.k, view.tx, view.ty, canvas.width, canvas.height].join(",");
+        if (baseCache.key !== key) {
+          var c = baseCache.canvas || document.createElement("canvas"), bx = c.getContext("2d");
+          c.width = canvas.width; c.height = canvas.height;
+          bx.setTransform(dpr * view.k, 0, 0, dpr * view.k, dpr * view.tx, dpr * view.ty);
+          bx.fillStyle = "#d9d9cf"; bx.strokeStyle = "#ffffff"; bx.lineWidth = 0.6 / view.k;
+          [-W360, 0, W360].forEach(function (off) {
+            bx.save(); bx.beginPath(); bx.rect(-180 * S, -1e6, W360, 2e6); bx.clip();
+            bx.translate(off, 0); bx.fill(basePath, "evenodd"); bx.stroke(basePath);
+            bx.restore();
+          });
+          baseCache = {key: key, canvas: c};
+        }
+        ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.drawImage(baseCache.canvas, 0, 0);
       },
       curves: function (list, color, alpha, width, wrap) {
         toScreen(); ctx.strokeStyle = color; ctx.globalAlpha = alpha;
-        ctx.lineWidth = width / view.k; ctx.lineCap = "round";
-        [0, -W360, W360].forEach(function (off) {
-          if (off !== 0 && !wrap) { return; }
-          ctx.save();
-          if (wrap) { ctx.beginPath(); ctx.rect(-180 * S, -1e6, W360, 2e6); ctx.clip(); }
-          ctx.beginPath();
-          list.forEach(function (g) {
-            if (off !== 0 && Math.abs(g[4] + off) > 180 * S + 1 && Math.abs(g[0] + off) > 180 * S + 1 &&
-                Math.abs(g[2] + off) > 180 * S + 1) { return; }
-            ctx.moveTo(g[0] + off, g[1]); ctx.quadraticCurveTo(g[2] + off, g[3], g[4] + off, g[5]);
+        ctx.lineWidth = width / view.k; ctx.lineCap = "butt";
+        var edge = 180 * S, inside = [], across = [];
+        list.forEach(function (g) {  // ties that cross the map's edge are drawn clipped, twice
+          (wrap && (Math.abs(g[0]) > edge || Math.abs(g[2]) > edge || Math.abs(g[4]) > edge)
+            ? across : inside).push(g);
+        });
+        ctx.beginPath();
+        inside.forEach(function (g) { ctx.moveTo(g[0], g[1]); ctx.quadraticCurveTo(g[2], g[3], g[4], g[5]); });
+        ctx.stroke();
+        if (across.length) {
+          ctx.save(); ctx.beginPath(); ctx.rect(-edge, -1e6, W360, 2e6); ctx.clip(); ctx.beginPath();
+          [0, -W360, W360].forEach(function (off) {
+            across.forEach(function (g) {
+              ctx.moveTo(g[0] + off, g[1]); ctx.quadraticCurveTo(g[2] + off, g[3], g[4] + off, g[5]);
+            });
           });
           ctx.stroke(); ctx.restore();
-        });
+        }
         ctx.globalAlpha = 1;
       },
       disc: function (x, y, r, fill, alpha, stroke, sw) {
@@ -252,7 +266,7 @@
         });
         parts.push('<g transform="' + tf + '"' + (wrap ? ' clip-path="url(#world)"' : "") +
                    '><path fill="none" stroke="' + color + '" stroke-opacity="' + alpha +
-                   '" stroke-linecap="round" stroke-width="' + n2(width / view.k) + '" d="' +
+                   '" stroke-width="' + n2(width / view.k) + '" d="' +
                    d.join("") + '"/></g>');
       },
       disc: function (x, y, r, fill, alpha, stroke, sw) {
@@ -303,6 +317,7 @@
   function redraw() {
     var t = performance.now();
     compute(); draw(); showStatus(); writeHash();
+    ctx.getImageData(0, 0, 1, 1);  // wait for the canvas to be painted, so the time is honest
     window.kgMap.stepMs = performance.now() - t;
   }
   function toSVG() {
