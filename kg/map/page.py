@@ -36,8 +36,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import KgError, UsageError
-from kg.map import layout as lay
 from kg.map.basemap import load as load_basemap
+from kg.map.layout import (
+    GEO_SCALE,
+    PALETTE,
+    SIZE_MAX,
+    SIZE_MIN,
+    centre_meridian,
+    force_positions,
+    geo_positions,
+    group_colors,
+)
 
 __all__ = ["Series", "MapResult", "LAYOUTS", "SIZE_BY", "COLOR_BY", "EDGE_COLORS", "FONT_FACE",
            "METRIC_NAMES", "render_series", "render_graph", "json_for_script"]
@@ -158,12 +167,12 @@ def _positions(series: Series, order: list, attrs: dict, layout: str, seed: int)
             union.add_edge(u, v, weight=old + w)
     coords = {n: (float(a["lat"]), float(a["lon"])) for n, a in attrs.items()
               if a.get("lat") is not None and a.get("lon") is not None}
-    centre = lay.centre_meridian(coords, ((u, v, d["weight"]) for u, v, d in
+    centre = centre_meridian(coords, ((u, v, d["weight"]) for u, v, d in
                                           sorted(union.edges(data=True))))
     offered = [x for x in LAYOUTS if x == layout or (x == "geo" and coords)
                or (x == "force" and len(order) <= FORCE_TOO)]
-    geo = lay.geo_positions(coords, order, centre) if "geo" in offered else None
-    force = lay.force_positions(union, seed) if "force" in offered else None
+    geo = geo_positions(coords, order, centre) if "geo" in offered else None
+    force = force_positions(union, seed) if "force" in offered else None
     return geo, force, centre, offered
 
 
@@ -305,7 +314,7 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
                     for t in d.get("agreement_types") or ()})
     frames, kinds = _frames(series, index, relation, types)
     geo, force, centre, offered = _positions(series, order, attrs, layout, seed)
-    colors, color_legend = lay.group_colors(groups)
+    colors, color_legend = group_colors(groups)
     sources, titles = _sources(series, index)
     relations = _relations(kinds, types) or [relation]
     if state["relation"] not in relations:
@@ -317,11 +326,11 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
         "relations": relations, "metricNames": list(METRIC_NAMES),
         "metricsRelation": metrics_relation,
         "sizeBy": [s for s in SIZE_BY if s in ("degree", "strength") or series.metrics],
-        "layouts": offered, "colorBy": color_by, "palette": list(lay.PALETTE),
-        "edgeColors": EDGE_COLORS, "scale": lay.GEO_SCALE, "centre": centre,
+        "layouts": offered, "colorBy": color_by, "palette": list(PALETTE),
+        "edgeColors": EDGE_COLORS, "scale": GEO_SCALE, "centre": centre,
         "basemap": [list(r) for r in load_basemap()] if "geo" in offered else [],
         "sources": sources, "titles": titles, "period": series.period, "font": FONT_FACE,
-        "sizeMin": lay.SIZE_MIN, "sizeMax": lay.SIZE_MAX, "labelTop": 40, "wideTies": WIDE_TIES,
+        "sizeMin": SIZE_MIN, "sizeMax": SIZE_MAX, "labelTop": 40, "wideTies": WIDE_TIES,
         "edgeOpacity": 0.55 if max((len(f["e"]) for f in frames), default=0) < 1500 else 0.3,
         "state": state,
     }
