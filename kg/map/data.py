@@ -237,7 +237,9 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
         title += f": {label or focus} and its partners"
     subtitle = (f"Years {year_from}–{year_to} · relation: {relation} · data: {names}"
                 f" · dataset fingerprint sha256:{fingerprint[:16]}")
-    notes = [f"Weighting: {w}" for w in _weightings(series)]
+    notes = [f"Weighting: {w}" for w in _weightings()]
+    notes.append("Relation 'agreements: TYPE' shows the ties with at least one agreement of "
+                 "that type in force in the window; their weight counts all agreements in force.")
     notes.append(f"Tooltip metrics: kg.metrics.node_metrics of the {relation} network of the "
                  "shown window; disc size by degree or strength follows the ties shown.")
     params = {"relation": relation, "from": year_from, "to": year_to, "focus": focus,
@@ -250,7 +252,7 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
                          metrics_relation=relation, params=params)
 
 
-def _weightings(series: Series) -> list[str]:
+def _weightings() -> list[str]:
     from kg.network import WEIGHTING
 
     return [f"{rel}: {WEIGHTING[rel]}" for rel in ("exercise", "agreement")]
