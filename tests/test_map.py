@@ -594,3 +594,26 @@ def test_thousand_states_36_years_load_within_2s_and_step_within_100ms(browser, 
         page.close()
     assert elapsed < 2.0
     assert sorted(steps)[len(steps) // 2] < 100, steps  # the median step (a shared machine)
+
+
+def test_page_buttons_download_png_and_svg_and_links_follow_the_fragment(bundled_map, browser):
+    """The page's own PNG and SVG buttons; a changed address redraws that view."""
+    page, log = _load(browser, bundled_map)
+    try:
+        page.evaluate("location.hash = 'year=2010&window=3&relation=exercise&min=2'")
+        page.wait_for_timeout(200)
+        assert page.evaluate("window.kgMap.state.year") == 2010
+        assert page.inner_text("#kg-period") == "2008–2010"
+        assert page.input_value("#kg-min") == "2"
+        with page.expect_download() as dl:
+            page.click("#kg-svg")
+        svg = Path(dl.value.path()).read_text(encoding="utf-8")
+        assert dl.value.suggested_filename == "kg-map-2008-2010.svg"
+        assert ET.fromstring(svg).tag.endswith("svg") and "2008–2010" in svg
+        with page.expect_download() as dl:
+            page.click("#kg-png")
+        assert Path(dl.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        page.close()
+    log["requests"] = [u for u in log["requests"] if not u.startswith("blob:file:")]
+    _offline(log)
