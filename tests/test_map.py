@@ -617,3 +617,20 @@ def test_page_buttons_download_png_and_svg_and_links_follow_the_fragment(bundled
         page.close()
     log["requests"] = [u for u in log["requests"] if not u.startswith("blob:file:")]
     _offline(log)
+
+
+def test_window_networks_equal_build_network_of_the_window(bundled_store):
+    """Windows of 3 and 5 years, made from their years, are build_network's own networks."""
+    from kg.map import build_series
+    from kg.network import build_network
+
+    with _open(bundled_store) as store:
+        series = build_series(store, 2014, 2024, metrics=False, sources=False)
+        for y in (2014, 2019, 2024):
+            for w in (1, 3, 5):
+                mine = series.graphs[(y, w)]
+                ref = build_network(store, relation="all", year_from=y - w + 1, year_to=y)
+                assert dict(mine.nodes(data=True)) == dict(ref.nodes(data=True)), (y, w)
+                assert {tuple(sorted((u, v))): d for u, v, d in mine.edges(data=True)} == \
+                       {tuple(sorted((u, v))): d for u, v, d in ref.edges(data=True)}, (y, w)
+                assert len(mine.edges) > 0

@@ -15,7 +15,7 @@ import os
 from kg.errors import UsageError
 from kg.map.page import COLOR_BY, LAYOUTS, SIZE_BY, MapResult, Series, render_series
 
-__all__ = ["RELATIONS", "WINDOWS", "MAX_YEARS", "data_years", "project", "build_series",
+__all__ = ["RELATIONS", "WINDOWS", "MAX_YEARS", "METRICS_MAX_NODES", "data_years", "project", "build_series",
            "tie_sources", "render_map"]
 
 RELATIONS = ("exercise", "agreement", "all")
@@ -23,6 +23,8 @@ RELATIONS = ("exercise", "agreement", "all")
 WINDOWS = (1, 3, 5)
 #: The most years one page holds.
 MAX_YEARS = 120
+#: Tooltip metrics (betweenness, PageRank, ...) only for networks this small (time).
+METRICS_MAX_NODES = 150
 
 
 def _pair(a, b) -> tuple:
@@ -65,10 +67,52 @@ def project(G, relation: str):
     return H
 
 
+def _window_network(yearly: list, agreements):
+    """The ``relation="all"`` network of a window from its years' networks.
+
+    Exercise weights and counts are the sums over the years (each exercise has
+    exactly one ``sp:year``, ontology/shapes.ttl, so the sum counts each once);
+    agreement weights come from ``agreements``, the window's own
+    ``build_network(relation="agreement")`` (agreements in force are not additive).
+    """
+    import networkx as nx
+
+    G = nx.Graph()
+    G.graph["params"] = dict(agreements.graph["params"], relation="all",
+                             **{"from": yearly[0].graph["params"]["from"]})
+    for Y in yearly + [agreements]:
+        for n, d in Y.nodes(data=True):
+            if n not in G:
+                G.add_node(n, **{k: d.get(k) for k in ("label", "region", "lat", "lon")},
+                           exercises=0, agreements=0)
+    for Y in yearly:
+        for n, d in Y.nodes(data=True):
+            G.nodes[n]["exercises"] += d.get("exercises", 0)
+        for u, v, d in Y.edges(data=True):
+            if d["exercise_weight"] > 0:
+                old = G[u][v]["exercise_weight"] if G.has_edge(u, v) else 0.0
+                G.add_edge(u, v, exercise_weight=old + d["exercise_weight"])
+    for n, d in agreements.nodes(data=True):
+        G.nodes[n]["agreements"] = d.get("agreements", 0)
+    for u, v, d in agreements.edges(data=True):
+        G.add_edge(u, v, agreement_weight=d["weight"], agreement_types=d["agreement_types"])
+    for _u, _v, d in G.edges(data=True):
+        d.setdefault("exercise_weight", 0.0)
+        d.setdefault("agreement_weight", 0.0)
+        d.setdefault("agreement_types", [])
+        d["weight"] = d["exercise_weight"] + d["agreement_weight"]
+    return G
+
+
 def build_series(store, year_from: int, year_to: int, *, relation: str = "exercise",
                  windows=WINDOWS, graphs: list[str] | None = None,
                  metrics: bool = True, sources: bool = True) -> Series:
     """Networks (and their metrics and sources) for every year and window width.
+
+    One :func:`kg.network.build_network` of relation ``all`` per year, and one of
+    relation ``agreement`` per longer window (:func:`_window_network` adds the
+    years' exercises). Metrics are computed for networks of at most
+    :data:`METRICS_MAX_NODES` states (``series.metrics`` lacks the others).
 
     :param relation: the relation whose network the metrics measure.
     :returns: a :class:`kg.map.page.Series`.
@@ -78,17 +122,22 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
 
     years = list(range(year_from, year_to + 1))
     series = Series(years=years, windows=tuple(windows), graphs={})
+    yearly = {y: build_network(store, relation="all", year_from=y, year_to=y, graphs=graphs)
+              for y in range(year_from - max(series.windows) + 1, year_to + 1)}
     for y in years:
         for w in series.windows:
-            G = build_network(store, relation="all", year_from=y - w + 1, year_to=y,
-                              graphs=graphs)
+            if w == 1:
+                G = yearly[y]
+            else:
+                A = build_network(store, relation="agreement", year_from=y - w + 1, year_to=y,
+                                  graphs=graphs)
+                G = _window_network([yearly[x] for x in range(y - w + 1, y + 1)], A)
             series.graphs[(y, w)] = G
-            if metrics:
-                P = project(G, relation)
-                series.metrics[(y, w)] = node_metrics(P) if len(P) else {}
+            P = project(G, relation)
+            if metrics and 0 < len(P) <= METRICS_MAX_NODES:
+                series.metrics[(y, w)] = node_metrics(P)
         if sources:
-            G = series.graphs[(y, series.windows[0])]
-            series.sources[y] = tie_sources(store, [(u, v) for u, v in G.edges],
+            series.sources[y] = tie_sources(store, [(u, v) for u, v in yearly[y].edges],
                                             relation="all", year_from=y, year_to=y,
                                             graphs=graphs)
     return series
@@ -241,7 +290,8 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
     notes.append("Relation 'agreements: TYPE' shows the ties with at least one agreement of "
                  "that type in force in the window; their weight counts all agreements in force.")
     notes.append(f"Tooltip metrics: kg.metrics.node_metrics of the {relation} network of the "
-                 "shown window; disc size by degree or strength follows the ties shown.")
+                 f"shown window (for windows of at most {METRICS_MAX_NODES} states); disc size "
+                 "by degree or strength follows the ties shown.")
     params = {"relation": relation, "from": year_from, "to": year_to, "focus": focus,
               "layout": layout, "size_by": size_by, "color_by": color_by,
               "min_weight": min_weight, "graphs": graphs, "windows": list(WINDOWS)}
