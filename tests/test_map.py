@@ -562,6 +562,31 @@ def test_render_graph_draws_a_bare_networkx_graph(tmp_path):
     assert "Ä \\u003cb\\u003e" in text  # label escaped inside the JSON block
 
 
+def test_hovering_a_tie_shows_its_weights_as_text(browser, tmp_path):
+    import networkx as nx
+
+    from kg.map import render_graph
+
+    G = nx.Graph()
+    G.add_edge("A", "B", weight=3.0)
+    G.add_edge("B", "C", weight=1.0)
+    G.nodes["A"].update(label="<img src=x onerror=alert(1)>")
+    render_graph(G, None, tmp_path / "g.html", "Three", layout="force",
+                 sources={("A", "B"): ["<b>Report</b>"]})
+    page, log = _load(browser, tmp_path / "g.html")
+    try:
+        box = page.locator("#kg-view").bounding_box()
+        pos = page.evaluate("window.kgMap.edgePoint('A', 'B')")
+        page.mouse.move(box["x"] + pos["x"], box["y"] + pos["y"])
+        tip = page.inner_text("#kg-tip")
+        assert tip.startswith("<img src=x onerror=alert(1)> (A) – B: weight 3")
+        assert "Sources: <b>Report</b>" in tip
+        assert page.evaluate("document.querySelectorAll('#kg-tip *').length") == 0
+    finally:
+        page.close()
+    _offline(log)
+
+
 # ------------------------------------------------------------------ speed
 
 def test_thousand_states_36_years_load_within_2s_and_step_within_100ms(browser, tmp_path):

@@ -47,7 +47,7 @@
     for (i = 0; i < e.length; i += 5) {
       w = edgeWeight(e[i + 2], e[i + 3], e[i + 4], state.relation);
       if (w <= 0 || w < state.min) { continue; }
-      edges.push({a: e[i], b: e[i + 1], w: w, ew: e[i + 2], aw: e[i + 3],
+      edges.push({a: e[i], b: e[i + 1], w: w, ew: e[i + 2], aw: e[i + 3], mask: e[i + 4],
                   kind: edgeKind(e[i + 2], e[i + 3], e[i + 4], state.relation)});
       deg[e[i]] += 1; deg[e[i + 1]] += 1; str[e[i]] += w; str[e[i + 1]] += w;
       on[e[i]] = 1; on[e[i + 1]] = 1;
@@ -368,7 +368,7 @@
     }
     var i = hit(ev);
     if (i !== hover) { hover = i; draw(); }
-    showTip(i, ev);
+    if (i < 0) { showEdgeTip(hitEdge(ev), ev); } else { showTip(i, ev); }
   });
   box.addEventListener("mouseleave", function () { hover = -1; showTip(-1); draw(); });
   function hit(ev) {
@@ -381,6 +381,50 @@
       if (d <= rr * rr && d < bd) { bd = d; best = i; }
     }
     return best;
+  }
+  function hitEdge(ev) {  // the tie under the pointer: its curve sampled at 12 points
+    var r = box.getBoundingClientRect(), mx = ev.clientX - r.left, my = ev.clientY - r.top;
+    var best = null, bd = 16, offs = state.layout === "geo" ? [0, -W360, W360] : [0];
+    cur.edges.forEach(function (x) {
+      if (edgeDim(x)) { return; }
+      var g = edgeGeom(x);
+      offs.forEach(function (off) {
+        var px = null, py = null;
+        for (var k = 0; k <= 12; k++) {
+          var t = k / 12, u = 1 - t;
+          var wx = u * u * g[0] + 2 * u * t * g[2] + t * t * g[4] + off;
+          var wy = u * u * g[1] + 2 * u * t * g[3] + t * t * g[5];
+          if (state.layout === "geo" && Math.abs(wx) > 180 * S) { px = null; continue; }
+          var sx = wx * view.k + view.tx, sy = wy * view.k + view.ty;
+          if (px !== null) {
+            var dx = sx - px, dy = sy - py, l2 = dx * dx + dy * dy;
+            var f = l2 > 0 ? Math.max(0, Math.min(1, ((mx - px) * dx + (my - py) * dy) / l2)) : 0;
+            var ex = px + f * dx - mx, ey = py + f * dy - my, d = ex * ex + ey * ey;
+            if (d < bd) { bd = d; best = x; }
+          }
+          px = sx; py = sy;
+        }
+      });
+    });
+    return best;
+  }
+  function showEdgeTip(x, ev) {
+    if (!x) { showTip(-1); return; }
+    var parts = [];
+    if (x.ew) { parts.push("exercises " + fmt(x.ew)); }
+    if (x.aw) { parts.push("agreements in force " + fmt(x.aw)); }
+    var types = D.types.filter(function (t, k) { return x.mask & (1 << k); });
+    var lines = [name(x.a) + " – " + name(x.b) + ": weight " + fmt(x.w) + " (" + relationText() + ", " +
+                 periodText() + ")", parts.join("; ")];
+    if (types.length) { lines.push("Agreement types: " + types.join(", ")); }
+    var src = sourcesOf(x.a, x.b);
+    if (src.length) { lines.push("Sources: " + src.slice(0, 5).join("; ") +
+                                 (src.length > 5 ? " (+" + (src.length - 5) + " more)" : "")); }
+    tip.textContent = lines.join("\n");
+    var r = box.getBoundingClientRect();
+    tip.style.left = Math.min(ev.clientX - r.left + 14, box.clientWidth - 260) + "px";
+    tip.style.top = (ev.clientY - r.top + 14) + "px";
+    tip.style.visibility = "visible";
   }
   function click(ev) {
     if (ev.target !== canvas) { return; }
@@ -579,6 +623,12 @@
       var q = pos(idx[id]); return {x: q[0] * view.k + view.tx, y: q[1] * view.k + view.ty};
     },
     labelOf: function (id) { return D.nodes[idx[id]].label; },
+    edgePoint: function (a, b) {  // screen position of the middle of a drawn tie
+      var x = cur.edges.filter(function (e) {
+        return (D.nodes[e.a].id === a && D.nodes[e.b].id === b) || (D.nodes[e.a].id === b && D.nodes[e.b].id === a);
+      })[0], g = edgeGeom(x), wx = 0.25 * g[0] + 0.5 * g[2] + 0.25 * g[4], wy = 0.25 * g[1] + 0.5 * g[3] + 0.25 * g[5];
+      return {x: wx * view.k + view.tx, y: wy * view.k + view.ty};
+    },
     project: function (lat, lon) {  // screen position of a place on the geo layout
       var x = (((lon - D.centre) % 360 + 540) % 360 - 180) * S, y = -lat * S;
       return {x: x * view.k + view.tx, y: y * view.k + view.ty};
