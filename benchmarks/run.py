@@ -14,6 +14,9 @@ Measures (each a median of several repetitions; 3 for the big ones):
 * ``kg map`` on the store (whole process), ``kg.map.render_graph`` of a
   generated 1,000-node graph, and the time headless Chromium takes to load
   and draw it;
+* the map through time (:mod:`kg.map`): a generated 1,000-state, 36-year
+  page (``benchmarks/map_world.py``), its load in headless Chromium and one
+  slider step (``bench_map_time``);
 * ``kg --help`` and ``kg query run partners`` as whole processes (start-up).
 
 It prints a table, states each target met or not met with the measured gap,
@@ -58,6 +61,8 @@ TARGETS = {
     "metrics_window_s": 10.0,  # one metrics window
     "help_s": 0.3,             # kg --help
     "map_draw_s": 3.0,         # Chromium load + first frame, 1,000 nodes
+    "map_load_s": 2.0,         # Chromium load, 1,000 states x 36 years (map through time)
+    "map_step_s": 0.1,         # one slider step of that map
 }
 
 
@@ -241,8 +246,10 @@ def _thousand_node_graph(n: int = 1000, seed: int = 42):
 def bench_map(b: Bench, work: Path, store_path: Path, reps: int) -> bool:
     if _command_exists("map"):
         out = work / "map-store.html"
-        b.measure("map_cli", "kg map on the store (whole process)",
-                  lambda: _run([*KG, "--store", str(store_path), "map", "--out", str(out)]), reps=reps)
+        # the map through time builds ~3 networks per year: five years keep this bounded
+        b.measure("map_cli", "kg map on the store, 2021-2025 (whole process)",
+                  lambda: _run([*KG, "--store", str(store_path), "map", "--out", str(out),
+                                "--from", "2021", "--to", "2025"]), reps=reps)
     else:
         b.notes.append("kg map: the command does not exist yet; skipped")
     try:
@@ -296,6 +303,61 @@ def bench_map(b: Bench, work: Path, store_path: Path, reps: int) -> bool:
     return True
 
 
+def bench_map_time(b: Bench, work: Path, reps: int) -> bool:
+    """The map through time: 1,000 states, 36 years; Chromium load and slider step.
+
+    Runs alone too: ``python -c "import sys; sys.path[:0] = ['benchmarks'];
+    import run; run.bench_map_time(run.Bench(3, 60), run.Path('/tmp'), 3)"``.
+    """
+    try:
+        from map_world import thousand_state_series
+        from playwright.sync_api import sync_playwright
+
+        from kg.map import CHROMIUM_ARGS, find_chromium, render_series
+    except ImportError as exc:
+        b.notes.append(f"map through time skipped: {exc}")
+        return False
+    exe = find_chromium()
+    if exe is None:
+        b.notes.append("map through time skipped: no Chromium (/usr/bin/chromium)")
+        return False
+    series = thousand_state_series()
+    html_path = work / "map-time-1000.html"
+    b.measure("map_time_render", "render_series 1,000 states x 36 years x 3 windows",
+              lambda: render_series(series, html_path, "Benchmark: 1,000 states, 36 years"),
+              reps=1)
+    b.results["map_time_render"]["html_bytes"] = html_path.stat().st_size
+    steps: list[float] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith(("file:", "data:")) else route.abort())
+
+            def load():
+                page.goto(html_path.resolve().as_uri(), timeout=60_000)
+                page.wait_for_function("window.kgMap && window.kgMap.ready === true",
+                                       timeout=60_000)
+
+            b.measure("map_load", "Chromium: load map through time, 1,000 states x 36 years",
+                      load, reps=reps, warmup=True)
+            for i in range(0, 36, 3):  # the slider moved as a user does (input event)
+                page.locator("#kg-year").evaluate(
+                    "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", i)
+                steps.append(page.evaluate("window.kgMap.stepMs") / 1000)
+            page.close()
+        finally:
+            browser.close()
+    med = statistics.median(steps)
+    b.results["map_step"] = {"label": "slider step (1,000 states, 3 windows' data)",
+                             "median_s": round(med, 4), "runs_s": [round(t, 4) for t in steps],
+                             "reps": len(steps)}
+    print(f"  slider step: {_fmt_s(med)} (median of {len(steps)}; max {_fmt_s(max(steps))})",
+          flush=True)
+    return True
+
+
 def bench_startup(b: Bench, store_path: Path, reps: int) -> None:
     b.measure("help", "kg --help (whole process)", lambda: _run([*KG, "--help"]), reps=max(reps, 5),
               warmup=True)
@@ -334,7 +396,9 @@ def _verdicts(b: Bench, big: str, queries: list[str]) -> list[dict]:
             f"{(kg['median_s'] - TARGETS['query_ratio'] * raw['median_s']) * 1000:.0f} ms over")
     for key, name, limit in (("metrics_window", "one metrics window", "metrics_window_s"),
                              ("help", "kg --help", "help_s"),
-                             ("map_draw_1000", "map draw (1,000 nodes)", "map_draw_s")):
+                             ("map_draw_1000", "map draw (1,000 nodes)", "map_draw_s"),
+                             ("map_load", "map through time load", "map_load_s"),
+                             ("map_step", "map slider step", "map_step_s")):
         m = r.get(key)
         if m:
             s = m["median_s"]
@@ -415,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_metrics(b, store, reps_big)
         print("map", flush=True)
         bench_map(b, work, store, reps_big)
+        bench_map_time(b, work, reps_big)
         print("start-up", flush=True)
         bench_startup(b, store, reps_small)
         verdicts = _verdicts(b, big, queries)

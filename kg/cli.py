@@ -349,17 +349,28 @@ def export(settings, fmt, out, codebook, graphs, relation, year_from, year_to, i
               help="Draw only ties at least this heavy.")
 @click.option("--graph", "graphs", multiple=True, metavar="NAME",
               help="Read only these graphs (default all).")
+@click.option("--year", type=int, metavar="YEAR", help="Year shown first (default the last).")
+@click.option("--window", type=click.Choice(["1", "3", "5"]), default="1", show_default=True,
+              help="Years in the window shown first (ending at --year).")
+@click.option("--png", metavar="FILE", help="Also save the first view as PNG (headless Chromium).")
+@click.option("--svg", metavar="FILE", help="Also save the first view as SVG (headless Chromium).")
 @pass_settings
 def map_(settings, out, focus, year_from, year_to, relation, layout, size_by, color_by,
-         min_weight, graphs):
-    """Interactive HTML network map (offline, one file, every label escaped)."""
-    from kg.map import render_map
+         min_weight, graphs, year, window, png, svg):
+    """Interactive HTML network map through time (offline, one file, every label escaped).
+
+    Example: kg map --from 1990 --to 2025 --focus JPN --window 5 --svg jpn.svg
+    """
+    from kg.map import export_view, render_map
 
     with settings.open() as store:
         res = render_map(store, out=out, focus=focus, year_from=year_from, year_to=year_to,
                          relation=relation, layout=layout, size_by=size_by, color_by=color_by,
-                         min_weight=min_weight, graphs=list(graphs) or None)
+                         min_weight=min_weight, graphs=list(graphs) or None, year=year,
+                         window=int(window))
     click.echo(res.summary())
+    for path in export_view(out, png=png, svg=svg) if (png or svg) else []:
+        click.echo(f"{path}: the first view")
 
 
 # ---------------------------------------------------------------- push / serve (kg.remote, kg.serve)

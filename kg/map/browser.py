@@ -1,0 +1,128 @@
+"""Headless Chromium for maps: PNG screenshots and PNG/SVG exports of a view.
+
+Debian's ``/usr/bin/chromium`` is driven through Playwright's Python package (no
+browser download). Every request that does not stay on ``file:`` or ``data:``
+is aborted.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from pathlib import Path
+
+from kg.errors import KgError, UsageError
+
+__all__ = ["BrowserUnavailable", "CHROMIUM", "CHROMIUM_ARGS", "find_chromium", "screenshot",
+           "export_view"]
+
+#: Where Debian's chromium lives (``.ci/run`` installs it); ``KG_CHROMIUM`` overrides.
+CHROMIUM = "/usr/bin/chromium"
+#: Flags for a quiet, offline headless Chromium.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+class BrowserUnavailable(KgError):
+    """No headless Chromium to take a screenshot with (install Debian's ``chromium``)."""
+
+
+def find_chromium() -> str | None:
+    """Path of the Chromium binary (``$KG_CHROMIUM``, ``/usr/bin/chromium``, or on PATH)."""
+    env = os.environ.get("KG_CHROMIUM")
+    for cand in (env, CHROMIUM, shutil.which("chromium"), shutil.which("chromium-browser")):
+        if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def _in_browser(html_path: Path, fragment: str, width: int, height: int, timeout: float,
+                action) -> None:
+    """Open ``html_path#fragment`` in headless Chromium and call ``action(page)``."""
+    exe = find_chromium()
+    if exe is None:
+        raise BrowserUnavailable("no Chromium found for the screenshot "
+                                 f"(install Debian's chromium at {CHROMIUM} or set KG_CHROMIUM)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is a test dependency
+        raise BrowserUnavailable("the screenshot needs the playwright package "
+                                 "(pip install playwright; no browser download needed)") from exc
+    if not html_path.is_file():
+        raise UsageError(f"no such map: {html_path}")
+
+    def run() -> None:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": int(width), "height": int(height)})
+                page.route("**/*", lambda route: route.continue_()
+                           if route.request.url.startswith(("file:", "data:"))
+                           else route.abort())
+                url = html_path.as_uri() + (f"#{fragment}" if fragment else "")
+                page.goto(url, timeout=timeout * 1000)
+                try:
+                    page.wait_for_function("window.kgMap && window.kgMap.ready === true",
+                                           timeout=timeout * 1000)
+                except Exception:  # a page that is not a kg map: take it as it is
+                    pass
+                action(page)
+            finally:
+                browser.close()
+
+    # Playwright's sync API refuses to run inside an asyncio loop or a second sync
+    # session in the same thread; a worker thread of its own works from anywhere.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
+
+
+def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, width: int = 1600,
+               height: int = 1000, *, timeout: float = 30.0, fragment: str = "") -> Path:
+    """Save a PNG of the whole page of an HTML map (header, map and legend).
+
+    :param fragment: a view such as ``year=2019&window=5&focus=JPN``.
+    :raises BrowserUnavailable: when Chromium or Playwright is missing.
+    :returns: the PNG path.
+
+    >>> screenshot("map.html", "map.png")  # doctest: +SKIP
+    """
+    png_path = Path(png_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    _in_browser(Path(html_path).resolve(), fragment, width, height, timeout,
+                lambda page: page.screenshot(path=str(png_path), full_page=False))
+    return png_path
+
+
+def export_view(html_path: str | os.PathLike, *, png: str | os.PathLike | None = None,
+                svg: str | os.PathLike | None = None, fragment: str = "", width: int = 1600,
+                height: int = 1000, timeout: float = 30.0) -> list[Path]:
+    """Save the map view itself (no header or legend) as PNG and/or SVG, as the page's
+    own PNG and SVG buttons do.
+
+    :param fragment: the view (``year=2019&window=5&focus=JPN``); default as the page opens.
+    :returns: the files written.
+
+    >>> export_view("map.html", svg="map.svg", fragment="year=2019")  # doctest: +SKIP
+    """
+    written: list[Path] = []
+
+    def action(page) -> None:
+        if page.evaluate("!(window.kgMap && window.kgMap.ready)"):
+            raise KgError(f"{html_path} is not a kg map (no window.kgMap)")
+        if png is not None:
+            url = page.evaluate("window.kgMap.toPNG()")
+            Path(png).write_bytes(base64.b64decode(url.split(",", 1)[1]))
+            written.append(Path(png))
+        if svg is not None:
+            Path(svg).write_text(page.evaluate("window.kgMap.toSVG()"), encoding="utf-8")
+            written.append(Path(svg))
+
+    for p in (png, svg):
+        if p is not None:
+            Path(p).parent.mkdir(parents=True, exist_ok=True)
+    _in_browser(Path(html_path).resolve(), fragment, width, height, timeout, action)
+    return written

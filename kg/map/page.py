@@ -1,0 +1,457 @@
+"""The map page: networks of many years in one offline HTML file, drawn by our own script.
+
+:func:`render_series` writes the page for a :class:`Series` (one network per
+year and window width); :func:`render_graph` is the same for one networkx graph.
+
+The page (``assets/page.html``, ``assets/map.css``, ``assets/map.js``):
+
+* makes no request of any kind: the script, the style and the Natural Earth
+  basemap are inline, and a Content-Security-Policy (``default-src 'none'``,
+  the one script allowed by its SHA-256 hash) makes the browser refuse
+  anything else, including inline event handlers;
+* is UTF-8 with ``<meta charset="utf-8">``;
+* never lets data reach HTML unescaped: title, subtitle and legend are
+  HTML-escaped here; nodes, edges and sources travel as JSON in a
+  ``<script type="application/json">`` block with ``<``, ``>`` and ``&``
+  escaped; the script draws labels on a canvas, fills the tooltip and the
+  menus with ``textContent`` and escapes text for XML in the SVG export;
+* redraws in place when the year, the window, the relation, the minimum
+  weight or the focus change, and keeps that state in the URL fragment
+  (``#year=2019&window=5&focus=JPN``);
+* exposes ``window.kgMap`` (``ready``, ``loadMs``, ``stepMs``, ``set()``,
+  ``drawn()``, ``toSVG()``, ``toPNG()``) for tests and exports.
+
+The same data and parameters give a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.errors import KgError, UsageError
+from kg.map.basemap import load as load_basemap
+from kg.map.layout import (
+    GEO_SCALE,
+    PALETTE,
+    SIZE_MAX,
+    SIZE_MIN,
+    centre_meridian,
+    force_positions,
+    geo_positions,
+    group_colors,
+)
+
+__all__ = ["Series", "MapResult", "LAYOUTS", "SIZE_BY", "COLOR_BY", "EDGE_COLORS", "FONT_FACE",
+           "METRIC_NAMES", "render_series", "render_graph", "json_for_script"]
+
+LAYOUTS = ("geo", "force")
+SIZE_BY = ("degree", "strength", "betweenness", "pagerank")
+COLOR_BY = ("region", "community", "alliance")
+#: Metrics the tooltip shows (from :func:`kg.metrics.node_metrics`), in this order.
+METRIC_NAMES = ("degree", "strength", "betweenness", "closeness", "eigenvector", "pagerank",
+                "community")
+#: Edge colours by kind.
+EDGE_COLORS = {
+    "exercise": "#4c78a8",
+    "agreement": "#e45756",
+    "defence treaty": "#7b2d26",
+    "exercise + agreement": "#9d5fb5",
+}
+TREATY_TYPES = ("DefenceTreaty", "AllianceSpell")
+FONT_FACE = ("system-ui, 'Noto Sans', 'Noto Sans CJK JP', 'Hiragino Sans', 'Yu Gothic', "
+             "Meiryo, 'DejaVu Sans', Arial, sans-serif")
+#: Only this many of the strongest ties in view are drawn wider than 1 px (speed).
+WIDE_TIES = 200
+#: Force positions are computed (besides geo) up to this many states.
+FORCE_TOO = 400
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+@dataclass
+class Series:
+    """The networks a map can show: one per (year, window width).
+
+    ``years``: the slider's years (empty for a single network); ``windows``: the
+    window widths (a window ends at the slider's year); ``graphs``:
+    ``{(year, window): networkx.Graph}`` (key ``(None, 1)`` for a single
+    network), with edge ``weight`` or ``exercise_weight``/``agreement_weight``
+    and ``agreement_types`` as :func:`kg.network.build_network` makes them;
+    ``metrics``: the same keys to :func:`kg.metrics.node_metrics` results;
+    ``sources``: ``{year or None: {(a, b): [titles]}}`` for the tooltips;
+    ``period``: the text of a single network's window.
+    """
+
+    years: list
+    windows: tuple
+    graphs: dict
+    metrics: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+    period: str = "all years"
+
+
+@dataclass
+class MapResult:
+    """What a map page holds: ``path``; ``nodes``/``edges`` drawn when it opens;
+    ``fingerprint`` of the graphs read (``None`` for a bare graph); ``params``."""
+
+    path: Path
+    nodes: int
+    edges: int
+    fingerprint: str | None = None
+    params: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line: the path and the counts."""
+        return f"{self.path}: {self.nodes} nodes, {self.edges} edges"
+
+
+def json_for_script(obj) -> str:
+    """JSON safe inside a ``<script type="application/json">`` element.
+
+    >>> json_for_script({"a": "</script>&"})
+    '{"a":"\\\\u003c/script\\\\u003e\\\\u0026"}'
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                      allow_nan=False)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _num(v: float):
+    """A weight or metric for the page: an int when whole, else 5 significant digits."""
+    v = float(v)
+    return int(v) if v.is_integer() and abs(v) < 1e12 else float(f"{v:.5g}")
+
+
+def _edge_parts(d: dict, relation: str, types: list) -> tuple:
+    """(exercise weight, agreement weight, type bit mask) of one edge."""
+    mask = 0
+    for t in d.get("agreement_types") or ():
+        mask |= 1 << types.index(t)
+    if "exercise_weight" in d or "agreement_weight" in d:
+        return _num(d.get("exercise_weight", 0)), _num(d.get("agreement_weight", 0)), mask
+    w = _num(d.get("weight", 1.0))
+    return (0, w, mask) if relation == "agreement" else (w, 0, mask)
+
+
+def _nodes(series: Series) -> tuple[list, dict]:
+    """Every node of every network, sorted, with its attributes (first seen)."""
+    attrs: dict = {}
+    for key in sorted(series.graphs, key=lambda k: (k[0] is None, k[0] or 0, k[1])):
+        G = series.graphs[key]
+        for n in G.nodes:
+            if n not in attrs:
+                attrs[n] = dict(G.nodes[n])
+    return sorted(attrs, key=str), attrs
+
+
+def _positions(series: Series, order: list, attrs: dict, layout: str, seed: int) -> tuple:
+    """(geo positions or None, force positions or None, centre meridian, layouts offered)."""
+    import networkx as nx
+
+    union = nx.Graph()
+    union.add_nodes_from(order)
+    for (_, win), G in series.graphs.items():
+        if win != series.windows[0]:
+            continue
+        for u, v, d in G.edges(data=True):
+            w = float(d.get("weight", 1.0))
+            old = union[u][v]["weight"] if union.has_edge(u, v) else 0.0
+            union.add_edge(u, v, weight=old + w)
+    coords = {n: (float(a["lat"]), float(a["lon"])) for n, a in attrs.items()
+              if a.get("lat") is not None and a.get("lon") is not None}
+    centre = centre_meridian(coords, ((u, v, d["weight"]) for u, v, d in
+                                          sorted(union.edges(data=True))))
+    offered = [x for x in LAYOUTS if x == layout or (x == "geo" and coords)
+               or (x == "force" and len(order) <= FORCE_TOO)]
+    geo = geo_positions(coords, order, centre) if "geo" in offered else None
+    force = force_positions(union, seed) if "force" in offered else None
+    return geo, force, centre, offered
+
+
+def _node_entries(order, attrs, geo, force, colors, groups) -> list:
+    out = []
+    for n in order:
+        a = attrs[n]
+        e = {"id": str(n), "label": str(a.get("label") or n), "region": a.get("region") or "",
+             "color": colors[groups[n]]}
+        if geo is not None:
+            e["x"], e["y"] = round(geo[n][0], 1), round(geo[n][1], 1)
+            if a.get("lat") is not None and a.get("lon") is not None:
+                e["lat"], e["lon"] = round(float(a["lat"]), 3), round(float(a["lon"]), 3)
+        if force is not None:
+            e["fx"], e["fy"] = round(force[n][0], 1), round(force[n][1], 1)
+        out.append(e)
+    return out
+
+
+def _frames(series: Series, index: dict, relation: str, types: list) -> tuple[list, set]:
+    """Per (year, window), edges as flat ``[i, j, ew, aw, mask, ...]`` and metric rows."""
+    frames, kinds = [], set()
+    for year in series.years or [None]:
+        for win in series.windows:
+            G = series.graphs.get((year, win))
+            flat: list = []
+            rows = []
+            if G is not None:
+                for u, v, d in sorted(G.edges(data=True),
+                                      key=lambda e: tuple(sorted((index[e[0]], index[e[1]])))):
+                    i, j = sorted((index[u], index[v]))
+                    ew, aw, mask = _edge_parts(d, relation, types)
+                    flat += [i, j, ew, aw, mask]
+                    kinds.update(k for k, w in (("exercise", ew), ("agreement", aw)) if w)
+                for n, m in sorted((series.metrics.get((year, win)) or {}).items()):
+                    rows.append([index[n]] + [None if m.get(k) is None else _num(m[k])
+                                              for k in METRIC_NAMES])
+            frames.append({"e": flat, "m": rows})
+    return frames, kinds
+
+
+def _sources(series: Series, index: dict) -> tuple[dict, list]:
+    """Sources per year as ``{year: [[i, j, title index, ...]]}`` and the title list."""
+    titles: list = []
+    tid: dict = {}
+    out = {}
+    for year in sorted(series.sources, key=lambda y: (y is None, y or 0)):
+        rows = []
+        for (a, b), ts in sorted(series.sources[year].items()):
+            if a not in index or b not in index or not ts:
+                continue
+            for t in ts:
+                if t not in tid:
+                    tid[t] = len(titles)
+                    titles.append(t)
+            rows.append([index[a], index[b]] + [tid[t] for t in ts])
+        out["all" if year is None else str(year)] = rows
+    return out, titles
+
+
+def _initial_counts(frames, series, state, types) -> tuple[int, int]:
+    """Nodes and edges the page draws when it opens (the script's own rule)."""
+    yi = series.years.index(state["year"]) if series.years else 0
+    f = frames[yi * len(series.windows) + series.windows.index(state["window"])]
+    e, rel, nodes, edges = f["e"], state["relation"], set(), 0
+    for k in range(0, len(e), 5):
+        ew, aw, mask = e[k + 2], e[k + 3], e[k + 4]
+        if rel.startswith("agreement:"):
+            w = aw if mask & (1 << types.index(rel[10:])) else 0
+        else:
+            w = {"exercise": ew, "agreement": aw, "all": ew + aw}[rel]
+        if w > 0 and w >= state["min"]:
+            edges += 1
+            nodes.update((e[k], e[k + 1]))
+    return len(nodes), edges
+
+
+def _legend_html(sections: list[tuple[str, list]]) -> str:
+    """Legend HTML: a heading per section with swatch rows; a section without rows is a note."""
+    out = []
+    for heading, rows in sections:
+        if not rows:
+            out.append(f"<p>{html.escape(heading)}</p>")
+            continue
+        out.append(f"<h2>{html.escape(heading)}</h2>")
+        out.append("<ul>")
+        for kind, label, color in rows:
+            cls = "ln" if kind == "line" else "sw"
+            sw = f'<span class="{cls}" style="background:{color}"></span>' if color else ""
+            out.append(f"<li>{sw}<span>{html.escape(str(label))}</span></li>")
+        out.append("</ul>")
+    return "\n".join(out)
+
+
+HOW_TO_READ = (
+    "How to read this: each disc is a state, placed at its capital (geo) or by a spring "
+    "layout of all years (force); each line is a tie in the window that ends at the slider's "
+    "year (1, 3 or 5 years). A tie's width grows with its weight (shared exercises, or "
+    "agreements in force); geo ties follow the short great circle and wrap round the map's "
+    "edge; when more than {wide} ties are shown, only the {wide} strongest are drawn wider than a "
+    "hairline. Disc size follows the chosen measure in the shown window. Pick a focus, or click "
+    "a state, to highlight it and its partners (click again or on the background to release). "
+    "Hover for details and sources; drag to pan, scroll to zoom. The address keeps the view, "
+    "so a link shows the same thing.")
+
+
+def _legend(color_by, color_legend, kinds_note, notes, fingerprint, offered) -> str:
+    rows: list[tuple[str, list]] = [(HOW_TO_READ.format(wide=WIDE_TIES), [])]
+    if color_by == "community":
+        rows.append(("Node colour: community in the shown window (Louvain, kg.metrics)", []))
+    else:
+        rows.append((f"Node colour: {color_by}",
+                     [("dot", f"{label} ({count})", color) for label, color, count in color_legend]))
+    rows.append(("Ties (width: weight)",
+                 [("line", k, EDGE_COLORS[k]) for k in EDGE_COLORS if k in kinds_note]))
+    if "geo" in offered:
+        rows.append(("Basemap: Natural Earth 1:110m country outlines (public domain), from the "
+                     "world-atlas package (ISC licence).", []))
+    rows += [(note, []) for note in notes or []]
+    if fingerprint:
+        rows.append((f"Dataset fingerprint (SHA-256): {fingerprint}", []))
+    return _legend_html(rows)
+
+
+def _relations(kinds: set, types: list) -> list:
+    rel = [r for r in ("exercise", "agreement") if r in kinds]
+    if "agreement" in kinds:
+        rel += [f"agreement:{t}" for t in types]
+    if len(kinds) == 2:
+        rel.append("all")
+    return rel
+
+
+def _page_data(series, order, attrs, *, layout, color_by, groups, relation, state, seed,
+               metrics_relation) -> tuple[dict, list, set]:
+    """The JSON the script reads, the legend colours, and the edge kinds present."""
+    index = {n: i for i, n in enumerate(order)}
+    types = sorted({t for G in series.graphs.values() for _, _, d in G.edges(data=True)
+                    for t in d.get("agreement_types") or ()})
+    frames, kinds = _frames(series, index, relation, types)
+    geo, force, centre, offered = _positions(series, order, attrs, layout, seed)
+    colors, color_legend = group_colors(groups)
+    sources, titles = _sources(series, index)
+    relations = _relations(kinds, types) or [relation]
+    if state["relation"] not in relations:
+        state["relation"] = relations[0]
+    data = {
+        "nodes": _node_entries(order, attrs, geo, force, colors, groups),
+        "years": list(series.years), "windows": list(series.windows), "frames": frames,
+        "types": types, "treatyMask": sum(1 << types.index(t) for t in TREATY_TYPES if t in types),
+        "relations": relations, "metricNames": list(METRIC_NAMES),
+        "metricsRelation": metrics_relation,
+        "sizeBy": [s for s in SIZE_BY if s in ("degree", "strength") or series.metrics],
+        "layouts": offered, "colorBy": color_by, "palette": list(PALETTE),
+        "edgeColors": EDGE_COLORS, "scale": GEO_SCALE, "centre": centre,
+        "basemap": [list(r) for r in load_basemap()] if "geo" in offered else [],
+        "sources": sources, "titles": titles, "period": series.period, "font": FONT_FACE,
+        "sizeMin": SIZE_MIN, "sizeMax": SIZE_MAX, "labelTop": 40, "wideTies": WIDE_TIES,
+        "edgeOpacity": 0.55 if max((len(f["e"]) for f in frames), default=0) < 1500 else 0.3,
+        "state": state,
+    }
+    kinds_drawn = set()
+    if "exercise" in kinds:
+        kinds_drawn.add("exercise")
+    if "agreement" in kinds:
+        kinds_drawn.update(("agreement", "defence treaty"))
+    if len(kinds) == 2:
+        kinds_drawn.add("exercise + agreement")
+    return data, color_legend, kinds_drawn
+
+
+def _sha256_b64(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def _write_page(out: Path, *, title: str, subtitle: str, legend: str, data_json: str,
+                csp: bool) -> None:
+    """Fill the template (one pass, so no inserted text is searched again) and write it."""
+    app_js = (ASSETS / "map.js").read_text(encoding="utf-8")
+    if "</script" in app_js.lower():
+        raise KgError("map.js contains '</script' and cannot be inlined")
+    if csp:
+        csp_value = (f"default-src 'none'; script-src 'sha256-{_sha256_b64(app_js)}'; "
+                     "style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; "
+                     "form-action 'none'")
+    else:
+        csp_value = "default-src * 'unsafe-inline' 'unsafe-eval' data: blob: file:"
+    css = (ASSETS / "map.css").read_text(encoding="utf-8").replace("__FONT__", FONT_FACE)
+    table = {"__CSP__": html.escape(csp_value, quote=True), "__TITLE__": html.escape(title),
+             "__SUBTITLE__": html.escape(subtitle), "__LEGEND__": legend,
+             "__CSS__": css.replace("</", "<\\/"), "__DATA__": data_json, "__APPJS__": app_js}
+    template = (ASSETS / "page.html").read_text(encoding="utf-8")
+    page = re.sub("|".join(re.escape(k) for k in table), lambda m: table[m.group(0)], template)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8", newline="\n")
+    os.replace(tmp, out)
+
+
+def render_series(series: Series, out: str | os.PathLike, title: str, *,
+                  relation: str = "exercise", layout: str = "geo", size_by: str = "degree",
+                  color_by: str = "region", groups: dict | None = None,
+                  focus: str | None = None, year: int | None = None, window: int | None = None,
+                  min_weight: float = 1, subtitle: str = "", fingerprint: str | None = None,
+                  notes: list[str] | None = None, seed: int = 42, csp: bool = True,
+                  metrics_relation: str | None = None, params: dict | None = None) -> MapResult:
+    """Write the page for a :class:`Series`.
+
+    :param relation: what the edges count when they carry only ``weight``
+        (``exercise`` or ``agreement``), and the relation shown when the page opens
+        (``all`` shows both).
+    :param layout: ``geo`` or ``force`` (the other is offered too when it can be made).
+    :param size_by: ``degree``, ``strength``, ``betweenness`` or ``pagerank``.
+    :param color_by: ``region``, ``community`` (per window) or ``alliance`` (from ``groups``).
+    :param groups: ``{node: group}`` for ``color_by="alliance"`` (else node attributes).
+    :param focus: a state highlighted with its partners when the page opens.
+    :param year: the year shown first (default the last); ``window``: its width (default
+        the first of ``series.windows``).
+    :param min_weight: the smallest tie weight drawn when the page opens.
+    :param csp: keep the Content-Security-Policy (tests turn it off to show that the
+        escaping alone keeps data inert).
+    :returns: a :class:`MapResult` with the counts drawn when the page opens.
+    """
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r} (one of: {', '.join(LAYOUTS)})")
+    if size_by not in SIZE_BY:
+        raise UsageError(f"unknown --size-by {size_by!r} (one of: {', '.join(SIZE_BY)})")
+    if color_by not in COLOR_BY:
+        raise UsageError(f"unknown --color-by {color_by!r} (one of: {', '.join(COLOR_BY)})")
+    out = Path(out)
+    order, attrs = _nodes(series)
+    if year is None:
+        year = series.years[-1] if series.years else None
+    if series.years and year not in series.years:
+        raise UsageError(f"--year {year} is outside {series.years[0]}–{series.years[-1]}")
+    window = series.windows[0] if window is None else window
+    if window not in series.windows:
+        raise UsageError(f"--window {window} is not one of {list(series.windows)}")
+    if groups is None or color_by != "alliance":
+        groups = {n: attrs[n].get(color_by) for n in order}
+    groups = {n: "unknown" if groups.get(n) in (None, "") else groups[n] for n in order}
+    state = {"year": year, "window": window, "relation": relation, "min": _num(min_weight),
+             "focus": focus if focus in attrs else None, "sizeBy": size_by, "layout": layout}
+    data, color_legend, kinds = _page_data(
+        series, order, attrs, layout=layout, color_by=color_by, groups=groups,
+        relation=relation, state=state, seed=seed,
+        metrics_relation=metrics_relation or relation)
+    if size_by not in data["sizeBy"]:
+        state["sizeBy"] = "degree"
+    legend = _legend(color_by, color_legend, kinds, notes, fingerprint, data["layouts"])
+    _write_page(out, title=title, subtitle=subtitle, legend=legend,
+                data_json=json_for_script(data), csp=csp)
+    nodes, edges = _initial_counts(data["frames"], series, state, data["types"])
+    return MapResult(path=out, nodes=nodes, edges=edges, fingerprint=fingerprint,
+                     params=dict(params or {}))
+
+
+def render_graph(G, metrics: dict | None, out: str | os.PathLike, title: str, *,
+                 layout: str = "force", size_by: str = "degree", color_by: str = "region",
+                 focus: str | None = None, subtitle: str = "", relation: str = "exercise",
+                 sources: dict | None = None, fingerprint: str | None = None,
+                 notes: list[str] | None = None, seed: int = 42, csp: bool = True,
+                 params: dict | None = None) -> MapResult:
+    """Draw one networkx graph as a map page (no slider).
+
+    :param G: an undirected graph; node attributes ``label``, ``region``, ``lat``,
+        ``lon``; edge attribute ``weight`` (counting ``relation``).
+    :param metrics: per node, :func:`kg.metrics.node_metrics` output, or None.
+    :param sources: ``{(a, b): [source titles]}`` with ``a < b``, for the tooltips.
+    Other parameters as :func:`render_series`.
+
+    >>> import networkx as nx
+    >>> render_graph(nx.path_graph(3), None, "g.html", "A path").nodes  # doctest: +SKIP
+    3
+    """
+    series = Series(years=[], windows=(1,), graphs={(None, 1): G},
+                    metrics={(None, 1): metrics} if metrics else {},
+                    sources={None: sources} if sources else {})
+    return render_series(series, out, title, relation=relation, layout=layout,
+                         size_by=size_by, color_by=color_by, focus=focus, min_weight=0,
+                         subtitle=subtitle, fingerprint=fingerprint, notes=notes, seed=seed,
+                         csp=csp, params=params)
