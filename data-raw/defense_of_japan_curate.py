@@ -60,6 +60,7 @@ _MONTH_RX = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 # already in data/ are reused.
 NAMED_SERIES = [
     (r"Cobra Gold", "cobra-gold", "Cobra Gold"),
+    (r"Christmas Drop", "christmas-drop", "Christmas Drop"),
     (r"Nichi Gou Trident", "nichi-gou-trident", "Nichi Gou Trident"),
     (r"Bushido Guardian", "bushido-guardian", "Bushido Guardian"),
     (r"Dharma Guardian", "dharma-guardian", "Dharma Guardian"),
@@ -128,7 +129,17 @@ _AND_NAMES = ("Bosnia and Herzegovina", "Trinidad and Tobago", "Antigua and Barb
 # Printed dates read with a correction: (edition, line) -> (date read, why).
 DATE_FIXES = {
     (2020, 59890): ("May 5-9, 2018", "printed \"Mat 5-9, 2018\", a misprint of May"),
+    (2016, 45437): ("May – July 2015", "the 2016 edition prints \"May – July 2014\" for the "
+                    "Pacific Partnership in Fiji, Papua New Guinea and the Philippines, a second "
+                    "2014 row; the 2017 and 2018 editions date that deployment May-August 2015"),
 }
+
+# Rows one edition prints twice for one exercise: (edition, line) -> (edition, line), and why.
+DUPLICATE_ROWS = {
+    (2019, 53014): (2019, 52950), (2019, 53015): (2019, 52952), (2019, 53016): (2019, 52954),
+}
+DUPLICATE_WHY = ("the 2019 edition lists Christmas Drop twice: among the Japan-U.S.-Australia "
+                 "trilateral training (waters around Micronesia, one aircraft) and as its own row")
 
 PARTIAL_WORDS = re.compile(r"\betc\b|\band others\b|\bincluding\b|\bcountries\b|\bothers\b", re.I)
 
@@ -372,8 +383,9 @@ def _months(a: str, b: str) -> int:
     return abs((int(a[:4]) * 12 + int(a[5:7])) - (int(b[:4]) * 12 + int(b[5:7])))
 
 
-def _same(a: Occ, b: Occ, once: set) -> bool:
-    """Whether two occurrences are one exercise (merge rules 1 and 2).
+def _same(a: Occ, b: Occ, once: set) -> int | bool:
+    """Whether two occurrences are one exercise (merge rules 1 and 2): False, or the
+    strength of the link (0 strongest: same series and start month).
 
     ``once`` holds the (series, fiscal year) pairs that no table lists twice
     for one year: for those, editions that print the start a month or two
@@ -381,24 +393,28 @@ def _same(a: Occ, b: Occ, once: set) -> bool:
     """
     if a.row["kind"] != b.row["kind"] or a.fy != b.fy or not a.start or not b.start:
         return False
+    if a.partner != b.partner:
+        return False            # bilateral: never two partners in one exercise
     same_table = a.row["edition"] == b.row["edition"] and a.row["reference"] == b.row["reference"]
     if same_table and a.row["branch"] == b.row["branch"]:
         return False            # two rows of one section are two exercises
     if (not same_table and a.series == b.series and (a.series, a.fy) in once
             and _months(a.start, b.start) <= 2):
-        return True
+        return 1
     if a.start[:7] != b.start[:7]:
         return False
     if same_table and len(a.start) == len(b.start) == 10 and a.start != b.start:
         # branch sections of one table: the same exercise starts on the same day
         return False
     if a.series == b.series:
-        return True
+        return 0
     ca, cb = _country_list(a.row["designation"]), _country_list(b.row["designation"])
     if not same_table and len(ca) >= 3 and ca == cb:
-        return True
+        return 2
     ta, tb = _tokens(a.row["designation"]), _tokens(b.row["designation"])
-    return bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.5
+    if bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.5:
+        return 3
+    return False
 
 
 def _with_fy_year(date: str, scope: str) -> tuple[str, str | None]:
@@ -443,8 +459,10 @@ def occurrences(rows: list[dict], names: dict[str, str] | None = None) -> list[O
         pieces = [re.sub(r"^and\s+", "", p) for p in split_dates(date)]
         dated = [parse_date(p) for p in pieces]
         fys = {fiscal_year(st) for st, _ in dated if st and len(st) >= 7}
-        if len(pieces) > 1 and len(fys) == 1 and all(st for st, _ in dated):
-            # phases of one exercise printed in one row ("Sep. 17-29, 2019 Oct. 15-23, 2019")
+        if (len(pieces) > 1 and len(fys) == 1 and all(st for st, _ in dated)
+                and not re.search(r"\band\b", date)):
+            # phases of one exercise printed in one row ("Sep. 17-29, 2019 Oct. 15-23, 2019");
+            # "December 2018 and March 2019" are two exercises (a later edition lists both)
             pieces, dated = [date], [(dated[0][0], dated[-1][1] or dated[-1][0])]
         for piece, (start, end) in zip(pieces, dated, strict=True):
             fy = fiscal_year(start) if start and len(start) >= 7 else None
@@ -472,11 +490,30 @@ def merge(occs: list[Occ]) -> list[Exercise]:
         per_table[(o.series, o.fy, o.row["edition"], o.row["reference"], o.row["branch"])] += 1
     once = {(s, fy) for (s, fy, *_), n in per_table.items()} - {
         (s, fy) for (s, fy, *_), n in per_table.items() if n > 1}
+    links = []
     for idx in by_fy.values():
         for x in range(len(idx)):
             for y in range(x + 1, len(idx)):
-                if _same(occs[idx[x]], occs[idx[y]], once):
-                    parent[find(idx[x])] = find(idx[y])
+                strength = _same(occs[idx[x]], occs[idx[y]], once)
+                if strength is not False:
+                    links.append((strength, idx[x], idx[y]))
+    # strongest links first; never join two groups that hold rows of one table section
+    # (two rows of one section are two exercises, whatever links them through a third)
+    sections = {i: {(o.row["edition"], o.row["reference"], o.row["branch"])}
+                for i, o in enumerate(occs)}
+    at = {(int(o.row["edition"]), int(o.row["line"])): i for i, o in enumerate(occs)}
+    for a, b in DUPLICATE_ROWS.items():
+        if a in at and b in at:
+            ra, rb = find(at[a]), find(at[b])
+            if ra != rb:
+                parent[ra] = rb
+                sections[rb] |= sections.pop(ra)
+    for _, x, y in sorted(links):
+        rx, ry = find(x), find(y)
+        if rx == ry or sections[rx] & sections[ry]:
+            continue
+        parent[rx] = ry
+        sections[ry] |= sections.pop(rx)
     groups = defaultdict(list)
     for i, o in enumerate(occs):
         groups[find(i)].append(o)
@@ -579,6 +616,8 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
         notes += sorted({f"listed in the {o.row['scope']} table, though it began in FY{ex.fy} as printed (the year may be misprinted)"
                          for o in ex.occs if o.row["scope"].startswith("FY")
                          and o.row["scope"] != f"FY{ex.fy}"})
+        if any((int(o.row["edition"]), int(o.row["line"])) in DUPLICATE_ROWS for o in ex.occs):
+            notes.append(DUPLICATE_WHY)
         if any(o.row["parse"] == "lost-name" for o in ex.occs):
             notes.append("the exercise's name is lost in the text conversion of one edition; "
                          "read from the editions that print it")
