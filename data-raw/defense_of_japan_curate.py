@@ -659,8 +659,8 @@ def render(result: dict) -> str:
                 f"    publisher: {PUBLISHER}",
                 f'    issued: "{row["edition"]}"',
                 f"    locator: {_q(row['reference'])}",
-                "    note: English edition of the annual white paper; the text gives no address "
-                "for this edition."]
+                "    note: " + _q("English edition of the annual white paper; the text gives no "
+                                 "address for this edition." + _scope_note(row))]
     out += ["", "series:"]
     existing = _existing_series()
     for sid, (label, kind) in sorted(result["series"].items()):
@@ -691,9 +691,10 @@ def render(result: dict) -> str:
             else:
                 out.append(f"    {k}: {_q(v)}")
     out += ["", "official_counts:"]
+    us_years = {int(r["scope"][2:]) for r in result["sources"].values() if r["kind"] == "us"}
     for (fy, kind), n in sorted(result["counts"].items()):
-        if (kind, fy) in PARTIAL_FY:
-            continue
+        if (kind, fy) in PARTIAL_FY or (kind == "us" and fy not in us_years):
+            continue            # a row a table of another year lists: no table covers this year
         srcs = sorted({source_id(o.row) for e in result["exercises"] if (e.fy, e.kind) == (fy, kind)
                        for o in e.occs}, key=lambda s: (int(s.split("-")[1]), s))
         out += [f"  - id: doj-table-rows-{kind}-fy{fy}", f"    category: {kind}",
@@ -705,6 +706,15 @@ def render(result: dict) -> str:
                     "(data-raw/defense_of_japan_curate.py)"),
                 f"    sources: [{', '.join(srcs)}]"]
     return "\n".join(out) + "\n"
+
+
+def _scope_note(row: dict) -> str:
+    """A sentence when a table's heading names another fiscal year than its rows."""
+    m = re.search(r"FY ?(\d{4})", row["table"])
+    if m and row["scope"].startswith("FY") and m.group(1) != row["scope"][2:]:
+        return (f" The heading prints FY{m.group(1)}, a misprint: the rows run from April "
+                f"{row['scope'][2:]} to March {int(row['scope'][2:]) + 1}.")
+    return ""
 
 
 def _existing_series() -> set[str]:
