@@ -285,6 +285,38 @@ CHUNK_ROWS = [
 ]
 
 
+# The 2010 edition's multilateral figure (chunks 2408-2414), read by hand the same way:
+# (chunk, check, designation, date, hosts, countries, units). The figure's caption
+# follows it in the chunks. The third WPNS sea exercise's date cell is not legible.
+CHUNK_FIGURE = Table(2010, "Fig. III-3-3-1", "Participation in Multilateral Exercises "
+                     "(Since Last Year)", "multilateral", "since last year", r"^$")
+CHUNK_FIGURE_ROWS = [
+    (2411, "february 2009 | cobra gold 2009 | u. s. and thai", "Cobra Gold 2009", "February 2009",
+     "U.S. and Thai militaries", "Thailand, U.S., Indonesia, Singapore, Japan, etc.", ""),
+    (2411, "march | exercise aman 2009 | pakistani navy", "Exercise AMAN 2009", "March 2009",
+     "Pakistani Navy", "Pakistan, Australia, Bangladesh, France, Kuwait, Malaysia, Nigeria, China, "
+     "Turkey, U.K., U.S., Japan", ""),
+    (2412, "april | malabar 2009 | indian armed", "Malabar 2009", "April 2009",
+     "Indian Armed Forces", "U.S., India, Japan",
+     "Participation of 2 destroyers and 3 P-3C patrol aircraft"),
+    (2412, "third wpns multilateral | singapore armed", "Third WPNS multilateral sea exercise", "",
+     "Singapore Armed Forces", "Japan, U.S., Singapore, France, Australia, Thailand, New Zealand, "
+     "Bangladesh, Malaysia", "Participation of 1 destroyer"),
+    (2412, "may | arf disaster relief field", "ARF disaster relief field exercises", "May 2009",
+     "Philippines, United States", "Philippines, U.S., Australia, EU, Indonesia, ROK, Japan, etc.",
+     "Participation of 1 US-2 amphibian, 2 C-130H transport airplanes and about 90 personnel"),
+    (2413, "september | japan – u. s. – australia | japan | japan, u. s., australia",
+     "Japan-U.S.-Australia joint military exercise", "September 2009", "Japan",
+     "Japan, U.S., Australia", "Participation of 2 destroyers and a P-3C patrol aircraft"),
+    (2413, "february | cobra gold 2010 | u.", "Cobra Gold 2010", "February 2010",
+     "U.S. Armed Forces, Royal Thai Armed Forces", "Thailand, U.S., Indonesia, Singapore, Japan, "
+     "ROK, etc.", "Participation of approximately 100 personnel"),
+    (2414, "june | japan – u. s. – australia | japan | japan, u. s., australia",
+     "Japan-U.S.-Australia joint military exercise", "June 2010", "Japan", "Japan, U.S., Australia",
+     "Participation by 4 destroyers, 1 missile equipped vessel, 2 submarines, and several aircraft"),
+]
+
+
 def extract_chunk_table(sources: Path) -> list[dict]:
     """The hand-read rows of the 2010 edition's Japan-U.S. table, each checked against its chunk."""
     path = Path(sources) / "defense-of-japan-2010-chunks.csv"
@@ -299,6 +331,12 @@ def extract_chunk_table(sources: Path) -> list[dict]:
             raise SystemExit(f"defense_of_japan: 2010 chunk {chunk} no longer holds {check!r}")
         row = _blank(CHUNK_TABLE, branch, chunk, "chunk")
         row.update(designation=designation, date=date, location=location)
+        out.append(row)
+    for chunk, check, designation, date, hosts, countries, units in CHUNK_FIGURE_ROWS:
+        if check not in chunks.get(str(chunk), ""):
+            raise SystemExit(f"defense_of_japan: 2010 chunk {chunk} no longer holds {check!r}")
+        row = _blank(CHUNK_FIGURE, "", chunk, "chunk")
+        row.update(designation=designation, date=date, hosts=hosts, countries=countries, units=units)
         out.append(row)
     return out
 

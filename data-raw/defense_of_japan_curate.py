@@ -48,7 +48,7 @@ CSV_IN = HERE / "defense-of-japan-exercises.csv"
 MATCHES = HERE / "defense-of-japan-matches.csv"
 OUT = REPO / "data" / "exercises" / "official-defense-of-japan.yaml"
 #: (kind, fiscal year) an extracted table covers only in part: no row count is given
-PARTIAL_FY = {("multilateral", 2008)}
+PARTIAL_FY = {("multilateral", 2008), ("multilateral", 2010)}
 LAST_FY = 2019          # records from FY2020 on come from official releases (data-2020s)
 PUBLISHER = "Ministry of Defense of Japan"
 
@@ -310,7 +310,7 @@ def series_of(name: str, kind: str, partner: str = "") -> tuple[str, str]:
     ('jpn-tha-goodwill-exercise-with-the-royal-thai-navy', 'Goodwill exercise with the Royal Thai Navy')
     """
     for rx, sid, label in NAMED_SERIES:
-        if re.search(rx, name):
+        if re.search(rx, name, re.I):
             return sid, label
     base = normal_name(re.sub(r"\([^)]*\)", "", name)) or normal_name(name)
     if kind == "bilateral":
