@@ -75,7 +75,7 @@ NAMED_SERIES = [
     (r"Malabar", "malabar", "Malabar"),
     (r"Cope North", "cope-north", "Cope North"),
     (r"Southern Jackaroo", "southern-jackaroo", "Southern Jackaroo"),
-    (r"Talisman Sabre", "talisman-sabre", "Talisman Sabre"),
+    (r"Talisman Sab(re|er)", "talisman-sabre", "Talisman Sabre"),
     (r"Pitch Black", "pitch-black", "Pitch Black"),
     (r"Red Flag", "red-flag-alaska", "Red Flag Alaska"),
     (r"Kakadu", "kakadu", "Kakadu"),
@@ -121,6 +121,7 @@ ALIASES = {
     "mongol": "MNG", "columbia": "COL", "micronesia": "FSM", "brunei": "BRN",
     "new caledonia": "org:new-caledonia", "eu": "org:eu", "uae": "ARE", "turkey": "TUR",
     "maldive": "MDV", "maldives": "MDV", "german navy": "DEU",
+    "nato member countries": "org:nato", "nato partner countries": "org:nato",
 }
 # Misprints in the country cells, read as the country meant (the record's note says so).
 MISPRINTS = {"papua new genia": "PNG", "m l i": None}
@@ -357,10 +358,11 @@ class Exercise:
 def clean(text: str) -> str:
     """Undo the conversion's split ligatures and hyphen breaks ("Pacifi c", "Australia- Canada").
 
-    >>> clean("Pacifi c Partnership, Japan-U.S.-Australia- Canada")
-    'Pacific Partnership, Japan-U.S.-Australia-Canada'
+    >>> clean("Pacifi c Partnership, fi eld training, Japan-U.S.-Australia- Canada")
+    'Pacific Partnership, field training, Japan-U.S.-Australia-Canada'
     """
     s = re.sub(r"(?<=\w)(fi|fl) (?=[a-z])", r"\1", text)
+    s = re.sub(r"\b(fi|fl) (?=[a-z]{2})", r"\1", s)          # "fi eld", "fi rst"
     s = re.sub(r"(?<=[A-Za-z.])- (?=[A-Z])", "-", s)
     return " ".join(s.split())
 
