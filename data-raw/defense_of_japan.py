@@ -125,8 +125,8 @@ NOT_EXTRACTED = {
     2004: "no exercise tables in the conversion",
     2005: "no exercise tables in the conversion",
     2009: "table headings only; the table bodies are empty in the conversion",
-    2010: "only lower-cased text chunks; the tables are scattered and their rows cannot be "
-          "told apart reliably",
+    2010: "only lower-cased text chunks: the Japan-U.S. table (Reference 54) is read by hand "
+          "(CHUNK_ROWS); the multilateral figure is not read",
     2011: "no conversion", 2012: "no conversion",
     2013: "no reference tables in the conversion",
     2014: "Reference 31 and 47 are cited but absent from the conversion",
@@ -210,6 +210,136 @@ LOST_NAMES: dict[tuple[int, str, int], tuple[str, str, str]] = {
         "Japan-U.S.-ROK Trilateral Training", "Japan, U.S., ROK",
         "June 2016 (Waters and airspace around Hawaii)"),
 }
+
+# The 2010 edition survives only as lower-cased text chunks (defense-of-japan-2010-chunks.csv).
+# Its Japan-U.S. table, Reference 54 (headed "in FY2007", a misprint: its dates run from
+# April 2009 to March 2010, FY2009), is read by hand, row by row; ``check`` must occur in
+# the chunk (lower-cased, as the chunk is), so a changed text fails loudly.
+CHUNK_TABLE = Table(2010, "Reference 54", "Record of Japan-U.S. Bilateral Exercises in FY2007",
+                    "us", "FY2009", r"^$")
+CHUNK_ROWS = [
+    (3742, "Joint", "japan – u. s. joint exercises ( command post exercise ) january 13 – 29, 2010",
+     "Japan-U.S. joint exercises (command post exercise)", "January 13-29, 2010",
+     "Camp Ichigaya, USFJ Yokota Base, locations, etc., of other units participating in the exercise"),
+    (3743, "GSDF", "japan – u. s. joint army command post exercise ( u. s. )",
+     "Japan-U.S. joint army command post exercise (U.S.)", "July 10-17, 2009",
+     "Fort Shafter in Hawaii, United States"),
+    (3744, "GSDF", "field exercise with u. s. army in the united states | september 8 – 25, 2009",
+     "Field exercise with U.S. Army in the United States", "September 8-25, 2009",
+     "Yakima Training Center, etc., in Washington, United States"),
+    (3745, "GSDF", "field training | october | aibano maneuver",
+     "Field training with U.S. Army", "October 9-18, 2008", "Aibano maneuver area, etc."),
+    (3745, "GSDF", "with u. s. | – november | | | | | | marine corps | 1, 2009",
+     "Field training with U.S. Marine Corps", "October 19-November 1, 2009",
+     "JGSDF Sekiyama training area and JGSDF Camp Takada"),
+    (3746, "GSDF", "japan – u. s. joint army command post exercise ( japan ) | jgsdf camp",
+     "Japan-U.S. joint army command post exercise (Japan)", "December 1-14, 2009",
+     "JGSDF Camp Higashichitose, etc."),
+    (3747, "GSDF", "field exercise with the u. s. army | january 19 – february 25, 2010",
+     "Field exercise with the U.S. Army", "January 19-February 25, 2010",
+     "Camp Pendleton in California, United States"),
+    (3747, "GSDF", "10 – 18, 2010 | ojojihara training area",
+     "Field training with U.S. Army", "February 10-18, 2010", "Ojojihara training area, etc."),
+    (3748, "GSDF", "field training with u. s. marine corps | february 21 – march 7, 2010",
+     "Field training with U.S. Marine Corps", "February 21-March 7, 2010",
+     "Nihonbara training area, etc."),
+    (3751, "MSDF", "minesweeping | 2009 | mutsu bay",
+     "Special minesweeping training", "Jul. 17-29, 2009", "Mutsu Bay"),
+    (3751, "MSDF", "nov. 17 – 19, | | | | | | | for case | yokosuka base",
+     "Special training for base security", "Nov. 17-19, 2009", "Yokosuka base and Yokosuka port"),
+    (3752, "MSDF", "nov. 18, | u. s. marine | yokosuka district unit",
+     "Special medical training", "Nov. 18, 2009", "Yokosuka base"),
+    (3752, "MSDF", "special minesweeping training | nov. 21",
+     "Special minesweeping training", "Nov. 21-Dec. 1, 2009", "Hyuganada"),
+    (3752, "MSDF", "anti - submarine | dec. 3 – 6,",
+     "Anti-submarine special training", "Dec. 3-6, 2009", "Ocean area around Okinawa"),
+    (3753, "MSDF", "transport special training | jan. 26 – 28, 2010",
+     "Transport special training", "Jan. 26-28, 2010", "Ocean area around Sasebo and western Kyushu"),
+    (3753, "MSDF", "special training | – feb. 2, 2010 | ocean area from off tokai to off shikoku",
+     "Anti-submarine special training", "Jan. 26-Feb. 2, 2010",
+     "Ocean area from off Tokai to off Shikoku"),
+    (3754, "MSDF", "experience | feb. 16 – 26, | naval war",
+     "Command post experience", "Feb. 16-26, 2010", "Naval War College (U.S.)"),
+    (3758, "ASDF", "fighter combat training | apr. 20 – 23, 2009",
+     "Fighter combat training", "Apr. 20-23, 2009",
+     "Western Hokkaido airspace and eastern Misawa airspace"),
+    (3758, "ASDF", "fighter combat training | jul. 25 – 31, 2009",
+     "Fighter combat training", "Jul. 25-31, 2009", "Western Akita airspace and eastern Misawa airspace"),
+    (3759, "ASDF", "base air defense – oct. 22, training 2009",
+     "Fighter combat training, base air defense training", "Sep. 23-Oct. 22, 2009",
+     "Airspace around Elmendorf Air Force Base and Eielson Air Force Base, Alaska, U.S."),
+    (3759, "ASDF", "fighter combat training | oct. 2 – 10, | airspace off",
+     "Fighter combat training", "Oct. 2-10, 2009", "Airspace off Hyakuri"),
+    (3760, "ASDF", "fighter combat training | nov. 14 – 20, | airspace off",
+     "Fighter combat training", "Nov. 14-20, 2009", "Airspace off Komatsu"),
+    (3760, "ASDF", "jan. 26 – mar. 2, 2010 | airspace around andersen air force base",
+     "Fighter combat training, air defense combat training, air to ground attack training",
+     "Jan. 26-Mar. 2, 2010",
+     "Airspace around Andersen Air Force Base in Guam, U.S., and Farallon de Medinilla target range"),
+    (3761, "ASDF", "air defense combat training jan. 26 | airspace off | | | | | | – feb. 10, 2010 | hyakuri",
+     "Fighter combat training, air defense combat training", "Jan. 26-Feb. 10, 2010", "Airspace off Hyakuri"),
+    (3761, "ASDF", "air defense combat training feb. 27 | airspace off | | | | | | – mar. 12, 2010 | misawa",
+     "Fighter combat training, air defense combat training", "Feb. 27-Mar. 12, 2010", "Airspace off Misawa"),
+    (3761, "ASDF", "air defense combat training mar. 5 – 12",
+     "Fighter combat training, air defense combat training", "Mar. 5-12, 2010", "Airspace off Tsuiki"),
+]
+
+
+# The 2010 edition's multilateral figure (chunks 2408-2414), read by hand the same way:
+# (chunk, check, designation, date, hosts, countries, units). The figure's caption
+# follows it in the chunks. The third WPNS sea exercise's date cell is not legible.
+CHUNK_FIGURE = Table(2010, "Fig. III-3-3-1", "Participation in Multilateral Exercises "
+                     "(Since Last Year)", "multilateral", "since last year", r"^$")
+CHUNK_FIGURE_ROWS = [
+    (2411, "february 2009 | cobra gold 2009 | u. s. and thai", "Cobra Gold 2009", "February 2009",
+     "U.S. and Thai militaries", "Thailand, U.S., Indonesia, Singapore, Japan, etc.", ""),
+    (2411, "march | exercise aman 2009 | pakistani navy", "Exercise AMAN 2009", "March 2009",
+     "Pakistani Navy", "Pakistan, Australia, Bangladesh, France, Kuwait, Malaysia, Nigeria, China, "
+     "Turkey, U.K., U.S., Japan", ""),
+    (2412, "april | malabar 2009 | indian armed", "Malabar 2009", "April 2009",
+     "Indian Armed Forces", "U.S., India, Japan",
+     "Participation of 2 destroyers and 3 P-3C patrol aircraft"),
+    (2412, "third wpns multilateral | singapore armed", "Third WPNS multilateral sea exercise", "",
+     "Singapore Armed Forces", "Japan, U.S., Singapore, France, Australia, Thailand, New Zealand, "
+     "Bangladesh, Malaysia", "Participation of 1 destroyer"),
+    (2412, "may | arf disaster relief field", "ARF disaster relief field exercises", "May 2009",
+     "Philippines, United States", "Philippines, U.S., Australia, EU, Indonesia, ROK, Japan, etc.",
+     "Participation of 1 US-2 amphibian, 2 C-130H transport airplanes and about 90 personnel"),
+    (2413, "september | japan – u. s. – australia | japan | japan, u. s., australia",
+     "Japan-U.S.-Australia joint military exercise", "September 2009", "Japan",
+     "Japan, U.S., Australia", "Participation of 2 destroyers and a P-3C patrol aircraft"),
+    (2413, "february | cobra gold 2010 | u.", "Cobra Gold 2010", "February 2010",
+     "U.S. Armed Forces, Royal Thai Armed Forces", "Thailand, U.S., Indonesia, Singapore, Japan, "
+     "ROK, etc.", "Participation of approximately 100 personnel"),
+    (2414, "june | japan – u. s. – australia | japan | japan, u. s., australia",
+     "Japan-U.S.-Australia joint military exercise", "June 2010", "Japan", "Japan, U.S., Australia",
+     "Participation by 4 destroyers, 1 missile equipped vessel, 2 submarines, and several aircraft"),
+]
+
+
+def extract_chunk_table(sources: Path) -> list[dict]:
+    """The hand-read rows of the 2010 edition's Japan-U.S. table, each checked against its chunk."""
+    path = Path(sources) / "defense-of-japan-2010-chunks.csv"
+    if not path.exists():
+        raise SystemExit(f"defense_of_japan: {path.name} not found")
+    csv.field_size_limit(1 << 30)
+    with path.open(encoding="utf-8", newline="") as fh:
+        chunks = {r["chunk_id"]: r["text"] for r in csv.DictReader(fh)}
+    out = []
+    for chunk, branch, check, designation, date, location in CHUNK_ROWS:
+        if check not in chunks.get(str(chunk), ""):
+            raise SystemExit(f"defense_of_japan: 2010 chunk {chunk} no longer holds {check!r}")
+        row = _blank(CHUNK_TABLE, branch, chunk, "chunk")
+        row.update(designation=designation, date=date, location=location)
+        out.append(row)
+    for chunk, check, designation, date, hosts, countries, units in CHUNK_FIGURE_ROWS:
+        if check not in chunks.get(str(chunk), ""):
+            raise SystemExit(f"defense_of_japan: 2010 chunk {chunk} no longer holds {check!r}")
+        row = _blank(CHUNK_FIGURE, "", chunk, "chunk")
+        row.update(designation=designation, date=date, hosts=hosts, countries=countries, units=units)
+        out.append(row)
+    return out
+
 
 #: text blocks inside a table region that no :data:`JUMBLED` entry reads (prose, captions)
 UNREAD: list[tuple[int, str, int, str]] = []
@@ -459,6 +589,8 @@ def extract(sources: Path) -> list[dict]:
             path = sources / f"defense-of-japan-{t.edition}.txt"
             cache[t.edition] = path.read_text(encoding="utf-8").replace("\x07", " ").splitlines()
         out.extend(extract_table(cache[t.edition], t))
+        if t.edition == 2008 and t.reference == "Fig. III-3-2-5":
+            out.extend(extract_chunk_table(sources))
     return out
 
 

@@ -48,7 +48,7 @@ CSV_IN = HERE / "defense-of-japan-exercises.csv"
 MATCHES = HERE / "defense-of-japan-matches.csv"
 OUT = REPO / "data" / "exercises" / "official-defense-of-japan.yaml"
 #: (kind, fiscal year) an extracted table covers only in part: no row count is given
-PARTIAL_FY = {("multilateral", 2008)}
+PARTIAL_FY = {("multilateral", 2008), ("multilateral", 2010)}
 LAST_FY = 2019          # records from FY2020 on come from official releases (data-2020s)
 PUBLISHER = "Ministry of Defense of Japan"
 
@@ -60,6 +60,7 @@ _MONTH_RX = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 # already in data/ are reused.
 NAMED_SERIES = [
     (r"Cobra Gold", "cobra-gold", "Cobra Gold"),
+    (r"Christmas Drop", "christmas-drop", "Christmas Drop"),
     (r"Nichi Gou Trident", "nichi-gou-trident", "Nichi Gou Trident"),
     (r"Bushido Guardian", "bushido-guardian", "Bushido Guardian"),
     (r"Dharma Guardian", "dharma-guardian", "Dharma Guardian"),
@@ -74,7 +75,7 @@ NAMED_SERIES = [
     (r"Malabar", "malabar", "Malabar"),
     (r"Cope North", "cope-north", "Cope North"),
     (r"Southern Jackaroo", "southern-jackaroo", "Southern Jackaroo"),
-    (r"Talisman Sabre", "talisman-sabre", "Talisman Sabre"),
+    (r"Talisman Sab(re|er)", "talisman-sabre", "Talisman Sabre"),
     (r"Pitch Black", "pitch-black", "Pitch Black"),
     (r"Red Flag", "red-flag-alaska", "Red Flag Alaska"),
     (r"Kakadu", "kakadu", "Kakadu"),
@@ -120,6 +121,7 @@ ALIASES = {
     "mongol": "MNG", "columbia": "COL", "micronesia": "FSM", "brunei": "BRN",
     "new caledonia": "org:new-caledonia", "eu": "org:eu", "uae": "ARE", "turkey": "TUR",
     "maldive": "MDV", "maldives": "MDV", "german navy": "DEU",
+    "nato member countries": "org:nato", "nato partner countries": "org:nato",
 }
 # Misprints in the country cells, read as the country meant (the record's note says so).
 MISPRINTS = {"papua new genia": "PNG", "m l i": None}
@@ -128,7 +130,17 @@ _AND_NAMES = ("Bosnia and Herzegovina", "Trinidad and Tobago", "Antigua and Barb
 # Printed dates read with a correction: (edition, line) -> (date read, why).
 DATE_FIXES = {
     (2020, 59890): ("May 5-9, 2018", "printed \"Mat 5-9, 2018\", a misprint of May"),
+    (2016, 45437): ("May – July 2015", "the 2016 edition prints \"May – July 2014\" for the "
+                    "Pacific Partnership in Fiji, Papua New Guinea and the Philippines, a second "
+                    "2014 row; the 2017 and 2018 editions date that deployment May-August 2015"),
 }
+
+# Rows one edition prints twice for one exercise: (edition, line) -> (edition, line), and why.
+DUPLICATE_ROWS = {
+    (2019, 53014): (2019, 52950), (2019, 53015): (2019, 52952), (2019, 53016): (2019, 52954),
+}
+DUPLICATE_WHY = ("the 2019 edition lists Christmas Drop twice: among the Japan-U.S.-Australia "
+                 "trilateral training (waters around Micronesia, one aircraft) and as its own row")
 
 PARTIAL_WORDS = re.compile(r"\betc\b|\band others\b|\bincluding\b|\bcountries\b|\bothers\b", re.I)
 
@@ -299,7 +311,7 @@ def series_of(name: str, kind: str, partner: str = "") -> tuple[str, str]:
     ('jpn-tha-goodwill-exercise-with-the-royal-thai-navy', 'Goodwill exercise with the Royal Thai Navy')
     """
     for rx, sid, label in NAMED_SERIES:
-        if re.search(rx, name):
+        if re.search(rx, name, re.I):
             return sid, label
     base = normal_name(re.sub(r"\([^)]*\)", "", name)) or normal_name(name)
     if kind == "bilateral":
@@ -346,10 +358,11 @@ class Exercise:
 def clean(text: str) -> str:
     """Undo the conversion's split ligatures and hyphen breaks ("Pacifi c", "Australia- Canada").
 
-    >>> clean("Pacifi c Partnership, Japan-U.S.-Australia- Canada")
-    'Pacific Partnership, Japan-U.S.-Australia-Canada'
+    >>> clean("Pacifi c Partnership, fi eld training, Japan-U.S.-Australia- Canada")
+    'Pacific Partnership, field training, Japan-U.S.-Australia-Canada'
     """
     s = re.sub(r"(?<=\w)(fi|fl) (?=[a-z])", r"\1", text)
+    s = re.sub(r"\b(fi|fl) (?=[a-z]{2})", r"\1", s)          # "fi eld", "fi rst"
     s = re.sub(r"(?<=[A-Za-z.])- (?=[A-Z])", "-", s)
     return " ".join(s.split())
 
@@ -372,8 +385,9 @@ def _months(a: str, b: str) -> int:
     return abs((int(a[:4]) * 12 + int(a[5:7])) - (int(b[:4]) * 12 + int(b[5:7])))
 
 
-def _same(a: Occ, b: Occ, once: set) -> bool:
-    """Whether two occurrences are one exercise (merge rules 1 and 2).
+def _same(a: Occ, b: Occ, once: set) -> int | bool:
+    """Whether two occurrences are one exercise (merge rules 1 and 2): False, or the
+    strength of the link (0 strongest: same series and start month).
 
     ``once`` holds the (series, fiscal year) pairs that no table lists twice
     for one year: for those, editions that print the start a month or two
@@ -381,24 +395,28 @@ def _same(a: Occ, b: Occ, once: set) -> bool:
     """
     if a.row["kind"] != b.row["kind"] or a.fy != b.fy or not a.start or not b.start:
         return False
+    if a.partner != b.partner:
+        return False            # bilateral: never two partners in one exercise
     same_table = a.row["edition"] == b.row["edition"] and a.row["reference"] == b.row["reference"]
     if same_table and a.row["branch"] == b.row["branch"]:
         return False            # two rows of one section are two exercises
     if (not same_table and a.series == b.series and (a.series, a.fy) in once
             and _months(a.start, b.start) <= 2):
-        return True
+        return 1
     if a.start[:7] != b.start[:7]:
         return False
     if same_table and len(a.start) == len(b.start) == 10 and a.start != b.start:
         # branch sections of one table: the same exercise starts on the same day
         return False
     if a.series == b.series:
-        return True
+        return 0
     ca, cb = _country_list(a.row["designation"]), _country_list(b.row["designation"])
     if not same_table and len(ca) >= 3 and ca == cb:
-        return True
+        return 2
     ta, tb = _tokens(a.row["designation"]), _tokens(b.row["designation"])
-    return bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.5
+    if bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.5:
+        return 3
+    return False
 
 
 def _with_fy_year(date: str, scope: str) -> tuple[str, str | None]:
@@ -443,8 +461,10 @@ def occurrences(rows: list[dict], names: dict[str, str] | None = None) -> list[O
         pieces = [re.sub(r"^and\s+", "", p) for p in split_dates(date)]
         dated = [parse_date(p) for p in pieces]
         fys = {fiscal_year(st) for st, _ in dated if st and len(st) >= 7}
-        if len(pieces) > 1 and len(fys) == 1 and all(st for st, _ in dated):
-            # phases of one exercise printed in one row ("Sep. 17-29, 2019 Oct. 15-23, 2019")
+        if (len(pieces) > 1 and len(fys) == 1 and all(st for st, _ in dated)
+                and not re.search(r"\band\b", date)):
+            # phases of one exercise printed in one row ("Sep. 17-29, 2019 Oct. 15-23, 2019");
+            # "December 2018 and March 2019" are two exercises (a later edition lists both)
             pieces, dated = [date], [(dated[0][0], dated[-1][1] or dated[-1][0])]
         for piece, (start, end) in zip(pieces, dated, strict=True):
             fy = fiscal_year(start) if start and len(start) >= 7 else None
@@ -472,11 +492,30 @@ def merge(occs: list[Occ]) -> list[Exercise]:
         per_table[(o.series, o.fy, o.row["edition"], o.row["reference"], o.row["branch"])] += 1
     once = {(s, fy) for (s, fy, *_), n in per_table.items()} - {
         (s, fy) for (s, fy, *_), n in per_table.items() if n > 1}
+    links = []
     for idx in by_fy.values():
         for x in range(len(idx)):
             for y in range(x + 1, len(idx)):
-                if _same(occs[idx[x]], occs[idx[y]], once):
-                    parent[find(idx[x])] = find(idx[y])
+                strength = _same(occs[idx[x]], occs[idx[y]], once)
+                if strength is not False:
+                    links.append((strength, idx[x], idx[y]))
+    # strongest links first; never join two groups that hold rows of one table section
+    # (two rows of one section are two exercises, whatever links them through a third)
+    sections = {i: {(o.row["edition"], o.row["reference"], o.row["branch"])}
+                for i, o in enumerate(occs)}
+    at = {(int(o.row["edition"]), int(o.row["line"])): i for i, o in enumerate(occs)}
+    for a, b in DUPLICATE_ROWS.items():
+        if a in at and b in at:
+            ra, rb = find(at[a]), find(at[b])
+            if ra != rb:
+                parent[ra] = rb
+                sections[rb] |= sections.pop(ra)
+    for _, x, y in sorted(links):
+        rx, ry = find(x), find(y)
+        if rx == ry or sections[rx] & sections[ry]:
+            continue
+        parent[rx] = ry
+        sections[ry] |= sections.pop(rx)
     groups = defaultdict(list)
     for i, o in enumerate(occs):
         groups[find(i)].append(o)
@@ -579,6 +618,8 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
         notes += sorted({f"listed in the {o.row['scope']} table, though it began in FY{ex.fy} as printed (the year may be misprinted)"
                          for o in ex.occs if o.row["scope"].startswith("FY")
                          and o.row["scope"] != f"FY{ex.fy}"})
+        if any((int(o.row["edition"]), int(o.row["line"])) in DUPLICATE_ROWS for o in ex.occs):
+            notes.append(DUPLICATE_WHY)
         if any(o.row["parse"] == "lost-name" for o in ex.occs):
             notes.append("the exercise's name is lost in the text conversion of one edition; "
                          "read from the editions that print it")
@@ -620,8 +661,8 @@ def render(result: dict) -> str:
                 f"    publisher: {PUBLISHER}",
                 f'    issued: "{row["edition"]}"',
                 f"    locator: {_q(row['reference'])}",
-                "    note: English edition of the annual white paper; the text gives no address "
-                "for this edition."]
+                "    note: " + _q("English edition of the annual white paper; the text gives no "
+                                 "address for this edition." + _scope_note(row))]
     out += ["", "series:"]
     existing = _existing_series()
     for sid, (label, kind) in sorted(result["series"].items()):
@@ -652,9 +693,10 @@ def render(result: dict) -> str:
             else:
                 out.append(f"    {k}: {_q(v)}")
     out += ["", "official_counts:"]
+    us_years = {int(r["scope"][2:]) for r in result["sources"].values() if r["kind"] == "us"}
     for (fy, kind), n in sorted(result["counts"].items()):
-        if (kind, fy) in PARTIAL_FY:
-            continue
+        if (kind, fy) in PARTIAL_FY or (kind == "us" and fy not in us_years):
+            continue            # a row a table of another year lists: no table covers this year
         srcs = sorted({source_id(o.row) for e in result["exercises"] if (e.fy, e.kind) == (fy, kind)
                        for o in e.occs}, key=lambda s: (int(s.split("-")[1]), s))
         out += [f"  - id: doj-table-rows-{kind}-fy{fy}", f"    category: {kind}",
@@ -666,6 +708,15 @@ def render(result: dict) -> str:
                     "(data-raw/defense_of_japan_curate.py)"),
                 f"    sources: [{', '.join(srcs)}]"]
     return "\n".join(out) + "\n"
+
+
+def _scope_note(row: dict) -> str:
+    """A sentence when a table's heading names another fiscal year than its rows."""
+    m = re.search(r"FY ?(\d{4})", row["table"])
+    if m and row["scope"].startswith("FY") and m.group(1) != row["scope"][2:]:
+        return (f" The heading prints FY{m.group(1)}, a misprint: the rows run from April "
+                f"{row['scope'][2:]} to March {int(row['scope'][2:]) + 1}.")
+    return ""
 
 
 def _existing_series() -> set[str]:

@@ -305,3 +305,18 @@ def test_rule_phases_in_one_row_are_one_exercise(cur):
     (rec,) = cur.build(rows, NAMES, {})["records"]
     assert (rec["start"], rec["end"], rec["series"]) == ("2019-09-17", "2019-10-23",
                                                          "nichi-gou-trident")
+
+
+def test_rule_a_third_row_never_joins_two_rows_of_one_section(cur):
+    """Two rows of one table section stay two exercises even if a later edition's row links both."""
+    rows = [_row(edition="2020", reference="Reference 48", branch="MSDF", line="1",
+                 designation="Japan-U.S.-Australia-ROK Four-Country Exercise (Pacific Vanguard)",
+                 date="May 23-28, 2019"),
+            _row(edition="2020", reference="Reference 48", branch="MSDF", line="2",
+                 designation="Japan-U.S.-Australia Trilateral Training", date="May 29, 2019"),
+            _row(edition="2019", reference="Reference 51", line="3",
+                 designation="Japan-U.S.-Australia Trilateral Exercise (Pacific Vanguard)",
+                 date="May 2019")]
+    res = _build(cur, rows)
+    groups = sorted(sorted(o.row["line"] for o in e.occs) for e in res["exercises"])
+    assert groups == [["1", "3"], ["2"]]

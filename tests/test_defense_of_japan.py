@@ -54,7 +54,8 @@ def _rows():
 
 def test_every_table_is_in_the_csv(doj):
     got = {(int(r["edition"]), r["reference"]) for r in _rows()}
-    tables = {(t.edition, t.reference) for t in doj.TABLES}
+    tables = {(t.edition, t.reference) for t in doj.TABLES} | {(2010, "Reference 54"),
+                                                                (2010, "Fig. III-3-3-1")}
     # the 2020 edition's exchanges with Pacific Island countries list no training
     assert got <= tables and tables - got == {(2020, "Reference 40")}
 
@@ -87,6 +88,8 @@ def test_changed_text_fails_loudly(doj, tmp_path):
         if t == 2015:
             text = text.replace("Fighter combat training Airspace off Hyakuri", "Fighter Airspace")
         (tmp_path / f"defense-of-japan-{t}.txt").write_text(text, encoding="utf-8")
+    chunks = "defense-of-japan-2010-chunks.csv"
+    (tmp_path / chunks).write_bytes((SOURCES / chunks).read_bytes())
     with pytest.raises(SystemExit, match="jumbled row 2015 Reference 24"):
         doj.extract(tmp_path)
 
@@ -99,3 +102,21 @@ def test_missing_sources_folder(doj, tmp_path):
 def test_split_venue(doj):
     assert doj.split_venue("June – July 2012 (Philippines, Vietnam)") == ("June – July 2012",
                                                                          "Philippines, Vietnam")
+
+
+def test_2010_rows_are_read_by_hand_from_the_chunks():
+    rows = [r for r in _rows() if r["edition"] == "2010"]
+    us = [r for r in rows if r["kind"] == "us"]
+    assert len(us) == 26 and len(rows) == 26 + 8 and {r["parse"] for r in rows} == {"chunk"}
+    assert {r["branch"] for r in us} == {"Joint", "GSDF", "MSDF", "ASDF"}
+    assert all(r["scope"] == "FY2009" for r in us)
+
+
+def test_changed_chunk_fails_loudly(doj, tmp_path):
+    if not SOURCES.is_dir():
+        pytest.skip("the Defense of Japan texts (../shared/sources/defense-of-japan) are absent")
+    text = (SOURCES / "defense-of-japan-2010-chunks.csv").read_text(encoding="utf-8")
+    (tmp_path / "defense-of-japan-2010-chunks.csv").write_text(
+        text.replace("ojojihara training area", "somewhere"), encoding="utf-8")
+    with pytest.raises(SystemExit, match="2010 chunk 3747"):
+        doj.extract_chunk_table(tmp_path)
