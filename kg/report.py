@@ -603,7 +603,8 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
         files.append(fn)
     _write_csv(out / "agreements_by_type.csv", ag_rows, ["year", *ag_types, "total"])
     files.append("agreements_by_type.csv")
-    claims_doc = {"claims": result["claims"], "summary": result["summary"]}
+    claims_doc = {"claims": result["claims"], "summary": result["summary"],
+                  "scorecard": result.get("scorecard")}
     (out / "claims.json").write_text(json.dumps(claims_doc, indent=1, sort_keys=True,
                                                 ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "citation.json").write_text(json.dumps(block, indent=1, sort_keys=True,
@@ -659,8 +660,9 @@ def _index_html(out: Path, ctx: dict) -> str:
              "reported as the data has it.</p>")
     h.append(_html_table([{"#": c["number"], "claim": c["title"], "verdict": c["verdict"],
                            "why": c["reason"]} for c in result["claims"]]))
-    for c in result["claims"]:
-        h.append(_claim_html(c))
+    from kg.claims import render_claims_html
+
+    h.append(render_claims_html(result))
     h.append("<h2 id=\"plots\">Plots</h2>")
     for stem, caption in PLOTS.items():
         png = out / f"{stem}.png"
@@ -716,7 +718,7 @@ def _index_html(out: Path, ctx: dict) -> str:
 
 
 def _report_md(ctx: dict) -> str:
-    from kg.claims import format_check
+    from kg.claims import render_claims_md
 
     focus = ctx["focus"]
     result = ctx["result"]
@@ -725,7 +727,7 @@ def _report_md(ctx: dict) -> str:
           "(the same as `kg info`).", ""]
     for note in ctx["notes"]:
         md += [f"> Note: {note}", ""]
-    md += ["## Claims", "", format_check({"claims": result["claims"]}, "md"), "## Plots", ""]
+    md += ["## Claims", "", render_claims_md(result), "## Plots", ""]
     for stem, caption in PLOTS.items():
         md += [f"![{caption}]({stem}.png)", "", f"{caption} ([SVG]({stem}.svg))", ""]
     md += ["## Metrics", "", f"### {focus} per year", "", _md_table(ctx["by_year"]),

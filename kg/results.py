@@ -157,7 +157,9 @@ def _latex_escape(s: str) -> str:
 
 
 def _md_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell: backslash, pipe and HTML angle brackets escaped, one line."""
+    return (s.replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
+            .replace(">", "\\>").replace("\n", " "))
 
 
 def format_results(rs: ResultSet | bool, fmt: str) -> str:

@@ -173,7 +173,8 @@ def render_claims_md(result: dict, level: int = 3) -> str:
     """The claims section as Markdown: summary table, each claim with its grid, scorecard."""
     hx = "#" * level
     claims = result["claims"]
-    rows = [{"#": c["number"], "claim": f"{c['title']} ({c['id']})", "verdict": c["verdict"],
+    rows = [{"#": c["number"], "claim": f"{c['title']} ({c['id']})",
+             "verdict": f"**{c['verdict']}**",
              "robustness": (c.get("robustness") or {}).get("summary", ""),
              "evidence": c["reason"]} for c in claims]
     out = [format_rows(rows, ["#", "claim", "verdict", "robustness", "evidence"], "md")]

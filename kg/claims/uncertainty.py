@@ -103,6 +103,7 @@ def window_change_uncertainty(claim, data: ExerciseData, spec: Spec, *,
                 boots[k].append(v)
     out["interval"] = {k: ([_r(_percentile(v, 0.025)), _r(_percentile(v, 0.975))] if v else None)
                        for k, v in boots.items()}
+    out["bootstrap_mean"] = {k: (_r(sum(v) / len(v)) if v else None) for k, v in boots.items()}
     pooled = [(ex, base_w) for ex in base] + [(ex, rec_w) for ex in rec]
     extreme = {k: 0 for k in observed}
     for _ in range(b_reps):
