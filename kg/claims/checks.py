@@ -93,7 +93,14 @@ def _fmt(x: float | None, nd: int = 2) -> str:
 
 
 def _per_year(rows: list[dict], window: tuple[int, int], col: str) -> dict[int, int]:
-    by_year = {int(r["year"]): int(r[col]) for r in rows}
+    """Per year of the window, a column of partners_per_year.rq (0 where no row).
+
+    ``without_us`` is derived: exercises minus exercises with the USA.
+    """
+    if col == "without_us":
+        by_year = {int(r["year"]): int(r["exercises"]) - int(r["with_us"]) for r in rows}
+    else:
+        by_year = {int(r["year"]): int(r[col]) for r in rows}
     return {y: by_year.get(y, 0) for y in range(window[0], window[1] + 1)}
 
 
@@ -515,3 +522,58 @@ def _check_exercise_mix(store, claim: Claim, graphs) -> CheckResult:
     return CheckResult(**{"verdict": verdict, "reason": reason, "evidence": ev, "lines": lines,
             "relations": {dw: ["exercises"]}, "queries": [t["query"]], "metrics": [],
             "minimum": {"met": ok, "shortfalls": short}})
+
+
+def allied_agreements(own: list[dict], ties: list[dict], year: int, types: list[str],
+                      us: str = "USA") -> dict:
+    """Japan's partners in agreements of ``types`` in force in ``year``, split by US alliance.
+
+    :param own: rows of ``agreements_with_state.rq`` for the focal state.
+    :param ties: rows of the same query for the United States.
+    :returns: ``{"partners", "us_allies", "others", "share"}`` (share None without partners).
+
+    >>> own = [{"partner": "AUS", "type": "LogisticsAgreement", "status": "InForce", "start": 2013},
+    ...        {"partner": "IND", "type": "LogisticsAgreement", "status": "InForce", "start": 2021}]
+    >>> ties = [{"partner": "AUS", "type": "DefenceTreaty", "status": "InForce", "start": 1952}]
+    >>> allied_agreements(own, ties, 2025, ["LogisticsAgreement"])["share"]
+    0.5
+    """
+    window = (year, year)
+    partners = sorted({str(r["partner"]) for r in own if r.get("type") in types
+                       and str(r["partner"]) != us and in_force_during(r, window)})
+    allies = {str(r["partner"]) for r in ties if in_force_during(r, window)
+              and (r.get("type") == "DefenceTreaty" or r.get("defence") in (True, "true", 1))}
+    inside = [p for p in partners if p in allies]
+    return {"partners": partners, "us_allies": inside,
+            "others": [p for p in partners if p not in allies],
+            "share": _r(len(inside) / len(partners)) if partners else None}
+
+
+@register("agreements_with_allies")
+def _check_agreements_with_allies(store, claim: Claim, graphs) -> CheckResult:
+    t = claim.test
+    as_of = int(t.get("as_of", 2025))
+    types = list(t.get("types") or ["ReciprocalAccessAgreement", "LogisticsAgreement"])
+    params = t.get("params") or {}
+    focus, us = str(params.get("state", "JPN")), str(params.get("us", "USA"))
+    own = run_claim_query(store, t["query"], {"us": focus}, graphs)
+    ties = run_claim_query(store, t["query"], {"us": us}, graphs)
+    ev = {"as_of": as_of, "types": types, **allied_agreements(own, ties, as_of, types, us)}
+    need = int(claim.minimum.get("agreement_partners", 3))
+    n = len(ev["partners"])
+    ok = n >= need
+    short = [] if ok else [f"{n} partner(s) in {', '.join(types)} in force in {as_of} "
+                           f"(minimum {need})"]
+    share = ev["share"]
+    verdict = INSUFFICIENT if not ok else (SUPPORTED if share > 0.5 else NOT_SUPPORTED)
+    lines = [f"{focus}'s partners in {', '.join(types)} in force in {as_of}: {n} "
+             f"({', '.join(ev['partners']) or 'none'}); US treaty allies among them: "
+             f"{len(ev['us_allies'])} ({', '.join(ev['us_allies']) or 'none'}); share "
+             f"{_fmt(share)}",
+             f"not allied to the USA in the graphs read: {', '.join(ev['others']) or 'none'}"]
+    reason = ("too few agreement partners: " + "; ".join(short) if not ok else
+              f"{len(ev['us_allies'])} of {n} partners are US treaty allies (share "
+              f"{_fmt(share)})")
+    return CheckResult(verdict=verdict, reason=reason, evidence=ev, lines=lines,
+                       relations={"as_of": ["agreements"]}, queries=[t["query"]],
+                       metrics=[], minimum={"met": ok, "shortfalls": short})

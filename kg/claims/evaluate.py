@@ -134,8 +134,8 @@ def _completeness(claim: Claim, run: ClaimRun, relations: dict) -> dict:
 def _robustness(claim: Claim, run: ClaimRun, headline: str) -> tuple[dict, dict]:
     """The grid summary and the uncertainty block for a claim."""
     from kg.claims.readings import WINDOW_STATS
-    from kg.claims.robustness import (DEFAULT_THRESHOLD, access_grid, declared_spec,
-                                      exercise_grid, summarize)
+    from kg.claims.robustness import (DEFAULT_THRESHOLD, access_grid, allied_grid,
+                                      declared_spec, exercise_grid, summarize)
     from kg.claims.uncertainty import window_change_uncertainty
 
     check = claim.test["check"]
@@ -145,6 +145,12 @@ def _robustness(claim: Claim, run: ClaimRun, headline: str) -> tuple[dict, dict]
         rows = access_grid(claim, run.query(claim.test["query"], {"state": params.get("state",
                                                                                      "JPN")}))
         unc = {"applies": False, "why": "the statistic is a count at one date, not a change"}
+        return summarize(rows, _reading(headline, rows), thr), unc
+    if check == "agreements_with_allies":
+        q = claim.test["query"]
+        rows = allied_grid(claim, run.query(q, {"us": params.get("state", "JPN")}),
+                           run.query(q, {"us": params.get("us", "USA")}))
+        unc = {"applies": False, "why": "the statistic is a share at one date, not a change"}
         return summarize(rows, _reading(headline, rows), thr), unc
     if check not in _EXERCISE_CHECKS:
         return {"variants": [], "n": 0, "summary": "no robustness grid for this check"}, {
@@ -167,7 +173,8 @@ def _reading(headline: str, rows: list[dict]) -> str:
     """The reading the grid is compared with: the headline's, else the declared variant's."""
     if headline in VERDICTS[:2]:
         return headline
-    return rows[0]["reading"] if rows else headline
+    declared = [r for r in rows if r.get("declared")]
+    return declared[0]["reading"] if declared else headline
 
 
 def _official_lines(claim: Claim, run: ClaimRun, ev: dict) -> tuple[list[str], list[str]]:

@@ -185,8 +185,15 @@ def _betweenness(data, spec, exs) -> float | None:
     return nx.betweenness_centrality(G, weight="distance", normalized=True)[data.focus]
 
 
+def _without_us_mean(data, spec, exs, window) -> float:
+    """Mean per year of the focus's exercises without the US (Newman: weighted 1/(n-1))."""
+    tot = sum(_w(ex, spec) if spec.projection == "newman" else 1.0
+              for ex in exs if data.us not in _states(ex, spec))
+    return tot / len(_years(window))
+
+
 def window_stat(check: str, data: ExerciseData, spec: Spec, window: tuple[int, int],
-                exercises: list[Exercise] | None = None):
+                exercises: list[Exercise] | None = None, value: str = "partners"):
     """The per-window statistic of a window-change check (None when it has none).
 
     ``window_change``: mean partners per year; ``share_and_partners``: ``(US share,
@@ -195,6 +202,8 @@ def window_stat(check: str, data: ExerciseData, spec: Spec, window: tuple[int, i
     """
     exs = select(data, spec, window, exercises)
     if check == "window_change":
+        if value == "without_us":
+            return _without_us_mean(data, spec, exs, window)
         return _partners_mean(data, spec, exs, window)
     if check == "share_and_partners":
         return (_us_share(data, spec, exs),
@@ -213,8 +222,9 @@ WINDOW_STATS = ("window_change", "share_and_partners", "centrality_change")
 
 def _change(check, data, spec, claim) -> tuple[dict, bool | None]:
     w = spec.window_dict()
-    b = window_stat(check, data, spec, w["baseline"])
-    r = window_stat(check, data, spec, w["recent"])
+    value = claim.test.get("value", "partners")
+    b = window_stat(check, data, spec, w["baseline"], value=value)
+    r = window_stat(check, data, spec, w["recent"], value=value)
     if check == "share_and_partners":
         if b[0] is None or r[0] is None:
             return {"us_share": [b[0], r[0]], "non_us_partners": [b[1], r[1]]}, None

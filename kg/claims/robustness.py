@@ -16,7 +16,8 @@ from kg.claims.checks import ACCESS_RULES, NOT_SUPPORTED, SUPPORTED, access_not_
 from kg.claims.readings import PROJECTIONS, ExerciseData, Spec, read
 
 __all__ = ["DEFAULT_SHIFTS", "DEFAULT_WIDTHS", "DEFAULT_THRESHOLD", "DEFAULT_MAX_PARTICIPANTS",
-           "declared_spec", "window_variants", "exercise_grid", "access_grid", "summarize"]
+           "declared_spec", "window_variants", "exercise_grid", "access_grid", "allied_grid",
+           "summarize"]
 
 DEFAULT_SHIFTS = (-2, -1, 1, 2)
 DEFAULT_WIDTHS = (3, 7)
@@ -110,6 +111,27 @@ def access_grid(claim, rows: list[dict]) -> list[dict]:
                         "value": {"states": len(states), "threshold": threshold,
                                   "partners": states},
                         "reading": _label(len(states) >= threshold)})
+    return out
+
+
+def allied_grid(claim, own: list[dict], ties: list[dict]) -> list[dict]:
+    """Agreements-with-allies claims: which agreement types count, crossed with the year."""
+    from kg.claims.checks import allied_agreements
+
+    as_of = int(claim.test.get("as_of", 2025))
+    declared = list(claim.test.get("types") or ["ReciprocalAccessAgreement",
+                                                "LogisticsAgreement"])
+    us = str((claim.test.get("params") or {}).get("us", "USA"))
+    type_sets = [declared] + [[t] for t in declared if len(declared) > 1]
+    out = []
+    for types in type_sets:
+        for y in [as_of + d for d in claim.robustness.get("as_of_shifts", (-1, 0, 1, 2))]:
+            ev = allied_agreements(own, ties, y, types, us)
+            holds = None if ev["share"] is None else ev["share"] > 0.5
+            out.append({"variant": len(out) + 1, "rule": " + ".join(types), "as_of": y,
+                        "declared": types == declared and y == as_of,
+                        "value": {"partners": ev["partners"], "share": ev["share"]},
+                        "reading": _label(holds)})
     return out
 
 

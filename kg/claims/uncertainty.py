@@ -81,9 +81,11 @@ def window_change_uncertainty(claim, data: ExerciseData, spec: Spec, *,
     base = select(data, spec, base_w)
     rec = select(data, spec, rec_w)
 
+    value = claim.test.get("value", "partners")
+
     def change(bx, rx) -> dict:
-        b = _parts(check, window_stat(check, data, spec, base_w, bx))
-        r = _parts(check, window_stat(check, data, spec, rec_w, rx))
+        b = _parts(check, window_stat(check, data, spec, base_w, bx, value))
+        r = _parts(check, window_stat(check, data, spec, rec_w, rx, value))
         return {k: (None if b[k] is None or r[k] is None else r[k] - b[k]) for k in b}
 
     observed = change(base, rec)
