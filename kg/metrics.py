@@ -353,15 +353,18 @@ class MetricsResult:
 def _year_range(store, relation, graphs) -> tuple[int, int]:
     from kg.namespaces import SP
 
+    if relation == "agreement":
+        # the years agreements are in force, by the one rule (kg.inforce): first year of
+        # the earliest to the last known year (an open end: the latest first year)
+        from kg.inforce import lifecycles
+
+        spans = [(r.first, r.last if r.last is not None else r.first)
+                 for r in lifecycles(store, graphs=graphs) if r.first is not None]
+        if not spans:
+            raise UsageError("no dated data in the store for this relation (give --from and --to)")
+        return min(a for a, _ in spans), max(max(b for _, b in spans), max(a for a, _ in spans))
     text = (f"PREFIX sp: <{SP}>\n"
             "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }")
-    if relation == "agreement":
-        text = (f"PREFIX sp: <{SP}>\n"
-                "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE {\n"
-                "  { ?ag sp:inForceDate|sp:signedDate|sp:endDate ?d "
-                "BIND(xsd:integer(SUBSTR(STR(?d), 1, 4)) AS ?y) }\n"
-                "  UNION { ?ag sp:startYear|sp:endYear ?y } }")
-        text = "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n" + text
     rs = store.select(text, graphs=graphs)
     lo, hi = rs.rows[0] if rs.rows else (None, None)
     if lo is None or hi is None:

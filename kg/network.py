@@ -9,12 +9,12 @@ bipartite exercise-participant network):
   ``include_observers``. An exercise with an outgoing ``owl:sameAs`` to an
   exercise in the graphs read is a reconciled copy and is skipped, so each
   exercise counts once.
-* ``agreement``: two states are tied by each agreement both are party to that
-  is in force in at least one year of the window: from the year of
-  ``sp:inForceDate`` (else ``sp:signedDate``; ``sp:startYear`` for an alliance
-  spell) to the year of ``sp:endDate`` (``sp:endYear``), or open-ended.
-  Agreements under negotiation never count. The weight is the number of such
-  agreements; ``agreement_types`` on the edge lists their types.
+* ``agreement``: two states are tied by each agreement that ties them in at
+  least one year of the window, by the one in-force rule of :mod:`kg.inforce`
+  (entry into force to end or supersession; memberships and suspensions
+  applied; signed-only and under-negotiation agreements never count). The
+  weight is the number of such agreements; ``agreement_types`` on the edge
+  lists their types.
 * ``all``: the multiplex sum: ``weight = exercise_weight + agreement_weight``
   (one shared exercise and one agreement in force weigh the same).
 
@@ -29,6 +29,7 @@ graph is built from the aggregated rows, never from per-triple loops.
 
 from __future__ import annotations
 
+from kg import inforce
 from kg.errors import UsageError
 from kg.namespaces import ID, SP, XSD, iso3_of
 from kg.sparql import Iri, Lit, term_to_sparql
@@ -46,30 +47,16 @@ __all__ = [
 
 RELATIONS = ("exercise", "agreement", "all")
 
-#: Agreement classes of the ontology (local names of ``sp:`` classes).
-AGREEMENT_TYPES = (
-    "Agreement",
-    "AllianceSpell",
-    "DefenceCooperationAgreement",
-    "DefenceTreaty",
-    "EquipmentTransferAgreement",
-    "InformationSecurityAgreement",
-    "JointDeclaration",
-    "LogisticsAgreement",
-    "MinisterialDialogue",
-    "ReciprocalAccessAgreement",
-    "StatusOfForcesAgreement",
-)
+#: Agreement classes of the ontology (defined in :mod:`kg.inforce`).
+AGREEMENT_TYPES = inforce.AGREEMENT_TYPES
 
 #: How edge weights are defined, per relation (quoted in every citation block).
 WEIGHTING = {
     "exercise": ("weight = number of distinct exercises (sp:year in the window) in which both "
                  "states took part; observers excluded unless include_observers; an exercise "
                  "with owl:sameAs to another exercise in the graphs read counts once"),
-    "agreement": ("weight = number of agreements both states are party to that are in force in "
-                  "at least one year of the window (from the year of sp:inForceDate, else "
-                  "sp:signedDate or sp:startYear, to the year of sp:endDate or sp:endYear, or "
-                  "open); agreements under negotiation never count"),
+    "agreement": ("weight = number of agreements that tie both states in at least one year of "
+                  "the window (" + inforce.RULE + ")"),
     "all": ("weight = exercise weight + agreement weight (multiplex sum; one shared exercise "
             "and one agreement in force weigh the same); both kept on the edge as "
             "exercise_weight and agreement_weight"),
@@ -84,21 +71,8 @@ _PREFIXES = (
 _STATE_NS = f"{ID}state/"
 
 
-def agreement_type_names(types: list[str] | None) -> list[str] | None:
-    """Check and normalize agreement type names (``sp:`` prefix optional); sorted, unique."""
-    if not types:
-        return None
-    out = set()
-    for t in types:
-        name = t.strip()
-        if name.startswith("sp:"):
-            name = name[3:]
-        elif name.startswith(SP):
-            name = name[len(SP):]
-        if name not in AGREEMENT_TYPES:
-            raise UsageError(f"unknown agreement type {t!r} (one of: {', '.join(AGREEMENT_TYPES)})")
-        out.add(name)
-    return sorted(out)
+#: Check and normalize agreement type names (defined in :mod:`kg.inforce`).
+agreement_type_names = inforce.type_names
 
 
 def _int_term(value: int) -> str:
@@ -158,7 +132,11 @@ def _split_dyads(rows):
 
 
 def agreement_window(year_from, year_to, types: list[str] | None) -> str:
-    """A sub-select of the distinct (agreement, type) counted in the window."""
+    """A sub-select of the distinct (agreement, type) counted in the window.
+
+    Deprecated, and not the in-force rule: kept only for ``kg.map.tie_sources``
+    until the map moves to :func:`kg.inforce.agreements_in_force`; delete then.
+    """
     type_list = types or list(AGREEMENT_TYPES)
     values = " ".join(f"sp:{t}" for t in type_list)
     filters = []
@@ -184,23 +162,6 @@ def agreement_window(year_from, year_to, types: list[str] | None) -> str:
         f"    {flt}\n"
         "  } }\n"
     )
-
-
-def _agreement_dyads(store, year_from, year_to, types, graphs):
-    """Agreement dyads ``{(a, b): (n, [types])}`` with a < b, and ``{a: agreements of a}``."""
-    text = _PREFIXES + (
-        "SELECT ?a ?b (COUNT(DISTINCT ?ag) AS ?w)"
-        " (GROUP_CONCAT(DISTINCT STRAFTER(STR(?type), \"#\"); separator=\" \") AS ?types)"
-        " WHERE {\n"
-        + agreement_window(year_from, year_to, types)
-        + "  ?ag sp:party ?a .\n  ?ag sp:party ?b .\n"
-        + "} GROUP BY ?a ?b"
-    )
-    pairs, diag = _split_dyads(store.select(text, graphs=graphs).rows)
-    out = {}
-    for key, (w, t) in pairs.items():
-        out[key] = (w, sorted(set(t.value.split())) if t is not None else [])
-    return out, diag
 
 
 def _state_attributes(store, graphs) -> dict[str, dict]:
@@ -231,7 +192,8 @@ def _state_attributes(store, graphs) -> dict[str, dict]:
 
 def build_network(store, *, relation: str = "exercise", year_from: int | None = None,
                   year_to: int | None = None, include_observers: bool = False,
-                  agreement_types: list[str] | None = None, graphs: list[str] | None = None):
+                  agreement_types: list[str] | None = None, graphs: list[str] | None = None,
+                  include_pending: bool = False):
     """The undirected state-state network for a window of years.
 
     :param store: an open store (local or remote).
@@ -241,6 +203,8 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
     :param include_observers: count exercise observers as participants.
     :param agreement_types: only these agreement types (e.g. ``ReciprocalAccessAgreement``).
     :param graphs: dataset graphs to read (short names); None reads all.
+    :param include_pending: count signed-but-not-in-force agreements from their signing
+        year (:mod:`kg.inforce`); off by default.
     :returns: a ``networkx.Graph`` with ISO3 nodes (attributes ``label``, ``region``,
         ``lat``, ``lon``), edge ``weight`` (float), and ``G.graph["params"]``.
 
@@ -263,7 +227,8 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
     if relation in ("exercise", "all"):
         ex, n_ex = _exercise_dyads(store, year_from, year_to, include_observers, graph_list)
     if relation in ("agreement", "all"):
-        ag, n_ag = _agreement_dyads(store, year_from, year_to, types, graph_list)
+        ag, n_ag = inforce.dyads(store, year_from, year_to, types=types, graphs=graph_list,
+                                 include_pending=include_pending)
     nodes = set(n_ex) | set(n_ag)
     for a, b in list(ex) + list(ag):
         nodes.add(a)
@@ -280,6 +245,8 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
         "graphs": graph_list,
         "weighting": WEIGHTING[relation],
     }
+    if include_pending:
+        G.graph["params"]["include_pending"] = True
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     for n in sorted(nodes):
         extra = {}

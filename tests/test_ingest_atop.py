@@ -139,3 +139,94 @@ def test_directed_dyad_years_small_file(tmp_path):
     assert bearers == {(state_iri("USA"), SP + "Defense"), (state_iri("USA"), SP + "Consultation"),
                        (state_iri("JPN"), SP + "Consultation")}
     assert warnings == []
+
+
+# ---------------------------------------------------------------- ATOP 5.1
+
+MEMBER51 = DATA / "atop5_1m.csv"
+ALLIANCE51 = DATA / "atop5_1a.csv"
+
+
+@pytest.fixture(scope="module")
+def atop51_store(built_store, tmp_path_factory):
+    """The bundled store plus ATOP 5.1, ingested through the CLI; (path, result)."""
+    if not (MEMBER51.exists() and ALLIANCE51.exists()):
+        pytest.skip(f"shared dataset absent: {MEMBER51}")
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    dest = tmp_path_factory.mktemp("atop51") / "store"
+    shutil.copytree(built_store, dest, ignore=shutil.ignore_patterns("kg.lock"))
+    res = CliRunner().invoke(cli, ["--store", str(dest), "ingest", "--format", "atop", str(MEMBER51)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return dest, res
+
+
+def _rows51(name=MEMBER51):
+    with open(name, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_atop51_records_its_version_and_coverage(atop51_store):
+    rows = _rows51()
+    [[v, s, e, src]] = _select(atop51_store[0], "SELECT ?v ?s ?e ?f WHERE { ?d a sp:Dataset ; "
+                               "<http://www.w3.org/2002/07/owl#versionInfo> ?v ; sp:coverageStart ?s ; "
+                               "sp:coverageEnd ?e ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?f }")
+    assert {r["version"] for r in rows} == {"5.1"}
+    years = [int(r["yrent"]) for r in rows] + [int(r["yrexit"]) for r in rows if r["yrexit"] != "0"]
+    assert (v, int(s), int(e), src) == ("5.1", min(years), max(years), "atop5_1m.csv")
+    [[n]] = _select(atop51_store[0], "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a sp:datasetId ?i ; "
+                    "sp:membership ?m }")
+    assert int(n) == len({r["atopid"] for r in rows})
+
+
+def test_atop51_codebook_disagreements_are_warned(atop51_store):
+    """The codebook counts 765 alliances; the files hold 789 rows: said on stderr, not hidden."""
+    alliances = _rows51(ALLIANCE51)
+    err = atop51_store[1].stderr
+    assert len(alliances) == 789
+    line = f"the ATOP 5.1 codebook counts 765 alliances; the files hold {len(alliances)}"
+    assert f"kg: warning: {MEMBER51}: {line}" in err.splitlines()
+    rev5 = sum(1 for a in alliances if a["rev5"] == "1")
+    assert f"codebook counts 8 alliances revised since version 4 (REV5 = 1); the files hold {rev5}" in err
+    assert "alliances new in version 5" not in err  # 20 in both: no warning
+
+
+def test_atop51_us_japan_obligations_as_coded(atop51_store):
+    """ATOP 5.1 codes the 1960 US-Japan treaty: a US defence obligation, none for Japan."""
+    rows = _rows51()
+    by_id = defaultdict(list)
+    for r in rows:
+        by_id[r["atopid"]].append(r)
+    [aid] = [a for a, rs in by_id.items() if {r["member"] for r in rs} == {"2", "740"}
+             and rs[0]["yrent"] == "1960"]
+    got = _select(atop51_store[0], f"SELECT ?b ?k WHERE {{ <{ID}agreement/atop-{aid}> sp:obligation ?o . "
+                  "?o sp:bearer ?b ; sp:kind ?k }")
+    have = {(b, k) for b, k in got}
+    expected = {(state_iri({"2": "USA", "740": "JPN"}[r["member"]]), SP + c)
+                for r in by_id[aid] for k, c in KINDS.items() if r[k] == "1"}
+    assert have == expected
+    assert (state_iri("USA"), SP + "Defense") in have
+    assert (state_iri("JPN"), SP + "Defense") not in have
+
+
+def test_atop51_alliance_file_is_found_beside_the_member_file(tmp_path):
+    from kg.ingest.atop import alliance_file_for
+
+    assert alliance_file_for(MEMBER51) == ALLIANCE51 if MEMBER51.exists() else True
+    (tmp_path / "atop5_1m.csv").write_text("x")
+    assert alliance_file_for(tmp_path / "atop5_1m.csv") is None  # no alliance file beside it
+    (tmp_path / "atop5_1a.csv").write_text("x")
+    assert alliance_file_for(tmp_path / "atop5_1m.csv") == tmp_path / "atop5_1a.csv"
+    assert alliance_file_for(tmp_path / "atop5_1a.csv") is None
+
+
+def test_codebook_disagreements_only_for_known_versions():
+    from kg.ingest.atop import codebook_disagreements
+
+    assert codebook_disagreements("5.1", {"alliances": 765, "first_year": 1815, "last_year": 2018}) == []
+    assert codebook_disagreements("5.1", {"last_year": 2016}) == [
+        "the ATOP 5.1 codebook gives 2018 as the last year covered; the files reach 2016"]
+    assert codebook_disagreements("9.9", {"alliances": 1}) == []

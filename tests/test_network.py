@@ -82,12 +82,16 @@ def test_agreement_network_in_force_years_and_types(world):
         G_old = build_network(store, relation="agreement", year_from=2005, year_to=2012)
         G_gap = build_network(store, relation="agreement", year_from=2013, year_to=2016)
         G_typed = build_network(store, relation="agreement", agreement_types=["sp:DefenceTreaty"])
-    assert _edges(G) == {("AAA", "BBB"): 1.0, ("BBB", "CCC"): 1.0}
+        G_pending = build_network(store, relation="agreement", year_from=2015, year_to=2024,
+                                  include_pending=True)
+    # the SOFA signed in 2019 and not in force counts only when pending agreements are asked for
+    assert _edges(G) == {("AAA", "BBB"): 1.0}
+    assert _edges(G_pending) == {("AAA", "BBB"): 1.0, ("BBB", "CCC"): 1.0}
     assert G["AAA"]["BBB"]["agreement_types"] == ["LogisticsAgreement"]
-    assert G["BBB"]["CCC"]["agreement_types"] == ["StatusOfForcesAgreement"]
+    assert G_pending["BBB"]["CCC"]["agreement_types"] == ["StatusOfForcesAgreement"]
     # the RAA under negotiation never counts
     assert ("AAA", "CCC") not in _edges(G_all)
-    assert _edges(G_all) == {("AAA", "BBB"): 1.0, ("BBB", "CCC"): 1.0, ("AAA", "DDD"): 1.0}
+    assert _edges(G_all) == {("AAA", "BBB"): 1.0, ("AAA", "DDD"): 1.0}
     assert _edges(G_old) == {("AAA", "DDD"): 1.0}
     assert _edges(G_gap) == {}
     assert _edges(G_typed) == {("AAA", "DDD"): 1.0}
@@ -98,7 +102,7 @@ def test_multiplex_all_sums_both_relations(world):
     from kg.store import open_store
 
     with open_store(world) as store:
-        G = build_network(store, relation="all", year_from=2015, year_to=2024)
+        G = build_network(store, relation="all", year_from=2015, year_to=2024, include_pending=True)
     e = G["AAA"]["BBB"]
     assert (e["weight"], e["exercise_weight"], e["agreement_weight"]) == (3.0, 2.0, 1.0)
     assert G["BBB"]["CCC"]["weight"] == 1.0 and G["BBB"]["CCC"]["exercise_weight"] == 0.0

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import InputError, UsageError
-from kg.namespaces import GRAPH, ID, RDF, RDFS, SP, graph_iri, graph_name
+from kg.namespaces import GRAPH, ID, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
 
-__all__ = ["IngestReport", "detect_kind", "ingest", "build", "FIELD_FORMATS", "prepare", "assemble"]
+__all__ = ["IngestReport", "detect_kind", "ingest", "build", "build_data", "FIELD_FORMATS", "prepare",
+           "assemble"]
 
 FIELD_FORMATS = ("mme", "atop", "cow")
 _CONTEXT = "urn:kg:context"
@@ -50,7 +51,7 @@ def detect_kind(path: str | Path, fmt: str | None) -> str:
 
 
 def _known_ids(store) -> dict[str, set]:
-    """Ids of states, organizations, forces, series and sources already in the store."""
+    """Ids of states, organizations, forces, series, sources and agreements already in the store."""
     known: dict[str, set] = {k: set() for k in ("states", "organizations", "forces", "series", "sources")}
     if store is None or not store.graph_iris():
         return known
@@ -65,6 +66,12 @@ def _known_ids(store) -> dict[str, set]:
         kind, prefix = kinds[t.value]
         if s.value.startswith(prefix):
             known[kind].add(s.value[len(prefix):])
+    # agreements a curated record may supersede (any agreement class: those with parties)
+    known["agreements"] = set()
+    prefix = f"{ID}agreement/"
+    for (s,) in store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?s WHERE { ?s sp:party ?p }").rows:
+        if s.value.startswith(prefix):
+            known["agreements"].add(s.value[len(prefix):])
     return known
 
 
@@ -269,13 +276,64 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
         check_graph_name(graph)
     if not paths:
         raise UsageError("nothing to ingest: give one or more files")
+    if _needs_reference_states(store, paths, fmt):
+        return _first_contact(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
     data, report = prepare(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
     store.write_graphs(data, replace=replace)
     return report
 
 
+def _needs_reference_states(store, paths, fmt) -> bool:
+    """True when a field dataset goes into an empty store (first contact).
+
+    A field dataset's countries are matched against the reference states; a
+    store that has graphs but no ``sp:State`` cannot take one, and says so.
+    """
+    if not any(Path(p).is_file() and detect_kind(p, fmt) in FIELD_FORMATS for p in paths):
+        return False
+    if not store.graph_iris():
+        return True
+    if not store.select(SPARQL_PREFIXES + "SELECT ?s WHERE { ?s a sp:State } LIMIT 1").rows:
+        raise UsageError("the store holds no states to match the dataset's countries against; "
+                         "run `kg build` first")
+    return False
+
+
+def _first_contact(store, paths, *, fmt, graph, strict, replace) -> IngestReport:
+    """Ingest a field dataset into an empty store: the ontology and the bundled curated
+    data (the reference states) are loaded with it, in the same single write."""
+    import tempfile
+
+    from kg.store import open_store
+
+    base, base_report = build_data()
+    with tempfile.TemporaryDirectory(prefix="kg-first-") as tmp:
+        with open_store(Path(tmp) / "store", write=True) as scratch:
+            scratch.write_graphs(base, replace=True)
+            data, report = prepare(scratch, paths, fmt=fmt, graph=graph, strict=strict,
+                                   replace=replace)
+    merged = dict(base)
+    for iri, nt in data.items():
+        merged[iri] = (base.get(iri, b"") if not replace else b"") + nt
+    store.write_graphs(merged, replace=True)
+    for name, n in base_report.graphs.items():
+        if graph_iri(name) not in data:
+            report.graphs[name] = n
+    report.warnings.insert(0, "the store was empty: loaded the ontology and the bundled curated "
+                              "data (the reference states) first, as `kg build` does")
+    return report
+
+
 def build(store) -> IngestReport:
     """Load the ontology and the bundled curated data into their graphs (idempotent)."""
+    data, report = build_data()
+    store.write_graphs(data, replace=True)
+    report.files = [os.path.relpath(f) if not os.path.isabs(str(f)) else str(f) for f in report.files]
+    return report
+
+
+def build_data() -> tuple[dict[str, bytes], IngestReport]:
+    """The ontology and the bundled curated data, validated, as per-graph N-Triples; nothing written."""
     from kg.resources import data_dir, ontology_dir
 
     files = sorted(p for p in data_dir().rglob("*.yaml"))
@@ -305,9 +363,7 @@ def build(store) -> IngestReport:
                                            from_graph=ox.NamedNode(graph_iri("ontology")))
     report.graphs["ontology"] = onto[graph_iri("ontology")].count(b"\n")
     data.update(onto)
-    store.write_graphs(data, replace=True)
-    report.files = [os.path.relpath(f) if not os.path.isabs(str(f)) else str(f) for f in report.files]
-    return report
+    return data, report
 
 
 _ = RDF

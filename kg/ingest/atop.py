@@ -6,10 +6,15 @@ Interactions* 28: 237-260; ATOP codebook and data v4.01 / v5.1, atopdata.org.
 
 Two inputs are understood (told apart by their columns):
 
-**Member level** (``atop4_01_member.csv``: one row per member per alliance
-phase), with the alliance-level file beside it where it exists (the same name
-with ``member`` replaced by ``alliance``, e.g. ``atop4_01_alliance.csv``: begin
-and end dates of each alliance). Output, in graph ``atop``:
+**Member level** (``atop4_01_member.csv`` or ``atop5_1m.csv``: one row per
+member per alliance phase), with the alliance-level file beside it where it
+exists (the same name with ``member`` replaced by ``alliance``, e.g.
+``atop4_01_alliance.csv``, or 5.1's ``m`` by ``a``: ``atop5_1a.csv``; begin
+and end dates of each alliance). The version read (5.1's ``version`` column,
+else the file name) is recorded on the graph (``owl:versionInfo``). For a
+version whose codebook facts are known (:data:`CODEBOOK`), every fact the
+files disagree with is a warning: the 5.1 codebook counts 765 alliances, the
+5.1 files hold 789. Output, in graph ``atop``:
 
 - one agreement ``id/agreement/atop-<atopid>`` per alliance id, typed
   ``sp:DefenceTreaty`` when at least one member has a defence obligation
@@ -56,6 +61,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 from kg.errors import InputError
@@ -64,7 +70,8 @@ from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
 from kg.namespaces import ID, RDF, RDFS, SP, XSD, state_iri
 
-__all__ = ["parse", "atop_date", "OBLIGATIONS", "DDY_KINDS", "CITATION", "alliance_file_for"]
+__all__ = ["parse", "atop_date", "OBLIGATIONS", "DDY_KINDS", "CITATION", "alliance_file_for",
+           "CODEBOOK", "codebook_disagreements"]
 
 CITATION = ("Leeds, Brett Ashley, Jeffrey M. Ritter, Sara McLaughlin Mitchell, and Andrew G. Long. "
             "2002. \"Alliance Treaty Obligations and Provisions, 1815-1944.\" International "
@@ -79,6 +86,49 @@ DDY_KINDS = {"atop_defense": ("Defense", "defence obligation"),
              "atop_neutral": ("Neutrality", "neutrality obligation"),
              "atop_nonagg": ("NonAggression", "non-aggression obligation"),
              "atop_consul": ("Consultation", "consultation obligation")}
+
+
+#: Facts a version's codebook states about its data, checked against the files read.
+#: 5.1: ATOP Codebook version 5.1 (Leeds et al.), sections 1.3 (years covered,
+#: "1815-2018 inclusive"), 1.4 (alliance phases: "44 of the 765 alliances ... have
+#: more than one phase"), 2.2 ("185 of the 765 alliances ... are solely nonaggression
+#: pacts") and the introduction to version 5 (20 new alliances, NEW5; 8 revised, REV5).
+CODEBOOK = {
+    "5.1": {"alliances": 765, "multi_phase": 44, "nonaggression_only": 185, "new5": 20,
+            "rev5": 8, "first_year": 1815, "last_year": 2018},
+}
+_FACT_TEXT = {
+    "alliances": "alliances",
+    "multi_phase": "alliances with more than one phase",
+    "nonaggression_only": "alliances that are solely nonaggression pacts",
+    "new5": "alliances new in version 5 (NEW5 = 1)",
+    "rev5": "alliances revised since version 4 (REV5 = 1)",
+    "first_year": "first year covered",
+    "last_year": "last year covered",
+}
+
+
+def codebook_disagreements(version: str, facts: dict) -> list[str]:
+    """What the files' ``facts`` and the codebook of ``version`` disagree on, one text each.
+
+    >>> codebook_disagreements("5.1", {"alliances": 789, "new5": 20})
+    ['the ATOP 5.1 codebook counts 765 alliances; the files hold 789']
+    >>> codebook_disagreements("4.01", {"alliances": 745})
+    []
+    """
+    book = CODEBOOK.get(version, {})
+    out = []
+    for key, value in facts.items():
+        want = book.get(key)
+        if want is None or value is None or want == value:
+            continue
+        if key in ("first_year", "last_year"):
+            out.append(f"the ATOP {version} codebook gives {want} as the {_FACT_TEXT[key]}; "
+                       f"the files reach {value}")
+        else:
+            out.append(f"the ATOP {version} codebook counts {want} {_FACT_TEXT[key]}; "
+                       f"the files hold {value}")
+    return out
 
 
 def atop_date(year: str, month: str, day: str) -> tuple[str, str] | None:
@@ -103,9 +153,13 @@ def atop_date(year: str, month: str, day: str) -> tuple[str, str] | None:
 def alliance_file_for(member_path: str | Path) -> Path | None:
     """The alliance-level file beside a member-level one, when it exists."""
     p = Path(member_path)
-    if "member" not in p.name:
-        return None
-    cand = p.with_name(p.name.replace("member", "alliance"))
+    if "member" in p.name:
+        cand = p.with_name(p.name.replace("member", "alliance"))
+    else:
+        m = re.match(r"^(atop\d+_\d+)m(\.csv(?:\.gz)?)$", p.name, re.IGNORECASE)
+        if not m:
+            return None
+        cand = p.with_name(f"{m.group(1)}{'a' if p.name[m.end(1)] == 'm' else 'A'}{m.group(2)}")
     return cand if cand.exists() and cand != p else None
 
 
@@ -125,8 +179,8 @@ def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-def _info(path: Path) -> DatasetInfo:
-    version = version_from_name(path, r"atop(\d+)_(\d+)", "4.01")
+def _info(path: Path, version: str | None = None) -> DatasetInfo:
+    version = version or version_from_name(path, r"atop(\d+)_(\d+)", "4.01")
     return DatasetInfo(key=f"atop-v{version}",
                        title=f"Alliance Treaty Obligations and Provisions (ATOP) v{version}",
                        version=version, citation=CITATION.format(version=version),
@@ -204,7 +258,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
                 continue
             rec = {h: (row[i].strip() if i < len(row) else "") for h, i in acol.items()
                    if h in ("atopid", "begyr", "begmo", "begday", "endyr", "endmo", "endday",
-                            "ineffect")}
+                            "ineffect", "maxphase", "new5", "rev5", "version", *OBLIGATIONS)}
             rec["__line__"] = line
             alliances[rec.get("atopid", "")] = rec
 
@@ -213,6 +267,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
     dtype = {"date": XSD + "date", "gYearMonth": XSD + "gYearMonth", "gYear": XSD + "gYear"}
     groups: dict[str, list] = {}
     years: list[int] = []
+    versions: set[str] = set()
     for line, row in rows:
         if not any(c.strip() for c in row):
             continue
@@ -239,8 +294,14 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             years.append(int(ext[0][:4]))
         groups.setdefault(aid, []).append((line, member, phase, ent, ext, obl,
                                            get(row, "ineffect")))
+        if get(row, "version"):
+            versions.add(get(row, "version"))
 
-    info = _info(path)
+    version = _version(path, versions, alliances, warnings)
+    if version in CODEBOOK:
+        warnings.extend(f"{fname}: {w}" for w in
+                        codebook_disagreements(version, _file_facts(groups, alliances, years)))
+    info = _info(path, version)
     src = dataset_quads(qm, graph, info, path, (min(years), max(years)) if years else None)
     if not groups:
         raise InputError("no alliances in the file", file=fname)
@@ -324,3 +385,55 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
                 add(ob, SP + "bearer", nn(state_iri(iso[member])))
                 add(ob, SP + "kind", nn(SP + OBLIGATIONS[k]))
     return qm.quads, warnings
+
+
+def _version(path: Path, versions: set, alliances: dict, warnings: list[str]) -> str:
+    """The version the files say they are (5.1's ``version`` column), else the file name's.
+
+    Disagreement (several values, or a column that contradicts the file name) is a warning.
+    """
+    named = version_from_name(path, r"atop(\d+)_(\d+)", "4.01")
+    found = set(versions) | {a["version"] for a in alliances.values() if a.get("version")}
+    if not found:
+        return named
+    norm = {_norm_version(v) for v in found}
+    if len(norm) > 1:
+        warnings.append(f"{path}: the version column holds several versions "
+                        f"({', '.join(sorted(norm))}); recorded as {min(norm)}")
+    version = min(norm)
+    if named != version and re.search(r"atop\d+_\d+", path.name, re.IGNORECASE):
+        warnings.append(f"{path}: the file name says version {named}, its version column {version}; "
+                        f"recorded as {version}")
+    return version
+
+
+def _norm_version(v: str) -> str:
+    """A version as written in a codebook: ``4.0100002`` (a float stored in 4.01) is ``4.01``.
+
+    >>> [_norm_version(v) for v in ("5.1", "4.0100002", "5.10", "5")]
+    ['5.1', '4.01', '5.1', '5.0']
+    """
+    try:
+        text = f"{float(v):.2f}".rstrip("0")
+    except ValueError:
+        return v.strip()
+    return text + "0" if text.endswith(".") else text
+
+
+def _file_facts(groups: dict, alliances: dict, years: list[int]) -> dict:
+    """Counts the codebook states, as the files read hold them (alliance file where read)."""
+    ids = set(groups) | set(alliances)
+    facts: dict = {"alliances": len(ids)}
+    phases = {aid: {m[2] for m in members} for aid, members in groups.items()}
+    facts["multi_phase"] = sum(1 for aid in ids if len(phases.get(aid, ())) > 1 or
+                               int(alliances.get(aid, {}).get("maxphase") or 0) > 1)
+    if alliances:
+        def only_nonagg(a):
+            return a.get("nonagg") == "1" and all(a.get(k) == "0" for k in OBLIGATIONS if k != "nonagg")
+        facts["nonaggression_only"] = sum(1 for a in alliances.values() if only_nonagg(a))
+        for k in ("new5", "rev5"):
+            if any(k in a for a in alliances.values()):
+                facts[k] = sum(1 for a in alliances.values() if a.get(k) == "1")
+    if years:
+        facts["first_year"], facts["last_year"] = min(years), max(years)
+    return facts

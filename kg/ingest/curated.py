@@ -21,7 +21,8 @@ from kg.errors import InputError
 from kg.namespaces import DCTERMS, ID, ISO3_RE, OWL, RDF, RDFS, SKOS, SP, XSD, state_iri
 
 __all__ = ["KINDS", "AGREEMENT_TYPES", "STATUS", "DOMAINS", "COUNT_CATEGORIES", "COUNT_BASES",
-           "load_yaml_text", "read_records", "compile_records", "date_literal", "fiscal_year_of"]
+           "load_yaml_text", "read_records", "compile_records", "date_literal", "fiscal_year_of",
+           "REQUIRE_IN_FORCE_NOTE"]
 
 KINDS = ("sources", "states", "organizations", "forces", "series", "exercises", "agreements",
          "official_counts")
@@ -48,7 +49,8 @@ _FIELDS = {
                    "location", "domain", "confidence", "note", "fiscal_year",
                    "participants_complete"}),
     "agreements": ({"id", "type", "label", "parties", "status", "sources"},
-                   {"signed", "in_force", "end", "confidence", "note"}),
+                   {"signed", "in_force", "end", "confidence", "note", "supersedes", "in_force_note",
+                    "members", "suspensions"}),
     "official_counts": ({"id", "category", "fiscal_year", "count", "rule", "sources"},
                         {"basis", "note"}),
 }
@@ -58,6 +60,14 @@ COUNT_BASES = ("mod-count", "table-rows")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _FORCE = re.compile(r"^[A-Z]{3}-[A-Z]+$")
 _QID = re.compile(r"^Q[1-9][0-9]*$")
+
+#: When true, an agreement with Japan among its parties and no ``in_force``
+#: date must say why in ``in_force_note`` (see data/FORMAT.md). Off until the
+#: bundled data carries the notes; the keyword of :func:`compile_records`
+#: overrides it.
+REQUIRE_IN_FORCE_NOTE = False
+_MEMBER_FIELDS = ({"party"}, {"joined", "left", "note", "sources"})
+_SUSPENSION_FIELDS = ({"parties", "from"}, {"until", "note", "sources"})
 
 
 # ---------------------------------------------------------------- YAML with lines
@@ -283,14 +293,20 @@ def _as_list(v, *, file, where, field) -> list[str]:
     return [str(x) for x in v]
 
 
-def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[str, set] | None = None):
+def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[str, set] | None = None,
+                    require_in_force_note: bool | None = None):
     """Compile parsed curated files into quads in ``graph``.
 
     ``files`` is a list of ``(file name, {kind: records})``; ``known`` holds ids
     already in the store (``states``, ``organizations``, ``forces``, ``series``,
-    ``sources``) that records may refer to. Returns ``(quads, where)`` where
-    ``where`` maps each subject IRI to ``(file, line, record id)``.
+    ``sources``, ``agreements``) that records may refer to. Returns
+    ``(quads, where)`` where ``where`` maps each subject IRI to
+    ``(file, line, record id)``. ``require_in_force_note`` (default
+    :data:`REQUIRE_IN_FORCE_NOTE`) refuses an agreement of Japan that has
+    neither ``in_force`` nor ``in_force_note``.
     """
+    if require_in_force_note is None:
+        require_in_force_note = REQUIRE_IN_FORCE_NOTE
     c = _Compiler(graph, known or {})
     ox = c.ox
     records: dict[str, list[tuple[str, dict]]] = {k: [] for k in KINDS}
@@ -559,7 +575,9 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             n = min(len(a), len(b))
             if b[:n] < a[:n]:
                 raise InputError(f"{what}: signed {a} is after entry into force {b}", file=fname, where=w)
+        _agreement_lifecycle(c, s, rec, parties, fname, w, what, need, require_in_force_note)
         common(s, rec, fname, w, rid)
+    _check_supersession_chains(records["agreements"])
     for fname, rec in records["official_counts"]:
         w, rid = str(rec["__line__"]), str(rec["id"])
         if not _SLUG.match(rid):
@@ -613,3 +631,116 @@ def _exercise_census(c, s: str, rec: dict, fname: str, w: str, what: str, year: 
         if not isinstance(pc, bool):
             raise InputError(f"{what}: participants_complete must be true or false", file=fname, where=w)
         c.add(s, SP + "participantsComplete", c.typed("true" if pc else "false", "boolean"))
+
+
+# ---------------------------------------------------------------- agreement lifecycle
+
+def _before(a: str, b: str) -> bool:
+    """True when date text ``a`` is strictly before ``b`` at the precision both share."""
+    n = min(len(a), len(b))
+    return a[:n] < b[:n]
+
+
+def _sub_records(value, *, fname, w, what, field, spec) -> list[dict]:
+    """Check a list of nested mappings (``members``, ``suspensions``) against ``spec``."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
+        raise InputError(f"{what}: {field} must be a list of mappings", file=fname, where=w)
+    required, optional = spec
+    for i, item in enumerate(value, start=1):
+        keys = set(item) - {"__line__"}
+        wi = str(item.get("__line__", w))
+        missing, unknown = required - keys, keys - required - optional
+        if missing:
+            raise InputError(f"{what}: {field} entry {i}: missing field(s) {', '.join(sorted(missing))}",
+                             file=fname, where=wi)
+        if unknown:
+            raise InputError(f"{what}: {field} entry {i}: unknown field(s) {', '.join(sorted(unknown))}",
+                             file=fname, where=wi)
+    return value
+
+
+def _agreement_lifecycle(c, s, rec, parties, fname, w, what, need, require_note) -> None:
+    """Compile ``supersedes``, ``in_force_note``, ``members`` and ``suspensions`` of one agreement."""
+    if rec.get("supersedes") is not None:
+        old = str(rec["supersedes"])
+        if old == str(rec["id"]):
+            raise InputError(f"{what}: an agreement cannot supersede itself", file=fname, where=w)
+        if old not in c.known.get("agreements", set()):
+            raise InputError(f"{what}: supersedes unknown agreement {old!r}", file=fname, where=w)
+        o = f"{ID}agreement/{old}"
+        c.add(s, SP + "supersedes", c.nn(o))
+        c.add(o, SP + "supersededBy", c.nn(s))
+    if rec.get("in_force_note") is not None:
+        note = str(rec["in_force_note"]).strip()
+        if not note:
+            raise InputError(f"{what}: in_force_note is empty", file=fname, where=w)
+        c.add(s, SP + "inForceNote", c.lit(note, "en"))
+    elif require_note and "JPN" in parties and not rec.get("in_force"):
+        raise InputError(f"{what}: no in_force date and no in_force_note saying why", file=fname, where=w)
+
+    def sources(node, item, wi, label):
+        for src in _as_list(item.get("sources"), file=fname, where=wi, field=f"{label} sources"):
+            need("sources", src, fname, wi, f"{what}: {label}")
+            c.add(node, SP + "source", c.nn(f"{ID}source/{src}"))
+        if item.get("note"):
+            c.add(node, SP + "note", c.lit(item["note"]))
+
+    seen: dict[str, int] = {}
+    for item in _sub_records(rec.get("members"), fname=fname, w=w, what=what, field="members",
+                             spec=_MEMBER_FIELDS):
+        wi = str(item.get("__line__", w))
+        code = str(item["party"])
+        if code not in parties:
+            raise InputError(f"{what}: member {code} is not in parties", file=fname, where=wi)
+        k = seen[code] = seen.get(code, 0) + 1
+        m = f"{ID}membership/{rec['id']}-{code}" + (f"-{k}" if k > 1 else "")
+        c.add(s, SP + "membership", c.nn(m))
+        c.add(m, SP + "member", c.nn(state_iri(code)))
+        dates = {}
+        for f, p in (("joined", "entryDate"), ("left", "exitDate")):
+            if item.get(f):
+                dates[f] = date_literal(item[f], file=fname, where=wi, field=f"{what}: member {code} {f}")
+                c.add(m, SP + p, dates[f])
+        if len(dates) == 2 and _before(dates["left"].value, dates["joined"].value):
+            raise InputError(f"{what}: member {code} left {dates['left'].value} before joining "
+                             f"{dates['joined'].value}", file=fname, where=wi)
+        sources(m, item, wi, f"member {code}")
+
+    for i, item in enumerate(_sub_records(rec.get("suspensions"), fname=fname, w=w, what=what,
+                                          field="suspensions", spec=_SUSPENSION_FIELDS), start=1):
+        wi = str(item.get("__line__", w))
+        pair = _as_list(item["parties"], file=fname, where=wi, field="suspension parties")
+        if len(pair) != 2 or pair[0] == pair[1]:
+            raise InputError(f"{what}: a suspension names exactly two different parties", file=fname, where=wi)
+        for p in pair:
+            if p not in parties:
+                raise InputError(f"{what}: suspended party {p} is not in parties", file=fname, where=wi)
+        node = f"{ID}suspension/{rec['id']}-{i}"
+        c.add(s, SP + "suspension", c.nn(node))
+        c.add(node, RDF + "type", c.nn(SP + "Suspension"))
+        for p in sorted(pair):
+            c.add(node, SP + "suspendedParty", c.nn(state_iri(p)))
+        start = date_literal(item["from"], file=fname, where=wi, field=f"{what}: suspension from")
+        c.add(node, SP + "startDate", start)
+        if item.get("until"):
+            end = date_literal(item["until"], file=fname, where=wi, field=f"{what}: suspension until")
+            if _before(end.value, start.value):
+                raise InputError(f"{what}: suspension until {end.value} is before from {start.value}",
+                                 file=fname, where=wi)
+            c.add(node, SP + "endDate", end)
+        sources(node, item, wi, "suspension")
+
+
+def _check_supersession_chains(agreements: list[tuple[str, dict]]) -> None:
+    """Refuse a cycle of ``supersedes`` links (A supersedes B supersedes A)."""
+    nxt = {str(r["id"]): (f, r) for f, r in agreements if r.get("supersedes") is not None}
+    for start, (fname, rec) in nxt.items():
+        cur, seen = start, {start}
+        while cur in nxt:
+            cur = str(nxt[cur][1]["supersedes"])
+            if cur in seen:
+                raise InputError(f"agreement {start}: supersedes chain returns to {cur}",
+                                 file=fname, where=str(rec.get("__line__", "")))
+            seen.add(cur)
