@@ -250,33 +250,26 @@ def agreements_by_type(store, focus: str = "JPN", graphs: list[str] | None = Non
                        last_year: int | None = None) -> tuple[list[str], list[dict]]:
     """The focal state's agreements in force per year, by type.
 
-    In force in a year: from the year of entry into force (else signing) to the
-    year it ended, or open; agreements under negotiation never count, signed ones
-    only when they are joint declarations or ministerial dialogues (which take effect
-    on signature), and an expired, terminated or superseded agreement counts only up
-    to a known end year (the same rule :mod:`kg.claims` uses).
+    In force in a year by the one rule, :mod:`kg.inforce` (the focal state tied by the
+    agreement to another state that year; :func:`kg.inforce.counts_by_year`).
 
     :returns: ``(types, rows)``: the type names, and one row per year with a count
         per type.
     """
-    from kg.claims import _in_force_during, _run
+    from kg.inforce import counts_by_year, lifecycles
 
-    rows = _run(store, "agreements_with_state.rq", {"us": focus}, graphs)
-    agreements: dict[str, dict] = {}
-    for r in rows:
-        agreements.setdefault(str(r["agreement"]), r)
-    starts = [a["start"] for a in agreements.values() if isinstance(a.get("start"), int)]
-    if not starts:
+    recs = [lc for lc in lifecycles(store, graphs=graphs)
+            if lc.first is not None and focus in lc.parties]
+    if not recs:
         return [], []
-    types = sorted({str(a["type"]) for a in agreements.values()})
-    end = last_year or max(max(starts), max((a["end"] for a in agreements.values()
-                                             if isinstance(a.get("end"), int)), default=0))
+    types = sorted({lc.type for lc in recs})
+    first = min(lc.first for lc in recs)
+    end = last_year or max(max(lc.first for lc in recs),
+                           max((lc.last for lc in recs if lc.last is not None), default=0))
+    counts = counts_by_year(store, focus, first, end, graphs=graphs)
     out = []
-    for y in range(min(starts), end + 1):
-        row = {"year": y}
-        for t in types:
-            row[t] = sum(1 for a in agreements.values()
-                         if a["type"] == t and _in_force_during(a, (y, y)))
+    for y in range(first, end + 1):
+        row = {"year": y, **{t: counts[y].get(t, 0) for t in types}}
         row["total"] = sum(row[t] for t in types)
         out.append(row)
     return types, out

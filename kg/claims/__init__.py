@@ -26,21 +26,18 @@ The package, one concern a module:
 from __future__ import annotations
 
 from kg.claims.checks import (CHECKS, INSUFFICIENT, NOT_SUPPORTED, SUPPORTED, VERDICTS,
-                              CheckResult, in_force_during, register, run_claim_query)
+                              CheckResult, register, run_claim_query)
 from kg.claims.coverage import data_coverage, window_status
 from kg.claims.definitions import Claim, Reference, load_claim, load_claims, select_claims
 from kg.claims.evaluate import ClaimNotSupported, check_claim, check_claims, raise_if_not_supported
 from kg.claims.format import (format_check, format_claim_list, render_claims_html,
                               render_claims_md)
 
-# Names kg.report imports from the single-module version (kept until its call sites move).
-_run = run_claim_query
-_in_force_during = in_force_during
 
 __all__ = [
     "VERDICTS", "SUPPORTED", "NOT_SUPPORTED", "INSUFFICIENT", "CHECKS", "CheckResult", "register",
     "Claim", "Reference", "ClaimNotSupported", "load_claim", "load_claims", "select_claims",
     "data_coverage", "window_status", "check_claim", "check_claims", "format_check",
     "format_claim_list", "raise_if_not_supported", "render_claims_html", "render_claims_md",
-    "run_claim_query", "in_force_during",
+    "run_claim_query",
 ]

@@ -14,7 +14,8 @@ from typing import Callable
 from kg.claims.definitions import Claim
 
 __all__ = ["VERDICTS", "SUPPORTED", "NOT_SUPPORTED", "INSUFFICIENT", "CheckResult", "CHECKS",
-           "register", "run_claim_query", "in_force_during", "window_label"]
+           "register", "run_claim_query", "agreement_lifecycles", "tied_during",
+           "not_tied_reason", "ACCESS_RULES", "allied_agreements", "window_label"]
 
 VERDICTS = ("supported", "not supported", "insufficient data")
 SUPPORTED, NOT_SUPPORTED, INSUFFICIENT = VERDICTS
@@ -244,30 +245,37 @@ def _check_share_and_partners(store, claim: Claim, graphs) -> CheckResult:
             "minimum": {"met": ok, "shortfalls": short}})
 
 
-_ENDED = ("Expired", "Terminated", "Superseded")
-_ON_SIGNATURE = ("JointDeclaration", "MinisterialDialogue")
+def agreement_lifecycles(store, graphs, *, include_pending: bool = False) -> dict:
+    """Every agreement's years in force by the one rule (:func:`kg.inforce.lifecycles`), by id."""
+    from kg.inforce import lifecycles
+
+    return {lc.id: lc for lc in lifecycles(store, graphs=graphs, include_pending=include_pending)}
 
 
-def in_force_during(row: dict, window: tuple[int, int]) -> bool:
-    """An agreement row counts in a window when it was in force in at least one of its years.
+def tied_during(lcs: dict, row: dict, reference: str, window: tuple[int, int]) -> bool:
+    """Whether a query row's agreement ties ``reference`` and the row's partner in the window.
 
-    From its start year (entry into force, else signing) to its end year, or open.
-    Under negotiation never counts; signed but not in force counts only for a joint
-    declaration or a ministerial dialogue (instruments that take effect on signature);
-    an expired, terminated or superseded agreement counts only when its end year is
-    known and falls in or after the window.
+    The years come from :mod:`kg.inforce` (entry into force, supersession, memberships and
+    suspensions applied); nothing here reads dates.
     """
-    status = str(row.get("status") or "")
-    if status == "UnderNegotiation":
-        return False
-    if status == "Signed" and row.get("type") not in _ON_SIGNATURE:
-        return False
-    start, end = row.get("start"), row.get("end")
-    if not isinstance(start, int) or start > window[1]:
-        return False
-    if status in _ENDED and not isinstance(end, int):
-        return False
-    return not (isinstance(end, int) and end < window[0])
+    lc = lcs.get(str(row["agreement"]))
+    return lc is not None and any(lc.tied(reference, str(row["partner"]), y)
+                                  for y in range(window[0], window[1] + 1))
+
+
+def not_tied_reason(lc, a: str, b: str, year: int) -> str:
+    """Why an agreement does not tie ``a`` and ``b`` in ``year`` ('' when it does)."""
+    if lc is None:
+        return "not found"
+    if lc.tied(a, b, year):
+        return ""
+    if lc.first is None:
+        return f"status {lc.status or 'unknown'}, not in force"
+    if lc.first > year:
+        return f"in force only from {lc.first}"
+    if lc.last is not None and lc.last < year:
+        return f"in force until {lc.last}"
+    return "the pair is not tied that year (membership or suspension)"
 
 
 @register("new_partners_aligned")
@@ -284,10 +292,11 @@ def _check_new_partners_aligned(store, claim: Claim, graphs) -> CheckResult:
         part[name] = {str(r["partner"]): r for r in rows}
     new = sorted(set(part["recent"]) - set(part["baseline"]) - {us})
     ties = run_claim_query(store, q_ties, _q_params(claim, q_ties), graphs)
+    lcs = agreement_lifecycles(store, graphs)
     per_state: dict[str, dict] = {}
     for row in ties:
         p = str(row["partner"])
-        if not in_force_during(row, recent):
+        if not tied_during(lcs, row, us, recent):
             continue
         d = per_state.setdefault(p, {"treaty": [], "other": []})
         is_ally = row.get("type") == "DefenceTreaty" or row.get("defence") in (True, "true", 1)
@@ -338,41 +347,12 @@ def _check_new_partners_aligned(store, claim: Claim, graphs) -> CheckResult:
             "queries": [q_win, q_ties], "metrics": [], "minimum": {"met": ok, "shortfalls": short}})
 
 
-#: Counting rules for access agreements by a year (the headline uses ``status``).
+#: Counting rules for access agreements by a year (the headline uses ``in-force``).
 ACCESS_RULES = {
-    "status": "curated status in force, entry into force at or before the year, not ended",
-    "dates": "entry into force at or before the year and not ended, whatever the status field",
-    "signed": "signed (or in force) at or before the year and not ended",
+    "in-force": "tied by the agreement in the year (kg.inforce)",
+    "with-pending": "the same, counting signed agreements not yet in force from signature "
+                    "(kg.inforce include_pending)",
 }
-
-
-def access_not_counted(row: dict, as_of: int, rule: str = "status") -> str:
-    """Why an access-agreement row does not count by ``as_of`` under ``rule`` ('' if it counts).
-
-    >>> access_not_counted({"status": "InForce", "in_force": 2023}, 2025)
-    ''
-    >>> access_not_counted({"status": "Signed", "signed": 2024}, 2025)
-    'status Signed'
-    >>> access_not_counted({"status": "Signed", "signed": 2024}, 2025, "signed")
-    ''
-    """
-    status, fy, end = str(row.get("status") or ""), row.get("in_force"), row.get("end")
-    if rule == "signed":
-        start = fy if isinstance(fy, int) else row.get("signed")
-        if not isinstance(start, int):
-            return "no signature or entry-into-force date"
-        if start > as_of:
-            return f"signed only in {start}"
-    else:
-        if rule == "status" and status != "InForce":
-            return f"status {status or 'unknown'}"
-        if not isinstance(fy, int):
-            return "no entry-into-force date"
-        if fy > as_of:
-            return f"in force only from {fy}"
-    if isinstance(end, int) and end < as_of:
-        return f"ended {end}"
-    return ""
 
 
 @register("agreements_in_force")
@@ -381,15 +361,18 @@ def _check_agreements_in_force(store, claim: Claim, graphs) -> CheckResult:
     as_of = int(t.get("as_of", 2025))
     threshold = int(t.get("threshold", 3))
     rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs)
+    focus = str((t.get("params") or {}).get("state", "JPN"))
+    lcs = agreement_lifecycles(store, graphs)
     counted: dict[str, str] = {}
     not_counted = []
     for row in rows:
         p, a = str(row["partner"]), str(row["agreement"])
-        why = access_not_counted(row, as_of, "status")
+        lc = lcs.get(a)
+        why = not_tied_reason(lc, focus, p, as_of)
         if why:
             not_counted.append(f"{a} with {p}: {why}")
         else:
-            counted.setdefault(p, f"{a} (in force {row.get('in_force')})")
+            counted.setdefault(p, f"{a} (in force {lc.first})")
     from kg.claims.coverage import data_coverage
 
     cov = data_coverage(store, graphs)
@@ -525,23 +508,18 @@ def _check_exercise_mix(store, claim: Claim, graphs) -> CheckResult:
 
 
 def allied_agreements(own: list[dict], ties: list[dict], year: int, types: list[str],
-                      us: str = "USA") -> dict:
-    """Japan's partners in agreements of ``types`` in force in ``year``, split by US alliance.
+                      lcs: dict, focus: str = "JPN", us: str = "USA") -> dict:
+    """The focus's partners in agreements of ``types`` in force in ``year``, by US alliance.
 
     :param own: rows of ``agreements_with_state.rq`` for the focal state.
     :param ties: rows of the same query for the United States.
+    :param lcs: :func:`agreement_lifecycles` (years in force by :mod:`kg.inforce`).
     :returns: ``{"partners", "us_allies", "others", "share"}`` (share None without partners).
-
-    >>> own = [{"partner": "AUS", "type": "LogisticsAgreement", "status": "InForce", "start": 2013},
-    ...        {"partner": "IND", "type": "LogisticsAgreement", "status": "InForce", "start": 2021}]
-    >>> ties = [{"partner": "AUS", "type": "DefenceTreaty", "status": "InForce", "start": 1952}]
-    >>> allied_agreements(own, ties, 2025, ["LogisticsAgreement"])["share"]
-    0.5
     """
     window = (year, year)
     partners = sorted({str(r["partner"]) for r in own if r.get("type") in types
-                       and str(r["partner"]) != us and in_force_during(r, window)})
-    allies = {str(r["partner"]) for r in ties if in_force_during(r, window)
+                       and str(r["partner"]) != us and tied_during(lcs, r, focus, window)})
+    allies = {str(r["partner"]) for r in ties if tied_during(lcs, r, us, window)
               and (r.get("type") == "DefenceTreaty" or r.get("defence") in (True, "true", 1))}
     inside = [p for p in partners if p in allies]
     return {"partners": partners, "us_allies": inside,
@@ -558,7 +536,9 @@ def _check_agreements_with_allies(store, claim: Claim, graphs) -> CheckResult:
     focus, us = str(params.get("state", "JPN")), str(params.get("us", "USA"))
     own = run_claim_query(store, t["query"], {"us": focus}, graphs)
     ties = run_claim_query(store, t["query"], {"us": us}, graphs)
-    ev = {"as_of": as_of, "types": types, **allied_agreements(own, ties, as_of, types, us)}
+    lcs = agreement_lifecycles(store, graphs)
+    ev = {"as_of": as_of, "types": types,
+          **allied_agreements(own, ties, as_of, types, lcs, focus, us)}
     need = int(claim.minimum.get("agreement_partners", 3))
     n = len(ev["partners"])
     ok = n >= need

@@ -71,6 +71,13 @@ class ClaimRun:
         return self.get(key, lambda: load_exercise_data(self.store, params, self.graphs,
                                                         whole=whole))
 
+    def lifecycles(self, include_pending: bool = False) -> dict:
+        from kg.claims.checks import agreement_lifecycles
+
+        return self.get(("lifecycles", include_pending),
+                        lambda: agreement_lifecycles(self.store, self.graphs,
+                                                     include_pending=include_pending))
+
     def query(self, name: str, params: dict) -> list[dict]:
         from kg.claims.checks import run_claim_query
 
@@ -142,14 +149,15 @@ def _robustness(claim: Claim, run: ClaimRun, headline: str) -> tuple[dict, dict]
     thr = float(claim.robustness.get("threshold", DEFAULT_THRESHOLD))
     params = claim.test.get("params") or {}
     if check == "agreements_in_force":
-        rows = access_grid(claim, run.query(claim.test["query"], {"state": params.get("state",
-                                                                                     "JPN")}))
+        rows = access_grid(claim, run.query(claim.test["query"],
+                                            {"state": params.get("state", "JPN")}),
+                           run.lifecycles(), run.lifecycles(include_pending=True))
         unc = {"applies": False, "why": "the statistic is a count at one date, not a change"}
         return summarize(rows, _reading(headline, rows), thr), unc
     if check == "agreements_with_allies":
         q = claim.test["query"]
         rows = allied_grid(claim, run.query(q, {"us": params.get("state", "JPN")}),
-                           run.query(q, {"us": params.get("us", "USA")}))
+                           run.query(q, {"us": params.get("us", "USA")}), run.lifecycles())
         unc = {"applies": False, "why": "the statistic is a share at one date, not a change"}
         return summarize(rows, _reading(headline, rows), thr), unc
     if check not in _EXERCISE_CHECKS:
@@ -161,6 +169,7 @@ def _robustness(claim: Claim, run: ClaimRun, headline: str) -> tuple[dict, dict]
     if check == "new_partners_aligned" and not data.ties:
         q_ties = claim.test["query"][1]
         data.ties = run.query(q_ties, {"us": params.get("us", "USA")})
+        data.lifecycles = run.lifecycles()
     rows = exercise_grid(claim, data)
     summary = summarize(rows, _reading(headline, rows), thr)
     unc = (window_change_uncertainty(claim, data, declared_spec(claim))

@@ -48,6 +48,8 @@ class ExerciseData:
     exercises: list[Exercise]
     region: frozenset = frozenset()
     ties: list[dict] = field(default_factory=list)
+    #: agreement id to :class:`kg.inforce.Lifecycle` (for the ties' years in force)
+    lifecycles: dict = field(default_factory=dict)
     #: True when ``exercises`` holds every exercise (the whole network), not only the focus's
     whole: bool = False
 
@@ -250,7 +252,7 @@ def _mix(check, data, spec, claim) -> tuple[dict, bool | None]:
 
 
 def _aligned(check, data, spec, claim) -> tuple[dict, bool | None]:
-    from kg.claims.checks import in_force_during
+    from kg.claims.checks import tied_during
 
     w = spec.window_dict()
     strength: dict[str, dict[str, float]] = {}
@@ -263,7 +265,8 @@ def _aligned(check, data, spec, claim) -> tuple[dict, bool | None]:
     new = sorted(set(strength["recent"]) - set(strength["baseline"]) - {data.us})
     if not new:
         return {"new_partners": 0}, None
-    tied = {str(r["partner"]) for r in data.ties if in_force_during(r, w["recent"])}
+    tied = {str(r["partner"]) for r in data.ties
+            if tied_during(data.lifecycles, r, data.us, w["recent"])}
     if spec.projection == "newman":
         tot = sum(strength["recent"][p] for p in new)
         share = sum(strength["recent"][p] for p in new if p in tied) / tot if tot else None

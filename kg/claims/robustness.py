@@ -12,7 +12,7 @@ robust"; below the threshold share (0.8 unless the claim says) it is "fragile".
 
 from __future__ import annotations
 
-from kg.claims.checks import ACCESS_RULES, NOT_SUPPORTED, SUPPORTED, access_not_counted
+from kg.claims.checks import ACCESS_RULES, NOT_SUPPORTED, SUPPORTED, not_tied_reason
 from kg.claims.readings import PROJECTIONS, ExerciseData, Spec, read
 
 __all__ = ["DEFAULT_SHIFTS", "DEFAULT_WIDTHS", "DEFAULT_THRESHOLD", "DEFAULT_MAX_PARTICIPANTS",
@@ -97,36 +97,40 @@ def exercise_grid(claim, data: ExerciseData) -> list[dict]:
     return rows
 
 
-def access_grid(claim, rows: list[dict]) -> list[dict]:
-    """Access-agreement claims: every counting rule crossed with the year of reckoning."""
+def access_grid(claim, rows: list[dict], lcs: dict, lcs_pending: dict) -> list[dict]:
+    """Access-agreement claims: the counting rule crossed with the year of reckoning."""
     as_of = int(claim.test.get("as_of", 2025))
     threshold = int(claim.test.get("threshold", 3))
+    focus = str((claim.test.get("params") or {}).get("state", "JPN"))
     out = []
-    years = [as_of + d for d in claim.robustness.get("as_of_shifts", (-1, 0, 1, 2))]
-    for rule in ACCESS_RULES:
+    years = [as_of + d for d in claim.robustness.get("as_of_shifts", (-2, -1, 0, 1, 2, 3))]
+    for rule, table in (("in-force", lcs), ("with-pending", lcs_pending)):
         for y in years:
-            states = sorted({str(r["partner"]) for r in rows if not access_not_counted(r, y, rule)})
+            states = sorted({str(r["partner"]) for r in rows
+                             if not not_tied_reason(table.get(str(r["agreement"])), focus,
+                                                    str(r["partner"]), y)})
             out.append({"variant": len(out) + 1, "rule": rule, "as_of": y,
-                        "declared": rule == "status" and y == as_of,
+                        "declared": rule == "in-force" and y == as_of,
                         "value": {"states": len(states), "threshold": threshold,
                                   "partners": states},
                         "reading": _label(len(states) >= threshold)})
     return out
 
 
-def allied_grid(claim, own: list[dict], ties: list[dict]) -> list[dict]:
+def allied_grid(claim, own: list[dict], ties: list[dict], lcs: dict) -> list[dict]:
     """Agreements-with-allies claims: which agreement types count, crossed with the year."""
     from kg.claims.checks import allied_agreements
 
     as_of = int(claim.test.get("as_of", 2025))
     declared = list(claim.test.get("types") or ["ReciprocalAccessAgreement",
                                                 "LogisticsAgreement"])
-    us = str((claim.test.get("params") or {}).get("us", "USA"))
+    params = claim.test.get("params") or {}
+    us, focus = str(params.get("us", "USA")), str(params.get("state", "JPN"))
     type_sets = [declared] + [[t] for t in declared if len(declared) > 1]
     out = []
     for types in type_sets:
         for y in [as_of + d for d in claim.robustness.get("as_of_shifts", (-1, 0, 1, 2))]:
-            ev = allied_agreements(own, ties, y, types, us)
+            ev = allied_agreements(own, ties, y, types, lcs, focus, us)
             holds = None if ev["share"] is None else ev["share"] > 0.5
             out.append({"variant": len(out) + 1, "rule": " + ".join(types), "as_of": y,
                         "declared": types == declared and y == as_of,
