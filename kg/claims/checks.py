@@ -160,7 +160,7 @@ def _check_window_change(store, claim: Claim, graphs) -> CheckResult:
     verdict = SUPPORTED if holds else NOT_SUPPORTED
     if not ok:
         verdict = INSUFFICIENT
-    what = col.replace("_", " ")
+    what = {"without_us": "exercises without the USA"}.get(col, col.replace("_", " "))
     lines = [f"mean {what} per year: {window_label(base)} {_fmt(b)} "
              f"({ev['baseline']['exercises']} exercises), {window_label(recent)} {_fmt(r)} "
              f"({ev['recent']['exercises']} exercises); change {ev['change']:+.2f}"

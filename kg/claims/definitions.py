@@ -165,6 +165,9 @@ def _check_optional(p: Path, doc: dict) -> None:
             raise _bad(p, "signature", "must be a mapping with side and predicts")
         if sig.get("side") not in SIDES:
             raise _bad(p, "signature.side", f"must be one of {', '.join(SIDES)}")
+        extra = sorted(set(sig) - {"side", "predicts", "counter", "caveat"})
+        if extra:
+            raise _bad(p, f"signature.{extra[0]}", "unknown field")
     for key, ints in (("robustness", ("max_participants",)),
                       ("uncertainty", ("replicates", "seed"))):
         val = doc.get(key)

@@ -65,7 +65,8 @@ def scorecard(results: list[dict]) -> dict:
                      "predicts": sig.get("predicts", ""), "counter": sig.get("counter", ""),
                      "verdict": c["verdict"], "reading": c.get("reading", c["verdict"]),
                      "robustness": label or "n/a", "grid": rob.get("summary", ""),
-                     "counts_for": counts_for or "neither", "weight": w if counts_for else 0.0})
+                     "counts_for": counts_for or "neither", "weight": w if counts_for else 0.0,
+                     "caveat": sig.get("caveat", "")})
     favours = _favours(score)
     favours_records = _favours(records)
     insufficient = [r["id"] for r in rows if r["verdict"] == INSUFFICIENT]
@@ -79,6 +80,17 @@ def scorecard(results: list[dict]) -> dict:
     if insufficient:
         caveats.insert(0, f"{len(insufficient)} of {len(rows)} signature(s) lack coverage or "
                           f"data and count for neither side: {', '.join(insufficient)}.")
+    unchecked = [c["id"] for c in results if (c.get("signature") or {}).get("side") in SIDES_SCORED
+                 and str(((c.get("coverage") or {}).get("completeness") or {}).get("note", ""))
+                 .startswith("completeness not checked")]
+    if unchecked:
+        caveats.insert(0, f"Completeness was not checked for {len(unchecked)} signature(s) "
+                          f"({', '.join(unchecked)}): the graphs read hold no official counts, so "
+                          "the records may be a selection that favours some years; the overall "
+                          "reading is provisional.")
+    for r in rows:
+        if r["caveat"]:
+            caveats.append(f"{r['id']}: {r['caveat']}")
     if favours != favours_records:
         caveats.append(f"The records alone, without the coverage gate, would favour "
                        f"{favours_records}; that reading rests on data of unknown or short "
