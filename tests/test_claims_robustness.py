@@ -61,6 +61,10 @@ MEGA = PREFIXES + _states() + "".join(
 
 # FY2013: 24 Japan-US and 19 multilateral exercises by MOD's count; FY2022: 108 and 43.
 # The records: baseline/recent windows of the claim (2005-2009, 2020-2024) have no count.
+# Only 2016-2024: with the mega graph, the baseline rests on mega alone and the recent
+# window on both.
+LATE = PREFIXES + _states() + "".join(_ex(f"l-{y}", y, "JPN", "IND") for y in range(2016, 2025))
+
 OFFICIAL = PREFIXES + _states() + "".join(
     [_ex(f"o-{y}-{i}", y, "JPN", "USA", fy=y) for y in range(2005, 2010) for i in (1, 2)]
     + [_ex(f"o-{y}-a", y, "JPN", "AUS", fy=y) for y in range(2005, 2010)]
@@ -87,6 +91,7 @@ def worlds_store(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("worlds") / "store"
     with open_store(path, write=True) as store:
         store.write_graphs({graph_iri("steady"): _nt(STEADY), graph_iri("mega"): _nt(MEGA),
+                            graph_iri("late"): _nt(LATE),
                             graph_iri("official"): _nt(OFFICIAL)}, replace=True)
     return path
 
@@ -208,6 +213,18 @@ def test_without_official_counts_completeness_is_named_as_unchecked(worlds):
     c = _one(worlds, "partners-grew", "steady")
     assert c["coverage"]["completeness"]["checked"] is False
     assert any("completeness not checked" in cav.lower() for cav in c["coverage"]["caveats"])
+
+
+def test_single_window_claim_is_not_compared_across_sources(worlds):
+    res = {c["id"]: c for c in check_claims(worlds, ["1", "6"], ["mega", "late"],
+                                            citation=False)["claims"]}
+    # partners-grew compares 2005-2009 (mega only) with 2020-2024 (mega and late)
+    assert res["partners-grew"]["coverage"]["mixed_sources"] == ["exercises"]
+    assert res["partners-grew"]["verdict"] == "insufficient data"
+    # the minilateral claim decides on 2020-2024 alone: no comparison across sources
+    six = res["us-minilateral-dominant"]
+    assert six["coverage"]["mixed_sources"] == []
+    assert six["verdict"] in ("supported", "not supported")
 
 
 # ---------------------------------------------------------------- schema errors, output

@@ -25,14 +25,20 @@ The package, one concern a module:
 
 from __future__ import annotations
 
-from kg.claims.checks import (CHECKS, INSUFFICIENT, NOT_SUPPORTED, SUPPORTED, VERDICTS,
-                              CheckResult, register, run_claim_query)
+from kg.claims.checks import (
+                              CHECKS,
+                              INSUFFICIENT,
+                              NOT_SUPPORTED,
+                              SUPPORTED,
+                              VERDICTS,
+                              CheckResult,
+                              register,
+                              run_claim_query,
+)
 from kg.claims.coverage import data_coverage, window_status
 from kg.claims.definitions import Claim, Reference, load_claim, load_claims, select_claims
 from kg.claims.evaluate import ClaimNotSupported, check_claim, check_claims, raise_if_not_supported
-from kg.claims.format import (format_check, format_claim_list, render_claims_html,
-                              render_claims_md)
-
+from kg.claims.format import format_check, format_claim_list, render_claims_html, render_claims_md
 
 __all__ = [
     "VERDICTS", "SUPPORTED", "NOT_SUPPORTED", "INSUFFICIENT", "CHECKS", "CheckResult", "register",

@@ -8,10 +8,8 @@ re-reads the exercise claims under other reasonable choices.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
-
-from kg.claims.definitions import Claim
 
 __all__ = ["VERDICTS", "SUPPORTED", "NOT_SUPPORTED", "INSUFFICIENT", "CheckResult", "CHECKS",
            "register", "run_claim_query", "agreement_lifecycles", "tied_during",
@@ -57,7 +55,7 @@ def register(name: str):
 
 
 def _claims_dir():
-    from kg.claims.definitions import claims_dir
+    from kg.resources import claims_dir
 
     return claims_dir()
 
@@ -75,7 +73,7 @@ def run_claim_query(store, qname: str, params: dict, graphs):
     return rs.dicts()
 
 
-def _q_params(claim: Claim, qname: str, extra: dict | None = None) -> dict:
+def _q_params(claim, qname: str, extra: dict | None = None) -> dict:
     """The claim's declared params that this query declares, plus ``extra``."""
     from kg.queries import load_query
 
@@ -109,7 +107,7 @@ def _years_with(rows: list[dict], window: tuple[int, int]) -> int:
     return sum(1 for r in rows if window[0] <= int(r["year"]) <= window[1] and int(r["exercises"]))
 
 
-def _enough(claim: Claim, windows: dict, counts: dict[str, dict]) -> tuple[bool, list[str]]:
+def _enough(claim, windows: dict, counts: dict[str, dict]) -> tuple[bool, list[str]]:
     """Check the minimum-data rules that bear on per-window exercise counts."""
     mins = claim.minimum
     short = []
@@ -135,7 +133,7 @@ def window_label(w) -> str:
 
 
 @register("window_change")
-def _check_window_change(store, claim: Claim, graphs) -> CheckResult:
+def _check_window_change(store, claim, graphs) -> CheckResult:
     t = claim.test
     wins = claim.windows()
     base, recent = wins["baseline"], wins["recent"]
@@ -173,7 +171,7 @@ def _check_window_change(store, claim: Claim, graphs) -> CheckResult:
 
 
 @register("share_and_partners")
-def _check_share_and_partners(store, claim: Claim, graphs) -> CheckResult:
+def _check_share_and_partners(store, claim, graphs) -> CheckResult:
     from kg.network import exercise_years
 
     t = claim.test
@@ -279,7 +277,7 @@ def not_tied_reason(lc, a: str, b: str, year: int) -> str:
 
 
 @register("new_partners_aligned")
-def _check_new_partners_aligned(store, claim: Claim, graphs) -> CheckResult:
+def _check_new_partners_aligned(store, claim, graphs) -> CheckResult:
     t = claim.test
     wins = claim.windows()
     base, recent = wins["baseline"], wins["recent"]
@@ -356,7 +354,7 @@ ACCESS_RULES = {
 
 
 @register("agreements_in_force")
-def _check_agreements_in_force(store, claim: Claim, graphs) -> CheckResult:
+def _check_agreements_in_force(store, claim, graphs) -> CheckResult:
     t = claim.test
     as_of = int(t.get("as_of", 2025))
     threshold = int(t.get("threshold", 3))
@@ -412,7 +410,7 @@ def _region_betweenness(G, nodes: set[str], focus: str) -> dict:
 
 
 @register("centrality_change")
-def _check_centrality_change(store, claim: Claim, graphs) -> CheckResult:
+def _check_centrality_change(store, claim, graphs) -> CheckResult:
     from kg.network import build_network
 
     t = claim.test
@@ -463,7 +461,7 @@ def _check_centrality_change(store, claim: Claim, graphs) -> CheckResult:
 
 
 @register("exercise_mix")
-def _check_exercise_mix(store, claim: Claim, graphs) -> CheckResult:
+def _check_exercise_mix(store, claim, graphs) -> CheckResult:
     t = claim.test
     wins = claim.windows()
     rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs)
@@ -528,7 +526,7 @@ def allied_agreements(own: list[dict], ties: list[dict], year: int, types: list[
 
 
 @register("agreements_with_allies")
-def _check_agreements_with_allies(store, claim: Claim, graphs) -> CheckResult:
+def _check_agreements_with_allies(store, claim, graphs) -> CheckResult:
     t = claim.test
     as_of = int(t.get("as_of", 2025))
     types = list(t.get("types") or ["ReciprocalAccessAgreement", "LogisticsAgreement"])

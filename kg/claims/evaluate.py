@@ -22,8 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.claims.checks import CHECKS, INSUFFICIENT, SUPPORTED, VERDICTS, window_label
-from kg.claims.coverage import (DEFAULT_COVERAGE_THRESHOLD, coverage_for, data_coverage,
-                                fiscal_rows, official_us_share, window_completeness)
+from kg.claims.coverage import (
+    DEFAULT_COVERAGE_THRESHOLD,
+    coverage_for,
+    data_coverage,
+    fiscal_rows,
+    official_us_share,
+    window_completeness,
+)
 from kg.claims.definitions import Claim, load_references, select_claims
 from kg.errors import KgError, UsageError
 
@@ -141,8 +147,14 @@ def _completeness(claim: Claim, run: ClaimRun, relations: dict) -> dict:
 def _robustness(claim: Claim, run: ClaimRun, headline: str) -> tuple[dict, dict]:
     """The grid summary and the uncertainty block for a claim."""
     from kg.claims.readings import WINDOW_STATS
-    from kg.claims.robustness import (DEFAULT_THRESHOLD, access_grid, allied_grid,
-                                      declared_spec, exercise_grid, summarize)
+    from kg.claims.robustness import (
+        DEFAULT_THRESHOLD,
+        access_grid,
+        allied_grid,
+        declared_spec,
+        exercise_grid,
+        summarize,
+    )
     from kg.claims.uncertainty import window_change_uncertainty
 
     check = claim.test["check"]

@@ -12,7 +12,7 @@ robust"; below the threshold share (0.8 unless the claim says) it is "fragile".
 
 from __future__ import annotations
 
-from kg.claims.checks import ACCESS_RULES, NOT_SUPPORTED, SUPPORTED, not_tied_reason
+from kg.claims.checks import NOT_SUPPORTED, SUPPORTED, not_tied_reason
 from kg.claims.readings import PROJECTIONS, ExerciseData, Spec, read
 
 __all__ = ["DEFAULT_SHIFTS", "DEFAULT_WIDTHS", "DEFAULT_THRESHOLD", "DEFAULT_MAX_PARTICIPANTS",
