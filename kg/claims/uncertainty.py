@@ -106,12 +106,14 @@ def window_change_uncertainty(claim, data: ExerciseData, spec: Spec, *,
     out["interval"] = {k: ([_r(_percentile(v, 0.025)), _r(_percentile(v, 0.975))] if v else None)
                        for k, v in boots.items()}
     out["bootstrap_mean"] = {k: (_r(sum(v) / len(v)) if v else None) for k, v in boots.items()}
-    pooled = [(ex, base_w) for ex in base] + [(ex, rec_w) for ex in rec]
+    # each exercise as it would sit in either window (its position in its window's years kept)
+    pooled = ([(_moved(ex, base_w, base_w), _moved(ex, base_w, rec_w)) for ex in base]
+              + [(_moved(ex, rec_w, base_w), _moved(ex, rec_w, rec_w)) for ex in rec])
     extreme = {k: 0 for k in observed}
     for _ in range(b_reps):
         rng.shuffle(pooled)
-        bx = [_moved(ex, src, base_w) for ex, src in pooled[:len(base)]]
-        rx = [_moved(ex, src, rec_w) for ex, src in pooled[len(base):]]
+        bx = [pair[0] for pair in pooled[:len(base)]]
+        rx = [pair[1] for pair in pooled[len(base):]]
         for k, v in change(bx, rx).items():
             if v is not None and abs(v) >= abs(observed[k]) - 1e-12:
                 extreme[k] += 1
