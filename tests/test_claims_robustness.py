@@ -35,6 +35,7 @@ PREFIXES = """
 @prefix st: <https://w3id.org/secpart/id/state/> .
 @prefix ex: <https://w3id.org/secpart/id/exercise/> .
 @prefix oc: <https://w3id.org/secpart/id/count/> .
+@prefix src: <https://w3id.org/secpart/id/source/> .
 """
 OTHERS = [f"X{chr(65 + i)}{chr(65 + j)}" for i in range(2) for j in range(13)][:23]
 STATES = ["JPN", "USA", "AUS", "IND", "GBR", *OTHERS]
@@ -50,9 +51,15 @@ def _ex(name: str, year: int, *states: str, fy: int | None = None) -> str:
     return f"ex:{name} a sp:Exercise ; sp:year {year} ; sp:participant {parts}{extra} .\n"
 
 
+# Records from an official table (a source with a locator): the USA ones and, later,
+# the AUS and IND ones, so the table-only variant grows from 1 to 2 partners a year.
 STEADY = PREFIXES + _states() + "".join(
     [_ex(f"s-{y}", y, "JPN", "USA") for y in range(2001, 2013)]
-    + [_ex(f"s-{y}-{p}", y, "JPN", p) for y in range(2016, 2028) for p in ("AUS", "IND", "GBR")])
+    + [_ex(f"s-{y}-{p}", y, "JPN", p) for y in range(2016, 2028) for p in ("AUS", "IND", "GBR")]
+) + "src:mod-table a sp:Source ; sp:locator \"Reference 54\" .\n" + "".join(
+    [f"ex:s-{y} sp:source src:mod-table .\n" for y in range(2001, 2013)]
+    + [f"ex:s-{y}-{p} sp:source src:mod-table .\n" for y in range(2016, 2028)
+       for p in ("AUS", "IND")])
 
 MEGA = PREFIXES + _states() + "".join(
     [_ex(f"m-{y}-{p}", y, "JPN", p) for y in range(2001, 2013) for p in ("USA", "AUS")]
@@ -127,6 +134,8 @@ def test_steady_growth_is_supported_in_every_variant(worlds):
     assert {"shift -2", "shift +2", "width 3", "width 7"} <= {v["windows"] for v in variants}
     assert {v["observers"] for v in variants} == {"in", "out"}
     assert {v["unverified"] for v in variants} == {"in", "out"}
+    table = [v for v in variants if v["sources"] == "official-table records only"]
+    assert len(table) == 1 and table[0]["value"]["recent"] == 2.0
 
 
 def test_one_mega_exercise_makes_the_verdict_fragile(worlds):

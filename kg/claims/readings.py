@@ -37,6 +37,8 @@ class Exercise:
     observers: frozenset = frozenset()
     graphs: frozenset = frozenset()
     unverified: bool = False
+    #: one of its sources is a table of an official document (a source with ``sp:locator``)
+    table: bool = False
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Spec:
     observers: bool = False
     unverified: bool = True
     graphs: frozenset | None = None
+    table_only: bool = False
 
     def window_dict(self) -> dict[str, tuple[int, int]]:
         return dict(self.windows)
@@ -94,12 +97,13 @@ def load_exercise_data(store, claim_params: dict, graphs, *, whole: bool = False
             run_claim_query(store, "exercise_records.rq", {"state": focus}, graphs))
     for r in rows:
         d = by_id.setdefault(str(r["exercise"]), {"year": int(r["year"]), "p": set(), "o": set(),
-                                                  "g": set(), "u": False})
+                                                  "g": set(), "u": False, "t": False})
         (d["p"] if str(r["role"]) == "participant" else d["o"]).add(str(r["iso3"]))
         d["g"].add(str(r["graph"]))
         d["u"] = d["u"] or r.get("unverified") in (True, "true", 1)
+        d["t"] = d["t"] or r.get("table") in (True, "true", 1)
     exercises = [Exercise(i, d["year"], frozenset(d["p"]), frozenset(d["o"] - d["p"]),
-                          frozenset(d["g"]), d["u"]) for i, d in sorted(by_id.items())]
+                          frozenset(d["g"]), d["u"], d["t"]) for i, d in sorted(by_id.items())]
     return ExerciseData(focus=focus, us=us, exercises=exercises, whole=whole)
 
 
@@ -122,6 +126,8 @@ def select(data: ExerciseData, spec: Spec, window: tuple[int, int],
         if not spec.unverified and ex.unverified:
             continue
         if spec.graphs is not None and not (ex.graphs & spec.graphs):
+            continue
+        if spec.table_only and not ex.table:
             continue
         out.append(ex)
     return out

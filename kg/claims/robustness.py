@@ -3,8 +3,9 @@
 For an exercise claim the grid crosses the windows (as declared; both shifted by
 -2, -1, +1, +2 years; both resized to 3 and 7 years around their centres) with the
 projection of multilateral exercises (``pairs``, ``newman``, ``max-N``), and adds
-the declared windows with observers counted, without unverified records, and each
-graph alone when several hold the focus's exercises. For the access-agreement claim
+the declared windows with observers counted, without unverified records, each
+graph alone when several hold the focus's exercises, and only the records taken from
+official tables (a source with ``sp:locator``) when there are any. For the access-agreement claim
 it crosses the counting rule with the year of reckoning. The verdict is reported
 with how many variants give the same reading: "supported in 21 of 23 variants:
 robust"; below the threshold share (0.8 unless the claim says) it is "fragile".
@@ -89,6 +90,12 @@ def exercise_grid(claim, data: ExerciseData) -> list[dict]:
                               "sources": f"{g} only", "unverified": "in", "observers": "out"},
                              Spec(base.windows, graphs=frozenset({g}),
                                   max_participants=base.max_participants)))
+    if any(ex.table for ex in data.exercises):
+        variants.append(({"windows": "declared", "window_years": dw, "projection": "pairs",
+                          "sources": "official-table records only", "unverified": "in",
+                          "observers": "out"},
+                         Spec(base.windows, table_only=True,
+                              max_participants=base.max_participants)))
     rows = []
     for i, (dims, spec) in enumerate(variants):
         value, holds = read(claim, data, spec)
