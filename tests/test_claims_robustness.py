@@ -83,6 +83,26 @@ OFFICIAL = PREFIXES + _states() + "".join(
                        ("multilateral", 2022, 43)))
 
 
+
+
+def _counted(tag: str, factor: int) -> str:
+    """Records per fiscal year 2005-2009: 2 Japan-US, 1 multilateral with the US; 2020-2024:
+    1 Japan-US, 2 multilateral without it. MOD's counts: the same numbers times ``factor``."""
+    recs, counts = [], []
+    for y in range(2005, 2010):
+        recs += [_ex(f"{tag}-{y}-u{i}", y, "JPN", "USA", fy=y) for i in (1, 2)]
+        recs.append(_ex(f"{tag}-{y}-m", y, "JPN", "USA", "AUS", fy=y))
+        counts += [("us", y, 2), ("multilateral", y, 1)]
+    for y in range(2020, 2025):
+        recs.append(_ex(f"{tag}-{y}-u", y, "JPN", "USA", fy=y))
+        recs += [_ex(f"{tag}-{y}-m{i}", y, "JPN", "AUS", "IND", fy=y) for i in (1, 2)]
+        counts += [("us", y, 1), ("multilateral", y, 2)]
+    return PREFIXES + _states() + "".join(recs) + "".join(
+        f'oc:{tag}-{cat}-{fy} a sp:OfficialCount ; sp:countCategory "{cat}" ; '
+        f'sp:fiscalYear {fy} ; sp:count {n * factor} ; sp:countBasis "mod-count" .\n'
+        for cat, fy, n in counts)
+
+
 def _nt(ttl: str) -> bytes:
     import pyoxigraph as ox
 
@@ -99,6 +119,8 @@ def worlds_store(tmp_path_factory) -> Path:
     with open_store(path, write=True) as store:
         store.write_graphs({graph_iri("steady"): _nt(STEADY), graph_iri("mega"): _nt(MEGA),
                             graph_iri("late"): _nt(LATE),
+                            graph_iri("counted"): _nt(_counted("c", 1)),
+                            graph_iri("short"): _nt(_counted("s", 10)),
                             graph_iri("official"): _nt(OFFICIAL)}, replace=True)
     return path
 
@@ -216,6 +238,21 @@ def test_us_share_shows_the_official_reading_and_needs_coverage(worlds):
     assert comp["windows"]["baseline"]["status"] == "unknown"
     assert c["verdict"] == "insufficient data"
     assert "no official count or table for multilateral FY2005-FY2009" in c["reason"]
+
+
+def test_covered_windows_let_the_verdict_stand_and_short_ones_do_not(worlds):
+    c = _one(worlds, "us-share-fell", "counted")
+    comp = c["coverage"]["completeness"]
+    assert comp["windows"]["baseline"]["status"] == "covered"
+    assert comp["windows"]["recent"]["ratio"] == 1.0
+    assert c["verdict"] == "supported"  # US share 1.0 -> 0.33, non-US partners 1 -> 2
+    off = c["evidence"]["official_counts"]["windows"]
+    assert off["baseline"]["share"] == 0.6667 and off["recent"]["share"] == 0.3333
+    short = _one(worlds, "us-share-fell", "short")
+    assert short["coverage"]["completeness"]["windows"]["baseline"]["status"] == "short"
+    assert short["verdict"] == "insufficient data"
+    assert "records reach 10% of the official count (15 of 150" in short["reason"]
+    assert short["reading"] == "supported"
 
 
 def test_without_official_counts_completeness_is_named_as_unchecked(worlds):
