@@ -141,6 +141,11 @@ def _completeness(claim: Claim, run: ClaimRun, relations: dict) -> dict:
         elif comp["status"] == "unknown":
             out["blocking"].append(f"{w} window {window_label(wins[w])}: no official count "
                                    f"or table for {_missing_text(comp['missing'])}")
+    srcs = {w: tuple(d["sources"]) for w, d in out["windows"].items() if d["sources"]}
+    if len(set(srcs.values())) > 1:
+        out["sources_note"] = ("The windows' official counts come from different sources ("
+                               + "; ".join(f"{w}: {', '.join(v)}" for w, v in srcs.items())
+                               + "); check that they count the same way.")
     return out
 
 
@@ -272,6 +277,8 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
         verdict = INSUFFICIENT
         reason = ("coverage below the threshold or unknown: " + "; ".join(comp["blocking"])
                   + "; the records alone say: " + reason)
+    if comp.get("sources_note"):
+        caveats.append(comp["sources_note"])
     if not comp["checked"] and comp.get("note") and comp["note"].startswith("completeness"):
         caveats.append(comp["note"][0].upper() + comp["note"][1:] + ".")
     caveats += list(claim.caveats)
