@@ -95,7 +95,9 @@ def scorecard(results: list[dict]) -> dict:
         caveats.append(f"The records alone, without the coverage gate, would favour "
                        f"{favours_records}; that reading rests on data of unknown or short "
                        "completeness.")
-    sentence = (f"The evidence as a whole favours {favours} "
+    margin = abs(score["hedging"] - score["alliance-extension"])
+    verb = "favours" if margin >= 1 else "leans towards (by less than one robust signature)"
+    sentence = (f"The evidence as a whole {verb} {favours} "
                 f"(score hedging {score['hedging']:g}, alliance extension "
                 f"{score['alliance-extension']:g} over {len(rows)} signatures)."
                 if favours != "undecided" else
