@@ -352,3 +352,21 @@ def test_report_renderers_escape_data(worlds):
     md = render_claims_md(result)
     assert "<script>" not in md and "\\<script\\>" in md
     assert "Scorecard: hedging against alliance extension" in md
+
+
+def test_every_reference_is_complete_and_used():
+    from kg.claims.definitions import load_claims, load_references
+
+    bib = load_references()
+    bosack = bib["bosack-2019"]
+    assert bosack.author == "Michael Macarthur Bosack" and bosack.date == "2019-10-10"
+    assert bosack.venue.startswith("The Japan Times")
+    assert bosack.address().startswith("https://www.japantimes.co.jp/opinion/2019/10/10/")
+    assert bib["wilkins-2023"].address() == "https://doi.org/10.1093/irap/lcab023"
+    used = {r["key"] for c in load_claims() for r in c.references}
+    assert used == set(bib)
+    for ref in bib.values():
+        assert ref.checked.startswith(("https://", "http://"))
+        assert ref.doi.startswith("10.") or ref.url.startswith("https://")
+    sides = {c.signature.get("side") for c in load_claims()}
+    assert {"hedging", "alliance-extension"} <= sides
