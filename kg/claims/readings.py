@@ -54,6 +54,15 @@ class ExerciseData:
     lifecycles: dict = field(default_factory=dict)
     #: True when ``exercises`` holds every exercise (the whole network), not only the focus's
     whole: bool = False
+    _region_states: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def region_states(self, ex: Exercise, observers: bool) -> tuple:
+        """The exercise's states in :attr:`region`, sorted (memoized: the bootstrap asks often)."""
+        key = (ex.id, observers)
+        if key not in self._region_states:
+            states = ex.participants | ex.observers if observers else ex.participants
+            self._region_states[key] = tuple(sorted(s for s in states if s in self.region))
+        return self._region_states[key]
 
 
 @dataclass(frozen=True)
@@ -179,7 +188,9 @@ def _betweenness(data, spec, exs) -> float | None:
 
     weights: dict[tuple[str, str], float] = {}
     for ex in exs:
-        states = sorted(s for s in _states(ex, spec) if s in data.region)
+        states = data.region_states(ex, spec.observers)
+        if len(states) < 2:
+            continue
         w = _w(ex, spec)
         for i, a in enumerate(states):
             for b in states[i + 1:]:
