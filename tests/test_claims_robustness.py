@@ -370,3 +370,22 @@ def test_every_reference_is_complete_and_used():
         assert ref.doi.startswith("10.") or ref.url.startswith("https://")
     sides = {c.signature.get("side") for c in load_claims()}
     assert {"hedging", "alliance-extension"} <= sides
+
+
+def test_a_user_claim_with_its_own_query_runs_from_its_folder(cli_runner, tmp_path,
+                                                              worlds_store):
+    d = _claims_copy(tmp_path)
+    shutil.copy(claims_dir() / "partners_per_year.rq", d / "my_partners.rq")
+    text = (claims_dir() / "partners-grew.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: partners-grew", "id: my-claim").replace("number: 1", "number: 99")
+    (d / "my-claim.yaml").write_text(text.replace("query: partners_per_year.rq",
+                                                  "query: my_partners.rq"), encoding="utf-8")
+    res = cli_runner("claims", "check", "my-claim", "--claims-dir", str(d), "--graph", "steady",
+                     "--format", "json", store=worlds_store)
+    assert res.exit_code == 0, res.output
+    c = json.loads(res.stdout)["claims"][0]
+    assert c["test"]["queries"] == ["my_partners.rq"] and c["verdict"] == "supported"
+    (d / "my-claim.yaml").write_text(text.replace("query: partners_per_year.rq",
+                                                  "query: nowhere.rq"), encoding="utf-8")
+    res = cli_runner("claims", "list", "--claims-dir", str(d), store=worlds_store)
+    assert res.exit_code == 2 and "field 'test.query'" in res.stderr and "nowhere.rq" in res.stderr

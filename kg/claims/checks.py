@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 __all__ = ["VERDICTS", "SUPPORTED", "NOT_SUPPORTED", "INSUFFICIENT", "CheckResult", "CHECKS",
-           "register", "run_claim_query", "agreement_lifecycles", "tied_during",
+           "register", "run_claim_query", "query_path", "agreement_lifecycles", "tied_during",
            "not_tied_reason", "ACCESS_RULES", "allied_agreements", "window_label"]
 
 VERDICTS = ("supported", "not supported", "insufficient data")
@@ -54,20 +54,26 @@ def register(name: str):
     return deco
 
 
-def _claims_dir():
+def query_path(qname: str, directory=None):
+    """The saved query ``qname``: next to the claim (``directory``) if there, else shipped.
+
+    >>> query_path("partners_per_year.rq").name
+    'partners_per_year.rq'
+    """
+    from pathlib import Path
+
     from kg.resources import claims_dir
 
-    return claims_dir()
+    if directory is not None and (Path(directory) / qname).is_file():
+        return Path(directory) / qname
+    return claims_dir() / qname
 
 
-# ---------------------------------------------------------------- helpers for the checks
-
-
-def run_claim_query(store, qname: str, params: dict, graphs):
-    """Run a claim query from ``queries/claims`` with parameters bound as RDF terms."""
+def run_claim_query(store, qname: str, params: dict, graphs, directory=None):
+    """Run a claim query (see :func:`query_path`) with parameters bound as RDF terms."""
     from kg.queries import bind_params, load_query
 
-    q = load_query(str(_claims_dir() / qname))
+    q = load_query(str(query_path(qname, directory)))
     rs = store.select(q.text, bindings=bind_params(q, {k: str(v) for k, v in params.items()}),
                       graphs=graphs)
     return rs.dicts()
@@ -77,10 +83,17 @@ def _q_params(claim, qname: str, extra: dict | None = None) -> dict:
     """The claim's declared params that this query declares, plus ``extra``."""
     from kg.queries import load_query
 
-    declared = {p.name for p in load_query(str(_claims_dir() / qname)).params}
+    declared = {p.name for p in load_query(str(query_path(qname, _dir(claim)))).params}
     out = {k: v for k, v in (claim.test.get("params") or {}).items() if k in declared}
     out.update(extra or {})
     return out
+
+
+def _dir(claim):
+    """The folder of the claim's file (its own queries are looked for there first)."""
+    from pathlib import Path
+
+    return Path(claim.path).parent if getattr(claim, "path", "") else None
 
 
 def _r(x: float | None, nd: int = 4) -> float | None:
@@ -138,7 +151,7 @@ def _check_window_change(store, claim, graphs) -> CheckResult:
     wins = claim.windows()
     base, recent = wins["baseline"], wins["recent"]
     col = t.get("value", "partners")
-    rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs)
+    rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs, _dir(claim))
     ev: dict = {}
     counts = {}
     for name, w in (("baseline", base), ("recent", recent)):
@@ -177,7 +190,7 @@ def _check_share_and_partners(store, claim, graphs) -> CheckResult:
     t = claim.test
     wins = claim.windows()
     base, recent = wins["baseline"], wins["recent"]
-    rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs)
+    rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs, _dir(claim))
     ev: dict = {}
     counts = {}
     for name, w in (("baseline", base), ("recent", recent)):
@@ -286,10 +299,11 @@ def _check_new_partners_aligned(store, claim, graphs) -> CheckResult:
     us = params.get("us", "USA")
     part = {}
     for name, w in (("baseline", base), ("recent", recent)):
-        rows = run_claim_query(store, q_win, _q_params(claim, q_win, {"from": w[0], "to": w[1]}), graphs)
+        rows = run_claim_query(store, q_win, _q_params(claim, q_win, {"from": w[0], "to": w[1]}),
+                               graphs, _dir(claim))
         part[name] = {str(r["partner"]): r for r in rows}
     new = sorted(set(part["recent"]) - set(part["baseline"]) - {us})
-    ties = run_claim_query(store, q_ties, _q_params(claim, q_ties), graphs)
+    ties = run_claim_query(store, q_ties, _q_params(claim, q_ties), graphs, _dir(claim))
     lcs = agreement_lifecycles(store, graphs)
     per_state: dict[str, dict] = {}
     for row in ties:
@@ -358,7 +372,7 @@ def _check_agreements_in_force(store, claim, graphs) -> CheckResult:
     t = claim.test
     as_of = int(t.get("as_of", 2025))
     threshold = int(t.get("threshold", 3))
-    rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs)
+    rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs, _dir(claim))
     focus = str((t.get("params") or {}).get("state", "JPN"))
     lcs = agreement_lifecycles(store, graphs)
     counted: dict[str, str] = {}
@@ -417,7 +431,8 @@ def _check_centrality_change(store, claim, graphs) -> CheckResult:
     wins = claim.windows()
     base, recent = wins["baseline"], wins["recent"]
     focus = t.get("focus", "JPN")
-    region = {str(r["iso3"]) for r in run_claim_query(store, t["query"], {}, graphs)}
+    region = {str(r["iso3"])
+              for r in run_claim_query(store, t["query"], {}, graphs, _dir(claim))}
     extra = set(t.get("robustness_extra") or [])
     ev: dict = {"region_states": len(region)}
     for name, w in (("baseline", base), ("recent", recent)):
@@ -464,7 +479,7 @@ def _check_centrality_change(store, claim, graphs) -> CheckResult:
 def _check_exercise_mix(store, claim, graphs) -> CheckResult:
     t = claim.test
     wins = claim.windows()
-    rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs)
+    rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs, _dir(claim))
     ev: dict = {}
     counts = {}
     for name, w in sorted(wins.items()):
@@ -532,8 +547,8 @@ def _check_agreements_with_allies(store, claim, graphs) -> CheckResult:
     types = list(t.get("types") or ["ReciprocalAccessAgreement", "LogisticsAgreement"])
     params = t.get("params") or {}
     focus, us = str(params.get("state", "JPN")), str(params.get("us", "USA"))
-    own = run_claim_query(store, t["query"], {"us": focus}, graphs)
-    ties = run_claim_query(store, t["query"], {"us": us}, graphs)
+    own = run_claim_query(store, t["query"], {"us": focus}, graphs, _dir(claim))
+    ties = run_claim_query(store, t["query"], {"us": us}, graphs, _dir(claim))
     lcs = agreement_lifecycles(store, graphs)
     ev = {"as_of": as_of, "types": types,
           **allied_agreements(own, ties, as_of, types, lcs, focus, us)}

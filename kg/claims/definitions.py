@@ -228,6 +228,15 @@ def load_claim(path: str | Path, references: dict[str, Reference] | None = None)
         raise _bad(p, "test.check", f"unknown check {test.get('check')!r} "
                    f"(known: {', '.join(CHECKS)})")
     _check_windows(p, test)
+    from kg.claims.checks import query_path
+
+    queries = test.get("query")
+    for q in [queries] if isinstance(queries, str) else (queries or []):
+        if not isinstance(q, str) or not q.endswith(".rq") or "/" in q or "\\" in q:
+            raise _bad(p, "test.query", f"{q!r} must be the file name of a saved query (.rq)")
+        if not query_path(q, p.parent).is_file():
+            raise _bad(p, "test.query", f"no saved query {q!r} next to the claim or in the "
+                       "shipped claims folder")
     for key in ("source", "expected", "minimum"):
         if not isinstance(doc[key], dict):
             raise _bad(p, key, "must be a mapping")

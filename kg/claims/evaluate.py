@@ -88,7 +88,8 @@ class ClaimRun:
         from kg.claims.checks import run_claim_query
 
         key = ("query", name, tuple(sorted(params.items())))
-        return self.get(key, lambda: run_claim_query(self.store, name, params, self.graphs))
+        return self.get(key, lambda: run_claim_query(self.store, name, params, self.graphs,
+                                                     self.directory))
 
 
 def _missing_text(missing: list[str]) -> str:
