@@ -389,3 +389,26 @@ def test_a_user_claim_with_its_own_query_runs_from_its_folder(cli_runner, tmp_pa
                                                   "query: nowhere.rq"), encoding="utf-8")
     res = cli_runner("claims", "list", "--claims-dir", str(d), store=worlds_store)
     assert res.exit_code == 2 and "field 'test.query'" in res.stderr and "nowhere.rq" in res.stderr
+
+
+def test_scorecard_weighs_signatures_and_says_when_too_few_are_decided():
+    from kg.claims.scorecard import scorecard
+
+    def c(cid, side, verdict, label, counter=""):
+        return {"id": cid, "title": cid, "verdict": verdict, "reading": verdict,
+                "signature": {"side": side, "predicts": "x", "counter": counter},
+                "robustness": {"label": label, "summary": ""}}
+
+    sc = scorecard([c("a", "hedging", "supported", "robust"),
+                    c("b", "alliance-extension", "not supported", "robust", counter="y"),
+                    c("c", "alliance-extension", "supported", "fragile"),
+                    c("d", "descriptive", "supported", "robust")])
+    assert sc["score"] == {"hedging": 2.0, "alliance-extension": 0.5}  # b counts for hedging
+    assert sc["favours"] == "hedging" and sc["sentence"].startswith("The evidence as a whole "
+                                                                   "favours hedging")
+    assert [r["id"] for r in sc["rows"]] == ["a", "b", "c"]  # descriptive claims are not scored
+    few = scorecard([c("a", "hedging", "insufficient data", "robust"),
+                     c("b", "hedging", "insufficient data", "robust"),
+                     c("c", "alliance-extension", "supported", "robust")])
+    assert few["decided"] == 1 and few["sentence"].startswith("Too few signatures")
+    assert any("count for neither side" in cav for cav in few["caveats"])

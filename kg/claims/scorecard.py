@@ -95,16 +95,22 @@ def scorecard(results: list[dict]) -> dict:
         caveats.append(f"The records alone, without the coverage gate, would favour "
                        f"{favours_records}; that reading rests on data of unknown or short "
                        "completeness.")
-    margin = abs(score["hedging"] - score["alliance-extension"])
-    verb = "favours" if margin >= 1 else "leans towards (by less than one robust signature)"
-    sentence = (f"The evidence as a whole {verb} {favours} "
-                f"(score hedging {score['hedging']:g}, alliance extension "
-                f"{score['alliance-extension']:g} over {len(rows)} signatures)."
-                if favours != "undecided" else
-                f"The evidence as a whole decides neither way (score hedging "
-                f"{score['hedging']:g}, alliance extension {score['alliance-extension']:g} "
-                f"over {len(rows)} signatures).")
+    decided = sum(1 for r in rows if r["verdict"] in (SUPPORTED, NOT_SUPPORTED))
+    scores = (f"score hedging {score['hedging']:g}, alliance extension "
+              f"{score['alliance-extension']:g}")
+    if favours == "undecided":
+        sentence = (f"The evidence as a whole decides neither way ({scores}; {decided} of "
+                    f"{len(rows)} signatures decided).")
+    elif 2 * decided < len(rows):
+        sentence = (f"Too few signatures can be decided to weigh the debate ({decided} of "
+                    f"{len(rows)}); those that can lean towards {favours} ({scores}).")
+    else:
+        margin = abs(score["hedging"] - score["alliance-extension"])
+        verb = "favours" if margin >= 1 else "leans towards (by less than one robust signature)"
+        sentence = (f"The evidence as a whole {verb} {favours} ({scores} over {len(rows)} "
+                    "signatures).")
     return {"rows": rows, "score": score, "records_score": records, "favours": favours,
+            "decided": decided,
             "favours_on_records": favours_records, "sentence": sentence, "caveats": caveats}
 
 
