@@ -186,6 +186,11 @@ def test_bad_claim_files_are_refused_naming_the_file(tmp_path):
                       encoding="utf-8")
     with pytest.raises(InputError, match="window"):
         load_claim(badwin)
+    local = tmp_path / "local.yaml"
+    local.write_text(good.replace("  quote: >-", "  article: the text in ../shared/context/article.txt\n"
+                                  "  quote: >-"), encoding="utf-8")
+    with pytest.raises(InputError, match="field 'source'.*not a local file"):
+        load_claim(local)
     with pytest.raises(UsageError, match="no claim"):
         select_claims(["no-such-claim"])
 

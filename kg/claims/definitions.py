@@ -31,6 +31,8 @@ _KINDS = ("sparql", "metric", "both")
 _REF_REQUIRED = ("author", "title", "venue", "date", "checked")
 _REF_KNOWN = set(_REF_REQUIRED) | {"doi", "url", "note", "volume", "pages"}
 _COVERAGE_KINDS = ("us", "multilateral", "bilateral")
+#: a relative or file path: a claim cites published works, never files on this machine
+_LOCAL_PATH = re.compile(r"(?:^|[\s(\"'])\.\.?/|file:")
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def load_references(directory: str | Path | None = None) -> dict[str, Reference]
             raise _bad(p, f"{key}.{unknown[0]}", "unknown field")
         if not (ent.get("doi") or ent.get("url")):
             raise _bad(p, f"{key}.doi", "a reference needs a doi or a url")
-        if "../shared" in " ".join(str(v) for v in ent.values()):
+        if _LOCAL_PATH.search(" ".join(str(v) for v in ent.values())):
             raise _bad(p, key, "cite the work itself, not a local file")
         out[key] = Reference(key=key, **{k: " ".join(str(v).split()) for k, v in ent.items()})
     return out
@@ -240,7 +242,7 @@ def load_claim(path: str | Path, references: dict[str, Reference] | None = None)
     for key in ("source", "expected", "minimum"):
         if not isinstance(doc[key], dict):
             raise _bad(p, key, "must be a mapping")
-    if "../shared" in repr(doc):
+    if _LOCAL_PATH.search(repr(doc.get("source"))):
         raise _bad(p, "source", "name the published work, not a local file")
     caveats = doc.get("caveats") or []
     if not isinstance(caveats, list):
