@@ -250,33 +250,26 @@ def agreements_by_type(store, focus: str = "JPN", graphs: list[str] | None = Non
                        last_year: int | None = None) -> tuple[list[str], list[dict]]:
     """The focal state's agreements in force per year, by type.
 
-    In force in a year: from the year of entry into force (else signing) to the
-    year it ended, or open; agreements under negotiation never count, signed ones
-    only when they are joint declarations or ministerial dialogues (which take effect
-    on signature), and an expired, terminated or superseded agreement counts only up
-    to a known end year (the same rule :mod:`kg.claims` uses).
+    In force in a year by the one rule, :mod:`kg.inforce` (the focal state tied by the
+    agreement to another state that year; :func:`kg.inforce.counts_by_year`).
 
     :returns: ``(types, rows)``: the type names, and one row per year with a count
         per type.
     """
-    from kg.claims import _in_force_during, _run
+    from kg.inforce import counts_by_year, lifecycles
 
-    rows = _run(store, "agreements_with_state.rq", {"us": focus}, graphs)
-    agreements: dict[str, dict] = {}
-    for r in rows:
-        agreements.setdefault(str(r["agreement"]), r)
-    starts = [a["start"] for a in agreements.values() if isinstance(a.get("start"), int)]
-    if not starts:
+    recs = [lc for lc in lifecycles(store, graphs=graphs)
+            if lc.first is not None and focus in lc.parties]
+    if not recs:
         return [], []
-    types = sorted({str(a["type"]) for a in agreements.values()})
-    end = last_year or max(max(starts), max((a["end"] for a in agreements.values()
-                                             if isinstance(a.get("end"), int)), default=0))
+    types = sorted({lc.type for lc in recs})
+    first = min(lc.first for lc in recs)
+    end = last_year or max(max(lc.first for lc in recs),
+                           max((lc.last for lc in recs if lc.last is not None), default=0))
+    counts = counts_by_year(store, focus, first, end, graphs=graphs)
     out = []
-    for y in range(min(starts), end + 1):
-        row = {"year": y}
-        for t in types:
-            row[t] = sum(1 for a in agreements.values()
-                         if a["type"] == t and _in_force_during(a, (y, y)))
+    for y in range(first, end + 1):
+        row = {"year": y, **{t: counts[y].get(t, 0) for t in types}}
         row["total"] = sum(row[t] for t in types)
         out.append(row)
     return types, out
@@ -603,7 +596,8 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
         files.append(fn)
     _write_csv(out / "agreements_by_type.csv", ag_rows, ["year", *ag_types, "total"])
     files.append("agreements_by_type.csv")
-    claims_doc = {"claims": result["claims"], "summary": result["summary"]}
+    claims_doc = {"claims": result["claims"], "summary": result["summary"],
+                  "scorecard": result.get("scorecard")}
     (out / "claims.json").write_text(json.dumps(claims_doc, indent=1, sort_keys=True,
                                                 ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "citation.json").write_text(json.dumps(block, indent=1, sort_keys=True,
@@ -659,8 +653,9 @@ def _index_html(out: Path, ctx: dict) -> str:
              "reported as the data has it.</p>")
     h.append(_html_table([{"#": c["number"], "claim": c["title"], "verdict": c["verdict"],
                            "why": c["reason"]} for c in result["claims"]]))
-    for c in result["claims"]:
-        h.append(_claim_html(c))
+    from kg.claims import render_claims_html
+
+    h.append(render_claims_html(result))
     h.append("<h2 id=\"plots\">Plots</h2>")
     for stem, caption in PLOTS.items():
         png = out / f"{stem}.png"
@@ -716,7 +711,7 @@ def _index_html(out: Path, ctx: dict) -> str:
 
 
 def _report_md(ctx: dict) -> str:
-    from kg.claims import format_check
+    from kg.claims import render_claims_md
 
     focus = ctx["focus"]
     result = ctx["result"]
@@ -725,7 +720,7 @@ def _report_md(ctx: dict) -> str:
           "(the same as `kg info`).", ""]
     for note in ctx["notes"]:
         md += [f"> Note: {note}", ""]
-    md += ["## Claims", "", format_check({"claims": result["claims"]}, "md"), "## Plots", ""]
+    md += ["## Claims", "", render_claims_md(result), "## Plots", ""]
     for stem, caption in PLOTS.items():
         md += [f"![{caption}]({stem}.png)", "", f"{caption} ([SVG]({stem}.svg))", ""]
     md += ["## Metrics", "", f"### {focus} per year", "", _md_table(ctx["by_year"]),

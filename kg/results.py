@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from kg.errors import UsageError
 from kg.namespaces import PREFIXES, XSD
 
-__all__ = ["Term", "ResultSet", "FORMATS", "format_results", "from_sparql_json", "from_oxigraph"]
+__all__ = ["Term", "ResultSet", "FORMATS", "format_results", "format_rows", "from_sparql_json",
+           "from_oxigraph"]
 
 FORMATS = ("table", "csv", "tsv", "json", "md", "latex")
 _NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long",
@@ -156,7 +157,9 @@ def _latex_escape(s: str) -> str:
 
 
 def _md_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell: backslash, pipe and HTML angle brackets escaped, one line."""
+    return (s.replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
+            .replace(">", "\\>").replace("\n", " "))
 
 
 def format_results(rs: ResultSet | bool, fmt: str) -> str:
@@ -210,3 +213,38 @@ def format_results(rs: ResultSet | bool, fmt: str) -> str:
     out += [line(row) for row in cells]
     out.append(f"({len(rs.rows)} row{'s' if len(rs.rows) != 1 else ''})")
     return "\n".join(out) + "\n"
+
+
+def format_rows(rows: list[dict], columns: list[str], fmt: str) -> str:
+    """Render plain rows (dicts of Python values) in a :data:`FORMATS` format or ``html``.
+
+    Values become literals (``None`` an empty cell); everything is escaped for the format.
+
+    >>> print(format_rows([{"a": 1, "b": "x|y"}], ["a", "b"], "md"), end="")
+    | a | b |
+    |---|---|
+    | 1 | x\\|y |
+    >>> format_rows([{"a": "<b>"}], ["a"], "html")
+    '<table><thead><tr><th>a</th></tr></thead><tbody>\\n<tr><td>&lt;b&gt;</td></tr>\\n</tbody></table>'
+    """
+    if fmt == "html":
+        import html
+
+        def e(x) -> str:
+            return html.escape("" if x is None else str(x), quote=True)
+
+        out = ["<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in columns)
+               + "</tr></thead><tbody>"]
+        for r in rows:
+            cells = []
+            for c in columns:
+                v = r.get(c)
+                num = isinstance(v, (int, float)) and not isinstance(v, bool)
+                cls = ' class="num"' if num else ""
+                cells.append(f"<td{cls}>{e(v)}</td>")
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        out.append("</tbody></table>")
+        return "\n".join(out)
+    rs = ResultSet(list(columns), [tuple(None if r.get(c) is None else Term("literal", str(r.get(c)))
+                                         for c in columns) for r in rows])
+    return format_results(rs, fmt)

@@ -31,7 +31,6 @@ from kg.resources import claims_dir
 
 SIX = ["partners-grew", "us-share-fell", "new-partners-us-aligned", "raa-three-by-2025",
        "indo-pacific-betweenness-rose", "us-minilateral-dominant"]
-HEADLINE = "Japan actively looks to fortify its relations with the US and other countries"
 
 PREFIXES = """
 @prefix sp: <https://w3id.org/secpart/ontology#> .
@@ -157,8 +156,10 @@ def test_claim_files_define_the_six_claims_with_sources_and_tests():
     assert ids[:6] == SIX
     for c in claims:
         assert c.claim and c.title
-        assert HEADLINE in c.source["article"]
-        assert "no publisher" in c.source["article"]
+        assert c.source.get("quote") and c.source.get("literature")
+        assert "../shared" not in repr(c.__dict__)
+        keys = [r["key"] for r in c.references]
+        assert "bosack-2019" in keys  # every claim names where it is made
         assert c.test["kind"] in ("sparql", "metric", "both")
         assert c.expected.get("rule") and c.expected.get("direction")
         assert c.minimum
@@ -185,6 +186,11 @@ def test_bad_claim_files_are_refused_naming_the_file(tmp_path):
                       encoding="utf-8")
     with pytest.raises(InputError, match="window"):
         load_claim(badwin)
+    local = tmp_path / "local.yaml"
+    local.write_text(good.replace("  quote: >-", "  article: the text in ../shared/context/article.txt\n"
+                                  "  quote: >-"), encoding="utf-8")
+    with pytest.raises(InputError, match="field 'source'.*not a local file"):
+        load_claim(local)
     with pytest.raises(UsageError, match="no claim"):
         select_claims(["no-such-claim"])
 

@@ -1,0 +1,375 @@
+"""Evaluate claims: headline check, coverage gate, robustness grid, uncertainty, scorecard.
+
+:func:`check_claims` is what ``kg claims check`` and ``kg report`` call. Per claim it
+runs the registered check (:mod:`kg.claims.checks`), sets its windows against the
+data's coverage (:mod:`kg.claims.coverage`), re-reads it under the robustness grid
+(:mod:`kg.claims.robustness`), adds a bootstrap interval and permutation p-value
+where the statistic is a change between windows (:mod:`kg.claims.uncertainty`), and
+ends with the scorecard of hedging against alliance-extension signatures
+(:mod:`kg.claims.scorecard`).
+
+Coverage gate: when the graphs read hold official counts or tables
+(``sp:OfficialCount``), a verdict that compares windows of exercises stands only when
+each window's records reach the stated share of the official denominators for every
+fiscal year and kind it needs; otherwise it is ``insufficient data`` naming what is
+missing. When the graphs hold no official number at all, completeness cannot be
+checked and every verdict says so in its caveats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.claims.checks import CHECKS, INSUFFICIENT, SUPPORTED, VERDICTS, window_label
+from kg.claims.coverage import (
+    DEFAULT_COVERAGE_THRESHOLD,
+    coverage_for,
+    data_coverage,
+    fiscal_rows,
+    official_us_share,
+    window_completeness,
+)
+from kg.claims.definitions import Claim, load_references, select_claims
+from kg.errors import KgError, UsageError
+
+__all__ = ["ClaimNotSupported", "ClaimRun", "check_claim", "check_claims",
+           "raise_if_not_supported"]
+
+_EXERCISE_CHECKS = ("window_change", "share_and_partners", "new_partners_aligned",
+                    "centrality_change", "exercise_mix")
+
+
+class ClaimNotSupported(KgError):
+    """At least one checked claim is not supported (``kg claims check --strict``; exit 1)."""
+
+    exit_code = 1
+
+
+@dataclass
+class ClaimRun:
+    """What one run reads once and shares between claims (run-scoped cache)."""
+
+    store: object
+    graphs: list[str] | None
+    directory: str | None = None
+    _cache: dict = field(default_factory=dict)
+
+    def get(self, key, make):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def coverage(self) -> dict:
+        return self.get("coverage", lambda: data_coverage(self.store, self.graphs))
+
+    def fiscal(self, focus: str) -> tuple[list, str]:
+        return self.get(("fiscal", focus),
+                        lambda: fiscal_rows(self.store, focus=focus, graphs=self.graphs))
+
+    def references(self) -> dict:
+        return self.get("references", lambda: load_references(self.directory))
+
+    def exercises(self, params: dict, whole: bool = False):
+        from kg.claims.readings import load_exercise_data
+
+        key = ("exercises", params.get("state", "JPN"), params.get("us", "USA"), whole)
+        return self.get(key, lambda: load_exercise_data(self.store, params, self.graphs,
+                                                        whole=whole))
+
+    def lifecycles(self, include_pending: bool = False) -> dict:
+        from kg.claims.checks import agreement_lifecycles
+
+        return self.get(("lifecycles", include_pending),
+                        lambda: agreement_lifecycles(self.store, self.graphs,
+                                                     include_pending=include_pending))
+
+    def query(self, name: str, params: dict) -> list[dict]:
+        from kg.claims.checks import run_claim_query
+
+        key = ("query", name, tuple(sorted(params.items())))
+        return self.get(key, lambda: run_claim_query(self.store, name, params, self.graphs,
+                                                     self.directory))
+
+
+def _missing_text(missing: list[str]) -> str:
+    """``["FY2005 us", "FY2006 us"]`` -> ``"us FY2005-FY2006"`` (runs of years per kind)."""
+    by_kind: dict[str, list[int]] = {}
+    for m in missing:
+        fy, kind = m.split(" ", 1)
+        by_kind.setdefault(kind, []).append(int(fy[2:]))
+    parts = []
+    for kind, years in sorted(by_kind.items()):
+        years.sort()
+        runs, start, prev = [], years[0], years[0]
+        for y in years[1:] + [None]:
+            if y is not None and y == prev + 1:
+                prev = y
+                continue
+            runs.append(f"FY{start}" if start == prev else f"FY{start}-FY{prev}")
+            if y is not None:
+                start = prev = y
+        parts.append(f"{kind} {', '.join(runs)}")
+    return "; ".join(parts)
+
+
+def _completeness(claim: Claim, run: ClaimRun, relations: dict) -> dict:
+    """Completeness per compared window, and whether it lets the verdict stand."""
+    focus = str((claim.test.get("params") or {}).get("state", "JPN"))
+    rows, note = run.fiscal(focus)
+    kinds = claim.coverage.get("kinds") or ["us", "multilateral", "bilateral"]
+    thr = float(claim.coverage.get("threshold", DEFAULT_COVERAGE_THRESHOLD))
+    wins = claim.windows()
+    compared = [w for w, rels in relations.items() if "exercises" in rels and w in wins]
+    official = any(r.official_count is not None or r.table_rows is not None for r in rows)
+    out: dict = {"checked": bool(official), "threshold": thr, "kinds": kinds, "windows": {},
+                 "blocking": []}
+    if not compared:
+        out["note"] = "the claim reads no exercise window; completeness does not apply"
+        return out
+    if not official:
+        out["note"] = note or ("completeness not checked: the graphs read hold no official "
+                               "count or table (sp:OfficialCount) to set the records against")
+        return out
+    for w in compared:
+        comp = window_completeness(rows, wins[w], kinds, thr)
+        out["windows"][w] = comp
+        if comp["status"] == "short":
+            out["blocking"].append(f"{w} window {window_label(wins[w])}: records reach "
+                                   f"{comp['ratio']:.0%} of the official count "
+                                   f"({comp['records']} of {comp['official']}; needed "
+                                   f"{thr:.0%})")
+        elif comp["status"] == "unknown":
+            out["blocking"].append(f"{w} window {window_label(wins[w])}: no official count "
+                                   f"or table for {_missing_text(comp['missing'])}")
+    srcs = {w: tuple(d["sources"]) for w, d in out["windows"].items() if d["sources"]}
+    if len(set(srcs.values())) > 1:
+        out["sources_note"] = ("The windows' official counts come from different sources ("
+                               + "; ".join(f"{w}: {', '.join(v)}" for w, v in srcs.items())
+                               + "); check that they count the same way.")
+    return out
+
+
+def _robustness(claim: Claim, run: ClaimRun, headline: str) -> tuple[dict, dict]:
+    """The grid summary and the uncertainty block for a claim."""
+    from kg.claims.readings import WINDOW_STATS
+    from kg.claims.robustness import (
+        DEFAULT_THRESHOLD,
+        access_grid,
+        allied_grid,
+        declared_spec,
+        exercise_grid,
+        summarize,
+    )
+    from kg.claims.uncertainty import window_change_uncertainty
+
+    check = claim.test["check"]
+    thr = float(claim.robustness.get("threshold", DEFAULT_THRESHOLD))
+    params = claim.test.get("params") or {}
+    if check == "agreements_in_force":
+        rows = access_grid(claim, run.query(claim.test["query"],
+                                            {"state": params.get("state", "JPN")}),
+                           run.lifecycles(), run.lifecycles(include_pending=True))
+        unc = {"applies": False, "why": "the statistic is a count at one date, not a change"}
+        return summarize(rows, _reading(headline, rows), thr), unc
+    if check == "agreements_with_allies":
+        q = claim.test["query"]
+        rows = allied_grid(claim, run.query(q, {"us": params.get("state", "JPN")}),
+                           run.query(q, {"us": params.get("us", "USA")}), run.lifecycles())
+        unc = {"applies": False, "why": "the statistic is a share at one date, not a change"}
+        return summarize(rows, _reading(headline, rows), thr), unc
+    if check not in _EXERCISE_CHECKS:
+        return {"variants": [], "n": 0, "summary": "no robustness grid for this check"}, {
+            "applies": False, "why": "no exercise statistic"}
+    data = run.exercises(params, whole=(check == "centrality_change"))
+    if check == "centrality_change" and not data.region:
+        data.region = frozenset(str(r["iso3"]) for r in run.query(claim.test["query"], {}))
+    if check == "new_partners_aligned" and not data.ties:
+        q_ties = claim.test["query"][1]
+        data.ties = run.query(q_ties, {"us": params.get("us", "USA")})
+        data.lifecycles = run.lifecycles()
+    rows = exercise_grid(claim, data)
+    summary = summarize(rows, _reading(headline, rows), thr)
+    unc = (window_change_uncertainty(claim, data, declared_spec(claim))
+           if check in WINDOW_STATS else
+           {"applies": False, "why": "the statistic is not a change between two windows"})
+    return summary, unc
+
+
+def _reading(headline: str, rows: list[dict]) -> str:
+    """The reading the grid is compared with: the headline's, else the declared variant's."""
+    if headline in VERDICTS[:2]:
+        return headline
+    declared = [r for r in rows if r.get("declared")]
+    return declared[0]["reading"] if declared else headline
+
+
+def _official_lines(claim: Claim, run: ClaimRun, ev: dict) -> tuple[list[str], list[str]]:
+    """For the US-share claim: the same statistic from MOD's official counts, beside the records."""
+    focus = str((claim.test.get("params") or {}).get("state", "JPN"))
+    rows, note = run.fiscal(focus)
+    off = official_us_share(rows, claim.windows())
+    ev["official_counts"] = off
+    lines, caveats = [], []
+    for name, d in off["windows"].items():
+        if d.get("share") is not None:
+            lines.append(f"MOD official counts, {name} {window_label(d['window'])}: US share "
+                         f"{d['share']:.2f} ({d['us']} of {d['us'] + d['multilateral']})")
+    span = off.get("span")
+    if span:
+        a, b = span["first"], span["last"]
+        direction = "rose" if span["change"] > 0 else "fell" if span["change"] < 0 else "held"
+        lines.append(f"MOD official counts: US share FY{span['from']} {a['share']:.2f} "
+                     f"({a['us']} of {a['us'] + a['multilateral']}) -> FY{span['to']} "
+                     f"{b['share']:.2f} ({b['us']} of {b['us'] + b['multilateral']}): {direction} "
+                     f"({off['rule']})")
+        rec_b = (ev.get("baseline") or {}).get("us_share")
+        rec_r = (ev.get("recent") or {}).get("us_share")
+        if rec_b is not None and rec_r is not None and (rec_r < rec_b) != (span["change"] < 0):
+            caveats.append(f"The records and MOD's official counts disagree on the direction of "
+                           f"the US share (records {rec_b:.2f} -> {rec_r:.2f}; official "
+                           f"FY{span['from']}-FY{span['to']} {a['share']:.2f} -> "
+                           f"{b['share']:.2f}); the records are a selection, the counts are "
+                           "the ministry's own.")
+    else:
+        lines.append("MOD official counts: none with both Japan-US and multilateral counts for "
+                     "two fiscal years in the graphs read" + (f" ({note})" if note else ""))
+    return lines, caveats
+
+
+def check_claim(store, claim: Claim, graphs: list[str] | None = None,
+                coverage: dict | None = None, *, run: ClaimRun | None = None) -> dict:
+    """Evaluate one claim against the store.
+
+    :param store: an open store (local or remote).
+    :param claim: a :class:`Claim`.
+    :param graphs: dataset graphs to read (short names); None reads all.
+    :param coverage: the result of :func:`data_coverage` (computed when None).
+    :param run: the run-scoped cache (a fresh one when None).
+    :returns: a dict with ``id``, ``number``, ``title``, ``claim``, ``source``,
+        ``references``, ``signature``, ``test``, ``expected``, ``verdict``, ``reading``,
+        ``reason``, ``evidence``, ``evidence_lines``, ``windows``, ``graphs``,
+        ``coverage`` (spans, completeness per window), ``robustness`` (grid and share
+        agreeing), ``uncertainty`` and ``minimum``.
+    """
+    if run is None:
+        run = ClaimRun(store, graphs, str(Path(claim.path).parent) if claim.path else None)
+    if coverage is not None:
+        run._cache.setdefault("coverage", coverage)
+    res = CHECKS[claim.test["check"]](store, claim, graphs)
+    cov = coverage_for(claim, run.coverage(), res.relations)
+    comp = _completeness(claim, run, res.relations)
+    reading = res.verdict
+    verdict, reason = res.verdict, res.reason
+    caveats = list(cov["caveats"])
+    lines = list(res.lines)
+    if claim.test["check"] == "share_and_partners":
+        more, cav = _official_lines(claim, run, res.evidence)
+        lines += more
+        caveats += cav
+    if cov["status"] == "outside" and verdict != INSUFFICIENT:
+        verdict = INSUFFICIENT
+        reason = "a window lies outside the data's coverage; " + reason
+    elif cov["mixed"] and verdict != INSUFFICIENT:
+        verdict = INSUFFICIENT
+        reason = (f"the windows rest on different {' and '.join(cov['mixed'])} datasets "
+                  "(see coverage); " + reason)
+    if comp["blocking"] and verdict != INSUFFICIENT:
+        verdict = INSUFFICIENT
+        reason = ("coverage below the threshold or unknown: " + "; ".join(comp["blocking"])
+                  + "; the records alone say: " + reason)
+    if comp.get("sources_note"):
+        caveats.append(comp["sources_note"])
+    if not comp["checked"] and comp.get("note") and comp["note"].startswith("completeness"):
+        caveats.append(comp["note"][0].upper() + comp["note"][1:] + ".")
+    caveats += list(claim.caveats)
+    robustness, uncertainty = _robustness(claim, run, reading)
+    bib = run.references()
+    refs = [{**bib[r["key"]].to_json(), "role": str(r.get("role", "")),
+             "note": " ".join(str(r.get("note", "")).split())} for r in claim.references]
+    used = sorted(graphs) if graphs else store.graph_names()
+    return {
+        "id": claim.id,
+        "number": claim.number,
+        "title": claim.title,
+        "claim": claim.claim,
+        "source": {k: " ".join(str(v).split()) for k, v in claim.source.items()},
+        "references": refs,
+        "signature": {k: " ".join(str(v).split()) for k, v in claim.signature.items()},
+        "test": {"kind": claim.test["kind"], "check": claim.test["check"],
+                 "queries": res.queries, "metrics": res.metrics,
+                 "statistic": " ".join(str(claim.test.get("statistic", "")).split())},
+        "expected": {k: " ".join(str(v).split()) for k, v in claim.expected.items()},
+        "verdict": verdict,
+        "reading": reading,
+        "reason": reason,
+        "evidence": res.evidence,
+        "evidence_lines": lines,
+        "windows": {k: list(v) for k, v in sorted(claim.windows().items())},
+        "graphs": used,
+        "coverage": {"status": cov["status"], "windows": cov["windows"], "data": cov["data"],
+                     "mixed_sources": cov["mixed"], "completeness": comp,
+                     "notes": cov["notes"], "caveats": caveats},
+        "robustness": robustness,
+        "uncertainty": uncertainty,
+        "minimum": {"required": claim.minimum, **res.minimum},
+    }
+
+
+def check_claims(store, ids: list[str] | None = None, graphs: list[str] | None = None, *,
+                 progress=None, citation: bool = True, directory: str | None = None) -> dict:
+    """Evaluate claims (all, or those named by id or number) against the store.
+
+    :param store: an open store.
+    :param ids: claim ids or numbers; None or empty checks every claim.
+    :param graphs: dataset graphs to read (short names); None reads all.
+    :param progress: optional callable ``progress(claim_id)`` called before each claim.
+    :param citation: include the citation block (:func:`kg.citation.citation_block`).
+    :param directory: read the claims from this folder instead of ``queries/claims``.
+    :returns: ``{"claims": [...], "summary": {verdict: count}, "scorecard": {...},
+        "citation": {...}}``.
+
+    >>> out = check_claims(store, ["partners-grew"])  # doctest: +SKIP
+    >>> out["claims"][0]["verdict"]  # doctest: +SKIP
+    'supported'
+    """
+    from kg.claims.scorecard import scorecard
+
+    claims = select_claims(ids, directory)
+    if graphs:
+        present = store.graph_names()
+        for g in graphs:
+            if g not in present:
+                raise UsageError(f"no graph named {g!r} in the store "
+                                 f"(graphs: {', '.join(present) or 'none'})")
+    run = ClaimRun(store, graphs, directory)
+    results = []
+    for c in claims:
+        if progress is not None:
+            progress(c.id)
+        results.append(check_claim(store, c, graphs, run=run))
+    summary = {v: sum(1 for r in results if r["verdict"] == v) for v in VERDICTS}
+    out: dict = {"claims": results, "summary": summary, "scorecard": scorecard(results)}
+    if citation:
+        from kg.citation import citation_block
+        from kg.claims.uncertainty import METHOD, REFERENCES
+
+        params = {"claims": [c.id for c in claims],
+                  "windows": {c.id: {k: list(v) for k, v in c.windows().items()} for c in claims}}
+        block = citation_block(store, sorted(graphs) if graphs else None, params)
+        block["methods"] = {k: {"method": METHOD[k], "reference": REFERENCES[k]} for k in METHOD}
+        block["methods"]["projection"] = {
+            "method": "pairs (weight 1 per shared exercise), newman (1/(n-1)), max-N (exercises "
+                      "of more than N states left out)",
+            "reference": "Newman, M. E. J. (2001), \"Scientific collaboration networks. II. "
+                         "Shortest paths, weighted networks, and centrality\", Physical Review E "
+                         "64, 016132"}
+        out["citation"] = block
+    return out
+
+
+def raise_if_not_supported(result: dict) -> None:
+    """Raise :class:`ClaimNotSupported` (exit 1) when any checked claim is not supported."""
+    bad = [c["id"] for c in result["claims"] if c["verdict"] != SUPPORTED]
+    if bad:
+        raise ClaimNotSupported(f"{len(bad)} claim(s) not supported: {', '.join(bad)}")

@@ -1,0 +1,314 @@
+"""Exercise claims re-read from the exercise records under a specification.
+
+The headline checks (:mod:`kg.claims.checks`) run the claims' saved queries. For the
+robustness grid and the bootstrap the same statistics are computed here, in Python,
+from one table of Japan's exercises (``exercise_records.rq``, read once per run):
+each :class:`Spec` fixes the windows, the projection of multilateral exercises, the
+sources, and whether unverified records and observers count. The declared
+specification reproduces the headline numbers (a test holds them equal).
+
+Projections of an exercise with ``n`` states (Newman 2001 calls these one-mode
+projections of the exercise-state network):
+
+* ``pairs``: every pair of states tied with weight 1 by each exercise they share
+  (each exercise counts once; the claims' declared reading);
+* ``newman``: each exercise's ties weighted ``1/(n-1)``, so an exercise adds at most
+  1 to a state's strength however many states took part;
+* ``max-N``: ``pairs``, leaving out exercises with more than ``N`` states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+__all__ = ["Exercise", "ExerciseData", "Spec", "PROJECTIONS", "load_exercise_data",
+           "select", "READERS", "WINDOW_STATS", "read", "window_stat"]
+
+PROJECTIONS = ("pairs", "newman", "max")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of the focal state: its year, states, graphs and confidence."""
+
+    id: str
+    year: int
+    participants: frozenset
+    observers: frozenset = frozenset()
+    graphs: frozenset = frozenset()
+    unverified: bool = False
+    #: one of its sources is a table of an official document (a source with ``sp:locator``)
+    table: bool = False
+
+
+@dataclass
+class ExerciseData:
+    """Everything the exercise readings need, read once per run."""
+
+    focus: str
+    us: str
+    exercises: list[Exercise]
+    region: frozenset = frozenset()
+    ties: list[dict] = field(default_factory=list)
+    #: agreement id to :class:`kg.inforce.Lifecycle` (for the ties' years in force)
+    lifecycles: dict = field(default_factory=dict)
+    #: True when ``exercises`` holds every exercise (the whole network), not only the focus's
+    whole: bool = False
+    _region_states: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def region_states(self, ex: Exercise, observers: bool) -> tuple:
+        """The exercise's states in :attr:`region`, sorted (memoized: the bootstrap asks often)."""
+        key = (ex.id, observers)
+        if key not in self._region_states:
+            states = ex.participants | ex.observers if observers else ex.participants
+            self._region_states[key] = tuple(sorted(s for s in states if s in self.region))
+        return self._region_states[key]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One specification: windows, projection, sources, unverified and observers.
+
+    ``graphs`` None reads every graph; ``max_participants`` is used by the ``max``
+    projection.
+    """
+
+    windows: tuple
+    projection: str = "pairs"
+    max_participants: int = 10
+    observers: bool = False
+    unverified: bool = True
+    graphs: frozenset | None = None
+    table_only: bool = False
+
+    def window_dict(self) -> dict[str, tuple[int, int]]:
+        return dict(self.windows)
+
+    def with_windows(self, windows: dict[str, tuple[int, int]]) -> Spec:
+        return replace(self, windows=tuple(sorted(windows.items())))
+
+    def projection_label(self) -> str:
+        return (f"max-{self.max_participants}" if self.projection == "max"
+                else self.projection)
+
+
+def load_exercise_data(store, claim_params: dict, graphs, *, whole: bool = False) -> ExerciseData:
+    """Read the focal state's exercises (every exercise when ``whole``).
+
+    :param claim_params: ``state`` (focus, default JPN) and ``us`` (default USA).
+    """
+    from kg.claims.checks import run_claim_query
+
+    focus = str(claim_params.get("state", "JPN"))
+    us = str(claim_params.get("us", "USA"))
+    by_id: dict[str, dict] = {}
+    rows = (run_claim_query(store, "all_exercise_records.rq", {}, graphs) if whole else
+            run_claim_query(store, "exercise_records.rq", {"state": focus}, graphs))
+    for r in rows:
+        d = by_id.setdefault(str(r["exercise"]), {"year": int(r["year"]), "p": set(), "o": set(),
+                                                  "g": set(), "u": False, "t": False})
+        (d["p"] if str(r["role"]) == "participant" else d["o"]).add(str(r["iso3"]))
+        d["g"].add(str(r["graph"]))
+        d["u"] = d["u"] or r.get("unverified") in (True, "true", 1)
+        d["t"] = d["t"] or r.get("table") in (True, "true", 1)
+    exercises = [Exercise(i, d["year"], frozenset(d["p"]), frozenset(d["o"] - d["p"]),
+                          frozenset(d["g"]), d["u"], d["t"]) for i, d in sorted(by_id.items())]
+    return ExerciseData(focus=focus, us=us, exercises=exercises, whole=whole)
+
+
+def _states(ex: Exercise, spec: Spec) -> frozenset:
+    return ex.participants | ex.observers if spec.observers else ex.participants
+
+
+def select(data: ExerciseData, spec: Spec, window: tuple[int, int],
+           exercises: list[Exercise] | None = None) -> list[Exercise]:
+    """The exercises a specification counts in a window (focus among the states)."""
+    out = []
+    for ex in data.exercises if exercises is None else exercises:
+        if not window[0] <= ex.year <= window[1]:
+            continue
+        states = _states(ex, spec)
+        if data.focus not in states and not data.whole:
+            continue
+        if spec.projection == "max" and len(states) > spec.max_participants:
+            continue
+        if not spec.unverified and ex.unverified:
+            continue
+        if spec.graphs is not None and not (ex.graphs & spec.graphs):
+            continue
+        if spec.table_only and not ex.table:
+            continue
+        out.append(ex)
+    return out
+
+
+def _w(ex: Exercise, spec: Spec) -> float:
+    n = len(_states(ex, spec))
+    if spec.projection == "newman":
+        return 1.0 / (n - 1) if n > 1 else 0.0
+    return 1.0
+
+
+def _years(window) -> range:
+    return range(window[0], window[1] + 1)
+
+
+# ---------------------------------------------------------------- statistics per window
+
+
+def _partners_mean(data, spec, exs, window, exclude=frozenset()) -> float:
+    """Mean per year of the focus's partners (distinct; Newman: strength)."""
+    per = {y: 0.0 for y in _years(window)}
+    if spec.projection == "newman":
+        for ex in exs:
+            others = _states(ex, spec) - {data.focus} - exclude
+            per[ex.year] += _w(ex, spec) * len(others)
+    else:
+        seen: dict[int, set] = {y: set() for y in per}
+        for ex in exs:
+            seen[ex.year] |= _states(ex, spec) - {data.focus} - exclude
+        per = {y: float(len(s)) for y, s in seen.items()}
+    return sum(per.values()) / len(per)
+
+
+def _us_share(data, spec, exs) -> float | None:
+    tot = sum(_w(ex, spec) for ex in exs)
+    us = sum(_w(ex, spec) for ex in exs if data.us in _states(ex, spec))
+    return us / tot if tot else None
+
+
+def _betweenness(data, spec, exs) -> float | None:
+    """Normalized betweenness of the focus among the region's states, edge length 1/weight.
+
+    The same definition as :func:`kg.metrics.node_metrics` (which documents that it equals
+    networkx ``betweenness_centrality(normalized=True)`` on lengths 1/weight); only
+    betweenness is computed here because the bootstrap calls it thousands of times.
+    """
+    import networkx as nx
+
+    weights: dict[tuple[str, str], float] = {}
+    for ex in exs:
+        states = data.region_states(ex, spec.observers)
+        if len(states) < 2:
+            continue
+        w = _w(ex, spec)
+        for i, a in enumerate(states):
+            for b in states[i + 1:]:
+                weights[(a, b)] = weights.get((a, b), 0.0) + w
+    G = nx.Graph()
+    for (a, b), w in sorted(weights.items()):
+        if w > 0:
+            G.add_edge(a, b, distance=1.0 / w)
+    if data.focus not in G:
+        return None
+    return nx.betweenness_centrality(G, weight="distance", normalized=True)[data.focus]
+
+
+def _without_us_mean(data, spec, exs, window) -> float:
+    """Mean per year of the focus's exercises without the US (Newman: weighted 1/(n-1))."""
+    tot = sum(_w(ex, spec) if spec.projection == "newman" else 1.0
+              for ex in exs if data.us not in _states(ex, spec))
+    return tot / len(_years(window))
+
+
+def window_stat(check: str, data: ExerciseData, spec: Spec, window: tuple[int, int],
+                exercises: list[Exercise] | None = None, value: str = "partners"):
+    """The per-window statistic of a window-change check (None when it has none).
+
+    ``window_change``: mean partners per year; ``share_and_partners``: ``(US share,
+    mean non-US partners per year)``; ``centrality_change``: the focus's betweenness in
+    the region's exercise network.
+    """
+    exs = select(data, spec, window, exercises)
+    if check == "window_change":
+        if value == "without_us":
+            return _without_us_mean(data, spec, exs, window)
+        return _partners_mean(data, spec, exs, window)
+    if check == "share_and_partners":
+        return (_us_share(data, spec, exs),
+                _partners_mean(data, spec, exs, window, exclude=frozenset({data.us})))
+    if check == "centrality_change":
+        return _betweenness(data, spec, exs)
+    return None
+
+
+#: Checks whose statistic is a change between two windows (bootstrap and permutation apply).
+WINDOW_STATS = ("window_change", "share_and_partners", "centrality_change")
+
+
+# ---------------------------------------------------------------- readings (value, holds)
+
+
+def _change(check, data, spec, claim) -> tuple[dict, bool | None]:
+    w = spec.window_dict()
+    value = claim.test.get("value", "partners")
+    b = window_stat(check, data, spec, w["baseline"], value=value)
+    r = window_stat(check, data, spec, w["recent"], value=value)
+    if check == "share_and_partners":
+        if b[0] is None or r[0] is None:
+            return {"us_share": [b[0], r[0]], "non_us_partners": [b[1], r[1]]}, None
+        holds = r[0] < b[0] and r[1] > b[1]
+        return ({"us_share": [_r(b[0]), _r(r[0])], "non_us_partners": [_r(b[1]), _r(r[1])]},
+                holds)
+    if b is None or r is None:
+        return {"baseline": b, "recent": r}, None
+    direction = claim.expected.get("direction", "increase")
+    holds = r < b if str(direction).startswith("decrease") else r > b
+    return {"baseline": _r(b), "recent": _r(r), "change": _r(r - b)}, holds
+
+
+def _mix(check, data, spec, claim) -> tuple[dict, bool | None]:
+    dw = claim.test.get("decide_window", "recent")
+    exs = select(data, spec, spec.window_dict()[dw])
+    a = sum(_w(e, spec) for e in exs if data.us in _states(e, spec) and len(_states(e, spec)) >= 3)
+    b = sum(_w(e, spec) for e in exs if data.us not in _states(e, spec)
+            and len(_states(e, spec)) >= 2)
+    if not exs:
+        return {"us_and_third": 0, "without_us": 0}, None
+    return {"us_and_third": _r(a), "without_us": _r(b)}, a > b
+
+
+def _aligned(check, data, spec, claim) -> tuple[dict, bool | None]:
+    from kg.claims.checks import tied_during
+
+    w = spec.window_dict()
+    strength: dict[str, dict[str, float]] = {}
+    for name in ("baseline", "recent"):
+        s: dict[str, float] = {}
+        for ex in select(data, spec, w[name]):
+            for p in _states(ex, spec) - {data.focus}:
+                s[p] = s.get(p, 0.0) + _w(ex, spec)
+        strength[name] = s
+    new = sorted(set(strength["recent"]) - set(strength["baseline"]) - {data.us})
+    if not new:
+        return {"new_partners": 0}, None
+    tied = {str(r["partner"]) for r in data.ties
+            if tied_during(data.lifecycles, r, data.us, w["recent"])}
+    if spec.projection == "newman":
+        tot = sum(strength["recent"][p] for p in new)
+        share = sum(strength["recent"][p] for p in new if p in tied) / tot if tot else None
+    else:
+        share = sum(1 for p in new if p in tied) / len(new)
+    if share is None:
+        return {"new_partners": len(new)}, None
+    return {"new_partners": len(new), "aligned_share": _r(share)}, share > 0.5
+
+
+def _r(x):
+    return None if x is None else round(float(x), 4)
+
+
+#: Readers per check name: ``(check, data, spec, claim) -> (value, holds)``.
+READERS = {
+    "window_change": _change,
+    "share_and_partners": _change,
+    "centrality_change": _change,
+    "exercise_mix": _mix,
+    "new_partners_aligned": _aligned,
+}
+
+
+def read(claim, data: ExerciseData, spec: Spec) -> tuple[dict, bool | None]:
+    """The claim's statistic and whether it holds under ``spec`` (None: no data)."""
+    check = claim.test["check"]
+    return READERS[check](check, data, spec, claim)

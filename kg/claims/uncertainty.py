@@ -1,0 +1,125 @@
+"""Uncertainty of window-change statistics: bootstrap interval and permutation p-value.
+
+* **Bootstrap** (Efron and Tibshirani 1993): the exercises of each window are
+  resampled with replacement (as many as the window holds, within the window), the
+  statistic of each window recomputed and the change taken; the interval is the
+  2.5th and 97.5th percentiles of the changes (percentile method). A fixed seed makes
+  it reproducible; the number of replicates is reported.
+* **Permutation** (Phipson and Smyth 2010): the exercises of both windows are pooled
+  and re-dealt to the windows at random (sizes kept; an exercise keeps its position
+  in its window's years); the two-sided p-value is ``(1 + k) / (B + 1)``, ``k`` the
+  number of permutations whose change is at least as large in absolute value as the
+  observed one, so it is never zero.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from kg.claims.readings import WINDOW_STATS, ExerciseData, Spec, select, window_stat
+
+__all__ = ["DEFAULT_REPLICATES", "DEFAULT_SEED", "METHOD", "REFERENCES", "window_change_uncertainty"]
+
+DEFAULT_REPLICATES = 1000
+#: 10 October 2019, the date of Bosack's article: any fixed number would do.
+DEFAULT_SEED = 20191010
+
+METHOD = {
+    "bootstrap": ("percentile interval (95%) of the change between windows, exercises "
+                  "resampled with replacement within each window; fixed seed"),
+    "permutation": ("two-sided p-value, exercises of both windows pooled and re-dealt "
+                    "(each window keeps its number of exercises, so the test asks whether the "
+                    "change exceeds what those numbers alone would give), p = (1 + k) / (B + 1)"),
+}
+REFERENCES = {
+    "bootstrap": ("Efron, B. and Tibshirani, R. J. (1993), An Introduction to the Bootstrap, "
+                  "Monographs on Statistics and Applied Probability 57, Chapman & Hall"),
+    "permutation": ("Phipson, B. and Smyth, G. K. (2010), \"Permutation p-values should never "
+                    "be zero: calculating exact p-values when permutations are randomly drawn\", "
+                    "Statistical Applications in Genetics and Molecular Biology 9(1), article 39, "
+                    "doi:10.2202/1544-6115.1585"),
+}
+
+
+def _parts(check: str, value) -> dict:
+    """Name the components of a window statistic (one or two numbers)."""
+    if check == "share_and_partners":
+        return {"us_share": value[0], "non_us_partners": value[1]}
+    return {"value": value}
+
+
+def _percentile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def _moved(ex, src: tuple[int, int], dst: tuple[int, int]):
+    n = dst[1] - dst[0] + 1
+    return replace(ex, year=dst[0] + (ex.year - src[0]) % n)
+
+
+def window_change_uncertainty(claim, data: ExerciseData, spec: Spec, *,
+                              replicates: int | None = None, seed: int | None = None) -> dict:
+    """Bootstrap interval and permutation p-value of the change baseline -> recent.
+
+    :param claim: the claim (its ``uncertainty`` may set ``replicates`` and ``seed``).
+    :param data: the exercise records.
+    :param spec: the specification (normally the declared one).
+    :returns: ``{"method", "replicates", "seed", "observed", "interval", "p_value"}``, each
+        per component of the statistic; ``{"applies": False, ...}`` for other checks.
+    """
+    check = claim.test["check"]
+    if check not in WINDOW_STATS:
+        return {"applies": False, "why": "the statistic is not a change between two windows"}
+    b_reps = int(replicates or claim.uncertainty.get("replicates", DEFAULT_REPLICATES))
+    seed = int(seed if seed is not None else claim.uncertainty.get("seed", DEFAULT_SEED))
+    w = spec.window_dict()
+    base_w, rec_w = w["baseline"], w["recent"]
+    base = select(data, spec, base_w)
+    rec = select(data, spec, rec_w)
+
+    value = claim.test.get("value", "partners")
+
+    def change(bx, rx) -> dict:
+        b = _parts(check, window_stat(check, data, spec, base_w, bx, value))
+        r = _parts(check, window_stat(check, data, spec, rec_w, rx, value))
+        return {k: (None if b[k] is None or r[k] is None else r[k] - b[k]) for k in b}
+
+    observed = change(base, rec)
+    out = {"applies": True, "replicates": b_reps, "seed": seed, "method": METHOD,
+           "references": REFERENCES, "observed": {k: _r(v) for k, v in observed.items()},
+           "exercises": {"baseline": len(base), "recent": len(rec)}}
+    if not base or not rec or any(v is None for v in observed.values()):
+        out.update(interval=None, p_value=None, why="a window has no exercise")
+        return out
+    rng = random.Random(seed)
+    boots: dict[str, list[float]] = {k: [] for k in observed}
+    for _ in range(b_reps):
+        bx = [rng.choice(base) for _ in base]
+        rx = [rng.choice(rec) for _ in rec]
+        for k, v in change(bx, rx).items():
+            if v is not None:
+                boots[k].append(v)
+    out["interval"] = {k: ([_r(_percentile(v, 0.025)), _r(_percentile(v, 0.975))] if v else None)
+                       for k, v in boots.items()}
+    out["bootstrap_mean"] = {k: (_r(sum(v) / len(v)) if v else None) for k, v in boots.items()}
+    # each exercise as it would sit in either window (its position in its window's years kept)
+    pooled = ([(_moved(ex, base_w, base_w), _moved(ex, base_w, rec_w)) for ex in base]
+              + [(_moved(ex, rec_w, base_w), _moved(ex, rec_w, rec_w)) for ex in rec])
+    extreme = {k: 0 for k in observed}
+    for _ in range(b_reps):
+        rng.shuffle(pooled)
+        bx = [pair[0] for pair in pooled[:len(base)]]
+        rx = [pair[1] for pair in pooled[len(base):]]
+        for k, v in change(bx, rx).items():
+            if v is not None and abs(v) >= abs(observed[k]) - 1e-12:
+                extreme[k] += 1
+    out["p_value"] = {k: _r((1 + n) / (b_reps + 1)) for k, n in extreme.items()}
+    return out
+
+
+def _r(x):
+    return None if x is None else round(float(x), 4)
