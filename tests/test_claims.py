@@ -344,3 +344,20 @@ def test_cli_list_strict_and_errors(cli_runner, toy_store):
     assert unknown.exit_code == 2 and "no claim 'nope'" in unknown.stderr
     nograph = cli_runner("claims", "check", "1", "--graph", "absent", store=toy_store)
     assert nograph.exit_code == 2 and "no graph named" in nograph.stderr
+
+
+def test_bundled_data_counts_nato_members_and_not_rio_leavers_as_us_treaty_allies(built_store):
+    """On the bundled data alone (no ATOP), the curated US treaty network decides claim 3."""
+    from kg.claims import check_claims
+    from kg.store import open_store
+
+    with open_store(built_store) as store:
+        ev = check_claims(store, ["new-partners-us-aligned"])["claims"][0]["evidence"]
+    allies = set(ev["new_us_treaty_allies"])
+    new = set(ev["new_partners"])
+    nato = {"BEL", "DEU", "DNK", "ESP", "ITA"} & new
+    assert nato and nato <= allies
+    for s in nato:
+        assert any("nato" in t for t in ev["ties_with_us"][s]["treaty"])
+    # Mexico (2004) and Ecuador (2012) left the Rio Treaty before the recent window
+    assert not ({"MEX", "ECU"} & new & allies)
