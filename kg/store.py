@@ -44,6 +44,8 @@ __all__ = [
     "canonical_nquads",
     "check_graph_name",
     "recover",
+    "is_store",
+    "MARKER",
 ]
 
 DEFAULT_STORE = ".kg"
@@ -212,7 +214,17 @@ class _Lock:
     def __init__(self, path: Path, exclusive: bool, timeout: float):
         self.path = path
         self.exclusive = exclusive
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            # a reader on read-only media (or without write permission) takes its shared
+            # lock through a read-only descriptor; nobody can write there anyway
+            if exclusive or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            if not path.exists():
+                self.fd = None
+                return
+            self.fd = os.open(path, os.O_RDONLY)
         op = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + timeout
         while True:
@@ -300,11 +312,104 @@ def recover(path: str | os.PathLike) -> bool:
     return restored
 
 
-def _lock_timeout() -> float:
+MARKER = "kg-store.json"
+"""The file that makes a folder a kg store: ``{"format": "kg-store", "version": 1}``."""
+STORE_FORMAT_VERSION = 1
+# What older kg versions left in a store folder before the marker existed; a folder
+# holding only these (and an ``oxigraph`` database) is adopted as a store.
+_OWN_ENTRIES = {"oxigraph", "kg.lock", CHECKPOINT, JOURNAL, JOURNAL + ".tmp", "fingerprints.json",
+                MARKER, MARKER + ".tmp"}
+
+
+def _os_reason(exc: OSError) -> str:
+    """The reason in an OSError, without Python's decoration (one line)."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EROFS:
+        reason += " (a read-only file system: kg can only read a store there)"
+    return reason.replace("\n", " ")
+
+
+def _own_entry(name: str) -> bool:
+    return (name in _OWN_ENTRIES or name.startswith(("oxigraph.broken-", ".fingerprints.")))
+
+
+def _marker_doc() -> bytes:
+    import json
+
+    return json.dumps({"format": "kg-store", "version": STORE_FORMAT_VERSION}).encode() + b"\n"
+
+
+def _read_marker(path: Path) -> None:
+    import json
+
+    marker = path / MARKER
+    if not marker.is_file():
+        raise StoreError(f"{path} is not a kg store: {MARKER} is not a regular file")
     try:
-        return float(os.environ.get("KG_LOCK_TIMEOUT", "5"))
-    except ValueError:
+        with open(marker, "rb") as fh:
+            doc = json.loads(fh.read(4096).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise StoreError(f"{path} is not a kg store: {MARKER} is not kg's store marker") from None
+    if not isinstance(doc, dict) or doc.get("format") != "kg-store":
+        raise StoreError(f"{path} is not a kg store: {MARKER} is not kg's store marker")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise StoreError(f"{path} is not a kg store: {MARKER} has no format version")
+    if version > STORE_FORMAT_VERSION:
+        raise StoreError(f"the store at {path} has format version {version}; this kg reads "
+                         f"version {STORE_FORMAT_VERSION} (upgrade kg)")
+
+
+def is_store(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a folder with kg's store marker (``kg-store.json``)."""
+    try:
+        _read_marker(Path(path))
+    except (StoreError, OSError):
+        return False
+    return True
+
+
+def _recognise(path: Path, *, write: bool, create: bool) -> None:
+    """Check that ``path`` is a kg store (its marker), or make a new one there.
+
+    kg only ever creates a store in a missing or empty folder, and only
+    treats a folder as its own when it carries the marker (or is a store made
+    by an older kg: nothing in it but what kg writes). Anything else is
+    refused, so recovery never deletes files kg did not create.
+    """
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path} is not a folder (--store names the store's folder)")
+    if (path / MARKER).exists() or (path / MARKER).is_symlink():
+        _read_marker(path)
+        return
+    entries = sorted(os.listdir(path)) if path.is_dir() else None
+    if entries and (path / "oxigraph").is_dir() and all(_own_entry(e) for e in entries):
+        if write:  # a store made before the marker: adopt it
+            _write_durably(path / MARKER, _marker_doc())
+        return
+    if entries:
+        raise StoreError(f"{path} is not a kg store (no {MARKER}) and is not empty: "
+                         "kg makes a store only in a new or empty folder")
+    if not create:
+        raise StoreError(f"no store at {path} (run 'kg build' first, or pass --store DIR)")
+    path.mkdir(parents=True, exist_ok=True)
+    _write_durably(path / MARKER, _marker_doc())
+
+
+def _lock_timeout() -> float:
+    """Seconds to wait for the store lock: ``$KG_LOCK_TIMEOUT`` (a finite number >= 0), default 5."""
+    import math
+
+    raw = os.environ.get("KG_LOCK_TIMEOUT")
+    if raw is None or raw.strip() == "":
         return 5.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"KG_LOCK_TIMEOUT={raw!r} is not a number of seconds (a finite number >= 0)")
+    return value
 
 
 class LocalStore(BaseStore):
@@ -323,13 +428,11 @@ class LocalStore(BaseStore):
         db = self.path / "oxigraph"
         if create is None:
             create = write
-        if not db.exists() and not (self.path / CHECKPOINT).is_dir():
-            if not create:
-                raise StoreError(f"no store at {self.path} (run 'kg build' first, or pass --store DIR)")
-            self.path.mkdir(parents=True, exist_ok=True)
-        elif not self.path.is_dir():
-            raise StoreError(f"{self.path} is not a folder")
-        self._lock = _Lock(self.path / "kg.lock", exclusive=write, timeout=_lock_timeout())
+        try:
+            _recognise(self.path, write=write, create=create)
+            self._lock = _Lock(self.path / "kg.lock", exclusive=write, timeout=_lock_timeout())
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {_os_reason(exc)}") from None
         try:
             if write:
                 recover(self.path)
@@ -345,7 +448,7 @@ class LocalStore(BaseStore):
                     self.db = ox.Store.read_only(str(db))
         except OSError as exc:
             self._lock.release()
-            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+            raise StoreError(f"cannot open the store at {self.path}: {_os_reason(exc)}") from None
 
     # -- reading --------------------------------------------------------------
     def graph_iris(self) -> list[str]:
