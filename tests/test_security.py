@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -348,3 +349,68 @@ def test_bind_values_refuses_bad_variable_names():
 
 
 _ = Path
+
+
+# ---------------------------------------------------------------- issue 18: the guard reads the parsed query
+
+
+@pytest.mark.parametrize("sep", ["\r", "\r\r\n", "\x0c\r", "\r\x0b"])
+def test_service_after_comment_ended_by_carriage_return(cli_runner, endpoint, sep):
+    """The engine ends a comment at CR as at LF: so does the guard; nothing leaves the process."""
+    url, seen = endpoint
+    for q in (f"SELECT * WHERE {{ # c{sep}SERVICE <{url}> {{ ?s ?p ?o }} }}",
+              f"SELECT * WHERE {{ ?a ?b ?c # c{sep}SERVICE <{url}> {{ ?s ?p ?o }}\n }}"):
+        res = cli_runner("query", "sparql", q)
+        assert res.exit_code == 2, res.output
+        assert len(res.stderr.splitlines()) == 1 and "Traceback" not in res.output
+    assert seen == []
+
+
+def test_service_inside_nested_groups_and_subqueries_found_by_the_parse(endpoint):
+    url, _ = endpoint
+    for q in (f"SELECT * {{ {{ OPTIONAL {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }} }} }}",
+              f"SELECT * {{ {{ SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
+              f"ASK {{ MINUS {{ SERVICE ?svc {{ ?s ?p ?o }} }} }}"):
+        with pytest.raises(QueryRefused, match="SERVICE"):
+            check_query_safe(q)
+
+
+def test_guard_refuses_what_it_cannot_parse():
+    """A query the guard's parser cannot read is refused (fail closed), with one line."""
+    with pytest.raises(UsageError, match="syntax error"):
+        check_query_safe("SELECT * WHERE { ?s ?p ?o # c\r }")
+
+
+@pytest.mark.parametrize("opener,closer", [("{", "}"), ("(", ")"), ("[", "]")])
+def test_deep_nesting_refused_before_the_engine_parses(cli_runner, opener, closer):
+    """5,000 nested groups crashed the process (stack overflow); now exit 2, one line."""
+    if opener == "{":
+        q = "SELECT * WHERE " + "{" * 5000 + "}" * 5000
+    elif opener == "(":
+        q = "SELECT * WHERE { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }"
+    else:
+        q = "SELECT * WHERE { ?s ?p " + "[ ?p " * 5000 + "1" + " ]" * 5000 + " }"
+    for extra in ((), ("--allow-network",)):
+        res = cli_runner("query", "sparql", q, *extra)
+        assert res.exit_code == 2, res.output
+        lines = res.stderr.splitlines()
+        assert len(lines) == 1 and re.search(r"nested 500[0-2] levels deep", lines[0]), res.stderr
+
+
+def test_query_length_limit_and_its_variable(cli_runner, monkeypatch):
+    q = "SELECT * WHERE { ?s ?p ?o }" + " " * 200_000
+    res = cli_runner("query", "sparql", q)
+    assert res.exit_code == 2 and "characters long" in res.stderr, res.output
+    monkeypatch.setenv("KG_QUERY_MAX_LENGTH", "300000")
+    res = cli_runner("query", "sparql", q, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    monkeypatch.setenv("KG_QUERY_MAX_DEPTH", "0")
+    res = cli_runner("query", "sparql", q)
+    assert res.exit_code == 2 and "KG_QUERY_MAX_DEPTH" in res.stderr, res.output
+
+
+def test_moderate_nesting_still_runs(cli_runner):
+    q = "SELECT ?x WHERE " + "{" * 40 + " BIND(" + "(" * 20 + "1" + ")" * 20 + " AS ?x) " + "}" * 40
+    res = cli_runner("query", "sparql", q, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "x\n1\n"
