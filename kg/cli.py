@@ -359,8 +359,11 @@ def push(settings, update_url, graphs, replace, batch, gsp):
               metavar="SECONDS", help="Answer HTTP 503 to a query still running after this.")
 @click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
 @click.option("--quiet", is_flag=True, help="Do not log requests to stderr.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host header is NAME (repeatable); by default only "
+                   "127.0.0.1, localhost, [::1] and the --host address.")
 @pass_settings
-def serve(settings, host, port, query_timeout, allow_network, quiet):
+def serve(settings, host, port, query_timeout, allow_network, quiet, allow_hosts):
     """Read-only SPARQL 1.1 Protocol endpoint over the local store.
 
     Prints the endpoint URL (http://HOST:PORT/query) as its first line, then
@@ -373,7 +376,7 @@ def serve(settings, host, port, query_timeout, allow_network, quiet):
 
     with settings.open() as store:
         do_serve(store, host, port, timeout=query_timeout, allow_network=allow_network,
-                 log=None if quiet else sys.stderr)
+                 log=None if quiet else sys.stderr, allow_hosts=allow_hosts)
 
 
 # ---------------------------------------------------------------- claims / report (kg.claims, kg.report)
