@@ -71,15 +71,10 @@ def read_header(reader, fname: str) -> list[str]:
 
 def open_text(path: str | Path):
     """Open a CSV file for reading as text, gunzipping it when it is gzip-compressed."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(2)
-        if magic == b"\x1f\x8b":
-            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-        return open(path, encoding="utf-8-sig", newline="")
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror or e}", file=str(path)) from None
+    from kg.ingest.inputs import open_text as open_bounded
+
+    # regular files only; bounded bytes (also once decompressed) and lines
+    return open_bounded(path)
 
 
 def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, strict: bool,

@@ -187,10 +187,9 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             raise InputError(msg, file=fname, where=str(line))
         warnings.append(f"{fname}:{line}: {msg}")
 
-    try:
-        fh = open(path, encoding="utf-8-sig", newline="")
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", file=fname) from None
+    from kg.ingest.inputs import open_text
+
+    fh = open_text(path, gunzip=False)  # regular file, bounded, bad bytes on their own line
     with fh:
         reader = csv.reader(fh)
         try:

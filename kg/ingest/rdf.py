@@ -154,7 +154,9 @@ def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
     key = _format_key(path, fmt)
     rdf_format = getattr(ox.RdfFormat, key)
     if raw is None:
-        raw = Path(path).read_bytes()
+        from kg.ingest.inputs import read_input
+
+        raw = read_input(path)
     # the attribute name, not RdfFormat.name ("RDF/XML", "JSON-LD"): the prechecks key on it
     _precheck(raw, name, key)
     with _parser_errors(name, raw):
@@ -193,7 +195,7 @@ def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
 
 
 def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None = None,
-                  default_graph: str) -> str | None:
+                  default_graph: str, raw: bytes | None = None) -> str | None:
     """Load an N-Triples or Turtle file with no blank nodes straight into ``mem``.
 
     The engine parses the file with no Python loop over its triples, which is
@@ -208,7 +210,10 @@ def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None =
     key = _format_key(path, fmt)
     if key not in ("N_TRIPLES", "TURTLE"):
         return None
-    raw = Path(path).read_bytes()
+    if raw is None:
+        from kg.ingest.inputs import read_input
+
+        raw = read_input(path)
     if b"_:" in raw or (key == "TURTLE" and (b"[" in raw or b"(" in raw)):
         return None
     name = str(path)
