@@ -412,12 +412,21 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         "pagerank_alpha": PAGERANK_ALPHA,
         "distance": "1/weight (betweenness, closeness)",
     }
+    from kg.namespaces import YEAR_MAX, YEAR_MIN
+    from kg.network import check_year_window
+
+    check_year_window(year_from, year_to)
+    if window is not None and not 1 <= window <= YEAR_MAX - YEAR_MIN + 1:
+        raise UsageError(f"--window {window}: from 1 to {YEAR_MAX - YEAR_MIN + 1} years")
     if by_year or window:
         lo, hi = year_from, year_to
         if lo is None or hi is None:
             dlo, dhi = _year_range(store, relation, graph_list)
             lo = dlo if lo is None else lo
             hi = dhi if hi is None else hi
+        if lo is not None and hi is not None and (lo < YEAR_MIN or hi > YEAR_MAX):
+            # a store written before years were bounded: keep the series finite
+            lo, hi = max(lo, YEAR_MIN), min(hi, YEAR_MAX)
         span = window or 1
         periods = []
         for end in range(lo + span - 1 if window else lo, hi + 1):

@@ -116,7 +116,7 @@ def load_query(name_or_path: str) -> SavedQuery:
             raise UsageError(f"{name_or_path}: not UTF-8 text") from None
         return parse_query_text(text, p.stem, str(p))
     cand = queries_dir() / f"{name_or_path}.rq"
-    if not re.match(r"^[A-Za-z0-9_-]+$", name_or_path) or not cand.is_file():
+    if not re.match(r"^[A-Za-z0-9_-]+\Z", name_or_path) or not cand.is_file():
         names = ", ".join(q.name for q in list_queries())
         raise UsageError(f"no saved query named {name_or_path!r} (saved: {names})")
     return parse_query_text(cand.read_text(encoding="utf-8"), cand.stem, str(cand))

@@ -36,7 +36,7 @@ from pathlib import Path
 from kg.errors import InputError
 from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
-from kg.namespaces import ID, RDF, RDFS, SP, state_iri
+from kg.namespaces import ID, RDF, RDFS, SP, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
 
 __all__ = ["parse", "spells", "read_dyad_years", "open_text", "read_header", "KINDS", "CITATION"]
 
@@ -117,6 +117,9 @@ def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, s
                     raise InputError(msg, file=fname, where=str(line)) from None
                 warnings.append(f"{fname}:{line}: {msg}; skipped")
                 continue
+            if not is_plausible_year(y):
+                raise InputError(f"year {row[iy].strip()[:30]!r} is outside {YEAR_MIN}-{YEAR_MAX}",
+                                 file=fname, where=str(line))
             bad = [c for c in (a, b) if c not in known]
             badflag = [c for c, v in flags if v not in ("0", "1", "")]
             if bad or badflag:

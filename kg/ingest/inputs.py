@@ -34,7 +34,7 @@ __all__ = ["MAX_INPUT_BYTES", "MAX_INPUT_LINES", "check_regular", "read_input", 
 
 MAX_INPUT_BYTES = 1 << 30
 """Bytes an input file (or a gzip file's content) may hold: 1 GiB (``KG_MAX_INPUT_BYTES``)."""
-MAX_INPUT_LINES = 10_000_000
+MAX_INPUT_LINES = 5_000_000
 """Lines a text input (or a gzip file's content) may hold (``KG_MAX_INPUT_LINES``)."""
 
 

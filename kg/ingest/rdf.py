@@ -79,12 +79,40 @@ def _precheck(raw: bytes, name: str, fmt_name: str) -> None:
             doc = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InputError(f"JSON syntax error: {exc.msg}", file=name, where=str(exc.lineno)) from None
+        except RecursionError:
+            raise InputError("JSON nested too deeply", file=name) from None
+        deep = _json_depth(doc)
+        if deep > MAX_JSON_DEPTH:
+            raise InputError(f"JSON-LD nested {deep} levels deep; the limit is {MAX_JSON_DEPTH}",
+                             file=name)
         bad = _remote_context(doc)
         if bad:
             at = raw.find(bad.encode("utf-8"))
             raise InputError(f"JSON-LD remote @context {bad!r} refused: contexts are never fetched; "
                              "inline the context", file=name,
                              where=_line_of(raw, at) if at >= 0 else None)
+
+
+MAX_JSON_DEPTH = 100  # nesting of objects and arrays in a JSON-LD file
+
+
+def _json_depth(doc) -> int:
+    """The nesting depth of a parsed JSON document (without recursion)."""
+    deepest = 0
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((c, depth + 1) for c in children)
+    return deepest
 
 
 def _remote_context(node) -> str | None:
