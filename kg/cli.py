@@ -33,6 +33,24 @@ class KgGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (BrokenPipeError, KeyboardInterrupt):
             ctx.exit(130)
+        except OSError as exc:  # the system refused (disk full, permission...): one line, exit 2
+            click.echo(f"kg: error: {_os_error_line(exc)}", err=True)
+            ctx.exit(2)
+        except RecursionError:
+            click.echo("kg: error: the input is nested too deeply to process", err=True)
+            ctx.exit(2)
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for an OSError that reached the command line (a write is rolled back first)."""
+    import errno
+
+    from kg.escape import one_line
+
+    text = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+    if exc.errno == errno.ENOSPC or "No space left" in text:
+        text += " (any store write was rolled back; free some space and try again)"
+    return one_line(text)
 
 
 class Settings:
@@ -208,14 +226,16 @@ def _params(values) -> dict[str, str]:
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)
 @click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
 @click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
+@click.option("--timeout", "query_timeout", type=float, metavar="SECONDS",
+              help="Stop the query after SECONDS (exit 2); Ctrl-C stops it at any time.")
 @pass_settings
-def query_run(settings, name, params, fmt, graphs, allow_network):
+def query_run(settings, name, params, fmt, graphs, allow_network, query_timeout):
     """Run a saved query NAME (see `kg query list`) or a FILE.rq."""
     from kg.queries import run_saved
 
     with settings.open() as store:
         res = run_saved(store, name, _params(params), graphs=list(graphs) or None,
-                        allow_network=allow_network)
+                        allow_network=allow_network, timeout=query_timeout)
     _print_result(res, fmt)
 
 
@@ -233,13 +253,16 @@ def _print_result(res, fmt):
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)
 @click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
 @click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
+@click.option("--timeout", "query_timeout", type=float, metavar="SECONDS",
+              help="Stop the query after SECONDS (exit 2); Ctrl-C stops it at any time.")
 @pass_settings
-def query_sparql(settings, text, fmt, graphs, allow_network):
+def query_sparql(settings, text, fmt, graphs, allow_network, query_timeout):
     """Run an ad hoc query given as TEXT, or read from stdin with `-`."""
     if text == "-":
         text = sys.stdin.read()
     with settings.open() as store:
-        res = store.query(text, graphs=list(graphs) or None, allow_network=allow_network)
+        res = store.query(text, graphs=list(graphs) or None, allow_network=allow_network,
+                          timeout=query_timeout)
     _print_result(res, fmt)
 
 

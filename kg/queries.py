@@ -154,11 +154,13 @@ def bind_params(query: SavedQuery, values: dict[str, str]) -> dict[str, Iri | Li
 
 
 def run_saved(store, name_or_path: str, params: dict[str, str] | None = None, *,
-              graphs: list[str] | None = None, allow_network: bool = False):
+              graphs: list[str] | None = None, allow_network: bool = False,
+              timeout: float | None = None):
     """Run a saved query with parameters; returns the store's result (ResultSet for SELECT).
 
     Example: ``run_saved(store, "partners", {"state": "JPN"})``.
     """
     q = load_query(name_or_path)
     bindings = bind_params(q, params or {})
-    return store.query(q.text, bindings=bindings, graphs=graphs, allow_network=allow_network)
+    return store.query(q.text, bindings=bindings, graphs=graphs, allow_network=allow_network,
+                       timeout=timeout)

@@ -29,7 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
-from kg.errors import StoreBusyError, StoreError, UsageError
+from kg.errors import QueryTimeout, StoreBusyError, StoreError, UsageError
 from kg.namespaces import GRAPH, GRAPH_NAME_RE, graph_iri, graph_name
 from kg.results import ResultSet, from_oxigraph
 from kg.sparql import Iri, Lit, bind_values, check_query_safe, query_form
@@ -57,10 +57,15 @@ def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("KG_STORE") or DEFAULT_STORE)
 
 
-def check_graph_name(name: str) -> str:
-    """Validate a short graph name (``curated``, ``mme``, a user's name)."""
-    if not GRAPH_NAME_RE.match(name or ""):
-        raise UsageError(f"bad graph name {name!r}: use lower-case letters, digits, '-', '_' or '.'")
+def check_graph_name(name: str, option: str | None = None) -> str:
+    """Validate a short graph name (``curated``, ``mme``, a user's name).
+
+    ``option`` (e.g. ``--graph``) names where the user gave it, for the message.
+    """
+    if not isinstance(name, str) or not GRAPH_NAME_RE.match(name):
+        where = f"{option}: " if option else ""
+        raise UsageError(f"{where}bad graph name {name!r}: use lower-case letters, digits, "
+                         "'-', '_' or '.'")
     return name
 
 
@@ -72,6 +77,47 @@ def canonical_nquads(lines) -> bytes:
     """
     uniq = sorted(set(line for line in lines if line))
     return b"".join(line + b"\n" for line in uniq)
+
+
+def run_interruptible(fn, timeout: float | None = None):
+    """Call ``fn()`` so that Ctrl-C and ``timeout`` (seconds) stop the wait for it.
+
+    The engine cannot be interrupted, and a signal only reaches Python
+    between engine calls; so in the main thread ``fn`` runs in a daemon
+    thread while the main thread waits: Ctrl-C raises KeyboardInterrupt at
+    once, and past ``timeout`` :class:`~kg.errors.QueryTimeout` is raised.
+    The abandoned engine call ends with the process (the command line exits
+    right after). Elsewhere (a server's worker) ``fn`` runs directly.
+
+    >>> run_interruptible(lambda: 42, timeout=5)
+    42
+    """
+    import math
+    import threading
+
+    if timeout is not None and (not math.isfinite(timeout) or timeout <= 0):
+        raise UsageError(f"--timeout {timeout}: a positive number of seconds")
+    if threading.current_thread() is not threading.main_thread():
+        return fn()
+    box: dict = {}
+    done = threading.Event()
+
+    def work():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="kg-query", daemon=True).start()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done.wait(0.1):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise QueryTimeout(f"the query was stopped after {timeout:g} s (--timeout)")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 class BaseStore:
@@ -119,11 +165,14 @@ class BaseStore:
         return sorted(out)
 
     def query(self, text: str, *, bindings: dict[str, Iri | Lit] | None = None,
-              graphs: list[str] | None = None, allow_network: bool = False):
+              graphs: list[str] | None = None, allow_network: bool = False,
+              timeout: float | None = None):
         """Run a query: a ResultSet for SELECT, a bool for ASK, N-Triples bytes otherwise.
 
         ``graphs`` restricts the default graph to those datasets (short names);
-        None reads the union of all of them.
+        None reads the union of all of them. ``timeout`` (seconds) stops waiting
+        with :class:`~kg.errors.QueryTimeout`; Ctrl-C stops the wait at once
+        (see :func:`run_interruptible`).
         """
         check_query_safe(text, allow_network=allow_network)
         form = query_form(text)
@@ -132,10 +181,10 @@ class BaseStore:
         text = bind_values(text, bindings or {})
         g = self._graphs(graphs)
         if form == "SELECT":
-            return self._select(text, g)
+            return run_interruptible(lambda: self._select(text, g), timeout)
         if form == "ASK":
-            return self._ask(text, g)
-        return self._construct(text, g)
+            return run_interruptible(lambda: self._ask(text, g), timeout)
+        return run_interruptible(lambda: self._construct(text, g), timeout)
 
     def select(self, text: str, **kw) -> ResultSet:
         """Run a SELECT and return its ResultSet."""

@@ -266,7 +266,7 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
     if graph is not None:
         from kg.store import check_graph_name
 
-        check_graph_name(graph)
+        check_graph_name(graph, option="--graph")
     if not paths:
         raise UsageError("nothing to ingest: give one or more files")
     data, report = prepare(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)

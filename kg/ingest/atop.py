@@ -219,9 +219,16 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
     dtype = {"date": XSD + "date", "gYearMonth": XSD + "gYearMonth", "gYear": XSD + "gYear"}
     groups: dict[str, list] = {}
     years: list[int] = []
+    first_seen: dict[tuple, int] = {}
     for line, row in rows:
         if not any(c.strip() for c in row):
             continue
+        key = tuple(c.strip() for c in row)
+        if key in first_seen:  # the same membership twice would count its dyads twice
+            warnings.append(f"{fname}:{line}: duplicate of the row at line {first_seen[key]}; "
+                            "skipped")
+            continue
+        first_seen[key] = line
         aid = get(row, "atopid")
         try:
             int(aid)

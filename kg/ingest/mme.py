@@ -223,6 +223,9 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             prev_end = reader.line_num
             if not any(c.strip() for c in row):
                 continue
+            if len(row) > len(header):  # as for curated CSV: a shifted row is misread data
+                raise InputError(f"more values than columns ({len(row)} values, "
+                                 f"{len(header)} columns)", file=fname, where=str(line))
             mmeid = get(row, "MMEID")
             if not mmeid:
                 bad(line, "row without MMEID; skipped")
