@@ -141,7 +141,7 @@ def xml(text: str) -> str:
 
 
 def _visible(m: re.Match) -> str:
-    return "\\x%02x" % ord(m.group())
+    return f"\\x{ord(m.group()):02x}"
 
 
 def terminal(text: str) -> str:

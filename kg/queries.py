@@ -108,10 +108,12 @@ def load_query(name_or_path: str) -> SavedQuery:
     """A saved query by name (``partners``) or a path to an ``.rq`` file."""
     p = Path(name_or_path)
     if name_or_path.endswith(".rq") or p.exists():
-        if not p.is_file():
+        if not p.exists():
             raise UsageError(f"no such query file: {name_or_path}")
+        from kg.ingest.inputs import read_input
+
         try:
-            text = p.read_text(encoding="utf-8")
+            text = read_input(p).decode("utf-8")  # a regular file (no FIFO, no device), bounded
         except UnicodeDecodeError:
             raise UsageError(f"{name_or_path}: not UTF-8 text") from None
         return parse_query_text(text, p.stem, str(p))

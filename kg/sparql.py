@@ -290,7 +290,6 @@ def _parse_tree(text: str):
 
     global _PARSE_LOCK
     from pyparsing import ParseException
-
     from rdflib.plugins.sparql.parser import parseQuery
 
     if _PARSE_LOCK is None:
@@ -315,7 +314,6 @@ def _parse_tree(text: str):
 def _walk(node):
     """Every node of an rdflib parse tree (CompValues, ParseResults, lists), depth first."""
     from pyparsing import ParseResults
-
     from rdflib.plugins.sparql.parserutils import CompValue
 
     stack = [node]

@@ -370,7 +370,7 @@ def test_service_inside_nested_groups_and_subqueries_found_by_the_parse(endpoint
     url, _ = endpoint
     for q in (f"SELECT * {{ {{ OPTIONAL {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }} }} }}",
               f"SELECT * {{ {{ SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
-              f"ASK {{ MINUS {{ SERVICE ?svc {{ ?s ?p ?o }} }} }}"):
+              "ASK { MINUS { SERVICE ?svc { ?s ?p ?o } } }"):
         with pytest.raises(QueryRefused, match="SERVICE"):
             check_query_safe(q)
 

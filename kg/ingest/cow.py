@@ -29,8 +29,6 @@ COW letter code). A row with an unknown code, a bad year or a flag other than
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 from pathlib import Path
 
 from kg.errors import InputError

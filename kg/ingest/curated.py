@@ -18,8 +18,21 @@ from pathlib import Path
 import yaml
 
 from kg.errors import InputError
-from kg.namespaces import DCTERMS, ID, ISO3_RE, OWL, RDF, RDFS, SKOS, SP, XSD, state_iri
-from kg.namespaces import YEAR_MAX, YEAR_MIN, is_plausible_year
+from kg.namespaces import (
+    DCTERMS,
+    ID,
+    ISO3_RE,
+    OWL,
+    RDF,
+    RDFS,
+    SKOS,
+    SP,
+    XSD,
+    YEAR_MAX,
+    YEAR_MIN,
+    is_plausible_year,
+    state_iri,
+)
 
 __all__ = ["KINDS", "AGREEMENT_TYPES", "STATUS", "DOMAINS", "load_yaml_text", "read_records",
            "compile_records", "date_literal"]
