@@ -243,8 +243,16 @@ def _split_host(value: str) -> str:
     return value.rstrip(".")
 
 
-def _worker_main(conn, store_path: str) -> None:  # pragma: no cover - runs in the worker process
-    """A query worker: open the store read-only, answer queries from ``conn`` until it closes."""
+def _worker_entry(fd_in: str, fd_out: str, store_path: str) -> None:  # pragma: no cover
+    """The worker process's entry point (``python -c``): queries in on one pipe, answers out."""
+    from multiprocessing.connection import Connection
+
+    _worker_main(Connection(int(fd_in), writable=False), Connection(int(fd_out), readable=False),
+                 store_path)
+
+
+def _worker_main(conn, out, store_path: str) -> None:  # pragma: no cover - runs in the worker
+    """A query worker: open the store read-only, answer queries from ``conn`` on ``out``."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
@@ -252,56 +260,107 @@ def _worker_main(conn, store_path: str) -> None:  # pragma: no cover - runs in t
 
     try:
         store = LocalStore(store_path)
+        from kg.sparql import check_query_safe
+
+        check_query_safe("ASK {}")  # load the guard's parser now, not in the first query's time
     except BaseException as exc:  # noqa: BLE001 - reported to the server
-        conn.send(("error", type(exc).__name__, str(exc)))
+        out.send(("error", type(exc).__name__, str(exc)))
         return
-    conn.send(("ready",))
+    out.send(("ready",))
     while True:
         try:
             text, graphs, allow_network = conn.recv()
         except (EOFError, OSError):
             break
         try:
-            conn.send(("ok", store.query(text, graphs=graphs, allow_network=allow_network)))
+            out.send(("ok", store.query(text, graphs=graphs, allow_network=allow_network)))
         except KgError as exc:
-            conn.send(("error", type(exc).__name__, exc.one_line()))
+            out.send(("error", type(exc).__name__, exc.one_line()))
         except Exception as exc:  # noqa: BLE001 - the server answers 500 with one line
-            conn.send(("error", "Exception", f"{type(exc).__name__}: {exc}"))
+            out.send(("error", "Exception", f"{type(exc).__name__}: {exc}"))
     store.close()
 
 
 class _Worker:
-    """One query worker process and the server's end of its pipe."""
+    """One query worker process (``python -c``, not a fork of the threaded server) and its pipes."""
 
-    def __init__(self, ctx, store_path: str):
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, store_path),
-                                name="kg-serve-worker", daemon=True)
-        self.proc.start()
-        child.close()
-        if not self.conn.poll(60):
+    def __init__(self, store_path: str):
+        import os
+        import subprocess
+        from multiprocessing.connection import Connection
+        from pathlib import Path
+
+        import kg
+
+        to_child, from_parent = os.pipe()[::-1]  # (write end, read end)
+        from_child, to_parent = os.pipe()
+        env = dict(os.environ)
+        root = str(Path(kg.__file__).resolve().parents[1])  # this kg, whatever the path says
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from kg.serve import _worker_entry; "
+                 "_worker_entry(*sys.argv[1:])", str(from_parent), str(to_parent), store_path],
+                pass_fds=(from_parent, to_parent), env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL)
+        finally:
+            os.close(from_parent)
+            os.close(to_parent)
+        self.conn = _Duplex(Connection(to_child, readable=False),
+                            Connection(from_child, writable=False))
+        try:
+            if not self.conn.poll(60):
+                raise StoreError("a query worker did not start within 60 s")
+            msg = self.conn.recv()
+        except (EOFError, OSError):
             self.kill()
-            raise StoreError("a query worker did not start within 60 s")
-        msg = self.conn.recv()
+            raise StoreError("a query worker ended as it started") from None
+        except StoreError:
+            self.kill()
+            raise
         if msg[0] != "ready":
             self.kill()
             raise StoreError(f"a query worker could not open the store: {msg[2]}")
 
     def kill(self) -> None:
-        if self.proc.is_alive():
+        if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.join(5)
+        try:
+            self.proc.wait(5)
+        except Exception:  # noqa: BLE001 - a zombie is reaped by the next wait
+            pass
         self.conn.close()
+
+
+class _Duplex:
+    """Two one-way Connections used as one (send on one, receive on the other)."""
+
+    def __init__(self, out, inp):
+        self.out, self.inp = out, inp
+
+    def send(self, obj) -> None:
+        self.out.send(obj)
+
+    def poll(self, timeout: float) -> bool:
+        return self.inp.poll(timeout)
+
+    def recv(self):
+        return self.inp.recv()
+
+    def close(self) -> None:
+        for c in (self.out, self.inp):
+            try:
+                c.close()
+            except OSError:
+                pass
 
 
 class _ProcessPool:
     """At most ``size`` worker processes over one store folder; a worker past its time is killed."""
 
     def __init__(self, store_path: str, size: int):
-        import multiprocessing
         import queue
 
-        self.ctx = multiprocessing.get_context("forkserver")
         self.store_path = store_path
         self.size = size
         self.idle: queue.Queue = queue.Queue()
@@ -322,7 +381,7 @@ class _ProcessPool:
                 self.started += 1
         if start:
             try:
-                return _Worker(self.ctx, self.store_path)
+                return _Worker(self.store_path)
             except BaseException:
                 with self.lock:
                     self.started -= 1
@@ -349,7 +408,7 @@ class _ProcessPool:
 
         def start():
             try:
-                worker = _Worker(self.ctx, self.store_path)
+                worker = _Worker(self.store_path)
             except BaseException:  # noqa: BLE001 - the next query starts one and reports
                 with self.lock:
                     self.started -= 1
