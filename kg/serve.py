@@ -27,7 +27,7 @@ and accept updates; this one:
   has not finished after ``timeout`` seconds the client gets HTTP 503 and the
   worker is killed, so a slow query gives its worker back (the engine cannot
   interrupt a running query itself). A request that finds every worker busy
-  waits in line for one up to ``timeout`` seconds, and the listen backlog is
+  waits in line for one (up to ``timeout`` + :data:`QUEUE_GRACE` seconds), and the listen backlog is
   :data:`LISTEN_BACKLOG`, so bursts are queued rather than dropped;
 - answers only requests whose ``Host`` is ``127.0.0.1``, ``localhost``,
   ``[::1]``, the address it is bound to, or a name given with
@@ -76,6 +76,7 @@ DEFAULT_TIMEOUT = 30.0
 MAX_BODY = 1_000_000  # bytes in a POST body
 LISTEN_BACKLOG = 256  # connections the kernel queues before the server accepts them
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+QUEUE_GRACE = 30.0  # seconds a queued request waits beyond the query timeout for a worker
 
 _JSON = "application/sparql-results+json"
 _XML = "application/sparql-results+xml"
@@ -421,8 +422,9 @@ class _ProcessPool:
         threading.Thread(target=start, name="kg-serve-start-worker", daemon=True).start()
 
     def run(self, text: str, graphs, allow_network: bool, timeout: float):
-        # waiting in line for a worker and the query itself each get ``timeout`` seconds
-        worker = self._take(timeout)
+        # a request waits in line while every worker is busy: busy ones are freed (or killed)
+        # within ``timeout``, and a replacement takes a moment to start
+        worker = self._take(timeout + QUEUE_GRACE)
         try:
             worker.conn.send((text, graphs, allow_network))
             if not worker.conn.poll(timeout):
