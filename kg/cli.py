@@ -16,6 +16,7 @@ import click
 
 from kg import __version__
 from kg.errors import KgError
+from kg.errors import UsageError as KgUsageError
 
 __all__ = ["cli", "main"]
 
@@ -105,6 +106,8 @@ def cli(ctx, store, endpoint, update_endpoint, timeout):
     """
     if store and endpoint:
         raise click.UsageError("--store and --endpoint exclude each other")
+    if timeout is not None and not (timeout > 0 and timeout != float("inf")):  # also NaN
+        raise KgUsageError(f"--timeout {timeout}: a positive number of seconds")
     ctx.obj = Settings(store, endpoint, update_endpoint, timeout)
 
 

@@ -439,3 +439,13 @@ def test_disk_full_during_a_write_is_one_line(built_store, tmp_path, cli_runner,
         assert fingerprint(store) == before
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.mark.parametrize("args", [
+    ["--timeout", "nan", "info"],
+    ["query", "sparql", "ASK {}", "--timeout", "nan"],
+    ["query", "run", "partners", "--timeout", "-1"],
+    ["serve", "--port", "0", "--timeout", "nan"],
+])
+def test_non_finite_timeouts_refused(cli_runner, args):
+    _one_line_error(cli_runner(*args), "timeout")
