@@ -283,8 +283,18 @@ _SAFE_DATASET_IRI = re.compile(r"^(https?|urn):", re.IGNORECASE)
 _PARSE_LOCK = None
 
 
+_PARSE_STACK = 512 << 20  # bytes of stack for the parser's thread (reserved, not used up front)
+_PARSE_RECURSION = 1_000_000
+
+
 def _parse_tree(text: str):
-    """The query parsed by rdflib's SPARQL 1.1 parser (a pyparsing tree), or a UsageError."""
+    """The query parsed by rdflib's SPARQL 1.1 parser (a pyparsing tree), or a UsageError.
+
+    pyparsing recurses per nesting level and per pattern in a group (a flat
+    group of 3,000 triple patterns needs more than 10,000 frames), so the
+    parse runs in a thread of its own with a large stack and a high recursion
+    limit; the length and depth limits bound what it can meet.
+    """
     import sys
     import threading
 
@@ -294,21 +304,38 @@ def _parse_tree(text: str):
 
     if _PARSE_LOCK is None:
         _PARSE_LOCK = threading.Lock()
-    # pyparsing recurses some 40 frames per nesting level; the depth limit bounds the need
-    with _PARSE_LOCK:
-        old = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old, 10_000))
+    box: dict = {}
+
+    def work():
         try:
-            return parseQuery(text)
-        except ParseException as exc:
-            raise UsageError(
-                f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: {exc.msg} "
-                "(the network guard parses every query before it runs; pass --allow-network "
-                "to skip it)") from None
-        except RecursionError:
-            raise UsageError("query refused: nested too deeply to check") from None
+            box["tree"] = parseQuery(text)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    with _PARSE_LOCK:
+        old_limit = sys.getrecursionlimit()
+        old_stack = threading.stack_size(_PARSE_STACK)
+        sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION))
+        try:
+            worker = threading.Thread(target=work, name="kg-sparql-guard", daemon=True)
+            worker.start()
         finally:
-            sys.setrecursionlimit(old)
+            threading.stack_size(old_stack)
+        try:
+            worker.join()
+        finally:
+            sys.setrecursionlimit(old_limit)
+    exc = box.get("error")
+    if isinstance(exc, ParseException):
+        raise UsageError(
+            f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: {exc.msg} "
+            "(the network guard parses every query before it runs; pass --allow-network "
+            "to skip it)") from None
+    if isinstance(exc, RecursionError):
+        raise UsageError("query refused: too complex for the network guard to check") from None
+    if exc is not None:
+        raise exc
+    return box["tree"]
 
 
 def _walk(node):

@@ -508,3 +508,11 @@ def test_graphml_and_gexf_stay_xml_with_control_characters():
         root = ET.fromstring(data)  # well-formed
         texts = {el.text for el in root.iter()} | {v for el in root.iter() for v in el.attrib.values()}
         assert "Japan\ufffd\ufffd<b>" in texts, data
+
+
+def test_long_flat_query_is_checked_not_refused():
+    """3,000 triple patterns in one group (deep recursion in the guard's parser) still pass."""
+    q = "SELECT * WHERE { " + " ".join(f"?s{i} <http://x/p> ?o{i} ." for i in range(3000)) + " }"
+    check_query_safe(q)
+    with pytest.raises(QueryRefused):
+        check_query_safe(q[:-1] + " SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } }")
