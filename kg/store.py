@@ -1,5 +1,10 @@
 """The embedded store: a persistent Oxigraph (RocksDB) store under ``./.kg/``.
 
+A folder is a store when it holds kg's marker ``kg-store.json`` (format
+name and version); kg makes a store only in a new or empty folder and
+refuses any other, so recovery never touches files it did not create. A
+store on read-only media is opened read-only.
+
 One named graph per dataset (``https://w3id.org/secpart/graph/<name>``);
 queries read the union of the dataset graphs unless told which. SPARQL goes to
 the engine as text. Processes share a store through a lock file: any number of
