@@ -254,3 +254,38 @@ def test_lock_timeout_must_be_finite(tmp_path, monkeypatch, value):
     monkeypatch.setenv("KG_LOCK_TIMEOUT", value)
     with pytest.raises(UsageError, match="KG_LOCK_TIMEOUT"):
         open_store(tmp_path / "s", write=True)
+
+
+def test_store_without_permission_is_one_line(built_store, tmp_path):
+    """No permission: one line, exit 2; read permission only: queries still work."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from processes import ROOT, clean_env
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is needed to drop the permission override")
+    prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    store = tmp_path / "store"
+    shutil.copytree(built_store, store, ignore=shutil.ignore_patterns("kg.lock"))
+
+    def kg(*args):
+        return subprocess.run([*prefix, sys.executable, "-m", "kg", "--store", str(store), *args],
+                              capture_output=True, text=True, timeout=120, env=clean_env(),
+                              cwd=str(ROOT))
+
+    try:
+        store.chmod(0o000)
+        for args in (("info",), ("build",)):
+            res = kg(*args)
+            assert res.returncode == 2, res.stderr
+            assert res.stderr.strip() == f"kg: error: cannot open the store at {store}: Permission denied"
+        store.chmod(0o555)
+        res = kg("query", "sparql", "ASK { ?s ?p ?o }", "--format", "csv")
+        assert res.returncode == 0 and res.stdout.strip() == "true", res.stderr
+        res = kg("build")
+        assert res.returncode == 2 and len(res.stderr.splitlines()) == 1, res.stderr
+    finally:
+        store.chmod(0o755)
