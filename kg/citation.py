@@ -159,6 +159,8 @@ def _text_lines(block: dict) -> list[str]:
 
 
 def _bibtex(block: dict) -> str:
+    from kg.escape import bibtex as esc
+
     sw = block["software"]
     note = []
     ds = block.get("dataset")
@@ -168,35 +170,38 @@ def _bibtex(block: dict) -> str:
     note.append("versions: " + ", ".join(f"{k} {v}" for k, v in block["versions"].items()))
     out = [
         "@software{kg_secpart,",
-        f"  title = {{{{{sw['title']}}}}},",
-        f"  author = {{{{{sw['author']}}}}},",
-        f"  version = {{{sw['version']}}},",
-        f"  license = {{{sw['license']}}},",
-        f"  note = {{{'; '.join(note)}}}",
+        f"  title = {{{{{esc(sw['title'])}}}}},",
+        f"  author = {{{{{esc(sw['author'])}}}}},",
+        f"  version = {{{esc(sw['version'])}}},",
+        f"  license = {{{esc(sw['license'])}}},",
+        f"  note = {{{esc('; '.join(note))}}}",
         "}",
     ]
     for key, ref in block["references"].items():
-        out += ["", f"@misc{{{key},", f"  note = {{{ref}}}", "}"]
+        out += ["", f"@misc{{{key},", f"  note = {{{esc(ref)}}}", "}"]
     return "\n".join(out) + "\n"
 
 
 def _cff(block: dict) -> str:
+    def q(v) -> str:  # a YAML double-quoted scalar (JSON strings are valid YAML)
+        return json.dumps(str(v), ensure_ascii=False)
+
     sw = block["software"]
     lines = [
         "cff-version: 1.2.0",
         'message: "If you use this software, please cite it as below."',
         "type: software",
-        f'title: "{sw["title"]}"',
-        f'version: "{sw["version"]}"',
+        f'title: {q(sw["title"])}',
+        f'version: {q(sw["version"])}',
         f"license: {sw['license']}",
         "authors:",
-        f'  - name: "{sw["author"]}"',
+        f'  - name: {q(sw["author"])}',
     ]
     ds = block.get("dataset")
     if ds:
         lines.append("identifiers:")
         lines.append("  - type: other")
-        lines.append(f'    value: "{ds["fingerprint"]}"')
+        lines.append(f'    value: {q(ds["fingerprint"])}')
         lines.append('    description: "fingerprint of the dataset graphs used"')
     return "\n".join(lines) + "\n"
 
@@ -209,13 +214,15 @@ def format_citation(block: dict, fmt: str = "text") -> str:
         return _bibtex(block)
     if fmt == "cff":
         return _cff(block)
+    from kg import escape
+
     lines = _text_lines(block)
     if fmt == "md":
-        return "```\n" + "\n".join(lines) + "\n```\n"
+        return escape.md_fence("\n".join(escape.one_line(line) for line in lines))
     if fmt == "latex":
-        return "".join(f"% {line}\n" for line in lines)
+        return "".join(f"% {escape.latex_comment(line)}\n" for line in lines)
     if fmt == "text":
-        return "\n".join(lines) + "\n"
+        return "\n".join(escape.terminal(line) for line in lines) + "\n"
     from kg.errors import UsageError
 
     raise UsageError(f"unknown citation format {fmt!r}")

@@ -16,6 +16,7 @@ import click
 
 from kg import __version__
 from kg.errors import KgError
+from kg.errors import UsageError as KgUsageError
 
 __all__ = ["cli", "main"]
 
@@ -33,6 +34,24 @@ class KgGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (BrokenPipeError, KeyboardInterrupt):
             ctx.exit(130)
+        except OSError as exc:  # the system refused (disk full, permission...): one line, exit 2
+            click.echo(f"kg: error: {_os_error_line(exc)}", err=True)
+            ctx.exit(2)
+        except RecursionError:
+            click.echo("kg: error: the input is nested too deeply to process", err=True)
+            ctx.exit(2)
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for an OSError that reached the command line (a write is rolled back first)."""
+    import errno
+
+    from kg.escape import one_line
+
+    text = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+    if exc.errno == errno.ENOSPC or "No space left" in text:
+        text += " (any store write was rolled back; free some space and try again)"
+    return one_line(text)
 
 
 class Settings:
@@ -87,6 +106,8 @@ def cli(ctx, store, endpoint, update_endpoint, timeout):
     """
     if store and endpoint:
         raise click.UsageError("--store and --endpoint exclude each other")
+    if timeout is not None and not (timeout > 0 and timeout != float("inf")):  # also NaN
+        raise KgUsageError(f"--timeout {timeout}: a positive number of seconds")
     ctx.obj = Settings(store, endpoint, update_endpoint, timeout)
 
 
@@ -208,14 +229,16 @@ def _params(values) -> dict[str, str]:
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)
 @click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
 @click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
+@click.option("--timeout", "query_timeout", type=float, metavar="SECONDS",
+              help="Stop the query after SECONDS (exit 2); Ctrl-C stops it at any time.")
 @pass_settings
-def query_run(settings, name, params, fmt, graphs, allow_network):
+def query_run(settings, name, params, fmt, graphs, allow_network, query_timeout):
     """Run a saved query NAME (see `kg query list`) or a FILE.rq."""
     from kg.queries import run_saved
 
     with settings.open() as store:
         res = run_saved(store, name, _params(params), graphs=list(graphs) or None,
-                        allow_network=allow_network)
+                        allow_network=allow_network, timeout=query_timeout)
     _print_result(res, fmt)
 
 
@@ -233,13 +256,16 @@ def _print_result(res, fmt):
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)
 @click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
 @click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
+@click.option("--timeout", "query_timeout", type=float, metavar="SECONDS",
+              help="Stop the query after SECONDS (exit 2); Ctrl-C stops it at any time.")
 @pass_settings
-def query_sparql(settings, text, fmt, graphs, allow_network):
+def query_sparql(settings, text, fmt, graphs, allow_network, query_timeout):
     """Run an ad hoc query given as TEXT, or read from stdin with `-`."""
     if text == "-":
         text = sys.stdin.read()
     with settings.open() as store:
-        res = store.query(text, graphs=list(graphs) or None, allow_network=allow_network)
+        res = store.query(text, graphs=list(graphs) or None, allow_network=allow_network,
+                          timeout=query_timeout)
     _print_result(res, fmt)
 
 
@@ -411,8 +437,11 @@ def push(settings, update_url, graphs, replace, batch, gsp):
               metavar="SECONDS", help="Answer HTTP 503 to a query still running after this.")
 @click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
 @click.option("--quiet", is_flag=True, help="Do not log requests to stderr.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host header is NAME (repeatable); by default only "
+                   "127.0.0.1, localhost, [::1] and the --host address.")
 @pass_settings
-def serve(settings, host, port, query_timeout, allow_network, quiet):
+def serve(settings, host, port, query_timeout, allow_network, quiet, allow_hosts):
     """Read-only SPARQL 1.1 Protocol endpoint over the local store.
 
     Prints the endpoint URL (http://HOST:PORT/query) as its first line, then
@@ -425,7 +454,7 @@ def serve(settings, host, port, query_timeout, allow_network, quiet):
 
     with settings.open() as store:
         do_serve(store, host, port, timeout=query_timeout, allow_network=allow_network,
-                 log=None if quiet else sys.stderr)
+                 log=None if quiet else sys.stderr, allow_hosts=allow_hosts)
 
 
 # ---------------------------------------------------------------- claims / report (kg.claims, kg.report)

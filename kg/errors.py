@@ -15,6 +15,7 @@ __all__ = [
     "StoreError",
     "RemoteError",
     "QueryRefused",
+    "QueryTimeout",
 ]
 
 
@@ -75,6 +76,10 @@ class StoreBusyError(StoreError):
 
 class RemoteError(KgError):
     """A remote SPARQL endpoint failed: down, slow, refused or answered garbage."""
+
+
+class QueryTimeout(KgError):
+    """A query still running when its ``--timeout`` ran out (exit code 2)."""
 
 
 class QueryRefused(KgError):

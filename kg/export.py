@@ -86,6 +86,22 @@ def network_for_export(store, *, relation: str = "exercise", year_from: int | No
     return H
 
 
+def _xml_safe(G):
+    """A copy of ``G`` whose string ids and attributes hold only characters XML 1.0 allows."""
+    from kg.escape import xml_chars
+
+    def clean(v):
+        return xml_chars(v) if isinstance(v, str) else v
+
+    H = G.__class__()
+    H.graph.update({k: clean(v) for k, v in G.graph.items()})
+    for n, d in G.nodes(data=True):
+        H.add_node(clean(n), **{k: clean(v) for k, v in d.items()})
+    for u, v, d in G.edges(data=True):
+        H.add_edge(clean(u), clean(v), **{k: clean(x) for k, x in d.items()})
+    return H
+
+
 def export_network(G, fmt: str) -> bytes:
     """Serialize a network from :func:`network_for_export` as ``graphml``, ``gexf`` or ``csv``."""
     import networkx as nx
@@ -97,6 +113,8 @@ def export_network(G, fmt: str) -> bytes:
         for u, v in sorted((min(a, b), max(a, b)) for a, b in G.edges):
             w.writerow([u, v, _weight_text(G[u][v].get("weight", 1.0))])
         return buf.getvalue().encode("utf-8")
+    if fmt in ("graphml", "gexf"):
+        G = _xml_safe(G)
     if fmt == "graphml":
         text = "\n".join(nx.generate_graphml(G, encoding="utf-8", prettyprint=True))
         return (text + "\n").encode("utf-8")
@@ -105,10 +123,10 @@ def export_network(G, fmt: str) -> bytes:
         # no timestamp: the same network gives the same bytes
         text = re.sub(r' lastmodifieddate="[^"]*"', "", text)
         # GEXF keeps no graph attributes: the parameters go into <meta><description>
-        from xml.sax.saxutils import escape
+        from kg.escape import xml
 
         desc = "; ".join(f"{k}={v}" for k, v in sorted(G.graph.items()))
-        text = text.replace("</meta>", f"<description>{escape(desc)}</description></meta>", 1)
+        text = text.replace("</meta>", f"<description>{xml(desc)}</description></meta>", 1)
         return (text + "\n").encode("utf-8")
     raise UsageError(f"unknown network format {fmt!r} (one of: {', '.join(NETWORK_FORMATS)})")
 

@@ -415,6 +415,12 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         "pagerank_alpha": PAGERANK_ALPHA,
         "distance": "1/weight (betweenness, closeness)",
     }
+    from kg.namespaces import YEAR_MAX, YEAR_MIN
+    from kg.network import check_year_window
+
+    check_year_window(year_from, year_to)
+    if window is not None and not 1 <= window <= YEAR_MAX - YEAR_MIN + 1:
+        raise UsageError(f"--window {window}: from 1 to {YEAR_MAX - YEAR_MIN + 1} years")
     if include_pending:
         params["include_pending"] = True
     if by_year or window:
@@ -423,6 +429,9 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
             dlo, dhi = _year_range(store, relation, graph_list)
             lo = dlo if lo is None else lo
             hi = dhi if hi is None else hi
+        if lo is not None and hi is not None and (lo < YEAR_MIN or hi > YEAR_MAX):
+            # a store written before years were bounded: keep the series finite
+            lo, hi = max(lo, YEAR_MIN), min(hi, YEAR_MAX)
         span = window or 1
         periods = []
         for end in range(lo + span - 1 if window else lo, hi + 1):
@@ -548,25 +557,29 @@ def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
     cite = format_citation(result.citation, "md" if fmt == "md" else
                            ("latex" if fmt == "latex" else "text")) if result.citation else ""
     focus = _focus_lines(result)
+    from kg import escape
+
     if fmt == "md":
-        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
+        cell = escape.md_table_cell
+        out = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
         text = "\n".join(out) + "\n"
         if focus:
-            text += "\n```\n" + "\n".join(focus) + "\n```\n"
+            text += "\n" + escape.md_fence("\n".join(focus))
         return text + ("\n" + cite if cite else "")
     if fmt == "latex":
-        def esc(s: str) -> str:
-            return s.replace("\\", "\\textbackslash{}").replace("_", "\\_").replace("&", "\\&") \
-                .replace("%", "\\%").replace("#", "\\#").replace("$", "\\$")
+        esc = escape.latex
         out = ["\\begin{tabular}{l" + "r" * (len(header) - 1) + "}", "\\hline",
                " & ".join(esc(h) for h in header) + " \\\\", "\\hline"]
         out += [" & ".join(esc(c) for c in r) + " \\\\" for r in rows]
         out += ["\\hline", "\\end{tabular}"]
         text = "\n".join(out) + "\n"
         if focus:
-            text += "".join(f"% {line}\n" for line in focus)
+            text += "".join(f"% {escape.latex_comment(line)}\n" for line in focus)
         return text + cite
+    header = [escape.terminal(h) for h in header]
+    rows = [[escape.terminal(c) for c in r] for r in rows]
+    focus = [escape.terminal(line) for line in focus]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     out = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(header)).rstrip(),

@@ -57,8 +57,23 @@ PREFIXES: dict[str, str] = {
 
 SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
-ISO3_RE = re.compile(r"^[A-Z]{3}$")
-GRAPH_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+ISO3_RE = re.compile(r"^[A-Z]{3}\Z")  # \Z: "$" would also match before a final newline
+GRAPH_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}\Z")
+
+
+YEAR_MIN = 1800
+"""The first year kg accepts in data and options (earlier is taken for a typo)."""
+YEAR_MAX = 2100
+"""The last year kg accepts in data and options."""
+
+
+def is_plausible_year(year) -> bool:
+    """True for an integer year from :data:`YEAR_MIN` to :data:`YEAR_MAX`.
+
+    >>> is_plausible_year(2019), is_plausible_year(2_000_000), is_plausible_year(True)
+    (True, False, False)
+    """
+    return isinstance(year, int) and not isinstance(year, bool) and YEAR_MIN <= year <= YEAR_MAX
 
 
 def is_iso3(code: str) -> bool:

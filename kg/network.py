@@ -190,6 +190,17 @@ def _state_attributes(store, graphs) -> dict[str, dict]:
     return out
 
 
+def check_year_window(year_from: int | None, year_to: int | None) -> None:
+    """Refuse a ``--from``/``--to`` outside 1800-2100 (:func:`kg.namespaces.is_plausible_year`) or reversed."""
+    from kg.namespaces import YEAR_MAX, YEAR_MIN, is_plausible_year
+
+    for option, year in (("--from", year_from), ("--to", year_to)):
+        if year is not None and not is_plausible_year(year):
+            raise UsageError(f"{option} {year}: a year from {YEAR_MIN} to {YEAR_MAX}")
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise UsageError(f"--from {year_from} is after --to {year_to}")
+
+
 def build_network(store, *, relation: str = "exercise", year_from: int | None = None,
                   year_to: int | None = None, include_observers: bool = False,
                   agreement_types: list[str] | None = None, graphs: list[str] | None = None,
@@ -215,8 +226,7 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
 
     if relation not in RELATIONS:
         raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise UsageError(f"--from {year_from} is after --to {year_to}")
+    check_year_window(year_from, year_to)
     types = agreement_type_names(agreement_types)
     graph_list = sorted(graphs) if graphs else None
 

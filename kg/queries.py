@@ -108,15 +108,17 @@ def load_query(name_or_path: str) -> SavedQuery:
     """A saved query by name (``partners``) or a path to an ``.rq`` file."""
     p = Path(name_or_path)
     if name_or_path.endswith(".rq") or p.exists():
-        if not p.is_file():
+        if not p.exists():
             raise UsageError(f"no such query file: {name_or_path}")
+        from kg.ingest.inputs import read_input
+
         try:
-            text = p.read_text(encoding="utf-8")
+            text = read_input(p).decode("utf-8")  # a regular file (no FIFO, no device), bounded
         except UnicodeDecodeError:
             raise UsageError(f"{name_or_path}: not UTF-8 text") from None
         return parse_query_text(text, p.stem, str(p))
     cand = queries_dir() / f"{name_or_path}.rq"
-    if not re.match(r"^[A-Za-z0-9_-]+$", name_or_path) or not cand.is_file():
+    if not re.match(r"^[A-Za-z0-9_-]+\Z", name_or_path) or not cand.is_file():
         names = ", ".join(q.name for q in list_queries())
         raise UsageError(f"no saved query named {name_or_path!r} (saved: {names})")
     return parse_query_text(cand.read_text(encoding="utf-8"), cand.stem, str(cand))
@@ -154,11 +156,13 @@ def bind_params(query: SavedQuery, values: dict[str, str]) -> dict[str, Iri | Li
 
 
 def run_saved(store, name_or_path: str, params: dict[str, str] | None = None, *,
-              graphs: list[str] | None = None, allow_network: bool = False):
+              graphs: list[str] | None = None, allow_network: bool = False,
+              timeout: float | None = None):
     """Run a saved query with parameters; returns the store's result (ResultSet for SELECT).
 
     Example: ``run_saved(store, "partners", {"state": "JPN"})``.
     """
     q = load_query(name_or_path)
     bindings = bind_params(q, params or {})
-    return store.query(q.text, bindings=bindings, graphs=graphs, allow_network=allow_network)
+    return store.query(q.text, bindings=bindings, graphs=graphs, allow_network=allow_network,
+                       timeout=timeout)

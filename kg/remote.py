@@ -50,7 +50,6 @@ import urllib.parse
 import urllib.request
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 from kg import __version__
 from kg.errors import InputError, RemoteError, UsageError
@@ -210,7 +209,13 @@ class RemoteStore(BaseStore):
                 warnings.simplefilter("ignore")
                 result = sw.query()
             resp = result.response
-            body = resp.read()
+            from kg.ingest.inputs import max_bytes
+
+            limit = max_bytes()  # an endless answer must not exhaust memory
+            body = resp.read(limit + 1)
+            if len(body) > limit:
+                raise RemoteError(f"{url} answered more than {limit:,} bytes "
+                                  "(KG_MAX_INPUT_BYTES changes the limit)")
             ctype = resp.headers.get("Content-Type", "") or ""
             self._server = resp.headers.get("Server") or self._server
         except urllib.error.HTTPError as exc:
@@ -581,12 +586,11 @@ def ingest_from_endpoint(store: BaseStore, endpoint: str, query_file: str | os.P
     from kg.ingest import ingest
 
     check_graph_name(graph)
-    path = Path(query_file)
+    from kg.ingest.inputs import read_input
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such query file", file=str(query_file)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_input(query_file).decode("utf-8")  # a regular file, bounded
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot read the query: {exc}", file=str(query_file)) from None
     data = fetch_construct(endpoint, text, timeout=timeout)
     data = data + _provenance_nt(graph, endpoint, text, _today())

@@ -434,9 +434,11 @@ def _md_table(rows: list[dict], columns: list[str] | None = None) -> str:
         return "(no rows)\n"
     cols = columns or list(rows[0])
 
+    from kg.escape import md_table_cell
+
     def cell(v):
-        return ("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ")
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        return "" if v is None else md_table_cell(str(v))
+    out = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         out.append("| " + " | ".join(cell(r.get(c)) for c in cols) + " |")
     return "\n".join(out) + "\n"
@@ -712,6 +714,7 @@ def _index_html(out: Path, ctx: dict) -> str:
 
 def _report_md(ctx: dict) -> str:
     from kg.claims import render_claims_md
+    from kg.escape import markdown, md_fence
 
     focus = ctx["focus"]
     result = ctx["result"]
@@ -719,7 +722,7 @@ def _report_md(ctx: dict) -> str:
           _summary_sentence(result) + f" Dataset fingerprint `sha256:{ctx['fingerprint']}` "
           "(the same as `kg info`).", ""]
     for note in ctx["notes"]:
-        md += [f"> Note: {note}", ""]
+        md += [f"> Note: {markdown(note)}", ""]
     md += ["## Claims", "", render_claims_md(result), "## Plots", ""]
     for stem, caption in PLOTS.items():
         md += [f"![{caption}]({stem}.png)", "", f"{caption} ([SVG]({stem}.svg))", ""]
@@ -733,7 +736,7 @@ def _report_md(ctx: dict) -> str:
                      ["year", *ctx["ag_types"], "total"])]
     md += ["## Map", "", "[map.html](map.html)" + (" ![map](map.png)" if ctx["has_png"] else
                                                   " (no screenshot: Chromium unavailable)"), ""]
-    md += ["## Citation", "", f"Dataset fingerprint: `sha256:{ctx['fingerprint']}`", "", "```",
-           ctx["cite_text"].rstrip("\n"), "```", ""]
+    md += ["## Citation", "", f"Dataset fingerprint: `sha256:{ctx['fingerprint']}`", "",
+           md_fence(ctx["cite_text"])]
     return "\n".join(md)
 

@@ -151,15 +151,15 @@ def _cells(rs: ResultSet, *, full: bool) -> list[list[str]]:
 
 
 def _latex_escape(s: str) -> str:
-    rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-    return "".join(rep.get(c, c) for c in s)
+    from kg.escape import latex
+
+    return latex(s)
 
 
 def _md_escape(s: str) -> str:
-    """A Markdown table cell: backslash, pipe and HTML angle brackets escaped, one line."""
-    return (s.replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
-            .replace(">", "\\>").replace("\n", " "))
+    from kg.escape import md_table_cell
+
+    return md_table_cell(s)
 
 
 def format_results(rs: ResultSet | bool, fmt: str) -> str:
@@ -182,13 +182,17 @@ def format_results(rs: ResultSet | bool, fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
+        from kg.escape import csv_text
+
         w.writerow(rs.variables)
-        w.writerows(_cells(rs, full=True))
+        w.writerows([[csv_text(c) for c in row] for row in _cells(rs, full=True)])
         return buf.getvalue()
     if fmt == "tsv":
         lines = ["\t".join(rs.variables)]
         for row in _cells(rs, full=True):
-            lines.append("\t".join(c.replace("\t", " ").replace("\n", " ") for c in row))
+            from kg.escape import csv_text, one_line
+
+            lines.append("\t".join(one_line(csv_text(c)).replace("\t", " ") for c in row))
         return "\n".join(lines) + "\n"
     cells = _cells(rs, full=False)
     if fmt == "md":
@@ -203,7 +207,10 @@ def format_results(rs: ResultSet | bool, fmt: str) -> str:
         lines += [" & ".join(_latex_escape(c) for c in row) + " \\\\" for row in cells]
         lines += ["\\hline", "\\end{tabular}"]
         return "\n".join(lines) + "\n"
-    # table
+    # table: for a terminal, so escape sequences and line breaks in data are made visible
+    from kg.escape import terminal
+
+    cells = [[terminal(c) for c in row] for row in cells]
     widths = [len(v) for v in rs.variables]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]

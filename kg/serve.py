@@ -19,12 +19,21 @@ and accept updates; this one:
   or an update sent as a query), and queries with ``SERVICE``, ``LOAD`` or
   ``FROM <file:...>`` with HTTP 400 (:func:`kg.sparql.check_query_safe`)
   unless started with ``allow_network``;
-- applies a query timeout: each query runs in a worker thread; when it has
-  not finished after ``timeout`` seconds the client gets HTTP 503. The engine
-  cannot interrupt a running query, so the worker finishes (or is dropped
-  when the server stops) in the background and its result is discarded; at
-  most ``max_workers`` queries run at once and a request that finds them all
-  busy gets HTTP 503 at once, so slow queries cannot pile up;
+- refuses, with HTTP 400 and before the engine parses anything, queries
+  longer or more deeply nested than :func:`kg.sparql.check_query_limits`
+  allows (a few thousand nested groups would crash the engine);
+- applies a query timeout: each query of the local store runs in a worker
+  *process* (at most ``max_workers``, started on demand and reused); when it
+  has not finished after ``timeout`` seconds the client gets HTTP 503 and the
+  worker is killed, so a slow query gives its worker back (the engine cannot
+  interrupt a running query itself). A request that finds every worker busy
+  waits in line for one (up to ``timeout`` + :data:`QUEUE_GRACE` seconds), and the listen backlog is
+  :data:`LISTEN_BACKLOG`, so bursts are queued rather than dropped;
+- answers only requests whose ``Host`` is ``127.0.0.1``, ``localhost``,
+  ``[::1]``, the address it is bound to, or a name given with
+  ``allow_hosts`` (HTTP 403 otherwise: DNS rebinding), and refuses requests
+  from another site: an ``Origin`` whose host is not one of those, or
+  ``Sec-Fetch-Site: cross-site`` (a cross-site form post or fetch);
 - binds 127.0.0.1 unless told otherwise, and holds the store open read-only
   for its lifetime (a ``kg build`` or ``kg ingest`` waits until it stops).
 
@@ -65,6 +74,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
 DEFAULT_TIMEOUT = 30.0
 MAX_BODY = 1_000_000  # bytes in a POST body
+LISTEN_BACKLOG = 256  # connections the kernel queues before the server accepts them
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+QUEUE_GRACE = 30.0  # seconds a queued request waits beyond the query timeout for a worker
 
 _JSON = "application/sparql-results+json"
 _XML = "application/sparql-results+xml"
@@ -222,21 +234,267 @@ class _HttpError(Exception):
         self.message = message
 
 
+def _split_host(value: str) -> str:
+    """The host name of a ``Host`` header or an origin's authority, lower case, without port."""
+    value = value.strip().lower()
+    if value.startswith("["):  # [::1]:7878
+        return value[1:].split("]", 1)[0]
+    if value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    return value.rstrip(".")
+
+
+def _worker_entry(fd_in: str, fd_out: str, store_path: str) -> None:  # pragma: no cover
+    """The worker process's entry point (``python -c``): queries in on one pipe, answers out."""
+    from multiprocessing.connection import Connection
+
+    _worker_main(Connection(int(fd_in), writable=False), Connection(int(fd_out), readable=False),
+                 store_path)
+
+
+def _worker_main(conn, out, store_path: str) -> None:  # pragma: no cover - runs in the worker
+    """A query worker: open the store read-only, answer queries from ``conn`` on ``out``."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    from kg.store import LocalStore
+
+    try:
+        store = LocalStore(store_path)
+        from kg.sparql import check_query_safe
+
+        check_query_safe("ASK {}")  # load the guard's parser now, not in the first query's time
+    except BaseException as exc:  # noqa: BLE001 - reported to the server
+        out.send(("error", type(exc).__name__, str(exc)))
+        return
+    out.send(("ready",))
+    while True:
+        try:
+            text, graphs, allow_network = conn.recv()
+        except (EOFError, OSError):
+            break
+        try:
+            out.send(("ok", store.query(text, graphs=graphs, allow_network=allow_network)))
+        except KgError as exc:
+            out.send(("error", type(exc).__name__, exc.one_line()))
+        except Exception as exc:  # noqa: BLE001 - the server answers 500 with one line
+            out.send(("error", "Exception", f"{type(exc).__name__}: {exc}"))
+    store.close()
+
+
+class _Worker:
+    """One query worker process (``python -c``, not a fork of the threaded server) and its pipes."""
+
+    def __init__(self, store_path: str):
+        import os
+        import subprocess
+        from multiprocessing.connection import Connection
+        from pathlib import Path
+
+        import kg
+
+        to_child, from_parent = os.pipe()[::-1]  # (write end, read end)
+        from_child, to_parent = os.pipe()
+        env = dict(os.environ)
+        root = str(Path(kg.__file__).resolve().parents[1])  # this kg, whatever the path says
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from kg.serve import _worker_entry; "
+                 "_worker_entry(*sys.argv[1:])", str(from_parent), str(to_parent), store_path],
+                pass_fds=(from_parent, to_parent), env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL)
+        finally:
+            os.close(from_parent)
+            os.close(to_parent)
+        self.conn = _Duplex(Connection(to_child, readable=False),
+                            Connection(from_child, writable=False))
+        try:
+            if not self.conn.poll(60):
+                raise StoreError("a query worker did not start within 60 s")
+            msg = self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise StoreError("a query worker ended as it started") from None
+        except StoreError:
+            self.kill()
+            raise
+        if msg[0] != "ready":
+            self.kill()
+            raise StoreError(f"a query worker could not open the store: {msg[2]}")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(5)
+        except Exception:  # noqa: BLE001 - a zombie is reaped by the next wait
+            pass
+        self.conn.close()
+
+
+class _Duplex:
+    """Two one-way Connections used as one (send on one, receive on the other)."""
+
+    def __init__(self, out, inp):
+        self.out, self.inp = out, inp
+
+    def send(self, obj) -> None:
+        self.out.send(obj)
+
+    def poll(self, timeout: float) -> bool:
+        return self.inp.poll(timeout)
+
+    def recv(self):
+        return self.inp.recv()
+
+    def close(self) -> None:
+        for c in (self.out, self.inp):
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+class _ProcessPool:
+    """At most ``size`` worker processes over one store folder; a worker past its time is killed."""
+
+    def __init__(self, store_path: str, size: int):
+        import queue
+
+        self.store_path = store_path
+        self.size = size
+        self.idle: queue.Queue = queue.Queue()
+        self.started = 0
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def _take(self, wait: float) -> _Worker:
+        import queue
+
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self.lock:
+            start = self.started < self.size
+            if start:
+                self.started += 1
+        if start:
+            try:
+                return _Worker(self.store_path)
+            except BaseException:
+                with self.lock:
+                    self.started -= 1
+                raise
+        try:  # every worker is busy: wait in line for one
+            return self.idle.get(timeout=wait)
+        except queue.Empty:
+            raise _HttpError(503, "server busy: every query worker stayed busy; "
+                                  "try again later") from None
+
+    def _drop(self, worker: _Worker, *, replace: bool = False) -> None:
+        worker.kill()
+        with self.lock:
+            self.started -= 1
+        if replace and not self.closed:
+            self.prestart()
+
+    def prestart(self) -> None:
+        """Start one worker in the background (if there is room), so the next query finds it warm."""
+        with self.lock:
+            if self.started >= self.size:
+                return
+            self.started += 1
+
+        def start():
+            try:
+                worker = _Worker(self.store_path)
+            except BaseException:  # noqa: BLE001 - the next query starts one and reports
+                with self.lock:
+                    self.started -= 1
+                return
+            if self.closed:
+                self._drop(worker)
+            else:
+                self.idle.put(worker)
+
+        threading.Thread(target=start, name="kg-serve-start-worker", daemon=True).start()
+
+    def run(self, text: str, graphs, allow_network: bool, timeout: float):
+        # a request waits in line while every worker is busy: busy ones are freed (or killed)
+        # within ``timeout``, and a replacement takes a moment to start
+        worker = self._take(timeout + QUEUE_GRACE)
+        try:
+            worker.conn.send((text, graphs, allow_network))
+            if not worker.conn.poll(timeout):
+                self._drop(worker, replace=True)  # the only way to stop the engine: end its process
+                raise _HttpError(503, f"query timed out after {timeout:g} s")
+            msg = worker.conn.recv()
+        except (EOFError, OSError):
+            self._drop(worker, replace=True)
+            raise _HttpError(500, "the query ended its worker process (it was restarted)") from None
+        if self.closed:
+            self._drop(worker)
+        else:
+            self.idle.put(worker)
+        if msg[0] == "ok":
+            return msg[1]
+        import kg.errors as errors
+
+        cls = getattr(errors, msg[1], None)
+        if isinstance(cls, type) and issubclass(cls, KgError):
+            raise cls(msg[2])
+        raise _HttpError(500, f"internal error: {msg[2]}")
+
+    def close(self) -> None:
+        import queue
+
+        self.closed = True
+        while True:
+            try:
+                self._drop(self.idle.get_nowait())
+            except queue.Empty:
+                break
+
+
 class SparqlServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that answers read-only SPARQL queries over one store."""
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
                  timeout: float = DEFAULT_TIMEOUT, allow_network: bool = False,
-                 max_workers: int = 4, log: TextIO | None = None):
+                 max_workers: int = 4, log: TextIO | None = None,
+                 allow_hosts: list[str] | tuple[str, ...] = ()):
+        import math
+
+        if not math.isfinite(float(timeout)) or float(timeout) <= 0:
+            raise UsageError(f"the query timeout must be a positive number of seconds, not {timeout}")
         self.store = store
         self.query_timeout = float(timeout)
         self.allow_network = allow_network
         self.log = log
         self.workers = threading.BoundedSemaphore(max_workers)
+        hosts = {h.lower() for h in LOCAL_HOSTS}
+        if host not in ("", "0.0.0.0", "::"):
+            hosts.add(_split_host(host if ":" not in host else f"[{host}]"))
+        hosts.update(_split_host(h) for h in allow_hosts if h.strip())
+        self.allowed_hosts = frozenset(hosts)
+        from kg.store import LocalStore
+
+        self.pool = (_ProcessPool(str(store.path), max_workers)
+                     if isinstance(store, LocalStore) else None)
         super().__init__((host, port), _Handler)
+        if self.pool is not None:
+            self.pool.prestart()
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.pool is not None:
+            self.pool.close()
 
     @property
     def endpoint_url(self) -> str:
@@ -247,8 +505,10 @@ class SparqlServer(ThreadingHTTPServer):
         return f"http://{host}:{port}/query"
 
     def run_query(self, text: str, graphs: list[str] | None):
-        """Run a query in a worker thread; raise _HttpError 503 past the timeout."""
-        if not self.workers.acquire(blocking=False):
+        """Run a query in a worker process (a thread for remote stores); 503 past the timeout."""
+        if self.pool is not None:
+            return self.pool.run(text, graphs, self.allow_network, self.query_timeout)
+        if not self.workers.acquire(timeout=self.query_timeout):
             raise _HttpError(503, "server busy: all query workers are running; try again later")
         box: dict = {}
         done = threading.Event()
@@ -350,8 +610,25 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         self._error(403, "this endpoint is read-only")
 
+    def _check_origin(self) -> None:
+        """403 unless the Host is ours (DNS rebinding) and the request is not from another site."""
+        allowed = self.server.allowed_hosts
+        host = self.headers.get("Host")
+        if host is not None and _split_host(host) not in allowed:
+            raise _HttpError(403, f"refused: Host {host.strip()[:100]!r} is not this server "
+                                  "(start kg serve with --allow-host NAME to answer to that name)")
+        origin = self.headers.get("Origin")
+        if origin is not None:
+            parts = urllib.parse.urlsplit(origin.strip())
+            if parts.scheme not in ("http", "https") or _split_host(parts.netloc) not in allowed:
+                raise _HttpError(403, "refused: a request from another site "
+                                      f"(Origin {origin.strip()[:100]!r})")
+        if (self.headers.get("Sec-Fetch-Site") or "").strip().lower() == "cross-site":
+            raise _HttpError(403, "refused: a request from another site (Sec-Fetch-Site: cross-site)")
+
     def _handle(self):
         try:
+            self._check_origin()
             path, params = self._params()
             if path.rstrip("/") in ("/update", "/store"):
                 raise _HttpError(403, "updates are refused: this endpoint is read-only")
@@ -381,12 +658,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(500, f"internal error: {type(exc).__name__}: {exc}")
 
     def _answer(self, text: str, graphs: list[str] | None, params: dict) -> None:
-        from kg.sparql import check_query_safe, query_form
+        from kg.sparql import check_query_limits, query_form
 
+        check_query_limits(text)  # before anything parses it
         form = query_form(text)
         if form == "UPDATE":
             raise _HttpError(403, "updates are refused: this endpoint is read-only")
-        check_query_safe(text, allow_network=self.server.allow_network)
+        # the network guard (kg.sparql.check_query_safe) parses the query inside store.query,
+        # in the worker, so a query that is slow to parse is bound by the timeout too
         fmt = (params.get("format") or params.get("output") or [""])[0].strip().lower()
         accept = _FORMAT_PARAM.get(fmt) or self.headers.get("Accept") or ""
         if form in ("SELECT", "ASK"):
@@ -406,7 +685,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def make_server(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
                 timeout: float = DEFAULT_TIMEOUT, allow_network: bool = False,
-                log: TextIO | None = None) -> SparqlServer:
+                log: TextIO | None = None, allow_hosts: list[str] | tuple[str, ...] = (),
+                max_workers: int = 4) -> SparqlServer:
     """Create (but do not start) the read-only endpoint over ``store``.
 
     :param store: an open store (the local store, opened read-only).
@@ -415,24 +695,37 @@ def make_server(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     :param timeout: seconds a query may run before the client gets HTTP 503.
     :param allow_network: permit SERVICE, LOAD and FROM <file:> (off by default).
     :param log: where to write one line per request (None: silent).
+    :param allow_hosts: more names the ``Host`` header may carry (besides 127.0.0.1,
+        localhost, [::1] and the bound address).
+    :param max_workers: queries that run at once (each in its own worker process).
     """
     try:
         return SparqlServer(store, host, port, timeout=timeout, allow_network=allow_network,
-                            log=log)
+                            log=log, allow_hosts=allow_hosts, max_workers=max_workers)
     except OSError as exc:
         raise StoreError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def serve(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
           timeout: float = DEFAULT_TIMEOUT, allow_network: bool = False,
-          out: TextIO | None = None, log: TextIO | None = None) -> None:
+          out: TextIO | None = None, log: TextIO | None = None,
+          allow_hosts: list[str] | tuple[str, ...] = ()) -> None:
     """Serve ``store`` until interrupted; print the endpoint URL as the first line of ``out``.
 
     Example: ``serve(open_store(".kg"), port=7878)`` prints
     ``http://127.0.0.1:7878/query`` and answers queries until Ctrl-C.
     """
     out = out if out is not None else sys.stdout
-    server = make_server(store, host, port, timeout=timeout, allow_network=allow_network, log=log)
+    import signal
+
+    server = make_server(store, host, port, timeout=timeout, allow_network=allow_network, log=log,
+                         allow_hosts=allow_hosts)
+
+    def _terminate(signum, frame):  # SIGTERM stops the server like Ctrl-C: workers are ended
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         out.write(server.endpoint_url + "\n")
         out.flush()

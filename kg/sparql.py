@@ -25,6 +25,10 @@ __all__ = [
     "bind_values",
     "query_form",
     "check_query_safe",
+    "check_query_limits",
+    "query_depth",
+    "MAX_QUERY_LENGTH",
+    "MAX_QUERY_DEPTH",
 ]
 
 
@@ -45,8 +49,8 @@ class Lit:
 
 
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_VARNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_VARNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
 
 
 def escape_string(text: str) -> str:
@@ -97,11 +101,14 @@ def term_to_sparql(term: Iri | Lit) -> str:
     raise TypeError(f"cannot bind {term!r}")
 
 
+# The lexical rules of the SPARQL 1.1 grammar (section 19.8), as the engine applies them:
+# white space is only space, tab, CR and LF (WS), a comment ends at CR *or* LF, and a
+# short string may hold neither CR nor LF (STRING_LITERAL1/2).
 _TOKEN = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+    (?P<ws>[\x20\x09\x0d\x0a]+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
   | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
   | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}();,.]*)?|:[^\s{}();,]*)
@@ -211,16 +218,195 @@ def _unescape_iri(tok: str) -> str:
     return _CODEPOINT.sub(dec, tok)
 
 
-def check_query_safe(text: str, *, allow_network: bool = False) -> None:
-    """Refuse SPARQL that would reach the network or local files.
+MAX_QUERY_LENGTH = 100_000
+"""Characters a query may have (``KG_QUERY_MAX_LENGTH`` changes it)."""
+MAX_QUERY_DEPTH = 64
+"""Nesting depth of ``{``, ``(`` and ``[`` a query may reach (``KG_QUERY_MAX_DEPTH`` changes it)."""
 
-    Refused unless ``allow_network``: ``SERVICE`` (federated query), ``LOAD``,
-    and ``FROM``/``FROM NAMED``/``USING``/``BASE`` with a ``file:`` IRI (also when
-    spelled with ``\\u`` escapes). Keywords inside strings, IRIs and comments do
-    not count.
+
+def _env_limit(name: str, default: int) -> int:
+    import os
+
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a whole number") from None
+    if value < 1:
+        raise UsageError(f"{name}={raw!r} must be at least 1")
+    return value
+
+
+def query_depth(text: str) -> int:
+    """The deepest nesting of ``{``, ``(`` and ``[`` in a query, outside strings, IRIs and comments.
+
+    >>> query_depth("SELECT * WHERE { ?s ?p ?o FILTER((?o > 1)) }")
+    3
     """
+    depth = deepest = 0
+    for kind, tok, _ in tokens(text):
+        if kind != "punct":
+            continue
+        if tok in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok in "})]":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def check_query_limits(text: str) -> None:
+    """Refuse a query longer than :data:`MAX_QUERY_LENGTH` or nested deeper than :data:`MAX_QUERY_DEPTH`.
+
+    Runs before any parser sees the text: the engine's recursive parser
+    crashes the process (stack overflow) on a few thousand nested groups.
+
+    >>> check_query_limits("SELECT * WHERE " + "{" * 500 + "}" * 500)
+    Traceback (most recent call last):
+    ...
+    kg.errors.UsageError: query refused: nested 500 levels deep (the limit is 64; KG_QUERY_MAX_DEPTH changes it)
+    """
+    max_len = _env_limit("KG_QUERY_MAX_LENGTH", MAX_QUERY_LENGTH)
+    if len(text) > max_len:
+        raise UsageError(f"query refused: {len(text)} characters long (the limit is {max_len}; "
+                         "KG_QUERY_MAX_LENGTH changes it)")
+    max_depth = _env_limit("KG_QUERY_MAX_DEPTH", MAX_QUERY_DEPTH)
+    depth = query_depth(text)
+    if depth > max_depth:
+        raise UsageError(f"query refused: nested {depth} levels deep (the limit is {max_depth}; "
+                         "KG_QUERY_MAX_DEPTH changes it)")
+
+
+_SAFE_DATASET_IRI = re.compile(r"^(https?|urn):", re.IGNORECASE)
+_PARSE_LOCK = None
+
+
+_PARSE_STACK = 512 << 20  # bytes of stack for the parser's thread (reserved, not used up front)
+_PARSE_RECURSION = 1_000_000
+
+
+def _parse_tree(text: str):
+    """The query parsed by rdflib's SPARQL 1.1 parser (a pyparsing tree), or a UsageError.
+
+    pyparsing recurses per nesting level and per pattern in a group (a flat
+    group of 3,000 triple patterns needs more than 10,000 frames), so the
+    parse runs in a thread of its own with a large stack and a high recursion
+    limit; the length and depth limits bound what it can meet.
+    """
+    import sys
+    import threading
+
+    global _PARSE_LOCK
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    if _PARSE_LOCK is None:
+        _PARSE_LOCK = threading.Lock()
+    box: dict = {}
+
+    def work():
+        try:
+            box["tree"] = parseQuery(text)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    with _PARSE_LOCK:
+        old_limit = sys.getrecursionlimit()
+        old_stack = threading.stack_size(_PARSE_STACK)
+        sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION))
+        try:
+            worker = threading.Thread(target=work, name="kg-sparql-guard", daemon=True)
+            worker.start()
+        finally:
+            threading.stack_size(old_stack)
+        try:
+            worker.join()
+        finally:
+            sys.setrecursionlimit(old_limit)
+    exc = box.get("error")
+    if isinstance(exc, ParseException):
+        raise UsageError(
+            f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: {exc.msg} "
+            "(the network guard parses every query before it runs; pass --allow-network "
+            "to skip it)") from None
+    if isinstance(exc, RecursionError):
+        raise UsageError("query refused: too complex for the network guard to check") from None
+    if exc is not None:
+        raise exc
+    return box["tree"]
+
+
+def _walk(node):
+    """Every node of an rdflib parse tree (CompValues, ParseResults, lists), depth first."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, CompValue):
+            stack.extend(item.values())
+        elif isinstance(item, (ParseResults, list, tuple)):
+            stack.extend(item)
+
+
+def _refuse_parsed(text: str) -> None:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    for node in _walk(_parse_tree(text)):
+        if not isinstance(node, CompValue):
+            continue
+        if node.name == "ServiceGraphPattern":
+            raise QueryRefused(
+                "query refused: SERVICE would make the engine send requests to other servers "
+                "(pass --allow-network to permit it)")
+        if node.name in ("DatasetClause", "Base"):
+            iri = str(node.get("default") or node.get("named") or node.get("iri") or "")
+            if iri and not _SAFE_DATASET_IRI.match(iri):
+                word = "BASE" if node.name == "Base" else "FROM"
+                raise QueryRefused(f"query refused: {word} <{iri}> names a local file "
+                                   "(pass --allow-network to permit it)")
+
+
+def check_query_safe(text: str, *, allow_network: bool = False) -> None:
+    r"""Refuse SPARQL that is too big, or would reach the network or local files.
+
+    First the limits (:func:`check_query_limits`), always. Then, unless
+    ``allow_network``, the query is parsed (rdflib's SPARQL 1.1 parser) and
+    its parse tree walked: a ``SERVICE`` pattern, or a ``FROM``/``FROM NAMED``/
+    ``BASE`` IRI other than ``http(s):``/``urn:`` is refused. The tokens are
+    also scanned with the grammar's own lexical rules (a comment ends at CR
+    or LF, as in the engine), so ``SERVICE``, ``LOAD`` and ``FROM <file:>``
+    are refused even where the two parsers might read a query differently.
+    A query the guard cannot parse is refused (exit 2). Keywords inside
+    strings, IRIs and comments do not count.
+
+    >>> check_query_safe("SELECT * WHERE { # c\rSERVICE <http://example.org/> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    ...
+    kg.errors.QueryRefused: query refused: SERVICE would make the engine send requests to other servers (pass --allow-network to permit it)
+    """
+    check_query_limits(text)
     if allow_network:
         return
+    _check_tokens(text)
+    if query_form(text) != "UPDATE":
+        _refuse_parsed_cached(text)
+
+
+def _refuse_parsed_cached(text: str, _seen: dict = {}) -> None:  # noqa: B006 - a small cache
+    if text in _seen:
+        return
+    _refuse_parsed(text)
+    if len(_seen) > 512:
+        _seen.clear()
+    _seen[text] = True
+
+
+def _check_tokens(text: str) -> None:
     toks = _code_tokens(text)
     for i, (kind, tok, _off) in enumerate(toks):
         if kind != "word":

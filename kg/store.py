@@ -1,5 +1,10 @@
 """The embedded store: a persistent Oxigraph (RocksDB) store under ``./.kg/``.
 
+A folder is a store when it holds kg's marker ``kg-store.json`` (format
+name and version); kg makes a store only in a new or empty folder and
+refuses any other, so recovery never touches files it did not create. A
+store on read-only media is opened read-only.
+
 One named graph per dataset (``https://w3id.org/secpart/graph/<name>``);
 queries read the union of the dataset graphs unless told which. SPARQL goes to
 the engine as text. Processes share a store through a lock file: any number of
@@ -29,7 +34,7 @@ import time
 import uuid
 from pathlib import Path
 
-from kg.errors import StoreBusyError, StoreError, UsageError
+from kg.errors import QueryTimeout, StoreBusyError, StoreError, UsageError
 from kg.namespaces import GRAPH, GRAPH_NAME_RE, graph_iri, graph_name
 from kg.results import ResultSet, from_oxigraph
 from kg.sparql import Iri, Lit, bind_values, check_query_safe, query_form
@@ -44,6 +49,8 @@ __all__ = [
     "canonical_nquads",
     "check_graph_name",
     "recover",
+    "is_store",
+    "MARKER",
 ]
 
 DEFAULT_STORE = ".kg"
@@ -55,10 +62,15 @@ def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("KG_STORE") or DEFAULT_STORE)
 
 
-def check_graph_name(name: str) -> str:
-    """Validate a short graph name (``curated``, ``mme``, a user's name)."""
-    if not GRAPH_NAME_RE.match(name or ""):
-        raise UsageError(f"bad graph name {name!r}: use lower-case letters, digits, '-', '_' or '.'")
+def check_graph_name(name: str, option: str | None = None) -> str:
+    """Validate a short graph name (``curated``, ``mme``, a user's name).
+
+    ``option`` (e.g. ``--graph``) names where the user gave it, for the message.
+    """
+    if not isinstance(name, str) or not GRAPH_NAME_RE.match(name):
+        where = f"{option}: " if option else ""
+        raise UsageError(f"{where}bad graph name {name!r}: use lower-case letters, digits, "
+                         "'-', '_' or '.'")
     return name
 
 
@@ -70,6 +82,47 @@ def canonical_nquads(lines) -> bytes:
     """
     uniq = sorted(set(line for line in lines if line))
     return b"".join(line + b"\n" for line in uniq)
+
+
+def run_interruptible(fn, timeout: float | None = None):
+    """Call ``fn()`` so that Ctrl-C and ``timeout`` (seconds) stop the wait for it.
+
+    The engine cannot be interrupted, and a signal only reaches Python
+    between engine calls; so in the main thread ``fn`` runs in a daemon
+    thread while the main thread waits: Ctrl-C raises KeyboardInterrupt at
+    once, and past ``timeout`` :class:`~kg.errors.QueryTimeout` is raised.
+    The abandoned engine call ends with the process (the command line exits
+    right after). Elsewhere (a server's worker) ``fn`` runs directly.
+
+    >>> run_interruptible(lambda: 42, timeout=5)
+    42
+    """
+    import math
+    import threading
+
+    if timeout is not None and (not math.isfinite(timeout) or timeout <= 0):
+        raise UsageError(f"--timeout {timeout}: a positive number of seconds")
+    if threading.current_thread() is not threading.main_thread():
+        return fn()
+    box: dict = {}
+    done = threading.Event()
+
+    def work():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="kg-query", daemon=True).start()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done.wait(0.1):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise QueryTimeout(f"the query was stopped after {timeout:g} s (--timeout)")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 class BaseStore:
@@ -117,11 +170,14 @@ class BaseStore:
         return sorted(out)
 
     def query(self, text: str, *, bindings: dict[str, Iri | Lit] | None = None,
-              graphs: list[str] | None = None, allow_network: bool = False):
+              graphs: list[str] | None = None, allow_network: bool = False,
+              timeout: float | None = None):
         """Run a query: a ResultSet for SELECT, a bool for ASK, N-Triples bytes otherwise.
 
         ``graphs`` restricts the default graph to those datasets (short names);
-        None reads the union of all of them.
+        None reads the union of all of them. ``timeout`` (seconds) stops waiting
+        with :class:`~kg.errors.QueryTimeout`; Ctrl-C stops the wait at once
+        (see :func:`run_interruptible`).
         """
         check_query_safe(text, allow_network=allow_network)
         form = query_form(text)
@@ -130,10 +186,10 @@ class BaseStore:
         text = bind_values(text, bindings or {})
         g = self._graphs(graphs)
         if form == "SELECT":
-            return self._select(text, g)
+            return run_interruptible(lambda: self._select(text, g), timeout)
         if form == "ASK":
-            return self._ask(text, g)
-        return self._construct(text, g)
+            return run_interruptible(lambda: self._ask(text, g), timeout)
+        return run_interruptible(lambda: self._construct(text, g), timeout)
 
     def select(self, text: str, **kw) -> ResultSet:
         """Run a SELECT and return its ResultSet."""
@@ -212,7 +268,17 @@ class _Lock:
     def __init__(self, path: Path, exclusive: bool, timeout: float):
         self.path = path
         self.exclusive = exclusive
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            # a reader on read-only media (or without write permission) takes its shared
+            # lock through a read-only descriptor; nobody can write there anyway
+            if exclusive or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            if not path.exists():
+                self.fd = None
+                return
+            self.fd = os.open(path, os.O_RDONLY)
         op = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + timeout
         while True:
@@ -300,11 +366,104 @@ def recover(path: str | os.PathLike) -> bool:
     return restored
 
 
-def _lock_timeout() -> float:
+MARKER = "kg-store.json"
+"""The file that makes a folder a kg store: ``{"format": "kg-store", "version": 1}``."""
+STORE_FORMAT_VERSION = 1
+# What older kg versions left in a store folder before the marker existed; a folder
+# holding only these (and an ``oxigraph`` database) is adopted as a store.
+_OWN_ENTRIES = {"oxigraph", "kg.lock", CHECKPOINT, JOURNAL, JOURNAL + ".tmp", "fingerprints.json",
+                MARKER, MARKER + ".tmp"}
+
+
+def _os_reason(exc: OSError) -> str:
+    """The reason in an OSError, without Python's decoration (one line)."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EROFS:
+        reason += " (a read-only file system: kg can only read a store there)"
+    return reason.replace("\n", " ")
+
+
+def _own_entry(name: str) -> bool:
+    return (name in _OWN_ENTRIES or name.startswith(("oxigraph.broken-", ".fingerprints.")))
+
+
+def _marker_doc() -> bytes:
+    import json
+
+    return json.dumps({"format": "kg-store", "version": STORE_FORMAT_VERSION}).encode() + b"\n"
+
+
+def _read_marker(path: Path) -> None:
+    import json
+
+    marker = path / MARKER
+    if not marker.is_file():
+        raise StoreError(f"{path} is not a kg store: {MARKER} is not a regular file")
     try:
-        return float(os.environ.get("KG_LOCK_TIMEOUT", "5"))
-    except ValueError:
+        with open(marker, "rb") as fh:
+            doc = json.loads(fh.read(4096).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise StoreError(f"{path} is not a kg store: {MARKER} is not kg's store marker") from None
+    if not isinstance(doc, dict) or doc.get("format") != "kg-store":
+        raise StoreError(f"{path} is not a kg store: {MARKER} is not kg's store marker")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise StoreError(f"{path} is not a kg store: {MARKER} has no format version")
+    if version > STORE_FORMAT_VERSION:
+        raise StoreError(f"the store at {path} has format version {version}; this kg reads "
+                         f"version {STORE_FORMAT_VERSION} (upgrade kg)")
+
+
+def is_store(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a folder with kg's store marker (``kg-store.json``)."""
+    try:
+        _read_marker(Path(path))
+    except (StoreError, OSError):
+        return False
+    return True
+
+
+def _recognise(path: Path, *, write: bool, create: bool) -> None:
+    """Check that ``path`` is a kg store (its marker), or make a new one there.
+
+    kg only ever creates a store in a missing or empty folder, and only
+    treats a folder as its own when it carries the marker (or is a store made
+    by an older kg: nothing in it but what kg writes). Anything else is
+    refused, so recovery never deletes files kg did not create.
+    """
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path} is not a folder (--store names the store's folder)")
+    if (path / MARKER).exists() or (path / MARKER).is_symlink():
+        _read_marker(path)
+        return
+    entries = sorted(os.listdir(path)) if path.is_dir() else None
+    if entries and (path / "oxigraph").is_dir() and all(_own_entry(e) for e in entries):
+        if write:  # a store made before the marker: adopt it
+            _write_durably(path / MARKER, _marker_doc())
+        return
+    if entries:
+        raise StoreError(f"{path} is not a kg store (no {MARKER}) and is not empty: "
+                         "kg makes a store only in a new or empty folder")
+    if not create:
+        raise StoreError(f"no store at {path} (run 'kg build' first, or pass --store DIR)")
+    path.mkdir(parents=True, exist_ok=True)
+    _write_durably(path / MARKER, _marker_doc())
+
+
+def _lock_timeout() -> float:
+    """Seconds to wait for the store lock: ``$KG_LOCK_TIMEOUT`` (a finite number >= 0), default 5."""
+    import math
+
+    raw = os.environ.get("KG_LOCK_TIMEOUT")
+    if raw is None or raw.strip() == "":
         return 5.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"KG_LOCK_TIMEOUT={raw!r} is not a number of seconds (a finite number >= 0)")
+    return value
 
 
 class LocalStore(BaseStore):
@@ -323,13 +482,11 @@ class LocalStore(BaseStore):
         db = self.path / "oxigraph"
         if create is None:
             create = write
-        if not db.exists() and not (self.path / CHECKPOINT).is_dir():
-            if not create:
-                raise StoreError(f"no store at {self.path} (run 'kg build' first, or pass --store DIR)")
-            self.path.mkdir(parents=True, exist_ok=True)
-        elif not self.path.is_dir():
-            raise StoreError(f"{self.path} is not a folder")
-        self._lock = _Lock(self.path / "kg.lock", exclusive=write, timeout=_lock_timeout())
+        try:
+            _recognise(self.path, write=write, create=create)
+            self._lock = _Lock(self.path / "kg.lock", exclusive=write, timeout=_lock_timeout())
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {_os_reason(exc)}") from None
         try:
             if write:
                 recover(self.path)
@@ -345,7 +502,7 @@ class LocalStore(BaseStore):
                     self.db = ox.Store.read_only(str(db))
         except OSError as exc:
             self._lock.release()
-            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+            raise StoreError(f"cannot open the store at {self.path}: {_os_reason(exc)}") from None
 
     # -- reading --------------------------------------------------------------
     def graph_iris(self) -> list[str]:

@@ -229,9 +229,9 @@ def _pyshacl_constraint_name(report, src, comp, res, shapes=None) -> str:
 
 
 _TZ = r"(Z|[+-](0\d|1[0-4]):[0-5]\d)?"
-_XSD_DATE_RE = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})" + _TZ + "$")
-_XSD_GYM_RE = re.compile(r"^-?\d{4,}-(0[1-9]|1[0-2])" + _TZ + "$")
-_XSD_GY_RE = re.compile(r"^-?\d{4,}" + _TZ + "$")
+_XSD_DATE_RE = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})" + _TZ + "\\Z")
+_XSD_GYM_RE = re.compile(r"^-?\d{4,}-(0[1-9]|1[0-2])" + _TZ + "\\Z")
+_XSD_GY_RE = re.compile(r"^-?\d{4,}" + _TZ + "\\Z")
 
 
 def _valid_xsd_date(text: str) -> bool:

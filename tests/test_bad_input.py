@@ -190,3 +190,262 @@ def test_unknown_extension(store_copy, expect_rejected, tmp_path):
     path.write_bytes(b"<a> <b> <c> .\n")
     msg = expect_rejected(store_copy, ["ingest", path], str(path), where=None)
     assert "--format" in msg
+
+
+# ---------------------------------------------------------------- issue 18: hostile inputs
+
+MME_HEADER = ("MMEID,Ex_Name,Series_Name,Location,lat,lon,StartDate,s.year,s.month,s.day,EndDate,"
+              "e.year,e.month,e.day,CPX,Air,Land,Sea,Amphibious,Cyber,Warfighting,Peacekeeping,"
+              "Humanitarian,FocusDescription,AdditionalParticipantInfo,StateA,StateB,StateC\n")
+
+
+def _mme_row(i: int, year: str = "1980") -> str:
+    return (f"mme{i},Test {i},,Here,1.5,2.5,,{year},1,14,,{year},1,21,0,1,0,1,0,0,1,0,0,x,,"
+            "Japan,United States,\n")
+
+
+def _one_line_error(res, *phrases) -> str:
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kg: error: "), res.stderr
+    assert "Traceback" not in res.output
+    for p in phrases:
+        assert p in lines[0], lines[0]
+    return lines[0]
+
+
+def test_yaml_billion_laughs_refused(store_copy, expect_rejected, tmp_path):
+    lol = ["states:", "  - iso3: XXA", '    name: "a"', '    note: &l0 "lol"']
+    for i in range(1, 10):
+        lol.append(f"    alt: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]")
+    f = tmp_path / "laughs.yaml"
+    f.write_text("\n".join(lol) + "\n")
+    msg = expect_rejected(store_copy, ["ingest", f], str(f), where="5")
+    assert "alias" in msg
+
+
+def test_yaml_and_jsonld_nested_too_deeply(store_copy, expect_rejected, tmp_path):
+    y = tmp_path / "deep.yaml"
+    y.write_text("states: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert "nested" in expect_rejected(store_copy, ["ingest", y], str(y), where="1")
+    j = tmp_path / "deep.jsonld"
+    j.write_text('{"@context": {"x": "http://x/"}, "x": ' + "[" * 5000 + "]" * 5000 + "}")
+    assert "nested" in expect_rejected(store_copy, ["ingest", j], str(j), where=None)
+    j.write_text('{"@context": {"x": "http://x/"}, "x": ' + '{"x": ' * 500 + "1" + "}" * 500 + "}")
+    assert "nested" in expect_rejected(store_copy, ["ingest", j], str(j), where=None)
+
+
+def test_devices_and_fifos_are_refused_at_once(built_store, tmp_path):
+    """A FIFO blocked forever, /dev/zero read until MemoryError: now one line, at once."""
+    import os
+    import shutil
+
+    from processes import kg
+
+    store = tmp_path / "store"
+    shutil.copytree(built_store, store, ignore=shutil.ignore_patterns("kg.lock"))
+    fifo = tmp_path / "pipe.ttl"
+    os.mkfifo(fifo)
+    for path, fmt, what in ((fifo, "ttl", "FIFO"), ("/dev/zero", "nt", "device"),
+                            ("/dev/zero", "cow", "device"), ("/dev/zero", "yaml", "device")):
+        t0 = time.monotonic()
+        res = kg("--store", store, "ingest", path, "--format", fmt, timeout=60)
+        assert res.returncode == 2, res.stderr
+        assert what in res.stderr and len(res.stderr.splitlines()) == 1, res.stderr
+        assert time.monotonic() - t0 < 30
+
+
+def test_gzip_bomb_of_newlines_is_bounded(store_copy, expect_rejected, tmp_path, monkeypatch):
+    import gzip
+
+    f = tmp_path / "cow_bomb.csv.gz"
+    f.write_bytes(gzip.compress(b"ccode1,ccode2,year,cow_defense,cow_neutral,cow_nonagg,cow_entente\n"
+                                + b"\n" * 3_000_000, 9))
+    assert f.stat().st_size < 10_000
+    monkeypatch.setenv("KG_MAX_INPUT_LINES", "100000")
+    msg = expect_rejected(store_copy, ["ingest", f, "--format", "cow"], str(f), where="100001")
+    assert "more than 100,000 lines" in msg and "KG_MAX_INPUT_LINES" in msg
+    monkeypatch.delenv("KG_MAX_INPUT_LINES")
+    monkeypatch.setenv("KG_MAX_INPUT_BYTES", "1000000")
+    msg = expect_rejected(store_copy, ["ingest", f, "--format", "cow"], str(f), where=None)
+    assert "decompresses to more than 1,000,000 bytes" in msg
+
+
+@pytest.mark.parametrize("year", ["2000000", "12345678901234567890", "1799", "2101"])
+def test_mme_year_out_of_range_is_bad_input(store_copy, expect_rejected, tmp_path, year):
+    f = tmp_path / "mme_v7.csv"
+    f.write_text(MME_HEADER + _mme_row(1) + _mme_row(2, year) + _mme_row(3))
+    msg = expect_rejected(store_copy, ["ingest", f, "--format", "mme"], str(f), where="3")
+    assert "MMEID mme2" in msg and "1800-2100" in msg
+
+
+@pytest.mark.parametrize("args", [
+    ["metrics", "--by-year", "--from", "-100000000", "--to", "100000000"],
+    ["metrics", "--from", "1000"],
+    ["metrics", "--by-year", "--to", "99999"],
+    ["metrics", "--window", "1000000000"],
+    ["export", "--format", "csv", "--from", "20000"],
+    ["map", "--to", "3000"],
+])
+def test_years_outside_range_refused_at_the_cli(cli_runner, args, tmp_path):
+    if args[0] == "map":
+        args = [*args, "--out", str(tmp_path / "m.html")]
+    _one_line_error(cli_runner(*args), args[args.index("--window") if "--window" in args else
+                                            (args.index("--from") if "--from" in args
+                                             else args.index("--to"))])
+
+
+@pytest.mark.parametrize("field", ["iso3", "force id"])
+def test_ids_ending_in_newline_are_refused(store_copy, expect_rejected, tmp_path, field):
+    f = tmp_path / "nl.yaml"
+    if field == "iso3":
+        f.write_text('states:\n  - iso3: "XXA\\n"\n    name: "Test"\n')
+        where = "2"
+    else:
+        f.write_text('forces:\n  - id: "JPN-GSDF\\n"\n    state: JPN\n    name: "x"\n    domain: land\n')
+        where = "2"
+    expect_rejected(store_copy, ["ingest", f], str(f), where=where)
+
+
+def test_graph_option_ending_in_newline_blames_the_option(store_copy, cli_runner):
+    res = cli_runner("ingest", BAD / "good.ttl", "--graph", "abc\n", store=store_copy)
+    line = _one_line_error(res, "--graph")
+    assert str(BAD / "good.ttl") not in line
+
+
+def test_non_finite_coordinates_refused(store_copy, expect_rejected, tmp_path):
+    y = tmp_path / "nan.yaml"
+    y.write_text('states:\n  - iso3: XXA\n    name: "Test"\n    lat: .nan\n    lon: 10\n')
+    assert "finite" in expect_rejected(store_copy, ["ingest", y], str(y), where="2")
+    y.write_text('organizations:\n  - id: test-org\n    name: "Test"\n    lat: .inf\n    lon: 10\n')
+    assert "finite" in expect_rejected(store_copy, ["ingest", y], str(y), where="2")
+    t = tmp_path / "nan.ttl"
+    t.write_text("@prefix sp: <https://w3id.org/secpart/ontology#> .\n"
+                 "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+                 "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+                 "<https://w3id.org/secpart/id/state/XXA> a sp:State ; sp:iso3 \"XXA\" ;\n"
+                 "  rdfs:label \"Test\" ;\n"
+                 "  sp:lat \"NaN\"^^xsd:decimal .\n")
+    assert "coordinate" in expect_rejected(store_copy, ["ingest", t], str(t), where="4")
+
+
+def test_mme_extra_values_refused_like_curated_csv(store_copy, expect_rejected, tmp_path):
+    f = tmp_path / "mme_v7.csv"
+    f.write_text(MME_HEADER + _mme_row(1) + _mme_row(2).rstrip("\n") + ",extra\n")
+    msg = expect_rejected(store_copy, ["ingest", f, "--format", "mme"], str(f), where="3")
+    assert "more values than columns" in msg
+
+
+def test_mme_bad_utf8_byte_reported_on_its_line(store_copy, expect_rejected, tmp_path):
+    f = tmp_path / "mme_v7.csv"
+    rows = [_mme_row(i) for i in range(1, 3000)]
+    rows[1499] = rows[1499].replace("Here", "H\xe9re")
+    f.write_bytes((MME_HEADER + "".join(rows)).encode("latin-1"))
+    msg = expect_rejected(store_copy, ["ingest", f, "--format", "mme"], str(f), where="1501")
+    assert "0xe9" in msg
+
+
+def test_atop_duplicate_rows_warned_not_doubled(shared_data, tmp_path):
+    from kg.ingest.atop import parse
+    from kg.namespaces import graph_iri
+
+    lines = (shared_data / "atop4_01_member.csv").read_text(encoding="utf-8").splitlines(True)
+    f = tmp_path / "atop4_01_member.csv"
+    f.write_text("".join(lines[:21]))
+    base, warn0 = parse(f, graph_iri("atop"))
+    f.write_text("".join(lines[:21]) + lines[5])
+    quads, warnings = parse(f, graph_iri("atop"))
+    assert len(quads) == len(base)
+    new = [w for w in warnings if w not in warn0]
+    assert new == [f"{f}:22: duplicate of the row at line 6; skipped"]
+
+
+def test_input_file_is_read_once(store_copy, tmp_path):
+    """Each input is opened once (a file deleted or changed mid-ingest cannot be half-read)."""
+    import sys
+
+    from kg.ingest import prepare
+    from kg.store import open_store
+
+    f = tmp_path / "once.ttl"
+    f.write_text((BAD / "good.ttl").read_text().replace("bad-fixture-2023", "once-2023")
+                 + "\n[] <http://www.w3.org/2000/01/rdf-schema#comment> \"a blank node\" .\n")
+    opened: list[str] = []
+    watching = [True]
+
+    def hook(event, args):
+        if watching[0] and event == "open" and str(args[0]) == str(f):
+            opened.append(event)
+
+    sys.addaudithook(hook)
+    try:
+        with open_store(store_copy) as store:
+            prepare(store, [f])
+    finally:
+        watching[0] = False
+    assert len(opened) == 1
+
+
+def test_query_timeout_and_interrupt(built_store):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from processes import ROOT, clean_env, kg
+
+    heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
+    t0 = time.monotonic()
+    res = kg("--store", built_store, "query", "sparql", heavy, "--timeout", "1", timeout=60)
+    assert res.returncode == 2 and "stopped after 1 s" in res.stderr, res.stderr
+    assert time.monotonic() - t0 < 30
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "--store", str(built_store), "query",
+                             "sparql", heavy], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=clean_env(), cwd=str(ROOT))
+    time.sleep(3)
+    os.kill(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, proc.stderr.read()
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def test_disk_full_during_a_write_is_one_line(built_store, tmp_path, cli_runner, fingerprint):
+    import shutil
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    try:
+        store = mnt / "store"
+        shutil.copytree(built_store, store, ignore=shutil.ignore_patterns("kg.lock"))
+        before = fingerprint(store)
+        free = shutil.disk_usage(mnt).free
+        (mnt / "filler").write_bytes(b"\0" * max(free - 300_000, 0))
+        big = tmp_path / "big.nt"
+        big.write_text("".join(f"<urn:x:s{i}> <urn:x:p> \"{'v' * 200} {i}\" .\n"
+                               for i in range(20000)))
+        res = cli_runner("ingest", big, "--graph", "big", store=store)
+        _one_line_error(res, "No space left")
+        (mnt / "filler").unlink()
+        assert fingerprint(store) == before
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.mark.parametrize("args", [
+    ["--timeout", "nan", "info"],
+    ["query", "sparql", "ASK {}", "--timeout", "nan"],
+    ["query", "run", "partners", "--timeout", "-1"],
+    ["serve", "--port", "0", "--timeout", "nan"],
+])
+def test_non_finite_timeouts_refused(cli_runner, args):
+    _one_line_error(cli_runner(*args), "timeout")

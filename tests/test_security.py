@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -348,3 +349,170 @@ def test_bind_values_refuses_bad_variable_names():
 
 
 _ = Path
+
+
+# ---------------------------------------------------------------- issue 18: the guard reads the parsed query
+
+
+@pytest.mark.parametrize("sep", ["\r", "\r\r\n", "\x0c\r", "\r\x0b"])
+def test_service_after_comment_ended_by_carriage_return(cli_runner, endpoint, sep):
+    """The engine ends a comment at CR as at LF: so does the guard; nothing leaves the process."""
+    url, seen = endpoint
+    for q in (f"SELECT * WHERE {{ # c{sep}SERVICE <{url}> {{ ?s ?p ?o }} }}",
+              f"SELECT * WHERE {{ ?a ?b ?c # c{sep}SERVICE <{url}> {{ ?s ?p ?o }}\n }}"):
+        res = cli_runner("query", "sparql", q)
+        assert res.exit_code == 2, res.output
+        assert len(res.stderr.splitlines()) == 1 and "Traceback" not in res.output
+    assert seen == []
+
+
+def test_service_inside_nested_groups_and_subqueries_found_by_the_parse(endpoint):
+    url, _ = endpoint
+    for q in (f"SELECT * {{ {{ OPTIONAL {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }} }} }}",
+              f"SELECT * {{ {{ SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
+              "ASK { MINUS { SERVICE ?svc { ?s ?p ?o } } }"):
+        with pytest.raises(QueryRefused, match="SERVICE"):
+            check_query_safe(q)
+
+
+def test_guard_refuses_what_it_cannot_parse():
+    """A query the guard's parser cannot read is refused (fail closed), with one line."""
+    with pytest.raises(UsageError, match="syntax error"):
+        check_query_safe("SELECT * WHERE { ?s ?p ?o # c\r }")
+
+
+@pytest.mark.parametrize("opener,closer", [("{", "}"), ("(", ")"), ("[", "]")])
+def test_deep_nesting_refused_before_the_engine_parses(cli_runner, opener, closer):
+    """5,000 nested groups crashed the process (stack overflow); now exit 2, one line."""
+    if opener == "{":
+        q = "SELECT * WHERE " + "{" * 5000 + "}" * 5000
+    elif opener == "(":
+        q = "SELECT * WHERE { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }"
+    else:
+        q = "SELECT * WHERE { ?s ?p " + "[ ?p " * 5000 + "1" + " ]" * 5000 + " }"
+    for extra in ((), ("--allow-network",)):
+        res = cli_runner("query", "sparql", q, *extra)
+        assert res.exit_code == 2, res.output
+        lines = res.stderr.splitlines()
+        assert len(lines) == 1 and re.search(r"nested 500[0-2] levels deep", lines[0]), res.stderr
+
+
+def test_query_length_limit_and_its_variable(cli_runner, monkeypatch):
+    q = "SELECT * WHERE { ?s ?p ?o }" + " " * 200_000
+    res = cli_runner("query", "sparql", q)
+    assert res.exit_code == 2 and "characters long" in res.stderr, res.output
+    monkeypatch.setenv("KG_QUERY_MAX_LENGTH", "300000")
+    res = cli_runner("query", "sparql", q, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    monkeypatch.setenv("KG_QUERY_MAX_DEPTH", "0")
+    res = cli_runner("query", "sparql", q)
+    assert res.exit_code == 2 and "KG_QUERY_MAX_DEPTH" in res.stderr, res.output
+
+
+def test_moderate_nesting_still_runs(cli_runner):
+    q = "SELECT ?x WHERE " + "{" * 40 + " BIND(" + "(" * 20 + "1" + ")" * 20 + " AS ?x) " + "}" * 40
+    res = cli_runner("query", "sparql", q, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "x\n1\n"
+
+
+# ---------------------------------------------------------------- issue 18: escaping per format
+
+EVIL_VERSION = '1.0\n\\input{/etc/passwd}\n}, note = {injected}}\n@misc{evil, title={x}\n```\n<img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def evil_store(store_copy):
+    """The built store plus a graph whose owl:versionInfo tries to break out of every format."""
+    from kg.namespaces import graph_iri
+    from kg.sparql import escape_string
+    from kg.store import open_store
+
+    nt = (f'<urn:evil:ds> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+          f'<https://w3id.org/secpart/ontology#Dataset> .\n'
+          f'<urn:evil:ds> <http://www.w3.org/2002/07/owl#versionInfo> "{escape_string(EVIL_VERSION)}" .\n')
+    with open_store(store_copy, write=True) as store:
+        store.write_graphs({graph_iri("evil"): nt.encode()}, replace=True)
+    return store_copy
+
+
+def test_latex_citation_block_stays_comments(cli_runner, evil_store):
+    res = cli_runner("metrics", "--format", "latex", store=evil_store)
+    assert res.exit_code == 0, res.output
+    assert "\\input" in res.stdout  # the text is there, but only inside comments
+    tail = res.stdout.split("\\end{tabular}\n", 1)[1]
+    assert tail and all(line.startswith("% ") for line in tail.splitlines()), tail
+
+
+def test_bibtex_fields_cannot_be_closed(cli_runner, evil_store):
+    clean = cli_runner("cite", "--format", "bibtex")
+    res = cli_runner("cite", "--format", "bibtex", store=evil_store)
+    assert res.exit_code == 0, res.output
+    def entries(text):
+        return [line for line in text.splitlines() if line.startswith("@")]
+
+    assert entries(res.stdout) == entries(clean.stdout)  # no entry added
+    for entry in res.stdout.split("\n\n"):
+        depth = 0
+        for i, ch in enumerate(entry):
+            depth += {"{": 1, "}": -1}.get(ch, 0)
+            assert depth >= 0, entry
+            if depth == 0 and i > entry.index("{"):
+                assert entry[i + 1:].strip() == "", entry  # the entry ends only at its end
+        assert depth == 0, entry
+    assert "injected" in res.stdout and "note = {injected}" not in res.stdout
+
+
+def test_markdown_citation_fence_cannot_be_closed(cli_runner, evil_store):
+    res = cli_runner("metrics", "--format", "md", store=evil_store)
+    assert res.exit_code == 0, res.output
+    cite = res.stdout[res.stdout.index("Citation:") - 40:]
+    fence = re.search(r"^(`{3,})$", cite, re.M).group(1)
+    assert len(fence) > 3
+    inside = cite.split(fence + "\n", 1)[1].split("\n" + fence + "\n", 1)[0]
+    assert "<img" in inside and "Citation:" in inside
+
+
+def test_report_md_table_and_fence_escape_labels():
+    from kg.escape import md_fence
+    from kg.report import _md_table
+
+    table = _md_table([{"state": "<script>alert(1)</script> | x\n# head"}])
+    assert "<script>" not in table and "\\|" in table and "\n# head" not in table
+    fenced = md_fence("a\n```\n<b>")
+    assert fenced.startswith("````\n") and fenced.endswith("\n````\n")
+
+
+def test_table_output_shows_terminal_escapes(cli_runner):
+    q = 'SELECT ?x WHERE { BIND("red\\u001B[31mX\\u001B]0;title\\u0007\\nnext" AS ?x) }'
+    res = cli_runner("query", "sparql", q)
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.stdout and "\x07" not in res.stdout
+    assert "\\x1b[31mX" in res.stdout
+    assert len(res.stdout.splitlines()) == 4  # header, rule, one row, count
+
+
+def test_graphml_and_gexf_stay_xml_with_control_characters():
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
+    from kg.export import export_network
+
+    G = nx.Graph(relation="exercise\x0b")
+    G.add_node("JPN", label="Japan\x01\x1b<b>")
+    G.add_node("USA", label="United States")
+    G.add_edge("JPN", "USA", weight=1.0, exercises="A\x02;B")
+    for fmt in ("graphml", "gexf"):
+        data = export_network(G, fmt)
+        root = ET.fromstring(data)  # well-formed
+        texts = {el.text for el in root.iter()} | {v for el in root.iter() for v in el.attrib.values()}
+        assert "Japan\ufffd\ufffd<b>" in texts, data
+
+
+def test_long_flat_query_is_checked_not_refused():
+    """3,000 triple patterns in one group (deep recursion in the guard's parser) still pass."""
+    q = "SELECT * WHERE { " + " ".join(f"?s{i} <http://x/p> ?o{i} ." for i in range(3000)) + " }"
+    check_query_safe(q)
+    with pytest.raises(QueryRefused):
+        check_query_safe(q[:-1] + " SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } }")

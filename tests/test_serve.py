@@ -283,3 +283,126 @@ def test_query_timeout_answers_503(built, tmp_path):
         assert status == 200 and json.loads(body)["boolean"] is True
     finally:
         stop(proc)
+
+
+# ---------------------------------------------------------------- issue 18: hostile requests
+
+ASK_EMPTY = "?" + urllib.parse.urlencode({"query": "ASK {}"})
+
+
+def _still_answers(url: str, within: float = 5.0) -> None:
+    """``ASK {}`` gets 200 true within ``within`` seconds."""
+    t0 = time.monotonic()
+    status, _, body = _http(url + ASK_EMPTY)
+    assert status == 200 and json.loads(body)["boolean"] is True, (status, body)
+    assert time.monotonic() - t0 < within
+
+
+def test_cross_site_form_post_with_cr_comment_reaches_nobody(server):
+    """A form post whose comment ends at CR cannot smuggle SERVICE past the guard."""
+    import http.server
+    import threading
+
+    seen = []
+
+    class Rec(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append(self.path)
+            self.send_response(500)
+            self.end_headers()
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Rec)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        target = f"http://127.0.0.1:{srv.server_address[1]}/sparql"
+        q = f"SELECT * WHERE {{ # c\rSERVICE <{target}> {{ ?s ?p ?o }} }}"
+        form = urllib.parse.urlencode({"query": q}).encode()
+        ctype = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, _, body = _http(server, data=form, method="POST", headers=ctype)
+        assert status == 400, body
+        # from another site the same post is refused before it is even read
+        status, _, body = _http(server, data=form, method="POST",
+                                headers={**ctype, "Origin": "http://evil.example"})
+        assert status == 403 and b"another site" in body
+        assert seen == []
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    _still_answers(server)
+
+
+@pytest.mark.parametrize("depth", [3000, 20000])
+def test_deep_nesting_is_400_and_the_server_lives(server, depth):
+    q = "SELECT * WHERE " + "{" * depth + "}" * depth
+    status, _, body = _http(server + "?" + urllib.parse.urlencode({"query": q}))
+    if depth == 3000:  # 18 KB: one GET; the longer one is past the request line's limit (414)
+        assert status == 400 and b"levels deep" in body, body
+    else:
+        assert status == 414
+    status, _, body = _http(server, data=q.encode(), method="POST",
+                            headers={"Content-Type": "application/sparql-query"})
+    assert status == 400 and b"levels deep" in body, body
+    _still_answers(server)
+
+
+@pytest.mark.parametrize("headers,status", [
+    ({"Host": "evil.example"}, 403),
+    ({"Host": "evil.example:7878"}, 403),
+    ({"Host": "localhost"}, 200),
+    ({"Origin": "http://evil.example"}, 403),
+    ({"Origin": "null"}, 403),
+    ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ({"Sec-Fetch-Site": "same-origin"}, 200),
+])
+def test_host_and_origin_checked(server, headers, status):
+    got, _, body = _http(server + ASK_EMPTY, headers=headers)
+    assert got == status, body
+
+
+def test_own_origin_and_allowed_host(built, tmp_path):
+    proc, url = start_serve(built, "--allow-host", "kg.internal", log=tmp_path / "serve.log")
+    try:
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        for headers in ({"Host": "kg.internal"}, {"Host": f"kg.internal:{port}"},
+                        {"Origin": f"http://127.0.0.1:{port}"}, {"Origin": "http://kg.internal"}):
+            status, _, body = _http(url + ASK_EMPTY, headers=headers)
+            assert status == 200, (headers, body)
+        status, _, _ = _http(url + ASK_EMPTY, headers={"Host": "other.internal"})
+        assert status == 403
+    finally:
+        stop(proc)
+
+
+def test_slow_queries_are_killed_and_the_server_recovers(built, tmp_path):
+    """More slow queries than workers: each gets 503, its worker is ended, then ASK {} works."""
+    import concurrent.futures
+
+    import psutil
+
+    proc, url = start_serve(built, "--timeout", "1", log=tmp_path / "serve.log")
+    try:
+        heavy = url + "?" + urllib.parse.urlencode(
+            {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"})
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            statuses = [f.result()[0] for f in [pool.submit(_http, heavy) for _ in range(6)]]
+        assert statuses == [503] * 6
+        _still_answers(url)
+        time.sleep(0.5)
+        busy = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                if p.cpu_percent(interval=0.3) > 50]
+        assert busy == [], "a timed-out query still runs"
+    finally:
+        stop(proc)
+
+
+def test_two_hundred_simultaneous_requests_all_answered(server):
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(200) as pool:
+        results = list(pool.map(lambda _: _http(server + ASK_EMPTY)[0], range(200)))
+    assert results.count(200) == 200, sorted(set(results))

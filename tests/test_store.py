@@ -135,3 +135,157 @@ def test_drop_graph_and_dump(tmp_path):
         assert nq.count(b"\n") == 2 and G.encode() in nq
         st.drop_graph("test")
         assert st.graph_sizes() == {}
+
+
+# ---------------------------------------------------------------- issue 18: what is a store
+
+
+def test_folder_with_checkpoint_is_not_taken_for_a_store(tmp_path, cli_runner):
+    """A user's folder that happens to hold checkpoint/ is refused, and its files survive."""
+    folder = tmp_path / "p"
+    (folder / "checkpoint").mkdir(parents=True)
+    (folder / "checkpoint" / "model.bin").write_text("precious")
+    (folder / "write.journal").write_text("not kg's")
+    res = cli_runner("build", store=folder)
+    assert res.exit_code == 2, res.output
+    assert "is not a kg store" in res.stderr and len(res.stderr.splitlines()) == 1
+    assert (folder / "checkpoint" / "model.bin").read_text() == "precious"
+    assert (folder / "write.journal").read_text() == "not kg's"
+
+
+def test_new_store_carries_a_versioned_marker(tmp_path):
+    import json
+
+    from kg.store import MARKER, is_store
+
+    path = tmp_path / "s"
+    assert not is_store(path)
+    with open_store(path, write=True):
+        pass
+    doc = json.loads((path / MARKER).read_text())
+    assert doc == {"format": "kg-store", "version": 1}
+    assert is_store(path)
+
+
+def test_newer_store_format_is_refused(tmp_path):
+    from kg.store import MARKER
+
+    path = tmp_path / "s"
+    with open_store(path, write=True):
+        pass
+    (path / MARKER).write_text('{"format": "kg-store", "version": 99}')
+    with pytest.raises(StoreError, match="format version 99"):
+        open_store(path)
+
+
+def test_store_made_before_the_marker_is_adopted(tmp_path):
+    from kg.store import MARKER
+
+    path = tmp_path / "s"
+    with open_store(path, write=True) as store:
+        store.write_graphs({"https://w3id.org/secpart/graph/t": b"<urn:a> <urn:b> <urn:c> .\n"},
+                           replace=True)
+    (path / MARKER).unlink()
+    with open_store(path) as store:  # reading does not write the marker
+        assert store.graph_sizes() == {"t": 1}
+    assert not (path / MARKER).exists()
+    with open_store(path, write=True):
+        pass
+    assert (path / MARKER).exists()
+
+
+def test_another_programs_rocksdb_is_refused(tmp_path):
+    import pyoxigraph as ox
+
+    other = tmp_path / "rdb"
+    db = ox.Store(str(other))
+    db.flush()
+    del db
+    before = sorted(p.name for p in other.iterdir())
+    for write in (False, True):
+        with pytest.raises(StoreError, match="is not a kg store"):
+            open_store(other, write=write)
+    assert sorted(p.name for p in other.iterdir()) == before
+
+
+@pytest.mark.parametrize("kind", ["file", "devnull", "proc", "too-long"])
+def test_store_that_is_not_a_folder_is_one_line(tmp_path, cli_runner, kind):
+    store = {"file": tmp_path / "f", "devnull": "/dev/null", "proc": "/proc/self",
+             "too-long": tmp_path / ("a" * 300)}[kind]
+    if kind == "file":
+        store.write_text("x")
+    for args in (("info",), ("build",)):
+        res = cli_runner(*args, store=store)
+        assert res.exit_code == 2, res.output
+        lines = res.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("kg: error: "), res.stderr
+
+
+def test_store_on_read_only_media_can_be_read(built_store, tmp_path, cli_runner):
+    """A store on a read-only mount answers queries; a write is one line, exit 2."""
+    import shutil
+    import subprocess
+
+    src = tmp_path / "src"
+    shutil.copytree(built_store, src)
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    ok = subprocess.run(["mount", "--bind", str(src), str(mnt)], capture_output=True).returncode == 0
+    if ok:
+        ok = subprocess.run(["mount", "-o", "remount,ro,bind", str(mnt)],
+                            capture_output=True).returncode == 0
+        if not ok:
+            subprocess.run(["umount", str(mnt)], capture_output=True)
+    if not ok:
+        pytest.skip("cannot make a read-only mount here")
+    try:
+        res = cli_runner("query", "sparql", "ASK { ?s ?p ?o }", "--format", "csv", store=mnt)
+        assert res.exit_code == 0, res.output
+        assert "true" in res.stdout
+        res = cli_runner("build", store=mnt)
+        assert res.exit_code == 2 and "read-only file system" in res.stderr, res.output
+        assert len(res.stderr.splitlines()) == 1
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
+def test_lock_timeout_must_be_finite(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("KG_LOCK_TIMEOUT", value)
+    with pytest.raises(UsageError, match="KG_LOCK_TIMEOUT"):
+        open_store(tmp_path / "s", write=True)
+
+
+def test_store_without_permission_is_one_line(built_store, tmp_path):
+    """No permission: one line, exit 2; read permission only: queries still work."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from processes import ROOT, clean_env
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is needed to drop the permission override")
+    prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    store = tmp_path / "store"
+    shutil.copytree(built_store, store, ignore=shutil.ignore_patterns("kg.lock"))
+
+    def kg(*args):
+        return subprocess.run([*prefix, sys.executable, "-m", "kg", "--store", str(store), *args],
+                              capture_output=True, text=True, timeout=120, env=clean_env(),
+                              cwd=str(ROOT))
+
+    try:
+        store.chmod(0o000)
+        for args in (("info",), ("build",)):
+            res = kg(*args)
+            assert res.returncode == 2, res.stderr
+            assert res.stderr.strip() == f"kg: error: cannot open the store at {store}: Permission denied"
+        store.chmod(0o555)
+        res = kg("query", "sparql", "ASK { ?s ?p ?o }", "--format", "csv")
+        assert res.returncode == 0 and res.stdout.strip() == "true", res.stderr
+        res = kg("build")
+        assert res.returncode == 2 and len(res.stderr.splitlines()) == 1, res.stderr
+    finally:
+        store.chmod(0o755)

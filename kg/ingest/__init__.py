@@ -119,27 +119,27 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
     for p in paths:
         path = Path(p)
         name = str(p)
-        if not path.exists():
-            raise InputError("no such file", file=name)
-        if path.is_dir():
-            raise InputError("is a folder; pass the files in it", file=name)
+        from kg.ingest.inputs import check_regular, read_input
+
+        check_regular(path)  # no FIFO, device or oversized file: it would hold the write lock
         kind = detect_kind(path, fmt)
         report.files.append(name)
         if kind == "curated":
             from kg.ingest.curated import read_records
 
-            curated_files.append((name, read_records(path)))
+            curated_files.append((name, read_records(path, read_input(path))))
         elif kind == "rdf":
             from kg.ingest.rdf import load_rdf_fast, parse_rdf
 
             # large N-Triples/Turtle without blank nodes load in the engine, with no Python
             # loop over the triples; anything else is parsed (and skolemized) in Python
+            raw = read_input(path)  # read once: the file may change or go while we work
             fast = load_rdf_fast(mem, path, graph=target_default, fmt=fmt,
-                                 default_graph=graph_iri("user"))
+                                 default_graph=graph_iri("user"), raw=raw)
             if fast is not None:
                 fast_targets.add(fast)
             else:
-                quads.extend(parse_rdf(path, graph=target_default, fmt=fmt,
+                quads.extend(parse_rdf(path, graph=target_default, fmt=fmt, raw=raw,
                                        default_graph=graph_iri("user")))
         else:
             import importlib
@@ -273,7 +273,7 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
     if graph is not None:
         from kg.store import check_graph_name
 
-        check_graph_name(graph)
+        check_graph_name(graph, option="--graph")
     if not paths:
         raise UsageError("nothing to ingest: give one or more files")
     if _needs_reference_states(store, paths, fmt):

@@ -68,7 +68,7 @@ from kg.errors import InputError
 from kg.ingest.cow import emit_spells, open_text, read_dyad_years, read_header
 from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
-from kg.namespaces import ID, RDF, RDFS, SP, XSD, state_iri
+from kg.namespaces import ID, RDF, RDFS, SP, XSD, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
 
 __all__ = ["parse", "atop_date", "OBLIGATIONS", "DDY_KINDS", "CITATION", "alliance_file_for",
            "CODEBOOK", "codebook_disagreements"]
@@ -129,6 +129,8 @@ def codebook_disagreements(version: str, facts: dict) -> list[str]:
             out.append(f"the ATOP {version} codebook counts {want} {_FACT_TEXT[key]}; "
                        f"the files hold {value}")
     return out
+class YearOutOfRange(ValueError):
+    """A year outside 1800-2100: bad input that stops the ingest, never a skipped row."""
 
 
 def atop_date(year: str, month: str, day: str) -> tuple[str, str] | None:
@@ -139,6 +141,8 @@ def atop_date(year: str, month: str, day: str) -> tuple[str, str] | None:
     y = int(year or 0)
     if y == 0:
         return None
+    if not is_plausible_year(y):
+        raise YearOutOfRange(f"year {year.strip()[:30]!r} is outside {YEAR_MIN}-{YEAR_MAX}")
     m = int(month or 0)
     d = int(day or 0)
     if m == 0:
@@ -268,9 +272,16 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
     groups: dict[str, list] = {}
     years: list[int] = []
     versions: set[str] = set()
+    first_seen: dict[tuple, int] = {}
     for line, row in rows:
         if not any(c.strip() for c in row):
             continue
+        key = tuple(c.strip() for c in row)
+        if key in first_seen:  # the same membership twice would count its dyads twice
+            warnings.append(f"{fname}:{line}: duplicate of the row at line {first_seen[key]}; "
+                            "skipped")
+            continue
+        first_seen[key] = line
         aid = get(row, "atopid")
         try:
             int(aid)
@@ -279,6 +290,8 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             ent = atop_date(get(row, "yrent"), get(row, "moent"), get(row, "dayent"))
             ext = atop_date(get(row, "yrexit"), get(row, "moexit"), get(row, "dayexit"))
             obl = {k: get(row, k) for k in OBLIGATIONS}
+        except YearOutOfRange as e:
+            raise InputError(f"atopid {aid or '?'}: {e}", file=fname, where=str(line)) from None
         except ValueError as e:
             bad(fname, line, f"atopid {aid or '?'}: bad value ({e}); row skipped")
             continue
@@ -332,6 +345,9 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             try:
                 begin = atop_date(arec.get("begyr", ""), arec.get("begmo", ""), arec.get("begday", ""))
                 end = atop_date(arec.get("endyr", ""), arec.get("endmo", ""), arec.get("endday", ""))
+            except YearOutOfRange as e:
+                raise InputError(f"atopid {aid}: {e}", file=str(afile),
+                                 where=str(arec["__line__"])) from None
             except ValueError as e:
                 bad(str(afile), arec["__line__"], f"atopid {aid}: bad date ({e}); dates left out")
             ineffect = arec.get("ineffect", ineffect)

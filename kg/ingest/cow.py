@@ -33,14 +33,12 @@ COW letter code). A row with an unknown code, a bad year or a flag other than
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 from pathlib import Path
 
 from kg.errors import InputError
 from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
-from kg.namespaces import ID, RDF, RDFS, SP, state_iri
+from kg.namespaces import ID, RDF, RDFS, SP, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
 
 __all__ = ["parse", "spells", "read_dyad_years", "open_text", "read_header", "KINDS", "CITATION"]
 
@@ -75,15 +73,10 @@ def read_header(reader, fname: str) -> list[str]:
 
 def open_text(path: str | Path):
     """Open a CSV file for reading as text, gunzipping it when it is gzip-compressed."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(2)
-        if magic == b"\x1f\x8b":
-            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-        return open(path, encoding="utf-8-sig", newline="")
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror or e}", file=str(path)) from None
+    from kg.ingest.inputs import open_text as open_bounded
+
+    # regular files only; bounded bytes (also once decompressed) and lines
+    return open_bounded(path)
 
 
 def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, strict: bool,
@@ -126,6 +119,9 @@ def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, s
                     raise InputError(msg, file=fname, where=str(line)) from None
                 warnings.append(f"{fname}:{line}: {msg}; skipped")
                 continue
+            if not is_plausible_year(y):
+                raise InputError(f"year {row[iy].strip()[:30]!r} is outside {YEAR_MIN}-{YEAR_MAX}",
+                                 file=fname, where=str(line))
             bad = [c for c in (a, b) if c not in known]
             badflag = [c for c, v in flags if v not in ("0", "1", "")]
             if bad or badflag:

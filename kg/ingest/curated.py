@@ -18,7 +18,21 @@ from pathlib import Path
 import yaml
 
 from kg.errors import InputError
-from kg.namespaces import DCTERMS, ID, ISO3_RE, OWL, RDF, RDFS, SKOS, SP, XSD, state_iri
+from kg.namespaces import (
+    DCTERMS,
+    ID,
+    ISO3_RE,
+    OWL,
+    RDF,
+    RDFS,
+    SKOS,
+    SP,
+    XSD,
+    YEAR_MAX,
+    YEAR_MIN,
+    is_plausible_year,
+    state_iri,
+)
 
 __all__ = ["KINDS", "AGREEMENT_TYPES", "STATUS", "DOMAINS", "COUNT_CATEGORIES", "COUNT_BASES",
            "load_yaml_text", "read_records", "compile_records", "date_literal", "fiscal_year_of",
@@ -57,9 +71,9 @@ _FIELDS = {
 #: coverage kinds of an official count (SCHEMA.md); ``basis`` says what was counted
 COUNT_CATEGORIES = ("multilateral", "us", "bilateral")
 COUNT_BASES = ("mod-count", "table-rows")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_FORCE = re.compile(r"^[A-Z]{3}-[A-Z]+$")
-_QID = re.compile(r"^Q[1-9][0-9]*$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
+_FORCE = re.compile(r"^[A-Z]{3}-[A-Z]+\Z")
+_QID = re.compile(r"^Q[1-9][0-9]*\Z")
 
 #: When true, an agreement with Japan among its parties and no ``in_force``
 #: date must say why in ``in_force_note`` (see data/FORMAT.md). Off for a
@@ -72,8 +86,30 @@ _SUSPENSION_FIELDS = ({"parties", "from"}, {"until", "note", "sources"})
 
 # ---------------------------------------------------------------- YAML with lines
 
+MAX_YAML_DEPTH = 50  # nesting of mappings and lists in a curated file
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML: no implicit dates (dates stay text), duplicate keys refused, lines kept."""
+    """Safe YAML: no implicit dates (dates stay text), duplicate keys refused, lines kept,
+    no aliases (a "billion laughs" expands without bound), nesting bounded."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise InputError(f"YAML alias *{event.anchor} refused: curated data may not use "
+                             "anchors and aliases (write the value out)",
+                             file=self.name, where=str(event.start_mark.line + 1))
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise InputError(f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                 file=self.name, where=str(mark.line + 1))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -115,6 +151,8 @@ def load_yaml_text(text: str, name: str) -> dict:
     loader.name = name
     try:
         doc = loader.get_single_data()
+    except RecursionError:
+        raise InputError("YAML nested too deeply", file=name) from None
     except yaml.reader.ReaderError as exc:
         line = str(text[: exc.position].count("\n") + 1)
         raise InputError(f"YAML error: character {_char(exc.character)} is not allowed in YAML text",
@@ -184,6 +222,18 @@ def _csv_records(path: Path, text: str) -> dict:
                 rec[k] = v
         records.append(rec)
     return {kind: records}
+
+
+def _coordinate(v, field: str, what: str, fname: str, w: str):
+    """A latitude (+-90) or longitude (+-180): a finite number, else an InputError."""
+    import math
+
+    lim = 90 if field == "lat" else 180
+    if (not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v)
+            or abs(v) > lim):
+        raise InputError(f"{what}: {field} must be a finite number within +-{lim}, not {v!r}",
+                         file=fname, where=w)
+    return v
 
 
 def read_records(path: Path, data: bytes | None = None) -> dict:
@@ -358,7 +408,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             c.add(s, DCTERMS + "issued", date_literal(rec["issued"], file=fname, where=w, field="issued"))
         if rec.get("url"):
             url = str(rec["url"])
-            if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", url):
+            if not re.match(r"^https?://[^\s<>\"{}|\\^`]+\Z", url):
                 raise InputError(f"source {rid}: url {url!r} is not an http(s) address", file=fname, where=w)
             c.add(s, SP + "url", c.typed(url, "anyURI"))
         if rec.get("note"):
@@ -389,10 +439,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
                 c.add(s, SP + f, c.lit(rec[f]))
         for f in ("lat", "lon"):
             if rec.get(f) is not None:
-                v = rec[f]
-                lim = 90 if f == "lat" else 180
-                if not isinstance(v, (int, float)) or isinstance(v, bool) or abs(v) > lim:
-                    raise InputError(f"state {iso}: {f} must be a number within +-{lim}", file=fname, where=w)
+                v = _coordinate(rec[f], f, f"state {iso}", fname, w)
                 c.add(s, SP + f, c.typed(f"{float(v):.4f}".rstrip("0").rstrip(".") if "." in f"{float(v):.4f}" else v, "decimal"))
         if rec.get("dissolved"):
             c.add(s, SP + "dissolved", c.typed("true", "boolean"))
@@ -421,7 +468,8 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             c.add(s, SP + "region", c.lit(rec["region"]))
         for f in ("lat", "lon"):
             if rec.get(f) is not None:
-                c.add(s, SP + f, c.typed(rec[f], "decimal"))
+                c.add(s, SP + f, c.typed(_coordinate(rec[f], f, f"organization {rid}", fname, w),
+                                         "decimal"))
 
     def domains(rec, fname, w):
         out = []
@@ -498,8 +546,9 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
         need("series", str(rec["series"]), fname, w, what)
         c.add(s, SP + "series", c.nn(f"{ID}series/{rec['series']}"))
         year = rec["year"]
-        if not isinstance(year, int) or isinstance(year, bool) or not 1800 <= year <= 2100:
-            raise InputError(f"{what}: year must be an integer year", file=fname, where=w)
+        if not is_plausible_year(year):
+            raise InputError(f"{what}: year must be an integer year from {YEAR_MIN} to {YEAR_MAX}",
+                             file=fname, where=w)
         c.add(s, SP + "year", c.typed(year, "integer"))
         start = end = None
         if rec.get("start"):

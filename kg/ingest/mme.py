@@ -52,7 +52,7 @@ from pathlib import Path
 from kg.errors import InputError
 from kg.ingest.names import UNKNOWN, resolve_name
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
-from kg.namespaces import ID, RDF, RDFS, SP, XSD, state_iri
+from kg.namespaces import ID, RDF, RDFS, SP, XSD, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
 
 __all__ = ["parse", "link", "parse_date", "FLAGS", "CITATION", "exercise_local_id"]
 
@@ -64,8 +64,8 @@ FLAGS = {"CPX": "CommandPost", "Air": "Air", "Land": "Land", "Sea": "Sea",
          "Amphibious": "Amphibious", "Cyber": "Cyber", "Warfighting": "Warfighting",
          "Peacekeeping": "Peacekeeping", "Humanitarian": "Humanitarian"}
 
-_TEXT_US = re.compile(r"^(\d{1,2}|xx)/(\d{1,2}|xx)/(\d{2}|\d{4})$")
-_TEXT_ISO = re.compile(r"^(\d{4})-(\d{1,2}|xx)-(\d{1,2}|xx)$")
+_TEXT_US = re.compile(r"^(\d{1,2}|xx)/(\d{1,2}|xx)/(\d{2}|\d{4})\Z")
+_TEXT_ISO = re.compile(r"^(\d{4})-(\d{1,2}|xx)-(\d{1,2}|xx)\Z")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -87,7 +87,7 @@ def parse_date(year: str, month: str, day: str) -> tuple[str, str] | None:
     year, month, day = (x.strip().lower() for x in (year, month, day))
     if not (year or month or day):
         return None
-    if not re.fullmatch(r"\d{4}", year):
+    if not re.fullmatch(r"\d{4}", year, re.ASCII) or not is_plausible_year(int(year)):
         raise ValueError(f"year {year!r}")
     if month in ("", "xx"):
         if day not in ("", "xx"):
@@ -187,10 +187,9 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             raise InputError(msg, file=fname, where=str(line))
         warnings.append(f"{fname}:{line}: {msg}")
 
-    try:
-        fh = open(path, encoding="utf-8-sig", newline="")
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", file=fname) from None
+    from kg.ingest.inputs import open_text
+
+    fh = open_text(path, gunzip=False)  # regular file, bounded, bad bytes on their own line
     with fh:
         reader = csv.reader(fh)
         try:
@@ -224,6 +223,9 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             prev_end = reader.line_num
             if not any(c.strip() for c in row):
                 continue
+            if len(row) > len(header):  # as for curated CSV: a shifted row is misread data
+                raise InputError(f"more values than columns ({len(row)} values, "
+                                 f"{len(header)} columns)", file=fname, where=str(line))
             mmeid = get(row, "MMEID")
             if not mmeid:
                 bad(line, "row without MMEID; skipped")
@@ -244,6 +246,9 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             except ValueError:
                 bad(line, f"MMEID {mmeid}: start year {get(row, 's.year')!r} is not a year; skipped")
                 continue
+            if not is_plausible_year(year):  # not a typo to skip: it would blow up every time series
+                raise InputError(f"MMEID {mmeid}: start year {get(row, 's.year')[:30]!r} is "
+                                 f"outside {YEAR_MIN}-{YEAR_MAX}", file=fname, where=str(line))
             dates = {}
             for pre, text_col, what in (("s.", "StartDate", "start"), ("e.", "EndDate", "end")):
                 try:

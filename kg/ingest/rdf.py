@@ -79,12 +79,40 @@ def _precheck(raw: bytes, name: str, fmt_name: str) -> None:
             doc = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InputError(f"JSON syntax error: {exc.msg}", file=name, where=str(exc.lineno)) from None
+        except RecursionError:
+            raise InputError("JSON nested too deeply", file=name) from None
+        deep = _json_depth(doc)
+        if deep > MAX_JSON_DEPTH:
+            raise InputError(f"JSON-LD nested {deep} levels deep; the limit is {MAX_JSON_DEPTH}",
+                             file=name)
         bad = _remote_context(doc)
         if bad:
             at = raw.find(bad.encode("utf-8"))
             raise InputError(f"JSON-LD remote @context {bad!r} refused: contexts are never fetched; "
                              "inline the context", file=name,
                              where=_line_of(raw, at) if at >= 0 else None)
+
+
+MAX_JSON_DEPTH = 100  # nesting of objects and arrays in a JSON-LD file
+
+
+def _json_depth(doc) -> int:
+    """The nesting depth of a parsed JSON document (without recursion)."""
+    deepest = 0
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((c, depth + 1) for c in children)
+    return deepest
 
 
 def _remote_context(node) -> str | None:
@@ -154,7 +182,9 @@ def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
     key = _format_key(path, fmt)
     rdf_format = getattr(ox.RdfFormat, key)
     if raw is None:
-        raw = Path(path).read_bytes()
+        from kg.ingest.inputs import read_input
+
+        raw = read_input(path)
     # the attribute name, not RdfFormat.name ("RDF/XML", "JSON-LD"): the prechecks key on it
     _precheck(raw, name, key)
     with _parser_errors(name, raw):
@@ -193,7 +223,7 @@ def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
 
 
 def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None = None,
-                  default_graph: str) -> str | None:
+                  default_graph: str, raw: bytes | None = None) -> str | None:
     """Load an N-Triples or Turtle file with no blank nodes straight into ``mem``.
 
     The engine parses the file with no Python loop over its triples, which is
@@ -208,7 +238,10 @@ def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None =
     key = _format_key(path, fmt)
     if key not in ("N_TRIPLES", "TURTLE"):
         return None
-    raw = Path(path).read_bytes()
+    if raw is None:
+        from kg.ingest.inputs import read_input
+
+        raw = read_input(path)
     if b"_:" in raw or (key == "TURTLE" and (b"[" in raw or b"(" in raw)):
         return None
     name = str(path)

@@ -1,0 +1,150 @@
+r"""Escaping text from data for each output format: the one place that knows how.
+
+Everything kg writes that comes from data (labels, names, graph versions,
+parameters) passes through the function for its format before it lands in
+LaTeX, BibTeX, Markdown, HTML, CSV, XML or a terminal. Each function takes
+any string and returns text that the format reads as plain text: it can
+neither end the construct it sits in (a comment line, a field, a code fence,
+a table cell) nor start a new one.
+
+>>> latex("50% & \\input{x}")
+'50\\% \\& \\textbackslash{}input\\{x\\}'
+>>> latex_comment("v1\n\\input{/etc/passwd}")
+'v1 \\input{/etc/passwd}'
+>>> bibtex("a}, note = {b")
+'a\\textbraceright{}, note = \\textbraceleft{}b'
+>>> markdown("*hi* <b>x</b> | y")
+'\\*hi\\* &lt;b&gt;x&lt;/b&gt; \\| y'
+>>> md_fence("x\n```\ny").splitlines()[0]
+'````'
+>>> html('<a href="x">')
+'&lt;a href=&quot;x&quot;&gt;'
+>>> xml("a\x01b & c")
+'a\ufffdb &amp; c'
+>>> terminal("red \x1b[31mX\x1b[0m\nnext")
+'red \\x1b[31mX\\x1b[0m next'
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+
+__all__ = [
+    "one_line",
+    "latex",
+    "latex_comment",
+    "bibtex",
+    "markdown",
+    "md_table_cell",
+    "md_fence",
+    "html",
+    "csv_text",
+    "xml_chars",
+    "xml",
+    "terminal",
+]
+
+# Characters that end a line somewhere (Python's str.splitlines set): CR, LF, VT, FF,
+# the file/group/record separators, NEL, LINE and PARAGRAPH SEPARATOR.
+_LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# C0 and C1 control characters and DEL (tab kept apart: some formats allow it)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# not allowed anywhere in an XML 1.0 document
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def one_line(text: str) -> str:
+    r"""``text`` on one line: each line break (CR, LF, NEL, U+2028...) becomes a space.
+
+    >>> one_line("a\r\nb\u2028c")
+    'a b c'
+    """
+    return _LINE_BREAKS.sub(" ", str(text))
+
+
+def _no_controls(text: str) -> str:
+    return _CONTROL.sub("", one_line(text)).replace("\t", " ")
+
+
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+          "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+          "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+          "|": r"\textbar{}"}
+
+
+def latex(text: str) -> str:
+    """Text for LaTeX body (a table cell, a paragraph): special characters escaped, one line."""
+    return "".join(_LATEX.get(c, c) for c in _no_controls(text))
+
+
+def latex_comment(text: str) -> str:
+    """Text for the rest of a ``% ...`` comment line: nothing in it can end the line."""
+    return _no_controls(text)
+
+
+_BIBTEX = dict(_LATEX, **{"{": r"\textbraceleft{}", "}": r"\textbraceright{}"})
+
+
+def bibtex(text: str) -> str:
+    """Text for a braced BibTeX field: no raw brace (BibTeX counts even ``\\{``), one line."""
+    return "".join(_BIBTEX.get(c, c) for c in _no_controls(text))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def markdown(text: str) -> str:
+    """Inline Markdown text: punctuation backslash-escaped, ``<``/``&`` as entities (no raw HTML)."""
+    text = _no_controls(text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_table_cell(text: str) -> str:
+    """A Markdown table cell: :func:`markdown`, so ``|`` and raw HTML cannot escape the cell."""
+    return markdown(text)
+
+
+def md_fence(text: str, info: str = "") -> str:
+    """``text`` as a fenced code block whose fence no line inside can close.
+
+    The fence is one backtick longer than the longest run of backticks in the
+    text; control characters other than line feeds are dropped.
+    """
+    body = "\n".join(_CONTROL.sub("", line).replace("\t", " ")
+                     for line in _LINE_BREAKS.split(str(text).rstrip("\n")))
+    runs = [len(m) for m in re.findall(r"`+", body)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return f"{fence}{info}\n{body}\n{fence}\n"
+
+
+def html(text: str) -> str:
+    """Text for HTML content or a quoted attribute (``& < > " '`` as entities)."""
+    return _html.escape(_CONTROL.sub("", str(text)).replace("\x00", ""), quote=True)
+
+
+def csv_text(text: str) -> str:
+    """A CSV cell's text (the csv module quotes it): control characters other than tab, CR, LF dropped."""
+    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", str(text))
+
+
+def xml_chars(text: str) -> str:
+    """Text with every character XML 1.0 forbids replaced by U+FFFD (for an XML writer to escape)."""
+    return _XML_FORBIDDEN.sub("\ufffd", str(text))
+
+
+def xml(text: str) -> str:
+    """Text for XML content or a quoted attribute: forbidden characters replaced, markup escaped."""
+    return (xml_chars(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&apos;"))
+
+
+def _visible(m: re.Match) -> str:
+    return f"\\x{ord(m.group()):02x}"
+
+
+def terminal(text: str) -> str:
+    """Text safe to print on a terminal: line breaks become spaces, other control
+    characters (ESC of colour and cursor sequences, BEL, backspace) are shown as ``\\xNN``."""
+    return _CONTROL.sub(_visible, one_line(text).replace("\t", " "))

@@ -1,0 +1,235 @@
+"""Opening input files with bounds: regular files only, size and line limits, read once.
+
+Every reader of user input goes through here, so a FIFO cannot block an
+ingest forever (it holds the write lock), ``/dev/zero`` cannot be read until
+memory runs out, and a small gzip bomb cannot expand without bound:
+
+- only regular files are read (a FIFO, a device, a socket or ``/proc`` entry
+  with no size is refused before it is read);
+- a file, or what a gzip file expands to, may hold at most
+  :data:`MAX_INPUT_BYTES` bytes (``KG_MAX_INPUT_BYTES``) and
+  :data:`MAX_INPUT_LINES` lines (``KG_MAX_INPUT_LINES``).
+
+>>> import tempfile, os
+>>> with tempfile.NamedTemporaryFile("wb", suffix=".ttl", delete=False) as fh:
+...     _ = fh.write(b"<urn:a> <urn:b> <urn:c> .\\n")
+>>> read_input(fh.name)
+b'<urn:a> <urn:b> <urn:c> .\\n'
+>>> os.unlink(fh.name)
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import stat
+from pathlib import Path
+
+from kg.errors import InputError, UsageError
+
+__all__ = ["MAX_INPUT_BYTES", "MAX_INPUT_LINES", "check_regular", "read_input", "open_text",
+           "max_bytes", "max_lines"]
+
+MAX_INPUT_BYTES = 1 << 30
+"""Bytes an input file (or a gzip file's content) may hold: 1 GiB (``KG_MAX_INPUT_BYTES``)."""
+MAX_INPUT_LINES = 5_000_000
+"""Lines a text input (or a gzip file's content) may hold (``KG_MAX_INPUT_LINES``)."""
+
+
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a whole number") from None
+    if value < 1:
+        raise UsageError(f"{name}={raw!r} must be at least 1")
+    return value
+
+
+def max_bytes() -> int:
+    """The byte limit in force (``KG_MAX_INPUT_BYTES`` or the default)."""
+    return _env_int("KG_MAX_INPUT_BYTES", MAX_INPUT_BYTES)
+
+
+def max_lines() -> int:
+    """The line limit in force (``KG_MAX_INPUT_LINES`` or the default)."""
+    return _env_int("KG_MAX_INPUT_LINES", MAX_INPUT_LINES)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def check_regular(path: str | os.PathLike) -> None:
+    """Refuse anything but an existing regular file (symbolic links are followed)."""
+    name = str(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a folder; pass the files in it", file=name)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"is {_kind(st.st_mode)}; kg reads only regular files", file=name)
+    limit = max_bytes()
+    if st.st_size > limit:
+        raise InputError(f"{st.st_size:,} bytes is over the input limit of {limit:,} "
+                         "(KG_MAX_INPUT_BYTES changes it)", file=name)
+    if st.st_size == 0 and name.startswith("/proc/"):
+        raise InputError("is a /proc entry with no size; kg reads only regular files", file=name)
+
+
+def _open_regular(path: str | os.PathLike) -> int:
+    """A read-only descriptor on a regular file, opened without blocking on a FIFO."""
+    name = str(path)
+    check_regular(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    st = os.fstat(fd)  # the file opened, not the name checked a moment ago
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise InputError(f"is {_kind(st.st_mode)}; kg reads only regular files", file=name)
+    os.set_blocking(fd, True)
+    return fd
+
+
+def read_input(path: str | os.PathLike) -> bytes:
+    """The bytes of a regular input file, read once, at most :func:`max_bytes` of them."""
+    name = str(path)
+    fd = _open_regular(path)
+    limit = max_bytes()
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if len(data) > limit:
+        raise InputError(f"more than {limit:,} bytes (KG_MAX_INPUT_BYTES changes the limit)",
+                         file=name)
+    return data
+
+
+class _Limited(io.RawIOBase):
+    """A raw stream that stops with an InputError past ``limit`` bytes."""
+
+    def __init__(self, inner, limit: int, name: str, what: str):
+        self.inner, self.limit, self.name, self.what, self.seen = inner, limit, name, what, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        try:
+            data = self.inner.read(len(buf))
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"cannot read: {exc}", file=self.name) from None
+        self.seen += len(data)
+        if self.seen > self.limit:
+            raise InputError(f"{self.what} more than {self.limit:,} bytes "
+                             "(KG_MAX_INPUT_BYTES changes the limit)", file=self.name)
+        buf[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            super().close()
+
+
+class _LineLimited:
+    """A text stream that stops with an InputError past ``limit`` lines."""
+
+    def __init__(self, inner: io.TextIOBase, limit: int, name: str):
+        self.inner, self.limit, self.name, self.lines = inner, limit, name, 0
+
+    def _count(self, line: str) -> str:
+        if line:
+            self.lines += 1
+            if self.lines > self.limit:
+                raise InputError(f"more than {self.limit:,} lines (KG_MAX_INPUT_LINES changes "
+                                 "the limit)", file=self.name, where=str(self.lines))
+            bad = _BAD_BYTE.search(line)
+            if bad:  # decoded with surrogateescape: the line of the byte is known exactly
+                byte = ord(bad.group()) - 0xDC00
+                raise InputError(f"not valid UTF-8 (byte 0x{byte:02x}); the file must be UTF-8",
+                                 file=self.name, where=str(self.lines))
+        return line
+
+    def readline(self, *args) -> str:
+        return self._count(self.inner.readline(*args))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def read(self, *args) -> str:
+        text = self.inner.read(*args)
+        bad = _BAD_BYTE.search(text)
+        if bad:
+            line = self.lines + text.count("\n", 0, bad.start()) + 1
+            raise InputError(f"not valid UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x}); the file "
+                             "must be UTF-8", file=self.name, where=str(line))
+        self.lines += text.count("\n")
+        if self.lines > self.limit:
+            raise InputError(f"more than {self.limit:,} lines (KG_MAX_INPUT_LINES changes "
+                             "the limit)", file=self.name)
+        return text
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_text(path: str | os.PathLike, *, gunzip: bool = True, encoding: str = "utf-8-sig"):
+    """Open a regular text file (gunzipped when it is gzip-compressed) with byte and line bounds.
+
+    The result reads like a text file opened with ``newline=""`` (for the csv module).
+    """
+    name = str(Path(path))
+    fd = _open_regular(path)
+    raw = os.fdopen(fd, "rb")
+    try:
+        magic = raw.read(2)
+        raw.seek(0)
+    except OSError as exc:
+        raw.close()
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if gunzip and magic == b"\x1f\x8b":
+        inner = _Limited(gzip.GzipFile(fileobj=raw, mode="rb"), max_bytes(), name,
+                         "decompresses to")
+    else:
+        inner = _Limited(raw, max_bytes(), name, "holds")
+    text = io.TextIOWrapper(io.BufferedReader(inner), encoding=encoding, newline="",
+                            errors="surrogateescape")
+    return _LineLimited(text, max_lines(), name)
