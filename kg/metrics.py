@@ -49,6 +49,10 @@ __all__ = [
     "metrics",
     "format_metrics",
     "FORMATS",
+    "CENTRALITY_WINDOW",
+    "focus_by_year",
+    "top_partners",
+    "focus_window_metrics",
 ]
 
 COLUMNS = ("state", "degree", "strength", "betweenness", "closeness", "eigenvector",
@@ -387,8 +391,9 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     >>> res = metrics(store, relation="exercise", year_from=2015, year_to=2024)  # doctest: +SKIP
     >>> print(format_metrics(res, "csv"))  # doctest: +SKIP
     """
+    from kg.cache import run_cache
     from kg.namespaces import is_iso3
-    from kg.network import agreement_type_names, build_network
+    from kg.network import agreement_type_names
 
     if by_year and window:
         raise UsageError("--by-year and --window exclude each other")
@@ -428,12 +433,16 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         periods = [(None, year_from, year_to)]
     result = MetricsResult(params=params)
     weighting = None
-    for label, start, end in periods:
-        G = build_network(store, relation=relation, year_from=start, year_to=end,
-                          include_observers=include_observers, agreement_types=types,
-                          graphs=graph_list)
+    opts = {"relation": relation, "include_observers": include_observers,
+            "agreement_types": types, "graphs": graph_list}
+    if by_year or window:  # every period from one grouped query (kg.network.build_networks)
+        graphs_ = run_cache(store).networks([(start, end) for _, start, end in periods], **opts)
+    else:
+        graphs_ = [run_cache(store).network(year_from=year_from, year_to=year_to, **opts)]
+    for (label, start, end), G in zip(periods, graphs_):
         weighting = G.graph["params"]["weighting"]
-        nm = node_metrics(G, engine=engine)
+        nm = run_cache(store).measure(G, node_metrics) if engine == "auto" else \
+            node_metrics(G, engine=engine)
         period = {"label": label, "from": start, "to": end, "nodes": G.number_of_nodes(),
                   "edges": G.number_of_edges(), "metrics": nm}
         if focus:
@@ -445,6 +454,120 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
 
         result.citation = citation_block(store, graph_list, params)
     return result
+
+
+# ---------------------------------------------------------------- analyses of one focal state
+
+#: Trailing window (years) for the centrality-over-time series.
+CENTRALITY_WINDOW = 5
+#: The node metrics the analyses below list (all of :data:`COLUMNS` but the state).
+METRIC_COLUMNS = COLUMNS[1:]
+
+
+def _r(x, nd: int = 6):
+    """A value for a table: floats rounded to ``nd`` decimals."""
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, float):
+        return round(x, nd)
+    return x
+
+
+def focus_by_year(store, focus: str = "JPN", graphs: list[str] | None = None,
+                  window: int = CENTRALITY_WINDOW) -> list[dict]:
+    """Per year, the focal state's exercises, US share, partners and centrality.
+
+    Years run from the first to the last year of the focal state's exercises
+    (a year without any counts as zero). ``betweenness`` and ``degree`` are the
+    focal state's normalized betweenness and degree (:func:`node_metrics`) in the
+    exercise network of the ``window`` years ending in that year; all those
+    networks come from one pass (:meth:`kg.cache.RunCache.networks`).
+
+    >>> focus_by_year(store)[0]["year"]  # doctest: +SKIP
+    2000
+    """
+    from kg.cache import run_cache
+    from kg.network import exercise_years
+
+    years = exercise_years(store, focus, graphs=graphs)
+    if not years:
+        return []
+    span = list(range(min(years), max(years) + 1))
+    cache = run_cache(store)
+    nets = cache.networks([(y - window + 1, y) for y in span], relation="exercise", graphs=graphs)
+    rows = []
+    for y, G in zip(span, nets):
+        d = years.get(y, {"exercises": 0, "with_us": 0, "partners": set()})
+        bt = dg = None
+        if focus in G:
+            m = cache.measure(G, node_metrics)[focus]
+            bt, dg = m["betweenness"], m["degree"]
+        rows.append({
+            "year": y,
+            "exercises": d["exercises"],
+            "with_us": d["with_us"],
+            "us_share": _r(d["with_us"] / d["exercises"]) if d["exercises"] else None,
+            "partners": len(d["partners"]),
+            "non_us_partners": len(set(d["partners"]) - {"USA", focus}),
+            f"betweenness_{window}y": _r(bt),
+            f"degree_{window}y": dg,
+        })
+    return rows
+
+
+def top_partners(store, focus: str, window: tuple[int, int], n: int = 10,
+                 graphs: list[str] | None = None) -> list[dict]:
+    """Node metrics of the focal state and its ``n`` strongest exercise partners in a window.
+
+    Partners are ranked by the number of shared exercises (the tie weight), ties
+    broken by ISO3 code; the focal state comes first.
+
+    >>> top_partners(store, "JPN", (2020, 2024))[1]["iso3"]  # doctest: +SKIP
+    'USA'
+    """
+    from kg.cache import run_cache
+
+    cache = run_cache(store)
+    G = cache.network(relation="exercise", year_from=window[0], year_to=window[1], graphs=graphs)
+    if focus not in G:
+        return []
+    m = cache.measure(G, node_metrics)
+    partners = sorted(G[focus], key=lambda p: (-G[focus][p]["weight"], p))[:n]
+    rows = []
+    for iso in [focus] + partners:
+        row = {"iso3": iso, "name": G.nodes[iso].get("label") or iso,
+               "region": G.nodes[iso].get("region") or "",
+               "shared_exercises": None if iso == focus else _r(G[focus][iso]["weight"])}
+        for k in METRIC_COLUMNS:
+            row[k] = _r(m[iso].get(k))
+        rows.append(row)
+    return rows
+
+
+def focus_window_metrics(store, focus: str, windows, graphs: list[str] | None = None) -> list[dict]:
+    """Ego metrics (:func:`focus_metrics`) per named window, scalar values only.
+
+    :param windows: ``[(name, (year_from, year_to)), ...]``.
+
+    >>> focus_window_metrics(store, "JPN", [("recent", (2020, 2024))])[0]["hhi"]  # doctest: +SKIP
+    """
+    from kg.cache import run_cache
+
+    cache = run_cache(store)
+    rows = []
+    for name, w in windows:
+        G = cache.network(relation="exercise", year_from=w[0], year_to=w[1], graphs=graphs)
+        row = {"window": name, "from": w[0], "to": w[1]}
+        if focus in G:
+            fm = focus_metrics(G, focus, cache.measure(G, node_metrics))
+            for k in sorted(fm):
+                v = fm[k]
+                if isinstance(v, (int, float, str)) or v is None:
+                    row[k] = _r(v)
+        rows.append(row)
+    return rows
 
 
 # ---------------------------------------------------------------- output

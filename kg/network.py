@@ -38,6 +38,8 @@ __all__ = [
     "AGREEMENT_TYPES",
     "WEIGHTING",
     "build_network",
+    "build_networks",
+    "build_network_uncached",
     "exercise_years",
     "agreement_type_names",
     "exercise_incidence",
@@ -110,7 +112,8 @@ def _participant_path(include_observers: bool) -> str:
     return "sp:participant|sp:observer" if include_observers else "sp:participant"
 
 
-def exercise_incidence(var: str, year_from, year_to, include_observers) -> str:
+def exercise_incidence(var: str, year_from, year_to, include_observers, *,
+                       with_year: bool = False) -> str:
     """A sub-select of distinct (exercise, participant) pairs counted in the window.
 
     DISTINCT here makes each (exercise, a, b) solution of the dyad join unique,
@@ -124,8 +127,9 @@ def exercise_incidence(var: str, year_from, year_to, include_observers) -> str:
         filters.append(f"?year <= {_int_term(year_to)}")
     flt = f"FILTER({' && '.join(filters)})" if filters else ""
     path = _participant_path(include_observers)
+    year = " ?year" if with_year else ""
     return (
-        f"  {{ SELECT DISTINCT ?ex ?{var} WHERE {{\n"
+        f"  {{ SELECT DISTINCT ?ex{year} ?{var} WHERE {{\n"
         f"    ?ex sp:year ?year . {flt}\n"
         "    FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }\n"
         f"    ?ex {path} ?{var} .\n"
@@ -246,9 +250,25 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
 
     >>> G = build_network(store, relation="exercise", year_from=2015, year_to=2024)  # doctest: +SKIP
     >>> G.degree("JPN")  # doctest: +SKIP
-    """
-    import networkx as nx
 
+    Within a run that has a run cache (:func:`kg.cache.run_cache` on this
+    store), the network is built once and shared: treat it as read-only.
+    """
+    cache = getattr(store, "__dict__", {}).get("_run_cache")
+    if cache is not None:
+        return cache.network(relation=relation, year_from=year_from, year_to=year_to,
+                             include_observers=include_observers,
+                             agreement_types=agreement_types, graphs=graphs)
+    return build_network_uncached(store, relation=relation, year_from=year_from, year_to=year_to,
+                                  include_observers=include_observers,
+                                  agreement_types=agreement_types, graphs=graphs)
+
+
+def build_network_uncached(store, *, relation: str = "exercise", year_from: int | None = None,
+                           year_to: int | None = None, include_observers: bool = False,
+                           agreement_types: list[str] | None = None,
+                           graphs: list[str] | None = None):
+    """:func:`build_network` without the run cache: always sends its queries (same arguments)."""
     if relation not in RELATIONS:
         raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
     if year_from is not None and year_to is not None and year_from > year_to:
@@ -264,14 +284,13 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
         ex, n_ex = _exercise_dyads(store, year_from, year_to, include_observers, graph_list)
     if relation in ("agreement", "all"):
         ag, n_ag = _agreement_dyads(store, year_from, year_to, types, graph_list)
-    nodes = set(n_ex) | set(n_ag)
-    for a, b in list(ex) + list(ag):
-        nodes.add(a)
-        nodes.add(b)
-
     attrs = _state_attributes(store, graph_list)
-    G = nx.Graph()
-    G.graph["params"] = {
+    params = _params(relation, year_from, year_to, include_observers, types, graph_list)
+    return _assemble(relation, ex, n_ex, ag, n_ag, attrs, params)
+
+
+def _params(relation, year_from, year_to, include_observers, types, graph_list) -> dict:
+    return {
         "relation": relation,
         "from": year_from,
         "to": year_to,
@@ -280,6 +299,18 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
         "graphs": graph_list,
         "weighting": WEIGHTING[relation],
     }
+
+
+def _assemble(relation, ex, n_ex, ag, n_ag, attrs, params):
+    """The networkx graph from aggregated dyads (the one place a network is put together)."""
+    import networkx as nx
+
+    nodes = set(n_ex) | set(n_ag)
+    for a, b in list(ex) + list(ag):
+        nodes.add(a)
+        nodes.add(b)
+    G = nx.Graph()
+    G.graph["params"] = params
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     for n in sorted(nodes):
         extra = {}
@@ -301,6 +332,71 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
             G.add_edge(a, b, weight=float(ew + aw), exercise_weight=float(ew),
                        agreement_weight=float(aw), agreement_types=names)
     return G
+
+
+def _exercise_dyads_by_year(store, year_from, year_to, include_observers, graphs):
+    """Exercise dyad counts per year, from one grouped query: ``{year: (pairs, diag)}``.
+
+    The same counts :func:`_exercise_dyads` gives for the one-year window of
+    each year (an exercise counts in every year it is dated).
+    """
+    text = _PREFIXES + (
+        "SELECT ?year ?a ?b (COUNT(*) AS ?w) WHERE {\n"
+        + exercise_incidence("a", year_from, year_to, include_observers, with_year=True)
+        + exercise_incidence("b", year_from, year_to, include_observers, with_year=True)
+        + "} GROUP BY ?year ?a ?b"
+    )
+    by_year: dict[int, list] = {}
+    for row in store.select(text, graphs=graphs).rows:
+        by_year.setdefault(int(row[0].value), []).append(row[1:])
+    return {y: _split_dyads(rows) for y, rows in by_year.items()}
+
+
+def build_networks(store, windows, *, relation: str = "exercise", include_observers: bool = False,
+                   agreement_types: list[str] | None = None, graphs: list[str] | None = None):
+    """One network per window ``(year_from, year_to)`` (closed years), in one pass.
+
+    Equal to ``[build_network(store, relation=relation, year_from=a, year_to=b, ...)
+    for a, b in windows]`` (the tests check it year by year), but the exercise
+    dyads of every year come from one grouped query and each window sums the years
+    it covers (an exercise has one year, ``ExerciseYear-maxCount`` in the shapes),
+    and the state attributes are read once. Agreement dyads are read per window
+    (their in-force rule spans years).
+
+    >>> Gs = build_networks(store, [(y, y) for y in range(1990, 2026)])  # doctest: +SKIP
+    """
+    if relation not in RELATIONS:
+        raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
+    windows = [(int(a), int(b)) for a, b in windows]
+    for a, b in windows:
+        if a > b:
+            raise UsageError(f"--from {a} is after --to {b}")
+    types = agreement_type_names(agreement_types)
+    graph_list = sorted(graphs) if graphs else None
+    if not windows:
+        return []
+    years: dict = {}
+    if relation in ("exercise", "all"):
+        years = _exercise_dyads_by_year(store, min(a for a, _ in windows),
+                                        max(b for _, b in windows), include_observers, graph_list)
+    attrs = _state_attributes(store, graph_list)
+    out = []
+    for a, b in windows:
+        ex: dict = {}
+        n_ex: dict = {}
+        ag: dict = {}
+        n_ag: dict = {}
+        for y in range(a, b + 1):
+            pairs, diag = years.get(y, ({}, {}))
+            for key, (w,) in pairs.items():
+                ex[key] = (ex.get(key, (0,))[0] + w,)
+            for n, w in diag.items():
+                n_ex[n] = n_ex.get(n, 0) + w
+        if relation in ("agreement", "all"):
+            ag, n_ag = _agreement_dyads(store, a, b, types, graph_list)
+        params = _params(relation, a, b, include_observers, types, graph_list)
+        out.append(_assemble(relation, ex, n_ex, ag, n_ag, attrs, params))
+    return out
 
 
 def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
