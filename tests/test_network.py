@@ -129,3 +129,60 @@ def test_bad_options_are_usage_errors(world, kw, message):
 
     with open_store(world) as store, pytest.raises(UsageError, match=message):
         build_network(store, **kw)
+
+
+def _same_network(G, H):
+    assert G.graph["params"] == H.graph["params"]
+    assert list(G.nodes(data=True)) == list(H.nodes(data=True))
+    assert list(G.edges(data=True)) == list(H.edges(data=True))
+
+
+@pytest.mark.parametrize("relation", ["exercise", "agreement", "all"])
+@pytest.mark.parametrize("observers", [False, True])
+def test_one_pass_equals_one_window_at_a_time(world, relation, observers):
+    """build_networks (one grouped query, windows summed from years) gives, window by
+    window, exactly the network build_network gives: per year, and over 3-year windows."""
+    from kg.network import build_network_uncached, build_networks
+    from kg.store import open_store
+
+    windows = [(y, y) for y in range(2008, 2027)] + [(y - 2, y) for y in range(2010, 2027)]
+    with open_store(world) as store:
+        fast = build_networks(store, windows, relation=relation, include_observers=observers)
+        for (a, b), G in zip(windows, fast):
+            _same_network(G, build_network_uncached(store, relation=relation, year_from=a,
+                                                    year_to=b, include_observers=observers))
+        # the per-year graphs are not all empty: the test compares real networks
+        assert sum(G.number_of_edges() for G in fast) > 5
+
+
+def test_one_pass_equals_one_window_at_a_time_on_the_bundled_data(built_store):
+    from kg.network import build_network_uncached, build_networks
+    from kg.store import open_store
+
+    years = [(y, y) for y in range(1995, 2027)]
+    fives = [(y - 4, y) for y in range(2000, 2027)]
+    with open_store(built_store) as store:
+        for windows in (years, fives):
+            for (a, b), G in zip(windows, build_networks(store, windows)):
+                _same_network(G, build_network_uncached(store, year_from=a, year_to=b))
+
+
+def test_run_cache_builds_each_network_once_and_sends_each_query_once(world):
+    from kg.cache import run_cache
+    from kg.network import build_network
+    from kg.store import open_store
+
+    with open_store(world) as store:
+        sent = []
+        store.tracer = lambda text, graphs: sent.append((text, tuple(graphs)))
+        cache = run_cache(store)
+        G1 = build_network(store, relation="all", year_from=2015, year_to=2024)
+        G2 = cache.network(relation="all", year_from=2015, year_to=2024)
+        assert G1 is G2
+        many = cache.networks([(2015, 2015), (2016, 2016), (2015, 2024)], relation="all")
+        assert many[2] is G1
+        assert len(cache.built) == len(set(cache.built)) == 3
+        assert len(sent) == len(set(sent))
+        from kg.metrics import node_metrics
+
+        assert cache.measure(G1, node_metrics) is cache.measure(G1, node_metrics)
