@@ -89,7 +89,7 @@ class RunCache:
         keys = [self.key(relation, a, b, include_observers, agreement_types, graphs)
                 for a, b in windows]
         missing = []
-        for (a, b), k in zip(windows, keys):
+        for (a, b), k in zip(windows, keys, strict=True):
             if k not in self._networks and (a, b) not in missing:
                 missing.append((a, b))
         closed = [w for w in missing if w[0] is not None and w[1] is not None]
@@ -97,7 +97,7 @@ class RunCache:
             built = build_networks(self.store, closed, relation=relation,
                                    include_observers=include_observers,
                                    agreement_types=agreement_types, graphs=graphs)
-            for (a, b), G in zip(closed, built):
+            for (a, b), G in zip(closed, built, strict=True):
                 k = self.key(relation, a, b, include_observers, agreement_types, graphs)
                 self._networks[k] = G
                 self.built.append(k)

@@ -20,10 +20,11 @@ Definitions (quoted in every citation block, see :data:`DEFINITIONS`):
   resolution 1, weight as strength; numbered 1, 2, ... in the order of each
   community's alphabetically first member.
 
-Betweenness and closeness come from one pass of Brandes' algorithm over dense
-numpy arrays (the state networks have at most a few hundred nodes); the
-networkx functions are the reference, and ``engine="networkx"`` uses them
-directly (the tests check that both agree).
+Betweenness and closeness come from Brandes' algorithm over dense numpy arrays
+(the state networks have at most a few hundred nodes): scipy's Dijkstra for
+the distances, then per source two triangular solves for path counts and
+dependencies; the networkx functions are the reference, and
+``engine="networkx"`` uses them directly (the tests check that both agree).
 
 >>> import networkx as nx
 >>> G = nx.Graph(); G.add_edge("AAA", "BBB", weight=1.0); G.add_edge("BBB", "CCC", weight=1.0)
@@ -89,62 +90,58 @@ DEFINITIONS = {
 # ---------------------------------------------------------------- per-node metrics
 
 def _brandes_dense(nodes: list, G) -> tuple[dict, dict]:
-    """Betweenness (normalized) and closeness with distance = 1/weight, in one Brandes pass.
+    """Betweenness (normalized) and closeness with distance = 1/weight (Brandes 2001).
 
-    Dijkstra over a dense distance matrix; predecessors as a boolean matrix.
-    Ties are exact float equality, as in networkx.
+    All shortest distances come from scipy's Dijkstra (``scipy.sparse.csgraph``),
+    whose distances are the same floats networkx computes (each is the minimum
+    over neighbours of ``dist[v] + 1/weight``). Per source, the shortest-path
+    DAG (``dist[v] + length(v, w) == dist[w]``, exact float equality as in
+    networkx) is ordered by distance; path counts ``sigma`` and Brandes'
+    dependencies ``delta`` are then two triangular linear systems, solved in
+    compiled code instead of a Python loop over the nodes.
     """
     import numpy as np
+    from scipy.linalg import solve_triangular
+    from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
     n = len(nodes)
     idx = {v: i for i, v in enumerate(nodes)}
-    dist_m = np.full((n, n), np.inf)
+    length = np.full((n, n), np.inf)
     for u, v, d in G.edges(data=True):
         if u == v:
             continue
-        length = 1.0 / float(d.get("weight", 1.0))
-        dist_m[idx[u], idx[v]] = length
-        dist_m[idx[v], idx[u]] = length
+        w = 1.0 / float(d.get("weight", 1.0))
+        length[idx[u], idx[v]] = w
+        length[idx[v], idx[u]] = w
     bet = np.zeros(n)
     clo = np.zeros(n)
+    if n == 0:
+        return {}, {}
+    dist_all = dijkstra(csgraph_from_dense(length, null_value=np.inf), directed=False)
     for s in range(n):
-        dist = np.full(n, np.inf)
-        dist[s] = 0.0
-        sigma = np.zeros(n)
-        sigma[s] = 1.0
-        done = np.zeros(n, dtype=bool)
-        pred = np.zeros((n, n), dtype=bool)
-        order = []
-        while True:
-            cand = np.where(done, np.inf, dist)
-            v = int(np.argmin(cand))
-            if not np.isfinite(cand[v]):
-                break
-            done[v] = True
-            order.append(v)
-            alt = dist[v] + dist_m[v]
-            open_ = ~done
-            less = open_ & (alt < dist)
-            eq = open_ & (alt == dist) & np.isfinite(alt)
-            if less.any():
-                dist[less] = alt[less]
-                sigma[less] = sigma[v]
-                pred[less] = False
-                pred[less, v] = True
-            if eq.any():
-                sigma[eq] += sigma[v]
-                pred[eq, v] = True
-        reach = len(order)
-        tot = float(dist[np.isfinite(dist)].sum())
+        dist = dist_all[s]
+        finite = np.isfinite(dist)
+        reach = int(finite.sum())
+        tot = float(dist[finite].sum())
         if tot > 0.0 and n > 1:
             clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
-        delta = np.zeros(n)
-        for w in reversed(order):
-            coeff = (1.0 + delta[w]) / sigma[w]
-            p = pred[w]
-            delta[p] += sigma[p] * coeff
-            if w != s:
-                bet[w] += delta[w]
+        if reach < 2:
+            continue
+        order = np.flatnonzero(finite)
+        order = order[np.argsort(dist[order], kind="stable")]
+        d = dist[order]
+        # dag[i, j] = 1: node order[i] precedes order[j] on a shortest path from s; in
+        # distance order (lengths are positive) only above the diagonal
+        dag = ((d[:, None] + length[np.ix_(order, order)]) == d[None, :]).astype(float)
+        rhs = np.zeros(reach)
+        rhs[0] = 1.0  # order[0] is s (distance 0)
+        # (I - dag^T) sigma = e_s; unit_diagonal reads the zero diagonal as ones
+        sigma = solve_triangular(-dag.T, rhs, lower=True, unit_diagonal=True, check_finite=False)
+        a = dag * (sigma[:, None] / sigma[None, :])
+        # (I - a) delta = a 1: delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
+        delta = solve_triangular(-a, a.sum(axis=1), lower=False, unit_diagonal=True,
+                                 check_finite=False)
+        bet[order[1:]] += delta[1:]
     if n - 1 >= 2:
         bet *= 1.0 / ((n - 1) * (n - 2))
     return ({v: float(bet[i]) for i, v in enumerate(nodes)},
@@ -439,7 +436,7 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         graphs_ = run_cache(store).networks([(start, end) for _, start, end in periods], **opts)
     else:
         graphs_ = [run_cache(store).network(year_from=year_from, year_to=year_to, **opts)]
-    for (label, start, end), G in zip(periods, graphs_):
+    for (label, start, end), G in zip(periods, graphs_, strict=True):
         weighting = G.graph["params"]["weighting"]
         nm = run_cache(store).measure(G, node_metrics) if engine == "auto" else \
             node_metrics(G, engine=engine)
@@ -498,7 +495,7 @@ def focus_by_year(store, focus: str = "JPN", graphs: list[str] | None = None,
     cache = run_cache(store)
     nets = cache.networks([(y - window + 1, y) for y in span], relation="exercise", graphs=graphs)
     rows = []
-    for y, G in zip(span, nets):
+    for y, G in zip(span, nets, strict=True):
         d = years.get(y, {"exercises": 0, "with_us": 0, "partners": set()})
         bt = dg = None
         if focus in G:

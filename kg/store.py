@@ -743,7 +743,7 @@ class LocalStore(BaseStore):
             fresh.flush()
             del fresh
         except BaseException as exc:
-            fresh = None
+            fresh = None  # noqa: F841 - let go of the engine handle before removing its folder
             traceback.clear_frames(exc.__traceback__)
             shutil.rmtree(fresh_dir, ignore_errors=True)
             try:

@@ -148,7 +148,7 @@ def test_one_pass_equals_one_window_at_a_time(world, relation, observers):
     windows = [(y, y) for y in range(2008, 2027)] + [(y - 2, y) for y in range(2010, 2027)]
     with open_store(world) as store:
         fast = build_networks(store, windows, relation=relation, include_observers=observers)
-        for (a, b), G in zip(windows, fast):
+        for (a, b), G in zip(windows, fast, strict=True):
             _same_network(G, build_network_uncached(store, relation=relation, year_from=a,
                                                     year_to=b, include_observers=observers))
         # the per-year graphs are not all empty: the test compares real networks
@@ -163,7 +163,7 @@ def test_one_pass_equals_one_window_at_a_time_on_the_bundled_data(built_store):
     fives = [(y - 4, y) for y in range(2000, 2027)]
     with open_store(built_store) as store:
         for windows in (years, fives):
-            for (a, b), G in zip(windows, build_networks(store, windows)):
+            for (a, b), G in zip(windows, build_networks(store, windows), strict=True):
                 _same_network(G, build_network_uncached(store, year_from=a, year_to=b))
 
 
