@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-large clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# not in CI: a 10M-triple world (about 1.5 GB of N-Triples, 20-40 min)
+bench-large: install
+	$(BIN)/python benchmarks/run.py --large
 
 clean:
 	rm -rf .kg report bench-results build *.egg-info
