@@ -186,3 +186,45 @@ def test_run_cache_builds_each_network_once_and_sends_each_query_once(world):
         from kg.metrics import node_metrics
 
         assert cache.measure(G1, node_metrics) is cache.measure(G1, node_metrics)
+
+
+def _sparql_pair_join(store, year_from, year_to, observers):
+    """The reference: dyad counts aggregated by the engine over the join of every pair of
+    participants (the window rule of kg.network.exercise_incidence), a < b, states only."""
+    from kg.namespaces import SPARQL_PREFIXES, iso3_of
+    from kg.network import exercise_incidence
+
+    text = SPARQL_PREFIXES + (
+        "SELECT ?a ?b (COUNT(*) AS ?w) WHERE {\n"
+        + exercise_incidence("a", year_from, year_to, observers)
+        + exercise_incidence("b", year_from, year_to, observers)
+        + "} GROUP BY ?a ?b")
+    pairs, diag = {}, {}
+    for a, b, w in store.select(text).rows:
+        ia, ib = iso3_of(a.value), iso3_of(b.value)
+        if ia is None or ib is None:
+            continue
+        if ia == ib:
+            diag[ia] = int(w.value)
+        elif ia < ib:
+            pairs[(ia, ib)] = float(w.value)
+    return pairs, diag
+
+
+@pytest.mark.parametrize("observers", [False, True])
+@pytest.mark.parametrize("window", [(None, None), (2015, 2024), (2016, 2016), (None, 2010),
+                                    (2018, None)])
+def test_pairs_counted_per_exercise_equal_the_engine_pair_join(world, built_store, window,
+                                                               observers):
+    from kg.network import build_network_uncached
+    from kg.store import open_store
+
+    for path in (world, built_store):
+        with open_store(path) as store:
+            G = build_network_uncached(store, year_from=window[0], year_to=window[1],
+                                       include_observers=observers)
+            pairs, diag = _sparql_pair_join(store, window[0], window[1], observers)
+        assert _edges(G) == pairs
+        assert {n: d["exercises"] for n, d in G.nodes(data=True)} == \
+            {n: diag.get(n, 0) for n in G.nodes}
+        assert set(G.nodes) == set(diag) | {n for p in pairs for n in p}
