@@ -148,16 +148,16 @@ class BaseStore:
             raise UsageError("this is a SPARQL update; kg query only reads (use kg ingest to write)")
         text = bind_values(text, bindings or {})
         g = self._graphs(graphs)
-        key = (text, tuple(g))
+        run = {"SELECT": self._select, "ASK": self._ask}.get(form, self._construct)
+        return self._through_memo(text, g, run)
+
+    def _through_memo(self, text: str, graphs: list[str], run):
+        """``run(text, graphs)``, or its memoized result; the tracer sees what is sent."""
+        key = (text, tuple(graphs))
         if self._memo is not None and key in self._memo:
             return _copy_result(self._memo[key])
-        self._trace(text, g)
-        if form == "SELECT":
-            result = self._select(text, g)
-        elif form == "ASK":
-            result = self._ask(text, g)
-        else:
-            result = self._construct(text, g)
+        self._trace(text, graphs)
+        result = run(text, graphs)
         if self._memo is not None:
             self._memo[key] = _copy_result(result)
         return result
@@ -187,8 +187,8 @@ class BaseStore:
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples per dataset graph (short name to count)."""
-        rs = self._memo_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-                          self._graphs(None))
+        rs = self._memo_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                               "GROUP BY ?g", self._graphs(None))
         sizes = {}
         for g, n in rs.rows:
             if g.value.startswith(STAGING_PREFIX) or g.value == _META_GRAPH:
@@ -198,14 +198,7 @@ class BaseStore:
 
     def _memo_select(self, text: str, graphs: list[str]) -> ResultSet:
         """``_select`` through the tracer and the memo (for the store's own queries)."""
-        key = (text, tuple(graphs))
-        if self._memo is not None and key in self._memo:
-            return _copy_result(self._memo[key])
-        self._trace(text, graphs)
-        rs = self._select(text, graphs)
-        if self._memo is not None:
-            self._memo[key] = _copy_result(rs)
-        return rs
+        return self._through_memo(text, graphs, self._select)
 
     def fingerprint(self, graphs: list[str] | None = None) -> dict:
         """SHA-256 of the canonical N-Quads of each graph used, and of all of them together.
