@@ -311,7 +311,7 @@ def bench_queries(b: Bench, work: Path, store_path: Path, reps: int,
 
     raw_dir = _copy_store(store_path, work / "raw-query-copy")
     raw = ox.Store.read_only(str(raw_dir / "oxigraph"))
-    names = []
+    done: list[str] = []
     with open_store(store_path) as store:
         for q in list_queries():
             if q.extra.get("remote") or (names is not None and q.name not in names):
@@ -336,10 +336,10 @@ def bench_queries(b: Bench, work: Path, store_path: Path, reps: int,
             if n_kg[-1] != n_raw[-1]:
                 raise RuntimeError(f"query {q.name}: kg gave {n_kg[-1]} rows, the raw engine {n_raw[-1]}")
             b.results[f"query_kg_{q.name}"]["rows"] = n_kg[-1]
-            names.append(q.name)
+            done.append(q.name)
     raw = None
     shutil.rmtree(raw_dir, ignore_errors=True)
-    return names
+    return done
 
 
 def bench_metrics(b: Bench, store_path: Path, reps: int, *, wide: bool = True) -> bool:
