@@ -135,7 +135,10 @@ def exercise_incidence(var: str, year_from, year_to, include_observers) -> str:
 
 
 #: An exercise that is a reconciled copy: it has owl:sameAs to an exercise in the graphs read.
-_COPY = "?ex owl:sameAs ?canon . ?canon a sp:Exercise"
+_COPY_LINK, _COPY_TARGET = "?ex owl:sameAs ?canon", "?canon a sp:Exercise"
+_COPY = f"{_COPY_LINK} . {_COPY_TARGET}"
+#: The copies, listed (the link first: the engine would otherwise start from every exercise).
+_COPIES = f"SELECT DISTINCT ?ex WHERE {{ {_COPY_LINK} FILTER EXISTS {{ {_COPY_TARGET} }} }}"
 
 
 def _year_filter(year_from, year_to) -> str:
@@ -171,8 +174,7 @@ def _exercise_participants(store, year_from, year_to, include_observers, graphs,
         f"  ?ex {_participant_path(include_observers)} ?p .\n"
         f"}} GROUP BY {group}"
     )
-    copies = {row[0].value for row in store.select(
-        _PREFIXES + f"SELECT DISTINCT ?ex WHERE {{ {_COPY} }}", graphs=graphs).rows}
+    copies = {row[0].value for row in store.select(_PREFIXES + _COPIES, graphs=graphs).rows}
     out: dict = {}
     for row in store.select(text, graphs=graphs).rows:
         ex, parts = row[0], row[-1]
