@@ -152,30 +152,46 @@
     }
     return out;
   }
-  function edgeItem(x, width) {
+  function edgeItem(x, width, slot) {
     var id = x.a + "|" + x.b, color = KIND_COLORS[x.kind];
-    return {id: id, from: D.nodes[x.a].id, to: D.nodes[x.b].id, width: width,
+    return {id: slot, from: D.nodes[x.a].id, to: D.nodes[x.b].id, width: width,
             color: {color: color, highlight: color, hover: color, inherit: false,
                     opacity: edgeDim(x) ? 0.07 : D.edgeOpacity},
             smooth: state.layout === "geo" ? (geoBend[id] || STRAIGHT) : FORCE_SMOOTH};
   }
+  // vis edges are slots ("e0", "e1", ...): a tie that leaves the view hands its slot to one
+  // that enters (one DataSet update, cheaper in vis-network than a removal and a creation).
+  var slotOf = {}, pairOf = {}, slots = 0;
   function edgeChanges(all) {
-    var next = {}, add = [], update = [], remove = [], thin = cur.edges.length - D.wideTies;
+    var next = {}, enter = [], update = [], add = [], remove = [], free = [], id;
+    var thin = cur.edges.length - D.wideTies;
     cur.edges.forEach(function (x, k) {
       // only the strongest D.wideTies ties get their width: wide strokes are slow to paint;
       // the others stay just under one pixel, which the canvas paints as fast hairlines
       var px = k < thin || cur.wmax <= 0 ? 1 : Math.round(2 + 10 * Math.sqrt(x.w / cur.wmax)) / 2;
-      var id = x.a + "|" + x.b, sig = [x.kind, edgeDim(x) ? 1 : 0, px, state.layout].join("|");
-      next[id] = sig;
-      if (shownEdges[id] === undefined) { add.push(edgeItem(x, px * unit * (px <= 1 ? 0.999 : 1))); }
-      else if (all || shownEdges[id] !== sig) { update.push(edgeItem(x, px * unit * (px <= 1 ? 0.999 : 1))); }
+      var pid = x.a + "|" + x.b, sig = [x.kind, edgeDim(x) ? 1 : 0, px, state.layout].join("|");
+      var width = px * unit * (px <= 1 ? 0.999 : 1);
+      next[pid] = sig;
+      if (shownEdges[pid] === undefined) { enter.push([x, width, pid]); }
+      else if (all || shownEdges[pid] !== sig) { update.push(edgeItem(x, width, slotOf[pid])); }
     });
-    for (var id in shownEdges) {
-      if (Object.prototype.hasOwnProperty.call(shownEdges, id) && next[id] === undefined) { remove.push(id); }
+    for (id in shownEdges) {
+      if (Object.prototype.hasOwnProperty.call(shownEdges, id) && next[id] === undefined) {
+        free.push(slotOf[id]); delete pairOf[slotOf[id]]; delete slotOf[id];
+      }
     }
+    enter.forEach(function (e) {
+      var slot = free.length ? free.pop() : "e" + (slots++);
+      slotOf[e[2]] = slot; pairOf[slot] = e[2];
+      if (+slot.slice(1) >= firstNew) { add.push(edgeItem(e[0], e[1], slot)); }
+      else { update.push(edgeItem(e[0], e[1], slot)); }
+    });
+    remove = free;
     shownEdges = next;
+    firstNew = slots;
     return {add: add, update: update, remove: remove};
   }
+  var firstNew = 0;
   // One batch of DataSet changes, then one frame: vis-network redraws after each DataSet
   // event when physics is off, so redraws are held (its own _blockRedraw/_allowRedraw
   // events) until every change is in, and the frame is then drawn at once.
@@ -356,8 +372,8 @@
   }
   function edgeAt(p) {
     var id = network.getEdgeAt(p);
-    if (id === undefined) { return null; }
-    var ab = String(id).split("|").map(Number);
+    if (id === undefined || pairOf[id] === undefined) { return null; }
+    var ab = pairOf[id].split("|").map(Number);
     return cur.edges.filter(function (x) { return x.a === ab[0] && x.b === ab[1]; })[0] || null;
   }
   var dragging = false;
@@ -605,7 +621,7 @@
     screenOf: function (id) { return network.canvasToDOM(network.getPosition(id)); },
     labelOf: function (id) { return D.nodes[idx[id]].label; },
     edgePoint: function (a, b) {  // screen position of the middle of a drawn tie
-      var i = idx[a], j = idx[b], e = network.body.edges[Math.min(i, j) + "|" + Math.max(i, j)];
+      var i = idx[a], j = idx[b], e = network.body.edges[slotOf[Math.min(i, j) + "|" + Math.max(i, j)]];
       return network.canvasToDOM(e.edgeType.getPoint(0.5));
     },
     project: function (lat, lon) {  // screen position of a place on the geo layout
