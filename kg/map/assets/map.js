@@ -152,19 +152,30 @@
     }
     return out;
   }
-  function edgeItem(x, width, slot) {
-    var id = x.a + "|" + x.b, color = KIND_COLORS[x.kind];
-    return {id: slot, from: D.nodes[x.a].id, to: D.nodes[x.b].id, width: width,
-            color: {color: color, highlight: color, hover: color, inherit: false,
-                    opacity: edgeDim(x) ? 0.07 : D.edgeOpacity},
-            smooth: state.layout === "geo" ? (geoBend[id] || STRAIGHT) : FORCE_SMOOTH};
-  }
   // vis edges are slots ("e0", "e1", ...): a tie that leaves the view hands its slot to one
-  // that enters (one DataSet update, cheaper in vis-network than a removal and a creation).
-  var slotOf = {}, pairOf = {}, slots = 0;
+  // that enters, and a slot is sent only the fields that differ from what it shows now
+  // (vis-network re-parses every field it is given, and creating an edge costs more still).
+  var slotOf = {}, pairOf = {}, slotShows = {}, slots = 0;
+  function edgeItem(x, width, slot) {
+    var pid = x.a + "|" + x.b, color = KIND_COLORS[x.kind], opacity = edgeDim(x) ? 0.07 : D.edgeOpacity;
+    var smooth = state.layout === "geo" ? (geoBend[pid] || STRAIGHT) : FORCE_SMOOTH;
+    var want = {from: D.nodes[x.a].id, to: D.nodes[x.b].id, width: width, color: color + "|" + opacity,
+                smooth: smooth}, was = slotShows[slot], item = {id: slot}, k, changed = false;
+    for (k in want) {
+      if (Object.prototype.hasOwnProperty.call(want, k) && (!was || was[k] !== want[k])) {
+        item[k] = want[k]; changed = true;
+      }
+    }
+    if (item.color !== undefined) {
+      item.color = {color: color, highlight: color, hover: color, inherit: false, opacity: opacity};
+    }
+    slotShows[slot] = want;
+    return changed ? item : null;
+  }
   function edgeChanges(all) {
-    var next = {}, enter = [], update = [], add = [], remove = [], free = [], id;
+    var next = {}, enter = [], update = [], add = [], free = [], id, item;
     var thin = cur.edges.length - D.wideTies;
+    if (all) { slotShows = {}; }
     cur.edges.forEach(function (x, k) {
       // only the strongest D.wideTies ties get their width: wide strokes are slow to paint;
       // the others stay just under one pixel, which the canvas paints as fast hairlines
@@ -173,7 +184,10 @@
       var width = px * unit * (px <= 1 ? 0.999 : 1);
       next[pid] = sig;
       if (shownEdges[pid] === undefined) { enter.push([x, width, pid]); }
-      else if (all || shownEdges[pid] !== sig) { update.push(edgeItem(x, width, slotOf[pid])); }
+      else if (all || shownEdges[pid] !== sig) {
+        item = edgeItem(x, width, slotOf[pid]);
+        if (item) { update.push(item); }
+      }
     });
     for (id in shownEdges) {
       if (Object.prototype.hasOwnProperty.call(shownEdges, id) && next[id] === undefined) {
@@ -183,13 +197,13 @@
     enter.forEach(function (e) {
       var slot = free.length ? free.pop() : "e" + (slots++);
       slotOf[e[2]] = slot; pairOf[slot] = e[2];
-      if (+slot.slice(1) >= firstNew) { add.push(edgeItem(e[0], e[1], slot)); }
-      else { update.push(edgeItem(e[0], e[1], slot)); }
+      item = edgeItem(e[0], e[1], slot);
+      if (+slot.slice(1) >= firstNew) { add.push(item); } else if (item) { update.push(item); }
     });
-    remove = free;
+    free.forEach(function (slot) { delete slotShows[slot]; });
     shownEdges = next;
     firstNew = slots;
-    return {add: add, update: update, remove: remove};
+    return {add: add, update: update, remove: free};
   }
   var firstNew = 0;
   // One batch of DataSet changes, then one frame: vis-network redraws after each DataSet
