@@ -1,25 +1,33 @@
-"""The map page: networks of many years in one offline HTML file, drawn by our own script.
+"""The map page: networks of many years in one offline HTML file, drawn by vis-network.
 
 :func:`render_series` writes the page for a :class:`Series` (one network per
 year and window width); :func:`render_graph` is the same for one networkx graph.
 
 The page (``assets/page.html``, ``assets/map.css``, ``assets/map.js``):
 
-* makes no request of any kind: the script, the style and the Natural Earth
-  basemap are inline, and a Content-Security-Policy (``default-src 'none'``,
-  the one script allowed by its SHA-256 hash) makes the browser refuse
-  anything else, including inline event handlers;
+* is drawn by vis-network as the installed pyvis package ships it
+  (:func:`vis_assets`); the states, every tie of any year and the vis options
+  are assembled with pyvis' ``Network`` (:func:`_vis_network`), and the script
+  keeps vis DataSets in step with the year, window and filters (the network
+  is built once and never rebuilt), paints the basemap in vis-network's
+  ``beforeDrawing`` hook and serializes the vis view for the SVG export;
+* makes no request of any kind: vis-network, the script, the styles and the
+  Natural Earth basemap are inline, and a Content-Security-Policy
+  (``default-src 'none'``, the one script allowed by its SHA-256 hash) makes
+  the browser refuse anything else, including inline event handlers;
 * is UTF-8 with ``<meta charset="utf-8">``;
 * never lets data reach HTML unescaped: title, subtitle and legend are
   HTML-escaped here; nodes, edges and sources travel as JSON in a
   ``<script type="application/json">`` block with ``<``, ``>`` and ``&``
-  escaped; the script draws labels on a canvas, fills the tooltip and the
-  menus with ``textContent`` and escapes text for XML in the SVG export;
+  escaped; vis-network draws labels on its canvas (no ``title`` is given to
+  vis, so its HTML popups are never used); the script fills the tooltip and
+  the menus with ``textContent`` and escapes text for XML in the SVG export;
 * redraws in place when the year, the window, the relation, the minimum
   weight or the focus change, and keeps that state in the URL fragment
   (``#year=2019&window=5&focus=JPN``);
 * exposes ``window.kgMap`` (``ready``, ``loadMs``, ``stepMs``, ``set()``,
-  ``drawn()``, ``toSVG()``, ``toPNG()``) for tests and exports.
+  ``drawn()`` (what the vis DataSets hold), ``toSVG()``, ``toPNG()``,
+  ``network()`` (the vis Network)) for tests and exports.
 
 The same data and parameters give a byte-identical file.
 """
@@ -50,7 +58,7 @@ from kg.map.layout import (
 )
 
 __all__ = ["Series", "MapResult", "LAYOUTS", "SIZE_BY", "COLOR_BY", "EDGE_COLORS", "FONT_FACE",
-           "METRIC_NAMES", "render_series", "render_graph", "json_for_script"]
+           "METRIC_NAMES", "render_series", "render_graph", "json_for_script", "vis_assets"]
 
 LAYOUTS = ("geo", "force")
 SIZE_BY = ("degree", "strength", "betweenness", "pagerank")
@@ -370,8 +378,9 @@ HOW_TO_READ = (
     "How to read this: each disc is a state, placed at its capital (geo) or by a spring "
     "layout of all years (force); each line is a tie in the window that ends at the slider's "
     "year (1, 3 or 5 years). A tie's width grows with its weight (shared exercises, or "
-    "agreements in force); geo ties follow the short great circle and wrap round the map's "
-    "edge; when more than {wide} ties are shown, only the {wide} strongest are drawn wider than a "
+    "agreements in force); geo ties bend toward the short great circle (a tie whose short way "
+    "crosses the map's edge is drawn the long way round, gently bent); when more than {wide} "
+    "ties are shown, only the {wide} strongest are drawn wider than a "
     "hairline. Disc size follows the chosen measure in the shown window. Pick a focus, or click "
     "a state, to highlight it and its partners (click again or on the background to release). "
     "Hover for details and sources; drag to pan, scroll to zoom. The address keeps the view, "
