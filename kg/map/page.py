@@ -284,8 +284,7 @@ def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big
     net.options.interaction.hideEdgesOnDrag = big
     net.options.interaction.hideEdgesOnZoom = big
     for key, value in (("hover", True), ("selectable", False), ("keyboard", False),
-                       ("navigationButtons", False), ("multiselect", False),
-                       ("tooltipDelay", 3600000)):
+                       ("navigationButtons", False), ("multiselect", False)):
         setattr(net.options.interaction, key, value)
     net.options.layout = {"improvedLayout": False}
     net.options.nodes = {"shape": "dot", "borderWidth": 1, "borderWidthSelected": 1,
