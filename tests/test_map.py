@@ -720,7 +720,8 @@ def test_page_is_drawn_by_pyvis_vis_network_updated_in_place(bundled_map, browse
             page.evaluate("p => window.kgMap.set(p)", {"year": year, "window": window})
             counts = page.evaluate("""() => { const n = window.kgMap.network(), d = n.body.data;
                 return {same: n === window.__first && d.nodes === window.__sets[0] &&
-                              d.edges === window.__sets[1], edges: d.edges.length,
+                              d.edges === window.__sets[1],
+                        edges: d.edges.get({filter: e => !e.hidden}).length,
                         drawnEdges: window.kgMap.drawn().edges.length,
                         visible: n.body.edgeIndices.length,
                         canvases: document.querySelectorAll('#kg-view canvas').length}; }""")

@@ -153,14 +153,17 @@
     return out;
   }
   // vis edges are slots ("e0", "e1", ...): a tie that leaves the view hands its slot to one
-  // that enters, and a slot is sent only the fields that differ from what it shows now
-  // (vis-network re-parses every field it is given, and creating an edge costs more still).
-  var slotOf = {}, pairOf = {}, slotShows = {}, slots = 0;
+  // that enters, a slot left over is hidden for later (one DataSet update for all of it:
+  // each DataSet call costs vis-network a pass over every node and edge), and a slot is sent
+  // only the fields that differ from what it shows now (vis re-parses every field it is
+  // given, and creating an edge costs more still).
+  var slotOf = {}, pairOf = {}, slotShows = {}, spare = [], slots = 0;
   function edgeItem(x, width, slot) {
     var pid = x.a + "|" + x.b, color = KIND_COLORS[x.kind], opacity = edgeDim(x) ? 0.07 : D.edgeOpacity;
     var smooth = state.layout === "geo" ? (geoBend[pid] || STRAIGHT) : FORCE_SMOOTH;
-    var want = {from: D.nodes[x.a].id, to: D.nodes[x.b].id, width: width, color: color + "|" + opacity,
-                smooth: smooth}, was = slotShows[slot], item = {id: slot}, k, changed = false;
+    var want = {hidden: false, from: D.nodes[x.a].id, to: D.nodes[x.b].id, width: width,
+                color: color + "|" + opacity, smooth: smooth}, was = slotShows[slot];
+    var item = {id: slot}, k, changed = false;
     for (k in want) {
       if (Object.prototype.hasOwnProperty.call(want, k) && (!was || was[k] !== want[k])) {
         item[k] = want[k]; changed = true;
@@ -175,7 +178,10 @@
   function edgeChanges(all) {
     var next = {}, enter = [], update = [], add = [], free = [], id, item;
     var thin = cur.edges.length - D.wideTies;
-    if (all) { slotShows = {}; }
+    if (all) {
+      spare.forEach(function (slot) { slotShows[slot] = {hidden: true}; });
+      for (id in slotShows) { if (!slotShows[id].hidden) { delete slotShows[id]; } }
+    }
     cur.edges.forEach(function (x, k) {
       // only the strongest D.wideTies ties get their width: wide strokes are slow to paint;
       // the others stay just under one pixel, which the canvas paints as fast hairlines
@@ -195,15 +201,17 @@
       }
     }
     enter.forEach(function (e) {
-      var slot = free.length ? free.pop() : "e" + (slots++);
+      var slot = free.length ? free.pop() : spare.length ? spare.pop() : "e" + (slots++);
       slotOf[e[2]] = slot; pairOf[slot] = e[2];
       item = edgeItem(e[0], e[1], slot);
       if (+slot.slice(1) >= firstNew) { add.push(item); } else if (item) { update.push(item); }
     });
-    free.forEach(function (slot) { delete slotShows[slot]; });
+    free.forEach(function (slot) {
+      update.push({id: slot, hidden: true}); slotShows[slot] = {hidden: true}; spare.push(slot);
+    });
     shownEdges = next;
     firstNew = slots;
-    return {add: add, update: update, remove: free};
+    return {add: add, update: update};
   }
   var firstNew = 0;
   // One batch of DataSet changes, then one frame: vis-network redraws after each DataSet
@@ -214,7 +222,6 @@
     network.body.emitter.emit("_blockRedraw");
     try {
       if (nodes.length) { nodesDS.update(nodes); }
-      if (edges.remove.length) { edgesDS.remove(edges.remove); }
       if (edges.update.length) { edgesDS.update(edges.update); }
       if (edges.add.length) { edgesDS.add(edges.add); }
     } finally {
@@ -341,7 +348,7 @@
     var groups = {}, order = [];
     edgesDS.forEach(function (item) {
       var e = network.body.edges[item.id];
-      if (!e || !e.from || !e.to) { return; }
+      if (item.hidden || !e || !e.from || !e.to) { return; }
       var via = e.edgeType && e.edgeType.getViaNode ? e.edgeType.getViaNode() : null;
       if (!via || via.x === undefined) { via = {x: (e.from.x + e.to.x) / 2, y: (e.from.y + e.to.y) / 2}; }
       var key = [item.color.color, item.color.opacity, n2(item.width * v.k)].join("|");
@@ -626,7 +633,8 @@
     network: function () { return network; },
     drawn: function () {  // what the vis DataSets hold now
       return {nodes: nodesDS.getIds({filter: function (n) { return !n.hidden; }}),
-              edges: edgesDS.get().map(function (e) { return [e.from, e.to].sort().join("|"); })};
+              edges: edgesDS.get({filter: function (e) { return !e.hidden; }})
+                .map(function (e) { return [e.from, e.to].sort().join("|"); })};
     },
     highlighted: function () {
       if (!cur.ego) { return null; }
