@@ -317,6 +317,23 @@ def _copy_result(result):
     return result
 
 
+def _open_engine(ox, db: Path):
+    """Open the engine's database for writing, waiting for a previous writer to let go of it.
+
+    The previous writer releases kg's lock a moment before its process drops the
+    engine (and RocksDB's own LOCK file) on exit; within the lock timeout, a
+    "lock file ... temporarily unavailable" is that moment, not another writer.
+    """
+    deadline = time.monotonic() + max(_lock_timeout(), 1.0)
+    while True:
+        try:
+            return ox.Store(str(db))
+        except OSError as exc:
+            if "LOCK" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 class _Lock:
     """An fcntl lock on ``<store>/kg.lock``: shared for readers, exclusive for the writer."""
 
@@ -593,7 +610,7 @@ class LocalStore(BaseStore):
         try:
             if write:
                 recover(self.path)
-                self.db = ox.Store(str(db))
+                self.db = _open_engine(ox, db)
                 self._drop_staging()
             else:
                 if (self.path / JOURNAL).exists() and (self.path / CHECKPOINT).is_dir():
