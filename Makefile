@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean data
+.PHONY: install demo test lint bench bench-large clean data
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ data: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# not in CI: a 10M-triple world (about 1.5 GB of N-Triples, 20-40 min)
+bench-large: install
+	$(BIN)/python benchmarks/run.py --large
 
 clean:
 	rm -rf .kg report bench-results build *.egg-info

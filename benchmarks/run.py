@@ -1,34 +1,46 @@
 """``make bench``: kg against the raw Oxigraph engine, in one run, on a generated world.
 
-Measures (each a median of several repetitions; 3 for the big ones):
+Measures (each a median of several repetitions; 3 for the big ones), with
+every ratio taken between figures of the same run:
 
-* ``kg ingest`` of the ~1M-triple world (a whole process, parse + SHACL
-  validation in the engine + atomic write, into a store that holds
-  ``kg build``) against ``pyoxigraph.Store(path).bulk_load`` of the same file
-  into a copy of the same store (ratio); the ~100k world too;
+* ``kg ingest`` of the ~1M-triple world (a whole process: checks, SHACL
+  validation, atomic write, into a store that holds ``kg build``) against the
+  raw engine *as a user calls it* (``pyoxigraph.Store(path).bulk_load(path=...,
+  format=N_TRIPLES)`` then ``flush()``, a fresh store, the default graph, a
+  whole process) and against the raw engine loading the same file into the
+  named graph kg writes (the earlier benchmark's "raw" figure); the peak
+  resident memory of each process; the ~100k world too;
+* ``kg ingest --replace`` of the whole 1M graph against the fresh ingest;
 * each saved query (``queries/*.rq``, default parameters) through the library
-  (``kg.queries.run_saved`` on a read-only ``LocalStore``) against the same
-  SPARQL text (parameters bound with the same ``VALUES`` block) on a raw
-  ``pyoxigraph.Store`` opened on a copy of the data (ratio);
-* ``kg metrics`` for one window and ``--by-year`` (whole processes);
-* ``kg map`` on the store (whole process), ``kg.map.render_graph`` of a
-  generated 1,000-node graph, and the time headless Chromium takes to load
-  and draw it;
+  against the same SPARQL text on a raw ``pyoxigraph.Store`` (ratio);
+* ``kg metrics`` for a six-year and a one-year window and ``--by-year``
+  (whole processes; the by-year ratio is to the one-year window);
+* ``kg map`` on the 1M store; ``kg.map.render_graph`` of a generated
+  1,000-node graph and the time headless Chromium takes to draw it;
+* ``kg report`` on the bundled data plus MME and ATOP (``--field-data DIR``,
+  default ``../shared/data`` beside the repository, as the tests use);
+* the remote path: the same saved query through ``kg serve`` and
+  ``--endpoint`` against the local store (overhead ratio);
 * the map through time (:mod:`kg.map`): a generated 1,000-state, 36-year
   page (``benchmarks/map_world.py``), its load in headless Chromium and one
   slider step (``bench_map_time``);
 * ``kg --help`` and ``kg query run partners`` as whole processes (start-up).
 
-It prints a table, states each target met or not met with the measured gap,
-and writes ``bench-results/bench.json``. ``--quick`` uses the ~100k world and
-one repetition. A measurement whose repetitions pass its time budget stops
-early (the JSON records how many ran), so the whole run stays within about
-ten minutes on a 2-core machine.
+It prints a table, states each target met or not met with the gap and its
+cause, and writes ``bench-results/bench.json``. ``--quick`` uses the ~100k
+world and one repetition; ``--only PART`` runs some parts (the world and the
+store are made anyway); ``--large`` (``make bench-large``, not in CI) makes a
+10M-triple world and measures ingest (ratio to raw), a window, a saved query
+and the per-year metrics, into ``bench-results/bench-large.json``. A
+measurement whose repetitions pass its time budget stops early (the JSON
+records how many ran).
 
 Usage::
 
-    python benchmarks/run.py            # the full benchmark (make bench)
-    python benchmarks/run.py --quick    # a try-out in about a minute
+    python benchmarks/run.py                 # the full benchmark (make bench)
+    python benchmarks/run.py --quick         # a try-out in about a minute
+    python benchmarks/run.py --only ingest --only metrics
+    python benchmarks/run.py --large         # make bench-large
 """
 
 from __future__ import annotations
@@ -56,14 +68,32 @@ import generate  # noqa: E402
 KG = [sys.executable, "-m", "kg"]
 WORLD_GRAPH = "https://w3id.org/secpart/graph/world"
 TARGETS = {
-    "ingest_ratio": 2.0,       # kg ingest / raw bulk_load
+    "ingest_ratio": 1.25,      # kg ingest / raw bulk_load as a user calls it (issue 17)
+    "ingest_rss_mib": 1024,    # peak resident memory of kg ingest of 1M triples
+    "replace_ratio": 2.0,      # kg ingest --replace of the 1M graph / a fresh kg ingest
+    "by_year_ratio": 3.0,      # kg metrics --by-year / one one-year window
     "query_ratio": 1.5,        # kg saved query / raw engine
     "metrics_window_s": 10.0,  # one metrics window
+    "map_cli_s": 3.0,          # kg map on the 1M store
+    "report_s": 6.0,           # kg report on curated + MME + ATOP
     "help_s": 0.3,             # kg --help
     "map_draw_s": 3.0,         # Chromium load + first frame, 1,000 nodes
     "map_load_s": 2.0,         # Chromium load, 1,000 states x 36 years (map through time)
     "map_step_s": 0.1,         # one slider step of that map
 }
+#: Targets of ``--large`` (the 10M world, ``make bench-large``).
+TARGETS_LARGE = {"ingest_ratio": 1.25, "metrics_window_s": 15.0, "by_year_ratio": 3.0}
+#: The raw engine as a user calls it: a fresh store, the default graph, then flush.
+RAW_USER = ("import sys, pyoxigraph as ox\n"
+            "st = ox.Store(sys.argv[1])\n"
+            "st.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_TRIPLES)\n"
+            "st.flush()\n")
+#: The same, into the named graph kg writes (six index orders per quad instead of three).
+RAW_NAMED = ("import sys, pyoxigraph as ox\n"
+             "st = ox.Store(sys.argv[1])\n"
+             "st.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_TRIPLES,\n"
+             "             to_graph=ox.NamedNode(sys.argv[3]))\n"
+             "st.flush()\n")
 
 
 def _env() -> dict:
@@ -79,6 +109,20 @@ def _run(args: list[str], **kw) -> subprocess.CompletedProcess:
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, args))} failed ({r.returncode}): {r.stderr.strip()}")
     return r
+
+
+def _run_rss(args: list[str]) -> tuple[float, int]:
+    """Run a whole process; ``(seconds, peak resident memory in bytes)`` (``os.wait4``)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))} failed ({proc.returncode}): {err.strip()}")
+    return seconds, usage.ru_maxrss * 1024
 
 
 def _copy_store(src: Path, dest: Path) -> Path:
@@ -147,28 +191,122 @@ def _command_exists(*words: str) -> bool:
 
 
 def bench_ingest(b: Bench, work: Path, base: Path, world: Path, tag: str, reps: int) -> Path:
-    """kg ingest vs raw bulk_load of one file; returns a store holding build + the world."""
-    import pyoxigraph as ox
+    """kg ingest against the raw engine on one file; returns a store holding build + the world.
 
+    Three whole processes, each timed with its peak memory: ``kg ingest`` into a
+    copy of a built store; the raw engine *as a user calls it* (a fresh store,
+    the default graph, ``bulk_load(path=...)`` then ``flush()``); and the raw
+    engine into the same named graph of a copy of the same store (what the
+    project's earlier benchmark measured: twice the work, six index orders per
+    quad instead of three).
+    """
     target = work / f"ingest-{tag}"
+    rss: dict[str, list] = {"kg": [], "user": [], "named": []}
+
+    def timed(kind, args):
+        def fn():
+            rss[kind].append(_run_rss(args)[1])
+        return fn
+
     b.measure(f"ingest_kg_{tag}", f"kg ingest {tag} (whole process)",
-              lambda: _run([*KG, "--store", str(target), "ingest", "--graph", "world", str(world)]),
+              timed("kg", [*KG, "--store", str(target), "ingest", "--graph", "world", str(world)]),
               setup=lambda: _copy_store(base, target), reps=reps)
     raw = work / f"raw-{tag}"
 
-    def raw_load():
-        st = ox.Store(str(raw / "oxigraph"))
-        st.bulk_load(path=str(world), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(WORLD_GRAPH))
-        st.flush()
-        del st
+    def fresh():
+        shutil.rmtree(raw, ignore_errors=True)
 
-    b.measure(f"ingest_raw_{tag}", f"pyoxigraph bulk_load {tag}", raw_load,
+    b.measure(f"ingest_raw_{tag}", f"pyoxigraph bulk_load {tag}, as a user calls it",
+              timed("user", [sys.executable, "-c", RAW_USER, str(raw), str(world)]),
+              setup=fresh, reps=reps)
+    b.measure(f"ingest_raw_named_{tag}", f"pyoxigraph bulk_load {tag} into kg's named graph",
+              timed("named", [sys.executable, "-c", RAW_NAMED, str(raw / "oxigraph"), str(world),
+                              WORLD_GRAPH]),
               setup=lambda: _copy_store(base, raw), reps=reps)
+    for kind, key in (("kg", f"ingest_kg_{tag}"), ("user", f"ingest_raw_{tag}"),
+                      ("named", f"ingest_raw_named_{tag}")):
+        b.results[key]["peak_rss_mib"] = round(max(rss[kind]) / 2 ** 20, 1)
     shutil.rmtree(raw, ignore_errors=True)
     return target
 
 
-def bench_queries(b: Bench, work: Path, store_path: Path, reps: int) -> list[str]:
+def bench_replace(b: Bench, work: Path, store: Path, world: Path, tag: str, reps: int) -> None:
+    """kg ingest --replace of the whole world graph, in a copy of a store that holds it."""
+    target = work / f"replace-{tag}"
+    b.measure(f"replace_kg_{tag}", f"kg ingest --replace {tag} (whole process)",
+              lambda: _run([*KG, "--store", str(target), "ingest", "--replace", "--graph", "world",
+                            str(world)]),
+              setup=lambda: _copy_store(store, target), reps=reps)
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def bench_remote(b: Bench, store: Path, reps: int) -> None:
+    """The remote path: the same saved query through ``kg serve`` and a RemoteStore, and on
+    the local store (both opened once; the query alone is timed)."""
+    from kg.queries import run_saved
+    from kg.store import open_store
+
+    proc = subprocess.Popen([*KG, "--store", str(store), "serve", "--port", "0", "--quiet",
+                             "--timeout", "120"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=_env())
+    try:
+        url = proc.stdout.readline().decode().strip()
+        if not url.startswith("http"):
+            b.notes.append(f"remote path skipped: kg serve printed {url!r}")
+            return
+        rows = {}
+        with open_store(store) as local_st, open_store(endpoint=url, timeout=120) as remote_st:
+            for name in ("partners", "agreements"):
+                def local(name=name):
+                    rows[("local", name)] = len(run_saved(local_st, name, {}).rows)
+
+                def remote(name=name):
+                    rows[("remote", name)] = len(run_saved(remote_st, name, {}).rows)
+
+                b.measure(f"query_local_{name}", f"query {name}, local store", local,
+                          reps=reps, warmup=True)
+                b.measure(f"query_remote_{name}", f"query {name} via kg serve + --endpoint",
+                          remote, reps=reps, warmup=True)
+                if rows[("local", name)] != rows[("remote", name)]:
+                    raise RuntimeError(f"query {name}: {rows[('local', name)]} rows locally, "
+                                       f"{rows[('remote', name)]} through the endpoint")
+                b.results[f"remote_overhead_{name}"] = round(
+                    b.results[f"query_remote_{name}"]["median_s"]
+                    / max(b.results[f"query_local_{name}"]["median_s"], 1e-6), 2)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def bench_report(b: Bench, work: Path, base: Path, field_data: Path | None, reps: int) -> None:
+    """kg report on the bundled data plus MME and ATOP (about 110k triples)."""
+    if field_data is None:
+        b.notes.append("kg report on curated + MME + ATOP skipped: no field data folder "
+                       "(--field-data DIR with mme_v7.csv and atop5_1m.csv)")
+        return
+    mme, atop = field_data / "mme_v7.csv", field_data / "atop5_1m.csv"
+    if not (mme.is_file() and atop.is_file()):
+        b.notes.append(f"kg report skipped: {mme.name} or {atop.name} not in {field_data}")
+        return
+    store = _copy_store(base, work / "report-store")
+    _run([*KG, "--store", str(store), "ingest", "--format", "mme", str(mme)])
+    _run([*KG, "--store", str(store), "ingest", "--format", "atop", str(atop)])
+    _run([*KG, "--store", str(store), "info"])  # fingerprints cached, as after any ingest
+    out = work / "report-out"
+    b.measure("report_cli", "kg report, curated + MME + ATOP (whole process)",
+              lambda: _run([*KG, "--store", str(store), "report", "--out", str(out)]), reps=reps)
+    from kg.store import open_store
+
+    with open_store(store) as st:
+        b.results["report_cli"]["triples"] = sum(st.graph_sizes().values())
+
+
+def bench_queries(b: Bench, work: Path, store_path: Path, reps: int,
+                  names: tuple | None = None) -> list[str]:
     """Each saved query through kg and on a raw pyoxigraph Store opened on a copy of the data."""
     import pyoxigraph as ox
 
@@ -178,10 +316,10 @@ def bench_queries(b: Bench, work: Path, store_path: Path, reps: int) -> list[str
 
     raw_dir = _copy_store(store_path, work / "raw-query-copy")
     raw = ox.Store.read_only(str(raw_dir / "oxigraph"))
-    names = []
+    done: list[str] = []
     with open_store(store_path) as store:
         for q in list_queries():
-            if q.extra.get("remote"):
+            if q.extra.get("remote") or (names is not None and q.name not in names):
                 continue
             params = {p.name: p.default for p in q.params if p.default is not None}
             text = bind_values(q.text, bind_params(q, params))
@@ -203,19 +341,23 @@ def bench_queries(b: Bench, work: Path, store_path: Path, reps: int) -> list[str
             if n_kg[-1] != n_raw[-1]:
                 raise RuntimeError(f"query {q.name}: kg gave {n_kg[-1]} rows, the raw engine {n_raw[-1]}")
             b.results[f"query_kg_{q.name}"]["rows"] = n_kg[-1]
-            names.append(q.name)
+            done.append(q.name)
     raw = None
     shutil.rmtree(raw_dir, ignore_errors=True)
-    return names
+    return done
 
 
-def bench_metrics(b: Bench, store_path: Path, reps: int) -> bool:
+def bench_metrics(b: Bench, store_path: Path, reps: int, *, wide: bool = True) -> bool:
     if not _command_exists("metrics"):
         b.notes.append("kg metrics: the command does not exist yet; skipped")
         return False
-    b.measure("metrics_window", "kg metrics --from 2015 --to 2020 (whole process)",
-              lambda: _run([*KG, "--store", str(store_path), "metrics", "--from", "2015", "--to", "2020",
-                            "--focus", "JPN"]), reps=reps)
+    if wide:
+        b.measure("metrics_window", "kg metrics --from 2015 --to 2020 (whole process)",
+                  lambda: _run([*KG, "--store", str(store_path), "metrics", "--from", "2015",
+                                "--to", "2020", "--focus", "JPN"]), reps=reps)
+    b.measure("metrics_one_year", "kg metrics --from 2015 --to 2015 (whole process)",
+              lambda: _run([*KG, "--store", str(store_path), "metrics", "--from", "2015", "--to",
+                            "2015", "--focus", "JPN"]), reps=reps)
     b.measure("metrics_by_year", "kg metrics --by-year (whole process)",
               lambda: _run([*KG, "--store", str(store_path), "metrics", "--by-year", "--focus", "JPN"]),
               reps=reps, budget=120)
@@ -369,42 +511,84 @@ def bench_startup(b: Bench, store_path: Path, reps: int) -> None:
 # ------------------------------------------------------------------ report
 
 
-def _verdicts(b: Bench, big: str, queries: list[str]) -> list[dict]:
+def _ratio(r: dict, num: str, den: str) -> float | None:
+    if num in r and den in r:
+        return round(r[num]["median_s"] / max(r[den]["median_s"], 1e-6), 2)
+    return None
+
+
+def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = None) -> list[dict]:
+    """Each target with its measure, met or not, and for a miss the gap and what causes it."""
+    targets = targets or TARGETS
     r = b.results
     out = []
 
-    def add(name, measured, target, unit, ok, gap):
-        out.append({"target": name, "measured": measured, "limit": target, "unit": unit,
-                    "met": ok, "gap": gap})
+    def add(name, measured, limit, unit, ok, gap=None, cause=None):
+        out.append({"target": name, "measured": measured, "limit": limit, "unit": unit,
+                    "met": ok, "gap": None if ok else gap, "cause": None if ok else cause})
 
-    kg, raw = r.get(f"ingest_kg_{big}"), r.get(f"ingest_raw_{big}")
-    if kg and raw:
-        ratio = kg["median_s"] / raw["median_s"]
-        r[f"ingest_ratio_{big}"] = round(ratio, 2)
-        add(f"kg ingest {big} <= {TARGETS['ingest_ratio']}x raw bulk_load", round(ratio, 2),
-            TARGETS["ingest_ratio"], "x", ratio <= TARGETS["ingest_ratio"],
-            None if ratio <= TARGETS["ingest_ratio"] else
-            f"{ratio / TARGETS['ingest_ratio']:.1f}x over ({kg['median_s']:.1f} s vs "
-            f"{TARGETS['ingest_ratio'] * raw['median_s']:.1f} s allowed)")
+    ratio = _ratio(r, f"ingest_kg_{big}", f"ingest_raw_{big}")
+    named = _ratio(r, f"ingest_raw_named_{big}", f"ingest_raw_{big}")
+    vs_named = _ratio(r, f"ingest_kg_{big}", f"ingest_raw_named_{big}")
+    if ratio is not None:
+        lim = targets["ingest_ratio"]
+        r[f"ingest_ratio_{big}"] = ratio
+        r[f"ingest_ratio_named_{big}"] = vs_named
+        r[f"raw_named_over_raw_user_{big}"] = named
+        add(f"kg ingest {big} <= {lim}x raw bulk_load (as a user calls it)", ratio, lim, "x",
+            ratio <= lim, f"{ratio / lim:.2f}x over the limit",
+            f"the raw load into the named graph kg writes costs {named}x the user's raw load "
+            f"into the default graph (six index orders per quad instead of three); kg ingest "
+            f"is {vs_named}x that raw named-graph load")
+        add(f"kg ingest {big} <= {lim}x raw bulk_load into the same named graph", vs_named, lim,
+            "x", vs_named is not None and vs_named <= lim, f"{vs_named}x",
+            "validation in memory runs alongside the load: on a loaded machine it competes "
+            "for the same cores")
+    rss = r.get(f"ingest_kg_{big}", {}).get("peak_rss_mib")
+    if rss is not None and "ingest_rss_mib" in targets:
+        add(f"kg ingest {big} peak memory < {targets['ingest_rss_mib']} MiB", rss,
+            targets["ingest_rss_mib"], " MiB", rss < targets["ingest_rss_mib"],
+            f"{rss - targets['ingest_rss_mib']:.0f} MiB over")
+    rep = _ratio(r, f"replace_kg_{big}", f"ingest_kg_{big}")
+    if rep is not None:
+        r[f"replace_ratio_{big}"] = rep
+        add(f"kg ingest --replace {big} <= {targets['replace_ratio']}x a fresh ingest", rep,
+            targets["replace_ratio"], "x", rep <= targets["replace_ratio"], f"{rep}x")
+    by = _ratio(r, "metrics_by_year", "metrics_one_year")
+    if by is not None:
+        r["by_year_ratio"] = by
+        add(f"kg metrics --by-year <= {targets['by_year_ratio']}x one one-year window", by,
+            targets["by_year_ratio"], "x", by <= targets["by_year_ratio"], f"{by}x",
+            "after one grouped query, every year's network is measured (36 node_metrics, "
+            "about 0.2 s each: Brandes, Louvain); a one-year window measures one")
     for name in queries:
-        kg, raw = r[f"query_kg_{name}"], r[f"query_raw_{name}"]
-        ratio = kg["median_s"] / max(raw["median_s"], 1e-6)
-        r[f"query_ratio_{name}"] = round(ratio, 2)
-        add(f"query {name} <= {TARGETS['query_ratio']}x raw", round(ratio, 2), TARGETS["query_ratio"],
-            "x", ratio <= TARGETS["query_ratio"],
-            None if ratio <= TARGETS["query_ratio"] else
-            f"{(kg['median_s'] - TARGETS['query_ratio'] * raw['median_s']) * 1000:.0f} ms over")
-    for key, name, limit in (("metrics_window", "one metrics window", "metrics_window_s"),
+        q = _ratio(r, f"query_kg_{name}", f"query_raw_{name}")
+        r[f"query_ratio_{name}"] = q
+        lim = targets.get("query_ratio", 1.5)
+        add(f"query {name} <= {lim}x raw", q, lim, "x", q <= lim,
+            f"{(r[f'query_kg_{name}']['median_s'] - lim * r[f'query_raw_{name}']['median_s']) * 1000:.0f}"
+            " ms over")
+    for key, name, limit in (("metrics_window", "one metrics window (2015-2020)", "metrics_window_s"),
+                             ("metrics_one_year", "one metrics window (2015)", "metrics_window_s"),
+                             ("map_cli", "kg map on the store", "map_cli_s"),
+                             ("report_cli", "kg report, curated + MME + ATOP", "report_s"),
                              ("help", "kg --help", "help_s"),
                              ("map_draw_1000", "map draw (1,000 nodes)", "map_draw_s"),
                              ("map_load", "map through time load", "map_load_s"),
                              ("map_step", "map slider step", "map_step_s")):
         m = r.get(key)
-        if m:
-            s = m["median_s"]
-            add(f"{name} < {TARGETS[limit]} s", round(s, 3), TARGETS[limit], "s", s < TARGETS[limit],
-                None if s < TARGETS[limit] else f"{s - TARGETS[limit]:.2f} s over")
+        if m and limit in targets:
+            sec = m["median_s"]
+            add(f"{name} < {targets[limit]} s", round(sec, 3), targets[limit], "s",
+                sec < targets[limit], f"{sec - targets[limit]:.2f} s over", CAUSES.get(key))
     return out
+
+
+#: What profiling found behind a target that a run misses (kept in the JSON with the miss).
+CAUSES = {
+    "map_cli": ("kg.map lays out and writes every node and tie of the whole store's network "
+                "(see benchmarks/RESULTS.md for the profile)"),
+}
 
 
 def _print_table(b: Bench, verdicts: list[dict]) -> None:
@@ -415,33 +599,59 @@ def _print_table(b: Bench, verdicts: list[dict]) -> None:
         if isinstance(m, dict) and "label" in m:
             print(f"{m['label']:<58} {_fmt_s(m['median_s']):>10} {m['reps']:>4}")
     print()
-    print(f"{'target':<46} {'measured':>10}  verdict")
+    print(f"{'target':<62} {'measured':>10}  verdict")
     print("-" * 74)
     for v in verdicts:
         meas = f"{v['measured']}{v['unit']}"
         verdict = "met" if v["met"] else f"NOT MET: {v['gap']}"
-        print(f"{v['target']:<46} {meas:>10}  {verdict}")
+        print(f"{v['target']:<62} {meas:>10}  {verdict}")
+        if v.get("cause"):
+            print(f"    cause: {v['cause']}")
     for n in b.notes:
         print(f"note: {n}")
 
 
+PARTS = ("ingest", "replace", "queries", "metrics", "map", "report", "remote", "startup")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; ``--quick`` for the 100k world and one repetition."""
+    """Run the benchmark; ``--quick`` for the 100k world and one repetition, ``--large`` for 10M."""
     ap = argparse.ArgumentParser(description="kg benchmark against the raw Oxigraph engine")
     ap.add_argument("--quick", action="store_true", help="100k world only, one repetition")
-    ap.add_argument("--out", default=str(ROOT / "bench-results" / "bench.json"), help="JSON output")
+    ap.add_argument("--large", action="store_true",
+                    help="the 10M world (make bench-large): ingest, one window, a query, per year")
+    ap.add_argument("--only", action="append", choices=PARTS,
+                    help="run only these parts (repeatable; the world and the store are made anyway)")
+    ap.add_argument("--reps", type=int, help="repetitions of the big measurements (default 3)")
+    ap.add_argument("--field-data", default=str(ROOT.parent / "shared" / "data"),
+                    help="folder with mme_v7.csv and atop5_1m.csv for the report measurement")
+    ap.add_argument("--out", help="JSON output (default bench-results/bench.json, "
+                                  "bench-results/bench-large.json with --large)")
     ap.add_argument("--work", help="work folder (default: a temporary folder, removed afterwards)")
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
     reps_big, reps_small = (1, 1) if args.quick else (3, 5)
+    if args.large:
+        reps_big, reps_small = 1, 3
+    if args.reps:
+        reps_big = args.reps
+    parts = set(args.only or PARTS)
+    if args.large:
+        parts &= {"ingest", "queries", "metrics"}
+    targets = TARGETS_LARGE if args.large else TARGETS
     b = Bench(reps_small, budget=240)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     load_start = _loadavg()
+    mode = "large" if args.large else ("quick" if args.quick else "full")
+    verdicts: list = []
     try:
-        print(f"kg benchmark ({'quick' if args.quick else 'full'}), work folder {work}", flush=True)
-        sizes = {"100k": 100_000} if args.quick else {"100k": 100_000, "1m": 1_000_000}
+        print(f"kg benchmark ({mode}), work folder {work}", flush=True)
+        if args.large:
+            sizes = {"100k": 100_000, "10m": 10_000_000}
+        else:
+            sizes = {"100k": 100_000} if args.quick else {"100k": 100_000, "1m": 1_000_000}
         worlds = {}
         for tag, n in sizes.items():
             path = work / f"world-{tag}.nt"
@@ -452,9 +662,9 @@ def main(argv: list[str] | None = None) -> int:
                 "triples": stats.triples, "states": stats.states, "forces": stats.forces,
                 "series": stats.series, "exercises": stats.exercises,
                 "agreements": stats.agreements, "sources": stats.sources, "seed": stats.seed,
-                "generate_s": round(time.perf_counter() - t0, 2)}
+                "bytes": path.stat().st_size, "generate_s": round(time.perf_counter() - t0, 2)}
             print(f"  generated {path.name}: {stats.triples} triples", flush=True)
-        big = "100k" if args.quick else "1m"
+        big = {"large": "10m", "quick": "100k"}.get(mode, "1m")
 
         base = work / "base"
         _run([*KG, "--store", str(base), "build"])
@@ -470,19 +680,40 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError("the generated world does not conform to the shapes")
 
         print("ingest", flush=True)
-        if not args.quick:
-            bench_ingest(b, work, base, worlds["100k"], "100k", reps_big)
-        store = bench_ingest(b, work, base, worlds[big], big, reps_big)
-        print(f"queries (store with {big} world)", flush=True)
-        queries = bench_queries(b, work, store, reps_small)
-        print("metrics", flush=True)
-        bench_metrics(b, store, reps_big)
-        print("map", flush=True)
-        bench_map(b, work, store, reps_big)
-        bench_map_time(b, work, reps_big)
-        print("start-up", flush=True)
-        bench_startup(b, store, reps_small)
-        verdicts = _verdicts(b, big, queries)
+        if "ingest" in parts:
+            if mode == "full":
+                bench_ingest(b, work, base, worlds["100k"], "100k", reps_big)
+            store = bench_ingest(b, work, base, worlds[big], big, reps_big)
+        else:  # one untimed ingest makes the store the other parts read
+            store = _copy_store(base, work / f"ingest-{big}")
+            _run([*KG, "--store", str(store), "ingest", "--graph", "world", str(worlds[big])])
+        _run([*KG, "--store", str(store), "info"])  # fingerprints cached, as after any first use
+        if "replace" in parts:
+            print("replace", flush=True)
+            bench_replace(b, work, store, worlds[big], big, reps_big)
+        queries: list[str] = []
+        if "queries" in parts:
+            print(f"queries (store with {big} world)", flush=True)
+            queries = bench_queries(b, work, store, reps_small,
+                                    names=("partners",) if args.large else None)
+        if "metrics" in parts:
+            print("metrics", flush=True)
+            bench_metrics(b, store, reps_big)
+        if "map" in parts:
+            print("map", flush=True)
+            bench_map(b, work, store, reps_big)
+            bench_map_time(b, work, reps_big)
+        if "report" in parts:
+            print("report", flush=True)
+            bench_report(b, work, base, Path(args.field_data) if args.field_data else None,
+                         reps_big)
+        if "remote" in parts:
+            print("remote", flush=True)
+            bench_remote(b, store, reps_small)
+        if "startup" in parts:
+            print("start-up", flush=True)
+            bench_startup(b, store, reps_small)
+        verdicts = _verdicts(b, big, queries, targets)
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
@@ -491,19 +722,21 @@ def main(argv: list[str] | None = None) -> int:
     from kg import __version__
 
     doc = {
-        "mode": "quick" if args.quick else "full",
+        "mode": mode,
+        "parts": sorted(parts),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "loadavg_start": load_start, "loadavg_end": _loadavg()},
         "versions": {"kg": __version__, "pyoxigraph": pyoxigraph.__version__},
-        "targets": TARGETS,
+        "targets": targets,
         "results": b.results,
         "verdicts": verdicts,
         "notes": b.notes,
         "total_s": round(time.perf_counter() - t_start, 1),
     }
     _print_table(b, verdicts)
-    out = Path(args.out)
+    out = Path(args.out or ROOT / "bench-results" / ("bench-large.json" if args.large
+                                                      else "bench.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwrote {out} (total {doc['total_s']} s; load average at start {load_start}, "

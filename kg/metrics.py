@@ -20,10 +20,11 @@ Definitions (quoted in every citation block, see :data:`DEFINITIONS`):
   resolution 1, weight as strength; numbered 1, 2, ... in the order of each
   community's alphabetically first member.
 
-Betweenness and closeness come from one pass of Brandes' algorithm over dense
-numpy arrays (the state networks have at most a few hundred nodes); the
-networkx functions are the reference, and ``engine="networkx"`` uses them
-directly (the tests check that both agree).
+Betweenness and closeness come from Brandes' algorithm over dense numpy arrays
+(the state networks have at most a few hundred nodes): scipy's Dijkstra for
+the distances, then per source two triangular solves for path counts and
+dependencies; the networkx functions are the reference, and
+``engine="networkx"`` uses them directly (the tests check that both agree).
 
 >>> import networkx as nx
 >>> G = nx.Graph(); G.add_edge("AAA", "BBB", weight=1.0); G.add_edge("BBB", "CCC", weight=1.0)
@@ -49,6 +50,10 @@ __all__ = [
     "metrics",
     "format_metrics",
     "FORMATS",
+    "CENTRALITY_WINDOW",
+    "focus_by_year",
+    "top_partners",
+    "focus_window_metrics",
 ]
 
 COLUMNS = ("state", "degree", "strength", "betweenness", "closeness", "eigenvector",
@@ -85,62 +90,58 @@ DEFINITIONS = {
 # ---------------------------------------------------------------- per-node metrics
 
 def _brandes_dense(nodes: list, G) -> tuple[dict, dict]:
-    """Betweenness (normalized) and closeness with distance = 1/weight, in one Brandes pass.
+    """Betweenness (normalized) and closeness with distance = 1/weight (Brandes 2001).
 
-    Dijkstra over a dense distance matrix; predecessors as a boolean matrix.
-    Ties are exact float equality, as in networkx.
+    All shortest distances come from scipy's Dijkstra (``scipy.sparse.csgraph``),
+    whose distances are the same floats networkx computes (each is the minimum
+    over neighbours of ``dist[v] + 1/weight``). Per source, the shortest-path
+    DAG (``dist[v] + length(v, w) == dist[w]``, exact float equality as in
+    networkx) is ordered by distance; path counts ``sigma`` and Brandes'
+    dependencies ``delta`` are then two triangular linear systems, solved in
+    compiled code instead of a Python loop over the nodes.
     """
     import numpy as np
+    from scipy.linalg import solve_triangular
+    from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
     n = len(nodes)
     idx = {v: i for i, v in enumerate(nodes)}
-    dist_m = np.full((n, n), np.inf)
+    length = np.full((n, n), np.inf)
     for u, v, d in G.edges(data=True):
         if u == v:
             continue
-        length = 1.0 / float(d.get("weight", 1.0))
-        dist_m[idx[u], idx[v]] = length
-        dist_m[idx[v], idx[u]] = length
+        w = 1.0 / float(d.get("weight", 1.0))
+        length[idx[u], idx[v]] = w
+        length[idx[v], idx[u]] = w
     bet = np.zeros(n)
     clo = np.zeros(n)
+    if n == 0:
+        return {}, {}
+    dist_all = dijkstra(csgraph_from_dense(length, null_value=np.inf), directed=False)
     for s in range(n):
-        dist = np.full(n, np.inf)
-        dist[s] = 0.0
-        sigma = np.zeros(n)
-        sigma[s] = 1.0
-        done = np.zeros(n, dtype=bool)
-        pred = np.zeros((n, n), dtype=bool)
-        order = []
-        while True:
-            cand = np.where(done, np.inf, dist)
-            v = int(np.argmin(cand))
-            if not np.isfinite(cand[v]):
-                break
-            done[v] = True
-            order.append(v)
-            alt = dist[v] + dist_m[v]
-            open_ = ~done
-            less = open_ & (alt < dist)
-            eq = open_ & (alt == dist) & np.isfinite(alt)
-            if less.any():
-                dist[less] = alt[less]
-                sigma[less] = sigma[v]
-                pred[less] = False
-                pred[less, v] = True
-            if eq.any():
-                sigma[eq] += sigma[v]
-                pred[eq, v] = True
-        reach = len(order)
-        tot = float(dist[np.isfinite(dist)].sum())
+        dist = dist_all[s]
+        finite = np.isfinite(dist)
+        reach = int(finite.sum())
+        tot = float(dist[finite].sum())
         if tot > 0.0 and n > 1:
             clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
-        delta = np.zeros(n)
-        for w in reversed(order):
-            coeff = (1.0 + delta[w]) / sigma[w]
-            p = pred[w]
-            delta[p] += sigma[p] * coeff
-            if w != s:
-                bet[w] += delta[w]
+        if reach < 2:
+            continue
+        order = np.flatnonzero(finite)
+        order = order[np.argsort(dist[order], kind="stable")]
+        d = dist[order]
+        # dag[i, j] = 1: node order[i] precedes order[j] on a shortest path from s; in
+        # distance order (lengths are positive) only above the diagonal
+        dag = ((d[:, None] + length[np.ix_(order, order)]) == d[None, :]).astype(float)
+        rhs = np.zeros(reach)
+        rhs[0] = 1.0  # order[0] is s (distance 0)
+        # (I - dag^T) sigma = e_s; unit_diagonal reads the zero diagonal as ones
+        sigma = solve_triangular(-dag.T, rhs, lower=True, unit_diagonal=True, check_finite=False)
+        a = dag * (sigma[:, None] / sigma[None, :])
+        # (I - a) delta = a 1: delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
+        delta = solve_triangular(-a, a.sum(axis=1), lower=False, unit_diagonal=True,
+                                 check_finite=False)
+        bet[order[1:]] += delta[1:]
     if n - 1 >= 2:
         bet *= 1.0 / ((n - 1) * (n - 2))
     return ({v: float(bet[i]) for i, v in enumerate(nodes)},
@@ -204,9 +205,12 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -
         idx = {v: i for i, v in enumerate(members)}
         n = len(members)
         A = np.zeros((n, n))
-        for u, v, d in G.subgraph(members).edges(data=True):
-            if u != v:
-                A[idx[u], idx[v]] = A[idx[v], idx[u]] = float(d.get("weight", 1.0))
+        adj = G.adj  # the component's ties, read from the adjacency (a subgraph view is slow)
+        for u in members:
+            iu = idx[u]
+            for v, d in adj[u].items():
+                if v != u:
+                    A[iu, idx[v]] = float(d.get("weight", 1.0))
         x = np.full(n, 1.0 / n)
         for _ in range(max_iter):
             xlast = x
@@ -251,8 +255,8 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     H = nx.Graph()
     nodes = sorted(G.nodes)
     H.add_nodes_from(nodes)
-    for u, v, d in sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)):
-        H.add_edge(u, v, weight=float(d.get("weight", 1.0)))
+    H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
+                     sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
     if engine == "networkx" or len(nodes) > 2000:
         bet, clo = _brandes_networkx(H)
     else:
@@ -390,8 +394,9 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     >>> res = metrics(store, relation="exercise", year_from=2015, year_to=2024)  # doctest: +SKIP
     >>> print(format_metrics(res, "csv"))  # doctest: +SKIP
     """
+    from kg.cache import run_cache
     from kg.namespaces import is_iso3
-    from kg.network import agreement_type_names, build_network
+    from kg.network import agreement_type_names
 
     if by_year and window:
         raise UsageError("--by-year and --window exclude each other")
@@ -442,12 +447,16 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         periods = [(None, year_from, year_to)]
     result = MetricsResult(params=params)
     weighting = None
-    for label, start, end in periods:
-        G = build_network(store, relation=relation, year_from=start, year_to=end,
-                          include_observers=include_observers, agreement_types=types,
-                          graphs=graph_list, include_pending=include_pending)
+    opts = {"relation": relation, "include_observers": include_observers,
+            "agreement_types": types, "graphs": graph_list, "include_pending": include_pending}
+    if by_year or window:  # every period from one grouped query (kg.network.build_networks)
+        graphs_ = run_cache(store).networks([(start, end) for _, start, end in periods], **opts)
+    else:
+        graphs_ = [run_cache(store).network(year_from=year_from, year_to=year_to, **opts)]
+    for (label, start, end), G in zip(periods, graphs_, strict=True):
         weighting = G.graph["params"]["weighting"]
-        nm = node_metrics(G, engine=engine)
+        nm = run_cache(store).measure(G, node_metrics) if engine == "auto" else \
+            node_metrics(G, engine=engine)
         period = {"label": label, "from": start, "to": end, "nodes": G.number_of_nodes(),
                   "edges": G.number_of_edges(), "metrics": nm}
         if focus:
@@ -459,6 +468,120 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
 
         result.citation = citation_block(store, graph_list, params)
     return result
+
+
+# ---------------------------------------------------------------- analyses of one focal state
+
+#: Trailing window (years) for the centrality-over-time series.
+CENTRALITY_WINDOW = 5
+#: The node metrics the analyses below list (all of :data:`COLUMNS` but the state).
+METRIC_COLUMNS = COLUMNS[1:]
+
+
+def _r(x, nd: int = 6):
+    """A value for a table: floats rounded to ``nd`` decimals."""
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, float):
+        return round(x, nd)
+    return x
+
+
+def focus_by_year(store, focus: str = "JPN", graphs: list[str] | None = None,
+                  window: int = CENTRALITY_WINDOW) -> list[dict]:
+    """Per year, the focal state's exercises, US share, partners and centrality.
+
+    Years run from the first to the last year of the focal state's exercises
+    (a year without any counts as zero). ``betweenness`` and ``degree`` are the
+    focal state's normalized betweenness and degree (:func:`node_metrics`) in the
+    exercise network of the ``window`` years ending in that year; all those
+    networks come from one pass (:meth:`kg.cache.RunCache.networks`).
+
+    >>> focus_by_year(store)[0]["year"]  # doctest: +SKIP
+    2000
+    """
+    from kg.cache import run_cache
+    from kg.network import exercise_years
+
+    years = exercise_years(store, focus, graphs=graphs)
+    if not years:
+        return []
+    span = list(range(min(years), max(years) + 1))
+    cache = run_cache(store)
+    nets = cache.networks([(y - window + 1, y) for y in span], relation="exercise", graphs=graphs)
+    rows = []
+    for y, G in zip(span, nets, strict=True):
+        d = years.get(y, {"exercises": 0, "with_us": 0, "partners": set()})
+        bt = dg = None
+        if focus in G:
+            m = cache.measure(G, node_metrics)[focus]
+            bt, dg = m["betweenness"], m["degree"]
+        rows.append({
+            "year": y,
+            "exercises": d["exercises"],
+            "with_us": d["with_us"],
+            "us_share": _r(d["with_us"] / d["exercises"]) if d["exercises"] else None,
+            "partners": len(d["partners"]),
+            "non_us_partners": len(set(d["partners"]) - {"USA", focus}),
+            f"betweenness_{window}y": _r(bt),
+            f"degree_{window}y": dg,
+        })
+    return rows
+
+
+def top_partners(store, focus: str, window: tuple[int, int], n: int = 10,
+                 graphs: list[str] | None = None) -> list[dict]:
+    """Node metrics of the focal state and its ``n`` strongest exercise partners in a window.
+
+    Partners are ranked by the number of shared exercises (the tie weight), ties
+    broken by ISO3 code; the focal state comes first.
+
+    >>> top_partners(store, "JPN", (2020, 2024))[1]["iso3"]  # doctest: +SKIP
+    'USA'
+    """
+    from kg.cache import run_cache
+
+    cache = run_cache(store)
+    G = cache.network(relation="exercise", year_from=window[0], year_to=window[1], graphs=graphs)
+    if focus not in G:
+        return []
+    m = cache.measure(G, node_metrics)
+    partners = sorted(G[focus], key=lambda p: (-G[focus][p]["weight"], p))[:n]
+    rows = []
+    for iso in [focus] + partners:
+        row = {"iso3": iso, "name": G.nodes[iso].get("label") or iso,
+               "region": G.nodes[iso].get("region") or "",
+               "shared_exercises": None if iso == focus else _r(G[focus][iso]["weight"])}
+        for k in METRIC_COLUMNS:
+            row[k] = _r(m[iso].get(k))
+        rows.append(row)
+    return rows
+
+
+def focus_window_metrics(store, focus: str, windows, graphs: list[str] | None = None) -> list[dict]:
+    """Ego metrics (:func:`focus_metrics`) per named window, scalar values only.
+
+    :param windows: ``[(name, (year_from, year_to)), ...]``.
+
+    >>> focus_window_metrics(store, "JPN", [("recent", (2020, 2024))])[0]["hhi"]  # doctest: +SKIP
+    """
+    from kg.cache import run_cache
+
+    cache = run_cache(store)
+    rows = []
+    for name, w in windows:
+        G = cache.network(relation="exercise", year_from=w[0], year_to=w[1], graphs=graphs)
+        row = {"window": name, "from": w[0], "to": w[1]}
+        if focus in G:
+            fm = focus_metrics(G, focus, cache.measure(G, node_metrics))
+            for k in sorted(fm):
+                v = fm[k]
+                if isinstance(v, (int, float, str)) or v is None:
+                    row[k] = _r(v)
+        rows.append(row)
+    return rows
 
 
 # ---------------------------------------------------------------- output

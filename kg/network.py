@@ -39,6 +39,8 @@ __all__ = [
     "AGREEMENT_TYPES",
     "WEIGHTING",
     "build_network",
+    "build_networks",
+    "build_network_uncached",
     "exercise_years",
     "agreement_type_names",
     "exercise_incidence",
@@ -91,31 +93,80 @@ def exercise_incidence(var: str, year_from, year_to, include_observers) -> str:
     so ``COUNT(*)`` per dyad is the number of distinct exercises even when the
     same triples sit in several graphs (a union default graph repeats them).
     """
-    filters = []
-    if year_from is not None:
-        filters.append(f"?year >= {_int_term(year_from)}")
-    if year_to is not None:
-        filters.append(f"?year <= {_int_term(year_to)}")
-    flt = f"FILTER({' && '.join(filters)})" if filters else ""
+    flt = _year_filter(year_from, year_to)
     path = _participant_path(include_observers)
     return (
         f"  {{ SELECT DISTINCT ?ex ?{var} WHERE {{\n"
         f"    ?ex sp:year ?year . {flt}\n"
-        "    FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }\n"
+        f"    FILTER NOT EXISTS {{ {_COPY} }}\n"
         f"    ?ex {path} ?{var} .\n"
         "  } }\n"
     )
 
 
+#: An exercise that is a reconciled copy: it has owl:sameAs to an exercise in the graphs read.
+_COPY_LINK, _COPY_TARGET = "?ex owl:sameAs ?canon", "?canon a sp:Exercise"
+_COPY = f"{_COPY_LINK} . {_COPY_TARGET}"
+#: The copies, listed (the link first: the engine would otherwise start from every exercise).
+_COPIES = f"SELECT DISTINCT ?ex WHERE {{ {_COPY_LINK} FILTER EXISTS {{ {_COPY_TARGET} }} }}"
+
+
+def _year_filter(year_from, year_to) -> str:
+    """``FILTER(...)`` on ``?year`` for a window (empty when the window is open)."""
+    filters = []
+    if year_from is not None:
+        filters.append(f"?year >= {_int_term(year_from)}")
+    if year_to is not None:
+        filters.append(f"?year <= {_int_term(year_to)}")
+    return f"FILTER({' && '.join(filters)})" if filters else ""
+
+
 def _exercise_dyads(store, year_from, year_to, include_observers, graphs):
-    """Exercise dyad counts ``{(a, b): n}`` with a < b, and ``{a: exercises of a}``."""
+    """Exercise dyad counts ``{(a, b): (n,)}`` with a < b, and ``{a: exercises of a}``."""
+    return _count_pairs(_exercise_participants(store, year_from, year_to, include_observers,
+                                               graphs, by_year=False).get(None, []))
+
+
+def _exercise_participants(store, year_from, year_to, include_observers, graphs, *,
+                           by_year: bool) -> dict:
+    """The participant states (ISO3, sorted) of each exercise in the window, copies left out.
+
+    One query groups each exercise's participants (``GROUP BY ?ex``, or ``?ex
+    ?year`` with ``by_year``); a second lists the reconciled copies to skip (the
+    pattern ``_COPY`` that :func:`exercise_incidence` excludes). Returns
+    ``{year or None: [states of one exercise, ...]}``. The engine groups a few
+    participants per exercise far faster than it joins every pair of them.
+    """
+    group = "?ex ?year" if by_year else "?ex"
     text = _PREFIXES + (
-        "SELECT ?a ?b (COUNT(*) AS ?w) WHERE {\n"
-        + exercise_incidence("a", year_from, year_to, include_observers)
-        + exercise_incidence("b", year_from, year_to, include_observers)
-        + "} GROUP BY ?a ?b"
+        f"SELECT {group} (GROUP_CONCAT(DISTINCT STR(?p); separator=\" \") AS ?parts) WHERE {{\n"
+        f"  ?ex sp:year ?year . {_year_filter(year_from, year_to)}\n"
+        f"  ?ex {_participant_path(include_observers)} ?p .\n"
+        f"}} GROUP BY {group}"
     )
-    return _split_dyads(store.select(text, graphs=graphs).rows)
+    copies = {row[0].value for row in store.select(_PREFIXES + _COPIES, graphs=graphs).rows}
+    out: dict = {}
+    for row in store.select(text, graphs=graphs).rows:
+        ex, parts = row[0], row[-1]
+        if ex.value in copies or parts is None:
+            continue
+        year = int(row[1].value) if by_year else None
+        states = sorted({iso for iso in map(iso3_of, parts.value.split()) if iso is not None})
+        out.setdefault(year, []).append(states)
+    return out
+
+
+def _count_pairs(exercises) -> tuple[dict, dict]:
+    """``({(a, b): (n,)}, {a: n})``: for each pair a < b the exercises both took part in,
+    and for each state its exercises, from the participant lists of the exercises."""
+    pairs: dict = {}
+    diag: dict = {}
+    for states in exercises:
+        for i, a in enumerate(states):
+            diag[a] = diag.get(a, 0) + 1
+            for b in states[i + 1:]:
+                pairs[(a, b)] = pairs.get((a, b), 0) + 1
+    return {k: (w,) for k, w in pairs.items()}, diag
 
 
 def _split_dyads(rows):
@@ -221,9 +272,27 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
 
     >>> G = build_network(store, relation="exercise", year_from=2015, year_to=2024)  # doctest: +SKIP
     >>> G.degree("JPN")  # doctest: +SKIP
-    """
-    import networkx as nx
 
+    Within a run that has a run cache (:func:`kg.cache.run_cache` on this
+    store), the network is built once and shared: treat it as read-only.
+    """
+    cache = getattr(store, "__dict__", {}).get("_run_cache")
+    if cache is not None:
+        return cache.network(relation=relation, year_from=year_from, year_to=year_to,
+                             include_observers=include_observers,
+                             agreement_types=agreement_types, graphs=graphs,
+                             include_pending=include_pending)
+    return build_network_uncached(store, relation=relation, year_from=year_from, year_to=year_to,
+                                  include_observers=include_observers,
+                                  agreement_types=agreement_types, graphs=graphs,
+                                  include_pending=include_pending)
+
+
+def build_network_uncached(store, *, relation: str = "exercise", year_from: int | None = None,
+                           year_to: int | None = None, include_observers: bool = False,
+                           agreement_types: list[str] | None = None,
+                           graphs: list[str] | None = None, include_pending: bool = False):
+    """:func:`build_network` without the run cache: always sends its queries (same arguments)."""
     if relation not in RELATIONS:
         raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
     check_year_window(year_from, year_to)
@@ -239,14 +308,15 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
     if relation in ("agreement", "all"):
         ag, n_ag = inforce.dyads(store, year_from, year_to, types=types, graphs=graph_list,
                                  include_pending=include_pending)
-    nodes = set(n_ex) | set(n_ag)
-    for a, b in list(ex) + list(ag):
-        nodes.add(a)
-        nodes.add(b)
-
     attrs = _state_attributes(store, graph_list)
-    G = nx.Graph()
-    G.graph["params"] = {
+    params = _params(relation, year_from, year_to, include_observers, types, graph_list,
+                     include_pending)
+    return _assemble(relation, ex, n_ex, ag, n_ag, attrs, params)
+
+
+def _params(relation, year_from, year_to, include_observers, types, graph_list,
+            include_pending=False) -> dict:
+    params = {
         "relation": relation,
         "from": year_from,
         "to": year_to,
@@ -255,8 +325,21 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
         "graphs": graph_list,
         "weighting": WEIGHTING[relation],
     }
-    if include_pending:
-        G.graph["params"]["include_pending"] = True
+    if include_pending:  # only when set, so default outputs stay byte-identical
+        params["include_pending"] = True
+    return params
+
+
+def _assemble(relation, ex, n_ex, ag, n_ag, attrs, params):
+    """The networkx graph from aggregated dyads (the one place a network is put together)."""
+    import networkx as nx
+
+    nodes = set(n_ex) | set(n_ag)
+    for a, b in list(ex) + list(ag):
+        nodes.add(a)
+        nodes.add(b)
+    G = nx.Graph()
+    G.graph["params"] = params
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     for n in sorted(nodes):
         extra = {}
@@ -265,11 +348,12 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
         if relation in ("agreement", "all"):
             extra["agreements"] = n_ag.get(n, 0)
         G.add_node(n, **attrs.get(n, empty), **extra)
+    if relation == "exercise":  # the common case, in one call
+        G.add_edges_from((a, b, {"weight": float(ex[(a, b)][0])}) for a, b in sorted(ex))
+        return G
     for key in sorted(set(ex) | set(ag)):
         a, b = key
-        if relation == "exercise":
-            G.add_edge(a, b, weight=float(ex[key][0]))
-        elif relation == "agreement":
+        if relation == "agreement":
             w, names = ag[key]
             G.add_edge(a, b, weight=float(w), agreement_types=names)
         else:
@@ -278,6 +362,65 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
             G.add_edge(a, b, weight=float(ew + aw), exercise_weight=float(ew),
                        agreement_weight=float(aw), agreement_types=names)
     return G
+
+
+def _exercise_dyads_by_year(store, year_from, year_to, include_observers, graphs):
+    """Exercise dyad counts per year, from one grouped query: ``{year: (pairs, diag)}``.
+
+    The same counts :func:`_exercise_dyads` gives for the one-year window of
+    each year (an exercise counts in every year it is dated).
+    """
+    per_year = _exercise_participants(store, year_from, year_to, include_observers, graphs,
+                                      by_year=True)
+    return {y: _count_pairs(exs) for y, exs in sorted(per_year.items())}
+
+
+def build_networks(store, windows, *, relation: str = "exercise", include_observers: bool = False,
+                   agreement_types: list[str] | None = None, graphs: list[str] | None = None,
+                   include_pending: bool = False):
+    """One network per window ``(year_from, year_to)`` (closed years), in one pass.
+
+    Equal to ``[build_network(store, relation=relation, year_from=a, year_to=b, ...)
+    for a, b in windows]`` (the tests check it year by year), but the exercise
+    dyads of every year come from one grouped query and each window sums the years
+    it covers (an exercise has one year, ``ExerciseYear-maxCount`` in the shapes),
+    and the state attributes are read once. Agreement dyads are read per window
+    (their in-force rule spans years).
+
+    >>> Gs = build_networks(store, [(y, y) for y in range(1990, 2026)])  # doctest: +SKIP
+    """
+    if relation not in RELATIONS:
+        raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
+    windows = [(int(a), int(b)) for a, b in windows]
+    for a, b in windows:
+        check_year_window(a, b)
+    types = agreement_type_names(agreement_types)
+    graph_list = sorted(graphs) if graphs else None
+    if not windows:
+        return []
+    years: dict = {}
+    if relation in ("exercise", "all"):
+        years = _exercise_dyads_by_year(store, min(a for a, _ in windows),
+                                        max(b for _, b in windows), include_observers, graph_list)
+    attrs = _state_attributes(store, graph_list)
+    out = []
+    for a, b in windows:
+        ex: dict = {}
+        n_ex: dict = {}
+        ag: dict = {}
+        n_ag: dict = {}
+        for y in range(a, b + 1):
+            pairs, diag = years.get(y, ({}, {}))
+            for key, (w,) in pairs.items():
+                ex[key] = (ex.get(key, (0,))[0] + w,)
+            for n, w in diag.items():
+                n_ex[n] = n_ex.get(n, 0) + w
+        if relation in ("agreement", "all"):
+            ag, n_ag = inforce.dyads(store, a, b, types=types, graphs=graph_list,
+                                     include_pending=include_pending)
+        params = _params(relation, a, b, include_observers, types, graph_list, include_pending)
+        out.append(_assemble(relation, ex, n_ex, ag, n_ag, attrs, params))
+    return out
 
 
 def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
@@ -298,7 +441,7 @@ def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
     graph_list = sorted(graphs) if graphs else None
     block = (
         "  ?ex sp:participant ?focus ; sp:year ?year .\n"
-        "  FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }\n"
+        f"  FILTER NOT EXISTS {{ {_COPY} }}\n"
     )
     q_counts = _PREFIXES + (
         "SELECT ?year (COUNT(DISTINCT ?ex) AS ?n) (COUNT(DISTINCT ?exus) AS ?nus) WHERE {\n"

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import StoreError
+from kg.metrics import CENTRALITY_WINDOW, focus_by_year, focus_window_metrics, top_partners
+from kg.metrics import METRIC_COLUMNS as _METRIC_COLS
 
 __all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "top_partners",
            "agreements_by_type"]
@@ -65,8 +67,6 @@ PLOTS = {
     "agreements_by_type": "Agreements in force per year, by type",
 }
 
-#: Trailing window (years) for the centrality-over-time series.
-CENTRALITY_WINDOW = 5
 #: First year drawn in the agreements plot (the CSV holds every year).
 AGREEMENTS_PLOT_FROM = 1990
 
@@ -144,106 +144,6 @@ class _Opened:
 
 
 # ---------------------------------------------------------------- tables
-
-
-def _r(x, nd: int = 6):
-    if x is None:
-        return None
-    if isinstance(x, bool):
-        return x
-    if isinstance(x, float):
-        return round(x, nd)
-    return x
-
-
-def focus_by_year(store, focus: str = "JPN", graphs: list[str] | None = None,
-                  window: int = CENTRALITY_WINDOW) -> list[dict]:
-    """Per year, the focal state's exercises, US share, partners and centrality.
-
-    Years run from the first to the last year of the focal state's exercises
-    (a year without any counts as zero). ``betweenness`` and ``degree`` are the
-    focal state's normalized betweenness and degree (:func:`kg.metrics.node_metrics`)
-    in the exercise network of the ``window`` years ending in that year.
-
-    >>> focus_by_year(store)[0]["year"]  # doctest: +SKIP
-    2000
-    """
-    from kg.metrics import node_metrics
-    from kg.network import build_network, exercise_years
-
-    years = exercise_years(store, focus, graphs=graphs)
-    if not years:
-        return []
-    rows = []
-    for y in range(min(years), max(years) + 1):
-        d = years.get(y, {"exercises": 0, "with_us": 0, "partners": set()})
-        G = build_network(store, relation="exercise", year_from=y - window + 1, year_to=y,
-                          graphs=graphs)
-        bt = dg = None
-        if focus in G:
-            m = node_metrics(G)[focus]
-            bt, dg = m["betweenness"], m["degree"]
-        rows.append({
-            "year": y,
-            "exercises": d["exercises"],
-            "with_us": d["with_us"],
-            "us_share": _r(d["with_us"] / d["exercises"]) if d["exercises"] else None,
-            "partners": len(d["partners"]),
-            "non_us_partners": len(set(d["partners"]) - {"USA", focus}),
-            f"betweenness_{window}y": _r(bt),
-            f"degree_{window}y": dg,
-        })
-    return rows
-
-
-_METRIC_COLS = ("degree", "strength", "betweenness", "closeness", "eigenvector", "pagerank",
-                "community")
-
-
-def top_partners(store, focus: str, window: tuple[int, int], n: int = 10,
-                 graphs: list[str] | None = None) -> list[dict]:
-    """Node metrics of the focal state and its ``n`` strongest exercise partners in a window.
-
-    Partners are ranked by the number of shared exercises (the tie weight), ties
-    broken by ISO3 code; the focal state comes first.
-    """
-    from kg.metrics import node_metrics
-    from kg.network import build_network
-
-    G = build_network(store, relation="exercise", year_from=window[0], year_to=window[1],
-                      graphs=graphs)
-    if focus not in G:
-        return []
-    m = node_metrics(G)
-    partners = sorted(G[focus], key=lambda p: (-G[focus][p]["weight"], p))[:n]
-    rows = []
-    for iso in [focus] + partners:
-        row = {"iso3": iso, "name": G.nodes[iso].get("label") or iso,
-               "region": G.nodes[iso].get("region") or "",
-               "shared_exercises": None if iso == focus else _r(G[focus][iso]["weight"])}
-        for k in _METRIC_COLS:
-            row[k] = _r(m[iso].get(k))
-        rows.append(row)
-    return rows
-
-
-def _focus_window_metrics(store, focus, windows, graphs) -> list[dict]:
-    """Ego metrics (:func:`kg.metrics.focus_metrics`) per window, scalar values only."""
-    from kg.metrics import focus_metrics
-    from kg.network import build_network
-
-    rows = []
-    for name, w in windows:
-        G = build_network(store, relation="exercise", year_from=w[0], year_to=w[1], graphs=graphs)
-        row = {"window": name, "from": w[0], "to": w[1]}
-        if focus in G:
-            fm = focus_metrics(G, focus)
-            for k in sorted(fm):
-                v = fm[k]
-                if isinstance(v, (int, float, str)) or v is None:
-                    row[k] = _r(v)
-        rows.append(row)
-    return rows
 
 
 def agreements_by_type(store, focus: str = "JPN", graphs: list[str] | None = None,
@@ -530,6 +430,9 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     step(0)
     opened = _Opened(target)
     with opened as store:
+        from kg.cache import run_cache
+
+        run_cache(store)  # one run: each query sent once, each network built once
         step(1)
         from kg.citation import citation_block
         from kg.info import store_info
@@ -552,7 +455,7 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
         result["citation"] = block
         step(3)
         by_year = focus_by_year(store, focus, graphs)
-        fm_rows = _focus_window_metrics(store, focus, windows, graphs)
+        fm_rows = focus_window_metrics(store, focus, windows, graphs)
         tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
         ag_types, ag_rows = agreements_by_type(store, focus, graphs)
         step(4)

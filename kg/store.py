@@ -31,7 +31,9 @@ import hashlib
 import os
 import shutil
 import time
+import traceback
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import QueryTimeout, StoreBusyError, StoreError, UsageError
@@ -51,6 +53,9 @@ __all__ = [
     "recover",
     "is_store",
     "MARKER",
+    "FileLoad",
+    "load_file",
+    "CHUNK_BYTES",
 ]
 
 DEFAULT_STORE = ".kg"
@@ -126,10 +131,24 @@ def run_interruptible(fn, timeout: float | None = None):
 
 
 class BaseStore:
-    """What every store offers (local Oxigraph here, remote SPARQL in ``kg.remote``)."""
+    """What every store offers (local Oxigraph here, remote SPARQL in ``kg.remote``).
+
+    Two run-scoped hooks sit on the query path (:meth:`query`, the triple counts
+    and the fingerprint):
+
+    * ``tracer``: None, or a callable ``tracer(text, graphs)`` called with each
+      query sent to the engine (as sqlite-utils' ``Database(tracer=...)``), so a
+      test can count queries;
+    * a memo of results (:meth:`enable_memo`): a query asked again in the same
+      run (same text, bindings and graphs) is answered from memory and not sent
+      again. It is off unless asked for (a long-lived ``kg serve`` must not grow
+      it); :func:`kg.cache.run_cache` turns it on for one run. Any write clears it.
+    """
 
     kind = "base"
     location = ""
+    tracer = None
+    _memo: dict | None = None
 
     # -- to implement -------------------------------------------------------
     def graph_iris(self) -> list[str]:  # pragma: no cover - interface
@@ -185,11 +204,36 @@ class BaseStore:
             raise UsageError("this is a SPARQL update; kg query only reads (use kg ingest to write)")
         text = bind_values(text, bindings or {})
         g = self._graphs(graphs)
-        if form == "SELECT":
-            return run_interruptible(lambda: self._select(text, g), timeout)
-        if form == "ASK":
-            return run_interruptible(lambda: self._ask(text, g), timeout)
-        return run_interruptible(lambda: self._construct(text, g), timeout)
+        run = {"SELECT": self._select, "ASK": self._ask}.get(form, self._construct)
+        return self._through_memo(text, g,
+                                  lambda t, gr: run_interruptible(lambda: run(t, gr), timeout))
+
+    def _through_memo(self, text: str, graphs: list[str], run):
+        """``run(text, graphs)``, or its memoized result; the tracer sees what is sent."""
+        key = (text, tuple(graphs))
+        if self._memo is not None and key in self._memo:
+            return _copy_result(self._memo[key])
+        self._trace(text, graphs)
+        result = run(text, graphs)
+        if self._memo is not None:
+            self._memo[key] = _copy_result(result)
+        return result
+
+    def _trace(self, text: str, graphs) -> None:
+        """Tell the tracer (if any) that ``text`` goes to the engine over ``graphs``."""
+        if self.tracer is not None:
+            self.tracer(text, list(graphs) if graphs is not None else None)
+
+    def enable_memo(self) -> None:
+        """Answer repeated queries of this run from memory (see the class docstring)."""
+        if self._memo is None:
+            self._memo = {}
+
+    def clear_memo(self) -> None:
+        """Forget memoized results (after a write); the run cache of networks too."""
+        if self._memo is not None:
+            self._memo = {}
+        self.__dict__.pop("_run_cache", None)
 
     def select(self, text: str, **kw) -> ResultSet:
         """Run a SELECT and return its ResultSet."""
@@ -200,14 +244,18 @@ class BaseStore:
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples per dataset graph (short name to count)."""
-        rs = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-                          self._graphs(None))
+        rs = self._memo_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                               "GROUP BY ?g", self._graphs(None))
         sizes = {}
         for g, n in rs.rows:
             if g.value.startswith(STAGING_PREFIX) or g.value == _META_GRAPH:
                 continue
             sizes[graph_name(g.value)] = int(n.value)
         return dict(sorted(sizes.items()))
+
+    def _memo_select(self, text: str, graphs: list[str]) -> ResultSet:
+        """``_select`` through the tracer and the memo (for the store's own queries)."""
+        return self._through_memo(text, graphs, self._select)
 
     def fingerprint(self, graphs: list[str] | None = None) -> dict:
         """SHA-256 of the canonical N-Quads of each graph used, and of all of them together.
@@ -262,6 +310,13 @@ class BaseStore:
 _META_GRAPH = "urn:kg:meta"
 
 
+def _copy_result(result):
+    """A copy of a query result that a caller may change without touching the memo."""
+    if isinstance(result, ResultSet):
+        return ResultSet(list(result.variables), list(result.rows))
+    return result
+
+
 class _Lock:
     """An fcntl lock on ``<store>/kg.lock``: shared for readers, exclusive for the writer."""
 
@@ -309,6 +364,49 @@ class _Lock:
 
 JOURNAL = "write.journal"
 CHECKPOINT = "checkpoint"
+REBUILD = "rebuild"
+#: A replace rebuilds the database only when the graphs replaced hold at least this many
+#: triples (below, deleting them is quick anyway).
+REBUILD_MIN_TRIPLES = 50_000
+#: Bytes of whole lines handed to the bulk loader at a time (line formats): as fast as
+#: one call for the whole file, with a small, flat memory footprint.
+CHUNK_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """A file the engine loads straight into the store.
+
+    ``fmt`` is a ``pyoxigraph.RdfFormat`` attribute name (``N_TRIPLES``,
+    ``N_QUADS``, ``TURTLE``...); ``graph`` the target graph IRI (None keeps the
+    graphs of a quad format).
+    """
+
+    path: str
+    fmt: str
+    graph: str | None
+
+
+def load_file(db, f: FileLoad, *, stop=None, chunk_bytes: int = CHUNK_BYTES) -> None:
+    """Bulk-load one file into the pyoxigraph Store ``db``.
+
+    N-Triples and N-Quads go in chunks of whole lines (memory stays at a chunk
+    however big the file; ``stop``, a ``threading.Event``, is checked between
+    chunks); other formats are read by the engine in one call.
+    """
+    import pyoxigraph as ox
+
+    fmt = getattr(ox.RdfFormat, f.fmt)
+    kw = {"to_graph": ox.NamedNode(f.graph)} if f.graph else {}
+    if f.fmt not in ("N_TRIPLES", "N_QUADS"):
+        db.bulk_load(path=f.path, format=fmt, **kw)
+        return
+    with open(f.path, "rb") as fh:
+        while stop is None or not stop.is_set():
+            lines = fh.readlines(chunk_bytes)
+            if not lines:
+                return
+            db.bulk_load(b"".join(lines), format=fmt, **kw)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -359,6 +457,11 @@ def recover(path: str | os.PathLike) -> bool:
         shutil.rmtree(ck, ignore_errors=True)  # a finished write's, or one cut short before it began
     for broken in path.glob("oxigraph.broken-*"):
         shutil.rmtree(broken, ignore_errors=True)
+    for partial in (path / REBUILD, path / (REBUILD + ".nt")):  # a replace cut short
+        if partial.is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+        elif partial.exists():
+            partial.unlink()
     try:
         (path / (JOURNAL + ".tmp")).unlink()
     except OSError:
@@ -609,20 +712,27 @@ class LocalStore(BaseStore):
         iris = self._graphs(graphs)
         doc = self._read_cache()
         counts = {}
+        memo_key = ("fingerprint", tuple(iris))
+        if self._memo is not None and memo_key in self._memo:
+            return self._memo[memo_key]
         if iris:
-            rs = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-                              iris)
+            rs = self._memo_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                                   "GROUP BY ?g", iris)
             counts = {g.value: int(n.value) for g, n in rs.rows}
         fresh = all(doc["graphs"].get(g, {}).get("count") == counts.get(g, 0) for g in iris)
         key = " ".join(iris)
         if fresh and key in doc["sets"]:
-            return {"all": doc["sets"][key],
-                    "graphs": {graph_name(g): doc["graphs"][g]["sha256"] for g in iris}}
-        result = BaseStore.fingerprint(self, graphs)
-        for g in iris:
-            doc["graphs"][g] = {"count": counts.get(g, 0), "sha256": result["graphs"][graph_name(g)]}
-        doc["sets"][key] = result["all"]
-        self._write_cache(doc)
+            result = {"all": doc["sets"][key],
+                      "graphs": {graph_name(g): doc["graphs"][g]["sha256"] for g in iris}}
+        else:
+            result = BaseStore.fingerprint(self, graphs)
+            for g in iris:
+                doc["graphs"][g] = {"count": counts.get(g, 0),
+                                    "sha256": result["graphs"][graph_name(g)]}
+            doc["sets"][key] = result["all"]
+            self._write_cache(doc)
+        if self._memo is not None:
+            self._memo[memo_key] = result
         return result
 
     # -- writing --------------------------------------------------------------
@@ -635,35 +745,178 @@ class LocalStore(BaseStore):
             if g.value.startswith(STAGING_PREFIX):
                 self.db.remove_graph(g)
 
-    def write_graphs(self, data: dict[str, bytes], *, replace: bool) -> None:
-        """Write N-Triples ``data`` (graph IRI to bytes) in one atomic step.
+    def write_graphs(self, data: dict[str, bytes], *, replace: bool,
+                     files: list[FileLoad] | tuple = (), check=None, check_loaded=None) -> None:
+        """Write N-Triples ``data`` (graph IRI to bytes) and ``files`` in one atomic step.
 
-        With ``replace`` each named graph is swapped for the new content; else
-        the triples are added to what the graph holds. The write is bracketed
-        by a checkpoint of the store (RocksDB hard links, instant) and a
-        journal file: a process killed in between leaves the journal, and the
-        next open restores the checkpoint, so each graph is either as it was
-        or complete. Inside the bracket the engine's fast bulk loader is used.
+        :param data: graph IRI to N-Triples bytes.
+        :param replace: swap each named graph written for the new content; else the
+            triples are added to what the graph holds.
+        :param files: :class:`FileLoad` items the engine reads straight from disk
+            (line formats in chunks of :data:`CHUNK_BYTES`, so memory stays flat
+            however big the file).
+        :param check: a callable run in this thread *while* the engine loads, in a
+            worker thread (validation of the same data in memory, say); if it raises,
+            the load stops at the next chunk, the write is undone and the error raised.
+        :param check_loaded: a callable ``check_loaded(db)`` run on the loaded
+            ``pyoxigraph.Store`` before the write is committed (validation of data too
+            big for memory); if it raises, the write is undone.
+
+        The write is bracketed by a checkpoint of the store (RocksDB hard links,
+        instant) and a journal file: a process killed in between leaves the
+        journal, and the next open restores the checkpoint, so each graph is
+        either as it was or complete. Inside the bracket the engine's bulk
+        loader writes. A replaced graph that is large next to the rest of the
+        store is dropped as a whole: the other graphs and the new data are loaded
+        into a fresh database that takes the live one's place (see
+        :meth:`_rebuild`), instead of deleting its triples one by one.
         """
         self._need_write()
-        ox = self._ox
-        if not data:
+        if not data and not files:
             return
-        self._invalidate(data)
+        targets = set(data) | {f.graph for f in files}
+        self._invalidate(targets)
+        self.clear_memo()
+        if replace and self._rebuild_cheaper(targets):
+            self._rebuild(targets, data, files, check, check_loaded)
+            return
         self._begin()
         try:
-            for iri, nt in sorted(data.items()):
-                node = ox.NamedNode(iri)
-                if replace and self.db.contains_named_graph(node):
-                    self.db.remove_graph(node)
-                if nt:
-                    self.db.bulk_load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=node)
-                elif replace:
-                    self.db.add_graph(node)
+            if replace:
+                for iri in sorted(targets):
+                    node = self._ox.NamedNode(iri)
+                    if self.db.contains_named_graph(node):
+                        self.db.remove_graph(node)
+            self._load_into(self.db, data, files, check, replace=replace)
+            if check_loaded is not None:
+                check_loaded(self.db)
             self._commit()
-        except BaseException:
+        except BaseException as exc:
+            # frames of the traceback hold the engine handle: release them so it can close
+            traceback.clear_frames(exc.__traceback__)
             self._rollback()
             raise
+
+    def _load_into(self, db, data: dict[str, bytes], files, check, *, replace: bool) -> None:
+        """Bulk-load ``data`` and ``files`` into ``db``; ``check()`` runs alongside (see above).
+
+        The engine handle is held in a box emptied on the way out, so that no
+        frame or closure kept alive by an exception still holds it when a
+        rollback reopens the database.
+        """
+        box = {"db": db}
+        del db
+        try:
+            self._load_boxed(box, data, files, check, replace=replace)
+        finally:
+            box.clear()
+
+    def _load_boxed(self, box: dict, data, files, check, *, replace: bool) -> None:
+        import threading
+
+        ox = self._ox
+        for iri, nt in sorted(data.items()):
+            node = ox.NamedNode(iri)
+            if nt:
+                box["db"].bulk_load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=node)
+            elif replace:
+                box["db"].add_graph(node)
+        if not files:
+            if check is not None:
+                check()
+            return
+        stop = threading.Event()
+        failed: list[BaseException] = []
+
+        def load():
+            try:
+                for f in files:
+                    load_file(box["db"], f, stop=stop)
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                traceback.clear_frames(exc.__traceback__)  # let go of the engine handle
+                failed.append(exc)
+
+        worker = threading.Thread(target=load, name="kg-bulk-load", daemon=True)
+        worker.start()
+        try:
+            if check is not None:
+                check()
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            worker.join()
+        if failed:
+            raise failed[0]
+
+    def _rebuild_cheaper(self, targets) -> bool:
+        """Whether dropping ``targets`` by a rebuild beats deleting their triples.
+
+        Deleting costs about three times as much per triple as bulk-loading one,
+        so the rebuild wins when the graphs that stay hold fewer than twice as
+        many triples as those replaced.
+        """
+        rs = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                          sorted(g.value for g in self.db.named_graphs()))
+        counts = {g.value: int(n.value) for g, n in rs.rows}
+        replaced = sum(n for g, n in counts.items() if g in targets)
+        kept = sum(n for g, n in counts.items() if g not in targets)
+        return replaced >= REBUILD_MIN_TRIPLES and kept < 2 * replaced
+
+    def _rebuild(self, targets, data, files, check, check_loaded) -> None:
+        """Replace ``targets`` by loading everything else and the new data into a fresh database.
+
+        The fresh database is written beside the live one (``<store>/rebuild``);
+        then, under the journal, the live database becomes the checkpoint and the
+        fresh one takes its place. A kill before the journal is removed restores
+        the checkpoint (the old content); after, the new content stands.
+        """
+        ox = self._ox
+        fresh_dir = self.path / REBUILD
+        if fresh_dir.exists():
+            shutil.rmtree(fresh_dir)
+        kept = self.path / (REBUILD + ".nt")
+        try:
+            fresh = ox.Store(str(fresh_dir))
+            # every other graph, one at a time through a file (the engine streams both ways)
+            others = [g for g in self.db.named_graphs()
+                      if g.value not in targets and not g.value.startswith(STAGING_PREFIX)]
+            for g in sorted(others, key=lambda n: n.value) + [ox.DefaultGraph()]:
+                self.db.dump(str(kept), format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+                if isinstance(g, ox.NamedNode):
+                    fresh.add_graph(g)
+                load_file(fresh, FileLoad(str(kept), "N_TRIPLES",
+                                          g.value if isinstance(g, ox.NamedNode) else None))
+            kept.unlink()
+            self._load_into(fresh, data, files, check, replace=True)
+            if check_loaded is not None:
+                check_loaded(fresh)
+            fresh.flush()
+            del fresh
+        except BaseException as exc:
+            fresh = None  # noqa: F841 - let go of the engine handle before removing its folder
+            traceback.clear_frames(exc.__traceback__)
+            shutil.rmtree(fresh_dir, ignore_errors=True)
+            try:
+                kept.unlink()
+            except OSError:
+                pass
+            raise
+        # the swap: journal first, then two renames; recover() undoes a partial swap
+        db, ck = self.path / "oxigraph", self.path / CHECKPOINT
+        if ck.exists():
+            shutil.rmtree(ck)
+        self.db.flush()
+        del self.db
+        _write_durably(self.path / JOURNAL, b"kg write in progress; the next open restores "
+                                            b"the checkpoint\n")
+        os.replace(db, ck)
+        os.replace(fresh_dir, db)
+        _fsync_dir(self.path)
+        (self.path / JOURNAL).unlink()
+        _fsync_dir(self.path)
+        shutil.rmtree(ck, ignore_errors=True)
+        self.db = ox.Store(str(db))
 
     # The write bracket: checkpoint, journal, write, flush, remove journal.
     def _begin(self) -> None:
@@ -683,8 +936,11 @@ class LocalStore(BaseStore):
 
     def _rollback(self) -> None:
         """Undo a failed write in this process by restoring the checkpoint."""
+        import gc
+
         ox = self._ox
         del self.db
+        gc.collect()  # an exception's frames may still hold the handle in a cycle
         recover(self.path)
         self.db = ox.Store(str(self.path / "oxigraph"))
 
@@ -693,6 +949,7 @@ class LocalStore(BaseStore):
         self._need_write()
         iri = graph_iri(check_graph_name(name))
         self._invalidate([iri])
+        self.clear_memo()
         self.db.update(f"DROP SILENT GRAPH <{iri}>")  # one transaction
         self.db.flush()
 

@@ -185,3 +185,80 @@ def test_failed_write_in_process_rolls_back_to_the_checkpoint(tmp_path):
         assert store.fingerprint() == before
         assert not (tmp_path / "store" / "write.journal").exists()
         assert not (tmp_path / "store" / "checkpoint").exists()
+
+
+# ------------------------------------------------------------------ the direct and streaming paths
+
+
+def _states_nt(path: Path, codes: str = "ABC") -> Path:
+    lines = []
+    for c in codes:
+        s = f"<https://w3id.org/secpart/id/state/X{c}{c}>"
+        lines += [f'{s} <http://www.w3.org/2000/01/rdf-schema#label> "State {c}"@en .',
+                  f'{s} <https://w3id.org/secpart/ontology#iso3> "X{c}{c}" .',
+                  f'{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+                  '<https://w3id.org/secpart/ontology#State> .']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_streaming_in_memory_and_python_paths_give_the_same_store(store_copy, tmp_path, replace):
+    """The same N-Triples through the streaming path (validated in the store), the direct
+    in-memory path and the Python parser (forced by a '(' in a Turtle copy) give the same
+    graphs and the same report."""
+    import shutil
+
+    nt = _states_nt(tmp_path / "states.nt")
+    ttl = tmp_path / "states.ttl"
+    ttl.write_text(nt.read_text(encoding="utf-8") + "# (forces the Python parser)\n",
+                   encoding="utf-8")
+    prints, reports = [], []
+    for label, f, stream in (("stream", nt, True), ("memory", nt, False), ("python", ttl, None)):
+        path = shutil.copytree(store_copy, tmp_path / label)
+        with open_store(path, write=True) as st:
+            ingest(st, [_states_nt(tmp_path / "old.nt", "DE")], graph="extra")
+            report = ingest(st, [f], graph="extra", replace=replace, stream=stream)
+            reports.append(report.graphs)
+            prints.append(st.fingerprint())
+            assert st.graph_sizes()["extra"] == (9 if replace else 15)
+    assert prints[0] == prints[1] == prints[2]
+    assert reports[0] == reports[1] == reports[2] == {"extra": 9}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_direct_path_refuses_a_violation_and_writes_nothing(store_copy, stream):
+    """unknown-state.ttl is blank-node free: it takes the direct path, and is still refused
+    with its file, and the store keeps what it had."""
+    from kg.ingest import _direct_loads
+
+    path = BAD / "unknown-state.ttl"
+    with open_store(store_copy, write=True) as st:
+        assert _direct_loads(st, [path], None, None) is not None
+        before = st.fingerprint()
+        with pytest.raises(InputError) as err:
+            ingest(st, [path], stream=stream)
+        assert "QQQ" in str(err.value) and str(path) in str(err.value)
+        assert st.fingerprint() == before
+    assert not (store_copy / "write.journal").exists()
+
+
+def test_streaming_syntax_error_names_the_real_line(store_copy, tmp_path):
+    f = _states_nt(tmp_path / "broken.nt")
+    f.write_text(f.read_text(encoding="utf-8") + "<https://w3id.org/x> <broken .\n",
+                 encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        before = st.fingerprint()
+        with pytest.raises(InputError) as err:
+            ingest(st, [f], stream=True)
+        assert err.value.where == "10" and str(f) in str(err.value)
+        assert st.fingerprint() == before
+
+
+def test_stream_threshold_from_the_environment(monkeypatch):
+    from kg.ingest import stream_threshold
+
+    monkeypatch.setenv("KG_STREAM_BYTES", "1234")
+    assert stream_threshold() == 1234
+    monkeypatch.delenv("KG_STREAM_BYTES")
+    assert stream_threshold() > 1_000_000

@@ -277,3 +277,22 @@ def test_eigenvector_agrees_with_networkx_on_connected_graphs(seed, n, p):
     ours = node_metrics(G)
     for v in G:
         assert ours[v]["eigenvector"] == pytest.approx(ref[v], abs=1e-6)
+
+
+def test_by_year_in_one_pass_equals_each_year_alone(bundled):
+    """--by-year (one grouped query, kg.cache) gives, year by year, the metrics of the
+    one-year window computed alone on a fresh store handle."""
+    from kg.metrics import metrics
+    from kg.store import open_store
+
+    with open_store(bundled) as store:
+        series = metrics(store, by_year=True, focus="JPN", cite=False)
+    years = [p["label"] for p in series.periods]
+    assert len(years) > 20
+    assert sum(p["edges"] for p in series.periods) > 100
+    for period in series.periods:
+        y = int(period["label"])
+        with open_store(bundled) as store:
+            alone = metrics(store, year_from=y, year_to=y, focus="JPN", cite=False).periods[0]
+        assert {k: v for k, v in period.items() if k != "label"} == \
+            {k: v for k, v in alone.items() if k != "label"}, y

@@ -133,3 +133,102 @@ def test_bad_options_are_usage_errors(world, kw, message):
 
     with open_store(world) as store, pytest.raises(UsageError, match=message):
         build_network(store, **kw)
+
+
+def _same_network(G, H):
+    assert G.graph["params"] == H.graph["params"]
+    assert list(G.nodes(data=True)) == list(H.nodes(data=True))
+    assert list(G.edges(data=True)) == list(H.edges(data=True))
+
+
+@pytest.mark.parametrize("relation", ["exercise", "agreement", "all"])
+@pytest.mark.parametrize("observers", [False, True])
+def test_one_pass_equals_one_window_at_a_time(world, relation, observers):
+    """build_networks (one grouped query, windows summed from years) gives, window by
+    window, exactly the network build_network gives: per year, and over 3-year windows."""
+    from kg.network import build_network_uncached, build_networks
+    from kg.store import open_store
+
+    windows = [(y, y) for y in range(2008, 2027)] + [(y - 2, y) for y in range(2010, 2027)]
+    with open_store(world) as store:
+        fast = build_networks(store, windows, relation=relation, include_observers=observers)
+        for (a, b), G in zip(windows, fast, strict=True):
+            _same_network(G, build_network_uncached(store, relation=relation, year_from=a,
+                                                    year_to=b, include_observers=observers))
+        # the per-year graphs are not all empty: the test compares real networks
+        assert sum(G.number_of_edges() for G in fast) > 5
+
+
+def test_one_pass_equals_one_window_at_a_time_on_the_bundled_data(built_store):
+    from kg.network import build_network_uncached, build_networks
+    from kg.store import open_store
+
+    years = [(y, y) for y in range(1995, 2027)]
+    fives = [(y - 4, y) for y in range(2000, 2027)]
+    with open_store(built_store) as store:
+        for windows in (years, fives):
+            for (a, b), G in zip(windows, build_networks(store, windows), strict=True):
+                _same_network(G, build_network_uncached(store, year_from=a, year_to=b))
+
+
+def test_run_cache_builds_each_network_once_and_sends_each_query_once(world):
+    from kg.cache import run_cache
+    from kg.network import build_network
+    from kg.store import open_store
+
+    with open_store(world) as store:
+        sent = []
+        store.tracer = lambda text, graphs: sent.append((text, tuple(graphs)))
+        cache = run_cache(store)
+        G1 = build_network(store, relation="all", year_from=2015, year_to=2024)
+        G2 = cache.network(relation="all", year_from=2015, year_to=2024)
+        assert G1 is G2
+        many = cache.networks([(2015, 2015), (2016, 2016), (2015, 2024)], relation="all")
+        assert many[2] is G1
+        assert len(cache.built) == len(set(cache.built)) == 3
+        assert len(sent) == len(set(sent))
+        from kg.metrics import node_metrics
+
+        assert cache.measure(G1, node_metrics) is cache.measure(G1, node_metrics)
+
+
+def _sparql_pair_join(store, year_from, year_to, observers):
+    """The reference: dyad counts aggregated by the engine over the join of every pair of
+    participants (the window rule of kg.network.exercise_incidence), a < b, states only."""
+    from kg.namespaces import SPARQL_PREFIXES, iso3_of
+    from kg.network import exercise_incidence
+
+    text = SPARQL_PREFIXES + (
+        "SELECT ?a ?b (COUNT(*) AS ?w) WHERE {\n"
+        + exercise_incidence("a", year_from, year_to, observers)
+        + exercise_incidence("b", year_from, year_to, observers)
+        + "} GROUP BY ?a ?b")
+    pairs, diag = {}, {}
+    for a, b, w in store.select(text).rows:
+        ia, ib = iso3_of(a.value), iso3_of(b.value)
+        if ia is None or ib is None:
+            continue
+        if ia == ib:
+            diag[ia] = int(w.value)
+        elif ia < ib:
+            pairs[(ia, ib)] = float(w.value)
+    return pairs, diag
+
+
+@pytest.mark.parametrize("observers", [False, True])
+@pytest.mark.parametrize("window", [(None, None), (2015, 2024), (2016, 2016), (None, 2010),
+                                    (2018, None)])
+def test_pairs_counted_per_exercise_equal_the_engine_pair_join(world, built_store, window,
+                                                               observers):
+    from kg.network import build_network_uncached
+    from kg.store import open_store
+
+    for path in (world, built_store):
+        with open_store(path) as store:
+            G = build_network_uncached(store, year_from=window[0], year_to=window[1],
+                                       include_observers=observers)
+            pairs, diag = _sparql_pair_join(store, window[0], window[1], observers)
+        assert _edges(G) == pairs
+        assert {n: d["exercises"] for n, d in G.nodes(data=True)} == \
+            {n: diag.get(n, 0) for n in G.nodes}
+        assert set(G.nodes) == set(diag) | {n for p in pairs for n in p}

@@ -141,3 +141,39 @@ def test_report_paths(reports):
     res = reports["second"]
     assert res.index == Path(reports["two"]) / "index.html"
     assert "index.html" in res.files and "map.html" in res.files
+
+
+def test_report_sends_each_query_once_and_builds_each_network_once(built_store, tmp_path,
+                                                                   monkeypatch):
+    """One run of the report on the bundled data: the store's tracer sees no query twice,
+    and no network (relation, window, options, graphs) is built twice."""
+    import kg.network as network
+    from kg.cache import RunCache
+    from kg.report import build_report
+    from kg.store import open_store
+
+    built: list = []
+    one, many = network.build_network_uncached, network.build_networks
+
+    def spy_one(store, **kw):
+        G = one(store, **kw)
+        built.append(RunCache.key_of(G.graph["params"]))
+        return G
+
+    def spy_many(store, windows, **kw):
+        Gs = many(store, windows, **kw)
+        built.extend(RunCache.key_of(G.graph["params"]) for G in Gs)
+        return Gs
+
+    monkeypatch.setattr(network, "build_network_uncached", spy_one)
+    monkeypatch.setattr(network, "build_networks", spy_many)
+    sent: list = []
+    with open_store(built_store) as store:
+        store.tracer = lambda text, graphs: sent.append((text, tuple(graphs or ())))
+        res = build_report(store, tmp_path / "out")
+    assert (tmp_path / "out" / "index.html").is_file() and res.verdicts
+    assert len(sent) > 10 and len(built) > 10  # the report really queried and built
+    repeated = sorted({q[0][:200] for q in sent if sent.count(q) > 1})
+    assert not repeated, repeated
+    twice = sorted({k for k in built if built.count(k) > 1})
+    assert not twice, twice

@@ -289,3 +289,105 @@ def test_store_without_permission_is_one_line(built_store, tmp_path):
         assert res.returncode == 2 and len(res.stderr.splitlines()) == 1, res.stderr
     finally:
         store.chmod(0o755)
+# ------------------------------------------------------------------ the write path (issue 17)
+
+G2 = "https://w3id.org/secpart/graph/other"
+NT_OTHER = b'<http://x/o> <http://x/p> "other" .\n<http://x/o> <http://x/q> <http://x/r> .\n'
+NT_NEW = b'<http://x/c> <http://x/p> "3" .\n'
+
+
+def _fill(path, monkeypatch, rebuild: bool):
+    """A store with two graphs, then ``G`` replaced (by a rebuild, or triple by triple)."""
+    import kg.store as store_mod
+
+    monkeypatch.setattr(store_mod, "REBUILD_MIN_TRIPLES", 0 if rebuild else 10 ** 12)
+    with open_store(path, write=True) as st:
+        st.write_graphs({G: NT + b'<http://x/d> <http://x/p> "4" .\n', G2: NT_OTHER}, replace=False)
+        before = st.fingerprint()
+        assert st._rebuild_cheaper({G}) is rebuild
+        st.write_graphs({G: NT_NEW}, replace=True)
+        after = st.fingerprint()
+        sizes = st.graph_sizes()
+    return before, after, sizes
+
+
+def test_replace_by_rebuild_equals_replace_by_deletion(tmp_path, monkeypatch):
+    """Dropping the graph as a whole (a rebuilt database) gives the same store as deleting
+    its triples; the other graph is untouched and nothing is left behind."""
+    b1, a1, s1 = _fill(tmp_path / "rebuild", monkeypatch, rebuild=True)
+    b2, a2, s2 = _fill(tmp_path / "delete", monkeypatch, rebuild=False)
+    assert a1 == a2 and s1 == s2 == {"other": 2, "test": 1}
+    assert a1["graphs"]["other"] == b1["graphs"]["other"]
+    assert a1["graphs"]["test"] != b1["graphs"]["test"]
+    for leftover in ("rebuild", "rebuild.nt", "checkpoint", "write.journal"):
+        assert not (tmp_path / "rebuild" / leftover).exists()
+    with open_store(tmp_path / "rebuild") as st:  # the swapped-in database opens and reads
+        assert st.fingerprint() == a1
+
+
+def test_rebuild_refused_by_its_check_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    import kg.store as store_mod
+
+    monkeypatch.setattr(store_mod, "REBUILD_MIN_TRIPLES", 0)
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT, G2: NT_OTHER}, replace=False)
+        before = st.fingerprint()
+
+        def refuse(db):
+            assert len(db) == 3  # the other graph and the new triple, in the fresh database
+            raise ValueError("refused")
+
+        with pytest.raises(ValueError):
+            st.write_graphs({G: NT_NEW}, replace=True, check_loaded=refuse)
+        assert st.fingerprint() == before
+    assert not (tmp_path / "s" / "rebuild").exists()
+
+
+def test_recover_removes_a_rebuild_cut_short(tmp_path):
+    from kg.store import recover
+
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+    (tmp_path / "s" / "rebuild").mkdir()
+    (tmp_path / "s" / "rebuild" / "000001.sst").write_bytes(b"partial")
+    recover(tmp_path / "s")
+    assert not (tmp_path / "s" / "rebuild").exists()
+    with open_store(tmp_path / "s") as st:
+        assert st.graph_sizes() == {"test": 2}
+
+
+@pytest.mark.parametrize("chunk", [40, 10 ** 6])
+def test_load_file_in_chunks_equals_one_load(tmp_path, chunk):
+    """A line-format file loaded in chunks of whole lines holds the same triples."""
+    import pyoxigraph as ox
+
+    from kg.store import FileLoad, load_file
+
+    f = tmp_path / "x.nt"
+    f.write_bytes(b"".join(b'<http://x/s%d> <http://x/p> "v%d" .\n' % (i, i) for i in range(50)))
+    db = ox.Store()
+    load_file(db, FileLoad(str(f), "N_TRIPLES", G), chunk_bytes=chunk)
+    ref = ox.Store()
+    ref.load(path=str(f), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(G))
+    assert set(db) == set(ref) and len(db) == 50
+
+
+def test_tracer_sees_each_query_sent_and_the_memo_sends_it_once(tmp_path):
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+    with open_store(tmp_path / "s") as st:
+        sent = []
+        st.tracer = lambda text, graphs: sent.append(text)
+        q = "SELECT ?s WHERE { ?s <http://x/p> ?o }"
+        st.select(q)
+        st.select(q)
+        assert sent.count(q) == 2  # no memo: both reach the engine
+        st.enable_memo()
+        sent.clear()
+        first = st.select(q)
+        first.rows.clear()  # a caller changing its result does not change the memo
+        assert len(st.select(q).rows) == 2
+        st.fingerprint()
+        st.fingerprint()
+        assert sent.count(q) == 1
+        assert len(sent) == len(set(sent))

@@ -172,7 +172,7 @@ def render_claims_md(result: dict, level: int = 3) -> str:
     hx = "#" * level
     claims = result["claims"]
     rows = [{"#": c["number"], "claim": f"{c['title']} ({c['id']})",
-             "verdict": f"**{c['verdict']}**",
+             "verdict": c["verdict"],
              "robustness": (c.get("robustness") or {}).get("summary", ""),
              "evidence": c["reason"]} for c in claims]
     out = [format_rows(rows, ["#", "claim", "verdict", "robustness", "evidence"], "md")]

@@ -184,10 +184,13 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
 
 
 def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
-            strict: bool = False, replace: bool = False, curated_graph: str | None = None):
+            strict: bool = False, replace: bool = False, curated_graph: str | None = None,
+            dump: bool = True):
     """Parse and validate inputs in memory; return ``(per-graph N-Triples, report)``.
 
     Nothing is written. Raises InputError on the first bad file or record.
+    With ``dump=False`` the N-Triples are not serialized (the caller loads the
+    files itself) and the first item is ``{}``; the report still counts triples.
     """
     import pyoxigraph as ox
 
@@ -196,25 +199,40 @@ def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: st
     mem, targets, where, report = assemble(store, paths, fmt=fmt, graph=graph, strict=strict,
                                            replace=replace, curated_graph=curated_graph)
     violations = validate_oxigraph(mem, focus_graphs=sorted(targets), limit=50)
-    if violations:
-        v = violations[0]
-        loc = where.get(v.focus)
-        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        if loc:
-            raise InputError(f"record {loc[2]}: {v.message} [{v.constraint}]{more}",
-                             file=loc[0], where=str(loc[1]))
-        found = _locate_iri(v.focus, report.files)
-        if found:
-            raise InputError(f"<{v.focus}>: {v.message} [{v.constraint}]{more}",
-                             file=found[0], where=found[1])
-        files = ", ".join(report.files)
-        raise InputError(f"<{v.focus}>: {v.message} [{v.constraint}]{more}", file=files)
+    _raise_violation(violations, where, report.files)
     data = {}
     for t in sorted(targets):
-        data[t] = mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(t))
-        report.graphs[graph_name(t)] = data[t].count(b"\n")
+        if dump:
+            data[t] = mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(t))
+            report.graphs[graph_name(t)] = data[t].count(b"\n")
+        else:
+            report.graphs[graph_name(t)] = _count(mem, t)
     report.replaced = replace
     return data, report
+
+
+def _count(db, graph: str) -> int:
+    """Triples in one graph of a pyoxigraph Store."""
+    for row in db.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+        return int(row["n"].value)
+    return 0
+
+
+def _raise_violation(violations, where: dict, files: list[str]) -> None:
+    """Raise the first shape violation as an InputError naming the file and record or line."""
+    if not violations:
+        return
+    v = violations[0]
+    loc = where.get(v.focus)
+    more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+    if loc:
+        raise InputError(f"record {loc[2]}: {v.message} [{v.constraint}]{more}",
+                         file=loc[0], where=str(loc[1]))
+    found = _locate_iri(v.focus, files)
+    if found:
+        raise InputError(f"<{v.focus}>: {v.message} [{v.constraint}]{more}",
+                         file=found[0], where=found[1])
+    raise InputError(f"<{v.focus}>: {v.message} [{v.constraint}]{more}", file=", ".join(files))
 
 
 def _locate_iri(iri: str, files: list[str]) -> tuple[str, str] | None:
@@ -258,7 +276,7 @@ def _known_ids_excluding(store, g: str) -> dict[str, set]:
 
 
 def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
-           replace: bool = False, strict: bool = False) -> IngestReport:
+           replace: bool = False, strict: bool = False, stream: bool | None = None) -> IngestReport:
     """Add data to the store, all or nothing.
 
     :param store: a LocalStore opened for writing.
@@ -267,6 +285,15 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
     :param graph: the short name of the target graph (default: by kind).
     :param replace: swap the target graph(s) for the new content.
     :param strict: stop on the first bad row of a field dataset instead of warning.
+    :param stream: for N-Triples/Turtle files without blank nodes, validate in the
+        store after loading instead of in memory (for files bigger than memory);
+        None decides by size (:func:`stream_threshold`).
+
+    N-Triples and Turtle files without blank nodes (what big extracts are) take
+    the direct path (:func:`_ingest_direct`): the engine loads them from disk into
+    the store, inside the write bracket, while the same data is validated in
+    memory in this thread; anything else is parsed and validated in memory first
+    and then written.
 
     Example: ``ingest(store, ["mme_v7.csv"], fmt="mme")``.
     """
@@ -278,6 +305,10 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
         raise UsageError("nothing to ingest: give one or more files")
     if _needs_reference_states(store, paths, fmt):
         return _first_contact(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
+    loads = _direct_loads(store, paths, fmt, graph)
+    if loads is not None:
+        return _ingest_direct(store, paths, loads, fmt=fmt, graph=graph, replace=replace,
+                              strict=strict, stream=stream)
     data, report = prepare(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
     store.write_graphs(data, replace=replace)
     return report
@@ -322,6 +353,117 @@ def _first_contact(store, paths, *, fmt, graph, strict, replace) -> IngestReport
     report.warnings.insert(0, "the store was empty: loaded the ontology and the bundled curated "
                               "data (the reference states) first, as `kg build` does")
     return report
+
+
+def stream_threshold() -> int:
+    """Input bytes above which :func:`ingest` validates in the store, not in memory.
+
+    ``$KG_STREAM_BYTES`` if set; else a quarter of the memory available (an
+    in-memory copy of N-Triples takes about twice the file's size).
+    """
+    env = os.environ.get("KG_STREAM_BYTES")
+    if env and env.isdigit():
+        return int(env)
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 // 4
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+    except (OSError, ValueError):
+        return 2 ** 31
+
+
+def _direct_loads(store, paths, fmt, graph):
+    """The files as engine loads (:class:`kg.store.FileLoad`) when all of them qualify, else None.
+
+    They qualify when the store is local and each is N-Triples or Turtle with no
+    blank-node syntax (:func:`kg.ingest.rdf.direct_format`), going to one graph.
+    """
+    from kg.ingest.rdf import direct_format
+    from kg.store import FileLoad
+
+    if getattr(store, "kind", "") != "local":
+        return None
+    target = graph_iri(graph) if graph else graph_iri("user")
+    loads = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_file() or detect_kind(path, fmt) != "rdf":
+            return None
+        key = direct_format(path, fmt)
+        if key is None:
+            return None
+        loads.append(FileLoad(str(path), key, target))
+    return loads
+
+
+def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) -> IngestReport:
+    """Load N-Triples/Turtle files straight into the store, validated, all or nothing.
+
+    In memory (the default for files that fit): the engine bulk-loads the files
+    into the store in a worker thread, inside the write bracket, while this
+    thread parses the same files into memory and validates them exactly as
+    :func:`prepare` does; a violation stops the load and restores the checkpoint.
+    The context queries read the store while the load runs: they may see some of
+    the new triples, which the in-memory copy holds anyway, so the verdict is the
+    same.
+
+    Streaming (files bigger than memory): nothing is held in memory; after the
+    load the shapes run in the engine on the store itself, over every graph (the
+    full store as context), with focus nodes typed in the target graph, and the
+    write is undone if any fails. The count reported is the growth of the graph.
+    """
+    from kg.ingest.rdf import check_long_literals, scan_file
+
+    if stream is None:
+        stream = sum(Path(f.path).stat().st_size for f in loads) > stream_threshold()
+    targets = sorted({f.graph for f in loads})
+    if not stream:
+        holder: dict = {}
+
+        def check():
+            holder["data"], holder["report"] = prepare(store, paths, fmt=fmt, graph=graph,
+                                                       strict=strict, replace=replace, dump=False)
+
+        store.write_graphs({}, replace=replace, files=loads, check=check)
+        return holder["report"]
+
+    from kg.validate import validate_oxigraph
+
+    report = IngestReport(files=[str(p) for p in paths], replaced=replace)
+    before = {} if replace else {t: _count(store.db, t) for t in targets}
+
+    def check_loaded(db):
+        for f in loads:
+            if scan_file(f.path, f.fmt).long_lines:
+                check_long_literals(db, f.graph, f.path)
+        _raise_violation(validate_oxigraph(db, focus_graphs=targets, limit=50), {}, report.files)
+        for t in targets:
+            report.graphs[graph_name(t)] = _count(db, t) - before.get(t, 0)
+
+    try:
+        store.write_graphs({}, replace=replace, files=loads, check_loaded=check_loaded)
+    except SyntaxError as exc:
+        # the engine names the line within a chunk: re-parse the file to name the real one
+        _reparse_for_error(loads, exc)
+    return report
+
+
+def _reparse_for_error(loads, exc: SyntaxError):
+    """Raise the InputError (file and line) for a syntax error met while streaming."""
+    import pyoxigraph as ox
+
+    from kg.ingest.rdf import _parser_errors
+
+    for f in loads:
+        with _parser_errors(f.path, None):
+            for _ in ox.parse(path=f.path, format=getattr(ox.RdfFormat, f.fmt)):
+                pass
+    raise InputError(f"RDF syntax error: {exc}", file=", ".join(f.path for f in loads))
 
 
 def build(store) -> IngestReport:

@@ -18,12 +18,14 @@ import hashlib
 import json
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import InputError
 from kg.namespaces import ID
 
-__all__ = ["RDF_EXTENSIONS", "MAX_LITERAL", "format_for", "parse_rdf", "load_rdf_fast"]
+__all__ = ["RDF_EXTENSIONS", "MAX_LITERAL", "format_for", "parse_rdf", "load_rdf_fast",
+           "FileScan", "scan_file", "direct_format", "check_long_literals"]
 
 RDF_EXTENSIONS = {
     ".ttl": "TURTLE", ".turtle": "TURTLE", ".nt": "N_TRIPLES", ".nq": "N_QUADS", ".trig": "TRIG",
@@ -154,8 +156,11 @@ def _syntax_where(msg: str) -> str | None:
 
 
 @contextmanager
-def _parser_errors(name: str, raw: bytes):
-    """Turn the engine's parse errors into one-line InputErrors naming the file and line."""
+def _parser_errors(name: str, raw: bytes | None):
+    """Turn the engine's parse errors into one-line InputErrors naming the file and line.
+
+    ``raw`` is the file's bytes, or None to read them only when needed.
+    """
     try:
         yield
     except SyntaxError as exc:
@@ -163,6 +168,8 @@ def _parser_errors(name: str, raw: bytes):
         raise InputError(f"RDF syntax error: {msg}", file=name, where=_syntax_where(msg)) from None
     except MemoryError:
         # the parser's token buffer is bounded (16 MiB in pyoxigraph): a huge literal or IRI
+        if raw is None:
+            raw = Path(name).read_bytes()
         raise InputError(f"a literal or IRI longer than the limit of {MAX_LITERAL:,} characters",
                          file=name, where=_long_token_line(raw)) from None
     except (OSError, ValueError) as exc:
@@ -222,6 +229,86 @@ def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
     return out
 
 
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over a file's bytes found (see :func:`scan_file`)."""
+
+    bnode_syntax: bool   # ``_:`` (or, in Turtle, ``[`` / ``(``): may make blank nodes
+    long_lines: bool     # a line longer than MAX_LITERAL bytes, or a Turtle long string
+    size: int
+
+
+_SCANS: dict[tuple, FileScan] = {}
+
+
+def scan_file(path: str | Path, key: str, chunk_bytes: int = 16 * 1024 * 1024) -> FileScan:
+    """Check a line-based RDF file in chunks of whole lines, never holding all of it.
+
+    Refuses NUL bytes and invalid UTF-8 (with the line), and notes what decides
+    how the file may be loaded: blank-node syntax, and lines long enough to hold
+    a literal over :data:`MAX_LITERAL`. The result is remembered per file
+    (path, size, modification time), so a second call costs nothing.
+    """
+    p = Path(path)
+    st = p.stat()
+    memo = (str(p.resolve()), key, st.st_size, st.st_mtime_ns)
+    if memo in _SCANS:
+        return _SCANS[memo]
+    name = str(path)
+    bnode = long = False
+    line = 0
+    with open(p, "rb") as fh:
+        while True:
+            lines = fh.readlines(chunk_bytes)
+            if not lines:
+                break
+            chunk = b"".join(lines)
+            at = chunk.find(b"\x00")
+            if at >= 0:
+                raise InputError("NUL byte in an RDF file", file=name,
+                                 where=str(line + chunk[:at].count(b"\n") + 1))
+            try:
+                chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"not valid UTF-8 (byte 0x{chunk[exc.start]:02x}); RDF text must "
+                                 "be UTF-8", file=name,
+                                 where=str(line + chunk[:exc.start].count(b"\n") + 1)) from None
+            if not bnode:
+                bnode = b"_:" in chunk or (key == "TURTLE" and (b"[" in chunk or b"(" in chunk))
+            if not long:
+                long = max(map(len, lines)) > MAX_LITERAL or (
+                    key == "TURTLE" and (b'"""' in chunk or b"'''" in chunk))
+            line += len(lines)
+    out = _SCANS[memo] = FileScan(bnode, long, st.st_size)
+    return out
+
+
+def direct_format(path: str | Path, fmt: str | None = None) -> str | None:
+    """The RdfFormat name when the engine may load the file itself, else None.
+
+    That is N-Triples or Turtle with no blank-node syntax (blank nodes must be
+    skolemized in Python). Raises InputError on NUL bytes or invalid UTF-8.
+    """
+    key = _format_key(path, fmt)
+    if key not in ("N_TRIPLES", "TURTLE"):
+        return None
+    return None if scan_file(path, key).bnode_syntax else key
+
+
+def check_long_literals(store, graph: str, path: str | Path) -> None:
+    """Refuse a literal over :data:`MAX_LITERAL` characters loaded into ``graph`` of a
+    pyoxigraph Store from ``path`` (the error names the file and line)."""
+    long = store.query(f"SELECT ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
+                       f"FILTER(isLiteral(?o) && STRLEN(STR(?o)) > {MAX_LITERAL}) }} }} LIMIT 1")
+    for row in long:
+        value = row["o"].value
+        raw = Path(path).read_bytes()
+        at = raw.find(value[:40].encode())
+        raise InputError(f"literal of {len(value):,} characters is longer than the limit "
+                         f"of {MAX_LITERAL:,}", file=str(path),
+                         where=_line_of(raw, at) if at >= 0 else None)
+
+
 def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None = None,
                   default_graph: str, raw: bytes | None = None) -> str | None:
     """Load an N-Triples or Turtle file with no blank nodes straight into ``mem``.
@@ -231,29 +318,30 @@ def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None =
     target graph IRI, or None when the file needs :func:`parse_rdf` instead
     (other formats, or syntax that may make blank nodes: ``_:``, ``[``, ``(``;
     a false alarm only costs speed). The same checks apply: NUL bytes, UTF-8,
-    syntax errors with their line, and the literal length limit.
+    syntax errors with their line, and the literal length limit. The file is
+    checked in chunks (:func:`scan_file`) and read by the engine from disk, so
+    its bytes are never all held in Python.
     """
     import pyoxigraph as ox
 
-    key = _format_key(path, fmt)
-    if key not in ("N_TRIPLES", "TURTLE"):
-        return None
-    if raw is None:
-        from kg.ingest.inputs import read_input
-
-        raw = read_input(path)
-    if b"_:" in raw or (key == "TURTLE" and (b"[" in raw or b"(" in raw)):
-        return None
     name = str(path)
-    _precheck(raw, name, key)
     target = graph or default_graph
-    with _parser_errors(name, raw):
-        mem.load(raw, format=getattr(ox.RdfFormat, key), to_graph=ox.NamedNode(target))
-    long = mem.query(f"SELECT ?o WHERE {{ GRAPH <{target}> {{ ?s ?p ?o "
-                     f"FILTER(isLiteral(?o) && STRLEN(STR(?o)) > {MAX_LITERAL}) }} }} LIMIT 1")
-    for row in long:
-        value = row["o"].value
-        at = raw.find(value[:40].encode())
-        raise InputError(f"literal of {len(value):,} characters is longer than the limit "
-                         f"of {MAX_LITERAL:,}", file=name, where=_line_of(raw, at) if at >= 0 else None)
+    if raw is not None:  # the bytes already read (read once): check and load them
+        key = _format_key(path, fmt)
+        if key not in ("N_TRIPLES", "TURTLE") or b"_:" in raw or (
+                key == "TURTLE" and (b"[" in raw or b"(" in raw)):
+            return None
+        _precheck(raw, name, key)
+        with _parser_errors(name, raw):
+            mem.load(raw, format=getattr(ox.RdfFormat, key), to_graph=ox.NamedNode(target))
+        if _long_token_line(raw) is not None:
+            check_long_literals(mem, target, path)
+        return target
+    key = direct_format(path, fmt)
+    if key is None:
+        return None
+    with _parser_errors(name, None):
+        mem.load(path=str(path), format=getattr(ox.RdfFormat, key), to_graph=ox.NamedNode(target))
+    if scan_file(path, key).long_lines:
+        check_long_literals(mem, target, path)
     return target

@@ -8,7 +8,8 @@ and focus, and PNG/SVG export. The package:
 * :mod:`kg.map.data`: the networks, metrics and sources from the store
   (:func:`render_map`, :func:`tie_sources`);
 * :mod:`kg.map.page`: the page itself (:func:`render_series`,
-  :func:`render_graph` for any networkx graph) and its assets;
+  :func:`render_graph` for any networkx graph), drawn by vis-network as pyvis
+  ships it, with the data assembled through pyvis' ``Network``;
 * :mod:`kg.map.layout`: geographic and force positions, colours;
 * :mod:`kg.map.basemap`: the vendored Natural Earth outlines and their decoder;
 * :mod:`kg.map.browser`: headless Chromium for screenshots and exports.

@@ -4,7 +4,7 @@
   longitude, ``x = wrap(lon - centre) * GEO_SCALE``, ``y = -lat * GEO_SCALE``
   (canvas y grows downward). The centre meridian is chosen so that as few
   (weighted) ties as possible cross the map's edge (:func:`centre_meridian`);
-  ties are drawn along the short great circle and wrap round the edge.
+  ties bend toward the short great circle (``kg.map.page._geo_smooth``).
 * ``force``: a seeded Fruchterman-Reingold layout (networkx ``spring_layout``)
   of all the ties of all the years, so a state keeps its place while the year
   changes; discs are then pushed apart so that none overlap.

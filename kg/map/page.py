@@ -1,25 +1,33 @@
-"""The map page: networks of many years in one offline HTML file, drawn by our own script.
+"""The map page: networks of many years in one offline HTML file, drawn by vis-network.
 
 :func:`render_series` writes the page for a :class:`Series` (one network per
 year and window width); :func:`render_graph` is the same for one networkx graph.
 
 The page (``assets/page.html``, ``assets/map.css``, ``assets/map.js``):
 
-* makes no request of any kind: the script, the style and the Natural Earth
-  basemap are inline, and a Content-Security-Policy (``default-src 'none'``,
-  the one script allowed by its SHA-256 hash) makes the browser refuse
-  anything else, including inline event handlers;
+* is drawn by vis-network as the installed pyvis package ships it
+  (:func:`vis_assets`); the states, every tie of any year and the vis options
+  are assembled with pyvis' ``Network`` (:func:`_vis_network`), and the script
+  keeps vis DataSets in step with the year, window and filters (the network
+  is built once and never rebuilt), paints the basemap in vis-network's
+  ``beforeDrawing`` hook and serializes the vis view for the SVG export;
+* makes no request of any kind: vis-network, the script, the styles and the
+  Natural Earth basemap are inline, and a Content-Security-Policy
+  (``default-src 'none'``, the one script allowed by its SHA-256 hash) makes
+  the browser refuse anything else, including inline event handlers;
 * is UTF-8 with ``<meta charset="utf-8">``;
 * never lets data reach HTML unescaped: title, subtitle and legend are
   HTML-escaped here; nodes, edges and sources travel as JSON in a
   ``<script type="application/json">`` block with ``<``, ``>`` and ``&``
-  escaped; the script draws labels on a canvas, fills the tooltip and the
-  menus with ``textContent`` and escapes text for XML in the SVG export;
+  escaped; vis-network draws labels on its canvas (no ``title`` is given to
+  vis, so its HTML popups are never used); the script fills the tooltip and
+  the menus with ``textContent`` and escapes text for XML in the SVG export;
 * redraws in place when the year, the window, the relation, the minimum
   weight or the focus change, and keeps that state in the URL fragment
   (``#year=2019&window=5&focus=JPN``);
 * exposes ``window.kgMap`` (``ready``, ``loadMs``, ``stepMs``, ``set()``,
-  ``drawn()``, ``toSVG()``, ``toPNG()``) for tests and exports.
+  ``drawn()`` (what the vis DataSets hold), ``toSVG()``, ``toPNG()``,
+  ``network()`` (the vis Network)) for tests and exports.
 
 The same data and parameters give a byte-identical file.
 """
@@ -46,10 +54,11 @@ from kg.map.layout import (
     force_positions,
     geo_positions,
     group_colors,
+    wrap_lon,
 )
 
 __all__ = ["Series", "MapResult", "LAYOUTS", "SIZE_BY", "COLOR_BY", "EDGE_COLORS", "FONT_FACE",
-           "METRIC_NAMES", "render_series", "render_graph", "json_for_script"]
+           "METRIC_NAMES", "render_series", "render_graph", "json_for_script", "vis_assets"]
 
 LAYOUTS = ("geo", "force")
 SIZE_BY = ("degree", "strength", "betweenness", "pagerank")
@@ -176,20 +185,117 @@ def _positions(series: Series, order: list, attrs: dict, layout: str, seed: int)
     return geo, force, centre, offered
 
 
-def _node_entries(order, attrs, geo, force, colors, groups) -> list:
-    out = []
+def _geo_smooth(a: dict, b: dict, centre: float) -> dict:
+    """vis-network's ``smooth`` for a geo tie: its curve bends toward the great circle.
+
+    The tie's quadratic curve should pass through the great circle's midpoint
+    (its control point twice as far off the chord), bent at most half a chord
+    (near-antipodal pairs). vis-network's static ``curvedCW``/``curvedCCW``
+    curves put the control point at ``s * chord`` from the first node, turned
+    ``s * pi`` from the chord, with ``s = (1 + roundness) / 2``; its offset across
+    the chord is ``-s * cos(s * pi) * chord``, which grows with ``s`` on [0.5, 1],
+    so the roundness that gives the wanted offset is found by bisection. A tie
+    whose short way crosses the map's edge cannot wrap in vis-network; it is
+    drawn the long way round with a gentle bend.
+
+    >>> _geo_smooth({"x": 0, "y": 0, "lat": 0, "lon": 0}, {"x": 900, "y": 0, "lat": 0, "lon": 90}, 0)
+    {'roundness': 0.0, 'type': 'curvedCW'}
+    """
+    import math
+
+    ax, ay, bx, by = a["x"], a["y"], b["x"], b["y"]
+    dx, dy = bx - ax, by - ay
+    chord = math.hypot(dx, dy)
+    if chord < 1e-9 or "lat" not in a or "lat" not in b:
+        return {"roundness": 0.0, "type": "curvedCW"}
+    if abs(dx) > 180 * GEO_SCALE:  # the short way wraps round the map's edge
+        return {"roundness": 0.15, "type": "curvedCW"}
+    r = math.pi / 180
+    p1, l1, p2, l2 = a["lat"] * r, a["lon"] * r, b["lat"] * r, b["lon"] * r
+    x = math.cos(p1) * math.cos(l1) + math.cos(p2) * math.cos(l2)
+    y = math.cos(p1) * math.sin(l1) + math.cos(p2) * math.sin(l2)
+    z = math.sin(p1) + math.sin(p2)
+    norm = math.sqrt(x * x + y * y + z * z)
+    if norm < 1e-6:
+        return {"roundness": 0.15, "type": "curvedCW"}
+    mlat, mlon = math.asin(z / norm) / r, math.atan2(y, x) / r
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    mx = wrap_lon(mlon - centre) * GEO_SCALE
+    mx += 360 * GEO_SCALE * round((cx - mx) / (360 * GEO_SCALE))
+    ox, oy = 2 * (mx - cx), 2 * (-mlat * GEO_SCALE - cy)
+    f = min(1.0, 0.5 * chord / max(math.hypot(ox, oy), 1e-9))
+    h = (ox * -dy + oy * dx) * f / chord  # signed offset across the chord (along (-dy, dx))
+    want = min(abs(h) / chord, 0.5)
+    lo, hi = 0.5, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if -mid * math.cos(mid * math.pi) < want:
+            lo = mid
+        else:
+            hi = mid
+    return {"roundness": round(2 * lo - 1, 3), "type": "curvedCCW" if h > 0 else "curvedCW"}
+
+
+def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big: bool):
+    """The nodes, ties and options handed to vis-network, assembled with pyvis' ``Network``.
+
+    Each state is a pyvis node (``add_node``: id, label, colour, the position of
+    the opening layout, and the page's own fields ``region``, ``lat``/``lon``,
+    ``fx``/``fy``); each tie of any year a pyvis edge (``add_edge``, id ``"i|j"``
+    of the node indexes, and in the geo layout its great-circle bend); the
+    options (physics off, nodes not draggable, ...) are pyvis' ``Options``. The
+    page changes sizes, visibility and widths per year in vis DataSets.
+
+    pyvis scans every earlier edge on each ``add_edge`` of an undirected network
+    (quadratic: seconds for the 12,000 ties of the 1,000-state benchmark); the
+    pairs here are unique by construction, so the network is built as directed
+    and the arrow pyvis then gives each edge is left out of the page.
+    """
+    from pyvis.network import Network
+
+    net = Network(height="100%", width="100%", directed=True, heading="")
     for n in order:
         a = attrs[n]
-        e = {"id": str(n), "label": str(a.get("label") or n), "region": a.get("region") or "",
-             "color": colors[groups[n]]}
+        extra = {"region": a.get("region") or ""}
         if geo is not None:
-            e["x"], e["y"] = round(geo[n][0], 1), round(geo[n][1], 1)
+            extra["x"], extra["y"] = round(geo[n][0], 1), round(geo[n][1], 1)
             if a.get("lat") is not None and a.get("lon") is not None:
-                e["lat"], e["lon"] = round(float(a["lat"]), 3), round(float(a["lon"]), 3)
+                extra["lat"], extra["lon"] = round(float(a["lat"]), 3), round(float(a["lon"]), 3)
         if force is not None:
-            e["fx"], e["fy"] = round(force[n][0], 1), round(force[n][1], 1)
-        out.append(e)
-    return out
+            extra["fx"], extra["fy"] = round(force[n][0], 1), round(force[n][1], 1)
+            if geo is None:
+                extra["x"], extra["y"] = extra["fx"], extra["fy"]
+        net.add_node(str(n), label=str(a.get("label") or n), shape="dot",
+                     color=colors[groups[n]], **extra)
+    nodes = net.get_nodes()
+    for i, j in sorted(pairs):
+        opts = {"id": f"{i}|{j}"}
+        if geo is not None:
+            opts["smooth"] = _geo_smooth(net.nodes[i], net.nodes[j], centre)
+        net.add_edge(nodes[i], nodes[j], **opts)
+    net.toggle_physics(False)
+    net.toggle_drag_nodes(False)
+    net.toggle_stabilization(False)
+    net.options.edges.inherit_colors(False)
+    net.options.edges.toggle_smoothness("curvedCW")
+    net.options.edges.smooth.roundness = 0.15
+    net.options.edges.selectionWidth = 0
+    net.options.edges.hoverWidth = 0
+    net.options.interaction.hideEdgesOnDrag = big
+    net.options.interaction.hideEdgesOnZoom = big
+    for key, value in (("hover", True), ("selectable", False), ("keyboard", False),
+                       ("navigationButtons", False), ("multiselect", False)):
+        setattr(net.options.interaction, key, value)
+    net.options.layout = {"improvedLayout": False}
+    net.options.nodes = {"shape": "dot", "borderWidth": 1, "borderWidthSelected": 1,
+                         "labelHighlightBold": False,
+                         "font": {"face": FONT_FACE, "color": "#222222",
+                                  "strokeColor": "#ffffff"},
+                         "scaling": {"label": {"drawThreshold": 1}}}
+    vis_nodes, vis_edges, _heading, _h, _w, options = net.get_network_data()
+    for e in vis_edges:
+        e.pop("arrows", None)
+    return vis_nodes, vis_edges, json.loads(options)
 
 
 def _frames(series: Series, index: dict, relation: str, types: list) -> tuple[list, set]:
@@ -271,8 +377,9 @@ HOW_TO_READ = (
     "How to read this: each disc is a state, placed at its capital (geo) or by a spring "
     "layout of all years (force); each line is a tie in the window that ends at the slider's "
     "year (1, 3 or 5 years). A tie's width grows with its weight (shared exercises, or "
-    "agreements in force); geo ties follow the short great circle and wrap round the map's "
-    "edge; when more than {wide} ties are shown, only the {wide} strongest are drawn wider than a "
+    "agreements in force); geo ties bend toward the short great circle (a tie whose short way "
+    "crosses the map's edge is drawn the long way round, gently bent); when more than {wide} "
+    "ties are shown, only the {wide} strongest are drawn wider than a "
     "hairline. Disc size follows the chosen measure in the shown window. Pick a focus, or click "
     "a state, to highlight it and its partners (click again or on the background to release). "
     "Hover for details and sources; drag to pan, scroll to zoom. The address keeps the view, "
@@ -315,12 +422,16 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
     frames, kinds = _frames(series, index, relation, types)
     geo, force, centre, offered = _positions(series, order, attrs, layout, seed)
     colors, color_legend = group_colors(groups)
+    pairs = {(f["e"][k], f["e"][k + 1]) for f in frames for k in range(0, len(f["e"]), 5)}
+    vis_nodes, vis_edges, vis_options = _vis_network(
+        order, attrs, geo, force, colors, groups, pairs, centre,
+        big=len(order) > 300 or len(pairs) > 3000)
     sources, titles = _sources(series, index)
     relations = _relations(kinds, types) or [relation]
     if state["relation"] not in relations:
         state["relation"] = relations[0]
     data = {
-        "nodes": _node_entries(order, attrs, geo, force, colors, groups),
+        "nodes": vis_nodes, "edges": vis_edges, "options": vis_options,
         "years": list(series.years), "windows": list(series.windows), "frames": frames,
         "types": types, "treatyMask": sum(1 << types.index(t) for t in TREATY_TYPES if t in types),
         "relations": relations, "metricNames": list(METRIC_NAMES),
@@ -348,22 +459,59 @@ def _sha256_b64(text: str) -> str:
     return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
+def vis_assets() -> tuple[str, str, str, str]:
+    """vis-network's JavaScript and CSS as the installed pyvis package ships them.
+
+    pyvis 0.3.2 ships ``templates/lib/vis-9.1.2/vis-network.min.js`` (the
+    standalone build, with vis-data's ``DataSet``) and ``vis-network.css``; the
+    newest ``vis-*`` folder found is used. Returns (js, css, vis version, pyvis version).
+
+    >>> js, css, vis_version, pyvis_version = vis_assets()
+    >>> "vis-network" in js[:200], vis_version.count(".")
+    (True, 2)
+    """
+    import pyvis
+
+    base = Path(pyvis.__file__).resolve().parent
+    found = []
+    for lib in (base / "templates" / "lib", base / "lib"):
+        if lib.is_dir():
+            for d in lib.glob("vis-*"):
+                if (d / "vis-network.min.js").is_file():
+                    ver = tuple(int(p) if p.isdigit() else 0 for p in d.name[4:].split("."))
+                    found.append((ver, str(d), d))
+    if not found:
+        raise KgError(f"pyvis at {base} ships no vis-network.min.js (pyvis>=0.3.2 needed)")
+    ver, _, d = max(found)
+    js = (d / "vis-network.min.js").read_text(encoding="utf-8")
+    css_path = d / "vis-network.css"
+    css = css_path.read_text(encoding="utf-8") if css_path.is_file() else ""
+    return js, css, ".".join(str(v) for v in ver), str(getattr(pyvis, "__version__", ""))
+
+
 def _write_page(out: Path, *, title: str, subtitle: str, legend: str, data_json: str,
                 csp: bool) -> None:
-    """Fill the template (one pass, so no inserted text is searched again) and write it."""
+    """Fill the template (one pass, so no inserted text is searched again) and write it.
+
+    vis-network and the page's own script share one inline ``<script>`` (vis-network
+    first), its CSS and the page's one ``<style>``.
+    """
+    vis_js, vis_css, vis_version, pyvis_version = vis_assets()
     app_js = (ASSETS / "map.js").read_text(encoding="utf-8")
-    if "</script" in app_js.lower():
-        raise KgError("map.js contains '</script' and cannot be inlined")
+    script = vis_js + "\n;\n" + app_js
+    if "</script" in script.lower() or "<!--" in script:
+        raise KgError("vis-network or map.js contains '</script' or '<!--' and cannot be inlined")
     if csp:
-        csp_value = (f"default-src 'none'; script-src 'sha256-{_sha256_b64(app_js)}'; "
+        csp_value = (f"default-src 'none'; script-src 'sha256-{_sha256_b64(script)}'; "
                      "style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; "
                      "form-action 'none'")
     else:
         csp_value = "default-src * 'unsafe-inline' 'unsafe-eval' data: blob: file:"
-    css = (ASSETS / "map.css").read_text(encoding="utf-8").replace("__FONT__", FONT_FACE)
+    css = vis_css + "\n" + (ASSETS / "map.css").read_text(encoding="utf-8").replace("__FONT__", FONT_FACE)
     table = {"__CSP__": html.escape(csp_value, quote=True), "__TITLE__": html.escape(title),
              "__SUBTITLE__": html.escape(subtitle), "__LEGEND__": legend,
-             "__CSS__": css.replace("</", "<\\/"), "__DATA__": data_json, "__APPJS__": app_js}
+             "__VISVER__": html.escape(vis_version), "__PYVISVER__": html.escape(pyvis_version),
+             "__CSS__": css.replace("</", "<\\/"), "__DATA__": data_json, "__APPJS__": script}
     template = (ASSETS / "page.html").read_text(encoding="utf-8")
     page = re.sub("|".join(re.escape(k) for k in table), lambda m: table[m.group(0)], template)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,24 +1,30 @@
 (function () {
   "use strict";
-  // kg map: one canvas, redrawn in place. Data arrive as JSON text (never as markup);
-  // every string from data reaches the page through textContent or canvas fillText,
-  // and the SVG export escapes it for XML.
+  // kg map: vis-network (shipped by pyvis, inlined above this script) draws the states and
+  // ties; this script keeps vis DataSets in step with the year, window and filters, paints
+  // the basemap in vis-network's beforeDrawing hook and writes the SVG export. Data arrive
+  // as JSON text (never as markup); every string from data reaches the page through
+  // textContent or canvas text (vis-network labels), and the SVG export escapes it for XML.
   var T0 = performance.now();
   var D = JSON.parse(document.getElementById("kg-data").textContent);
   var S = D.scale, W360 = 360 * S, N = D.nodes.length;
   var KIND_COLORS = D.edgeColors;
-  var canvas = document.getElementById("kg-canvas");
+  var SEA = "#eaf1f7", LAND = "#d9d9cf", COAST = "#ffffff";
+  var FORCE_SMOOTH = {enabled: true, type: "curvedCW", roundness: 0.15};
+  var STRAIGHT = {enabled: true, type: "curvedCW", roundness: 0};
   var box = document.getElementById("kg-view");
+  var holder = document.getElementById("kg-net");
   var tip = document.getElementById("kg-tip");
-  var ctx = canvas.getContext("2d");
   var $ = function (id) { return document.getElementById(id); };
   var state = {year: D.state.year, window: D.state.window, relation: D.state.relation,
                min: D.state.min, focus: D.state.focus, pin: null, sizeBy: D.state.sizeBy,
                layout: D.state.layout};
-  var view = {k: 1, tx: 0, ty: 0};
-  var idx = {};
+  var idx = {}, geoBend = {};
   D.nodes.forEach(function (n, i) { idx[n.id] = i; });
-  var cur = null, hover = -1, geoCache = {}, baseCache = {};
+  D.edges.forEach(function (e) { if (e.smooth) { geoBend[e.id] = e.smooth; } });
+  var cur = null, hover = -1, unit = 1, baseCache = {};
+  var network = null, nodesDS = null, edgesDS = null, canvas = null;
+  var shownNodes = new Array(N), shownEdges = {}, placedLayout = null;
 
   // ---------------------------------------------------------------- data of one view
   function frameOf(year, win) {
@@ -81,43 +87,10 @@
            metrics: metrics, ego: ego, egoCentre: egoCentre};
   }
 
-  // ---------------------------------------------------------------- geometry
+  // ---------------------------------------------------------------- what vis-network shows
   function pos(i) {
     var n = D.nodes[i];
     return state.layout === "force" && n.fx !== undefined ? [n.fx, n.fy] : [n.x, n.y];
-  }
-  function geoEdge(a, b) {  // [ax, ay, cx, cy, bx, by] with b unwrapped the short way
-    var key = a * N + b, g = geoCache[key];
-    if (g) { return g; }
-    var na = D.nodes[a], nb = D.nodes[b], ax = na.x, ay = na.y, bx = nb.x, by = nb.y;
-    bx += W360 * Math.round((ax - bx) / W360);
-    var cx = (ax + bx) / 2, cy = (ay + by) / 2;
-    if (na.lat !== undefined && nb.lat !== undefined) {
-      var r = Math.PI / 180, p1 = na.lat * r, l1 = na.lon * r, p2 = nb.lat * r, l2 = nb.lon * r;
-      var x = Math.cos(p1) * Math.cos(l1) + Math.cos(p2) * Math.cos(l2);
-      var y = Math.cos(p1) * Math.sin(l1) + Math.cos(p2) * Math.sin(l2);
-      var z = Math.sin(p1) + Math.sin(p2), len = Math.sqrt(x * x + y * y + z * z);
-      if (len > 1e-6) {  // the great circle's midpoint, as a quadratic curve's apex
-        var mlat = Math.asin(z / len) / r, mlon = Math.atan2(y, x) / r;
-        var mx = (((mlon - D.centre) % 360 + 540) % 360 - 180) * S;
-        mx += W360 * Math.round((cx - mx) / W360);
-        var ox = 2 * (mx - cx), oy = 2 * (-mlat * S - cy), chord = Math.hypot(bx - ax, by - ay);
-        var f = Math.min(1, 0.5 * chord / Math.max(Math.hypot(ox, oy), 1e-9));
-        cx += ox * f; cy += oy * f;  // near-antipodal pairs: no loops round the world
-      }
-    }
-    g = [ax, ay, cx, cy, bx, by];
-    geoCache[key] = g;
-    return g;
-  }
-  function edgeGeom(x) {
-    if (state.layout === "geo") { return geoEdge(x.a, x.b); }
-    var pa = pos(x.a), pb = pos(x.b), dx = pb[0] - pa[0], dy = pb[1] - pa[1];
-    return [pa[0], pa[1], (pa[0] + pb[0]) / 2 - dy * 0.15, (pa[1] + pb[1]) / 2 + dx * 0.15,
-            pb[0], pb[1]];
-  }
-  function widthOf(w) {
-    return cur.wmax > 0 ? 1 + 5 * Math.sqrt(w / cur.wmax) : 1;
   }
   function isDim(i) { return cur.ego !== null && !cur.ego[i]; }
   function edgeDim(x) {
@@ -142,146 +115,122 @@
     if (cur.ego) { return keep.filter(function (i) { return cur.ego[i]; }); }
     return keep;
   }
-
-  // ---------------------------------------------------------------- drawing (canvas and SVG)
-  // A tiny drawing interface with two back ends, so the SVG export is the canvas view.
-  function scene(out) {
-    var world = state.layout === "geo";
-    out.background("#eaf1f7");
-    if (world && D.basemap.length) { out.basemap(); }
-    var groups = {}, order = [], thin = cur.edges.length - D.wideTies;
-    cur.edges.forEach(function (x, k) {
-      // only the strongest D.wideTies ties get their width: wide strokes are slow to paint
-      var key = x.kind + "|" + (edgeDim(x) ? 1 : 0) + "|" + (k < thin ? "1.0" : widthOf(x.w).toFixed(1));
-      if (!groups[key]) { groups[key] = []; order.push(key); }
-      groups[key].push(edgeGeom(x));
-    });
-    order.forEach(function (key) {
-      var p = key.split("|");
-      out.curves(groups[key], KIND_COLORS[p[0]], p[1] === "1" ? 0.07 : D.edgeOpacity,
-                 parseFloat(p[2]), world);
-    });
-    for (var i = 0; i < N; i++) {
-      if (!cur.on[i]) { continue; }
-      var q = pos(i), special = (i === cur.egoCentre || i === hover);
-      out.disc(q[0], q[1], cur.size[i], nodeColor(i), isDim(i) ? 0.2 : 1,
-               special ? "#000000" : "#555555", special ? 3 : 1);
+  function r2(v) { return Math.round(v * 100) / 100; }
+  // Sizes and widths are given in screen pixels at the fitted view (vis-network draws in
+  // canvas units, so they are multiplied by `unit`, canvas units per pixel of that view).
+  function nodeItems(all) {  // only what changed since vis last got it (all: everything)
+    var out = [], lab = {}, i, k;
+    labelled().forEach(function (j) { lab[j] = 1; });
+    for (i = 0; i < N; i++) {
+      var want, was = all ? null : shownNodes[i], item = {id: D.nodes[i].id}, changed = false;
+      if (!cur.on[i]) {
+        want = {hidden: true};
+      } else {
+        var c = nodeColor(i), centre = i === cur.egoCentre, dim = isDim(i);
+        // sizes in half pixels: a slider step then leaves most discs as they were
+        want = {hidden: false, size: r2(Math.round(2 * cur.size[i]) / 2 * unit),
+                label: lab[i] ? D.nodes[i].label : "", opacity: dim ? 0.2 : 1,
+                borderWidth: centre ? 3 : 1, color: c + (centre ? "|c" : "")};
+      }
+      for (k in want) {
+        if (Object.prototype.hasOwnProperty.call(want, k) && (!was || was[k] !== want[k])) {
+          item[k] = want[k]; changed = true;
+        }
+      }
+      if (!changed) { continue; }
+      if (item.color !== undefined) {
+        var bg = item.color.split("|")[0];
+        item.color = {background: bg, border: want.borderWidth === 3 ? "#000000" : "#555555",
+                      highlight: {background: bg, border: "#000000"},
+                      hover: {background: bg, border: "#000000"}};
+      }
+      if (all) { var q = pos(i); item.x = q[0]; item.y = q[1]; }
+      if (was && !want.hidden) { for (k in was) { if (want[k] === undefined) { want[k] = was[k]; } } }
+      if (want.hidden && was) { for (k in was) { if (k !== "hidden") { want[k] = was[k]; } } }
+      shownNodes[i] = want;
+      out.push(item);
     }
-    labelled().forEach(function (i) {
-      var q = pos(i);
-      out.label(q[0], q[1] - cur.size[i] / view.k - 3 / view.k, D.nodes[i].label,
-                i === cur.egoCentre);
+    return out;
+  }
+  // vis edges are slots ("e0", "e1", ...): a tie that leaves the view hands its slot to one
+  // that enters, a slot left over is hidden for later (one DataSet update for all of it:
+  // each DataSet call costs vis-network a pass over every node and edge), and a slot is sent
+  // only the fields that differ from what it shows now (vis re-parses every field it is
+  // given, and creating an edge costs more still).
+  var slotOf = {}, pairOf = {}, slotShows = {}, spare = [], slots = 0;
+  function edgeItem(x, width, slot) {
+    var pid = x.a + "|" + x.b, color = KIND_COLORS[x.kind], opacity = edgeDim(x) ? 0.07 : D.edgeOpacity;
+    var smooth = state.layout === "geo" ? (geoBend[pid] || STRAIGHT) : FORCE_SMOOTH;
+    var want = {hidden: false, from: D.nodes[x.a].id, to: D.nodes[x.b].id, width: width,
+                color: color + "|" + opacity, smooth: smooth}, was = slotShows[slot];
+    var item = {id: slot}, k, changed = false;
+    for (k in want) {
+      if (Object.prototype.hasOwnProperty.call(want, k) && (!was || was[k] !== want[k])) {
+        item[k] = want[k]; changed = true;
+      }
+    }
+    if (item.color !== undefined) {
+      item.color = {color: color, highlight: color, hover: color, inherit: false, opacity: opacity};
+    }
+    slotShows[slot] = want;
+    return changed ? item : null;
+  }
+  function edgeChanges(all) {
+    var next = {}, enter = [], update = [], add = [], free = [], id, item;
+    var thin = cur.edges.length - D.wideTies;
+    if (all) {
+      spare.forEach(function (slot) { slotShows[slot] = {hidden: true}; });
+      for (id in slotShows) { if (!slotShows[id].hidden) { delete slotShows[id]; } }
+    }
+    cur.edges.forEach(function (x, k) {
+      // only the strongest D.wideTies ties get their width: wide strokes are slow to paint;
+      // the others stay just under one pixel, which the canvas paints as fast hairlines
+      var px = k < thin || cur.wmax <= 0 ? 1 : Math.round(2 + 10 * Math.sqrt(x.w / cur.wmax)) / 2;
+      var pid = x.a + "|" + x.b, sig = [x.kind, edgeDim(x) ? 1 : 0, px, state.layout].join("|");
+      var width = px * unit * (px <= 1 ? 0.999 : 1);
+      next[pid] = sig;
+      if (shownEdges[pid] === undefined) { enter.push([x, width, pid]); }
+      else if (all || shownEdges[pid] !== sig) {
+        item = edgeItem(x, width, slotOf[pid]);
+        if (item) { update.push(item); }
+      }
     });
-  }
-  function canvasBackEnd() {
-    var dpr = window.devicePixelRatio || 1;
-    function toScreen() { ctx.setTransform(dpr * view.k, 0, 0, dpr * view.k, dpr * view.tx, dpr * view.ty); }
-    return {
-      background: function (c) {
-        ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.fillStyle = c;
-        ctx.fillRect(0, 0, canvas.width, canvas.height);
-      },
-      basemap: function () {
-        // painted once per view (pan, zoom, resize) into a bitmap; a slider step reuses it
-        var key = [view.k, view.tx, view.ty, canvas.width, canvas.height].join(",");
-        if (baseCache.key !== key) {
-          var c = baseCache.canvas || document.createElement("canvas"), bx = c.getContext("2d");
-          c.width = canvas.width; c.height = canvas.height;
-          bx.setTransform(dpr * view.k, 0, 0, dpr * view.k, dpr * view.tx, dpr * view.ty);
-          bx.fillStyle = "#d9d9cf"; bx.strokeStyle = "#ffffff"; bx.lineWidth = 0.6 / view.k;
-          [-W360, 0, W360].forEach(function (off) {
-            bx.save(); bx.beginPath(); bx.rect(-180 * S, -1e6, W360, 2e6); bx.clip();
-            bx.translate(off, 0); bx.fill(basePath, "evenodd"); bx.stroke(basePath);
-            bx.restore();
-          });
-          baseCache = {key: key, canvas: c};
-        }
-        ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.drawImage(baseCache.canvas, 0, 0);
-      },
-      curves: function (list, color, alpha, width, wrap) {
-        toScreen(); ctx.strokeStyle = color; ctx.globalAlpha = alpha;
-        ctx.lineWidth = width / view.k; ctx.lineCap = "butt";
-        var edge = 180 * S, inside = [], across = [];
-        list.forEach(function (g) {  // ties that cross the map's edge are drawn clipped, twice
-          (wrap && (Math.abs(g[0]) > edge || Math.abs(g[2]) > edge || Math.abs(g[4]) > edge)
-            ? across : inside).push(g);
-        });
-        ctx.beginPath();
-        inside.forEach(function (g) { ctx.moveTo(g[0], g[1]); ctx.quadraticCurveTo(g[2], g[3], g[4], g[5]); });
-        ctx.stroke();
-        if (across.length) {
-          ctx.save(); ctx.beginPath(); ctx.rect(-edge, -1e6, W360, 2e6); ctx.clip(); ctx.beginPath();
-          [0, -W360, W360].forEach(function (off) {
-            across.forEach(function (g) {
-              ctx.moveTo(g[0] + off, g[1]); ctx.quadraticCurveTo(g[2] + off, g[3], g[4] + off, g[5]);
-            });
-          });
-          ctx.stroke(); ctx.restore();
-        }
-        ctx.globalAlpha = 1;
-      },
-      disc: function (x, y, r, fill, alpha, stroke, sw) {
-        ctx.setTransform(dpr, 0, 0, dpr, 0, 0); ctx.globalAlpha = alpha;
-        ctx.beginPath(); ctx.arc(x * view.k + view.tx, y * view.k + view.ty, r, 0, 2 * Math.PI);
-        ctx.fillStyle = fill; ctx.fill(); ctx.lineWidth = sw; ctx.strokeStyle = stroke; ctx.stroke();
-        ctx.globalAlpha = 1;
-      },
-      label: function (x, y, text, bold) {
-        ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-        ctx.font = (bold ? "bold " : "") + "12px " + D.font; ctx.textAlign = "center";
-        ctx.textBaseline = "bottom"; ctx.lineWidth = 3; ctx.strokeStyle = "#ffffff";
-        ctx.fillStyle = "#222222";
-        var sx = x * view.k + view.tx, sy = y * view.k + view.ty;
-        ctx.strokeText(text, sx, sy); ctx.fillText(text, sx, sy);
+    for (id in shownEdges) {
+      if (Object.prototype.hasOwnProperty.call(shownEdges, id) && next[id] === undefined) {
+        free.push(slotOf[id]); delete pairOf[slotOf[id]]; delete slotOf[id];
       }
-    };
+    }
+    enter.forEach(function (e) {
+      var slot = free.length ? free.pop() : spare.length ? spare.pop() : "e" + (slots++);
+      slotOf[e[2]] = slot; pairOf[slot] = e[2];
+      item = edgeItem(e[0], e[1], slot);
+      if (+slot.slice(1) >= firstNew) { add.push(item); } else if (item) { update.push(item); }
+    });
+    free.forEach(function (slot) {
+      update.push({id: slot, hidden: true}); slotShows[slot] = {hidden: true}; spare.push(slot);
+    });
+    shownEdges = next;
+    firstNew = slots;
+    return {add: add, update: update};
   }
-  function xml(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  var firstNew = 0;
+  // One batch of DataSet changes, then one frame: vis-network redraws after each DataSet
+  // event when physics is off, so redraws are held (its own _blockRedraw/_allowRedraw
+  // events) until every change is in, and the frame is then drawn at once.
+  function push(all) {
+    var nodes = nodeItems(all), edges = edgeChanges(all);
+    network.body.emitter.emit("_blockRedraw");
+    try {
+      if (nodes.length) { nodesDS.update(nodes); }
+      if (edges.update.length) { edgesDS.update(edges.update); }
+      if (edges.add.length) { edgesDS.add(edges.add); }
+    } finally {
+      network.body.emitter.emit("_allowRedraw");
+    }
+    network.redraw();
   }
-  function n2(v) { return (Math.round(v * 100) / 100).toString(); }
-  function svgBackEnd(parts, w, h) {
-    var tf = "matrix(" + [view.k, 0, 0, view.k, view.tx, view.ty].map(n2).join(" ") + ")";
-    parts.push('<defs><clipPath id="world"><rect x="' + n2(-180 * S) + '" y="-1000000" width="' +
-               n2(W360) + '" height="2000000"/></clipPath></defs>');
-    return {
-      background: function (c) { parts.push('<rect width="' + w + '" height="' + h + '" fill="' + c + '"/>'); },
-      basemap: function () {
-        parts.push('<g transform="' + tf + '"><g clip-path="url(#world)">');
-        [-W360, 0, W360].forEach(function (off) {
-          parts.push('<path transform="translate(' + n2(off) + ' 0)" fill="#d9d9cf" fill-rule="evenodd" ' +
-                     'stroke="#ffffff" stroke-width="' + n2(0.6 / view.k) + '" d="' + baseD + '"/>');
-        });
-        parts.push("</g></g>");
-      },
-      curves: function (list, color, alpha, width, wrap) {
-        var d = [];
-        [0, -W360, W360].forEach(function (off) {
-          if (off !== 0 && !wrap) { return; }
-          list.forEach(function (g) {
-            d.push("M" + n2(g[0] + off) + " " + n2(g[1]) + "Q" + n2(g[2] + off) + " " + n2(g[3]) +
-                   " " + n2(g[4] + off) + " " + n2(g[5]));
-          });
-        });
-        parts.push('<g transform="' + tf + '"' + (wrap ? ' clip-path="url(#world)"' : "") +
-                   '><path fill="none" stroke="' + color + '" stroke-opacity="' + alpha +
-                   '" stroke-width="' + n2(width / view.k) + '" d="' +
-                   d.join("") + '"/></g>');
-      },
-      disc: function (x, y, r, fill, alpha, stroke, sw) {
-        parts.push('<circle cx="' + n2(x * view.k + view.tx) + '" cy="' + n2(y * view.k + view.ty) +
-                   '" r="' + n2(r) + '" fill="' + fill + '" fill-opacity="' + alpha + '" stroke="' +
-                   stroke + '" stroke-opacity="' + alpha + '" stroke-width="' + sw + '"/>');
-      },
-      label: function (x, y, text, bold) {
-        parts.push('<text x="' + n2(x * view.k + view.tx) + '" y="' + n2(y * view.k + view.ty) +
-                   '" text-anchor="middle" font-size="12"' + (bold ? ' font-weight="bold"' : "") +
-                   ' stroke="#ffffff" stroke-width="3" paint-order="stroke" fill="#222222">' +
-                   xml(text) + "</text>");
-      }
-    };
-  }
+
+  // ---------------------------------------------------------------- basemap (beforeDrawing)
   var basePath = new Path2D(), baseD = "";
   (function () {
     var d = [];
@@ -303,36 +252,35 @@
     });
     baseD = d.join("");
   })();
-
-  function draw() {
-    var t = performance.now();
-    var w = box.clientWidth, h = box.clientHeight, dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
-      canvas.style.width = w + "px"; canvas.style.height = h + "px";
+  // vis-network calls this with the context already in canvas units (its pan and zoom
+  // applied), the units the node positions are in: x = (lon - centre) * S, y = -lat * S.
+  function beforeDrawing(ctx) {
+    var m = ctx.getTransform(), w = ctx.canvas.width, h = ctx.canvas.height;
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = SEA; ctx.fillRect(0, 0, w, h);
+    if (state.layout === "geo" && D.basemap.length) {
+      // painted once per view (pan, zoom, resize) into a bitmap; a slider step reuses it
+      var key = [m.a, m.d, m.e, m.f, w, h].join(",");
+      if (baseCache.key !== key) {
+        var c = baseCache.canvas || document.createElement("canvas"), bx = c.getContext("2d");
+        c.width = w; c.height = h;
+        bx.setTransform(m); bx.fillStyle = LAND; bx.strokeStyle = COAST;
+        bx.lineWidth = 0.6 * (w / ctx.canvas.clientWidth || 1) / m.a;
+        [-W360, 0, W360].forEach(function (off) {
+          bx.save(); bx.beginPath(); bx.rect(-180 * S, -1e6, W360, 2e6); bx.clip();
+          bx.translate(off, 0); bx.fill(basePath, "evenodd"); bx.stroke(basePath);
+          bx.restore();
+        });
+        baseCache = {key: key, canvas: c};
+      }
+      ctx.drawImage(baseCache.canvas, 0, 0);
     }
-    scene(canvasBackEnd());
-    window.kgMap.drawMs = performance.now() - t;
-  }
-  function redraw() {
-    var t = performance.now();
-    compute(); draw(); showStatus(); writeHash();
-    ctx.getImageData(0, 0, 1, 1);  // wait for the canvas to be painted, so the time is honest
-    window.kgMap.stepMs = performance.now() - t;
-  }
-  function toSVG() {
-    var w = box.clientWidth, h = box.clientHeight, parts = [];
-    parts.push('<svg xmlns="http://www.w3.org/2000/svg" width="' + w + '" height="' + h +
-               '" viewBox="0 0 ' + w + " " + h + '" font-family="' + xml(D.font) + '">');
-    parts.push("<title>" + xml(document.title + " · " + periodText()) + "</title>");
-    scene(svgBackEnd(parts, w, h));
-    parts.push('<text x="10" y="' + (h - 10) + '" font-size="13" fill="#222222">' +
-               xml(periodText() + " · " + relationText()) + "</text></svg>");
-    return parts.join("\n");
+    ctx.restore();
   }
 
-  // ---------------------------------------------------------------- view: fit, pan, zoom
-  function fit() {
+  // ---------------------------------------------------------------- view: fit
+  function fitView() {
     var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, i, q;
     if (state.layout === "geo") { x0 = -180 * S; x1 = 180 * S; y0 = -84 * S; y1 = 72 * S; }
     for (i = 0; i < N; i++) {
@@ -341,72 +289,137 @@
       if (q[1] < y0) { y0 = q[1]; } if (q[1] > y1) { y1 = q[1]; }
     }
     if (!isFinite(x0)) { x0 = -100; x1 = 100; y0 = -100; y1 = 100; }
-    var w = box.clientWidth, h = box.clientHeight, pad = 30;
-    view.k = Math.min((w - 2 * pad) / Math.max(x1 - x0, 1), (h - 2 * pad) / Math.max(y1 - y0, 1));
-    view.tx = w / 2 - view.k * (x0 + x1) / 2; view.ty = h / 2 - view.k * (y0 + y1) / 2;
+    var w = Math.max(box.clientWidth, 50), h = Math.max(box.clientHeight, 50), pad = 30;
+    var k = Math.min((w - 2 * pad) / Math.max(x1 - x0, 1), (h - 2 * pad) / Math.max(y1 - y0, 1));
+    return {x: (x0 + x1) / 2, y: (y0 + y1) / 2, k: k};
   }
-  var drag = null;
-  box.addEventListener("wheel", function (ev) {
-    ev.preventDefault();
-    var r = box.getBoundingClientRect(), mx = ev.clientX - r.left, my = ev.clientY - r.top;
-    var f = Math.exp(-ev.deltaY * 0.0015);
-    view.tx = mx - (mx - view.tx) * f; view.ty = my - (my - view.ty) * f; view.k *= f;
-    draw();
-  }, {passive: false});
-  box.addEventListener("mousedown", function (ev) {
-    drag = {x: ev.clientX, y: ev.clientY, tx: view.tx, ty: view.ty, moved: false};
-  });
-  window.addEventListener("mouseup", function (ev) {
-    if (drag && !drag.moved) { click(ev); }
-    drag = null;
-  });
-  box.addEventListener("mousemove", function (ev) {
-    if (drag) {
-      var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
-      if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; }
-      if (drag.moved) { view.tx = drag.tx + dx; view.ty = drag.ty + dy; draw(); return; }
-    }
-    var i = hit(ev);
-    if (i !== hover) { hover = i; draw(); }
-    if (i < 0) { showEdgeTip(hitEdge(ev), ev); } else { showTip(i, ev); }
-  });
-  box.addEventListener("mouseleave", function () { hover = -1; showTip(-1); draw(); });
-  function hit(ev) {
-    var r = box.getBoundingClientRect(), mx = ev.clientX - r.left, my = ev.clientY - r.top;
-    var best = -1, bd = Infinity;
-    for (var i = 0; i < N; i++) {
-      if (!cur.on[i]) { continue; }
-      var q = pos(i), dx = q[0] * view.k + view.tx - mx, dy = q[1] * view.k + view.ty - my;
-      var d = dx * dx + dy * dy, rr = cur.size[i] + 3;
-      if (d <= rr * rr && d < bd) { bd = d; best = i; }
-    }
-    return best;
+  function fontOptions() {
+    return {nodes: {font: {size: r2(12 * unit), strokeWidth: r2(3 * unit)}}};
   }
-  function hitEdge(ev) {  // the tie under the pointer: its curve sampled at 12 points
-    var r = box.getBoundingClientRect(), mx = ev.clientX - r.left, my = ev.clientY - r.top;
-    var best = null, bd = 16, offs = state.layout === "geo" ? [0, -W360, W360] : [0];
-    cur.edges.forEach(function (x) {
-      if (edgeDim(x)) { return; }
-      var g = edgeGeom(x);
-      offs.forEach(function (off) {
-        var px = null, py = null;
-        for (var k = 0; k <= 12; k++) {
-          var t = k / 12, u = 1 - t;
-          var wx = u * u * g[0] + 2 * u * t * g[2] + t * t * g[4] + off;
-          var wy = u * u * g[1] + 2 * u * t * g[3] + t * t * g[5];
-          if (state.layout === "geo" && Math.abs(wx) > 180 * S) { px = null; continue; }
-          var sx = wx * view.k + view.tx, sy = wy * view.k + view.ty;
-          if (px !== null) {
-            var dx = sx - px, dy = sy - py, l2 = dx * dx + dy * dy;
-            var f = l2 > 0 ? Math.max(0, Math.min(1, ((mx - px) * dx + (my - py) * dy) / l2)) : 0;
-            var ex = px + f * dx - mx, ey = py + f * dy - my, d = ex * ex + ey * ey;
-            if (d < bd) { bd = d; best = x; }
-          }
-          px = sx; py = sy;
-        }
+  function placeView(v) {
+    network.moveTo({position: {x: v.x, y: v.y}, scale: v.k, animation: false});
+  }
+  function relayout() {  // a new layout: new positions, a new fit, sizes in the new units
+    var v = fitView();
+    unit = 1 / v.k;
+    network.setOptions(fontOptions());
+    shownNodes = new Array(N);
+    push(true);
+    placeView(v);
+    placedLayout = state.layout;
+    network.redraw();
+  }
+  function view() {  // canvas units -> CSS pixels of the map, as vis-network draws now
+    var o = network.canvasToDOM({x: 0, y: 0}), e = network.canvasToDOM({x: 1, y: 0});
+    return {k: e.x - o.x, tx: o.x, ty: o.y};
+  }
+
+  // ---------------------------------------------------------------- redraw and SVG export
+  function redraw() {
+    var t = performance.now();
+    compute();
+    if (placedLayout !== state.layout) { relayout(); } else { push(false); }
+    showStatus(); laterHash();
+    canvas.getContext("2d").getImageData(0, 0, 1, 1);  // wait for the pixels: an honest time
+    window.kgMap.stepMs = performance.now() - t;
+  }
+  function xml(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+  function n2(v) { return (Math.round(v * 100) / 100).toString(); }
+  function toSVG() {  // the current vis-network view, from its DataSets and positions
+    var w = canvas.clientWidth, h = canvas.clientHeight, parts = [], v = view();
+    var tf = "matrix(" + [v.k, 0, 0, v.k, v.tx, v.ty].map(n2).join(" ") + ")";
+    parts.push('<svg xmlns="http://www.w3.org/2000/svg" width="' + w + '" height="' + h +
+               '" viewBox="0 0 ' + w + " " + h + '" font-family="' + xml(D.font) + '">');
+    parts.push("<title>" + xml(document.title + " · " + periodText()) + "</title>");
+    parts.push('<defs><clipPath id="world"><rect x="' + n2(-180 * S) + '" y="-1000000" width="' +
+               n2(W360) + '" height="2000000"/></clipPath></defs>');
+    parts.push('<rect width="' + w + '" height="' + h + '" fill="' + SEA + '"/>');
+    if (state.layout === "geo" && D.basemap.length) {
+      parts.push('<g transform="' + tf + '"><g clip-path="url(#world)">');
+      [-W360, 0, W360].forEach(function (off) {
+        parts.push('<path transform="translate(' + n2(off) + ' 0)" fill="' + LAND + '" fill-rule="evenodd" ' +
+                   'stroke="' + COAST + '" stroke-width="' + n2(0.6 / v.k) + '" d="' + baseD + '"/>');
       });
+      parts.push("</g></g>");
+    }
+    var groups = {}, order = [];
+    edgesDS.forEach(function (item) {
+      var e = network.body.edges[item.id];
+      if (item.hidden || !e || !e.from || !e.to) { return; }
+      var via = e.edgeType && e.edgeType.getViaNode ? e.edgeType.getViaNode() : null;
+      if (!via || via.x === undefined) { via = {x: (e.from.x + e.to.x) / 2, y: (e.from.y + e.to.y) / 2}; }
+      var key = [item.color.color, item.color.opacity, n2(item.width * v.k)].join("|");
+      if (!groups[key]) { groups[key] = []; order.push(key); }
+      groups[key].push("M" + n2(e.from.x * v.k + v.tx) + " " + n2(e.from.y * v.k + v.ty) +
+                       "Q" + n2(via.x * v.k + v.tx) + " " + n2(via.y * v.k + v.ty) + " " +
+                       n2(e.to.x * v.k + v.tx) + " " + n2(e.to.y * v.k + v.ty));
     });
-    return best;
+    order.forEach(function (key) {
+      var p = key.split("|");
+      parts.push('<path fill="none" stroke="' + xml(p[0]) + '" stroke-opacity="' + xml(p[1]) +
+                 '" stroke-width="' + p[2] + '" d="' + groups[key].join("") + '"/>');
+    });
+    var labels = [];
+    nodesDS.forEach(function (item) {
+      if (item.hidden) { return; }
+      var n = network.body.nodes[item.id], x = n.x * v.k + v.tx, y = n.y * v.k + v.ty;
+      parts.push('<circle cx="' + n2(x) + '" cy="' + n2(y) + '" r="' + n2(item.size * v.k) +
+                 '" fill="' + xml(item.color.background) + '" fill-opacity="' + item.opacity +
+                 '" stroke="' + xml(item.color.border) + '" stroke-opacity="' + item.opacity +
+                 '" stroke-width="' + item.borderWidth + '"/>');
+      if (item.label) { labels.push([x, y + item.size * v.k + 12 * unit * v.k, item.label]); }
+    });
+    labels.forEach(function (l) {
+      parts.push('<text x="' + n2(l[0]) + '" y="' + n2(l[1]) + '" text-anchor="middle" font-size="' +
+                 n2(12 * unit * v.k) + '" stroke="#ffffff" stroke-width="' + n2(3 * unit * v.k) +
+                 '" paint-order="stroke" fill="#222222">' + xml(l[2]) + "</text>");
+    });
+    parts.push('<text x="10" y="' + (h - 10) + '" font-size="13" fill="#222222">' +
+               xml(periodText() + " · " + relationText()) + "</text></svg>");
+    return parts.join("\n");
+  }
+
+  // ---------------------------------------------------------------- pointer: tooltips, pin
+  function pointer(ev) {
+    var r = holder.getBoundingClientRect();
+    return {x: ev.clientX - r.left, y: ev.clientY - r.top};
+  }
+  function nodeAt(p) {
+    var id = network.getNodeAt(p);
+    return id === undefined ? -1 : idx[id];
+  }
+  function edgeAt(p) {
+    var id = network.getEdgeAt(p);
+    if (id === undefined || pairOf[id] === undefined) { return null; }
+    var ab = pairOf[id].split("|").map(Number);
+    return cur.edges.filter(function (x) { return x.a === ab[0] && x.b === ab[1]; })[0] || null;
+  }
+  var dragging = false;
+  box.addEventListener("mousedown", function () { dragging = true; });
+  window.addEventListener("mouseup", function () { dragging = false; });
+  box.addEventListener("mousemove", function (ev) {
+    if (dragging || ev.target !== canvas) { if (ev.target !== canvas) { showTip(-1); } return; }
+    var p = pointer(ev), i = nodeAt(p);
+    if (i !== hover) { hover = i; push(false); }
+    if (i < 0) { showEdgeTip(edgeAt(p), ev); } else { showTip(i, ev); }
+  });
+  box.addEventListener("mouseleave", function () {
+    showTip(-1);
+    if (hover >= 0) { hover = -1; push(false); }
+  });
+  function click(params) {
+    var i = nodeAt(params.pointer.DOM);
+    state.pin = (i < 0 || i === state.pin) ? null : i;
+    redraw();
+  }
+  function placeTip(ev) {
+    var r = box.getBoundingClientRect();
+    tip.style.left = Math.min(ev.clientX - r.left + 14, box.clientWidth - 260) + "px";
+    tip.style.top = (ev.clientY - r.top + 14) + "px";
+    tip.style.visibility = "visible";
   }
   function showEdgeTip(x, ev) {
     if (!x) { showTip(-1); return; }
@@ -421,16 +434,7 @@
     if (src.length) { lines.push("Sources: " + src.slice(0, 5).join("; ") +
                                  (src.length > 5 ? " (+" + (src.length - 5) + " more)" : "")); }
     tip.textContent = lines.join("\n");
-    var r = box.getBoundingClientRect();
-    tip.style.left = Math.min(ev.clientX - r.left + 14, box.clientWidth - 260) + "px";
-    tip.style.top = (ev.clientY - r.top + 14) + "px";
-    tip.style.visibility = "visible";
-  }
-  function click(ev) {
-    if (ev.target !== canvas) { return; }
-    var i = hit(ev);
-    state.pin = (i < 0 || i === state.pin) ? null : i;
-    redraw();
+    placeTip(ev);
   }
 
   // ---------------------------------------------------------------- text: tooltip, status
@@ -495,10 +499,7 @@
   function showTip(i, ev) {
     if (i < 0) { tip.style.visibility = "hidden"; tip.textContent = ""; return; }
     tip.textContent = tipText(i);
-    var r = box.getBoundingClientRect();
-    tip.style.left = Math.min(ev.clientX - r.left + 14, box.clientWidth - 260) + "px";
-    tip.style.top = (ev.clientY - r.top + 14) + "px";
-    tip.style.visibility = "visible";
+    placeTip(ev);
   }
   function showStatus() {
     var nodes = 0; for (var i = 0; i < N; i++) { nodes += cur.on[i]; }
@@ -534,6 +535,10 @@
     var h = "#" + parts.join("&");
     if (location.hash !== h) { try { history.replaceState(null, "", h); } catch (e) { /* ignore */ } }
   }
+  var hashTimer = null;
+  function laterHash() {  // the address follows right after the frame (one write per burst)
+    if (hashTimer === null) { hashTimer = setTimeout(function () { hashTimer = null; writeHash(); }, 0); }
+  }
   function syncControls() {
     if (D.years.length) { $("kg-year").value = D.years.indexOf(state.year); }
     $("kg-window").value = String(state.window); $("kg-relation").value = state.relation;
@@ -541,9 +546,7 @@
     $("kg-size").value = state.sizeBy; $("kg-layout").value = state.layout;
   }
   function set(p) {
-    var layout = state.layout;
     for (var k in p) { if (Object.prototype.hasOwnProperty.call(p, k)) { state[k] = p[k]; } }
-    if (state.layout !== layout) { fit(); }
     syncControls(); redraw();
     return {stepMs: window.kgMap.stepMs};
   }
@@ -581,7 +584,6 @@
       save(URL.createObjectURL(new Blob([toSVG()], {type: "image/svg+xml"})), "svg");
     });
     window.addEventListener("hashchange", function () { readHash(); syncControls(); redraw(); });
-    window.addEventListener("resize", function () { fit(); draw(); });
   }
   var timer = null;
   function play() {
@@ -605,42 +607,59 @@
     document.body.appendChild(a); a.click(); a.remove();
   }
 
+  // ---------------------------------------------------------------- start
+  function start() {
+    compute();
+    var v = fitView();
+    unit = 1 / v.k;
+    var opts = D.options;
+    opts.nodes.font.size = r2(12 * unit); opts.nodes.font.strokeWidth = r2(3 * unit);
+    nodesDS = new vis.DataSet(nodeItems(true));
+    var first = edgeChanges(true);
+    edgesDS = new vis.DataSet(first.add);
+    network = new vis.Network(holder, {nodes: nodesDS, edges: edgesDS}, opts);
+    canvas = holder.querySelector("canvas");
+    network.on("beforeDrawing", beforeDrawing);
+    network.on("click", click);
+    placeView(v);
+    placedLayout = state.layout;
+    network.redraw();
+    showStatus(); writeHash();
+  }
+
   window.kgMap = {
     ready: false, readyAt: null, drawMs: null, stepMs: null, state: state, set: set,
     toSVG: toSVG, toPNG: function () { return canvas.toDataURL("image/png"); },
-    drawn: function () {
-      var nodes = [];
-      for (var i = 0; i < N; i++) { if (cur.on[i]) { nodes.push(D.nodes[i].id); } }
-      return {nodes: nodes, edges: cur.edges.map(function (x) {
-        return [D.nodes[x.a].id, D.nodes[x.b].id].sort().join("|"); })};
+    network: function () { return network; },
+    drawn: function () {  // what the vis DataSets hold now
+      return {nodes: nodesDS.getIds({filter: function (n) { return !n.hidden; }}),
+              edges: edgesDS.get({filter: function (e) { return !e.hidden; }})
+                .map(function (e) { return [e.from, e.to].sort().join("|"); })};
     },
     highlighted: function () {
       if (!cur.ego) { return null; }
-      var out = []; for (var i = 0; i < N; i++) { if (cur.ego[i]) { out.push(D.nodes[i].id); } }
-      return out;
+      return nodesDS.getIds({filter: function (n) { return !n.hidden && n.opacity === 1; }});
     },
-    screenOf: function (id) {
-      var q = pos(idx[id]); return {x: q[0] * view.k + view.tx, y: q[1] * view.k + view.ty};
-    },
+    screenOf: function (id) { return network.canvasToDOM(network.getPosition(id)); },
     labelOf: function (id) { return D.nodes[idx[id]].label; },
     edgePoint: function (a, b) {  // screen position of the middle of a drawn tie
-      var x = cur.edges.filter(function (e) {
-        return (D.nodes[e.a].id === a && D.nodes[e.b].id === b) || (D.nodes[e.a].id === b && D.nodes[e.b].id === a);
-      })[0], g = edgeGeom(x), wx = 0.25 * g[0] + 0.5 * g[2] + 0.25 * g[4], wy = 0.25 * g[1] + 0.5 * g[3] + 0.25 * g[5];
-      return {x: wx * view.k + view.tx, y: wy * view.k + view.ty};
+      var i = idx[a], j = idx[b], e = network.body.edges[slotOf[Math.min(i, j) + "|" + Math.max(i, j)]];
+      return network.canvasToDOM(e.edgeType.getPoint(0.5));
     },
     project: function (lat, lon) {  // screen position of a place on the geo layout
-      var x = (((lon - D.centre) % 360 + 540) % 360 - 180) * S, y = -lat * S;
-      return {x: x * view.k + view.tx, y: y * view.k + view.ty};
+      return network.canvasToDOM({x: (((lon - D.centre) % 360 + 540) % 360 - 180) * S, y: -lat * S});
     },
     pixel: function (x, y) {  // canvas pixel (RGBA) under a screen position
-      var dpr = window.devicePixelRatio || 1;
-      return Array.prototype.slice.call(ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data);
+      var dpr = canvas.width / canvas.clientWidth;
+      return Array.prototype.slice.call(canvas.getContext("2d")
+        .getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data);
     },
     tipOf: function (id) { return tipText(idx[id]); }
   };
-  setup(); readHash(); syncControls(); fit(); redraw();
+  setup(); readHash(); syncControls(); start();
+  canvas.getContext("2d").getImageData(0, 0, 1, 1);
   window.kgMap.readyAt = performance.now();
   window.kgMap.loadMs = window.kgMap.readyAt - T0;
+  window.kgMap.drawMs = window.kgMap.loadMs;
   window.kgMap.ready = true;
 })();

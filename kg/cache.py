@@ -1,0 +1,131 @@
+"""A run-scoped cache of networks and their metrics, shared by metrics, claims, report, map, export.
+
+One run of a command opens one store; :func:`run_cache` gives that store's
+:class:`RunCache` (created on first use) and turns on the store's query memo
+(:meth:`kg.store.BaseStore.enable_memo`), so within the run
+
+* each network (keyed by relation, window, observers, agreement types, graphs)
+  is built once (:meth:`RunCache.network`; several windows at once in one pass
+  with :meth:`RunCache.networks`),
+* its node metrics (:func:`kg.metrics.node_metrics`, or any function of the
+  network) are computed once (:meth:`RunCache.measure`),
+* and no SPARQL query is sent twice.
+
+The cache lives as long as the store object, and a write to the store drops
+it. Networks from the cache are shared: treat them as read-only (copy before
+changing one).
+
+>>> RunCache.key_of({"relation": "exercise", "from": 2015, "to": 2020, "graphs": None})
+('exercise', 2015, 2020, False, None, None)
+"""
+
+from __future__ import annotations
+
+__all__ = ["RunCache", "run_cache"]
+
+
+def run_cache(store) -> RunCache:
+    """The run cache of ``store`` (an open local or remote store), created on first use."""
+    cache = store.__dict__.get("_run_cache")
+    if cache is None:
+        store.enable_memo()
+        cache = store.__dict__["_run_cache"] = RunCache(store)
+    return cache
+
+
+class RunCache:
+    """Networks and their node metrics for one run over one store.
+
+    :ivar built: the keys of the networks built, in order (each at most once).
+    """
+
+    def __init__(self, store):
+        self.store = store
+        self._networks: dict[tuple, object] = {}
+        self._metrics: dict[tuple, dict] = {}
+        self.built: list[tuple] = []
+
+    @staticmethod
+    def key(relation: str = "exercise", year_from=None, year_to=None, include_observers=False,
+            agreement_types=None, graphs=None, include_pending=False) -> tuple:
+        """The cache key of a network: its parameters, normalized."""
+        from kg.network import agreement_type_names
+
+        types = agreement_type_names(agreement_types)
+        return (relation, None if year_from is None else int(year_from),
+                None if year_to is None else int(year_to), bool(include_observers),
+                tuple(types) if types else None, tuple(sorted(graphs)) if graphs else None,
+                bool(include_pending))
+
+    @staticmethod
+    def key_of(params: dict) -> tuple:
+        """The cache key of a network from its ``G.graph["params"]``."""
+        return RunCache.key(params.get("relation", "exercise"), params.get("from"),
+                            params.get("to"), params.get("include_observers", False),
+                            params.get("agreement_types"), params.get("graphs"),
+                            params.get("include_pending", False))
+
+    def network(self, *, relation: str = "exercise", year_from: int | None = None,
+                year_to: int | None = None, include_observers: bool = False,
+                agreement_types: list[str] | None = None, graphs: list[str] | None = None,
+                include_pending: bool = False):
+        """:func:`kg.network.build_network` with these options, built once per run."""
+        from kg.network import build_network_uncached
+
+        k = self.key(relation, year_from, year_to, include_observers, agreement_types, graphs,
+                     include_pending)
+        G = self._networks.get(k)
+        if G is None:
+            G = build_network_uncached(self.store, relation=relation, year_from=year_from,
+                                       year_to=year_to, include_observers=include_observers,
+                                       agreement_types=agreement_types, graphs=graphs,
+                                       include_pending=include_pending)
+            self._networks[k] = G
+            self.built.append(k)
+        return G
+
+    def networks(self, windows, *, relation: str = "exercise", include_observers: bool = False,
+                 agreement_types: list[str] | None = None, graphs: list[str] | None = None,
+                 include_pending: bool = False) -> list:
+        """One network per window ``(year_from, year_to)``; those not built yet come from
+        one pass (:func:`kg.network.build_networks`)."""
+        from kg.network import build_networks
+
+        windows = list(windows)
+        keys = [self.key(relation, a, b, include_observers, agreement_types, graphs,
+                         include_pending) for a, b in windows]
+        missing = []
+        for (a, b), k in zip(windows, keys, strict=True):
+            if k not in self._networks and (a, b) not in missing:
+                missing.append((a, b))
+        closed = [w for w in missing if w[0] is not None and w[1] is not None]
+        if len(closed) > 1:
+            built = build_networks(self.store, closed, relation=relation,
+                                   include_observers=include_observers,
+                                   agreement_types=agreement_types, graphs=graphs,
+                                   include_pending=include_pending)
+            for (a, b), G in zip(closed, built, strict=True):
+                k = self.key(relation, a, b, include_observers, agreement_types, graphs,
+                             include_pending)
+                self._networks[k] = G
+                self.built.append(k)
+        return [self.network(relation=relation, year_from=a, year_to=b,
+                             include_observers=include_observers,
+                             agreement_types=agreement_types, graphs=graphs,
+                             include_pending=include_pending)
+                for a, b in windows]
+
+    def measure(self, G, fn):
+        """``fn(G)`` (e.g. :func:`kg.metrics.node_metrics`), computed once per network of
+        this cache and function; a graph from elsewhere is measured every time.
+
+        >>> # run_cache(store).measure(G, node_metrics)  (see kg.metrics)
+        """
+        params = G.graph.get("params")
+        k = self.key_of(params) if isinstance(params, dict) else None
+        if k is None or self._networks.get(k) is not G:
+            return fn(G)
+        mk = (k, getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn)))
+        if mk not in self._metrics:
+            self._metrics[mk] = fn(G)
+        return self._metrics[mk]
