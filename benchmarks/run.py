@@ -80,6 +80,7 @@ TARGETS = {
     "map_draw_s": 3.0,         # Chromium load + first frame, 1,000 nodes
     "map_load_s": 2.0,         # Chromium load, 1,000 states x 36 years (map through time)
     "map_step_s": 0.1,         # one slider step of that map
+    "panel_s": 10.0,           # dyad-year panel of the world (about 200 states, 36 years)
 }
 #: Targets of ``--large`` (the 10M world, ``make bench-large``).
 TARGETS_LARGE = {"ingest_ratio": 1.25, "metrics_window_s": 15.0, "by_year_ratio": 3.0}
@@ -500,6 +501,16 @@ def bench_map_time(b: Bench, work: Path, reps: int) -> bool:
     return True
 
 
+def bench_panel(b: Bench, work: Path, store_path: Path, reps: int) -> None:
+    """``kg export --format dyad-year`` of the world: every tied dyad, every year (issue 19)."""
+    out = work / "panel.csv"
+    b.measure("panel_export", "kg export --format dyad-year, world (whole process)",
+              lambda: _run([*KG, "--store", str(store_path), "export", "--format", "dyad-year",
+                            "--out", str(out)]), reps=reps)
+    with open(out, encoding="utf-8") as fh:
+        b.results["panel_rows"] = sum(1 for _ in fh) - 1
+
+
 def bench_startup(b: Bench, store_path: Path, reps: int) -> None:
     b.measure("help", "kg --help (whole process)", lambda: _run([*KG, "--help"]), reps=max(reps, 5),
               warmup=True)
@@ -575,7 +586,8 @@ def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = Non
                              ("help", "kg --help", "help_s"),
                              ("map_draw_1000", "map draw (1,000 nodes)", "map_draw_s"),
                              ("map_load", "map through time load", "map_load_s"),
-                             ("map_step", "map slider step", "map_step_s")):
+                             ("map_step", "map slider step", "map_step_s"),
+                             ("panel_export", "dyad-year panel of the world", "panel_s")):
         m = r.get(key)
         if m and limit in targets:
             sec = m["median_s"]
@@ -611,7 +623,8 @@ def _print_table(b: Bench, verdicts: list[dict]) -> None:
         print(f"note: {n}")
 
 
-PARTS = ("ingest", "replace", "queries", "metrics", "map", "report", "remote", "startup")
+PARTS = ("ingest", "replace", "queries", "metrics", "map", "report", "panel", "remote",
+         "startup")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -707,6 +720,9 @@ def main(argv: list[str] | None = None) -> int:
             print("report", flush=True)
             bench_report(b, work, base, Path(args.field_data) if args.field_data else None,
                          reps_big)
+        if "panel" in parts and not args.large:
+            print("panel", flush=True)
+            bench_panel(b, work, store, reps_big)
         if "remote" in parts:
             print("remote", flush=True)
             bench_remote(b, store, reps_small)

@@ -28,11 +28,10 @@ _MISSING = {
 
 
 def md_cell(text) -> str:
-    """Text safe inside a Markdown table cell: no pipe, newline or raw HTML breaks out."""
-    s = "" if text is None else str(text)
-    s = s.replace("\\", "\\\\").replace("|", "\\|")
-    s = s.replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(s.split())
+    """Text for a Markdown table cell (:func:`kg.escape.md_table_cell`); None is empty."""
+    from kg.escape import md_table_cell
+
+    return md_table_cell("" if text is None else str(text))
 
 
 def codebook_path(out: str) -> str:

@@ -79,6 +79,31 @@ def open_text(path: str | Path):
     return open_bounded(path)
 
 
+def csv_rows(path: str | Path, columns: list[str]):
+    """Yield ``(line, row, {column: index})`` for each non-empty row of a CSV file.
+
+    The header must name every one of ``columns``; an unreadable file or row is an
+    :class:`~kg.errors.InputError` naming the file and line.
+    """
+    fname = str(path)
+    with open_text(path) as fh:
+        reader = csv.reader(fh)
+        header = read_header(reader, fname)
+        col = {h: i for i, h in enumerate(header)}
+        missing = [c for c in columns if c not in col]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
+                raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
+            if row and any(row):
+                yield reader.line_num, row, col
+
+
 def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, strict: bool,
                     warnings: list[str]) -> tuple[dict, tuple[int, int] | None, int]:
     """Read a dyad-year file into ``{(code1, code2, column): set(years)}``.
@@ -91,54 +116,38 @@ def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, s
     out: dict[tuple[int, int, str], set] = {}
     first = last = None
     nrows = 0
-    with open_text(path) as fh:
-        reader = csv.reader(fh)
-        header = read_header(reader, fname)
-        col = {h: i for i, h in enumerate(header)}
-        missing = [c for c in ["ccode1", "ccode2", "year"] + kind_cols if c not in col]
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
+    for line, row, col in csv_rows(path, ["ccode1", "ccode2", "year"] + kind_cols):
         i1, i2, iy = col["ccode1"], col["ccode2"], col["year"]
         kcols = [(c, col[c]) for c in kind_cols]
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-                raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
-            line = reader.line_num
-            if not row or not any(row):
-                continue
-            try:
-                a, b, y = int(row[i1]), int(row[i2]), int(row[iy])
-                flags = [(c, row[i].strip()) for c, i in kcols]
-            except (ValueError, IndexError):
-                msg = f"bad row {','.join(row)[:80]!r}: codes and year must be integers"
-                if strict:
-                    raise InputError(msg, file=fname, where=str(line)) from None
-                warnings.append(f"{fname}:{line}: {msg}; skipped")
-                continue
-            if not is_plausible_year(y):
-                raise InputError(f"year {row[iy].strip()[:30]!r} is outside {YEAR_MIN}-{YEAR_MAX}",
-                                 file=fname, where=str(line))
-            bad = [c for c in (a, b) if c not in known]
-            badflag = [c for c, v in flags if v not in ("0", "1", "")]
-            if bad or badflag:
-                msg = (f"unknown COW state code {bad[0]} (not in data/states.yaml)" if bad
-                       else f"{badflag[0]} is not 0 or 1")
-                if strict:
-                    raise InputError(msg, file=fname, where=str(line))
-                warnings.append(f"{fname}:{line}: {msg}; row skipped")
-                continue
-            nrows += 1
-            first = y if first is None or y < first else first
-            last = y if last is None or y > last else last
-            if not directed and b < a:
-                a, b = b, a
-            for c, v in flags:
-                if v == "1":
-                    out.setdefault((a, b, c), set()).add(y)
+        try:
+            a, b, y = int(row[i1]), int(row[i2]), int(row[iy])
+            flags = [(c, row[i].strip()) for c, i in kcols]
+        except (ValueError, IndexError):
+            msg = f"bad row {','.join(row)[:80]!r}: codes and year must be integers"
+            if strict:
+                raise InputError(msg, file=fname, where=str(line)) from None
+            warnings.append(f"{fname}:{line}: {msg}; skipped")
+            continue
+        if not is_plausible_year(y):
+            raise InputError(f"year {row[iy].strip()[:30]!r} is outside {YEAR_MIN}-{YEAR_MAX}",
+                             file=fname, where=str(line))
+        bad = [c for c in (a, b) if c not in known]
+        badflag = [c for c, v in flags if v not in ("0", "1", "")]
+        if bad or badflag:
+            msg = (f"unknown COW state code {bad[0]} (not in data/states.yaml)" if bad
+                   else f"{badflag[0]} is not 0 or 1")
+            if strict:
+                raise InputError(msg, file=fname, where=str(line))
+            warnings.append(f"{fname}:{line}: {msg}; row skipped")
+            continue
+        nrows += 1
+        first = y if first is None or y < first else first
+        last = y if last is None or y > last else last
+        if not directed and b < a:
+            a, b = b, a
+        for c, v in flags:
+            if v == "1":
+                out.setdefault((a, b, c), set()).add(y)
     cover = (first, last) if first is not None else None
     return out, cover, nrows
 

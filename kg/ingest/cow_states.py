@@ -27,15 +27,14 @@ not there is a bad row (a warning, or with ``strict`` an
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
 from kg.errors import InputError
-from kg.ingest.cow import open_text, read_header
+from kg.ingest.cow import csv_rows
 from kg.ingest.names import cow_to_iso3
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
-from kg.namespaces import ID, RDF, SP, XSD, state_iri
+from kg.namespaces import ID, RDF, SP, XSD, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
 
 __all__ = ["parse", "iso_date", "COLUMNS", "CITATION"]
 
@@ -61,40 +60,25 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
     known = cow_to_iso3()
     warnings: list[str] = []
     spells: list[tuple[str, str, str]] = []
-    with open_text(path) as fh:
-        reader = csv.reader(fh)
-        header = read_header(reader, fname)
-        col = {h: i for i, h in enumerate(header)}
-        missing = [c for c in COLUMNS if c not in col]
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-                raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
-            if not row or not any(row):
-                continue
-            line = reader.line_num
-            try:
-                code = int(row[col["ccode"]])
-                start = iso_date(*(row[col[c]] for c in ("styear", "stmonth", "stday")))
-                end = iso_date(*(row[col[c]] for c in ("endyear", "endmonth", "endday")))
-                msg = None if code in known else f"unknown COW state code {code} (not in data/states.yaml)"
-                if msg is None and end < start:
-                    msg = f"exit {end} is before entry {start}"
-                if msg is None and not (1800 <= int(start[:4]) <= 2100 and 1800 <= int(end[:4]) <= 2100):
-                    msg = "year outside 1800-2100"
-            except (ValueError, IndexError):
-                msg = "ccode and the six date columns must be integers forming real dates"
-            if msg:
-                if strict:
-                    raise InputError(msg, file=fname, where=str(line))
-                warnings.append(f"{fname}:{line}: {msg}; row skipped")
-                continue
-            spells.append((known[code], start, end))
+    for line, row, col in csv_rows(path, list(COLUMNS)):
+        try:
+            code = int(row[col["ccode"]])
+            start = iso_date(*(row[col[c]] for c in ("styear", "stmonth", "stday")))
+            end = iso_date(*(row[col[c]] for c in ("endyear", "endmonth", "endday")))
+        except (ValueError, IndexError):
+            msg = "ccode and the six date columns must be integers forming real dates"
+        else:
+            if not (is_plausible_year(int(start[:4])) and is_plausible_year(int(end[:4]))):
+                raise InputError(f"year outside {YEAR_MIN}-{YEAR_MAX}", file=fname, where=str(line))
+            msg = None if code in known else f"unknown COW state code {code} (not in data/states.yaml)"
+            if msg is None and end < start:
+                msg = f"exit {end} is before entry {start}"
+        if msg:
+            if strict:
+                raise InputError(msg, file=fname, where=str(line))
+            warnings.append(f"{fname}:{line}: {msg}; row skipped")
+            continue
+        spells.append((known[code], start, end))
     if not spells:
         raise InputError("no state-system membership rows in the file", file=fname)
     version = version_from_name(path, r"states(\d{4})", "2016")
