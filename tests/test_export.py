@@ -130,5 +130,5 @@ def test_network_export_writes_a_codebook_of_its_attributes(world, tmp_path):
     _export(world, "--format", "graphml", "--relation", "all", "--out", str(out))
     book = (tmp_path / "net.codebook.md").read_text()
     for attr in ("label", "weight", "exercise_weight", "agreement_weight"):
-        assert f"| {attr} |" in book
+        assert f"| {attr.replace('_', chr(92) + '_')} |" in book  # Markdown-escaped
     assert "sha256:" in book

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -131,8 +132,9 @@ def test_cli_writes_csv_and_a_codebook_naming_every_column(world, tmp_path, cli_
     ab2009 = next(r for r in rows[1:] if r[3:5] == ["AAA", "BBB"] and r[2] == "2009")
     assert ab2009[header.index("exercises")] == "" and ab2009[header.index("atop_defense")] == "1"
     book = (tmp_path / "panel.codebook.md").read_text()
-    listed = [line.split("|")[1].strip() for line in book.split("## Columns")[1].split("##")[0]
-              .splitlines() if line.startswith("| ") and not line.startswith("| column")]
+    listed = [re.sub(r"\\(.)", r"\1", line.split("|")[1].strip())  # Markdown-unescaped
+              for line in book.split("## Columns")[1].split("##")[0].splitlines()
+              if line.startswith("| ") and not line.startswith("| column")]
     assert listed == header
     assert "sha256:" in book and "Exercise list" in book and "2010-2012" in book
 
