@@ -123,11 +123,11 @@ def _year_filter(year_from, year_to) -> str:
 
 def _exercise_dyads(store, year_from, year_to, include_observers, graphs):
     """Exercise dyad counts ``{(a, b): (n,)}`` with a < b, and ``{a: exercises of a}``."""
-    return _count_pairs(_exercise_participants(store, year_from, year_to, include_observers,
+    return _count_pairs(exercise_participants(store, year_from, year_to, include_observers,
                                                graphs, by_year=False).get(None, []))
 
 
-def _exercise_participants(store, year_from, year_to, include_observers, graphs, *,
+def exercise_participants(store, year_from, year_to, include_observers, graphs, *,
                            by_year: bool) -> dict:
     """The participant states (ISO3, sorted) of each exercise in the window, copies left out.
 
@@ -370,7 +370,7 @@ def _exercise_dyads_by_year(store, year_from, year_to, include_observers, graphs
     The same counts :func:`_exercise_dyads` gives for the one-year window of
     each year (an exercise counts in every year it is dated).
     """
-    per_year = _exercise_participants(store, year_from, year_to, include_observers, graphs,
+    per_year = exercise_participants(store, year_from, year_to, include_observers, graphs,
                                       by_year=True)
     return {y: _count_pairs(exs) for y, exs in sorted(per_year.items())}
 

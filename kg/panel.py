@@ -66,7 +66,6 @@ ATOP_KINDS = {"Defense": "defense", "Offense": "offense", "Neutrality": "neutral
 COW_KINDS = {"Defense": "defense", "Neutrality": "neutral", "NonAggression": "nonagg",
              "Entente": "entente"}
 GROUPS = ("exercises", "agreements", "atop", "cow")
-_STATES_ONLY = 'FILTER(STRSTARTS(STR(?{v}), "https://w3id.org/secpart/id/state/"))'
 
 
 @dataclass
@@ -209,35 +208,26 @@ def exercise_counts(store, year_from: int, year_to: int, graphs=None,
                     states: set[str] | None = None) -> dict:
     """``{(a, b, year): (exercises, multilateral)}`` with a < b (ISO3).
 
-    One query returns each exercise with its participating states; the pairs are
-    counted in Python, which at a million triples is several times faster than
-    grouping the pair join in the engine. ``states``: keep only pairs with one of them.
+    The participants of each exercise come from :func:`kg.network.exercise_participants`
+    (the method every network uses: participants grouped per exercise in the engine,
+    reconciled copies left out); the pairs are counted here. ``states``: keep only
+    pairs with one of them.
     """
-    q = SPARQL_PREFIXES + """
-SELECT ?ex ?year (GROUP_CONCAT(DISTINCT STRAFTER(STR(?p), "/id/state/"); separator=" ") AS ?ps)
-WHERE {
-  ?ex sp:year ?year . """ + _overlaps("year", "year", year_from, year_to) + """
-  FILTER NOT EXISTS { ?ex owl:sameAs ?canon . ?canon a sp:Exercise }
-  ?ex sp:participant ?p . """ + _STATES_ONLY.format(v="p") + """
-} GROUP BY ?ex ?year"""
-    members: dict = {}
-    year_of: dict = {}
-    for ex, y, ps in store.select(q, graphs=graphs).rows:
-        members[ex.value] = set(ps.value.split())
-        year_of[ex.value] = int(y.value)
+    from kg.network import exercise_participants
+
     out: dict = {}
-    for ex, parts in members.items():
-        if states is not None and not (parts & states):
-            continue
-        multi = 1 if len(parts) > 2 else 0
-        y = year_of[ex]
-        ordered = sorted(parts)
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1:]:
-                if states is not None and a not in states and b not in states:
-                    continue
-                n, m = out.get((a, b, y), (0, 0))
-                out[(a, b, y)] = (n + 1, m + multi)
+    per_year = exercise_participants(store, year_from, year_to, False, graphs, by_year=True)
+    for y, exercises in per_year.items():
+        for parts in exercises:
+            if states is not None and not (states.intersection(parts)):
+                continue
+            multi = 1 if len(parts) > 2 else 0
+            for i, a in enumerate(parts):
+                for b in parts[i + 1:]:
+                    if states is not None and a not in states and b not in states:
+                        continue
+                    n, m = out.get((a, b, y), (0, 0))
+                    out[(a, b, y)] = (n + 1, m + multi)
     return out
 
 
