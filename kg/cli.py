@@ -150,7 +150,7 @@ def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_fi
     if from_endpoint:
         if not query_file or not graph:
             raise click.UsageError("--from-endpoint needs --query FILE.rq and --graph NAME")
-        from kg.remote import ingest_from_endpoint
+        from kg.ingest.endpoint import ingest_from_endpoint
 
         with settings.open(write=True) as store:
             report = ingest_from_endpoint(store, from_endpoint, query_file, graph=graph,
@@ -177,10 +177,22 @@ def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_fi
 @pass_settings
 def validate(settings, paths, engine, graphs):
     """SHACL report over the store, or over the given files (exit 1 if it does not conform)."""
-    from kg.validate import validate_files, validate_store_report
+    from kg.errors import StoreError
+    from kg.ingest.check import validate_files
+    from kg.validate import validate_store_report
 
     if paths:
-        violations = validate_files(list(paths), engine=engine, store_settings=settings)
+        store = None
+        if not settings.endpoint:
+            try:
+                store = settings.open()  # the store's graphs give the files context
+            except StoreError:
+                store = None
+        try:
+            violations = validate_files(list(paths), engine=engine, store=store)
+        finally:
+            if store is not None:
+                store.close()
     else:
         with settings.open() as store:
             violations = validate_store_report(store, engine=engine,

@@ -253,7 +253,7 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     """
     import networkx as nx
 
-    from kg.network import RELATIONS, _state_attributes
+    from kg.network import RELATIONS, state_attributes
     from kg.panel import exercise_counts, graph_groups, year_coverage
 
     if relation not in RELATIONS:
@@ -283,7 +283,7 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     for (a, b, y), w in weights.items():
         if w:
             per_edge.setdefault((a, b), {})[y] = w
-    attrs = _state_attributes(store, graph_list)
+    attrs = state_attributes(store, graph_list)
     node_years: dict = {}
     for (a, b), years in per_edge.items():
         node_years.setdefault(a, set()).update(years)

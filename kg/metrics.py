@@ -39,6 +39,7 @@ import io
 import json
 from dataclasses import dataclass, field
 
+from kg.citation import DEFINITIONS, citation_block, format_citation
 from kg.errors import UsageError
 
 __all__ = [
@@ -61,30 +62,6 @@ COLUMNS = ("state", "degree", "strength", "betweenness", "closeness", "eigenvect
 FORMATS = ("table", "csv", "json", "md", "latex")
 LOUVAIN_SEED = 42
 PAGERANK_ALPHA = 0.85
-
-DEFINITIONS = {
-    "degree": "number of distinct partners (Freeman 1979)",
-    "strength": "sum of tie weights (Barrat et al. 2004; Opsahl et al. 2010)",
-    "betweenness": ("share of shortest paths between other pairs that pass through the state, "
-                    "normalized by (n-1)(n-2); edge length = 1/weight (Freeman 1977; "
-                    "Newman 2001b; algorithm: Brandes 2001); equals networkx "
-                    "betweenness_centrality(normalized=True)"),
-    "closeness": ("(r-1)/sum of distances to the r-1 reachable states, times (r-1)/(n-1); "
-                  "edge length = 1/weight (Freeman 1979; Wasserman & Faust 1994); equals "
-                  "networkx closeness_centrality(wf_improved=True)"),
-    "eigenvector": ("leading eigenvector of the weighted adjacency matrix, computed per "
-                    "connected component (norm 1 within each component; isolates 0) "
-                    "(Bonacich 1972)"),
-    "pagerank": "PageRank with damping 0.85, weight as strength (Brin & Page 1998)",
-    "community": ("Louvain modularity communities, seed 42, resolution 1, weight as strength, "
-                  "numbered by their alphabetically first member (Blondel et al. 2008)"),
-    "projection": ("exercise ties are the one-mode projection of the bipartite "
-                   "exercise-participant network, weight = shared exercises (Newman 2001a)"),
-    "hhi": ("Herfindahl-Hirschman index of the focal state's tie weights: sum of squared "
-            "partner shares (Hirschman 1945; Herfindahl 1950); hhi_normalized = "
-            "(HHI - 1/N)/(1 - 1/N) for N partners"),
-    "us_share": "share of the focal state's exercises in the window that include the USA",
-}
 
 
 # ---------------------------------------------------------------- per-node metrics
@@ -395,15 +372,15 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     >>> print(format_metrics(res, "csv"))  # doctest: +SKIP
     """
     from kg.cache import run_cache
-    from kg.namespaces import is_iso3
+    from kg.namespaces import check_iso3
     from kg.network import agreement_type_names
 
     if by_year and window:
         raise UsageError("--by-year and --window exclude each other")
     if window is not None and window < 1:
         raise UsageError("--window must be a positive number of years")
-    if focus is not None and not is_iso3(focus):
-        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    if focus is not None:
+        check_iso3(focus)
     graph_list = sorted(set(graphs)) if graphs else None
     types = agreement_type_names(agreement_types)
     params = {
@@ -464,8 +441,6 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         result.periods.append(period)
     params["weighting"] = weighting
     if cite:
-        from kg.citation import citation_block
-
         result.citation = citation_block(store, graph_list, params)
     return result
 
@@ -654,8 +629,6 @@ def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
     period and state) with no citation; every other format carries the
     citation block. Same result, same bytes.
     """
-    from kg.citation import format_citation
-
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
     header, rows = _rows(result)

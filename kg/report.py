@@ -411,12 +411,9 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     :returns: a :class:`ReportResult`.
     """
     from kg.claims import check_claims, select_claims
-    from kg.namespaces import is_iso3
+    from kg.namespaces import check_iso3
 
-    if not is_iso3(focus):
-        from kg.errors import UsageError
-
-        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    check_iso3(focus)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n = len(STEPS)

@@ -56,7 +56,7 @@ def _known_ids(store) -> dict[str, set]:
     if store is None or not store.graph_iris():
         return known
     rs = store.select(
-        "PREFIX sp: <" + SP + ">\n"
+        SPARQL_PREFIXES +
         "SELECT ?s ?t WHERE { VALUES ?t { sp:State sp:Organization sp:ArmedForce sp:ExerciseSeries sp:Source } "
         "?s a ?t }")
     kinds = {SP + "State": ("states", f"{ID}state/"), SP + "Organization": ("organizations", f"{ID}org/"),
@@ -82,7 +82,7 @@ def _context_nt(store, exclude: set[str]) -> bytes:
     graphs = [graph_name(g) for g in store.graph_iris() if g not in exclude]
     if not graphs:
         return b""
-    q = ("PREFIX sp: <" + SP + ">\nPREFIX rdfs: <" + RDFS + ">\n"
+    q = (SPARQL_PREFIXES +
          "CONSTRUCT { ?s a ?t . ?s sp:ofState ?st . ?c rdfs:subClassOf ?d } WHERE { "
          "{ VALUES ?t { sp:State sp:Organization sp:Territory sp:UnknownParticipant sp:ArmedForce "
          "sp:ExerciseSeries sp:Source } ?s a ?t OPTIONAL { ?s sp:ofState ?st } } "
@@ -457,10 +457,10 @@ def _reparse_for_error(loads, exc: SyntaxError):
     """Raise the InputError (file and line) for a syntax error met while streaming."""
     import pyoxigraph as ox
 
-    from kg.ingest.rdf import _parser_errors
+    from kg.ingest.rdf import parser_errors
 
     for f in loads:
-        with _parser_errors(f.path, None):
+        with parser_errors(f.path, None):
             for _ in ox.parse(path=f.path, format=getattr(ox.RdfFormat, f.fmt)):
                 pass
     raise InputError(f"RDF syntax error: {exc}", file=", ".join(f.path for f in loads))
