@@ -16,7 +16,7 @@ it. Networks from the cache are shared: treat them as read-only (copy before
 changing one).
 
 >>> RunCache.key_of({"relation": "exercise", "from": 2015, "to": 2020, "graphs": None})
-('exercise', 2015, 2020, False, None, None)
+('exercise', 2015, 2020, False, None, None, False)
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from kg.errors import UsageError
+from kg.namespaces import year_spells
 
 __all__ = ["RDF_FORMATS", "NETWORK_FORMATS", "PANEL_FORMATS", "ExportResult", "export",
            "export_rdf", "export_network", "network_for_export", "run_export", "panel_csv",
@@ -225,21 +226,6 @@ def write_panel(panel, path: str) -> None:
 
 # ---------------------------------------------------------------- dynamic networks
 
-def _runs(years) -> list[tuple[int, int]]:
-    """Runs of consecutive years: ``[(first, last), ...]``.
-
-    >>> _runs([2001, 2002, 2005])
-    [(2001, 2002), (2005, 2005)]
-    """
-    out: list[tuple[int, int]] = []
-    for y in sorted(set(years)):
-        if out and y == out[-1][1] + 1:
-            out[-1] = (out[-1][0], y)
-        else:
-            out.append((y, y))
-    return out
-
-
 def dynamic_network(store, *, relation: str = "exercise", year_from: int | None = None,
                     year_to: int | None = None, graphs: list[str] | None = None):
     """The state network over time: nodes and edges with yearly spells and weights.
@@ -292,10 +278,10 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     for n in sorted(node_years):
         extra = {k: v for k, v in (attrs.get(n) or {}).items() if v is not None}
         extra.setdefault("label", n)
-        G.add_node(n, spells=_runs(node_years[n]), **extra)
+        G.add_node(n, spells=year_spells(node_years[n]), **extra)
     for (a, b) in sorted(per_edge):
         years = per_edge[(a, b)]
-        G.add_edge(a, b, weight=float(sum(years.values())), spells=_runs(years),
+        G.add_edge(a, b, weight=float(sum(years.values())), spells=year_spells(years),
                    year_weight=[(float(w), y, y) for y, w in sorted(years.items())])
     G.graph.update({"relation": relation, "from": lo, "to": hi,
                     "graphs": ";".join(graph_list) if graph_list else "all"})

@@ -303,6 +303,10 @@ def lifecycles(store, *, graphs: list[str] | None = None, types=None,
                include_pending: bool = False) -> list[Lifecycle]:
     """Every agreement in ``graphs`` with the years it is in force, by the module's rule.
 
+    Long on purpose: it is the in-force rule itself (dates, memberships, suspensions,
+    successors), kept in one reading order so that the rule can be checked against the data
+    model line by line.
+
     :param store: an open store (local or remote).
     :param graphs: dataset graphs to read (short names); None reads all.
     :param types: only agreements of these types (see :data:`AGREEMENT_TYPES`).

@@ -40,7 +40,7 @@ import json
 from dataclasses import dataclass, field
 
 from kg.citation import DEFINITIONS, citation_block, format_citation
-from kg.errors import UsageError
+from kg.errors import ComputationError, UsageError
 
 __all__ = [
     "COLUMNS",
@@ -164,7 +164,7 @@ def _pagerank(nodes: list, G, alpha: float = PAGERANK_ALPHA, max_iter: int = 100
         if np.abs(x - xlast).sum() < n * tol:
             break
     else:
-        raise UsageError(f"PageRank did not converge in {max_iter} iterations")
+        raise ComputationError(f"PageRank did not converge in {max_iter} iterations")
     return {v: float(x[i]) for i, v in enumerate(nodes)}
 
 
@@ -196,7 +196,7 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -
             if np.abs(x - xlast).sum() < n * tol:
                 break
         else:
-            raise UsageError(f"eigenvector centrality did not converge in {max_iter} iterations")
+            raise ComputationError(f"eigenvector centrality did not converge in {max_iter} iterations")
         out.update({v: float(x[i]) for v, i in idx.items()})
     return out
 
@@ -358,6 +358,9 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
             agreement_types: list[str] | None = None, graphs: list[str] | None = None,
             cite: bool = True, engine: str = "auto", include_pending: bool = False) -> MetricsResult:
     """Build the network(s) and measure them.
+
+    Long on purpose: the option checks and the one loop over periods must see the same
+    parameters that go into the citation block.
 
     :param relation: ``exercise``, ``agreement`` or ``all`` (see :mod:`kg.network`).
     :param year_from: first year (inclusive); :param year_to: last year (inclusive).

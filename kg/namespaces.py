@@ -30,6 +30,7 @@ __all__ = [
     "graph_name",
     "iso3_of",
     "is_iso3",
+    "year_spells",
     "check_iso3",
 ]
 
@@ -79,6 +80,21 @@ def is_plausible_year(year) -> bool:
     (True, False, False)
     """
     return isinstance(year, int) and not isinstance(year, bool) and YEAR_MIN <= year <= YEAR_MAX
+
+
+def year_spells(years) -> list[tuple[int, int]]:
+    """Runs of consecutive years, sorted: ``[(first, last), ...]``.
+
+    >>> year_spells([2005, 2001, 2002])
+    [(2001, 2002), (2005, 2005)]
+    """
+    out: list[tuple[int, int]] = []
+    for y in sorted(set(years)):
+        if out and y == out[-1][1] + 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return out
 
 
 def is_iso3(code: str) -> bool:

@@ -163,19 +163,6 @@ def _count_pairs(exercises) -> tuple[dict, dict]:
     return {k: (w,) for k, w in pairs.items()}, diag
 
 
-def _split_dyads(rows):
-    pairs, diag = {}, {}
-    for row in rows:
-        ia, ib = iso3_of(row[0].value), iso3_of(row[1].value)
-        if ia is None or ib is None:
-            continue  # organizations and other non-state participants
-        if ia == ib:
-            diag[ia] = int(row[2].value)
-        elif ia < ib:
-            pairs[(ia, ib)] = (int(row[2].value),) + tuple(row[3:])
-    return pairs, diag
-
-
 def state_attributes(store, graphs) -> dict[str, dict]:
     """Label, region and coordinates of every state in ``graphs``: ``{ISO3: {...}}``."""
     text = SPARQL_PREFIXES + (

@@ -206,7 +206,7 @@ class RemoteStore(BaseStore):
                 warnings.simplefilter("ignore")
                 result = sw.query()
             resp = result.response
-            from kg.ingest.inputs import max_bytes
+            from kg.resources import max_bytes
 
             limit = max_bytes()  # an endless answer must not exhaust memory
             body = resp.read(limit + 1)

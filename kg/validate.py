@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kg.namespaces import RDF, RDFS, SH, SHACL_PREFIXES, SPARQL_PREFIXES, XSD
+from kg.namespaces import RDFS, SH, SHACL_PREFIXES, SPARQL_PREFIXES, XSD
 from kg.resources import ontology_dir
 
 __all__ = ["Violation", "Check", "compiled_checks", "validate_store", "validate_oxigraph",
@@ -279,9 +279,6 @@ def _register_rdflib_casts() -> None:
         register_custom_function(rdflib.URIRef(dt), cast, override=True)
     _CASTS_REGISTERED = True
 
-
-# silence linters about names used in f-strings only
-_ = (RDF, RDFS, XSD)
 
 
 def validate_store_report(store, *, engine: str = "oxigraph", graphs: list[str] | None = None) -> list[Violation]:

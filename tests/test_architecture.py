@@ -101,3 +101,38 @@ def test_prefix_check_would_catch_a_hand_written_block():
     assert re.search(pattern, '"PREFIX sp: <" + SP + ">"')
     assert re.search(pattern, 'f"PREFIX sp: <{SP}>"')
     assert re.search(pattern, "PREFIX owl: <http://www.w3.org/2002/07/owl#>")
+
+
+def _readme_layers() -> list[list[str]]:
+    """The rows of the layer picture in README.md's Design section (top row first)."""
+    text = (KG.parent / "README.md").read_text(encoding="utf-8")
+    design = text.split("## Design", 1)[1]
+    block = design.split("```text\n", 1)[1].split("```", 1)[0]
+    rows = []
+    for line in block.splitlines():
+        names = line.split("  ", 1)[0].split()
+        rows.append(["kg" if n == "kg" else f"kg.{n}" for n in names])
+    return rows
+
+
+def test_readme_layers_match_the_import_graph():
+    rows = _readme_layers()
+    G = import_graph()
+    top = {m: ".".join(m.split(".")[:2]) for m in G}  # kg.claims.checks -> kg.claims
+    layer = {name: len(rows) - i for i, row in enumerate(rows) for name in row}
+    assert sorted(layer) == sorted(set(top.values())), "README's layers must name every module"
+    upward = [f"{a} -> {b}" for a, b in G.edges
+              if top[a] != top[b] and layer[top[a]] < layer[top[b]]]
+    assert not upward, "imports that reach up a layer:\n" + "\n".join(sorted(upward))
+
+
+def test_no_function_over_80_lines_without_a_reason():
+    """A function over 80 lines says why in its docstring (``Long on purpose: ...``)."""
+    long = []
+    for path in sorted(KG.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                size = node.end_lineno - node.lineno + 1
+                if size > 80 and "Long on purpose:" not in (ast.get_docstring(node) or ""):
+                    long.append(f"{path.relative_to(KG.parent)}:{node.lineno} {node.name} ({size} lines)")
+    assert not long, "\n".join(long)

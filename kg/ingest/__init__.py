@@ -104,6 +104,9 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
              strict: bool = False, replace: bool = False, curated_graph: str | None = None):
     """Parse inputs into an in-memory store with their validation context.
 
+    Long on purpose: the one path every input takes (read, compile, skolemize, check ids
+    against the store) in the order the all-or-nothing guarantee depends on.
+
     Returns ``(mem, target graph IRIs, where, report)``; ``where`` maps subject
     IRIs to ``(file, line, record id)`` for error messages. Nothing is written.
     """
@@ -474,6 +477,31 @@ def build(store) -> IngestReport:
     return report
 
 
+def build_if_empty(path) -> bool:
+    """Build the local store at ``path`` (:func:`build`) when it is missing or empty.
+
+    It is read first, so a built store in use by readers (``kg serve``) is left
+    alone; only an empty or missing one is opened for writing (and created).
+
+    :param path: the store folder (None: ``$KG_STORE`` or ``./.kg``).
+    :returns: whether it was built.
+    """
+    from kg.errors import StoreError
+    from kg.store import open_store
+
+    try:
+        with open_store(path) as r:
+            empty = not r.graph_names()
+    except StoreError:
+        empty = True
+    if empty:
+        with open_store(path, write=True, create=True) as w:
+            if not w.graph_names():
+                build(w)
+                return True
+    return False
+
+
 def build_data() -> tuple[dict[str, bytes], IngestReport]:
     """The ontology and the bundled curated data, validated, as per-graph N-Triples; nothing written."""
     from kg.resources import data_dir, ontology_dir
@@ -507,5 +535,3 @@ def build_data() -> tuple[dict[str, bytes], IngestReport]:
     data.update(onto)
     return data, report
 
-
-_ = RDF

@@ -32,7 +32,7 @@ import datetime as dt
 from pathlib import Path
 
 from kg.errors import InputError
-from kg.ingest.cow import open_text, read_header
+from kg.ingest.cow import data_rows, open_text, read_header
 from kg.ingest.names import cow_to_iso3
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
 from kg.namespaces import ID, RDF, SP, XSD, state_iri
@@ -68,16 +68,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
         missing = [c for c in COLUMNS if c not in col]
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-                raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
-            if not row or not any(row):
-                continue
-            line = reader.line_num
+        for line, row in data_rows(reader, fname):
             try:
                 code = int(row[col["ccode"]])
                 start = iso_date(*(row[col[c]] for c in ("styear", "stmonth", "stday")))

@@ -347,6 +347,10 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
                     require_in_force_note: bool | None = None):
     """Compile parsed curated files into quads in ``graph``.
 
+    Long on purpose: one record kind after another, each a short block of triples that reads
+    as the data format (data/FORMAT.md); the blocks share the compiler's state and the
+    cross-record checks.
+
     ``files`` is a list of ``(file name, {kind: records})``; ``known`` holds ids
     already in the store (``states``, ``organizations``, ``forces``, ``series``,
     ``sources``, ``agreements``) that records may refer to. Returns
@@ -358,7 +362,6 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
     if require_in_force_note is None:
         require_in_force_note = REQUIRE_IN_FORCE_NOTE
     c = _Compiler(graph, known or {})
-    ox = c.ox
     records: dict[str, list[tuple[str, dict]]] = {k: [] for k in KINDS}
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     for fname, doc in files:
@@ -654,7 +657,6 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
         c.add(s, SP + "countingRule", c.lit(rec["rule"]))
         c.add(s, SP + "countBasis", c.lit(basis))
         common(s, rec, fname, w, rid)
-    _ = ox
     return c.quads, c.where
 
 

@@ -9,7 +9,7 @@ skolemized deterministically so the same file always gives the same triples.
 
 >>> from kg.ingest.rdf import format_for
 >>> format_for("x.ttl").name
-'TURTLE'
+'Turtle'
 """
 
 from __future__ import annotations
