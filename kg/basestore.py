@@ -131,7 +131,11 @@ class BaseStore:
         """Short names of the dataset graphs, sorted."""
         return sorted(graph_name(g) for g in self.graph_iris())
 
-    def _graphs(self, graphs: list[str] | None) -> list[str]:
+    def graph_iris_of(self, graphs: list[str] | None) -> list[str]:
+        """The IRIs of ``graphs`` (short names or IRIs; None: every graph), sorted.
+
+        A name the store does not hold is a UsageError listing the graphs it has.
+        """
         present = self.graph_iris()
         if graphs is None:
             return sorted(present)
@@ -159,7 +163,7 @@ class BaseStore:
         if form == "UPDATE":
             raise UsageError("this is a SPARQL update; kg query only reads (use kg ingest to write)")
         text = bind_values(text, bindings or {})
-        g = self._graphs(graphs)
+        g = self.graph_iris_of(graphs)
         run = {"SELECT": self._select, "ASK": self._ask}.get(form, self._construct)
         return self._through_memo(text, g,
                                   lambda t, gr: run_interruptible(lambda: run(t, gr), timeout))
@@ -201,7 +205,7 @@ class BaseStore:
     def graph_sizes(self) -> dict[str, int]:
         """Triples per dataset graph (short name to count)."""
         rs = self._memo_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
-                               "GROUP BY ?g", self._graphs(None))
+                               "GROUP BY ?g", self.graph_iris_of(None))
         sizes = {}
         for g, n in rs.rows:
             if g.value.startswith(STAGING_PREFIX) or g.value == META_GRAPH:
@@ -220,7 +224,7 @@ class BaseStore:
         """
         per = {}
         total = hashlib.sha256()
-        for iri in self._graphs(graphs):
+        for iri in self.graph_iris_of(graphs):
             data = canonical_nquads(self.graph_lines(iri))
             per[graph_name(iri)] = hashlib.sha256(data).hexdigest()
             total.update(data)
@@ -237,7 +241,7 @@ class BaseStore:
 
         lines: list[bytes] = []
         quads = fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
-        for iri in self._graphs(graphs):
+        for iri in self.graph_iris_of(graphs):
             suffix = b" <" + iri.encode() + b"> ."
             for line in self.graph_lines(iri):
                 if not quads and line.endswith(suffix):

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 from kg.citation import DEFINITIONS, citation_block, format_citation
 from kg.errors import ComputationError, UsageError
+from kg.results import format_rows
 
 __all__ = [
     "COLUMNS",
@@ -659,10 +660,7 @@ def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
     from kg import escape
 
     if fmt == "md":
-        cell = escape.md_table_cell
-        out = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
-        text = "\n".join(out) + "\n"
+        text = format_rows([dict(zip(header, r, strict=True)) for r in rows], list(header), "md")
         if focus:
             text += "\n" + escape.md_fence("\n".join(focus))
         return text + ("\n" + cite if cite else "")

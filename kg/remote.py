@@ -142,6 +142,14 @@ def _network_error(exc: BaseException, url: str, timeout: float) -> RemoteError:
     return RemoteError(f"cannot reach the remote endpoint {url}: {_first_line(text.encode())}")
 
 
+def _error_body(exc: urllib.error.HTTPError) -> bytes:
+    """The body of an HTTP error answer, or nothing when it cannot be read."""
+    try:
+        return exc.read()
+    except OSError:
+        return b""
+
+
 def _http_error(status: int, body: bytes, url: str, *, update: bool = False) -> RemoteError:
     detail = _first_line(body) or http.client.responses.get(status, "")
     verb = "refused the update" if update and status in (400, 401, 403, 405) else "answered"
@@ -216,11 +224,7 @@ class RemoteStore(BaseStore):
             ctype = resp.headers.get("Content-Type", "") or ""
             self._server = resp.headers.get("Server") or self._server
         except urllib.error.HTTPError as exc:
-            try:
-                body = exc.read()
-            except OSError:
-                body = b""
-            raise _http_error(exc.code, body, url, update=update) from None
+            raise _http_error(exc.code, _error_body(exc), url, update=update) from None
         except SPARQLWrapperException as exc:
             status = _STATUS_OF.get(type(exc).__name__, 0)
             raise _http_error(status, _sw_body(exc), url, update=update) from None
@@ -434,11 +438,7 @@ def _gsp_request(url: str, iri: str, data: bytes, *, method: str, timeout: float
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             resp.read()
     except urllib.error.HTTPError as exc:
-        try:
-            body = exc.read()
-        except OSError:
-            body = b""
-        raise _http_error(exc.code, body, url, update=True) from None
+        raise _http_error(exc.code, _error_body(exc), url, update=True) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise _network_error(exc, url, timeout) from None
 
@@ -472,7 +472,7 @@ def push(local_store: BaseStore, update_url: str, graphs: list[str] | None = Non
     if gsp:
         _check_url(gsp, "Graph Store Protocol URL")
     sent: dict[str, int] = {}
-    for iri in local_store._graphs(graphs):
+    for iri in local_store.graph_iris_of(graphs):
         name = graph_name(iri)
         suffix = b" <" + iri.encode() + b"> ."
         lines = canonical_nquads(local_store.graph_lines(iri)).split(b"\n")

@@ -463,7 +463,7 @@ class LocalStore(BaseStore):
         self._write_cache(doc)
 
     def fingerprint(self, graphs: list[str] | None = None) -> dict:
-        iris = self._graphs(graphs)
+        iris = self.graph_iris_of(graphs)
         doc = self._read_cache()
         counts = {}
         memo_key = ("fingerprint", tuple(iris))

@@ -174,7 +174,7 @@ def validate_store(store, graphs: list[str] | None = None) -> list[Violation]:
     """Validate a LocalStore's dataset graphs (all by default) in the engine."""
     import pyoxigraph as ox
 
-    iris = store._graphs(graphs)
+    iris = store.graph_iris_of(graphs)
     return validate_oxigraph(store.db, default_graphs=[ox.NamedNode(g) for g in iris])
 
 

@@ -50,15 +50,20 @@ def detect_kind(path: str | Path, fmt: str | None) -> str:
     return "rdf"
 
 
-def _known_ids(store) -> dict[str, set]:
-    """Ids of states, organizations, forces, series, sources and agreements already in the store."""
+def _known_ids(store, exclude: str | None = None) -> dict[str, set]:
+    """Ids of states, organizations, forces, series, sources and agreements already in the store.
+
+    :param exclude: the IRI of a graph not to read (one whose content a replace discards).
+    """
     known: dict[str, set] = {k: set() for k in ("states", "organizations", "forces", "series", "sources")}
-    if store is None or not store.graph_iris():
+    iris = [g for g in store.graph_iris() if g != exclude] if store is not None else []
+    if not iris:
         return known
+    graphs = sorted(iris) if exclude is not None else None
     rs = store.select(
         SPARQL_PREFIXES +
         "SELECT ?s ?t WHERE { VALUES ?t { sp:State sp:Organization sp:ArmedForce sp:ExerciseSeries sp:Source } "
-        "?s a ?t }")
+        "?s a ?t }", graphs=graphs)
     kinds = {SP + "State": ("states", f"{ID}state/"), SP + "Organization": ("organizations", f"{ID}org/"),
              SP + "ArmedForce": ("forces", f"{ID}force/"), SP + "ExerciseSeries": ("series", f"{ID}series/"),
              SP + "Source": ("sources", f"{ID}source/")}
@@ -69,7 +74,8 @@ def _known_ids(store) -> dict[str, set]:
     # agreements a curated record may supersede (any agreement class: those with parties)
     known["agreements"] = set()
     prefix = f"{ID}agreement/"
-    for (s,) in store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?s WHERE { ?s sp:party ?p }").rows:
+    for (s,) in store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?s WHERE { ?s sp:party ?p }",
+                             graphs=graphs).rows:
         if s.value.startswith(prefix):
             known["agreements"].add(s.value[len(prefix):])
     return known
@@ -163,8 +169,7 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
 
         g = target_default or graph_iri(curated_graph or "user")
         targets.add(g)
-        known = _known_ids(store) if not (replace and g in (store.graph_iris() if store else [])) else \
-            _known_ids_excluding(store, g)
+        known = _known_ids(store, exclude=g if replace else None)
         cq, cw = compile_records(curated_files, graph=g, known=known)
         quads.extend(cq)
         where.update(cw)
@@ -262,20 +267,6 @@ def _locate_iri(iri: str, files: list[str]) -> tuple[str, str] | None:
             if at >= 0:
                 return name, str(raw[:at].count(b"\n") + 1)
     return None
-
-
-def _known_ids_excluding(store, g: str) -> dict[str, set]:
-    """Known ids from every graph but ``g`` (whose content a replace discards)."""
-    from kg.store import BaseStore
-
-    class _View(BaseStore):
-        def graph_iris(self):
-            return [x for x in store.graph_iris() if x != g]
-
-        def _select(self, text, graphs):
-            return store._select(text, graphs)
-
-    return _known_ids(_View())
 
 
 def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
