@@ -102,6 +102,8 @@ class BaseStore:
     """
 
     kind = "base"
+    #: The run's cache of networks and metrics (:func:`kg.cache.run_cache` sets it; a write drops it).
+    network_cache = None
     location = ""
     tracer = None
     _memo: dict | None = None
@@ -193,7 +195,7 @@ class BaseStore:
         """Forget memoized results (after a write); the run cache of networks too."""
         if self._memo is not None:
             self._memo = {}
-        self.__dict__.pop("_run_cache", None)
+        self.network_cache = None
 
     def select(self, text: str, **kw) -> ResultSet:
         """Run a SELECT and return its ResultSet."""

@@ -225,7 +225,7 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
     Within a run that has a run cache (:func:`kg.cache.run_cache` on this
     store), the network is built once and shared: treat it as read-only.
     """
-    cache = getattr(store, "__dict__", {}).get("_run_cache")
+    cache = getattr(store, "network_cache", None)
     if cache is not None:
         return cache.network(relation=relation, year_from=year_from, year_to=year_to,
                              include_observers=include_observers,
