@@ -16,7 +16,7 @@ it. Networks from the cache are shared: treat them as read-only (copy before
 changing one).
 
 >>> RunCache.key_of({"relation": "exercise", "from": 2015, "to": 2020, "graphs": None})
-('exercise', 2015, 2020, False, None, None)
+('exercise', 2015, 2020, False, None, None, False)
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ __all__ = ["RunCache", "run_cache"]
 
 def run_cache(store) -> RunCache:
     """The run cache of ``store`` (an open local or remote store), created on first use."""
-    cache = store.__dict__.get("_run_cache")
+    cache = store.network_cache
     if cache is None:
         store.enable_memo()
-        cache = store.__dict__["_run_cache"] = RunCache(store)
+        cache = store.network_cache = RunCache(store)
     return cache
 
 

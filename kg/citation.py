@@ -18,8 +18,9 @@ import json
 import os
 
 from kg import __version__
+from kg.info import graph_versions
 
-__all__ = ["TITLE", "AUTHOR", "REFERENCES", "citation_block", "format_citation",
+__all__ = ["TITLE", "AUTHOR", "REFERENCES", "DEFINITIONS", "citation_block", "format_citation",
            "software_citation"]
 
 TITLE = "kg: a knowledge graph of security partnerships"
@@ -59,6 +60,32 @@ REFERENCES = {
                            "and Applications. Cambridge: Cambridge University Press."),
 }
 
+#: The metric definitions quoted in every block (their references are keys of
+#: :data:`REFERENCES`); :mod:`kg.metrics` computes them.
+DEFINITIONS = {
+    "degree": "number of distinct partners (Freeman 1979)",
+    "strength": "sum of tie weights (Barrat et al. 2004; Opsahl et al. 2010)",
+    "betweenness": ("share of shortest paths between other pairs that pass through the state, "
+                    "normalized by (n-1)(n-2); edge length = 1/weight (Freeman 1977; "
+                    "Newman 2001b; algorithm: Brandes 2001); equals networkx "
+                    "betweenness_centrality(normalized=True)"),
+    "closeness": ("(r-1)/sum of distances to the r-1 reachable states, times (r-1)/(n-1); "
+                  "edge length = 1/weight (Freeman 1979; Wasserman & Faust 1994); equals "
+                  "networkx closeness_centrality(wf_improved=True)"),
+    "eigenvector": ("leading eigenvector of the weighted adjacency matrix, computed per "
+                    "connected component (norm 1 within each component; isolates 0) "
+                    "(Bonacich 1972)"),
+    "pagerank": "PageRank with damping 0.85, weight as strength (Brin & Page 1998)",
+    "community": ("Louvain modularity communities, seed 42, resolution 1, weight as strength, "
+                  "numbered by their alphabetically first member (Blondel et al. 2008)"),
+    "projection": ("exercise ties are the one-mode projection of the bipartite "
+                   "exercise-participant network, weight = shared exercises (Newman 2001a)"),
+    "hhi": ("Herfindahl-Hirschman index of the focal state's tie weights: sum of squared "
+            "partner shares (Hirschman 1945; Herfindahl 1950); hhi_normalized = "
+            "(HHI - 1/N)/(1 - 1/N) for N partners"),
+    "us_share": "share of the focal state's exercises in the window that include the USA",
+}
+
 
 def software_citation() -> dict:
     """How to cite the software itself (no DOI is claimed)."""
@@ -79,20 +106,6 @@ def _versions(store) -> dict:
     return dict(sorted(out.items()))
 
 
-def _graph_versions(store, graphs) -> dict[str, str]:
-    from kg.namespaces import graph_name
-
-    rs = store.select(
-        "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
-        "PREFIX sp: <https://w3id.org/secpart/ontology#>\n"
-        "SELECT ?g ?v WHERE { GRAPH ?g { { ?o a owl:Ontology ; owl:versionInfo ?v } "
-        "UNION { ?d a sp:Dataset ; owl:versionInfo ?v } } }", graphs=graphs)
-    out: dict[str, set] = {}
-    for g, v in rs.rows:
-        out.setdefault(graph_name(g.value), set()).add(v.value)
-    return {k: ", ".join(sorted(v)) for k, v in sorted(out.items())}
-
-
 def citation_block(store, graphs: list[str] | None, params: dict) -> dict:
     """The citation block for a result computed from ``graphs`` (None: all) with ``params``.
 
@@ -102,12 +115,10 @@ def citation_block(store, graphs: list[str] | None, params: dict) -> dict:
     :returns: a dict with ``software``, ``dataset``, ``versions``, ``parameters``,
         ``definitions`` and ``references``; no timestamp unless ``SOURCE_DATE_EPOCH``.
     """
-    from kg.metrics import DEFINITIONS
-
     block: dict = {"software": software_citation()}
     if store is not None:
         fp = store.fingerprint(graphs)
-        gv = _graph_versions(store, graphs)
+        gv = graph_versions(store, graphs)
         block["dataset"] = {
             "fingerprint": "sha256:" + fp["all"],
             "graphs": {name: {"sha256": h, "version": gv.get(name, "")}

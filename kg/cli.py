@@ -9,7 +9,6 @@ commands so that ``kg --help`` starts fast.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -76,6 +75,27 @@ class Settings:
 pass_settings = click.make_pass_decorator(Settings)
 
 
+# ---------------------------------------------------------------- shared options
+
+def graphs_option(help: str = "Read only these graphs (default all)."):
+    """``--graph NAME`` (repeatable) into ``graphs``: the graphs a command reads."""
+    return click.option("--graph", "graphs", multiple=True, metavar="NAME", help=help)
+
+
+def format_option(choices, default: str = "table", help: str | None = None):
+    """``--format`` into ``fmt``, one of ``choices``."""
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
+                        show_default=True, help=help)
+
+
+def window_options(first: str = "First year (inclusive).", last: str = "Last year (inclusive)."):
+    """``--from YEAR`` and ``--to YEAR`` into ``year_from`` and ``year_to``."""
+    def decorate(f):
+        f = click.option("--to", "year_to", type=int, metavar="YEAR", help=last)(f)
+        return click.option("--from", "year_from", type=int, metavar="YEAR", help=first)(f)
+    return decorate
+
+
 def _write(text: str, out: str | None = None) -> None:
     if out:
         with open(out, "w", encoding="utf-8", newline="\n") as fh:
@@ -119,6 +139,8 @@ def build(settings):
     """Load the ontology and the bundled curated data (validated).
 
     Idempotent: running it twice gives the same graphs and fingerprint.
+
+    Example: kg build
     """
     from kg.ingest import build as do_build
 
@@ -146,11 +168,13 @@ def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_fi
     All or nothing: every input is parsed and validated before anything is
     written; a bad file or record stops the ingest with a one-line message
     and exit code 2, and the store is left as it was.
+
+    Example: kg ingest --format mme MME.csv
     """
     if from_endpoint:
         if not query_file or not graph:
             raise click.UsageError("--from-endpoint needs --query FILE.rq and --graph NAME")
-        from kg.remote import ingest_from_endpoint
+        from kg.ingest.endpoint import ingest_from_endpoint
 
         with settings.open(write=True) as store:
             report = ingest_from_endpoint(store, from_endpoint, query_file, graph=graph,
@@ -173,14 +197,29 @@ def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_fi
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--engine", type=click.Choice(["oxigraph", "pyshacl"]), default="oxigraph",
               show_default=True, help="Run the shapes as SPARQL in Oxigraph, or through pySHACL.")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Validate only these graphs.")
+@graphs_option("Validate only these graphs.")
 @pass_settings
 def validate(settings, paths, engine, graphs):
-    """SHACL report over the store, or over the given files (exit 1 if it does not conform)."""
-    from kg.validate import validate_files, validate_store_report
+    """SHACL report over the store, or over the given files (exit 1 if it does not conform).
+
+    Example: kg validate my-exercises.yaml
+    """
+    from kg.errors import StoreError
+    from kg.ingest.check import validate_files
+    from kg.validate import validate_store_report
 
     if paths:
-        violations = validate_files(list(paths), engine=engine, store_settings=settings)
+        store = None
+        if not settings.endpoint:
+            try:
+                store = settings.open()  # the store's graphs give the files context
+            except StoreError:
+                store = None
+        try:
+            violations = validate_files(list(paths), engine=engine, store=store)
+        finally:
+            if store is not None:
+                store.close()
     else:
         with settings.open() as store:
             violations = validate_store_report(store, engine=engine,
@@ -203,7 +242,10 @@ def query():
 
 @query.command("list")
 def query_list():
-    """Saved queries with their one-line summaries."""
+    """Saved queries with their one-line summaries.
+
+    Example: kg query list
+    """
     from kg.queries import list_queries
 
     qs = list_queries()
@@ -223,17 +265,25 @@ def _params(values) -> dict[str, str]:
     return out
 
 
+def query_options(f):
+    """The options of ``kg query run`` and ``kg query sparql``: format, graphs, guard, timeout."""
+    f = click.option("--timeout", "query_timeout", type=float, metavar="SECONDS",
+                     help="Stop the query after SECONDS (exit 2); Ctrl-C stops it at any time.")(f)
+    f = click.option("--allow-network", is_flag=True,
+                     help="Permit SERVICE, LOAD and FROM <file:> (off by default).")(f)
+    return format_option(OUTPUT_FORMATS)(graphs_option()(f))
+
+
 @query.command("run")
 @click.argument("name")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="A query parameter (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)
-@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
-@click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
-@click.option("--timeout", "query_timeout", type=float, metavar="SECONDS",
-              help="Stop the query after SECONDS (exit 2); Ctrl-C stops it at any time.")
+@query_options
 @pass_settings
 def query_run(settings, name, params, fmt, graphs, allow_network, query_timeout):
-    """Run a saved query NAME (see `kg query list`) or a FILE.rq."""
+    """Run a saved query NAME (see `kg query list`) or a FILE.rq.
+
+    Example: kg query run partners --param state=JPN --format csv
+    """
     from kg.queries import run_saved
 
     with settings.open() as store:
@@ -253,14 +303,13 @@ def _print_result(res, fmt):
 
 @query.command("sparql")
 @click.argument("text")
-@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)
-@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
-@click.option("--allow-network", is_flag=True, help="Permit SERVICE, LOAD and FROM <file:> (off by default).")
-@click.option("--timeout", "query_timeout", type=float, metavar="SECONDS",
-              help="Stop the query after SECONDS (exit 2); Ctrl-C stops it at any time.")
+@query_options
 @pass_settings
 def query_sparql(settings, text, fmt, graphs, allow_network, query_timeout):
-    """Run an ad hoc query given as TEXT, or read from stdin with `-`."""
+    """Run an ad hoc query given as TEXT, or read from stdin with `-`.
+
+    Example: kg query sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
+    """
     if text == "-":
         text = sys.stdin.read()
     with settings.open() as store:
@@ -272,10 +321,13 @@ def query_sparql(settings, text, fmt, graphs, allow_network, query_timeout):
 # ---------------------------------------------------------------- info / export
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option(["text", "json"], default="text")
 @pass_settings
 def info(settings, fmt):
-    """Triples per graph, dataset fingerprint (SHA-256 of canonical N-Quads), versions."""
+    """Triples per graph, dataset fingerprint (SHA-256 of canonical N-Quads), versions.
+
+    Example: kg info --format json
+    """
     from kg.info import format_info, store_info
 
     with settings.open() as store:
@@ -284,14 +336,16 @@ def info(settings, fmt):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table",
-              show_default=True)
+@format_option(["table", "csv", "json", "md"])
 @click.option("--focus", metavar="ISO3", default="JPN", show_default=True,
               help="The state whose exercises are counted.")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
+@graphs_option()
 @pass_settings
 def coverage(settings, fmt, focus, graphs):
-    """Exercises per fiscal year and kind against the official tables and counts."""
+    """Exercises per fiscal year and kind against the official tables and counts.
+
+    Example: kg coverage --format md
+    """
     from kg.coverage import fiscal_coverage, fiscal_result_set
 
     with settings.open() as store:
@@ -309,12 +363,11 @@ def coverage(settings, fmt, focus, graphs):
 @click.option("--codebook", metavar="FILE",
               help="Write the Markdown codebook here (default: beside --out as "
                    "<stem>.codebook.md, for network and panel formats).")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME",
-              help="Export only these graphs; for networks and panels, count only their facts.")
+@graphs_option("Export only these graphs; for networks and panels, count only their facts.")
 @click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]), default="exercise",
               show_default=True, help="For network formats: which ties.")
-@click.option("--from", "year_from", type=int, help="For network and panel formats: first year.")
-@click.option("--to", "year_to", type=int, help="For network and panel formats: last year.")
+@window_options("For network and panel formats: first year.",
+                "For network and panel formats: last year.")
 @click.option("--include-observers", is_flag=True, help="For network formats: count observers as participants.")
 @click.option("--agreement-type", "agreement_types", multiple=True, metavar="TYPE",
               help="For network formats: only these agreement types (e.g. ReciprocalAccessAgreement).")
@@ -361,8 +414,7 @@ def export(settings, fmt, out, codebook, graphs, relation, year_from, year_to, i
 @click.option("--out", metavar="FILE", default="map.html", show_default=True,
               help="The HTML file to write.")
 @click.option("--focus", metavar="ISO3", help="Draw only this state, its partners and their ties.")
-@click.option("--from", "year_from", type=int, metavar="YEAR", help="First year of the window.")
-@click.option("--to", "year_to", type=int, metavar="YEAR", help="Last year of the window.")
+@window_options("First year of the window.", "Last year of the window.")
 @click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]),
               default="exercise", show_default=True, help="What ties two states.")
 @click.option("--layout", type=click.Choice(["geo", "force"]), default="geo", show_default=True,
@@ -373,8 +425,7 @@ def export(settings, fmt, out, codebook, graphs, relation, year_from, year_to, i
               default="region", show_default=True, help="Node colour.")
 @click.option("--min-weight", type=float, default=1, show_default=True,
               help="Draw only ties at least this heavy.")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME",
-              help="Read only these graphs (default all).")
+@graphs_option()
 @click.option("--year", type=int, metavar="YEAR", help="Year shown first (default the last).")
 @click.option("--window", type=click.Choice(["1", "3", "5"]), default="1", show_default=True,
               help="Years in the window shown first (ending at --year).")
@@ -403,7 +454,7 @@ def map_(settings, out, focus, year_from, year_to, relation, layout, size_by, co
 
 @cli.command()
 @click.argument("update_url")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Push only these graphs (default all).")
+@graphs_option("Push only these graphs (default all).")
 @click.option("--replace", is_flag=True, help="Empty each remote graph first (DROP SILENT GRAPH).")
 @click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Triples per request (Virtuoso's parser needs 1000 or fewer).")
@@ -414,6 +465,8 @@ def push(settings, update_url, graphs, replace, batch, gsp):
 
     Progress goes to stderr; a remote that refuses stops the push with a
     one-line error (exit 2). Run it again with --replace to start over.
+
+    Example: kg push http://127.0.0.1:7878/update --replace
     """
     if settings.endpoint:
         raise click.UsageError("kg push copies the local store; drop --endpoint")
@@ -447,6 +500,8 @@ def serve(settings, host, port, query_timeout, allow_network, quiet, allow_hosts
     Prints the endpoint URL (http://HOST:PORT/query) as its first line, then
     answers GET and POST queries until interrupted. Updates get HTTP 403,
     SERVICE queries HTTP 400, queries over --timeout HTTP 503.
+
+    Example: kg serve --port 7878
     """
     if settings.endpoint:
         raise click.UsageError("kg serve serves the local store; drop --endpoint")
@@ -472,7 +527,10 @@ _CLAIMS_DIR = click.option("--claims-dir", "claims_dir", metavar="DIR", default=
 @claims.command("list")
 @_CLAIMS_DIR
 def claims_list(claims_dir):
-    """The claims in queries/claims/ with their number, id, test kind, side and title."""
+    """The claims in queries/claims/ with their number, id, test kind, side and title.
+
+    Example: kg claims list
+    """
     from kg.claims import format_claim_list, load_claims
 
     click.echo(format_claim_list(load_claims(claims_dir)), nl=False)
@@ -480,11 +538,9 @@ def claims_list(claims_dir):
 
 @claims.command("check")
 @click.argument("ids", nargs=-1, metavar="[ID|NUMBER]...")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table",
-              show_default=True)
+@format_option(["table", "json", "md"])
 @click.option("--strict", is_flag=True, help="Exit 1 when any checked claim is not supported.")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME",
-              help="Read only these graphs (default all).")
+@graphs_option()
 @_CLAIMS_DIR
 @pass_settings
 def claims_check(settings, ids, fmt, strict, graphs, claims_dir):
@@ -516,8 +572,7 @@ def claims_check(settings, ids, fmt, strict, graphs, claims_dir):
               help="Folder to write the report into.")
 @click.option("--focus", metavar="ISO3", default="JPN", show_default=True,
               help="The focal state of the metrics tables and plots.")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME",
-              help="Read only these graphs (default all).")
+@graphs_option()
 @pass_settings
 def report(settings, out_dir, focus, graphs):
     """The main job: build the store if empty, then claims, metrics, plots and map into DIR.
@@ -525,14 +580,24 @@ def report(settings, out_dir, focus, graphs):
     Writes index.html (readable on its own), report.md, the metrics tables as
     CSV, the plots as PNG and SVG, map.html and map.png, with a citation block
     carrying the dataset fingerprint. Running it twice gives identical tables.
+
+    Example: kg report --out report --focus JPN
     """
     from kg.report import build_report
 
     def progress(step, i, n):
         click.echo(f"kg report: [{i}/{n}] {step}", err=True)
 
-    res = build_report(settings, out_dir, progress=progress if sys.stderr.isatty() else None,
-                       focus=focus, graphs=list(graphs) or None)
+    from kg.errors import StoreError
+    from kg.ingest import build_if_empty
+
+    built = False if settings.endpoint else build_if_empty(settings.store_path)
+    with settings.open() as store:
+        if settings.endpoint and not store.graph_names():
+            raise StoreError("the remote store is empty: push or ingest data first")
+        res = build_report(store, out_dir, progress=progress if sys.stderr.isatty() else None,
+                           focus=focus, graphs=list(graphs) or None)
+    res.built = res.built or built
     for note in res.notes:
         click.echo(f"kg: note: {note}", err=True)
     click.echo(f"report written to {res.index}")
@@ -540,8 +605,7 @@ def report(settings, out_dir, focus, graphs):
 
 @cli.command()
 @click.option("--focus", metavar="ISO3", help="A focal state: ego metrics, partner shares, HHI, US share.")
-@click.option("--from", "year_from", type=int, metavar="YEAR", help="First year (inclusive).")
-@click.option("--to", "year_to", type=int, metavar="YEAR", help="Last year (inclusive).")
+@window_options()
 @click.option("--by-year", is_flag=True, help="One network per year (a time series).")
 @click.option("--window", type=int, metavar="N", help="Rolling windows of N years (a time series).")
 @click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]), default="exercise",
@@ -551,16 +615,18 @@ def report(settings, out_dir, focus, graphs):
               help="Only these agreement types (repeatable), e.g. ReciprocalAccessAgreement.")
 @click.option("--include-pending", is_flag=True,
               help="Count signed agreements not yet in force, from their signing year.")
-@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Read only these graphs (default all).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md", "latex"]),
-              default="table", show_default=True,
-              help="csv is the bare table; the others carry the citation block.")
+@graphs_option()
+@format_option(["table", "csv", "json", "md", "latex"],
+               help="csv is the bare table; the others carry the citation block.")
 @click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
 @pass_settings
 def metrics(settings, focus, year_from, year_to, by_year, window, relation, include_observers,
             agreement_types, include_pending, graphs, fmt, out):
     """Network metrics per state: degree, strength, betweenness, closeness, eigenvector,
-    PageRank, community (see `kg cite` for the definitions and references)."""
+    PageRank, community (see `kg cite` for the definitions and references).
+
+    Example: kg metrics --focus JPN --from 2015 --to 2024 --by-year --format csv
+    """
     from kg.metrics import format_metrics
     from kg.metrics import metrics as do_metrics
 
@@ -575,12 +641,14 @@ def metrics(settings, focus, year_from, year_to, by_year, window, relation, incl
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["bibtex", "cff", "text"]), default="text",
-              show_default=True)
-@click.option("--graph", "graphs", multiple=True, metavar="NAME", help="Fingerprint only these graphs.")
+@format_option(["bibtex", "cff", "text"], default="text")
+@graphs_option("Fingerprint only these graphs.")
 @pass_settings
 def cite(settings, fmt, graphs):
-    """How to cite kg and the data in the store (fingerprint, versions, definitions)."""
+    """How to cite kg and the data in the store (fingerprint, versions, definitions).
+
+    Example: kg cite --format bibtex
+    """
     from kg.citation import citation_block, format_citation
     from kg.errors import StoreError
 
@@ -598,5 +666,3 @@ def main() -> None:
     """Entry point for ``python -m kg``."""
     cli(prog_name="kg")
 
-
-_ = os

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import InputError
+from kg.namespaces import SPARQL_PREFIXES
 
 __all__ = ["START_MARKER", "END_MARKER", "Coverage", "collect", "coverage_table",
            "coverage_summary", "readme_block", "update_readme", "main",
@@ -79,10 +80,7 @@ def _from_yaml(data_dir: Path, focus: str) -> Coverage:
     return cov
 
 
-_EXERCISES = """
-PREFIX sp: <https://w3id.org/secpart/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
+_EXERCISES = SPARQL_PREFIXES + """
 SELECT ?ex ?series (SAMPLE(?l) AS ?label) (SAMPLE(?y) AS ?year)
        (MAX(?p) AS ?part) (MAX(?o) AS ?obs)
 WHERE {
@@ -95,9 +93,7 @@ WHERE {
 GROUP BY ?ex ?series
 """
 
-_AGREEMENTS = """
-PREFIX sp: <https://w3id.org/secpart/ontology#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
+_AGREEMENTS = SPARQL_PREFIXES + """
 SELECT ?ag ?type (MAX(?p) AS ?party) (MAX(?d) AS ?dated)
 WHERE {
   ?ag a ?type .
@@ -332,11 +328,10 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
 
     Example: ``fiscal_coverage(open_store(".kg"))[0].records``.
     """
-    from kg.namespaces import ID, SPARQL_PREFIXES, is_iso3, iso3_of, state_iri
+    from kg.namespaces import ID, SPARQL_PREFIXES, check_iso3, iso3_of, state_iri
     from kg.sparql import Iri
 
-    if not is_iso3(focus):
-        raise InputError(f"focus {focus!r} is not an ISO3 code")
+    check_iso3(focus, "focus")
     g = list(graphs) if graphs is not None else None
     parts: dict[str, set[str]] = defaultdict(set)
     fys: dict[str, int] = {}

@@ -10,6 +10,7 @@ __all__ = [
     "KgError",
     "InputError",
     "UsageError",
+    "ComputationError",
     "ShapeViolation",
     "StoreBusyError",
     "StoreError",
@@ -80,6 +81,10 @@ class RemoteError(KgError):
 
 class QueryTimeout(KgError):
     """A query still running when its ``--timeout`` ran out (exit code 2)."""
+
+
+class ComputationError(KgError):
+    """A numerical method that did not reach an answer (e.g. an iteration that does not converge)."""
 
 
 class QueryRefused(KgError):

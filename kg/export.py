@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from kg.errors import UsageError
+from kg.namespaces import year_spells
 
 __all__ = ["RDF_FORMATS", "NETWORK_FORMATS", "PANEL_FORMATS", "ExportResult", "export",
            "export_rdf", "export_network", "network_for_export", "run_export", "panel_csv",
@@ -238,8 +239,7 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     """
     import networkx as nx
 
-    from kg.ingest.cow import spells
-    from kg.network import RELATIONS, _state_attributes
+    from kg.network import RELATIONS, state_attributes
     from kg.panel import exercise_counts, graph_groups, year_coverage
 
     if relation not in RELATIONS:
@@ -269,7 +269,7 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     for (a, b, y), w in weights.items():
         if w:
             per_edge.setdefault((a, b), {})[y] = w
-    attrs = _state_attributes(store, graph_list)
+    attrs = state_attributes(store, graph_list)
     node_years: dict = {}
     for (a, b), years in per_edge.items():
         node_years.setdefault(a, set()).update(years)
@@ -278,10 +278,10 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     for n in sorted(node_years):
         extra = {k: v for k, v in (attrs.get(n) or {}).items() if v is not None}
         extra.setdefault("label", n)
-        G.add_node(n, spells=spells(node_years[n]), **extra)
+        G.add_node(n, spells=year_spells(node_years[n]), **extra)
     for (a, b) in sorted(per_edge):
         years = per_edge[(a, b)]
-        G.add_edge(a, b, weight=float(sum(years.values())), spells=spells(years),
+        G.add_edge(a, b, weight=float(sum(years.values())), spells=year_spells(years),
                    year_weight=[(float(w), y, y) for y, w in sorted(years.items())])
     G.graph.update({"relation": relation, "from": lo, "to": hi,
                     "graphs": ";".join(graph_list) if graph_list else "all"})

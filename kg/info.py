@@ -30,16 +30,19 @@ def versions(store=None) -> dict[str, str]:
     return out
 
 
-def _graph_versions(store) -> dict[str, str]:
-    """Dataset versions recorded on the graphs (owl:versionInfo of the ontology, dataset versions)."""
-    rs = store.select(
-        "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
-        "PREFIX sp: <https://w3id.org/secpart/ontology#>\n"
-        "PREFIX dcterms: <http://purl.org/dc/terms/>\n"
-        "SELECT ?g ?v WHERE { GRAPH ?g { { ?o a owl:Ontology ; owl:versionInfo ?v } "
-        "UNION { ?d a sp:Dataset ; owl:versionInfo ?v } } }")
-    from kg.namespaces import graph_name
+def graph_versions(store, graphs: list[str] | None = None) -> dict[str, str]:
+    """Dataset versions recorded on the graphs (owl:versionInfo of the ontology, dataset versions).
 
+    :param store: the open store.
+    :param graphs: short graph names to read (None: all).
+    :returns: ``{graph: "v1, v2"}`` for the graphs that record a version, sorted.
+    """
+    from kg.namespaces import SPARQL_PREFIXES, graph_name
+
+    rs = store.select(
+        SPARQL_PREFIXES +
+        "SELECT ?g ?v WHERE { GRAPH ?g { { ?o a owl:Ontology ; owl:versionInfo ?v } "
+        "UNION { ?d a sp:Dataset ; owl:versionInfo ?v } } }", graphs=graphs)
     out: dict[str, set] = {}
     for g, v in rs.rows:
         out.setdefault(graph_name(g.value), set()).add(v.value)
@@ -50,10 +53,11 @@ def store_info(store) -> dict:
     """Triples per graph, the fingerprint of each graph and of all, versions."""
     sizes = store.graph_sizes()
     fp = store.fingerprint()
+    versions_ = graph_versions(store)
     return {
         "store": store.location,
         "graphs": {g: {"triples": n, "sha256": fp["graphs"].get(g, ""),
-                       "version": _graph_versions(store).get(g, "")} for g, n in sizes.items()},
+                       "version": versions_.get(g, "")} for g, n in sizes.items()},
         "triples": sum(sizes.values()),
         "fingerprint": fp["all"],
         "versions": versions(store),

@@ -52,7 +52,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kg.errors import UsageError
-from kg.namespaces import ID, SP, SPARQL_PREFIXES, is_iso3, iso3_of
+from kg.namespaces import ID, SP, SPARQL_PREFIXES, check_iso3, iso3_of
 
 __all__ = ["AGREEMENT_TYPES", "SIGNATURE_KINDS", "Lifecycle", "AgreementInForce", "PairYear",
            "lifecycles", "agreements_in_force", "pair_years", "dyads", "counts_by_year",
@@ -303,6 +303,10 @@ def lifecycles(store, *, graphs: list[str] | None = None, types=None,
                include_pending: bool = False) -> list[Lifecycle]:
     """Every agreement in ``graphs`` with the years it is in force, by the module's rule.
 
+    Long on purpose: it is the in-force rule itself (dates, memberships, suspensions,
+    successors), kept in one reading order so that the rule can be checked against the data
+    model line by line.
+
     :param store: an open store (local or remote).
     :param graphs: dataset graphs to read (short names); None reads all.
     :param types: only agreements of these types (see :data:`AGREEMENT_TYPES`).
@@ -435,8 +439,8 @@ def agreements_in_force(store, year_from: int | None = None, year_to: int | None
     >>> rows = agreements_in_force(store, 2025, 2025, focus="JPN")  # doctest: +SKIP
     """
     _check_window(year_from, year_to)
-    if focus is not None and not is_iso3(focus):
-        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    if focus is not None:
+        check_iso3(focus)
     out = []
     for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
         if rec.first is None:
@@ -513,8 +517,7 @@ def counts_by_year(store, focus: str, year_from: int, year_to: int, *, types=Non
     >>> counts_by_year(store, "JPN", 2020, 2025)[2025]["LogisticsAgreement"]  # doctest: +SKIP
     """
     _check_window(year_from, year_to)
-    if not is_iso3(focus):
-        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    check_iso3(focus)
     out: dict[int, dict] = {y: {} for y in range(year_from, year_to + 1)}
     for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
         years = set()

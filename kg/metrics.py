@@ -39,7 +39,9 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from kg.errors import UsageError
+from kg.citation import DEFINITIONS, citation_block, format_citation
+from kg.errors import ComputationError, UsageError
+from kg.results import format_rows
 
 __all__ = [
     "COLUMNS",
@@ -61,30 +63,6 @@ COLUMNS = ("state", "degree", "strength", "betweenness", "closeness", "eigenvect
 FORMATS = ("table", "csv", "json", "md", "latex")
 LOUVAIN_SEED = 42
 PAGERANK_ALPHA = 0.85
-
-DEFINITIONS = {
-    "degree": "number of distinct partners (Freeman 1979)",
-    "strength": "sum of tie weights (Barrat et al. 2004; Opsahl et al. 2010)",
-    "betweenness": ("share of shortest paths between other pairs that pass through the state, "
-                    "normalized by (n-1)(n-2); edge length = 1/weight (Freeman 1977; "
-                    "Newman 2001b; algorithm: Brandes 2001); equals networkx "
-                    "betweenness_centrality(normalized=True)"),
-    "closeness": ("(r-1)/sum of distances to the r-1 reachable states, times (r-1)/(n-1); "
-                  "edge length = 1/weight (Freeman 1979; Wasserman & Faust 1994); equals "
-                  "networkx closeness_centrality(wf_improved=True)"),
-    "eigenvector": ("leading eigenvector of the weighted adjacency matrix, computed per "
-                    "connected component (norm 1 within each component; isolates 0) "
-                    "(Bonacich 1972)"),
-    "pagerank": "PageRank with damping 0.85, weight as strength (Brin & Page 1998)",
-    "community": ("Louvain modularity communities, seed 42, resolution 1, weight as strength, "
-                  "numbered by their alphabetically first member (Blondel et al. 2008)"),
-    "projection": ("exercise ties are the one-mode projection of the bipartite "
-                   "exercise-participant network, weight = shared exercises (Newman 2001a)"),
-    "hhi": ("Herfindahl-Hirschman index of the focal state's tie weights: sum of squared "
-            "partner shares (Hirschman 1945; Herfindahl 1950); hhi_normalized = "
-            "(HHI - 1/N)/(1 - 1/N) for N partners"),
-    "us_share": "share of the focal state's exercises in the window that include the USA",
-}
 
 
 # ---------------------------------------------------------------- per-node metrics
@@ -187,7 +165,7 @@ def _pagerank(nodes: list, G, alpha: float = PAGERANK_ALPHA, max_iter: int = 100
         if np.abs(x - xlast).sum() < n * tol:
             break
     else:
-        raise UsageError(f"PageRank did not converge in {max_iter} iterations")
+        raise ComputationError(f"PageRank did not converge in {max_iter} iterations")
     return {v: float(x[i]) for i, v in enumerate(nodes)}
 
 
@@ -219,7 +197,7 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -
             if np.abs(x - xlast).sum() < n * tol:
                 break
         else:
-            raise UsageError(f"eigenvector centrality did not converge in {max_iter} iterations")
+            raise ComputationError(f"eigenvector centrality did not converge in {max_iter} iterations")
         out.update({v: float(x[i]) for v, i in idx.items()})
     return out
 
@@ -382,6 +360,9 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
             cite: bool = True, engine: str = "auto", include_pending: bool = False) -> MetricsResult:
     """Build the network(s) and measure them.
 
+    Long on purpose: the option checks and the one loop over periods must see the same
+    parameters that go into the citation block.
+
     :param relation: ``exercise``, ``agreement`` or ``all`` (see :mod:`kg.network`).
     :param year_from: first year (inclusive); :param year_to: last year (inclusive).
     :param by_year: one network per year from ``year_from`` to ``year_to``.
@@ -395,15 +376,15 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     >>> print(format_metrics(res, "csv"))  # doctest: +SKIP
     """
     from kg.cache import run_cache
-    from kg.namespaces import is_iso3
+    from kg.namespaces import check_iso3
     from kg.network import agreement_type_names
 
     if by_year and window:
         raise UsageError("--by-year and --window exclude each other")
     if window is not None and window < 1:
         raise UsageError("--window must be a positive number of years")
-    if focus is not None and not is_iso3(focus):
-        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    if focus is not None:
+        check_iso3(focus)
     graph_list = sorted(set(graphs)) if graphs else None
     types = agreement_type_names(agreement_types)
     params = {
@@ -464,8 +445,6 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         result.periods.append(period)
     params["weighting"] = weighting
     if cite:
-        from kg.citation import citation_block
-
         result.citation = citation_block(store, graph_list, params)
     return result
 
@@ -654,8 +633,6 @@ def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
     period and state) with no citation; every other format carries the
     citation block. Same result, same bytes.
     """
-    from kg.citation import format_citation
-
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
     header, rows = _rows(result)
@@ -683,10 +660,7 @@ def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
     from kg import escape
 
     if fmt == "md":
-        cell = escape.md_table_cell
-        out = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
-        text = "\n".join(out) + "\n"
+        text = format_rows([dict(zip(header, r, strict=True)) for r in rows], list(header), "md")
         if focus:
             text += "\n" + escape.md_fence("\n".join(focus))
         return text + ("\n" + cite if cite else "")

@@ -22,6 +22,7 @@ __all__ = [
     "SH",
     "PREFIXES",
     "SPARQL_PREFIXES",
+    "SHACL_PREFIXES",
     "ISO3_RE",
     "GRAPH_NAME_RE",
     "state_iri",
@@ -29,6 +30,8 @@ __all__ = [
     "graph_name",
     "iso3_of",
     "is_iso3",
+    "year_spells",
+    "check_iso3",
 ]
 
 SP = "https://w3id.org/secpart/ontology#"
@@ -56,6 +59,9 @@ PREFIXES: dict[str, str] = {
 }
 
 SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+#: :data:`SPARQL_PREFIXES` and ``sh:``, for queries over the SHACL shapes (kept out of
+#: :data:`PREFIXES`, which also names the prefixes of every Turtle export).
+SHACL_PREFIXES = SPARQL_PREFIXES + f"PREFIX sh: <{SH}>\n"
 
 ISO3_RE = re.compile(r"^[A-Z]{3}\Z")  # \Z: "$" would also match before a final newline
 GRAPH_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}\Z")
@@ -76,9 +82,43 @@ def is_plausible_year(year) -> bool:
     return isinstance(year, int) and not isinstance(year, bool) and YEAR_MIN <= year <= YEAR_MAX
 
 
+def year_spells(years) -> list[tuple[int, int]]:
+    """Runs of consecutive years, sorted: ``[(first, last), ...]``.
+
+    >>> year_spells([2005, 2001, 2002])
+    [(2001, 2002), (2005, 2005)]
+    """
+    out: list[tuple[int, int]] = []
+    for y in sorted(set(years)):
+        if out and y == out[-1][1] + 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return out
+
+
 def is_iso3(code: str) -> bool:
     """True when ``code`` has the form of an ISO 3166-1 alpha-3 code (three upper-case letters)."""
     return bool(ISO3_RE.match(code or ""))
+
+
+def check_iso3(code, option: str = "--focus") -> str:
+    """``code`` when it has the form of an ISO3 code, else a UsageError naming ``option``.
+
+    The one check behind ``--focus``, ``--states`` and the like.
+
+    >>> check_iso3("JPN")
+    'JPN'
+    >>> check_iso3("jp")
+    Traceback (most recent call last):
+    ...
+    kg.errors.UsageError: --focus 'jp' is not an ISO3 code (three upper-case letters)
+    """
+    if not is_iso3(code):
+        from kg.errors import UsageError
+
+        raise UsageError(f"{option} {code!r} is not an ISO3 code (three upper-case letters)")
+    return code
 
 
 def state_iri(iso3: str) -> str:

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 from kg import inforce
 from kg.errors import UsageError
-from kg.namespaces import ID, SP, XSD, iso3_of
+from kg.namespaces import ID, SPARQL_PREFIXES, XSD, iso3_of
 from kg.sparql import Iri, Lit, term_to_sparql
 
 __all__ = [
     "RELATIONS",
+    "state_attributes",
     "AGREEMENT_TYPES",
     "WEIGHTING",
     "build_network",
@@ -44,7 +45,6 @@ __all__ = [
     "exercise_years",
     "agreement_type_names",
     "exercise_incidence",
-    "agreement_window",
 ]
 
 RELATIONS = ("exercise", "agreement", "all")
@@ -64,12 +64,6 @@ WEIGHTING = {
             "exercise_weight and agreement_weight"),
 }
 
-_PREFIXES = (
-    f"PREFIX sp: <{SP}>\n"
-    "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
-    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-    f"PREFIX xsd: <{XSD}>\n"
-)
 _STATE_NS = f"{ID}state/"
 
 
@@ -138,13 +132,13 @@ def exercise_participants(store, year_from, year_to, include_observers, graphs, 
     participants per exercise far faster than it joins every pair of them.
     """
     group = "?ex ?year" if by_year else "?ex"
-    text = _PREFIXES + (
+    text = SPARQL_PREFIXES + (
         f"SELECT {group} (GROUP_CONCAT(DISTINCT STR(?p); separator=\" \") AS ?parts) WHERE {{\n"
         f"  ?ex sp:year ?year . {_year_filter(year_from, year_to)}\n"
         f"  ?ex {_participant_path(include_observers)} ?p .\n"
         f"}} GROUP BY {group}"
     )
-    copies = {row[0].value for row in store.select(_PREFIXES + _COPIES, graphs=graphs).rows}
+    copies = {row[0].value for row in store.select(SPARQL_PREFIXES + _COPIES, graphs=graphs).rows}
     out: dict = {}
     for row in store.select(text, graphs=graphs).rows:
         ex, parts = row[0], row[-1]
@@ -169,54 +163,9 @@ def _count_pairs(exercises) -> tuple[dict, dict]:
     return {k: (w,) for k, w in pairs.items()}, diag
 
 
-def _split_dyads(rows):
-    pairs, diag = {}, {}
-    for row in rows:
-        ia, ib = iso3_of(row[0].value), iso3_of(row[1].value)
-        if ia is None or ib is None:
-            continue  # organizations and other non-state participants
-        if ia == ib:
-            diag[ia] = int(row[2].value)
-        elif ia < ib:
-            pairs[(ia, ib)] = (int(row[2].value),) + tuple(row[3:])
-    return pairs, diag
-
-
-def agreement_window(year_from, year_to, types: list[str] | None) -> str:
-    """A sub-select of the distinct (agreement, type) counted in the window.
-
-    Deprecated, and not the in-force rule: kept only for ``kg.map.tie_sources``
-    until the map moves to :func:`kg.inforce.agreements_in_force`; delete then.
-    """
-    type_list = types or list(AGREEMENT_TYPES)
-    values = " ".join(f"sp:{t}" for t in type_list)
-    filters = []
-    if year_to is not None:
-        filters.append(f"BOUND(?start) && ?start <= {_int_term(year_to)}")
-    if year_from is not None:
-        filters.append(f"BOUND(?start) && (!BOUND(?end) || ?end >= {_int_term(year_from)})")
-    flt = f"FILTER({' && '.join(filters)})" if filters else ""
-    return (
-        "  { SELECT DISTINCT ?ag ?type WHERE {\n"
-        f"    VALUES ?type {{ {values} }}\n"
-        "    ?ag a ?type .\n"
-        "    FILTER NOT EXISTS { ?ag sp:status sp:UnderNegotiation }\n"
-        "    FILTER NOT EXISTS { ?ag owl:sameAs ?canon . ?canon sp:party ?cp }\n"
-        "    OPTIONAL { ?ag sp:inForceDate ?dif }\n"
-        "    OPTIONAL { ?ag sp:signedDate ?dsg }\n"
-        "    OPTIONAL { ?ag sp:startYear ?sy }\n"
-        "    OPTIONAL { ?ag sp:endDate ?den }\n"
-        "    OPTIONAL { ?ag sp:endYear ?ey }\n"
-        "    BIND(COALESCE(xsd:integer(SUBSTR(STR(?dif), 1, 4)), xsd:integer(?sy),\n"
-        "                  xsd:integer(SUBSTR(STR(?dsg), 1, 4))) AS ?start)\n"
-        "    BIND(COALESCE(xsd:integer(SUBSTR(STR(?den), 1, 4)), xsd:integer(?ey)) AS ?end)\n"
-        f"    {flt}\n"
-        "  } }\n"
-    )
-
-
-def _state_attributes(store, graphs) -> dict[str, dict]:
-    text = _PREFIXES + (
+def state_attributes(store, graphs) -> dict[str, dict]:
+    """Label, region and coordinates of every state in ``graphs``: ``{ISO3: {...}}``."""
+    text = SPARQL_PREFIXES + (
         "SELECT ?s (MIN(?l) AS ?label) (MIN(?r) AS ?region) (MIN(?la) AS ?lat) (MIN(?lo) AS ?lon)"
         " WHERE {\n"
         "  ?s a sp:State .\n"
@@ -276,7 +225,7 @@ def build_network(store, *, relation: str = "exercise", year_from: int | None = 
     Within a run that has a run cache (:func:`kg.cache.run_cache` on this
     store), the network is built once and shared: treat it as read-only.
     """
-    cache = getattr(store, "__dict__", {}).get("_run_cache")
+    cache = getattr(store, "network_cache", None)
     if cache is not None:
         return cache.network(relation=relation, year_from=year_from, year_to=year_to,
                              include_observers=include_observers,
@@ -308,7 +257,7 @@ def build_network_uncached(store, *, relation: str = "exercise", year_from: int 
     if relation in ("agreement", "all"):
         ag, n_ag = inforce.dyads(store, year_from, year_to, types=types, graphs=graph_list,
                                  include_pending=include_pending)
-    attrs = _state_attributes(store, graph_list)
+    attrs = state_attributes(store, graph_list)
     params = _params(relation, year_from, year_to, include_observers, types, graph_list,
                      include_pending)
     return _assemble(relation, ex, n_ex, ag, n_ag, attrs, params)
@@ -402,7 +351,7 @@ def build_networks(store, windows, *, relation: str = "exercise", include_observ
     if relation in ("exercise", "all"):
         years = _exercise_dyads_by_year(store, min(a for a, _ in windows),
                                         max(b for _, b in windows), include_observers, graph_list)
-    attrs = _state_attributes(store, graph_list)
+    attrs = state_attributes(store, graph_list)
     out = []
     for a, b in windows:
         ex: dict = {}
@@ -433,23 +382,22 @@ def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
 
     >>> exercise_years(store, "JPN")[2019]["with_us"]  # doctest: +SKIP
     """
-    from kg.namespaces import is_iso3, state_iri
+    from kg.namespaces import check_iso3, state_iri
 
-    if not is_iso3(focus):
-        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    check_iso3(focus)
     path = _participant_path(include_observers)
     graph_list = sorted(graphs) if graphs else None
     block = (
         "  ?ex sp:participant ?focus ; sp:year ?year .\n"
         f"  FILTER NOT EXISTS {{ {_COPY} }}\n"
     )
-    q_counts = _PREFIXES + (
+    q_counts = SPARQL_PREFIXES + (
         "SELECT ?year (COUNT(DISTINCT ?ex) AS ?n) (COUNT(DISTINCT ?exus) AS ?nus) WHERE {\n"
         + block
         + "  OPTIONAL { ?ex sp:participant ?usa . BIND(?ex AS ?exus) }\n"
         "} GROUP BY ?year"
     )
-    q_partners = _PREFIXES + (
+    q_partners = SPARQL_PREFIXES + (
         "SELECT DISTINCT ?year ?p WHERE {\n"
         + block
         + f"  ?ex {path} ?p .\n"

@@ -42,7 +42,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from kg.errors import UsageError
-from kg.namespaces import SPARQL_PREFIXES, XSD, graph_name, is_iso3, iso3_of
+from kg.namespaces import SPARQL_PREFIXES, XSD, check_iso3, graph_name, iso3_of
 from kg.sparql import Lit, term_to_sparql
 
 __all__ = ["Column", "Panel", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
@@ -431,9 +431,7 @@ def _dyad_order(a: str, b: str, codes: dict) -> tuple[str, str]:
 def _check_states(states) -> list[str]:
     out = []
     for s in states or []:
-        if not is_iso3(s):
-            raise UsageError(f"--states {s!r} is not an ISO3 code (three upper-case letters)")
-        out.append(s)
+        out.append(check_iso3(s, "--states"))
     return sorted(set(out))
 
 

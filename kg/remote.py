@@ -28,8 +28,9 @@ JSON).
 :func:`push` copies local graphs to a remote store with SPARQL 1.1 Update
 (``INSERT DATA`` in batches inside ``GRAPH``; ``DROP SILENT GRAPH`` first with
 ``replace``) or, optionally, the SPARQL 1.1 Graph Store Protocol.
-:func:`ingest_from_endpoint` runs a CONSTRUCT on an endpoint and stores the
-result through the validating ingest path, with its provenance.
+:func:`fetch_construct` runs a CONSTRUCT on an endpoint;
+:func:`kg.ingest.endpoint.ingest_from_endpoint` stores its result through the
+validating ingest path, with its provenance.
 
 >>> from kg.remote import USER_AGENT
 >>> USER_AGENT.startswith("kg/")
@@ -39,12 +40,9 @@ True
 from __future__ import annotations
 
 import ast
-import datetime as _dt
 import http.client
 import json
-import os
 import socket
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -52,17 +50,16 @@ import warnings
 from collections.abc import Callable
 
 from kg import __version__
-from kg.errors import InputError, RemoteError, UsageError
-from kg.namespaces import DCTERMS, GRAPH, ID, PROV, RDF, RDFS, SP, XSD, graph_name
+from kg.basestore import BaseStore, canonical_nquads
+from kg.errors import RemoteError, UsageError
+from kg.namespaces import GRAPH, XSD, graph_name
 from kg.results import ResultSet, Term, from_sparql_json
-from kg.store import BaseStore, canonical_nquads, check_graph_name
 
 __all__ = [
     "USER_AGENT",
     "DEFAULT_TIMEOUT",
     "RemoteStore",
     "push",
-    "ingest_from_endpoint",
     "fetch_construct",
 ]
 
@@ -145,6 +142,14 @@ def _network_error(exc: BaseException, url: str, timeout: float) -> RemoteError:
     return RemoteError(f"cannot reach the remote endpoint {url}: {_first_line(text.encode())}")
 
 
+def _error_body(exc: urllib.error.HTTPError) -> bytes:
+    """The body of an HTTP error answer, or nothing when it cannot be read."""
+    try:
+        return exc.read()
+    except OSError:
+        return b""
+
+
 def _http_error(status: int, body: bytes, url: str, *, update: bool = False) -> RemoteError:
     detail = _first_line(body) or http.client.responses.get(status, "")
     verb = "refused the update" if update and status in (400, 401, 403, 405) else "answered"
@@ -209,7 +214,7 @@ class RemoteStore(BaseStore):
                 warnings.simplefilter("ignore")
                 result = sw.query()
             resp = result.response
-            from kg.ingest.inputs import max_bytes
+            from kg.resources import max_bytes
 
             limit = max_bytes()  # an endless answer must not exhaust memory
             body = resp.read(limit + 1)
@@ -219,11 +224,7 @@ class RemoteStore(BaseStore):
             ctype = resp.headers.get("Content-Type", "") or ""
             self._server = resp.headers.get("Server") or self._server
         except urllib.error.HTTPError as exc:
-            try:
-                body = exc.read()
-            except OSError:
-                body = b""
-            raise _http_error(exc.code, body, url, update=update) from None
+            raise _http_error(exc.code, _error_body(exc), url, update=update) from None
         except SPARQLWrapperException as exc:
             status = _STATUS_OF.get(type(exc).__name__, 0)
             raise _http_error(status, _sw_body(exc), url, update=update) from None
@@ -437,11 +438,7 @@ def _gsp_request(url: str, iri: str, data: bytes, *, method: str, timeout: float
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             resp.read()
     except urllib.error.HTTPError as exc:
-        try:
-            body = exc.read()
-        except OSError:
-            body = b""
-        raise _http_error(exc.code, body, url, update=True) from None
+        raise _http_error(exc.code, _error_body(exc), url, update=True) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise _network_error(exc, url, timeout) from None
 
@@ -475,7 +472,7 @@ def push(local_store: BaseStore, update_url: str, graphs: list[str] | None = Non
     if gsp:
         _check_url(gsp, "Graph Store Protocol URL")
     sent: dict[str, int] = {}
-    for iri in local_store._graphs(graphs):
+    for iri in local_store.graph_iris_of(graphs):
         name = graph_name(iri)
         suffix = b" <" + iri.encode() + b"> ."
         lines = canonical_nquads(local_store.graph_lines(iri)).split(b"\n")
@@ -532,78 +529,3 @@ def fetch_construct(endpoint: str, text: str, *, timeout: float | None = None) -
     remote = RemoteStore(endpoint, timeout=timeout)
     body, ctype = remote.request(text, accept=_RDF_ACCEPT, dataset=None)
     return _to_ntriples(body, ctype, endpoint)
-
-
-def _today() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).date().isoformat()  # noqa: UP017 (3.10)
-    return _dt.date.today().isoformat()
-
-
-def _provenance_nt(graph: str, endpoint: str, query_text: str, date: str) -> bytes:
-    import pyoxigraph as ox
-
-    node = ox.NamedNode(f"{ID}dataset/{graph}")
-    try:
-        source = ox.NamedNode(endpoint)
-    except ValueError:
-        raise UsageError(f"the endpoint URL {endpoint!r} is not a valid IRI") from None
-    triples = [
-        ox.Triple(node, ox.NamedNode(RDF + "type"), ox.NamedNode(SP + "Dataset")),
-        ox.Triple(node, ox.NamedNode(RDFS + "label"),
-                  ox.Literal(f"{graph}: CONSTRUCT query results from {endpoint}")),
-        ox.Triple(node, ox.NamedNode(SP + "graph"), ox.Literal(graph)),
-        ox.Triple(node, ox.NamedNode(PROV + "wasDerivedFrom"), source),
-        ox.Triple(node, ox.NamedNode(DCTERMS + "created"),
-                  ox.Literal(date, datatype=ox.NamedNode(XSD + "date"))),
-        ox.Triple(node, ox.NamedNode(DCTERMS + "description"), ox.Literal(query_text)),
-    ]
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-
-
-def ingest_from_endpoint(store: BaseStore, endpoint: str, query_file: str | os.PathLike, *,
-                         graph: str, replace: bool = False, timeout: float | None = None):
-    """Run a CONSTRUCT on a remote endpoint and store the result in graph ``graph``.
-
-    :param store: a LocalStore opened for writing.
-    :param endpoint: the SPARQL query endpoint to ask (e.g. https://query.wikidata.org/sparql).
-    :param query_file: a ``.rq`` file with a CONSTRUCT (or DESCRIBE) query.
-    :param graph: short name of the target graph.
-    :param replace: swap the graph's content for the result; else add to it.
-    :param timeout: seconds to wait for the endpoint (default 60).
-    :returns: a :class:`kg.ingest.IngestReport`.
-
-    The result goes through the same path as ``kg ingest`` (blank nodes
-    skolemized, SHACL validation against the store, one atomic write), so a
-    result that breaks a shape changes nothing. The graph records its
-    provenance on ``id/dataset/<graph>``, a ``sp:Dataset``: ``prov:wasDerivedFrom``
-    the endpoint, ``dcterms:description`` the query text and ``dcterms:created``
-    the date (``$SOURCE_DATE_EPOCH`` when set, for reproducible builds).
-
-    Example: ``ingest_from_endpoint(store, "http://127.0.0.1:7878/query", "q.rq", graph="wd")``.
-    """
-    from kg.ingest import ingest
-
-    check_graph_name(graph)
-    from kg.ingest.inputs import read_input
-
-    try:
-        text = read_input(query_file).decode("utf-8")  # a regular file, bounded
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read the query: {exc}", file=str(query_file)) from None
-    data = fetch_construct(endpoint, text, timeout=timeout)
-    data = data + _provenance_nt(graph, endpoint, text, _today())
-    fd, tmp = tempfile.mkstemp(prefix="kg-remote-", suffix=".nt")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        try:
-            report = ingest(store, [tmp], fmt="nt", graph=graph, replace=replace)
-        except InputError as exc:
-            raise InputError(exc.message, file=f"{query_file} (result from {endpoint})") from None
-    finally:
-        os.unlink(tmp)
-    report.files = [f"{endpoint} ({query_file})"]
-    return report
-

@@ -33,15 +33,16 @@ from __future__ import annotations
 
 import base64
 import csv
-import html
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import StoreError
+from kg.escape import html as escape_html
 from kg.metrics import CENTRALITY_WINDOW, focus_by_year, focus_window_metrics, top_partners
 from kg.metrics import METRIC_COLUMNS as _METRIC_COLS
+from kg.results import format_rows
 
 __all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "top_partners",
            "agreements_by_type"]
@@ -88,7 +89,7 @@ class ReportResult:
 
 
 class _Opened:
-    """Open the store for the report, building it first when it is empty."""
+    """The report's store: an open store (built first when empty and writable), or a path."""
 
     def __init__(self, target):
         self.target = target
@@ -97,45 +98,22 @@ class _Opened:
         self.built = False
 
     def __enter__(self):
-        t = self.target
-        if hasattr(t, "query") and hasattr(t, "graph_names"):
-            if not t.graph_names():
-                if getattr(t, "kind", "") == "local" and getattr(t, "write", False):
-                    from kg.ingest import build
+        from kg.ingest import build, build_if_empty
 
-                    build(t)
-                    self.built = True
-                else:
+        t = self.target
+        if not isinstance(t, (str, os.PathLike)):  # an open store
+            if not t.graph_names():
+                if t.kind != "local" or not getattr(t, "write", False):
                     raise StoreError("the store is empty: run 'kg build' (or open it for writing)")
+                build(t)
+                self.built = True
             self.store = t
             return t
-        if hasattr(t, "open"):  # kg.cli.Settings
-            opener = t.open
-            remote = bool(getattr(t, "endpoint", None))
-        else:  # a path to a local store
-            from kg.store import open_store
+        from kg.store import open_store
 
-            def opener(write=False, create=None, _p=t):
-                return open_store(_p, write=write, create=create)
-            remote = False
-        if not remote:
-            try:  # read first, so a built store in use by readers (kg serve) still reports
-                with opener() as r:
-                    empty = not r.graph_names()
-            except StoreError:
-                empty = True
-            if empty:
-                with opener(write=True, create=True) as w:
-                    if not w.graph_names():
-                        from kg.ingest import build
-
-                        build(w)
-                        self.built = True
-        self.store = opener()
+        self.built = build_if_empty(t)
+        self.store = open_store(t)
         self.own = True
-        if not self.store.graph_names():
-            self.store.close()
-            raise StoreError("the remote store is empty: push or ingest data first")
         return self.store
 
     def __exit__(self, *exc):
@@ -310,71 +288,18 @@ pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: .85em; wh
 
 
 def _e(x) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
+    return escape_html("" if x is None else x)
 
 
-def _html_table(rows: list[dict], columns: list[str] | None = None) -> str:
+def _table(rows: list[dict], columns: list[str] | None, fmt: str) -> str:
+    """Rows as an ``html`` or ``md`` table (:func:`kg.results.format_rows`); a note when empty."""
     if not rows:
-        return "<p class=\"small\">(no rows)</p>"
-    cols = columns or list(rows[0])
-    out = ["<table><thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr></thead><tbody>"]
-    for r in rows:
-        cells = []
-        for c in cols:
-            v = r.get(c)
-            cls = " class=\"num\"" if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
-            cells.append(f"<td{cls}>{_e('' if v is None else v)}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
-
-
-def _md_table(rows: list[dict], columns: list[str] | None = None) -> str:
-    if not rows:
-        return "(no rows)\n"
-    cols = columns or list(rows[0])
-
-    from kg.escape import md_table_cell
-
-    def cell(v):
-        return "" if v is None else md_table_cell(str(v))
-    out = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
-    for r in rows:
-        out.append("| " + " | ".join(cell(r.get(c)) for c in cols) + " |")
-    return "\n".join(out) + "\n"
+        return "<p class=\"small\">(no rows)</p>" if fmt == "html" else "(no rows)\n"
+    return format_rows(rows, columns or list(rows[0]), fmt)
 
 
 def _data_uri(path: Path, mime: str) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-
-def _claim_html(c: dict) -> str:
-    v = c["verdict"]
-    parts = [f"<div class=\"claim\" id=\"claim-{_e(c['id'])}\">",
-             f"<h3>{_e(c['number'])}. {_e(c['title'])} "
-             f"<span class=\"verdict {_e(v.replace(' ', '-'))}\">{_e(v)}</span></h3>",
-             f"<p><q>{_e(c['claim'])}</q></p>",
-             f"<p><strong>Why:</strong> {_e(c['reason'])}</p>",
-             "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in c["evidence_lines"]) + "</ul>"]
-    src = c["source"]
-    parts.append("<p class=\"small\"><strong>Source:</strong> " + _e(src.get("article", ""))
-                 + (f"; quote: {_e(src['quote'])}" if src.get("quote") else "")
-                 + (f"<br>{_e(src['literature'])}" if src.get("literature") else "") + "</p>")
-    t = c["test"]
-    parts.append(f"<p class=\"small\"><strong>Test</strong> ({_e(t['kind'])}, check "
-                 f"<code>{_e(t['check'])}</code>; queries: "
-                 f"{_e(', '.join(t['queries']) or 'none')}; metrics: "
-                 f"{_e(', '.join(t['metrics']) or 'none')}): {_e(t['statistic'])}<br>"
-                 f"<strong>Expected:</strong> {_e(c['expected'].get('rule', ''))}<br>"
-                 f"<strong>Windows:</strong> "
-                 f"{_e(', '.join(f'{k} {w[0]}-{w[1]}' for k, w in c['windows'].items()))}; "
-                 f"<strong>graphs:</strong> {_e(', '.join(c['graphs']))}; "
-                 f"<strong>coverage:</strong> {_e(c['coverage']['status'])}</p>")
-    if c["coverage"]["caveats"]:
-        parts.append("<ul class=\"small\">" + "".join(f"<li>Caveat: {_e(x)}</li>"
-                                                     for x in c["coverage"]["caveats"]) + "</ul>")
-    parts.append("</div>")
-    return "\n".join(parts)
 
 
 def _fp(block: dict) -> str:
@@ -401,8 +326,11 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
                  graphs: list[str] | None = None, top: int = 10) -> ReportResult:
     """Write the report folder (see the module docstring).
 
-    :param target: a ``kg.cli.Settings`` (its ``open``), an open store, or a store path.
-        A local store that is empty (or missing) is built first with :func:`kg.ingest.build`.
+    Long on purpose: the report's steps in order (STEPS), each a few lines, with one store,
+    one run cache and one progress count between them.
+
+    :param target: an open store, or the path of a local store. A local store that is
+        empty (or missing) is built first with :func:`kg.ingest.build`.
     :param out_dir: the folder to write (created if needed).
     :param progress: optional callable ``progress(step, i, n)`` (see :data:`STEPS`).
     :param focus: ISO3 code of the focal state.
@@ -411,12 +339,9 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     :returns: a :class:`ReportResult`.
     """
     from kg.claims import check_claims, select_claims
-    from kg.namespaces import is_iso3
+    from kg.namespaces import check_iso3
 
-    if not is_iso3(focus):
-        from kg.errors import UsageError
-
-        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    check_iso3(focus)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n = len(STEPS)
@@ -556,8 +481,8 @@ def _index_html(out: Path, ctx: dict) -> str:
     h.append("<h2 id=\"claims\">Claims</h2>")
     h.append("<p>Claims (2) hedging and (3) complement pull in opposite directions; each is "
              "reported as the data has it.</p>")
-    h.append(_html_table([{"#": c["number"], "claim": c["title"], "verdict": c["verdict"],
-                           "why": c["reason"]} for c in result["claims"]]))
+    h.append(_table([{"#": c["number"], "claim": c["title"], "verdict": c["verdict"],
+                     "why": c["reason"]} for c in result["claims"]], None, "html"))
     from kg.claims import render_claims_html
 
     h.append(render_claims_html(result))
@@ -573,11 +498,11 @@ def _index_html(out: Path, ctx: dict) -> str:
              f"betweenness (normalized, distance = 1/weight) and degree in the exercise network "
              f"of the {CENTRALITY_WINDOW} years ending in that year. "
              "<a href=\"focus_by_year.csv\">CSV</a></p>")
-    h.append(_html_table(ctx["by_year"]))
+    h.append(_table(ctx["by_year"], None, "html"))
     h.append(f"<h3>{_e(focus)} ego metrics per window</h3><p class=\"small\">From "
              "kg.metrics.focus_metrics (HHI: Herfindahl-Hirschman index of tie weights). "
              "<a href=\"focus_metrics.csv\">CSV</a></p>")
-    h.append(_html_table(ctx["fm_rows"], ctx["fm_cols"]))
+    h.append(_table(ctx["fm_rows"], ctx["fm_cols"], "html"))
     for name, (w, rows) in ctx["tops"].items():
         fn = f"top_partners_{w[0]}-{w[1]}.csv"
         h.append(f"<h3>{_e(focus)} and its top partners, {_e(name)} window {w[0]}-{w[1]}</h3>"
@@ -585,12 +510,12 @@ def _index_html(out: Path, ctx: dict) -> str:
                  "(kg.metrics.node_metrics: betweenness and closeness with distance = 1/weight, "
                  "eigenvector and PageRank weighted, Louvain community with seed 42). "
                  f"<a href=\"{_e(fn)}\">CSV</a></p>")
-        h.append(_html_table(rows, ctx["top_cols"]))
+        h.append(_table(rows, ctx["top_cols"], "html"))
     h.append(f"<h3>{_e(focus)}'s agreements in force by type</h3><p class=\"small\">"
              "<a href=\"agreements_by_type.csv\">CSV</a> (every year from the first agreement; "
              f"rows from {AGREEMENTS_PLOT_FROM} shown)</p>")
-    h.append(_html_table([r for r in ctx["ag_rows"] if r["year"] >= AGREEMENTS_PLOT_FROM],
-                         ["year", *ctx["ag_types"], "total"]))
+    h.append(_table([r for r in ctx["ag_rows"] if r["year"] >= AGREEMENTS_PLOT_FROM],
+                    ["year", *ctx["ag_types"], "total"], "html"))
     h.append("<h2 id=\"map\">Map</h2>")
     if ctx["has_map"]:
         h.append("<p>The interactive map of the exercise network (offline, one file): "
@@ -629,14 +554,14 @@ def _report_md(ctx: dict) -> str:
     md += ["## Claims", "", render_claims_md(result), "## Plots", ""]
     for stem, caption in PLOTS.items():
         md += [f"![{caption}]({stem}.png)", "", f"{caption} ([SVG]({stem}.svg))", ""]
-    md += ["## Metrics", "", f"### {focus} per year", "", _md_table(ctx["by_year"]),
-           f"### {focus} ego metrics per window", "", _md_table(ctx["fm_rows"], ctx["fm_cols"])]
+    md += ["## Metrics", "", f"### {focus} per year", "", _table(ctx["by_year"], None, "md"),
+           f"### {focus} ego metrics per window", "", _table(ctx["fm_rows"], ctx["fm_cols"], "md")]
     for name, (w, rows) in ctx["tops"].items():
         md += [f"### {focus} and its top partners, {name} window {w[0]}-{w[1]}", "",
-               _md_table(rows, ctx["top_cols"])]
+               _table(rows, ctx["top_cols"], "md")]
     md += [f"### {focus}'s agreements in force by type", "",
-           _md_table([r for r in ctx["ag_rows"] if r["year"] >= AGREEMENTS_PLOT_FROM],
-                     ["year", *ctx["ag_types"], "total"])]
+           _table([r for r in ctx["ag_rows"] if r["year"] >= AGREEMENTS_PLOT_FROM],
+                  ["year", *ctx["ag_types"], "total"], "md")]
     md += ["## Map", "", "[map.html](map.html)" + (" ![map](map.png)" if ctx["has_png"] else
                                                   " (no screenshot: Chromium unavailable)"), ""]
     md += ["## Citation", "", f"Dataset fingerprint: `sha256:{ctx['fingerprint']}`", "",

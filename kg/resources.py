@@ -1,4 +1,4 @@
-"""Where the shipped files are: the ontology, shapes, saved queries and curated data.
+"""Where the shipped files are (ontology, shapes, queries, curated data); limits set by env.
 
 In a source checkout they sit at the top of the repository; in an installed
 package they are ``kg/shipped/ontology``, ``kg/shipped/queries`` and ``kg/shipped/data``.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ontology_dir", "queries_dir", "claims_dir", "data_dir", "remote_queries_dir"]
+__all__ = ["env_int", "max_bytes", "max_lines", "MAX_INPUT_BYTES", "MAX_INPUT_LINES", "ontology_dir", "queries_dir", "claims_dir", "data_dir", "remote_queries_dir"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +47,41 @@ def remote_queries_dir() -> Path:
 def data_dir() -> Path:
     """Folder of the bundled curated dataset (YAML)."""
     return _locate("data", "kg.shipped.data", "FORMAT.md")
+
+
+def env_int(name: str, default: int) -> int:
+    """A positive whole number from the environment variable ``name``, else ``default``.
+
+    >>> env_int("KG_NO_SUCH_VARIABLE", 7)
+    7
+    """
+    import os
+
+    from kg.errors import UsageError
+
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a whole number") from None
+    if value < 1:
+        raise UsageError(f"{name}={raw!r} must be at least 1")
+    return value
+
+
+MAX_INPUT_BYTES = 1 << 30
+"""Bytes an input file (or a gzip file's content) may hold: 1 GiB (``KG_MAX_INPUT_BYTES``)."""
+MAX_INPUT_LINES = 5_000_000
+"""Lines a text input (or a gzip file's content) may hold (``KG_MAX_INPUT_LINES``)."""
+
+
+def max_bytes() -> int:
+    """The byte limit in force (``KG_MAX_INPUT_BYTES`` or the default)."""
+    return env_int("KG_MAX_INPUT_BYTES", MAX_INPUT_BYTES)
+
+
+def max_lines() -> int:
+    """The line limit in force (``KG_MAX_INPUT_LINES`` or the default)."""
+    return env_int("KG_MAX_INPUT_LINES", MAX_INPUT_LINES)

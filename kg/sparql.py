@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from kg.errors import QueryRefused, UsageError
+from kg.resources import env_int
 
 __all__ = [
     "Iri",
@@ -224,21 +225,6 @@ MAX_QUERY_DEPTH = 64
 """Nesting depth of ``{``, ``(`` and ``[`` a query may reach (``KG_QUERY_MAX_DEPTH`` changes it)."""
 
 
-def _env_limit(name: str, default: int) -> int:
-    import os
-
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UsageError(f"{name}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise UsageError(f"{name}={raw!r} must be at least 1")
-    return value
-
-
 def query_depth(text: str) -> int:
     """The deepest nesting of ``{``, ``(`` and ``[`` in a query, outside strings, IRIs and comments.
 
@@ -268,11 +254,11 @@ def check_query_limits(text: str) -> None:
     ...
     kg.errors.UsageError: query refused: nested 500 levels deep (the limit is 64; KG_QUERY_MAX_DEPTH changes it)
     """
-    max_len = _env_limit("KG_QUERY_MAX_LENGTH", MAX_QUERY_LENGTH)
+    max_len = env_int("KG_QUERY_MAX_LENGTH", MAX_QUERY_LENGTH)
     if len(text) > max_len:
         raise UsageError(f"query refused: {len(text)} characters long (the limit is {max_len}; "
                          "KG_QUERY_MAX_LENGTH changes it)")
-    max_depth = _env_limit("KG_QUERY_MAX_DEPTH", MAX_QUERY_DEPTH)
+    max_depth = env_int("KG_QUERY_MAX_DEPTH", MAX_QUERY_DEPTH)
     depth = query_depth(text)
     if depth > max_depth:
         raise UsageError(f"query refused: nested {depth} levels deep (the limit is {max_depth}; "

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kg.namespaces import RDF, RDFS, SH, SPARQL_PREFIXES, XSD
+from kg.namespaces import RDFS, SH, SHACL_PREFIXES, SPARQL_PREFIXES, XSD
 from kg.resources import ontology_dir
 
 __all__ = ["Violation", "Check", "compiled_checks", "validate_store", "validate_oxigraph",
@@ -58,7 +58,7 @@ def compiled_checks() -> tuple[Check, ...]:
 
     store = ox.Store()
     store.load(path=str(ontology_dir() / "shapes.ttl"), format=ox.RdfFormat.TURTLE)
-    q = SPARQL_PREFIXES + "PREFIX sh: <" + SH + ">\n"
+    q = SHACL_PREFIXES
 
     def one(s, p):
         s = s.value if hasattr(s, "value") else s
@@ -174,7 +174,7 @@ def validate_store(store, graphs: list[str] | None = None) -> list[Violation]:
     """Validate a LocalStore's dataset graphs (all by default) in the engine."""
     import pyoxigraph as ox
 
-    iris = store._graphs(graphs)
+    iris = store.graph_iris_of(graphs)
     return validate_oxigraph(store.db, default_graphs=[ox.NamedNode(g) for g in iris])
 
 
@@ -280,9 +280,6 @@ def _register_rdflib_casts() -> None:
     _CASTS_REGISTERED = True
 
 
-# silence linters about names used in f-strings only
-_ = (RDF, RDFS, XSD)
-
 
 def validate_store_report(store, *, engine: str = "oxigraph", graphs: list[str] | None = None) -> list[Violation]:
     """Validate the store's graphs with the chosen engine (``oxigraph`` or ``pyshacl``)."""
@@ -296,42 +293,3 @@ def validate_store_report(store, *, engine: str = "oxigraph", graphs: list[str] 
 
         raise UsageError("validating a remote store needs --engine pyshacl")
     return validate_store(store, graphs)
-
-
-def validate_files(paths: list[str], *, engine: str = "oxigraph", store_settings=None) -> list[Violation]:
-    """Validate files (RDF or curated) without writing them, with the store's context if any.
-
-    Parse errors raise InputError; shape violations are returned (all of them).
-    """
-    import pyoxigraph as ox
-
-    from kg.errors import StoreError
-    from kg.ingest import assemble
-
-    store = None
-    if store_settings is not None and not store_settings.endpoint:
-        try:
-            store = store_settings.open()
-        except StoreError:
-            store = None
-    try:
-        mem, targets, _where, _report = assemble(store, paths)
-    finally:
-        if store is not None:
-            store.close()
-    if engine == "pyshacl":
-        nq = mem.dump(format=ox.RdfFormat.N_QUADS)
-        flat = b"\n".join(line.rsplit(b" <", 1)[0] + b" ." for line in nq.split(b"\n") if line)
-        found = validate_pyshacl(flat + b"\n")
-        return [v for v in found if _typed_in(mem, v.focus, targets)]
-    return validate_oxigraph(mem, focus_graphs=sorted(targets), limit=100000)
-
-
-def _typed_in(mem, focus: str, targets) -> bool:
-    import pyoxigraph as ox
-
-    for g in targets:
-        if any(True for _ in mem.quads_for_pattern(ox.NamedNode(focus), ox.NamedNode(RDF + "type"), None,
-                                                   ox.NamedNode(g))):
-            return True
-    return False

@@ -174,6 +174,21 @@ def test_every_command_is_in_the_readme(path):
     assert f"kg {' '.join(path)}" in readme, f"README.md does not mention `kg {' '.join(path)}`"
 
 
+@pytest.mark.parametrize("path", [p for p, c in COMMANDS if not isinstance(c, click.Group)],
+                         ids=[" ".join(p) for p, c in COMMANDS if not isinstance(c, click.Group)])
+def test_every_command_help_shows_an_example_of_itself(path):
+    """Each command's --help has an ``Example:`` line that runs that very command."""
+    from click.testing import CliRunner
+
+    res = CliRunner().invoke(cli, [*path, "--help"])
+    assert res.exit_code == 0, res.output
+    lines = [x.strip() for x in res.output.splitlines()]
+    at = [i for i, x in enumerate(lines) if x.startswith(("Example:", "Examples:"))]
+    assert at, f"kg {' '.join(path)} --help has no Example: line"
+    example = " ".join(lines[at[0]:at[0] + 2])
+    assert f"kg {' '.join(path)}" in example, example
+
+
 def test_top_level_help_is_fast_to_import():
     """`kg --help` does not import the heavy libraries."""
     import subprocess

@@ -135,7 +135,7 @@ def test_supersedes_an_agreement_already_in_the_store():
 @pytest.mark.parametrize("engine", ["oxigraph", "pyshacl"])
 def test_lifecycle_shapes_in_both_engines(engine):
     """The hand-made lifecycle world conforms; bad-shapes.ttl breaks each new shape once."""
-    from kg.validate import validate_files
+    from kg.ingest.check import validate_files
 
     assert validate_files([str(LIFECYCLE)], engine=engine) == []
     got = {(v.focus.rsplit("/", 1)[-1], v.constraint)

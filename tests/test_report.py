@@ -99,9 +99,9 @@ def test_running_twice_gives_identical_tables_and_plots(reports):
 
 
 def test_data_strings_are_escaped():
-    from kg.report import _html_table
+    from kg.results import format_rows
 
-    out = _html_table([{"name": "<script>alert(1)</script>", "n": 1}])
+    out = format_rows([{"name": "<script>alert(1)</script>", "n": 1}], ["name", "n"], "html")
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
 
 

@@ -475,9 +475,9 @@ def test_markdown_citation_fence_cannot_be_closed(cli_runner, evil_store):
 
 def test_report_md_table_and_fence_escape_labels():
     from kg.escape import md_fence
-    from kg.report import _md_table
+    from kg.results import format_rows
 
-    table = _md_table([{"state": "<script>alert(1)</script> | x\n# head"}])
+    table = format_rows([{"state": "<script>alert(1)</script> | x\n# head"}], ["state"], "md")
     assert "<script>" not in table and "\\|" in table and "\n# head" not in table
     fenced = md_fence("a\n```\n<b>")
     assert fenced.startswith("````\n") and fenced.endswith("\n````\n")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.validate import compiled_checks, validate_files, validate_oxigraph, validate_store
+from kg.ingest.check import validate_files
+from kg.validate import compiled_checks, validate_oxigraph, validate_store
 
 SHAPES = Path(__file__).resolve().parent / "fixtures" / "shapes"
 ID = "https://w3id.org/secpart/id/"

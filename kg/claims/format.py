@@ -98,6 +98,17 @@ def _completeness_lines(c: dict) -> list[str]:
     return out  # when not checked, the caveats say so
 
 
+def _quality_lines(c: dict) -> list[tuple[str, bool]]:
+    """A claim's completeness, uncertainty, robustness and caveat lines as ``(text, is_caveat)``."""
+    out = [(line[0].upper() + line[1:], False)
+           for line in _completeness_lines(c) + _uncertainty_lines(c)]
+    rob = c.get("robustness") or {}
+    if rob.get("summary"):
+        out.append((f"Robustness: {rob['summary']}", False))
+    out += [(f"Caveat: {cav}", True) for cav in c["coverage"]["caveats"]]
+    return out
+
+
 def _text(result: dict) -> str:
     out = []
     for c in result["claims"]:
@@ -191,13 +202,7 @@ def render_claims_md(result: dict, level: int = 3) -> str:
             out.append(f"- Evidence: {_md(line)}")
         win = ", ".join(f"{k} {window_label(v)}" for k, v in c["windows"].items())
         out.append(f"- Windows: {win}; graphs: {_md(', '.join(c['graphs']))}")
-        for line in _completeness_lines(c) + _uncertainty_lines(c):
-            out.append(f"- {_md(line[0].upper() + line[1:])}")
-        rob = c.get("robustness") or {}
-        if rob.get("summary"):
-            out.append(f"- Robustness: {_md(rob['summary'])}")
-        for cav in c["coverage"]["caveats"]:
-            out.append(f"- Caveat: {_md(cav)}")
+        out += [f"- {_md(line)}" for line, _caveat in _quality_lines(c)]
         cols, grid = grid_table_rows(c)
         if grid:
             out += ["", f"Robustness grid ({len(grid)} variants):", "",
@@ -239,13 +244,8 @@ def render_claims_html(result: dict, level: int = 3) -> str:
         out.append(f"<li>Why: {_h(c['reason'])}</li>")
         for line in c["evidence_lines"]:
             out.append(f"<li>Evidence: {_h(line)}</li>")
-        for line in _completeness_lines(c) + _uncertainty_lines(c):
-            out.append(f"<li>{_h(line[0].upper() + line[1:])}</li>")
-        rob = c.get("robustness") or {}
-        if rob.get("summary"):
-            out.append(f"<li>Robustness: {_h(rob['summary'])}</li>")
-        for cav in c["coverage"]["caveats"]:
-            out.append(f"<li class=\"note\">Caveat: {_h(cav)}</li>")
+        out += [("<li class=\"note\">" if caveat else "<li>") + f"{_h(line)}</li>"
+                for line, caveat in _quality_lines(c)]
         for r in c.get("references", []):
             addr = r.get("address", "")
             link = (f"<a href=\"{_h(addr)}\">{_h(addr)}</a>"

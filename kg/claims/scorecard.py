@@ -32,6 +32,9 @@ def _weight(verdict: str, label: str) -> float:
 def scorecard(results: list[dict]) -> dict:
     """Score the claims with a signature; what the evidence as a whole favours, with caveats.
 
+    Long on purpose: one pass over the claims fills the score, the records and the caveats
+    together; split, each part would re-derive the side and weight of every claim.
+
     >>> r = [{"id": "a", "title": "A", "verdict": "supported", "reading": "supported",
     ...       "signature": {"side": "hedging", "predicts": "x"},
     ...       "robustness": {"label": "robust", "summary": "supported in 9 of 9"}}]

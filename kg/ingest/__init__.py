@@ -50,15 +50,20 @@ def detect_kind(path: str | Path, fmt: str | None) -> str:
     return "rdf"
 
 
-def _known_ids(store) -> dict[str, set]:
-    """Ids of states, organizations, forces, series, sources and agreements already in the store."""
+def _known_ids(store, exclude: str | None = None) -> dict[str, set]:
+    """Ids of states, organizations, forces, series, sources and agreements already in the store.
+
+    :param exclude: the IRI of a graph not to read (one whose content a replace discards).
+    """
     known: dict[str, set] = {k: set() for k in ("states", "organizations", "forces", "series", "sources")}
-    if store is None or not store.graph_iris():
+    iris = [g for g in store.graph_iris() if g != exclude] if store is not None else []
+    if not iris:
         return known
+    graphs = sorted(iris) if exclude is not None else None
     rs = store.select(
-        "PREFIX sp: <" + SP + ">\n"
+        SPARQL_PREFIXES +
         "SELECT ?s ?t WHERE { VALUES ?t { sp:State sp:Organization sp:ArmedForce sp:ExerciseSeries sp:Source } "
-        "?s a ?t }")
+        "?s a ?t }", graphs=graphs)
     kinds = {SP + "State": ("states", f"{ID}state/"), SP + "Organization": ("organizations", f"{ID}org/"),
              SP + "ArmedForce": ("forces", f"{ID}force/"), SP + "ExerciseSeries": ("series", f"{ID}series/"),
              SP + "Source": ("sources", f"{ID}source/")}
@@ -69,7 +74,8 @@ def _known_ids(store) -> dict[str, set]:
     # agreements a curated record may supersede (any agreement class: those with parties)
     known["agreements"] = set()
     prefix = f"{ID}agreement/"
-    for (s,) in store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?s WHERE { ?s sp:party ?p }").rows:
+    for (s,) in store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?s WHERE { ?s sp:party ?p }",
+                             graphs=graphs).rows:
         if s.value.startswith(prefix):
             known["agreements"].add(s.value[len(prefix):])
     return known
@@ -82,7 +88,7 @@ def _context_nt(store, exclude: set[str]) -> bytes:
     graphs = [graph_name(g) for g in store.graph_iris() if g not in exclude]
     if not graphs:
         return b""
-    q = ("PREFIX sp: <" + SP + ">\nPREFIX rdfs: <" + RDFS + ">\n"
+    q = (SPARQL_PREFIXES +
          "CONSTRUCT { ?s a ?t . ?s sp:ofState ?st . ?c rdfs:subClassOf ?d } WHERE { "
          "{ VALUES ?t { sp:State sp:Organization sp:Territory sp:UnknownParticipant sp:ArmedForce "
          "sp:ExerciseSeries sp:Source } ?s a ?t OPTIONAL { ?s sp:ofState ?st } } "
@@ -103,6 +109,9 @@ def _ontology_nt() -> bytes:
 def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
              strict: bool = False, replace: bool = False, curated_graph: str | None = None):
     """Parse inputs into an in-memory store with their validation context.
+
+    Long on purpose: the one path every input takes (read, compile, skolemize, check ids
+    against the store) in the order the all-or-nothing guarantee depends on.
 
     Returns ``(mem, target graph IRIs, where, report)``; ``where`` maps subject
     IRIs to ``(file, line, record id)`` for error messages. Nothing is written.
@@ -160,8 +169,7 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
 
         g = target_default or graph_iri(curated_graph or "user")
         targets.add(g)
-        known = _known_ids(store) if not (replace and g in (store.graph_iris() if store else [])) else \
-            _known_ids_excluding(store, g)
+        known = _known_ids(store, exclude=g if replace else None)
         cq, cw = compile_records(curated_files, graph=g, known=known)
         quads.extend(cq)
         where.update(cw)
@@ -259,20 +267,6 @@ def _locate_iri(iri: str, files: list[str]) -> tuple[str, str] | None:
             if at >= 0:
                 return name, str(raw[:at].count(b"\n") + 1)
     return None
-
-
-def _known_ids_excluding(store, g: str) -> dict[str, set]:
-    """Known ids from every graph but ``g`` (whose content a replace discards)."""
-    from kg.store import BaseStore
-
-    class _View(BaseStore):
-        def graph_iris(self):
-            return [x for x in store.graph_iris() if x != g]
-
-        def _select(self, text, graphs):
-            return store._select(text, graphs)
-
-    return _known_ids(_View())
 
 
 def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
@@ -457,10 +451,10 @@ def _reparse_for_error(loads, exc: SyntaxError):
     """Raise the InputError (file and line) for a syntax error met while streaming."""
     import pyoxigraph as ox
 
-    from kg.ingest.rdf import _parser_errors
+    from kg.ingest.rdf import parser_errors
 
     for f in loads:
-        with _parser_errors(f.path, None):
+        with parser_errors(f.path, None):
             for _ in ox.parse(path=f.path, format=getattr(ox.RdfFormat, f.fmt)):
                 pass
     raise InputError(f"RDF syntax error: {exc}", file=", ".join(f.path for f in loads))
@@ -472,6 +466,31 @@ def build(store) -> IngestReport:
     store.write_graphs(data, replace=True)
     report.files = [os.path.relpath(f) if not os.path.isabs(str(f)) else str(f) for f in report.files]
     return report
+
+
+def build_if_empty(path) -> bool:
+    """Build the local store at ``path`` (:func:`build`) when it is missing or empty.
+
+    It is read first, so a built store in use by readers (``kg serve``) is left
+    alone; only an empty or missing one is opened for writing (and created).
+
+    :param path: the store folder (None: ``$KG_STORE`` or ``./.kg``).
+    :returns: whether it was built.
+    """
+    from kg.errors import StoreError
+    from kg.store import open_store
+
+    try:
+        with open_store(path) as r:
+            empty = not r.graph_names()
+    except StoreError:
+        empty = True
+    if empty:
+        with open_store(path, write=True, create=True) as w:
+            if not w.graph_names():
+                build(w)
+                return True
+    return False
 
 
 def build_data() -> tuple[dict[str, bytes], IngestReport]:
@@ -507,5 +526,3 @@ def build_data() -> tuple[dict[str, bytes], IngestReport]:
     data.update(onto)
     return data, report
 
-
-_ = RDF

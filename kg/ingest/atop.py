@@ -230,6 +230,11 @@ def _parse_ddy(path: Path, graph: str, strict: bool) -> tuple[list, list[str]]:
 
 
 def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]]:
+    """Read the ATOP member file into quads of ``graph`` and warnings.
+
+    Long on purpose: one reader of the ATOP member file whose row checks share the file's
+    column map and warning list; each check is a few lines.
+    """
     fname = str(path)
     warnings: list[str] = []
     iso = cow_to_iso3()

@@ -38,9 +38,20 @@ from pathlib import Path
 from kg.errors import InputError
 from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
-from kg.namespaces import ID, RDF, RDFS, SP, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
+from kg.namespaces import (
+    ID,
+    RDF,
+    RDFS,
+    SP,
+    YEAR_MAX,
+    YEAR_MIN,
+    is_plausible_year,
+    state_iri,
+    year_spells,
+)
 
-__all__ = ["parse", "spells", "read_dyad_years", "open_text", "read_header", "KINDS", "CITATION"]
+__all__ = ["parse", "spells", "read_dyad_years", "open_text", "read_header", "data_rows", "csv_rows",
+           "KINDS", "CITATION"]
 
 CITATION = ("Gibler, Douglas M. 2009. International Military Alliances, 1648-2008. "
             "Washington, DC: CQ Press. Correlates of War Project, Formal Alliances (v{version}).")
@@ -50,15 +61,24 @@ KINDS = {"cow_defense": ("Defense", "defence pact"), "cow_neutral": ("Neutrality
          "cow_nonagg": ("NonAggression", "non-aggression pact"), "cow_entente": ("Entente", "entente")}
 
 
-def spells(years) -> list[tuple[int, int]]:
-    """Runs of consecutive years, sorted: ``[(first, last), ...]``."""
-    out: list[tuple[int, int]] = []
-    for y in sorted(set(years)):
-        if out and y == out[-1][1] + 1:
-            out[-1] = (out[-1][0], y)
-        else:
-            out.append((y, y))
-    return out
+spells = year_spells  # runs of consecutive years (kept under this name for the readers)
+
+
+def data_rows(reader, fname: str):
+    """The non-empty rows of a csv ``reader`` as ``(line, row)``; a read error is an InputError.
+
+    >>> list(data_rows(csv.reader(["a,b", "", "1,2"]), "x.csv"))
+    [(1, ['a', 'b']), (3, ['1', '2'])]
+    """
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
+            raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
+        if row and any(row):
+            yield reader.line_num, row
 
 
 def read_header(reader, fname: str) -> list[str]:
@@ -93,15 +113,8 @@ def csv_rows(path: str | Path, columns: list[str]):
         missing = [c for c in columns if c not in col]
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-                raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
-            if row and any(row):
-                yield reader.line_num, row, col
+        for line, row in data_rows(reader, fname):
+            yield line, row, col
 
 
 def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, strict: bool,

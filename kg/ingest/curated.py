@@ -343,9 +343,27 @@ def _as_list(v, *, file, where, field) -> list[str]:
     return [str(x) for x in v]
 
 
+def _slug_subject(c, fname: str, rec: dict, noun: str, path: str) -> tuple[str, str, str]:
+    """``(line, id, IRI)`` of a record whose id must be a lower-case slug; the IRI's place is noted.
+
+    :param noun: the record kind in messages (``organization``); :param path: the IRI's
+        segment under ``id/`` (``org``).
+    """
+    w, rid = str(rec["__line__"]), str(rec["id"])
+    if not _SLUG.match(rid):
+        raise InputError(f"{noun} id {rid!r} must be a lower-case slug", file=fname, where=w)
+    s = f"{ID}{path}/{rid}"
+    c.where[s] = (fname, rec["__line__"], rid)
+    return w, rid, s
+
+
 def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[str, set] | None = None,
                     require_in_force_note: bool | None = None):
     """Compile parsed curated files into quads in ``graph``.
+
+    Long on purpose: one record kind after another, each a short block of triples that reads
+    as the data format (data/FORMAT.md); the blocks share the compiler's state and the
+    cross-record checks.
 
     ``files`` is a list of ``(file name, {kind: records})``; ``known`` holds ids
     already in the store (``states``, ``organizations``, ``forces``, ``series``,
@@ -358,7 +376,6 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
     if require_in_force_note is None:
         require_in_force_note = REQUIRE_IN_FORCE_NOTE
     c = _Compiler(graph, known or {})
-    ox = c.ox
     records: dict[str, list[tuple[str, dict]]] = {k: [] for k in KINDS}
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     for fname, doc in files:
@@ -450,11 +467,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             c.add(s, OWL + "sameAs", c.nn(f"http://www.wikidata.org/entity/{q}"))
 
     for fname, rec in records["organizations"]:
-        w, rid = str(rec["__line__"]), str(rec["id"])
-        if not _SLUG.match(rid):
-            raise InputError(f"organization id {rid!r} must be a lower-case slug", file=fname, where=w)
-        s = f"{ID}org/{rid}"
-        c.where[s] = (fname, rec["__line__"], rid)
+        w, rid, s = _slug_subject(c, fname, rec, "organization", "org")
         kind = rec.get("kind", "organization")
         if kind not in ("organization", "territory"):
             raise InputError(f"organization {rid}: kind must be organization or territory", file=fname, where=w)
@@ -496,11 +509,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             c.add(s, SP + "domain", d)
 
     for fname, rec in records["series"]:
-        w, rid = str(rec["__line__"]), str(rec["id"])
-        if not _SLUG.match(rid):
-            raise InputError(f"series id {rid!r} must be a lower-case slug", file=fname, where=w)
-        s = f"{ID}series/{rid}"
-        c.where[s] = (fname, rec["__line__"], rid)
+        w, rid, s = _slug_subject(c, fname, rec, "series", "series")
         c.add(s, RDF + "type", c.nn(SP + "ExerciseSeries"))
         c.add(s, RDFS + "label", c.lit(rec["label"], "en"))
         if rec.get("description"):
@@ -535,11 +544,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             c.add(s, SP + "note", c.lit(rec["note"]))
 
     for fname, rec in records["exercises"]:
-        w, rid = str(rec["__line__"]), str(rec["id"])
-        if not _SLUG.match(rid):
-            raise InputError(f"exercise id {rid!r} must be a lower-case slug", file=fname, where=w)
-        s = f"{ID}exercise/{rid}"
-        c.where[s] = (fname, rec["__line__"], rid)
+        w, rid, s = _slug_subject(c, fname, rec, "exercise", "exercise")
         what = f"exercise {rid}"
         c.add(s, RDF + "type", c.nn(SP + "Exercise"))
         c.add(s, RDFS + "label", c.lit(rec["label"], "en"))
@@ -593,11 +598,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
         common(s, rec, fname, w, rid)
 
     for fname, rec in records["agreements"]:
-        w, rid = str(rec["__line__"]), str(rec["id"])
-        if not _SLUG.match(rid):
-            raise InputError(f"agreement id {rid!r} must be a lower-case slug", file=fname, where=w)
-        s = f"{ID}agreement/{rid}"
-        c.where[s] = (fname, rec["__line__"], rid)
+        w, rid, s = _slug_subject(c, fname, rec, "agreement", "agreement")
         what = f"agreement {rid}"
         if rec["type"] not in AGREEMENT_TYPES:
             raise InputError(f"{what}: unknown type {rec['type']!r} (one of {', '.join(AGREEMENT_TYPES)})",
@@ -628,11 +629,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
         common(s, rec, fname, w, rid)
     _check_supersession_chains(records["agreements"])
     for fname, rec in records["official_counts"]:
-        w, rid = str(rec["__line__"]), str(rec["id"])
-        if not _SLUG.match(rid):
-            raise InputError(f"official count id {rid!r} must be a lower-case slug", file=fname, where=w)
-        s = f"{ID}official-count/{rid}"
-        c.where[s] = (fname, rec["__line__"], rid)
+        w, rid, s = _slug_subject(c, fname, rec, "official count", "official-count")
         what = f"official count {rid}"
         if rec["category"] not in COUNT_CATEGORIES:
             raise InputError(f"{what}: category must be one of {', '.join(COUNT_CATEGORIES)}",
@@ -654,7 +651,6 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
         c.add(s, SP + "countingRule", c.lit(rec["rule"]))
         c.add(s, SP + "countBasis", c.lit(basis))
         common(s, rec, fname, w, rid)
-    _ = ox
     return c.quads, c.where
 
 

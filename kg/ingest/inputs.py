@@ -27,41 +27,15 @@ import re
 import stat
 from pathlib import Path
 
-from kg.errors import InputError, UsageError
+from kg.errors import InputError
+from kg.resources import MAX_INPUT_BYTES, MAX_INPUT_LINES, max_bytes, max_lines
 
 __all__ = ["MAX_INPUT_BYTES", "MAX_INPUT_LINES", "check_regular", "read_input", "open_text",
            "max_bytes", "max_lines"]
 
-MAX_INPUT_BYTES = 1 << 30
-"""Bytes an input file (or a gzip file's content) may hold: 1 GiB (``KG_MAX_INPUT_BYTES``)."""
-MAX_INPUT_LINES = 5_000_000
-"""Lines a text input (or a gzip file's content) may hold (``KG_MAX_INPUT_LINES``)."""
 
 
 _BAD_BYTE = re.compile("[\udc80-\udcff]")
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UsageError(f"{name}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise UsageError(f"{name}={raw!r} must be at least 1")
-    return value
-
-
-def max_bytes() -> int:
-    """The byte limit in force (``KG_MAX_INPUT_BYTES`` or the default)."""
-    return _env_int("KG_MAX_INPUT_BYTES", MAX_INPUT_BYTES)
-
-
-def max_lines() -> int:
-    """The line limit in force (``KG_MAX_INPUT_LINES`` or the default)."""
-    return _env_int("KG_MAX_INPUT_LINES", MAX_INPUT_LINES)
 
 
 def _kind(mode: int) -> str:

@@ -69,10 +69,6 @@ _TEXT_ISO = re.compile(r"^(\d{4})-(\d{1,2}|xx)-(\d{1,2}|xx)\Z")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
-class _BadRow(Exception):
-    pass
-
-
 def parse_date(year: str, month: str, day: str) -> tuple[str, str] | None:
     """A date at the precision known, from split year/month/day (``xx`` = unknown).
 
@@ -152,6 +148,10 @@ def _decimal(text: str, lo: float, hi: float) -> str | None:
 
 def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, list[str]]:
     """Read an MME CSV file into quads of graph ``graph`` (an IRI).
+
+    Long on purpose: one reader of the MME file whose per-row checks (dates, participants,
+    names) share the row's context and the warning list; it follows the MME codebook column
+    by column.
 
     :param path: the MME file (``mme_v7.csv``), UTF-8 with a header row.
     :param graph: the target graph IRI.

@@ -32,6 +32,8 @@ from __future__ import annotations
 import functools
 import unicodedata
 
+from kg.errors import InputError
+
 __all__ = ["MME_NAMES", "UNKNOWN", "normalise_name", "resolve_name", "cow_to_iso3",
            "state_names", "org_ids"]
 
@@ -166,11 +168,13 @@ def _table() -> dict[str, tuple[str, str]]:
     for name, code in MME_NAMES.items():
         if code.startswith("org:"):
             if code[4:] not in orgs:
-                raise AssertionError(f"name table: {name!r} -> unknown organization {code[4:]!r}")
+                raise InputError(f"MME name table: {name!r} -> unknown organization {code[4:]!r}",
+                                 file="data/organizations.yaml")
             table[normalise_name(name)] = ("org", code[4:])
         else:
             if code not in names:
-                raise AssertionError(f"name table: {name!r} -> {code} is not in data/states.yaml")
+                raise InputError(f"MME name table: {name!r} -> {code} is not a state",
+                                 file="data/states.yaml")
             table[normalise_name(name)] = ("state", code)
     return table
 

@@ -9,7 +9,7 @@ skolemized deterministically so the same file always gives the same triples.
 
 >>> from kg.ingest.rdf import format_for
 >>> format_for("x.ttl").name
-'TURTLE'
+'Turtle'
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from kg.errors import InputError
 from kg.namespaces import ID
 
 __all__ = ["RDF_EXTENSIONS", "MAX_LITERAL", "format_for", "parse_rdf", "load_rdf_fast",
-           "FileScan", "scan_file", "direct_format", "check_long_literals"]
+           "FileScan", "scan_file", "direct_format", "check_long_literals", "parser_errors"]
 
 RDF_EXTENSIONS = {
     ".ttl": "TURTLE", ".turtle": "TURTLE", ".nt": "N_TRIPLES", ".nq": "N_QUADS", ".trig": "TRIG",
@@ -156,7 +156,7 @@ def _syntax_where(msg: str) -> str | None:
 
 
 @contextmanager
-def _parser_errors(name: str, raw: bytes | None):
+def parser_errors(name: str, raw: bytes | None):
     """Turn the engine's parse errors into one-line InputErrors naming the file and line.
 
     ``raw`` is the file's bytes, or None to read them only when needed.
@@ -194,7 +194,7 @@ def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
         raw = read_input(path)
     # the attribute name, not RdfFormat.name ("RDF/XML", "JSON-LD"): the prechecks key on it
     _precheck(raw, name, key)
-    with _parser_errors(name, raw):
+    with parser_errors(name, raw):
         quads = list(ox.parse(raw, format=rdf_format))
     target = ox.NamedNode(graph) if graph else None
     dflt = ox.NamedNode(default_graph)
@@ -332,7 +332,7 @@ def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None =
                 key == "TURTLE" and (b"[" in raw or b"(" in raw)):
             return None
         _precheck(raw, name, key)
-        with _parser_errors(name, raw):
+        with parser_errors(name, raw):
             mem.load(raw, format=getattr(ox.RdfFormat, key), to_graph=ox.NamedNode(target))
         if _long_token_line(raw) is not None:
             check_long_literals(mem, target, path)
@@ -340,7 +340,7 @@ def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None =
     key = direct_format(path, fmt)
     if key is None:
         return None
-    with _parser_errors(name, None):
+    with parser_errors(name, None):
         mem.load(path=str(path), format=getattr(ox.RdfFormat, key), to_graph=ox.NamedNode(target))
     if scan_file(path, key).long_lines:
         check_long_literals(mem, target, path)

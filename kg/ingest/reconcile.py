@@ -46,7 +46,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from kg.namespaces import ID, OWL, RDF, RDFS, SKOS, SP, graph_iri
+from kg.namespaces import ID, OWL, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri
 
 __all__ = ["ExerciseRecord", "series_key", "match", "reconcile_quads", "curated_records"]
 
@@ -125,7 +125,7 @@ def match(mme: list[ExerciseRecord], curated: list[ExerciseRecord]) -> list[tupl
 
 def curated_records(store, graph: str = "curated") -> list[ExerciseRecord]:
     """The exercises of the store's ``graph`` as :class:`ExerciseRecord` objects."""
-    q = (f"PREFIX sp: <{SP}>\nPREFIX rdfs: <{RDFS}>\nPREFIX skos: <{SKOS}>\n"
+    q = (SPARQL_PREFIXES +
          "SELECT ?ex ?year ?start ?name ?p WHERE { ?ex a sp:Exercise ; sp:year ?year . "
          "OPTIONAL { ?ex sp:startDate ?start } "
          "{ ?ex sp:participant ?p } UNION { ?ex rdfs:label ?name } UNION "

@@ -14,11 +14,11 @@ import os
 
 from kg.errors import UsageError
 from kg.map.page import COLOR_BY, LAYOUTS, SIZE_BY, MapResult, Series, render_series
+from kg.network import RELATIONS
 
 __all__ = ["RELATIONS", "WINDOWS", "MAX_YEARS", "METRICS_MAX_NODES", "data_years", "project", "build_series",
            "tie_sources", "render_map"]
 
-RELATIONS = ("exercise", "agreement", "all")
 #: Window widths offered by the slider (a window ends at the slider's year).
 WINDOWS = (1, 3, 5)
 #: The most years one page holds.
@@ -151,49 +151,58 @@ def tie_sources(store, pairs, *, relation: str = "exercise", year_from: int | No
     the agreements both are party to in force in the window (``agreement``), or
     both (``all``), counted as :func:`kg.network.build_network` counts them; the
     titles are ordered by how many of those exercises or agreements cite them.
-    The window patterns are kg.network's own, so the sources belong to exactly the
-    ties drawn; their year bounds are serialized as xsd:integer terms.
+    The exercise window is kg.network's own pattern and agreements are those that
+    tie the pair in some year of the window by the in-force rule
+    (:func:`kg.inforce.agreements_in_force`), so the sources belong to exactly the
+    ties drawn.
 
     :returns: ``{(a, b): [title, ...]}`` with ``a < b``.
 
     >>> tie_sources(store, [("JPN", "USA")], year_from=2019, year_to=2019)  # doctest: +SKIP
     """
+    from kg.inforce import agreements_in_force
     from kg.namespaces import ID, SPARQL_PREFIXES, iso3_of
-    from kg.network import agreement_window, exercise_incidence
+    from kg.network import exercise_incidence
 
     wanted = {_pair(a, b) for a, b in pairs}
     if not wanted:
         return {}
     states = {s for p in wanted for s in p}
     state_ns = f"{ID}state/"
-    ag_block = agreement_window(year_from, year_to, None)
-    blocks = []
-    if relation in ("exercise", "all"):
-        blocks.append(("ex", exercise_incidence("s", year_from, year_to, False), "",
-                       exercise_incidence("p", year_from, year_to, False)))
-    if relation in ("agreement", "all"):
-        blocks.append(("ag", ag_block, "  ?ag sp:party ?s .\n", ag_block))
-
-    members: dict = {}  # state -> set of items
+    shared: dict = {}  # pair -> set of exercises and agreements behind its tie
     titles: dict = {}  # item -> set of titles
-    for var, block, members_of, title_block in blocks:
+    if relation in ("exercise", "all"):
+        block = exercise_incidence("s", year_from, year_to, False)
         q_members = SPARQL_PREFIXES + (
-            f"SELECT DISTINCT ?{var} ?s WHERE {{\n{block}{members_of}"
+            f"SELECT DISTINCT ?ex ?s WHERE {{\n{block}"
             f"  FILTER(STRSTARTS(STR(?s), \"{state_ns}\"))\n}}")
         q_titles = SPARQL_PREFIXES + (
-            f"SELECT DISTINCT ?{var} ?title WHERE {{\n{title_block}"
-            f"  ?{var} sp:source ?src .\n  ?src dcterms:title ?title .\n}}")
+            f"SELECT DISTINCT ?ex ?title WHERE {{\n{exercise_incidence('p', year_from, year_to, False)}"
+            "  ?ex sp:source ?src .\n  ?src dcterms:title ?title .\n}")
+        members: dict = {}  # state -> set of exercises
         for item, s in store.select(q_members, graphs=graphs).rows:
             iso = iso3_of(s.value)
             if iso in states:
                 members.setdefault(iso, set()).add(item.value)
+        for a, b in wanted:
+            shared.setdefault((a, b), set()).update(members.get(a, set()) & members.get(b, set()))
+        for item, t in store.select(q_titles, graphs=graphs).rows:
+            titles.setdefault(item.value, set()).add(t.value)
+    if relation in ("agreement", "all"):
+        # the in-force rule (kg.inforce): pairs tied in some year of the window
+        for row in agreements_in_force(store, year_from, year_to, graphs=graphs):
+            for pair in wanted.intersection(row.pairs):
+                shared.setdefault(pair, set()).add(row.agreement)
+        q_titles = SPARQL_PREFIXES + (
+            "SELECT DISTINCT ?ag ?title WHERE {\n  ?ag sp:party ?party ; sp:source ?src .\n"
+            "  ?src dcterms:title ?title .\n}")
         for item, t in store.select(q_titles, graphs=graphs).rows:
             titles.setdefault(item.value, set()).add(t.value)
 
     out = {}
     for a, b in sorted(wanted):
         counts: dict = {}
-        for item in members.get(a, set()) & members.get(b, set()):
+        for item in shared.get((a, b), ()):
             for t in titles.get(item, ()):
                 counts[t] = counts.get(t, 0) + 1
         out[(a, b)] = sorted(counts, key=lambda t: (-counts[t], t))
@@ -220,15 +229,15 @@ def _alliance_groups(store, nodes, year_from, year_to, graphs) -> dict:
 
 
 def _check(relation, layout, size_by, color_by, focus, min_weight) -> None:
-    from kg.namespaces import is_iso3
+    from kg.namespaces import check_iso3
 
     for value, allowed, what in ((relation, RELATIONS, "relation"), (layout, LAYOUTS, "layout"),
                                  (size_by, SIZE_BY, "--size-by"),
                                  (color_by, COLOR_BY, "--color-by")):
         if value not in allowed:
             raise UsageError(f"unknown {what} {value!r} (one of: {', '.join(allowed)})")
-    if focus is not None and not is_iso3(focus):
-        raise UsageError(f"--focus {focus!r} is not an ISO3 code (three upper-case letters)")
+    if focus is not None:
+        check_iso3(focus)
     if min_weight is None or min_weight < 0:
         raise UsageError("--min-weight must be 0 or more")
 

@@ -1,0 +1,285 @@
+"""What every store offers, local (:mod:`kg.store`) or remote (:mod:`kg.remote`).
+
+The base class, the graph-name check and the canonical N-Quads form live here,
+below both backends, so that neither imports the other for them.
+
+>>> check_graph_name("curated")
+'curated'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from kg.errors import QueryTimeout, UsageError
+from kg.namespaces import GRAPH, GRAPH_NAME_RE, PREFIXES, graph_iri, graph_name
+from kg.results import ResultSet
+from kg.sparql import Iri, Lit, bind_values, check_query_safe, query_form
+
+__all__ = ["STAGING_PREFIX", "BaseStore", "canonical_nquads", "check_graph_name",
+           "run_interruptible"]
+
+STAGING_PREFIX = "urn:kg:staging:"
+
+
+def check_graph_name(name: str, option: str | None = None) -> str:
+    """Validate a short graph name (``curated``, ``mme``, a user's name).
+
+    ``option`` (e.g. ``--graph``) names where the user gave it, for the message.
+    """
+    if not isinstance(name, str) or not GRAPH_NAME_RE.match(name):
+        where = f"{option}: " if option else ""
+        raise UsageError(f"{where}bad graph name {name!r}: use lower-case letters, digits, "
+                         "'-', '_' or '.'")
+    return name
+
+
+def canonical_nquads(lines) -> bytes:
+    """Sorted, de-duplicated N-Quads lines (the canonical form we fingerprint).
+
+    The store holds no blank nodes (ingest skolemizes them), so sorting the
+    lines of the N-Quads serialization is a canonical form.
+    """
+    uniq = sorted(set(line for line in lines if line))
+    return b"".join(line + b"\n" for line in uniq)
+
+
+def run_interruptible(fn, timeout: float | None = None):
+    """Call ``fn()`` so that Ctrl-C and ``timeout`` (seconds) stop the wait for it.
+
+    The engine cannot be interrupted, and a signal only reaches Python
+    between engine calls; so in the main thread ``fn`` runs in a daemon
+    thread while the main thread waits: Ctrl-C raises KeyboardInterrupt at
+    once, and past ``timeout`` :class:`~kg.errors.QueryTimeout` is raised.
+    The abandoned engine call ends with the process (the command line exits
+    right after). Elsewhere (a server's worker) ``fn`` runs directly.
+
+    >>> run_interruptible(lambda: 42, timeout=5)
+    42
+    """
+    import math
+    import threading
+
+    if timeout is not None and (not math.isfinite(timeout) or timeout <= 0):
+        raise UsageError(f"--timeout {timeout}: a positive number of seconds")
+    if threading.current_thread() is not threading.main_thread():
+        return fn()
+    box: dict = {}
+    done = threading.Event()
+
+    def work():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="kg-query", daemon=True).start()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done.wait(0.1):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise QueryTimeout(f"the query was stopped after {timeout:g} s (--timeout)")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+class BaseStore:
+    """What every store offers (local Oxigraph here, remote SPARQL in ``kg.remote``).
+
+    Two run-scoped hooks sit on the query path (:meth:`query`, the triple counts
+    and the fingerprint):
+
+    * ``tracer``: None, or a callable ``tracer(text, graphs)`` called with each
+      query sent to the engine (as sqlite-utils' ``Database(tracer=...)``), so a
+      test can count queries;
+    * a memo of results (:meth:`enable_memo`): a query asked again in the same
+      run (same text, bindings and graphs) is answered from memory and not sent
+      again. It is off unless asked for (a long-lived ``kg serve`` must not grow
+      it); :func:`kg.cache.run_cache` turns it on for one run. Any write clears it.
+    """
+
+    kind = "base"
+    #: The run's cache of networks and metrics (:func:`kg.cache.run_cache` sets it; a write drops it).
+    network_cache = None
+    location = ""
+    tracer = None
+    _memo: dict | None = None
+
+    # -- to implement -------------------------------------------------------
+    def graph_iris(self) -> list[str]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _select(self, text: str, graphs: list[str]) -> ResultSet:  # pragma: no cover
+        raise NotImplementedError
+
+    def _ask(self, text: str, graphs: list[str]) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+    def _construct(self, text: str, graphs: list[str]) -> bytes:  # pragma: no cover
+        raise NotImplementedError
+
+    def graph_lines(self, iri: str) -> list[bytes]:  # pragma: no cover
+        """N-Quads lines of one graph."""
+        raise NotImplementedError
+
+    def engine_version(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------
+    def graph_names(self) -> list[str]:
+        """Short names of the dataset graphs, sorted."""
+        return sorted(graph_name(g) for g in self.graph_iris())
+
+    def graph_iris_of(self, graphs: list[str] | None) -> list[str]:
+        """The IRIs of ``graphs`` (short names or IRIs; None: every graph), sorted.
+
+        A name the store does not hold is a UsageError listing the graphs it has.
+        """
+        present = self.graph_iris()
+        if graphs is None:
+            return sorted(present)
+        out = []
+        for name in graphs:
+            iri = name if name.startswith(("http://", "https://", "urn:")) else graph_iri(name)
+            if iri not in present:
+                raise UsageError(f"no graph named {name!r} in the store "
+                                 f"(graphs: {', '.join(self.graph_names()) or 'none'})")
+            out.append(iri)
+        return sorted(out)
+
+    def query(self, text: str, *, bindings: dict[str, Iri | Lit] | None = None,
+              graphs: list[str] | None = None, allow_network: bool = False,
+              timeout: float | None = None):
+        """Run a query: a ResultSet for SELECT, a bool for ASK, N-Triples bytes otherwise.
+
+        ``graphs`` restricts the default graph to those datasets (short names);
+        None reads the union of all of them. ``timeout`` (seconds) stops waiting
+        with :class:`~kg.errors.QueryTimeout`; Ctrl-C stops the wait at once
+        (see :func:`run_interruptible`).
+        """
+        check_query_safe(text, allow_network=allow_network)
+        form = query_form(text)
+        if form == "UPDATE":
+            raise UsageError("this is a SPARQL update; kg query only reads (use kg ingest to write)")
+        text = bind_values(text, bindings or {})
+        g = self.graph_iris_of(graphs)
+        run = {"SELECT": self._select, "ASK": self._ask}.get(form, self._construct)
+        return self._through_memo(text, g,
+                                  lambda t, gr: run_interruptible(lambda: run(t, gr), timeout))
+
+    def _through_memo(self, text: str, graphs: list[str], run):
+        """``run(text, graphs)``, or its memoized result; the tracer sees what is sent."""
+        key = (text, tuple(graphs))
+        if self._memo is not None and key in self._memo:
+            return _copy_result(self._memo[key])
+        self._trace(text, graphs)
+        result = run(text, graphs)
+        if self._memo is not None:
+            self._memo[key] = _copy_result(result)
+        return result
+
+    def _trace(self, text: str, graphs) -> None:
+        """Tell the tracer (if any) that ``text`` goes to the engine over ``graphs``."""
+        if self.tracer is not None:
+            self.tracer(text, list(graphs) if graphs is not None else None)
+
+    def enable_memo(self) -> None:
+        """Answer repeated queries of this run from memory (see the class docstring)."""
+        if self._memo is None:
+            self._memo = {}
+
+    def clear_memo(self) -> None:
+        """Forget memoized results (after a write); the run cache of networks too."""
+        if self._memo is not None:
+            self._memo = {}
+        self.network_cache = None
+
+    def select(self, text: str, **kw) -> ResultSet:
+        """Run a SELECT and return its ResultSet."""
+        rs = self.query(text, **kw)
+        if not isinstance(rs, ResultSet):
+            raise UsageError("expected a SELECT query")
+        return rs
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples per dataset graph (short name to count)."""
+        rs = self._memo_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                               "GROUP BY ?g", self.graph_iris_of(None))
+        sizes = {}
+        for g, n in rs.rows:
+            if g.value.startswith(STAGING_PREFIX) or g.value == META_GRAPH:
+                continue
+            sizes[graph_name(g.value)] = int(n.value)
+        return dict(sorted(sizes.items()))
+
+    def _memo_select(self, text: str, graphs: list[str]) -> ResultSet:
+        """``_select`` through the tracer and the memo (for the store's own queries)."""
+        return self._through_memo(text, graphs, self._select)
+
+    def fingerprint(self, graphs: list[str] | None = None) -> dict:
+        """SHA-256 of the canonical N-Quads of each graph used, and of all of them together.
+
+        Returns ``{"all": hex, "graphs": {name: hex}}``.
+        """
+        per = {}
+        total = hashlib.sha256()
+        for iri in self.graph_iris_of(graphs):
+            data = canonical_nquads(self.graph_lines(iri))
+            per[graph_name(iri)] = hashlib.sha256(data).hexdigest()
+            total.update(data)
+        return {"all": total.hexdigest(), "graphs": per}
+
+    def dump(self, fmt, graphs: list[str] | None = None) -> bytes:
+        """Serialize the chosen graphs (all by default) in an RDF format (pyoxigraph RdfFormat).
+
+        Quad formats keep the graphs; triple formats give their union. Built
+        from the canonical N-Quads lines, so a local and a remote store with
+        the same data give the same bytes.
+        """
+        import pyoxigraph as ox
+
+        lines: list[bytes] = []
+        quads = fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
+        for iri in self.graph_iris_of(graphs):
+            suffix = b" <" + iri.encode() + b"> ."
+            for line in self.graph_lines(iri):
+                if not quads and line.endswith(suffix):
+                    line = line[: -len(suffix)] + b" ."  # drop the graph: a triple
+                lines.append(line)
+        data = canonical_nquads(lines)
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES):
+            return data
+        mem = ox.Store()
+        mem.load(data, format=ox.RdfFormat.N_QUADS if quads else ox.RdfFormat.N_TRIPLES)
+        if quads:
+            return mem.dump(format=fmt, prefixes=_dump_prefixes())
+        kw = {"prefixes": _dump_prefixes()} if fmt == ox.RdfFormat.TURTLE else {}
+        return mem.dump(format=fmt, from_graph=ox.DefaultGraph(), **kw)
+
+    def close(self) -> None:
+        """Release the store."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+META_GRAPH = "urn:kg:meta"
+
+
+def _copy_result(result):
+    """A copy of a query result that a caller may change without touching the memo."""
+    if isinstance(result, ResultSet):
+        return ResultSet(list(result.variables), list(result.rows))
+    return result
+
+
+def _dump_prefixes() -> dict:
+    out = dict(PREFIXES)
+    out["graph"] = GRAPH
+    return out
