@@ -43,6 +43,7 @@ class RunCache:
         self.store = store
         self._networks: dict[tuple, object] = {}
         self._metrics: dict[tuple, dict] = {}
+        self._values: dict[tuple, object] = {}
         self.built: list[tuple] = []
 
     @staticmethod
@@ -114,6 +115,12 @@ class RunCache:
                              agreement_types=agreement_types, graphs=graphs,
                              include_pending=include_pending)
                 for a, b in windows]
+
+    def remember(self, key: tuple, fn):
+        """``fn()``, computed once per run for ``key`` (e.g. the agreements' lifecycles)."""
+        if key not in self._values:
+            self._values[key] = fn()
+        return self._values[key]
 
     def measure(self, G, fn):
         """``fn(G)`` (e.g. :func:`kg.metrics.node_metrics`), computed once per network of

@@ -338,10 +338,12 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
     :param directed, states, all_dyads: panel options (:func:`kg.panel.dyad_year_panel`).
     :returns: an :class:`ExportResult`.
     """
+    from kg.cache import run_cache
     from kg.citation import citation_block
     from kg.codebook import codebook_path, network_codebook, panel_codebook
 
     _check_options(fmt, dynamic=dynamic, panel_opts=bool(directed or states or all_dyads))
+    run_cache(store)  # one run: no query sent twice
     if fmt in RDF_FORMATS:
         data = export_rdf(store, fmt, graphs)
         return _finish(ExportResult(), data, out, None, None)

@@ -303,10 +303,6 @@ def lifecycles(store, *, graphs: list[str] | None = None, types=None,
                include_pending: bool = False) -> list[Lifecycle]:
     """Every agreement in ``graphs`` with the years it is in force, by the module's rule.
 
-    Long on purpose: it is the in-force rule itself (dates, memberships, suspensions,
-    successors), kept in one reading order so that the rule can be checked against the data
-    model line by line.
-
     :param store: an open store (local or remote).
     :param graphs: dataset graphs to read (short names); None reads all.
     :param types: only agreements of these types (see :data:`AGREEMENT_TYPES`).
@@ -317,6 +313,22 @@ def lifecycles(store, *, graphs: list[str] | None = None, types=None,
     stores with tens of thousands of alliance spells.
 
     >>> recs = lifecycles(store, graphs=["curated"])  # doctest: +SKIP
+    """
+    cache = getattr(store, "network_cache", None)
+    if cache is not None:  # one run reads the agreements once (kg.cache.run_cache)
+        key = ("lifecycles", tuple(sorted(graphs)) if graphs else None,
+               tuple(type_names(types) or ()), bool(include_pending))
+        return cache.remember(key, lambda: _lifecycles(store, graphs=graphs, types=types,
+                                                       include_pending=include_pending))
+    return _lifecycles(store, graphs=graphs, types=types, include_pending=include_pending)
+
+
+def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
+    """:func:`lifecycles` without the run cache.
+
+    Long on purpose: it is the in-force rule itself (dates, memberships, suspensions,
+    successors), kept in one reading order so that the rule can be checked against the data
+    model line by line.
     """
     wanted = type_names(types)
     graph_list = sorted(graphs) if graphs else None

@@ -268,7 +268,10 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
 
     >>> render_map(store, out="jpn.html", focus="JPN", year_from=1990)  # doctest: +SKIP
     """
+    from kg.cache import run_cache
+
     _check(relation, layout, size_by, color_by, focus, min_weight)
+    run_cache(store)  # one run: every year's networks share one reading of the agreements
     if year_from is None or year_to is None:
         lo, hi = data_years(store, graphs)
         year_from = lo if year_from is None else year_from
