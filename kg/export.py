@@ -172,11 +172,10 @@ def panel_csv(panel) -> bytes:
     >>> panel_csv(p).decode()
     'year,exercises\\n2019,3\\n2020,\\n'
     """
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(panel.names)
-    w.writerows(["" if v is None else v for v in row] for row in panel.rows)
-    return buf.getvalue().encode("utf-8")
+    # every cell is an integer, empty, or an ISO3 code ([A-Z]{3}): nothing to quote
+    lines = [",".join(panel.names)]
+    lines += [",".join("" if v is None else str(v) for v in row) for row in panel.rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _panel_frame(panel):

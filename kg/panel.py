@@ -239,18 +239,23 @@ def agreement_counts(store, year_from: int, year_to: int, graphs=None,
     applies memberships and suspensions); ATOP alliances (agreements that carry
     ``sp:obligation``) are left to the ``atop_*`` columns and alliance spells to theirs.
     """
-    from kg.inforce import pair_years
+    from kg.inforce import lifecycles
 
     q = SPARQL_PREFIXES + "SELECT DISTINCT ?ag WHERE { ?ag sp:obligation ?o }"
     alliances = {r[0].value for r in store.select(q, graphs=graphs).rows}
     out: dict = defaultdict(lambda: defaultdict(int))
-    for r in pair_years(store, year_from, year_to, types=list(AGREEMENT_COLUMNS),
-                        graphs=graphs):
-        if r.agreement in alliances or (states is not None and r.a not in states
-                                        and r.b not in states):
+    # the rule's own spans per tied pair (what kg.inforce.pair_years lists one row at a time)
+    for rec in lifecycles(store, graphs=graphs, types=list(AGREEMENT_COLUMNS)):
+        if rec.agreement in alliances:
             continue
-        a, b = (r.a, r.b) if r.a < r.b else (r.b, r.a)
-        out[(a, b, r.year)][AGREEMENT_COLUMNS[r.type]] += 1
+        column = AGREEMENT_COLUMNS[rec.type]
+        for (a, b), spans in rec.pair_spans.items():
+            if states is not None and a not in states and b not in states:
+                continue
+            key = (a, b) if a < b else (b, a)
+            for lo, hi in spans:
+                for y in range(max(lo, year_from), min(hi, year_to) + 1):
+                    out[(*key, y)][column] += 1
     return out
 
 
@@ -463,26 +468,29 @@ def _cell_tables(present: list[str], ex, ag, at, cw, directed: bool) -> list[tup
 def _rows(pairs, years: range, tables, covered, codes, system, *, directed: bool,
           all_dyads: bool) -> list[tuple]:
     """The panel's rows: keys, then each group's cells (None where not covered)."""
-    alliance = {"atop", "cow"}
     rows = []
     order = sorted(pairs, key=lambda p: (codes.get(p[0], (None,))[0] or 10**6,
                                          codes.get(p[1], (None,))[0] or 10**6, p))
-    unknown = {t[0]: (None,) * t[3] for t in tables}
+    # per group: its cells, zero and unknown cells, keying, covered years, alliance or not
+    groups = [(table, zero, (None,) * width, by_direction, covered.get(group, frozenset()),
+               group in ("atop", "cow"))
+              for group, table, zero, width, by_direction in tables]
     for a, b in order:
         for s1, s2 in ([(a, b), (b, a)] if directed else [(a, b)]):
             c1, c2 = codes.get(s1, (None, s1))[0], codes.get(s2, (None, s2))[0]
-            u = (s1, s2) if s1 < s2 else (s2, s1)
+            u1, u2 = (s1, s2) if s1 < s2 else (s2, s1)
             alive1, alive2 = system.get(s1, ()), system.get(s2, ())
             for y in years:
                 both = not system or (y in alive1 and y in alive2)
                 if all_dyads and not both:
                     continue
                 row = (c1, c2, y, s1, s2)
-                for group, table, zero, _, by_direction in tables:
-                    if y not in covered.get(group, ()) or (group in alliance and not both):
-                        row += unknown[group]
+                ku, kd = (u1, u2, y), (s1, s2, y)
+                for table, zero, unknown, by_direction, cov, alliance in groups:
+                    if y in cov and (both or not alliance):
+                        row += table.get(kd if by_direction else ku, zero)
                     else:
-                        row += table.get((s1, s2, y) if by_direction else (*u, y), zero)
+                        row += unknown
                 rows.append(row)
     return rows
 
