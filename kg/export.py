@@ -172,10 +172,20 @@ def panel_csv(panel) -> bytes:
     >>> panel_csv(p).decode()
     'year,exercises\\n2019,3\\n2020,\\n'
     """
-    # every cell is an integer, empty, or an ISO3 code ([A-Z]{3}): nothing to quote
+    # every cell is an integer, empty, or an ISO3 code ([A-Z]{3}): nothing to quote; the
+    # few distinct values are turned into text once each (a panel has millions of cells)
+    text = _CellText({None: ""})
     lines = [",".join(panel.names)]
-    lines += [",".join("" if v is None else str(v) for v in row) for row in panel.rows]
+    lines += [",".join(map(text.__getitem__, row)) for row in panel.rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+class _CellText(dict):
+    """Value -> its CSV text, computed on first use (``str``)."""
+
+    def __missing__(self, value):
+        self[value] = out = str(value)
+        return out
 
 
 def _panel_frame(panel):
