@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from pathlib import Path
 
 from kg.errors import InputError
 
@@ -39,69 +40,24 @@ __all__ = ["MME_NAMES", "UNKNOWN", "normalise_name", "resolve_name", "cow_to_iso
 
 UNKNOWN = "-9"
 
-#: MME participant name -> ISO3 (three upper-case letters) or ``org:<organization id>``.
-MME_NAMES: dict[str, str] = {
-    "Afghanistan": "AFG", "Albania": "ALB", "Algeria": "DZA", "Angola": "AGO",
-    "Antigua & Barbuda": "ATG", "Argentina": "ARG", "Armenia": "ARM", "Australia": "AUS",
-    "Austria": "AUT", "Azerbaijan": "AZE", "Bahamas": "BHS", "Bahrain": "BHR",
-    "Bangladesh": "BGD", "Barbados": "BRB", "Belarus": "BLR", "Belgium": "BEL", "Belize": "BLZ",
-    "Benin": "BEN", "Bolivia": "BOL", "Bosnia & Herzegovina": "BIH", "Botswana": "BWA",
-    "Brazil": "BRA", "Brunei": "BRN", "Bulgaria": "BGR", "Burkina Faso": "BFA", "Burundi": "BDI",
-    "Cambodia": "KHM", "Cameroon": "CMR", "Canada": "CAN", "Cape Verde": "CPV",
-    "Central African Republic": "CAF", "Chad": "TCD", "Chile": "CHL", "China": "CHN",
-    "Colombia": "COL", "Comoros": "COM", "Congo - Brazzaville": "COG", "Congo - Kinshasa": "COD",
-    "Costa Rica": "CRI", "Croatia": "HRV", "Cuba": "CUB", "Cyprus": "CYP", "Czechia": "CZE",
-    "Czechoslovakia": "CSK", "Côte d’Ivoire": "CIV", "Denmark": "DNK", "Djibouti": "DJI",
-    "Dominica": "DMA", "Dominican Republic": "DOM", "Ecuador": "ECU", "Egypt": "EGY",
-    "El Salvador": "SLV", "Equatorial Guinea": "GNQ", "Estonia": "EST", "Eswatini": "SWZ",
-    "Ethiopia": "ETH", "Federal Republic of Germany": "XWG", "Fiji": "FJI", "Finland": "FIN",
-    "France": "FRA", "Gabon": "GAB", "Gambia": "GMB", "Georgia": "GEO",
-    "German Democratic Republic": "DDR", "Germany": "DEU", "Ghana": "GHA", "Greece": "GRC",
-    "Grenada": "GRD", "Guatemala": "GTM", "Guinea": "GIN", "Guinea-Bissau": "GNB",
-    "Guyana": "GUY", "Haiti": "HTI", "Honduras": "HND", "Hungary": "HUN", "Iceland": "ISL",
-    "India": "IND", "Indonesia": "IDN", "Iran": "IRN", "Iraq": "IRQ", "Ireland": "IRL",
-    "Israel": "ISR", "Italy": "ITA", "Jamaica": "JAM", "Japan": "JPN", "Jordan": "JOR",
-    "Kazakhstan": "KAZ", "Kenya": "KEN", "Kuwait": "KWT", "Kyrgyzstan": "KGZ", "Laos": "LAO",
-    "Latvia": "LVA", "Lebanon": "LBN", "Lesotho": "LSO", "Liberia": "LBR", "Libya": "LBY",
-    "Lithuania": "LTU", "Luxembourg": "LUX", "Madagascar": "MDG", "Malawi": "MWI",
-    "Malaysia": "MYS", "Maldives": "MDV", "Mali": "MLI", "Malta": "MLT", "Mauritania": "MRT",
-    "Mauritius": "MUS", "Mexico": "MEX", "Moldova": "MDA", "Mongolia": "MNG",
-    "Montenegro": "MNE", "Morocco": "MAR", "Mozambique": "MOZ", "Myanmar (Burma)": "MMR",
-    "Namibia": "NAM", "Nepal": "NPL", "Netherlands": "NLD", "New Zealand": "NZL",
-    "Nicaragua": "NIC", "Niger": "NER", "Nigeria": "NGA", "North Korea": "PRK",
-    "North Macedonia": "MKD", "Norway": "NOR", "Oman": "OMN", "Pakistan": "PAK", "Palau": "PLW",
-    "Panama": "PAN", "Papua New Guinea": "PNG", "Paraguay": "PRY", "Peru": "PER",
-    "Philippines": "PHL", "Poland": "POL", "Portugal": "PRT", "Qatar": "QAT", "Romania": "ROU",
-    "Russia": "RUS", "Rwanda": "RWA", "Saudi Arabia": "SAU", "Senegal": "SEN", "Serbia": "SRB",
-    "Seychelles": "SYC", "Sierra Leone": "SLE", "Singapore": "SGP", "Slovakia": "SVK",
-    "Slovenia": "SVN", "Solomon Islands": "SLB", "Somalia": "SOM", "South Africa": "ZAF",
-    "South Korea": "KOR", "South Sudan": "SSD", "Spain": "ESP", "Sri Lanka": "LKA",
-    "St. Kitts & Nevis": "KNA", "St. Lucia": "LCA", "St. Vincent & Grenadines": "VCT",
-    "Sudan": "SDN", "Suriname": "SUR", "Sweden": "SWE", "Switzerland": "CHE", "Syria": "SYR",
-    "São Tomé & Príncipe": "STP", "Taiwan": "TWN", "Tajikistan": "TJK", "Tanzania": "TZA",
-    "Thailand": "THA", "Timor-Leste": "TLS", "Togo": "TGO", "Tonga": "TON",
-    "Trinidad & Tobago": "TTO", "Tunisia": "TUN", "Turkey": "TUR", "Turkmenistan": "TKM",
-    "Uganda": "UGA", "Ukraine": "UKR", "United Arab Emirates": "ARE", "United Kingdom": "GBR",
-    "United States": "USA", "Uruguay": "URY", "Uzbekistan": "UZB", "Vanuatu": "VUT",
-    "Venezuela": "VEN", "Vietnam": "VNM", "Yemen": "YEM", "Yugoslavia": "YUG", "Zambia": "ZMB",
-    "Zimbabwe": "ZWE",
-    "st. christopher": "KNA",
-    # historical and alternative spellings (not all in v7; other MME versions and users' files)
-    "West Germany": "XWG", "East Germany": "DDR", "Soviet Union": "SUN", "USSR": "SUN",
-    "Republic of Vietnam": "XRV", "South Vietnam": "XRV", "North Vietnam": "VNM",
-    "Yemen Arab Republic": "XYA", "North Yemen": "XYA", "South Yemen": "YMD",
-    "People's Democratic Republic of Yemen": "YMD", "Zaire": "COD", "Burma": "MMR",
-    "Swaziland": "SWZ", "Czech Republic": "CZE", "Macedonia": "MKD", "Ivory Coast": "CIV",
-    "Côte d'Ivoire": "CIV", "Cabo Verde": "CPV", "Republic of Korea": "KOR", "Korea": "KOR",
-    "Democratic People's Republic of Korea": "PRK", "Türkiye": "TUR",
-    "Serbia and Montenegro": "YUG", "Kosovo": "XKX", "East Timor": "TLS",
-    "United States of America": "USA", "St. Christopher-Nevis": "KNA",
-    "Federated States of Micronesia": "FSM", "Micronesia": "FSM",
-    # non-state participants: data/organizations.yaml
-    "NATO": "org:nato", "Baltic States": "org:baltic-states", "Bermuda": "org:bermuda",
-    "Hong Kong SAR China": "org:hong-kong", "Hong Kong": "org:hong-kong",
-    "Netherlands Antilles": "org:netherlands-antilles", "New Caledonia": "org:new-caledonia",
-}
+
+def _read_name_table(path: Path) -> dict[str, str]:
+    """``name -> code`` from a tab-separated table; blank lines and ``#`` lines are skipped."""
+    table: dict[str, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, sep, code = line.partition("\t")
+            if not sep or not code or name in table:
+                raise InputError(f"line {lineno}: expected a new name, a tab and a code", file=path.name)
+            table[name] = code
+    return table
+
+#: MME participant name -> ISO3 (three upper-case letters) or ``org:<organization id>``,
+#: read from the table ``mme-names.tsv`` beside this module (one name a line).
+MME_NAMES: dict[str, str] = _read_name_table(Path(__file__).with_name("mme-names.tsv"))
 
 
 def normalise_name(name: str) -> str:
@@ -115,16 +71,21 @@ def normalise_name(name: str) -> str:
     return " ".join(s.casefold().split())
 
 
-@functools.lru_cache(maxsize=1)
-def _states() -> tuple[dict[str, str], dict[int, str], dict[str, str]]:
-    """(iso3 -> name, cow -> iso3, normalised name -> iso3) from ``data/states.yaml``."""
+def _bundled_yaml(name: str) -> dict:
+    """One file of the bundled curated data, parsed (C loader where PyYAML has it)."""
     import yaml
 
     from kg.resources import data_dir
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(data_dir() / "states.yaml", encoding="utf-8") as fh:
-        doc = yaml.load(fh, Loader=loader)
+    with open(data_dir() / name, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=loader)
+
+
+@functools.lru_cache(maxsize=1)
+def _states() -> tuple[dict[str, str], dict[int, str], dict[str, str]]:
+    """(iso3 -> name, cow -> iso3, normalised name -> iso3) from ``data/states.yaml``."""
+    doc = _bundled_yaml("states.yaml")
     names: dict[str, str] = {}
     cow: dict[int, str] = {}
     by_name: dict[str, str] = {}
@@ -140,13 +101,7 @@ def _states() -> tuple[dict[str, str], dict[int, str], dict[str, str]]:
 @functools.lru_cache(maxsize=1)
 def org_ids() -> frozenset[str]:
     """Ids of the organizations in ``data/organizations.yaml``."""
-    import yaml
-
-    from kg.resources import data_dir
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(data_dir() / "organizations.yaml", encoding="utf-8") as fh:
-        doc = yaml.load(fh, Loader=loader)
+    doc = _bundled_yaml("organizations.yaml")
     return frozenset(str(r["id"]) for r in doc.get("organizations") or [])
 
 
