@@ -102,31 +102,31 @@ def _nt_string(value: str) -> str:
     return '"' + escape_string(value) + '"'
 
 
+def _term_kind(t: Term) -> str:
+    """Which of the five written forms a term takes: uri, bnode, lang, typed or plain."""
+    if t.kind in ("uri", "bnode"):
+        return t.kind
+    return "lang" if t.lang else ("typed" if t.datatype else "plain")
+
+
+#: A term's form in SPARQL TSV (literals in N-Triples syntax) and in SPARQL XML results.
+_TSV_FORMS = {"uri": "<{v}>", "bnode": "_:{v}", "lang": "{s}@{lang}", "typed": "{s}^^<{dt}>",
+              "plain": "{s}"}
+_XML_FORMS = {"uri": "<uri>{v}</uri>", "bnode": "<bnode>{v}</bnode>",
+              "lang": '<literal xml:lang="{lang}">{v}</literal>',
+              "typed": '<literal datatype="{dt}">{v}</literal>', "plain": "<literal>{v}</literal>"}
+
+
 def _tsv_term(t: Term | None) -> str:
     if t is None:
         return ""
-    if t.kind == "uri":
-        return f"<{t.value}>"
-    if t.kind == "bnode":
-        return f"_:{t.value}"
-    if t.lang:
-        return f"{_nt_string(t.value)}@{t.lang}"
-    if t.datatype:
-        return f"{_nt_string(t.value)}^^<{t.datatype}>"
-    return _nt_string(t.value)
+    return _TSV_FORMS[_term_kind(t)].format(v=t.value, s=_nt_string(t.value), lang=t.lang,
+                                            dt=t.datatype)
 
 
 def _xml_term(t: Term) -> str:
-    v = _xml_escape(t.value)
-    if t.kind == "uri":
-        return f"<uri>{v}</uri>"
-    if t.kind == "bnode":
-        return f"<bnode>{v}</bnode>"
-    if t.lang:
-        return f'<literal xml:lang="{_xml_escape(t.lang)}">{v}</literal>'
-    if t.datatype:
-        return f'<literal datatype="{_xml_escape(t.datatype)}">{v}</literal>'
-    return f"<literal>{v}</literal>"
+    return _XML_FORMS[_term_kind(t)].format(v=_xml_escape(t.value), lang=_xml_escape(t.lang or ""),
+                                            dt=_xml_escape(t.datatype or ""))
 
 
 def serialize_results(result: ResultSet | bool, mime: str) -> bytes:
