@@ -51,6 +51,19 @@ def _short(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+def _pattern_filter(pattern: str) -> str:
+    lit = pattern.replace("\\", "\\\\").replace('"', '\\"')
+    return f'FILTER(isBlank(?value) || !REGEX(STR(?value), "{lit}"))'
+
+
+#: sh:datatype, sh:pattern and sh:class: the FILTER that finds a value breaking each (in this order).
+_VALUE_FILTERS = {
+    "datatype": lambda dt: f"FILTER(!isLiteral(?value) || DATATYPE(?value) != <{dt}>)",
+    "pattern": _pattern_filter,
+    "class": lambda kls: f"FILTER NOT EXISTS {{ ?value a/rdfs:subClassOf* <{kls}> }}",
+}
+
+
 @lru_cache(maxsize=1)
 def compiled_checks() -> tuple[Check, ...]:
     """Compile ``shapes.ttl`` into SPARQL checks (cached)."""
@@ -96,22 +109,12 @@ def compiled_checks() -> tuple[Check, ...]:
                 checks.append(Check(f"{name}-maxCount", cls, msg,
                     f"SELECT ?this (\"\" AS ?value) WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE "
                     f"{{ ?this <{path}> ?v }} GROUP BY ?this }} {target} FILTER(?n > {int(mx.value)}) }}"))
-            dt = one(ps, SH + "datatype")
-            if dt is not None:
-                checks.append(Check(f"{name}-datatype", cls, msg,
-                    f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
-                    f"FILTER(!isLiteral(?value) || DATATYPE(?value) != <{dt.value}>) }}"))
-            pat = one(ps, SH + "pattern")
-            if pat is not None:
-                lit = pat.value.replace("\\", "\\\\").replace('"', '\\"')
-                checks.append(Check(f"{name}-pattern", cls, msg,
-                    f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
-                    f"FILTER(isBlank(?value) || !REGEX(STR(?value), \"{lit}\")) }}"))
-            kls = one(ps, SH + "class")
-            if kls is not None:
-                checks.append(Check(f"{name}-class", cls, msg,
-                    f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
-                    f"FILTER NOT EXISTS {{ ?value a/rdfs:subClassOf* <{kls.value}> }} }}"))
+            for key, value_filter in _VALUE_FILTERS.items():
+                term = one(ps, SH + key)
+                if term is not None:
+                    checks.append(Check(f"{name}-{key}", cls, msg,
+                        f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
+                        f"{value_filter(term.value)} }}"))
         # SPARQL constraints
         cons = store.query(q + f"SELECT ?c ?sel ?msg WHERE {{ <{shape}> sh:sparql ?c . ?c sh:select ?sel . "
                                "OPTIONAL { ?c sh:message ?msg } } ORDER BY ?c")
