@@ -120,9 +120,9 @@ def test_official_count_compiles():
 
 
 @pytest.mark.parametrize("old, new, msg", [
-    ("category: multilateral", "category: trilateral", "category must be one of"),
+    ("category: multilateral", "category: trilateral", "unknown category 'trilateral'"),
     ("count: 19", "count: -1", "count must be a non-negative integer"),
-    ("count: 19", "count: 19\n    basis: guess", "basis must be one of"),
+    ("count: 19", "count: 19\n    basis: guess", "unknown basis 'guess'"),
     ("    sources: [src]\n", "", "missing field"),
 ])
 def test_bad_official_count_is_rejected(old, new, msg):

@@ -328,6 +328,20 @@ class _Compiler:
         return self.ox.Literal(str(v), datatype=self.nn(XSD + dtype))
 
 
+def _require_choice(value, choices, what: str, field: str, fname: str, where: str) -> None:
+    """Raise :class:`InputError` unless ``value`` is one of ``choices`` (the message lists them).
+
+    >>> _require_choice("exercise", ("exercise", "drill"), "record r1", "kind", "x.yaml", "r1")
+    >>> _require_choice("game", ("exercise", "drill"), "record r1", "kind", "x.yaml", "r1")
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: x.yaml:r1: record r1: unknown kind 'game' (one of exercise, drill)
+    """
+    if value not in choices:
+        raise InputError(f"{what}: unknown {field} {value!r} (one of {', '.join(choices)})",
+                         file=fname, where=where)
+
+
 def _rec_id(kind: str, rec: dict) -> str:
     key = "iso3" if kind == "states" else "id"
     return str(rec.get(key, "?"))
@@ -487,9 +501,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
     def domains(rec, fname, w):
         out = []
         for d in _as_list(rec.get("domain"), file=fname, where=w, field="domain"):
-            if d not in DOMAINS:
-                raise InputError(f"record {_rec_id('x', rec)}: unknown domain {d!r} "
-                                 f"(one of {', '.join(DOMAINS)})", file=fname, where=w)
+            _require_choice(d, DOMAINS, f"record {_rec_id('x', rec)}", "domain", fname, w)
             out.append(c.nn(SP + DOMAINS[d]))
         return out
 
@@ -600,9 +612,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
     for fname, rec in records["agreements"]:
         w, rid, s = _slug_subject(c, fname, rec, "agreement", "agreement")
         what = f"agreement {rid}"
-        if rec["type"] not in AGREEMENT_TYPES:
-            raise InputError(f"{what}: unknown type {rec['type']!r} (one of {', '.join(AGREEMENT_TYPES)})",
-                             file=fname, where=w)
+        _require_choice(rec["type"], AGREEMENT_TYPES, what, "type", fname, w)
         c.add(s, RDF + "type", c.nn(SP + rec["type"]))
         c.add(s, RDFS + "label", c.lit(rec["label"], "en"))
         parties = _as_list(rec.get("parties"), file=fname, where=w, field="parties")
@@ -611,9 +621,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
         for p in parties:
             c.add(s, SP + "party", actor(p, fname, w, what))
         status = rec["status"]
-        if status not in STATUS:
-            raise InputError(f"{what}: unknown status {status!r} (one of {', '.join(STATUS)})",
-                             file=fname, where=w)
+        _require_choice(status, STATUS, what, "status", fname, w)
         c.add(s, SP + "status", c.nn(SP + STATUS[status]))
         dates = {}
         for f, p in (("signed", "signedDate"), ("in_force", "inForceDate"), ("end", "endDate")):
@@ -631,13 +639,9 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
     for fname, rec in records["official_counts"]:
         w, rid, s = _slug_subject(c, fname, rec, "official count", "official-count")
         what = f"official count {rid}"
-        if rec["category"] not in COUNT_CATEGORIES:
-            raise InputError(f"{what}: category must be one of {', '.join(COUNT_CATEGORIES)}",
-                             file=fname, where=w)
+        _require_choice(rec["category"], COUNT_CATEGORIES, what, "category", fname, w)
         basis = rec.get("basis", "mod-count")
-        if basis not in COUNT_BASES:
-            raise InputError(f"{what}: basis must be one of {', '.join(COUNT_BASES)}",
-                             file=fname, where=w)
+        _require_choice(basis, COUNT_BASES, what, "basis", fname, w)
         for f in ("fiscal_year", "count"):
             v = rec[f]
             if not isinstance(v, int) or isinstance(v, bool) or v < 0 or (

@@ -280,20 +280,17 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
                 name = row[i].strip() if i < len(row) else ""
                 if not name:
                     continue
-                if name == UNKNOWN:
-                    unknown += 1
-                    u = nn(f"{ID}unknown/{key}-{slot}")
-                    add(u, P_TYPE, T_UNK)
-                    add(u, P_LABEL, lit(f"unknown participant (MME {mmeid}, slot {slot})"))
-                    parts.append(u)
-                    continue
-                r = resolve_name(name)
+                r = None if name == UNKNOWN else resolve_name(name)
                 if r is None:
-                    bad(line, f"MMEID {mmeid}: unknown country name {name!r} in {_h.strip()}")
+                    if name == UNKNOWN:
+                        label = f"unknown participant (MME {mmeid}, slot {slot})"
+                    else:
+                        bad(line, f"MMEID {mmeid}: unknown country name {name!r} in {_h.strip()}")
+                        label = f"unresolved name {name!r} (MME {mmeid}, slot {slot})"
                     unknown += 1
                     u = nn(f"{ID}unknown/{key}-{slot}")
                     add(u, P_TYPE, T_UNK)
-                    add(u, P_LABEL, lit(f"unresolved name {name!r} (MME {mmeid}, slot {slot})"))
+                    add(u, P_LABEL, lit(label))
                     parts.append(u)
                     continue
                 kind, code = r
