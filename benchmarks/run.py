@@ -102,6 +102,10 @@ def _env() -> dict:
     for k in ("KG_STORE", "KG_ENDPOINT", "KG_UPDATE_ENDPOINT"):
         env.pop(k, None)
     env["KG_LOCK_TIMEOUT"] = "60"
+    # the 10M world (1.5 GB, 10M lines) is over kg's default input limits (1 GiB,
+    # 5M lines); a user with such a file raises them the same way
+    env.setdefault("KG_MAX_INPUT_BYTES", str(4 << 30))
+    env.setdefault("KG_MAX_INPUT_LINES", str(50_000_000))
     return env
 
 
