@@ -110,15 +110,19 @@ def graph_groups(store, graphs: list[str] | None = None) -> dict[str, dict]:
 
     :returns: ``{graph: {"version", "title", "citation", "declared": (start, end) | None,
         "groups": {group: {"records": n, "first": y, "last": y}}, "system": bool}}``.
+
+    The agreements are found from their dates (a few per agreement), with a party as a
+    condition: the engine then never joins every party with every date.
     """
     q = SPARQL_PREFIXES + """
 SELECT ?g ?group (COUNT(DISTINCT ?x) AS ?n) (MIN(?y) AS ?first) (MAX(?y) AS ?last) WHERE {
   GRAPH ?g {
     { ?x a sp:Exercise ; sp:year ?y . BIND("exercises" AS ?group) }
     UNION
-    { ?x sp:party ?p . FILTER NOT EXISTS { ?x a sp:AllianceSpell }
+    { { ?x sp:signedDate ?d } UNION { ?x sp:inForceDate ?d }
+      FILTER EXISTS { ?x sp:party ?p }
+      FILTER NOT EXISTS { ?x a sp:AllianceSpell }
       FILTER NOT EXISTS { ?x sp:obligation ?o }
-      { ?x sp:signedDate ?d } UNION { ?x sp:inForceDate ?d }
       BIND(xsd:integer(SUBSTR(STR(?d), 1, 4)) AS ?y)
       BIND("agreements" AS ?group) }
     UNION
@@ -214,7 +218,7 @@ def _exercise_years(store, year_from: int, year_to: int, graphs=None,
     The participants of each exercise come from :func:`kg.network.exercise_participants`
     (the method every network uses: participants grouped per exercise in the engine,
     reconciled copies left out); the pairs of each exercise are counted here, all pairs of
-    an exercise at once (``itertools.combinations`` into a ``Counter``). ``states``: keep
+    an exercise at once (``itertools.combinations``, counted per year by a ``Counter``). ``states``: keep
     only pairs with one of them.
     """
     from kg.network import exercise_participants
@@ -222,13 +226,15 @@ def _exercise_years(store, year_from: int, year_to: int, graphs=None,
     out = []
     per_year = exercise_participants(store, year_from, year_to, False, graphs, by_year=True)
     for y, exercises in per_year.items():
-        every, multi = Counter(), Counter()
+        pairs: list = []
+        multilateral: list = []
         for parts in exercises:
             if states is not None and not (states.intersection(parts)):
                 continue
-            every.update(combinations(parts, 2))
+            pairs.extend(combinations(parts, 2))
             if len(parts) > 2:
-                multi.update(combinations(parts, 2))
+                multilateral.extend(combinations(parts, 2))
+        every, multi = Counter(pairs), Counter(multilateral)
         if states is not None:
             every = Counter({p: n for p, n in every.items() if p[0] in states or p[1] in states})
         out.append((y, every, multi))
