@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import combinations, compress
+from itertools import chain, combinations, compress, repeat
 from operator import add
 
 from kg.errors import UsageError
@@ -248,7 +248,7 @@ def exercise_counts(store, year_from: int, year_to: int, graphs=None,
     Counted as :func:`exercise_pairs` counts them, one key per pair and year.
     ``states``: keep only pairs with one of them.
     """
-    return {(a, b, y): (n, multi[(a, b)])
+    return {(a, b, y): (n, multi.get((a, b), 0))
             for y, every, multi in _exercise_years(store, year_from, year_to, graphs, states)
             for (a, b), n in every.items()}
 
@@ -262,11 +262,12 @@ def exercise_pairs(store, year_from: int, year_to: int, graphs=None,
     """
     out: dict = {}
     for y, every, multi in _exercise_years(store, year_from, year_to, graphs, states):
+        get = multi.get  # not multi[pair]: a Counter's missing key goes through Python
         for pair, n in every.items():
-            years = out.get(pair)
-            if years is None:
-                years = out[pair] = {}
-            years[y] = (n, multi[pair])
+            try:
+                out[pair][y] = (n, get(pair, 0))
+            except KeyError:
+                out[pair] = {y: (n, get(pair, 0))}
     return out
 
 
@@ -629,14 +630,16 @@ class PanelRows(Sequence):
             return out
 
         year_text = {y: text[y] for y in self._years}
+        every_year = [year_text[y] for y in self._years]
         for s1, s2, c1, c2, kept, cols in self._blocks(value):
+            if not kept:
+                continue
             head = text[c1] + sep + text[c2] + sep
             tail = sep + text[s1] + sep + text[s2]
-            lines = [head + year_text[y] + tail for y in kept]
-            for col in cols:
-                lines = list(map(add, lines, col))
-            if lines:
-                yield end.join(lines) + end
+            years = every_year if kept is self._years else [year_text[y] for y in kept]
+            # row by row: head, year, tail, each group's cells, end (joined once per dyad)
+            yield "".join(chain.from_iterable(
+                zip(repeat(head), years, repeat(tail), *cols, repeat(end))))
 
     def __len__(self) -> int:
         return self._len
