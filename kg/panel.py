@@ -50,8 +50,8 @@ from kg.errors import UsageError
 from kg.namespaces import SPARQL_PREFIXES, XSD, check_iso3, graph_name, iso3_of
 from kg.sparql import Lit, term_to_sparql
 
-__all__ = ["Column", "Panel", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
-           "dyad_year_panel", "graph_groups", "year_coverage"]
+__all__ = ["Column", "Panel", "PanelRows", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
+           "dyad_year_panel", "exercise_pairs", "graph_groups", "year_coverage"]
 
 #: agreement class (local name) -> panel column
 AGREEMENT_COLUMNS = {
@@ -87,13 +87,16 @@ class Column:
 class Panel:
     """A dyad-year panel: columns, rows (tuples in column order, None = missing), metadata.
 
+    ``rows`` is any sequence of tuples: a list, or the :class:`PanelRows` that
+    :func:`dyad_year_panel` gives (held per dyad, each row built when read).
+
     ``sources`` maps each group present to the graphs behind it, each a dict
     with ``graph``, ``version``, ``title``, ``citation``, ``start``, ``end`` and
     ``basis`` (how its coverage was decided); ``params`` holds every option.
     """
 
     columns: list[Column]
-    rows: list[tuple]
+    rows: Sequence[tuple]
     params: dict
     sources: dict[str, list[dict]] = field(default_factory=dict)
     coverage: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -545,6 +548,16 @@ class PanelRows(Sequence):
     :param codes: ``{iso3: (COW code or None, label)}``.
     :param system: ``{iso3: years a member of the state system}`` ({} when not loaded).
     :param all_dyads: only the years in which both states are members.
+
+    >>> rows = PanelRows([("AAA", "BBB")], range(2010, 2012),
+    ...                  [("exercises", {("AAA", "BBB"): {2011: (1, 0)}}, (0, 0), 2, False)],
+    ...                  {"exercises": {2011}}, {"AAA": (100, "A"), "BBB": (200, "B")}, {},
+    ...                  all_dyads=False)
+    >>> len(rows), list(rows)
+    (2, [(100, 200, 2010, 'AAA', 'BBB', None, None), (100, 200, 2011, 'AAA', 'BBB', 1, 0)])
+    >>> list(rows.text_chunks({None: "", 100: "100", 200: "200", 2010: "2010", 2011: "2011",
+    ...                        0: "0", 1: "1", "AAA": "AAA", "BBB": "BBB"}))
+    ['100,200,2010,AAA,BBB,,\\n100,200,2011,AAA,BBB,1,0\\n']
     """
 
     def __init__(self, dyads, years: range, tables, covered, codes, system, *,
