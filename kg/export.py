@@ -175,9 +175,12 @@ def panel_csv(panel) -> bytes:
     # every cell is an integer, empty, or an ISO3 code ([A-Z]{3}): nothing to quote; the
     # few distinct values are turned into text once each (a panel has millions of cells)
     text = _CellText({None: ""})
-    lines = [",".join(panel.names)]
-    lines += [",".join(map(text.__getitem__, row)) for row in panel.rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    head = ",".join(panel.names) + "\n"
+    chunks = getattr(panel.rows, "text_chunks", None)
+    if chunks is not None:  # the panel's own rows: text per dyad, no tuple per row
+        return (head + "".join(chunks(text, ",", "\n"))).encode("utf-8")
+    lines = [",".join(map(text.__getitem__, row)) + "\n" for row in panel.rows]
+    return (head + "".join(lines)).encode("utf-8")
 
 
 class _CellText(dict):
@@ -196,8 +199,9 @@ def _panel_frame(panel):
         raise UsageError("writing .dta or .parquet needs pandas (and pyarrow for .parquet): "
                          "pip install 'kg-secpart[stats]'") from None
     data = {}
+    rows = list(panel.rows)  # built once (a panel's rows are made on demand)
     for i, col in enumerate(panel.columns):
-        values = [row[i] for row in panel.rows]
+        values = [row[i] for row in rows]
         if col.kind == "label":
             data[col.name] = pd.array(values, dtype="string")
         else:

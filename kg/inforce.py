@@ -278,10 +278,13 @@ def _facts(store, graphs) -> dict[str, dict]:
             b = base[ag.value] = {"types": set(), "status": set(), "inforce": None, "signed": None,
                                   "startyear": None, "end": None, "endyear": None, "label": None}
         b["types"].add(typ.value[len(SP):] if typ.value.startswith(SP) else typ.value)
+    # end dates and labels are also held by exercises and sources (tens of thousands on a
+    # large store): those two are read for the agreements only
+    typed = f"VALUES ?t {{ {values} }} ?s a ?t . "
     for key, where in (("status", "?s sp:status ?v"), ("inforce", "?s sp:inForceDate ?v"),
                        ("signed", "?s sp:signedDate ?v"), ("startyear", "?s sp:startYear ?v"),
-                       ("end", "?s sp:endDate ?v"), ("endyear", "?s sp:endYear ?v"),
-                       ("label", "?s rdfs:label ?v")):
+                       ("end", typed + "?s sp:endDate ?v"), ("endyear", "?s sp:endYear ?v"),
+                       ("label", typed + "?s rdfs:label ?v")):
         for ag, v in _table(store, graphs, where):
             b = base.get(ag.value)
             if b is None or v is None:

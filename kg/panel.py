@@ -38,15 +38,20 @@ it is 0 only where the sources cover the year and record nothing.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import gc
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, combinations, compress, repeat
+from operator import add
 
 from kg.errors import UsageError
 from kg.namespaces import SPARQL_PREFIXES, XSD, check_iso3, graph_name, iso3_of
 from kg.sparql import Lit, term_to_sparql
 
-__all__ = ["Column", "Panel", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
-           "dyad_year_panel", "graph_groups", "year_coverage"]
+__all__ = ["Column", "Panel", "PanelRows", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
+           "dyad_year_panel", "exercise_pairs", "graph_groups", "year_coverage"]
 
 #: agreement class (local name) -> panel column
 AGREEMENT_COLUMNS = {
@@ -82,13 +87,16 @@ class Column:
 class Panel:
     """A dyad-year panel: columns, rows (tuples in column order, None = missing), metadata.
 
+    ``rows`` is any sequence of tuples: a list, or the :class:`PanelRows` that
+    :func:`dyad_year_panel` gives (held per dyad, each row built when read).
+
     ``sources`` maps each group present to the graphs behind it, each a dict
     with ``graph``, ``version``, ``title``, ``citation``, ``start``, ``end`` and
     ``basis`` (how its coverage was decided); ``params`` holds every option.
     """
 
     columns: list[Column]
-    rows: list[tuple]
+    rows: Sequence[tuple]
     params: dict
     sources: dict[str, list[dict]] = field(default_factory=dict)
     coverage: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -107,15 +115,19 @@ def graph_groups(store, graphs: list[str] | None = None) -> dict[str, dict]:
 
     :returns: ``{graph: {"version", "title", "citation", "declared": (start, end) | None,
         "groups": {group: {"records": n, "first": y, "last": y}}, "system": bool}}``.
+
+    The agreements are found from their dates (a few per agreement), with a party as a
+    condition: the engine then never joins every party with every date.
     """
     q = SPARQL_PREFIXES + """
 SELECT ?g ?group (COUNT(DISTINCT ?x) AS ?n) (MIN(?y) AS ?first) (MAX(?y) AS ?last) WHERE {
   GRAPH ?g {
     { ?x a sp:Exercise ; sp:year ?y . BIND("exercises" AS ?group) }
     UNION
-    { ?x sp:party ?p . FILTER NOT EXISTS { ?x a sp:AllianceSpell }
+    { { ?x sp:signedDate ?d } UNION { ?x sp:inForceDate ?d }
+      FILTER EXISTS { ?x sp:party ?p }
+      FILTER NOT EXISTS { ?x a sp:AllianceSpell }
       FILTER NOT EXISTS { ?x sp:obligation ?o }
-      { ?x sp:signedDate ?d } UNION { ?x sp:inForceDate ?d }
       BIND(xsd:integer(SUBSTR(STR(?d), 1, 4)) AS ?y)
       BIND("agreements" AS ?group) }
     UNION
@@ -204,59 +216,102 @@ def _overlaps(start: str, end: str, year_from: int, year_to: int) -> str:
     return f"FILTER(?{end} >= {_int(year_from)} && ?{start} <= {_int(year_to)})"
 
 
+def _exercise_years(store, year_from: int, year_to: int, graphs=None,
+                    states: set[str] | None = None) -> list[tuple[int, Counter, Counter]]:
+    """Per year: ``(year, {(a, b): exercises}, {(a, b): multilateral})`` with a < b (ISO3).
+
+    The participants of each exercise come from :func:`kg.network.exercise_participants`
+    (the method every network uses: participants grouped per exercise in the engine,
+    reconciled copies left out); the pairs of each exercise are counted here, all pairs of
+    an exercise at once (``itertools.combinations``, counted per year by a ``Counter``). ``states``: keep
+    only pairs with one of them.
+    """
+    from kg.network import exercise_participants
+
+    out = []
+    per_year = exercise_participants(store, year_from, year_to, False, graphs, by_year=True)
+    for y, exercises in per_year.items():
+        pairs: list = []
+        multilateral: list = []
+        for parts in exercises:
+            if states is not None and not (states.intersection(parts)):
+                continue
+            pairs.extend(combinations(parts, 2))
+            if len(parts) > 2:
+                multilateral.extend(combinations(parts, 2))
+        every, multi = Counter(pairs), Counter(multilateral)
+        if states is not None:
+            every = Counter({p: n for p, n in every.items() if p[0] in states or p[1] in states})
+        out.append((y, every, multi))
+    return out
+
+
 def exercise_counts(store, year_from: int, year_to: int, graphs=None,
                     states: set[str] | None = None) -> dict:
     """``{(a, b, year): (exercises, multilateral)}`` with a < b (ISO3).
 
-    The participants of each exercise come from :func:`kg.network.exercise_participants`
-    (the method every network uses: participants grouped per exercise in the engine,
-    reconciled copies left out); the pairs are counted here. ``states``: keep only
-    pairs with one of them.
+    Counted as :func:`exercise_pairs` counts them, one key per pair and year.
+    ``states``: keep only pairs with one of them.
     """
-    from kg.network import exercise_participants
+    return {(a, b, y): (n, multi.get((a, b), 0))
+            for y, every, multi in _exercise_years(store, year_from, year_to, graphs, states)
+            for (a, b), n in every.items()}
 
+
+def exercise_pairs(store, year_from: int, year_to: int, graphs=None,
+                   states: set[str] | None = None) -> dict:
+    """``{(a, b): {year: (exercises, multilateral)}}`` with a < b (ISO3): the exercises
+    both states took part in, and of them those with three or more states, per year.
+
+    ``states``: keep only pairs with one of them.
+    """
     out: dict = {}
-    per_year = exercise_participants(store, year_from, year_to, False, graphs, by_year=True)
-    for y, exercises in per_year.items():
-        for parts in exercises:
-            if states is not None and not (states.intersection(parts)):
-                continue
-            multi = 1 if len(parts) > 2 else 0
-            for i, a in enumerate(parts):
-                for b in parts[i + 1:]:
-                    if states is not None and a not in states and b not in states:
-                        continue
-                    n, m = out.get((a, b, y), (0, 0))
-                    out[(a, b, y)] = (n + 1, m + multi)
+    for y, every, multi in _exercise_years(store, year_from, year_to, graphs, states):
+        get = multi.get  # not multi[pair]: a Counter's missing key goes through Python
+        for pair, n in every.items():
+            try:
+                out[pair][y] = (n, get(pair, 0))
+            except KeyError:
+                out[pair] = {y: (n, get(pair, 0))}
     return out
 
 
 def agreement_counts(store, year_from: int, year_to: int, graphs=None,
                      states: set[str] | None = None) -> dict:
-    """``{(a, b, year): {column: n}}`` with a < b: agreements in force by type, per year.
+    """``{(a, b): {year: counts}}`` with a < b: agreements in force by type, per pair and year.
 
-    The years come from the one in-force rule (:func:`kg.inforce.pair_years`, which also
-    applies memberships and suspensions); ATOP alliances (agreements that carry
-    ``sp:obligation``) are left to the ``atop_*`` columns and alliance spells to theirs.
+    ``counts`` is a tuple in the order of :data:`AGREEMENT_COLUMNS`. The years come from
+    the one in-force rule (the spans per pair of :func:`kg.inforce.lifecycles`, which
+    apply memberships and suspensions, as :func:`kg.inforce.pair_years` lists them);
+    ATOP alliances (agreements that carry ``sp:obligation``) are left to the ``atop_*``
+    columns and alliance spells to theirs.
     """
     from kg.inforce import lifecycles
 
     q = SPARQL_PREFIXES + "SELECT DISTINCT ?ag WHERE { ?ag sp:obligation ?o }"
     alliances = {r[0].value for r in store.select(q, graphs=graphs).rows}
-    out: dict = defaultdict(lambda: defaultdict(int))
+    index = {typ: i for i, typ in enumerate(AGREEMENT_COLUMNS)}
+    width = len(index)
+    out: dict = {}
     # the rule's own spans per tied pair (what kg.inforce.pair_years lists one row at a time)
     for rec in lifecycles(store, graphs=graphs, types=list(AGREEMENT_COLUMNS)):
         if rec.agreement in alliances:
             continue
-        column = AGREEMENT_COLUMNS[rec.type]
+        column = index[rec.type]
         for (a, b), spans in rec.pair_spans.items():
             if states is not None and a not in states and b not in states:
                 continue
             key = (a, b) if a < b else (b, a)
+            years = out.get(key)
+            if years is None:
+                years = out[key] = {}
             for lo, hi in spans:
                 for y in range(max(lo, year_from), min(hi, year_to) + 1):
-                    out[(*key, y)][column] += 1
-    return out
+                    cells = years.get(y)
+                    if cells is None:
+                        cells = years[y] = [0] * width
+                    cells[column] += 1
+    return {k: {y: tuple(c) for y, c in years.items()} for k, years in out.items() if years}
 
 
 def _membership_years(entry: str | None, exit_: str | None, lo: int, hi: int) -> range:
@@ -440,15 +495,27 @@ def _check_states(states) -> list[str]:
     return sorted(set(out))
 
 
-def _cell_tables(present: list[str], ex, ag, at, cw, directed: bool) -> list[tuple]:
-    """Per group present: ``(group, {key: cells}, zero cells, width, directed key)``.
+def _by_pair(flat: dict, cells) -> dict:
+    """``{(a, b, year): value}`` -> ``{(a, b): {year: cells(value)}}``."""
+    out: dict = {}
+    for (a, b, y), v in flat.items():
+        years = out.get((a, b))
+        if years is None:
+            years = out[(a, b)] = {}
+        years[y] = cells(v)
+    return out
 
-    Cells are tuples in column order, built once per key, so a row is a concatenation.
+
+def _cell_tables(present: list[str], ex, ag, at, cw, directed: bool) -> list[tuple]:
+    """Per group present: ``(group, {pair: {year: cells}}, zero cells, width, directed key)``.
+
+    Cells are tuples in column order, built once per pair and year, so a row is a
+    concatenation. ``ex`` and ``ag`` come per pair already (:func:`exercise_pairs`,
+    :func:`agreement_counts`); ``at`` and ``cw`` per pair and year.
     """
-    tables = [("exercises", ex, (0, 0), 2, False)]
-    names = list(AGREEMENT_COLUMNS.values())
-    tables.append(("agreements", {k: tuple(v.get(n, 0) for n in names) for k, v in ag.items()},
-                   (0,) * len(names), len(names), False))
+    width = len(AGREEMENT_COLUMNS)
+    tables = [("exercises", ex, (0, 0), 2, False),
+              ("agreements", ag, (0,) * width, width, False)]
     if "atop" in present:
         sfx = list(ATOP_KINDS.values())
         flags = at
@@ -456,43 +523,160 @@ def _cell_tables(present: list[str], ex, ag, at, cw, directed: bool) -> list[tup
             flags = defaultdict(set)
             for (a, b, y), f in at.items():
                 flags[(min(a, b), max(a, b), y)] |= f
-        tables.append(("atop", {k: tuple(int(x in f) for x in sfx) for k, f in flags.items()},
+        tables.append(("atop", _by_pair(flags, lambda f: tuple(int(x in f) for x in sfx)),
                        (0,) * len(sfx), len(sfx), directed))
     if "cow" in present:
         sfx = list(COW_KINDS.values())
-        tables.append(("cow", {k: tuple(int(x in f) for x in sfx) for k, f in cw.items()},
+        tables.append(("cow", _by_pair(cw, lambda f: tuple(int(x in f) for x in sfx)),
                        (0,) * len(sfx), len(sfx), False))
     return tables
 
 
+class PanelRows(Sequence):
+    """The rows of a panel, held per dyad and built when asked for (a sequence of tuples).
+
+    A panel of the world has millions of rows, nearly all of them zero or missing in every
+    group: each dyad keeps only its years with a record (per group, ``{year: cells}``), and
+    a dyad's rows are its keys joined column-wise (``map(operator.add, ...)``) with each
+    group's column of cells. :meth:`text_chunks` gives the same rows as delimited text
+    without building a tuple per row (what the CSV writer uses).
+
+    :param dyads: ``(state 1, state 2)`` in row order (both orders, for directed panels).
+    :param years: the panel's years (a range).
+    :param tables: per group, as :func:`_cell_tables` gives them.
+    :param covered: per group, the years its sources cover.
+    :param codes: ``{iso3: (COW code or None, label)}``.
+    :param system: ``{iso3: years a member of the state system}`` ({} when not loaded).
+    :param all_dyads: only the years in which both states are members.
+
+    >>> rows = PanelRows([("AAA", "BBB")], range(2010, 2012),
+    ...                  [("exercises", {("AAA", "BBB"): {2011: (1, 0)}}, (0, 0), 2, False)],
+    ...                  {"exercises": {2011}}, {"AAA": (100, "A"), "BBB": (200, "B")}, {},
+    ...                  all_dyads=False)
+    >>> len(rows), list(rows)
+    (2, [(100, 200, 2010, 'AAA', 'BBB', None, None), (100, 200, 2011, 'AAA', 'BBB', 1, 0)])
+    >>> list(rows.text_chunks({None: "", 100: "100", 200: "200", 2010: "2010", 2011: "2011",
+    ...                        0: "0", 1: "1", "AAA": "AAA", "BBB": "BBB"}))
+    ['100,200,2010,AAA,BBB,,\\n100,200,2011,AAA,BBB,1,0\\n']
+    """
+
+    def __init__(self, dyads, years: range, tables, covered, codes, system, *,
+                 all_dyads: bool):
+        self._dyads = dyads
+        self._years = years
+        self._codes = codes
+        self._system = system
+        self._all_dyads = all_dyads
+        # per group: its cells per pair, zero and unknown cells, keying, covered years, alliance
+        self._groups = [(table, zero, (None,) * width, by_direction,
+                         covered.get(group, frozenset()), group in ("atop", "cow"))
+                        for group, table, zero, width, by_direction in tables]
+        self._list: list | None = None
+        self._len = sum(map(self._count, dyads)) if all_dyads and system else \
+            len(dyads) * len(years)
+
+    def _count(self, dyad: tuple[str, str]) -> int:
+        """The number of years in which both states of ``dyad`` are system members."""
+        alive1, alive2 = self._system.get(dyad[0], ()), self._system.get(dyad[1], ())
+        return sum(1 for y in self._years if y in alive1 and y in alive2)
+
+    def _blocks(self, value):
+        """Per dyad: ``(s1, s2, c1, c2, years, [column of ``value(cells)`` per group])``.
+
+        ``value`` maps a tuple of cells to what the column holds (the tuple, or its text).
+        """
+        years = self._years
+        lo, n = years.start, len(years)
+        # per group, the column of a dyad without records: where the sources cover the year
+        # (and, for alliances, both states exist) zero cells, else unknown ones
+        plain = [[value(zero) if y in cov else value(unknown) for y in years]
+                 for _t, zero, unknown, _d, cov, _a in self._groups]
+        for s1, s2 in self._dyads:
+            c1, c2 = self._codes.get(s1, (None, s1))[0], self._codes.get(s2, (None, s2))[0]
+            ku = (s1, s2) if s1 < s2 else (s2, s1)
+            both = None
+            if self._system:
+                alive1, alive2 = self._system.get(s1, ()), self._system.get(s2, ())
+                both = [y in alive1 and y in alive2 for y in years]
+            cols = []
+            for (table, zero, unknown, by_direction, cov, alliance), base in zip(
+                    self._groups, plain, strict=True):
+                found = table.get((s1, s2) if by_direction else ku)
+                if alliance and both is not None and not all(both):
+                    col = [value(zero) if b and y in cov else value(unknown)
+                           for y, b in zip(years, both, strict=True)]
+                else:
+                    col = base
+                if found:
+                    col = list(col)
+                    for y, cells in found.items():
+                        i = y - lo
+                        if 0 <= i < n and y in cov and (not alliance or both is None or both[i]):
+                            col[i] = value(cells)
+                cols.append(col)
+            if self._all_dyads and both is not None:
+                kept = list(compress(years, both))
+                cols = [list(compress(col, both)) for col in cols]
+            else:
+                kept = years
+            yield s1, s2, c1, c2, kept, cols
+
+    def __iter__(self):
+        if self._list is not None:
+            yield from self._list
+            return
+        for s1, s2, c1, c2, kept, cols in self._blocks(lambda cells: cells):
+            rows = [(c1, c2, y, s1, s2) for y in kept]
+            for col in cols:
+                rows = list(map(add, rows, col))
+            yield from rows
+
+    def text_chunks(self, text, sep: str = ",", end: str = "\n"):
+        """The rows as delimited text, one string per dyad (its rows, each ending in ``end``).
+
+        :param text: a mapping from a cell value (int, str or None) to its text.
+        """
+        memo: dict = {}
+
+        def value(cells):
+            out = memo.get(cells)
+            if out is None:
+                out = memo[cells] = "".join(sep + text[c] for c in cells)
+            return out
+
+        year_text = {y: text[y] for y in self._years}
+        every_year = [year_text[y] for y in self._years]
+        for s1, s2, c1, c2, kept, cols in self._blocks(value):
+            if not kept:
+                continue
+            head = text[c1] + sep + text[c2] + sep
+            tail = sep + text[s1] + sep + text[s2]
+            years = every_year if kept is self._years else [year_text[y] for y in kept]
+            # row by row: head, year, tail, each group's cells, end (joined once per dyad)
+            yield "".join(chain.from_iterable(
+                zip(repeat(head), years, repeat(tail), *cols, repeat(end))))
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, i):
+        if self._list is None:
+            self._list = list(self)
+        return self._list[i]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None
+
+
 def _rows(pairs, years: range, tables, covered, codes, system, *, directed: bool,
-          all_dyads: bool) -> list[tuple]:
+          all_dyads: bool) -> PanelRows:
     """The panel's rows: keys, then each group's cells (None where not covered)."""
-    rows = []
     order = sorted(pairs, key=lambda p: (codes.get(p[0], (None,))[0] or 10**6,
                                          codes.get(p[1], (None,))[0] or 10**6, p))
-    # per group: its cells, zero and unknown cells, keying, covered years, alliance or not
-    groups = [(table, zero, (None,) * width, by_direction, covered.get(group, frozenset()),
-               group in ("atop", "cow"))
-              for group, table, zero, width, by_direction in tables]
-    for a, b in order:
-        for s1, s2 in ([(a, b), (b, a)] if directed else [(a, b)]):
-            c1, c2 = codes.get(s1, (None, s1))[0], codes.get(s2, (None, s2))[0]
-            u1, u2 = (s1, s2) if s1 < s2 else (s2, s1)
-            alive1, alive2 = system.get(s1, ()), system.get(s2, ())
-            for y in years:
-                both = not system or (y in alive1 and y in alive2)
-                if all_dyads and not both:
-                    continue
-                row = (c1, c2, y, s1, s2)
-                ku, kd = (u1, u2, y), (s1, s2, y)
-                for table, zero, unknown, by_direction, cov, alliance in groups:
-                    if y in cov and (both or not alliance):
-                        row += table.get(kd if by_direction else ku, zero)
-                    else:
-                        row += unknown
-                rows.append(row)
-    return rows
+    dyads = [d for a, b in order for d in ([(a, b), (b, a)] if directed else [(a, b)])]
+    return PanelRows(dyads, years, tables, covered, codes, system, all_dyads=all_dyads)
 
 
 def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None = None,
@@ -511,6 +695,31 @@ def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None 
         names and system membership always come from the reference lists in every graph.
     :returns: a :class:`Panel`.
     """
+    with _collector_paused():
+        return _build_panel(store, year_from=year_from, year_to=year_to, directed=directed,
+                            states=states, all_dyads=all_dyads, graphs=graphs)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector paused while a panel is built.
+
+    Reading a large store makes hundreds of thousands of small objects that live until the
+    panel is done (query rows, lifecycles, cells per pair and year) and hold no cycles; the
+    collector would scan all of them again and again as they accumulate (half a second on
+    the benchmark world). It is turned back on (if it was on) whatever happens.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _build_panel(store, *, year_from, year_to, directed, states, all_dyads, graphs) -> Panel:
+    """:func:`dyad_year_panel` (its parameters), with the collector as the caller left it."""
     graph_list = sorted(graphs) if graphs else None
     wanted = _check_states(states)
     info = graph_groups(store, graph_list)
@@ -530,16 +739,15 @@ def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None 
                          "(kg ingest --format cow-states states2016.csv)")
 
     only = set(wanted) or None
-    ex = exercise_counts(store, lo, hi, graph_list, only) if spans["exercises"] else {}
+    ex = exercise_pairs(store, lo, hi, graph_list, only) if spans["exercises"] else {}
     ag = agreement_counts(store, lo, hi, graph_list, only) if spans["agreements"] else {}
     at = atop_flags(store, lo, hi, graph_list, only) if spans["atop"] else {}
     cw = cow_flags(store, lo, hi, graph_list, only) if spans["cow"] else {}
 
     covered = {g: _years_of(spans[g]) for g in present}
     cols = _columns(present, directed)
-    pairs: set[tuple[str, str]] = set()
-    for src in (ex, ag, at, cw):
-        pairs.update(_dyad_order(a, b, codes) for a, b, _ in src)
+    tied = set(ex).union(ag, ((a, b) for a, b, _ in at), ((a, b) for a, b, _ in cw))
+    pairs = {_dyad_order(a, b, codes) for a, b in tied}
     if all_dyads:
         members = sorted(system)
         pairs.update(_dyad_order(a, b, codes) for i, a in enumerate(members)
