@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 __all__ = ["Exercise", "ExerciseData", "Spec", "PROJECTIONS", "load_exercise_data",
-           "select", "READERS", "WINDOW_STATS", "read", "window_stat"]
+           "select", "READERS", "WINDOW_STATS", "read", "window_stat", "focus_betweenness"]
 
 PROJECTIONS = ("pairs", "newman", "max")
 
@@ -181,11 +181,10 @@ def _betweenness(data, spec, exs) -> float | None:
     """Normalized betweenness of the focus among the region's states, edge length 1/weight.
 
     The same definition as :func:`kg.metrics.node_metrics` (which documents that it equals
-    networkx ``betweenness_centrality(normalized=True)`` on lengths 1/weight); only
-    betweenness is computed here because the bootstrap calls it thousands of times.
+    networkx ``betweenness_centrality(normalized=True)`` on lengths 1/weight); only the
+    focus's betweenness is computed here (:func:`focus_betweenness`), because the
+    bootstrap calls it thousands of times.
     """
-    import networkx as nx
-
     weights: dict[tuple[str, str], float] = {}
     for ex in exs:
         states = data.region_states(ex, spec.observers)
@@ -195,13 +194,95 @@ def _betweenness(data, spec, exs) -> float | None:
         for i, a in enumerate(states):
             for b in states[i + 1:]:
                 weights[(a, b)] = weights.get((a, b), 0.0) + w
-    G = nx.Graph()
-    for (a, b), w in sorted(weights.items()):
-        if w > 0:
-            G.add_edge(a, b, distance=1.0 / w)
-    if data.focus not in G:
+    return focus_betweenness([(a, b, 1.0 / w) for (a, b), w in sorted(weights.items())
+                              if w > 0], data.focus)
+
+
+def focus_betweenness(edges: list[tuple[str, str, float]], focus: str) -> float | None:
+    """The normalized betweenness of ``focus`` alone, as networkx computes it, float for float.
+
+    ``edges`` are ``(a, b, length)`` in the order they would be added to a ``nx.Graph``
+    (which fixes the order of the nodes and of each node's neighbours). The result is
+    ``nx.betweenness_centrality(G, weight="length", normalized=True)[focus]`` exactly (the
+    same Dijkstra with the same tie-breaking, the same path counts and Brandes (2001)
+    accumulation in the same order), but on plain lists, without the sources' work that
+    cannot reach the focus's value: the focus as a source adds nothing to its own
+    betweenness, and each source's accumulation stops once the focus's dependency is
+    final. None when the focus has no tie.
+
+    >>> focus_betweenness([("A", "B", 1.0), ("B", "C", 1.0)], "B")
+    1.0
+    >>> focus_betweenness([("A", "B", 1.0), ("B", "C", 1.0)], "D") is None
+    True
+    """
+    from heapq import heappop, heappush
+
+    idx: dict[str, int] = {}
+    adj: list[list[tuple[int, float]]] = []
+    pos: list[dict[int, int]] = []  # a repeated edge replaces its length in place, as nx does
+    for a, b, length in edges:
+        for v in (a, b):
+            if v not in idx:
+                idx[v] = len(adj)
+                adj.append([])
+                pos.append({})
+        ia, ib = idx[a], idx[b]
+        for x, y in ((ia, ib), (ib, ia)) if ia != ib else ((ia, ib),):
+            if y in pos[x]:
+                adj[x][pos[x][y]] = (y, length)
+            else:
+                pos[x][y] = len(adj[x])
+                adj[x].append((y, length))
+    if focus not in idx:
         return None
-    return nx.betweenness_centrality(G, weight="distance", normalized=True)[data.focus]
+    f = idx[focus]
+    n = len(adj)
+    total = 0.0
+    for s in range(n):
+        if s == f:
+            continue
+        # Dijkstra as networkx's _single_source_dijkstra_path_basic
+        S: list[int] = []
+        P: list[list[int]] = [[] for _ in range(n)]
+        sigma = [0.0] * n
+        D: dict[int, float] = {}
+        sigma[s] = 1.0
+        seen: dict[int, float] = {s: 0}
+        c = 0
+        Q = [(0, 0, s, s)]
+        while Q:
+            dist, _, pred, v = heappop(Q)
+            if v in D:
+                continue
+            sigma[v] += sigma[pred]
+            S.append(v)
+            D[v] = dist
+            for w, length in adj[v]:
+                vw_dist = dist + length
+                if w not in D and (w not in seen or vw_dist < seen[w]):
+                    seen[w] = vw_dist
+                    c += 1
+                    heappush(Q, (vw_dist, c, v, w))
+                    sigma[w] = 0.0
+                    P[w] = [v]
+                elif vw_dist == seen[w]:
+                    sigma[w] += sigma[v]
+                    P[w].append(v)
+        if f not in D:
+            continue
+        # Brandes' accumulation as networkx's _accumulate_basic, up to the focus
+        delta = dict.fromkeys(S, 0)
+        while S:
+            w = S.pop()
+            coeff = (1 + delta[w]) / sigma[w]
+            for v in P[w]:
+                delta[v] += sigma[v] * coeff
+            if w == f:
+                total += delta[w]
+                break
+    if n - 1 < 2:
+        return total
+    return total * (1 / ((n - 1) * (n - 2)))
 
 
 def _without_us_mean(data, spec, exs, window) -> float:
