@@ -55,6 +55,7 @@ class ExerciseData:
     #: True when ``exercises`` holds every exercise (the whole network), not only the focus's
     whole: bool = False
     _region_states: dict = field(default_factory=dict, repr=False, compare=False)
+    _region_pairs: dict = field(default_factory=dict, repr=False, compare=False)
 
     def region_states(self, ex: Exercise, observers: bool) -> tuple:
         """The exercise's states in :attr:`region`, sorted (memoized: the bootstrap asks often)."""
@@ -63,6 +64,16 @@ class ExerciseData:
             states = ex.participants | ex.observers if observers else ex.participants
             self._region_states[key] = tuple(sorted(s for s in states if s in self.region))
         return self._region_states[key]
+
+    def region_pairs(self, ex: Exercise, observers: bool) -> tuple:
+        """The pairs ``(a, b)``, ``a < b``, of the exercise's states in :attr:`region` (memoized)."""
+        key = (ex.id, observers)
+        pairs = self._region_pairs.get(key)
+        if pairs is None:
+            states = self.region_states(ex, observers)
+            pairs = self._region_pairs[key] = tuple(
+                (a, b) for i, a in enumerate(states) for b in states[i + 1:])
+        return pairs
 
 
 @dataclass(frozen=True)
@@ -186,14 +197,14 @@ def _betweenness(data, spec, exs) -> float | None:
     bootstrap calls it thousands of times.
     """
     weights: dict[tuple[str, str], float] = {}
+    get = weights.get
     for ex in exs:
-        states = data.region_states(ex, spec.observers)
-        if len(states) < 2:
+        pairs = data.region_pairs(ex, spec.observers)
+        if not pairs:
             continue
         w = _w(ex, spec)
-        for i, a in enumerate(states):
-            for b in states[i + 1:]:
-                weights[(a, b)] = weights.get((a, b), 0.0) + w
+        for pair in pairs:
+            weights[pair] = get(pair, 0.0) + w
     return focus_betweenness([(a, b, 1.0 / w) for (a, b), w in sorted(weights.items())
                               if w > 0], data.focus)
 
@@ -241,37 +252,39 @@ def focus_betweenness(edges: list[tuple[str, str, float]], focus: str) -> float 
     for s in range(n):
         if s == f:
             continue
-        # Dijkstra as networkx's _single_source_dijkstra_path_basic
+        # Dijkstra as networkx's _single_source_dijkstra_path_basic (D: done, seen: best so far)
         S: list[int] = []
         P: list[list[int]] = [[] for _ in range(n)]
         sigma = [0.0] * n
-        D: dict[int, float] = {}
+        done = [False] * n
+        seen: list = [None] * n
         sigma[s] = 1.0
-        seen: dict[int, float] = {s: 0}
+        seen[s] = 0
         c = 0
         Q = [(0, 0, s, s)]
         while Q:
             dist, _, pred, v = heappop(Q)
-            if v in D:
+            if done[v]:
                 continue
             sigma[v] += sigma[pred]
             S.append(v)
-            D[v] = dist
+            done[v] = True
             for w, length in adj[v]:
                 vw_dist = dist + length
-                if w not in D and (w not in seen or vw_dist < seen[w]):
+                sw = seen[w]
+                if not done[w] and (sw is None or vw_dist < sw):
                     seen[w] = vw_dist
                     c += 1
                     heappush(Q, (vw_dist, c, v, w))
                     sigma[w] = 0.0
                     P[w] = [v]
-                elif vw_dist == seen[w]:
+                elif vw_dist == sw:
                     sigma[w] += sigma[v]
                     P[w].append(v)
-        if f not in D:
+        if not done[f]:
             continue
         # Brandes' accumulation as networkx's _accumulate_basic, up to the focus
-        delta = dict.fromkeys(S, 0)
+        delta = [0] * n
         while S:
             w = S.pop()
             coeff = (1 + delta[w]) / sigma[w]
@@ -293,14 +306,18 @@ def _without_us_mean(data, spec, exs, window) -> float:
 
 
 def window_stat(check: str, data: ExerciseData, spec: Spec, window: tuple[int, int],
-                exercises: list[Exercise] | None = None, value: str = "partners"):
+                exercises: list[Exercise] | None = None, value: str = "partners", *,
+                selected: bool = False):
     """The per-window statistic of a window-change check (None when it has none).
 
     ``window_change``: mean partners per year; ``share_and_partners``: ``(US share,
     mean non-US partners per year)``; ``centrality_change``: the focus's betweenness in
-    the region's exercise network.
+    the region's exercise network. ``selected``: ``exercises`` are already what
+    :func:`select` keeps for this specification and window (the bootstrap's resamples),
+    so they are not filtered again.
     """
-    exs = select(data, spec, window, exercises)
+    exs = exercises if selected and exercises is not None else select(data, spec, window,
+                                                                      exercises)
     if check == "window_change":
         if value == "without_us":
             return _without_us_mean(data, spec, exs, window)
