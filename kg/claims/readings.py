@@ -66,7 +66,8 @@ class ExerciseData:
         return self._region_states[key]
 
     def region_pairs(self, ex: Exercise, observers: bool) -> tuple:
-        """The pairs ``(a, b)``, ``a < b``, of the exercise's states in :attr:`region` (memoized)."""
+        """The pairs ``(a, b)``, ``a < b``, of the exercise's states in :attr:`region`
+        (memoized, as :meth:`region_states`)."""
         key = (ex.id, observers)
         pairs = self._region_pairs.get(key)
         if pairs is None:
@@ -226,8 +227,6 @@ def focus_betweenness(edges: list[tuple[str, str, float]], focus: str) -> float 
     >>> focus_betweenness([("A", "B", 1.0), ("B", "C", 1.0)], "D") is None
     True
     """
-    from heapq import heappop, heappush
-
     idx: dict[str, int] = {}
     adj: list[list[tuple[int, float]]] = []
     pos: list[dict[int, int]] = []  # a repeated edge replaces its length in place, as nx does
@@ -250,52 +249,61 @@ def focus_betweenness(edges: list[tuple[str, str, float]], focus: str) -> float 
     n = len(adj)
     total = 0.0
     for s in range(n):
-        if s == f:
-            continue
-        # Dijkstra as networkx's _single_source_dijkstra_path_basic (D: done, seen: best so far)
-        S: list[int] = []
-        P: list[list[int]] = [[] for _ in range(n)]
-        sigma = [0.0] * n
-        done = [False] * n
-        seen: list = [None] * n
-        sigma[s] = 1.0
-        seen[s] = 0
-        c = 0
-        Q = [(0, 0, s, s)]
-        while Q:
-            dist, _, pred, v = heappop(Q)
-            if done[v]:
-                continue
-            sigma[v] += sigma[pred]
-            S.append(v)
-            done[v] = True
-            for w, length in adj[v]:
-                vw_dist = dist + length
-                sw = seen[w]
-                if not done[w] and (sw is None or vw_dist < sw):
-                    seen[w] = vw_dist
-                    c += 1
-                    heappush(Q, (vw_dist, c, v, w))
-                    sigma[w] = 0.0
-                    P[w] = [v]
-                elif vw_dist == sw:
-                    sigma[w] += sigma[v]
-                    P[w].append(v)
-        if not done[f]:
-            continue
-        # Brandes' accumulation as networkx's _accumulate_basic, up to the focus
-        delta = [0] * n
-        while S:
-            w = S.pop()
-            coeff = (1 + delta[w]) / sigma[w]
-            for v in P[w]:
-                delta[v] += sigma[v] * coeff
-            if w == f:
-                total += delta[w]
-                break
+        if s != f:
+            dep = _dependency(adj, s, f)
+            if dep is not None:
+                total += dep
     if n - 1 < 2:
         return total
     return total * (1 / ((n - 1) * (n - 2)))
+
+
+def _dependency(adj: list, s: int, f: int):
+    """Brandes' dependency of source ``s`` on node ``f`` (None when ``f`` is unreachable), as
+    networkx's ``_single_source_dijkstra_path_basic`` and ``_accumulate_basic`` compute it."""
+    from heapq import heappop, heappush
+
+    n = len(adj)
+    S: list[int] = []
+    P: list[list[int]] = [[] for _ in range(n)]
+    sigma = [0.0] * n
+    done = [False] * n
+    seen: list = [None] * n  # the best distance found so far (networkx's ``seen``)
+    sigma[s] = 1.0
+    seen[s] = 0
+    c = 0
+    Q = [(0, 0, s, s)]
+    while Q:
+        dist, _, pred, v = heappop(Q)
+        if done[v]:
+            continue
+        sigma[v] += sigma[pred]
+        S.append(v)
+        done[v] = True
+        for w, length in adj[v]:
+            vw_dist = dist + length
+            sw = seen[w]
+            if not done[w] and (sw is None or vw_dist < sw):
+                seen[w] = vw_dist
+                c += 1
+                heappush(Q, (vw_dist, c, v, w))
+                sigma[w] = 0.0
+                P[w] = [v]
+            elif vw_dist == sw:
+                sigma[w] += sigma[v]
+                P[w].append(v)
+    if not done[f]:
+        return None
+    # the accumulation, up to f: nodes after f in S are all that f's dependency sums over
+    delta = [0] * n
+    while S:
+        w = S.pop()
+        coeff = (1 + delta[w]) / sigma[w]
+        for v in P[w]:
+            delta[v] += sigma[v] * coeff
+        if w == f:
+            return delta[w]
+    return None
 
 
 def _without_us_mean(data, spec, exs, window) -> float:
