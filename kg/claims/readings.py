@@ -56,6 +56,7 @@ class ExerciseData:
     whole: bool = False
     _region_states: dict = field(default_factory=dict, repr=False, compare=False)
     _region_pairs: dict = field(default_factory=dict, repr=False, compare=False)
+    _others: dict = field(default_factory=dict, repr=False, compare=False)
 
     def region_states(self, ex: Exercise, observers: bool) -> tuple:
         """The exercise's states in :attr:`region`, sorted (memoized: the bootstrap asks often)."""
@@ -64,6 +65,16 @@ class ExerciseData:
             states = ex.participants | ex.observers if observers else ex.participants
             self._region_states[key] = tuple(sorted(s for s in states if s in self.region))
         return self._region_states[key]
+
+    def others(self, ex: Exercise, observers: bool, exclude: frozenset = frozenset()) -> frozenset:
+        """The exercise's states but the focus and ``exclude`` (memoized, as
+        :meth:`region_states`)."""
+        key = (ex.id, observers, exclude)
+        out = self._others.get(key)
+        if out is None:
+            states = ex.participants | ex.observers if observers else ex.participants
+            out = self._others[key] = states - {self.focus} - exclude
+        return out
 
     def region_pairs(self, ex: Exercise, observers: bool) -> tuple:
         """The pairs ``(a, b)``, ``a < b``, of the exercise's states in :attr:`region`
@@ -178,12 +189,16 @@ def _partners_mean(data, spec, exs, window, exclude=frozenset()) -> float:
     else:
         seen: dict[int, set] = {y: set() for y in per}
         for ex in exs:
-            seen[ex.year] |= _states(ex, spec) - {data.focus} - exclude
+            seen[ex.year] |= data.others(ex, spec.observers, exclude)
         per = {y: float(len(s)) for y, s in seen.items()}
     return sum(per.values()) / len(per)
 
 
 def _us_share(data, spec, exs) -> float | None:
+    if spec.projection != "newman":  # every weight 1.0: the sums are counts
+        tot = float(len(exs))
+        us = float(sum(1 for ex in exs if data.us in _states(ex, spec)))
+        return us / tot if tot else None
     tot = sum(_w(ex, spec) for ex in exs)
     us = sum(_w(ex, spec) for ex in exs if data.us in _states(ex, spec))
     return us / tot if tot else None
