@@ -48,16 +48,16 @@ __all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "t
            "agreements_by_type"]
 
 #: The steps of a report, in order (what the progress callback reports).
-#: The map comes first so that Chromium takes its screenshot (another process) while
-#: this one checks the claims and computes the metrics.
+#: The map and the metrics come first so that Chromium takes the map's screenshot and
+#: another Python process draws the plots while this one checks the claims.
 STEPS = (
     "preparing the store",
     "reading the dataset fingerprint",
     "drawing the map",
     "taking the map screenshot (in the background)",
-    "checking claims",
     "computing metrics",
-    "drawing plots",
+    "drawing plots (in the background)",
+    "checking claims",
     "writing index.html and report.md",
 )
 
@@ -304,6 +304,43 @@ def _data_uri(path: Path, mime: str) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+class _Plots:
+    """:func:`_plots` in a Python process of its own (spawned: no state shared but the
+    arguments), so that matplotlib draws while this process checks the claims; drawn here
+    when no process can be started."""
+
+    def __init__(self, *args):
+        self.args = args
+        self.pool = self.future = None
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=1,
+                                            mp_context=multiprocessing.get_context("spawn"))
+            self.future = self.pool.submit(_plots, *args)
+        except (OSError, RuntimeError):  # no process to be had: draw in wait()
+            self._close()
+
+    def _close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        self.pool = self.future = None
+
+    def wait(self) -> list[str]:
+        """The files written (as :func:`_plots` returns them)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.future is not None:
+            try:
+                return self.future.result()
+            except BrokenProcessPool:  # the process died (not a plotting error): draw here
+                pass
+            finally:
+                self._close()
+        return _plots(*self.args)
+
+
 class _Screenshot:
     """``map.png`` from ``map.html`` (:func:`kg.map.screenshot`), taken in a thread of its own
     while the report goes on; a stale ``map.png`` is removed when there is no new one."""
@@ -428,17 +465,18 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
         step(3)
         shot = _Screenshot(out)
         step(4)
-        result = check_claims(store, None, graphs, citation=False)
-        result["citation"] = block
-        step(5)
         by_year = focus_by_year(store, focus, graphs)
         fm_rows = focus_window_metrics(store, focus, windows, graphs)
         tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
         ag_types, ag_rows = agreements_by_type(store, focus, graphs)
+        step(5)
+        plots = _Plots(out, focus, by_year, ag_types, ag_rows, windows)
+        step(6)
+        result = check_claims(store, None, graphs, citation=False)
+        result["citation"] = block
     res.built = opened.built
 
-    step(6)
-    files += _plots(out, focus, by_year, ag_types, ag_rows, windows)
+    files += plots.wait()
     has_png = shot.wait(notes)
     if has_png:
         files.append("map.png")
