@@ -305,39 +305,50 @@ def _data_uri(path: Path, mime: str) -> str:
 
 
 class _Plots:
-    """:func:`_plots` in a Python process of its own (spawned: no state shared but the
-    arguments), so that matplotlib draws while this process checks the claims; drawn here
-    when no process can be started."""
+    """:func:`_plots` in a Python process of its own (``python -m kg.report``, the arguments
+    pickled on its stdin), so that matplotlib draws while this process checks the claims.
+
+    A plain child process, not multiprocessing's spawn, which would import the caller's
+    main script again. When the process cannot start or fails, the plots are drawn here
+    (so a plotting error is raised as it always was).
+    """
 
     def __init__(self, *args):
+        import pickle
+        import subprocess
+        import sys
+
         self.args = args
-        self.pool = self.future = None
+        self.proc = None
+        root = str(Path(__file__).resolve().parent.parent)  # this kg, first on the child's path
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [root] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
         try:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            self.proc = subprocess.Popen([sys.executable, "-m", "kg.report"], env=env,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL)
+            self.proc.stdin.write(pickle.dumps(args))
+            self.proc.stdin.close()
+        except OSError:  # no process to be had (or it died at once): draw in wait()
+            self._stop()
 
-            self.pool = ProcessPoolExecutor(max_workers=1,
-                                            mp_context=multiprocessing.get_context("spawn"))
-            self.future = self.pool.submit(_plots, *args)
-        except (OSError, RuntimeError):  # no process to be had: draw in wait()
-            self._close()
-
-    def _close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-        self.pool = self.future = None
+    def _stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
 
     def wait(self) -> list[str]:
         """The files written (as :func:`_plots` returns them)."""
-        from concurrent.futures.process import BrokenProcessPool
+        import pickle
 
-        if self.future is not None:
-            try:
-                return self.future.result()
-            except BrokenProcessPool:  # the process died (not a plotting error): draw here
-                pass
-            finally:
-                self._close()
+        if self.proc is not None:
+            out = self.proc.stdout.read()
+            self.proc.stdout.close()
+            if self.proc.wait() == 0:
+                self.proc = None
+                return pickle.loads(out)
+            self.proc = None
         return _plots(*self.args)
 
 
@@ -637,3 +648,9 @@ def _report_md(ctx: dict) -> str:
            md_fence(ctx["cite_text"])]
     return "\n".join(md)
 
+
+if __name__ == "__main__":  # the plots' process (see _Plots): arguments in, file names out
+    import pickle
+    import sys
+
+    sys.stdout.buffer.write(pickle.dumps(_plots(*pickle.loads(sys.stdin.buffer.read()))))
