@@ -329,7 +329,8 @@ class _Plots:
                                          stderr=subprocess.DEVNULL)
             self.proc.stdin.write(pickle.dumps(args))
             self.proc.stdin.close()
-        except OSError:  # no process to be had (or it died at once): draw in wait()
+        except (OSError, TypeError, ValueError):  # no process to be had (no interpreter
+            # path, or it died at once): draw in wait()
             self._stop()
 
     def _stop(self) -> None:
