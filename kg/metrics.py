@@ -48,6 +48,7 @@ __all__ = [
     "DEFINITIONS",
     "MetricsResult",
     "node_metrics",
+    "path_metrics",
     "focus_metrics",
     "metrics",
     "format_metrics",
@@ -227,18 +228,7 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     """
     if engine not in ("auto", "networkx"):
         raise UsageError(f"unknown engine {engine!r}")
-    # a canonical copy: sorted nodes and edges, so results do not depend on insertion order
-    import networkx as nx
-
-    H = nx.Graph()
-    nodes = sorted(G.nodes)
-    H.add_nodes_from(nodes)
-    H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
-                     sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
-    if engine == "networkx" or len(nodes) > 2000:
-        bet, clo = _brandes_networkx(H)
-    else:
-        bet, clo = _brandes_dense(nodes, H)
+    nodes, H, bet, clo = _canonical_brandes(G, engine)
     eig = _eigenvector_per_component(H)
     pr = _pagerank(nodes, H)
     com = _communities(H)
@@ -254,6 +244,38 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
             "community": com[v],
         }
     return out
+
+
+def _canonical_brandes(G, engine: str = "auto"):
+    """A canonical copy of ``G`` (sorted nodes and edges, so results do not depend on
+    insertion order) with its betweenness and closeness: ``(nodes, H, bet, clo)``."""
+    import networkx as nx
+
+    H = nx.Graph()
+    nodes = sorted(G.nodes)
+    H.add_nodes_from(nodes)
+    H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
+                     sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
+    if engine == "networkx" or len(nodes) > 2000:
+        bet, clo = _brandes_networkx(H)
+    else:
+        bet, clo = _brandes_dense(nodes, H)
+    return nodes, H, bet, clo
+
+
+def path_metrics(G) -> dict[str, dict]:
+    """Per node: degree, betweenness and closeness only, the same values as :func:`node_metrics`.
+
+    For series that list no more (:func:`focus_by_year`): eigenvector, PageRank and
+    Louvain communities are not computed.
+
+    >>> import networkx as nx
+    >>> path_metrics(nx.path_graph(["AAA", "BBB", "CCC"]))["BBB"]
+    {'degree': 2, 'betweenness': 1.0, 'closeness': 1.0}
+    """
+    nodes, H, bet, clo = _canonical_brandes(G)
+    return {v: {"degree": H.degree(v), "betweenness": bet[v], "closeness": clo[v]}
+            for v in nodes}
 
 
 def focus_metrics(G, focus: str, nodes: dict | None = None) -> dict:
@@ -495,7 +517,7 @@ def focus_by_year(store, focus: str = "JPN", graphs: list[str] | None = None,
         d = years.get(y, {"exercises": 0, "with_us": 0, "partners": set()})
         bt = dg = None
         if focus in G:
-            m = cache.measure(G, node_metrics)[focus]
+            m = cache.measure(G, path_metrics)[focus]
             bt, dg = m["betweenness"], m["degree"]
         rows.append({
             "year": y,

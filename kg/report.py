@@ -48,14 +48,16 @@ __all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "t
            "agreements_by_type"]
 
 #: The steps of a report, in order (what the progress callback reports).
+#: The map and the metrics come first so that Chromium takes the map's screenshot and
+#: another Python process draws the plots while this one checks the claims.
 STEPS = (
     "preparing the store",
     "reading the dataset fingerprint",
-    "checking claims",
-    "computing metrics",
-    "drawing plots",
     "drawing the map",
-    "taking the map screenshot",
+    "taking the map screenshot (in the background)",
+    "computing metrics",
+    "drawing plots (in the background)",
+    "checking claims",
     "writing index.html and report.md",
 )
 
@@ -302,6 +304,92 @@ def _data_uri(path: Path, mime: str) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+class _Plots:
+    """:func:`_plots` in a Python process of its own (``python -m kg.report``, the arguments
+    pickled on its stdin), so that matplotlib draws while this process checks the claims.
+
+    A plain child process, not multiprocessing's spawn, which would import the caller's
+    main script again. When the process cannot start or fails, the plots are drawn here
+    (so a plotting error is raised as it always was).
+    """
+
+    def __init__(self, *args):
+        import pickle
+        import subprocess
+        import sys
+
+        self.args = args
+        self.proc = None
+        root = str(Path(__file__).resolve().parent.parent)  # this kg, first on the child's path
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [root] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "kg.report"], env=env,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL)
+            self.proc.stdin.write(pickle.dumps(args))
+            self.proc.stdin.close()
+        except (OSError, TypeError, ValueError):  # no process to be had (no interpreter
+            # path, or it died at once): draw in wait()
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def wait(self) -> list[str]:
+        """The files written (as :func:`_plots` returns them)."""
+        import pickle
+
+        if self.proc is not None:
+            out = self.proc.stdout.read()
+            self.proc.stdout.close()
+            if self.proc.wait() == 0:
+                self.proc = None
+                return pickle.loads(out)
+            self.proc = None
+        return _plots(*self.args)
+
+
+class _Screenshot:
+    """``map.png`` from ``map.html`` (:func:`kg.map.screenshot`), taken in a thread of its own
+    while the report goes on; a stale ``map.png`` is removed when there is no new one."""
+
+    def __init__(self, out: Path):
+        import threading
+
+        self.out = out
+        self.error: Exception | None = None
+        self.thread = None
+        if (out / "map.html").exists():
+            self.thread = threading.Thread(target=self._take, name="kg-map-screenshot",
+                                           daemon=True)
+            self.thread.start()
+
+    def _take(self) -> None:
+        from kg.map import screenshot
+
+        try:
+            screenshot(self.out / "map.html", self.out / "map.png")
+        except Exception as exc:  # noqa: BLE001 - Chromium missing or failing: said in a note
+            self.error = exc
+
+    def wait(self, notes: list[str]) -> bool:
+        """Wait for the screenshot; True when map.png was written, else a note says why."""
+        ok = False
+        if self.thread is not None:
+            self.thread.join()
+            if self.error is None:
+                ok = True
+            else:
+                notes.append(f"no map screenshot (map.png): {self.error}")
+        if not ok and (self.out / "map.png").exists():
+            (self.out / "map.png").unlink()
+        return ok
+
+
 def _fp(block: dict) -> str:
     """The dataset fingerprint (hex) from a citation block."""
     fp = (block.get("dataset") or {}).get("fingerprint") or block.get("fingerprint")
@@ -376,16 +464,6 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
                   "claims": [c.id for c in claims_def]}
         block = citation_block(store, sorted(graphs) if graphs else None, params)
         step(2)
-        result = check_claims(store, None, graphs, citation=False)
-        result["citation"] = block
-        step(3)
-        by_year = focus_by_year(store, focus, graphs)
-        fm_rows = focus_window_metrics(store, focus, windows, graphs)
-        tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
-        ag_types, ag_rows = agreements_by_type(store, focus, graphs)
-        step(4)
-        files += _plots(out, focus, by_year, ag_types, ag_rows, windows)
-        step(5)
         from kg.map import render_map
 
         map_window = windows[-1][1] if windows else (None, None)
@@ -396,21 +474,24 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
             files.append("map.html")
         except Exception as exc:  # noqa: BLE001 - the report still stands without the map
             notes.append(f"the map could not be drawn: {exc}")
+        step(3)
+        shot = _Screenshot(out)
+        step(4)
+        by_year = focus_by_year(store, focus, graphs)
+        fm_rows = focus_window_metrics(store, focus, windows, graphs)
+        tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
+        ag_types, ag_rows = agreements_by_type(store, focus, graphs)
+        step(5)
+        plots = _Plots(out, focus, by_year, ag_types, ag_rows, windows)
+        step(6)
+        result = check_claims(store, None, graphs, citation=False)
+        result["citation"] = block
     res.built = opened.built
 
-    step(6)
-    has_png = False
-    if (out / "map.html").exists():
-        from kg.map import screenshot
-
-        try:
-            screenshot(out / "map.html", out / "map.png")
-            files.append("map.png")
-            has_png = True
-        except Exception as exc:  # noqa: BLE001 - Chromium missing or failing: say so
-            notes.append(f"no map screenshot (map.png): {exc}")
-    if not has_png and (out / "map.png").exists():
-        (out / "map.png").unlink()
+    files += plots.wait()
+    has_png = shot.wait(notes)
+    if has_png:
+        files.append("map.png")
 
     step(7)
     claims_rows = _claims_rows(result)
@@ -568,3 +649,9 @@ def _report_md(ctx: dict) -> str:
            md_fence(ctx["cite_text"])]
     return "\n".join(md)
 
+
+if __name__ == "__main__":  # the plots' process (see _Plots): arguments in, file names out
+    import pickle
+    import sys
+
+    sys.stdout.buffer.write(pickle.dumps(_plots(*pickle.loads(sys.stdin.buffer.read()))))

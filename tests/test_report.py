@@ -177,3 +177,54 @@ def test_report_sends_each_query_once_and_builds_each_network_once(built_store, 
     assert not repeated, repeated
     twice = sorted({k for k in built if built.count(k) > 1})
     assert not twice, twice
+
+
+def test_focus_by_year_centrality_is_node_metrics_of_a_fresh_network(built_store):
+    """focus_by_year reads degree and betweenness from path_metrics on the run cache's
+    networks; each equals node_metrics on the same window's network built afresh."""
+    from kg.metrics import CENTRALITY_WINDOW, focus_by_year, node_metrics, path_metrics
+    from kg.network import build_network_uncached
+    from kg.store import open_store
+
+    with open_store(built_store) as store:
+        rows = focus_by_year(store, "JPN")
+        assert len(rows) > 5
+        checked = 0
+        for row in rows[-8:]:
+            y = row["year"]
+            G = build_network_uncached(store, relation="exercise",
+                                       year_from=y - CENTRALITY_WINDOW + 1, year_to=y)
+            if "JPN" not in G:
+                continue
+            full = node_metrics(G)
+            assert path_metrics(G) == {v: {k: m[k] for k in ("degree", "betweenness", "closeness")}
+                                       for v, m in full.items()}
+            assert row[f"degree_{CENTRALITY_WINDOW}y"] == full["JPN"]["degree"]
+            assert row[f"betweenness_{CENTRALITY_WINDOW}y"] == round(full["JPN"]["betweenness"], 6)
+            checked += 1
+        assert checked >= 5
+
+
+def test_plots_drawn_by_their_own_process_equal_plots_drawn_here(built_store, tmp_path):
+    """The report draws the plots in a child process (``python -m kg.report``); its files
+    are byte for byte those drawn in this process."""
+    from kg.metrics import focus_by_year
+    from kg.report import _Plots, _plots, agreements_by_type
+    from kg.store import open_store
+
+    with open_store(built_store) as store:
+        by_year = focus_by_year(store, "JPN")
+        types, rows = agreements_by_type(store, "JPN")
+    windows = [("baseline", (2005, 2009)), ("recent", (2020, 2024))]
+    child, here = tmp_path / "child", tmp_path / "here"
+    child.mkdir()
+    here.mkdir()
+    job = _Plots(child, "JPN", by_year, types, rows, windows)
+    assert job.proc is not None  # a process really started
+    proc = job.proc
+    files = job.wait()
+    assert proc.returncode == 0  # and drew the plots (no fallback to this process)
+    assert files == _plots(here, "JPN", by_year, types, rows, windows)
+    assert len(files) == 2 * len(PLOTS)
+    for name in files:
+        assert (child / name).read_bytes() == (here / name).read_bytes(), name

@@ -409,13 +409,15 @@ def _check_agreements_in_force(store, claim, graphs) -> CheckResult:
 
 
 def _region_betweenness(G, nodes: set[str], focus: str) -> dict:
-    from kg.metrics import node_metrics
+    # degree and betweenness only: path_metrics gives node_metrics' values for them, without
+    # computing eigenvector, PageRank and communities
+    from kg.metrics import path_metrics
 
     H = G.subgraph(sorted(n for n in G.nodes if n in nodes)).copy()
     if focus not in H:
         return {"states": H.number_of_nodes(), "ties": H.number_of_edges(), "betweenness": None,
                 "degree": None, "rank": None}
-    m = node_metrics(H)
+    m = path_metrics(H)
     ranked = sorted(H.nodes, key=lambda n: (-m[n]["betweenness"], n))
     return {"states": H.number_of_nodes(), "ties": H.number_of_edges(),
             "betweenness": _r(m[focus]["betweenness"]), "degree": m[focus]["degree"],

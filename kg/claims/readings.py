@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 __all__ = ["Exercise", "ExerciseData", "Spec", "PROJECTIONS", "load_exercise_data",
-           "select", "READERS", "WINDOW_STATS", "read", "window_stat"]
+           "select", "READERS", "WINDOW_STATS", "read", "window_stat", "focus_betweenness"]
 
 PROJECTIONS = ("pairs", "newman", "max")
 
@@ -55,6 +55,9 @@ class ExerciseData:
     #: True when ``exercises`` holds every exercise (the whole network), not only the focus's
     whole: bool = False
     _region_states: dict = field(default_factory=dict, repr=False, compare=False)
+    _region_pairs: dict = field(default_factory=dict, repr=False, compare=False)
+    _others: dict = field(default_factory=dict, repr=False, compare=False)
+    _bits: dict = field(default_factory=dict, repr=False, compare=False)
 
     def region_states(self, ex: Exercise, observers: bool) -> tuple:
         """The exercise's states in :attr:`region`, sorted (memoized: the bootstrap asks often)."""
@@ -63,6 +66,31 @@ class ExerciseData:
             states = ex.participants | ex.observers if observers else ex.participants
             self._region_states[key] = tuple(sorted(s for s in states if s in self.region))
         return self._region_states[key]
+
+    def others(self, ex: Exercise, observers: bool, exclude: frozenset = frozenset()) -> int:
+        """The exercise's states but the focus and ``exclude``, as a bit set (an int, one
+        bit per state; memoized, as :meth:`region_states`): unions of many are cheap."""
+        key = (ex.id, observers, exclude)
+        out = self._others.get(key)
+        if out is None:
+            states = ex.participants | ex.observers if observers else ex.participants
+            bits = self._bits
+            out = 0
+            for st in states - {self.focus} - exclude:
+                out |= 1 << bits.setdefault(st, len(bits))
+            self._others[key] = out
+        return out
+
+    def region_pairs(self, ex: Exercise, observers: bool) -> tuple:
+        """The pairs ``(a, b)``, ``a < b``, of the exercise's states in :attr:`region`
+        (memoized, as :meth:`region_states`)."""
+        key = (ex.id, observers)
+        pairs = self._region_pairs.get(key)
+        if pairs is None:
+            states = self.region_states(ex, observers)
+            pairs = self._region_pairs[key] = tuple(
+                (a, b) for i, a in enumerate(states) for b in states[i + 1:])
+        return pairs
 
 
 @dataclass(frozen=True)
@@ -164,14 +192,18 @@ def _partners_mean(data, spec, exs, window, exclude=frozenset()) -> float:
             others = _states(ex, spec) - {data.focus} - exclude
             per[ex.year] += _w(ex, spec) * len(others)
     else:
-        seen: dict[int, set] = {y: set() for y in per}
+        seen = dict.fromkeys(per, 0)  # per year, the bit set of the partners seen
         for ex in exs:
-            seen[ex.year] |= _states(ex, spec) - {data.focus} - exclude
-        per = {y: float(len(s)) for y, s in seen.items()}
+            seen[ex.year] |= data.others(ex, spec.observers, exclude)
+        per = {y: float(s.bit_count()) for y, s in seen.items()}
     return sum(per.values()) / len(per)
 
 
 def _us_share(data, spec, exs) -> float | None:
+    if spec.projection != "newman":  # every weight 1.0: the sums are counts
+        tot = float(len(exs))
+        us = float(sum(1 for ex in exs if data.us in _states(ex, spec)))
+        return us / tot if tot else None
     tot = sum(_w(ex, spec) for ex in exs)
     us = sum(_w(ex, spec) for ex in exs if data.us in _states(ex, spec))
     return us / tot if tot else None
@@ -181,27 +213,117 @@ def _betweenness(data, spec, exs) -> float | None:
     """Normalized betweenness of the focus among the region's states, edge length 1/weight.
 
     The same definition as :func:`kg.metrics.node_metrics` (which documents that it equals
-    networkx ``betweenness_centrality(normalized=True)`` on lengths 1/weight); only
-    betweenness is computed here because the bootstrap calls it thousands of times.
+    networkx ``betweenness_centrality(normalized=True)`` on lengths 1/weight); only the
+    focus's betweenness is computed here (:func:`focus_betweenness`), because the
+    bootstrap calls it thousands of times.
     """
-    import networkx as nx
-
     weights: dict[tuple[str, str], float] = {}
+    get = weights.get
     for ex in exs:
-        states = data.region_states(ex, spec.observers)
-        if len(states) < 2:
+        pairs = data.region_pairs(ex, spec.observers)
+        if not pairs:
             continue
         w = _w(ex, spec)
-        for i, a in enumerate(states):
-            for b in states[i + 1:]:
-                weights[(a, b)] = weights.get((a, b), 0.0) + w
-    G = nx.Graph()
-    for (a, b), w in sorted(weights.items()):
-        if w > 0:
-            G.add_edge(a, b, distance=1.0 / w)
-    if data.focus not in G:
+        for pair in pairs:
+            weights[pair] = get(pair, 0.0) + w
+    return focus_betweenness([(a, b, 1.0 / w) for (a, b), w in sorted(weights.items())
+                              if w > 0], data.focus)
+
+
+def focus_betweenness(edges: list[tuple[str, str, float]], focus: str) -> float | None:
+    """The normalized betweenness of ``focus`` alone, as networkx computes it, float for float.
+
+    ``edges`` are ``(a, b, length)`` in the order they would be added to a ``nx.Graph``
+    (which fixes the order of the nodes and of each node's neighbours). The result is
+    ``nx.betweenness_centrality(G, weight="length", normalized=True)[focus]`` exactly (the
+    same Dijkstra with the same tie-breaking, the same path counts and Brandes (2001)
+    accumulation in the same order), but on plain lists, without the sources' work that
+    cannot reach the focus's value: the focus as a source adds nothing to its own
+    betweenness, and each source's accumulation stops once the focus's dependency is
+    final. None when the focus has no tie.
+
+    >>> focus_betweenness([("A", "B", 1.0), ("B", "C", 1.0)], "B")
+    1.0
+    >>> focus_betweenness([("A", "B", 1.0), ("B", "C", 1.0)], "D") is None
+    True
+    """
+    idx: dict[str, int] = {}
+    adj: list[list[tuple[int, float]]] = []
+    pos: list[dict[int, int]] = []  # a repeated edge replaces its length in place, as nx does
+    for a, b, length in edges:
+        for v in (a, b):
+            if v not in idx:
+                idx[v] = len(adj)
+                adj.append([])
+                pos.append({})
+        ia, ib = idx[a], idx[b]
+        for x, y in ((ia, ib), (ib, ia)) if ia != ib else ((ia, ib),):
+            if y in pos[x]:
+                adj[x][pos[x][y]] = (y, length)
+            else:
+                pos[x][y] = len(adj[x])
+                adj[x].append((y, length))
+    if focus not in idx:
         return None
-    return nx.betweenness_centrality(G, weight="distance", normalized=True)[data.focus]
+    f = idx[focus]
+    n = len(adj)
+    total = 0.0
+    for s in range(n):
+        if s != f:
+            dep = _dependency(adj, s, f)
+            if dep is not None:
+                total += dep
+    if n - 1 < 2:
+        return total
+    return total * (1 / ((n - 1) * (n - 2)))
+
+
+def _dependency(adj: list, s: int, f: int):
+    """Brandes' dependency of source ``s`` on node ``f`` (None when ``f`` is unreachable), as
+    networkx's ``_single_source_dijkstra_path_basic`` and ``_accumulate_basic`` compute it."""
+    from heapq import heappop, heappush
+
+    n = len(adj)
+    S: list[int] = []
+    P: list[list[int]] = [[] for _ in range(n)]
+    sigma = [0.0] * n
+    done = [False] * n
+    seen: list = [None] * n  # the best distance found so far (networkx's ``seen``)
+    sigma[s] = 1.0
+    seen[s] = 0
+    c = 0
+    Q = [(0, 0, s, s)]
+    while Q:
+        dist, _, pred, v = heappop(Q)
+        if done[v]:
+            continue
+        sigma[v] += sigma[pred]
+        S.append(v)
+        done[v] = True
+        for w, length in adj[v]:
+            vw_dist = dist + length
+            sw = seen[w]
+            if not done[w] and (sw is None or vw_dist < sw):
+                seen[w] = vw_dist
+                c += 1
+                heappush(Q, (vw_dist, c, v, w))
+                sigma[w] = 0.0
+                P[w] = [v]
+            elif vw_dist == sw:
+                sigma[w] += sigma[v]
+                P[w].append(v)
+    if not done[f]:
+        return None
+    # the accumulation, up to f: nodes after f in S are all that f's dependency sums over
+    delta = [0] * n
+    while S:
+        w = S.pop()
+        coeff = (1 + delta[w]) / sigma[w]
+        for v in P[w]:
+            delta[v] += sigma[v] * coeff
+        if w == f:
+            return delta[w]
+    return None
 
 
 def _without_us_mean(data, spec, exs, window) -> float:
@@ -212,14 +334,18 @@ def _without_us_mean(data, spec, exs, window) -> float:
 
 
 def window_stat(check: str, data: ExerciseData, spec: Spec, window: tuple[int, int],
-                exercises: list[Exercise] | None = None, value: str = "partners"):
+                exercises: list[Exercise] | None = None, value: str = "partners", *,
+                selected: bool = False):
     """The per-window statistic of a window-change check (None when it has none).
 
     ``window_change``: mean partners per year; ``share_and_partners``: ``(US share,
     mean non-US partners per year)``; ``centrality_change``: the focus's betweenness in
-    the region's exercise network.
+    the region's exercise network. ``selected``: ``exercises`` are already what
+    :func:`select` keeps for this specification and window (the bootstrap's resamples),
+    so they are not filtered again.
     """
-    exs = select(data, spec, window, exercises)
+    exs = exercises if selected and exercises is not None else select(data, spec, window,
+                                                                      exercises)
     if check == "window_change":
         if value == "without_us":
             return _without_us_mean(data, spec, exs, window)

@@ -84,8 +84,10 @@ def window_change_uncertainty(claim, data: ExerciseData, spec: Spec, *,
     value = claim.test.get("value", "partners")
 
     def change(bx, rx) -> dict:
-        b = _parts(check, window_stat(check, data, spec, base_w, bx, value))
-        r = _parts(check, window_stat(check, data, spec, rec_w, rx, value))
+        # bx, rx: drawn from the windows' selections (moved into the window when permuted),
+        # so select() would keep every one of them
+        b = _parts(check, window_stat(check, data, spec, base_w, bx, value, selected=True))
+        r = _parts(check, window_stat(check, data, spec, rec_w, rx, value, selected=True))
         return {k: (None if b[k] is None or r[k] is None else r[k] - b[k]) for k in b}
 
     observed = change(base, rec)
