@@ -140,11 +140,9 @@ def citation_block(store, graphs: list[str] | None, params: dict) -> dict:
 def _param_text(v) -> str:
     if v is None:
         return "none"
-    if isinstance(v, bool):
-        return str(v).lower()
     if isinstance(v, (list, tuple)):
         return ", ".join(str(x) for x in v) or "none"
-    return str(v)
+    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def _text_lines(block: dict) -> list[str]:

@@ -591,10 +591,8 @@ def _num(x) -> str:
     """A number for tables: integers as such, floats rounded to 6 decimals."""
     if x is None:
         return ""
-    if isinstance(x, bool):
+    if isinstance(x, (bool, int)):  # True -> "true"; an int as it is
         return str(x).lower()
-    if isinstance(x, int):
-        return str(x)
     if float(x).is_integer() and abs(x) < 1e15:
         return str(int(x))
     s = f"{x:.6f}"

@@ -367,13 +367,22 @@ SELECT DISTINCT ?bearer ?other ?kind ?s ?e WHERE {
                 out[(a, other, y)].add(suffix)
     for bearer, other, kind, s, e in store.select(q_spell, graphs=graphs).rows:
         suffix = ATOP_KINDS.get(kind.value.rsplit("#", 1)[-1])
-        a, o = iso3_of(bearer.value), iso3_of(other.value)
-        if suffix is None or a is None or o is None or (
-                states is not None and a not in states and o not in states):
-            continue
-        for y in range(max(int(s.value), year_from), min(int(e.value), year_to) + 1):
-            out[(a, o, y)].add(suffix)
+        _mark_spell(out, suffix, iso3_of(bearer.value), iso3_of(other.value), states,
+                    range(max(int(s.value), year_from), min(int(e.value), year_to) + 1))
     return out
+
+
+def _mark_spell(out: dict, suffix, a, b, states, years: range) -> None:
+    """Add ``suffix`` to ``out[(a, b, year)]`` for each year of a spell, if the pair counts.
+
+    Nothing is added for an unknown kind (``suffix`` None), a party without an ISO3
+    code, or a pair with neither state in ``states`` (when given).
+    """
+    if suffix is None or a is None or b is None or (
+            states is not None and a not in states and b not in states):
+        return
+    for y in years:
+        out[(a, b, y)].add(suffix)
 
 
 def cow_flags(store, year_from: int, year_to: int, graphs=None,
@@ -391,12 +400,8 @@ SELECT DISTINCT ?a ?b ?kind ?s ?e WHERE {
     out: dict = defaultdict(set)
     for a, b, kind, s, e in store.select(q, graphs=graphs).rows:
         suffix = COW_KINDS.get(kind.value.rsplit("#", 1)[-1])
-        ia, ib = iso3_of(a.value), iso3_of(b.value)
-        if suffix is None or ia is None or ib is None or (
-                states is not None and ia not in states and ib not in states):
-            continue
-        for y in range(max(int(s.value), year_from), min(int(e.value), year_to) + 1):
-            out[(ia, ib, y)].add(suffix)
+        _mark_spell(out, suffix, iso3_of(a.value), iso3_of(b.value), states,
+                    range(max(int(s.value), year_from), min(int(e.value), year_to) + 1))
     return out
 
 

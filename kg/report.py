@@ -195,6 +195,15 @@ def _save(fig, out_dir: Path, stem: str) -> list[str]:
     return [f"{stem}.png", f"{stem}.svg"]
 
 
+def _label_and_save(fig, ax, out_dir: Path, stem: str, ylabel: str, title: str) -> list[str]:
+    """Label a plot over the years (x: year), lay it out and save it (see :func:`_save`)."""
+    ax.set_xlabel("year")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, out_dir, stem)
+
+
 def _shade(ax, windows):
     for name, w in windows:
         ax.axvspan(w[0] - 0.5, w[1] + 0.5, color="#dddddd", alpha=0.5, lw=0)
@@ -213,12 +222,9 @@ def _plots(out_dir: Path, focus: str, by_year: list[dict], ag_types: list[str],
     ax.plot(years, [r["partners"] for r in by_year], marker="o", label="all partners")
     ax.plot(years, [r["non_us_partners"] for r in by_year], marker="s",
             label="partners other than the USA")
-    ax.set_xlabel("year")
-    ax.set_ylabel("distinct partner states")
-    ax.set_title(f"{focus}: exercise partners per year")
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    files += _save(fig, out_dir, "partners_per_year")
+    files += _label_and_save(fig, ax, out_dir, "partners_per_year", "distinct partner states",
+                             f"{focus}: exercise partners per year")
 
     fig, ax = plt.subplots(figsize=(8, 4))
     _shade(ax, windows)
@@ -231,12 +237,9 @@ def _plots(out_dir: Path, focus: str, by_year: list[dict], ag_types: list[str],
     ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color="#d62728",
             label="share with the USA")
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("year")
-    ax.set_ylabel("share of exercises with the USA")
-    ax.set_title(f"{focus}: US share of exercises per year")
     ax.legend(loc="lower left")
-    fig.tight_layout()
-    files += _save(fig, out_dir, "us_share")
+    files += _label_and_save(fig, ax, out_dir, "us_share", "share of exercises with the USA",
+                             f"{focus}: US share of exercises per year")
 
     bkey = f"betweenness_{CENTRALITY_WINDOW}y"
     dkey = f"degree_{CENTRALITY_WINDOW}y"
@@ -260,11 +263,8 @@ def _plots(out_dir: Path, focus: str, by_year: list[dict], ag_types: list[str],
     else:
         ax.text(0.5, 0.5, "no agreements in the data", ha="center", va="center",
                 transform=ax.transAxes)
-    ax.set_xlabel("year")
-    ax.set_ylabel("agreements in force")
-    ax.set_title(f"{focus}: agreements in force by type")
-    fig.tight_layout()
-    files += _save(fig, out_dir, "agreements_by_type")
+    files += _label_and_save(fig, ax, out_dir, "agreements_by_type", "agreements in force",
+                             f"{focus}: agreements in force by type")
     return files
 
 

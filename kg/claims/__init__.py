@@ -25,16 +25,10 @@ The package, one concern a module:
 
 from __future__ import annotations
 
-from kg.claims.checks import (
-                              CHECKS,
-                              INSUFFICIENT,
-                              NOT_SUPPORTED,
-                              SUPPORTED,
-                              VERDICTS,
-                              CheckResult,
-                              register,
-                              run_claim_query,
-)
+from kg.claims.checks import CHECKS, INSUFFICIENT, NOT_SUPPORTED, SUPPORTED, VERDICTS
+from kg.claims.checks import CheckResult as CheckResult
+from kg.claims.checks import register as register
+from kg.claims.checks import run_claim_query as run_claim_query
 from kg.claims.coverage import data_coverage, window_status
 from kg.claims.definitions import Claim, Reference, load_claim, load_claims, select_claims
 from kg.claims.evaluate import ClaimNotSupported, check_claim, check_claims, raise_if_not_supported

@@ -145,11 +145,15 @@ def window_label(w) -> str:
 # relations (window name -> data kinds it rests on), queries, metrics, minimum (met, shortfalls).
 
 
+def _test_and_windows(claim):
+    """A two-window claim's test block and its baseline and recent windows."""
+    wins = claim.windows()
+    return claim.test, wins["baseline"], wins["recent"]
+
+
 @register("window_change")
 def _check_window_change(store, claim, graphs) -> CheckResult:
-    t = claim.test
-    wins = claim.windows()
-    base, recent = wins["baseline"], wins["recent"]
+    t, base, recent = _test_and_windows(claim)
     col = t.get("value", "partners")
     rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs, _dir(claim))
     ev: dict = {}
@@ -165,7 +169,7 @@ def _check_window_change(store, claim, graphs) -> CheckResult:
     b, r = ev["baseline"]["mean_per_year"], ev["recent"]["mean_per_year"]
     ev["change"] = _r(r - b)
     ev["ratio"] = _r(r / b) if b else None
-    ok, short = _enough(claim, wins, counts)
+    ok, short = _enough(claim, claim.windows(), counts)
     direction = claim.expected.get("direction", "increase")
     holds = r > b if direction == "increase" else r < b
     verdict = SUPPORTED if holds else NOT_SUPPORTED
@@ -187,9 +191,7 @@ def _check_window_change(store, claim, graphs) -> CheckResult:
 def _check_share_and_partners(store, claim, graphs) -> CheckResult:
     from kg.network import exercise_years
 
-    t = claim.test
-    wins = claim.windows()
-    base, recent = wins["baseline"], wins["recent"]
+    t, base, recent = _test_and_windows(claim)
     rows = run_claim_query(store, t["query"], _q_params(claim, t["query"]), graphs, _dir(claim))
     ev: dict = {}
     counts = {}
@@ -219,7 +221,7 @@ def _check_share_and_partners(store, claim, graphs) -> CheckResult:
                          "differences": mismatch}
     sb, sr = ev["baseline"]["us_share"], ev["recent"]["us_share"]
     pb, pr = ev["baseline"]["non_us_partners_mean"], ev["recent"]["non_us_partners_mean"]
-    ok, short = _enough(claim, wins, counts)
+    ok, short = _enough(claim, claim.windows(), counts)
     share_fell = sb is not None and sr is not None and sr < sb
     partners_grew = pr > pb
     ev["us_share_change"] = _r(sr - sb) if share_fell or (sb is not None and sr is not None) else None
@@ -291,9 +293,7 @@ def not_tied_reason(lc, a: str, b: str, year: int) -> str:
 
 @register("new_partners_aligned")
 def _check_new_partners_aligned(store, claim, graphs) -> CheckResult:
-    t = claim.test
-    wins = claim.windows()
-    base, recent = wins["baseline"], wins["recent"]
+    t, base, recent = _test_and_windows(claim)
     q_win, q_ties = t["query"]
     params = t.get("params") or {}
     us = params.get("us", "USA")
@@ -429,9 +429,7 @@ def _region_betweenness(G, nodes: set[str], focus: str) -> dict:
 def _check_centrality_change(store, claim, graphs) -> CheckResult:
     from kg.network import build_network
 
-    t = claim.test
-    wins = claim.windows()
-    base, recent = wins["baseline"], wins["recent"]
+    t, base, recent = _test_and_windows(claim)
     focus = t.get("focus", "JPN")
     region = {str(r["iso3"])
               for r in run_claim_query(store, t["query"], {}, graphs, _dir(claim))}

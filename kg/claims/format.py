@@ -109,16 +109,19 @@ def _quality_lines(c: dict) -> list[tuple[str, bool]]:
     return out
 
 
+def _windows_text(c: dict) -> str:
+    """A claim's windows in words, e.g. ``baseline 2010-2014, recent 2019-2023``."""
+    return ", ".join(f"{k} {window_label(v)}" for k, v in c["windows"].items())
+
+
 def _text(result: dict) -> str:
     out = []
     for c in result["claims"]:
         out.append(f"[{c['number']}] {c['id']}: {c['verdict'].upper()}")
         out.append(f"    {c['claim']}")
         out.append(f"    why: {c['reason']}")
-        for line in c["evidence_lines"]:
-            out.append(f"    evidence: {line}")
-        win = ", ".join(f"{k} {window_label(v)}" for k, v in c["windows"].items())
-        out.append(f"    windows: {win}; graphs: {', '.join(c['graphs'])}")
+        out += [f"    evidence: {line}" for line in c["evidence_lines"]]
+        out.append(f"    windows: {_windows_text(c)}; graphs: {', '.join(c['graphs'])}")
         out.append(f"    coverage: {c['coverage']['status']}; "
                    + "; ".join(c["coverage"]["notes"]))
         for line in _completeness_lines(c):
@@ -198,10 +201,8 @@ def render_claims_md(result: dict, level: int = 3) -> str:
             out.append(f"- Reference: {_md(_ref_text(r))}")
         out.append(f"- Test ({c['test']['kind']}): {_md(c['test']['statistic'])}")
         out.append(f"- Expected: {_md(c['expected'].get('rule', ''))}")
-        for line in c["evidence_lines"]:
-            out.append(f"- Evidence: {_md(line)}")
-        win = ", ".join(f"{k} {window_label(v)}" for k, v in c["windows"].items())
-        out.append(f"- Windows: {win}; graphs: {_md(', '.join(c['graphs']))}")
+        out += [f"- Evidence: {_md(line)}" for line in c["evidence_lines"]]
+        out.append(f"- Windows: {_windows_text(c)}; graphs: {_md(', '.join(c['graphs']))}")
         out += [f"- {_md(line)}" for line, _caveat in _quality_lines(c)]
         cols, grid = grid_table_rows(c)
         if grid:
