@@ -362,6 +362,7 @@ class LocalStore(BaseStore):
         except OSError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {_os_reason(exc)}") from None
         try:
+            self._read_dir = None  # the database folder a reader opened (see _db_stamp)
             if write:
                 recover(self.path)
                 self.db = _open_engine(ox, db)
@@ -374,6 +375,7 @@ class LocalStore(BaseStore):
                     self.db = ox.Store()  # an empty store that nothing has written yet
                 else:
                     self.db = ox.Store.read_only(str(db))
+                    self._read_dir = db
         except OSError as exc:
             self._lock.release()
             raise StoreError(f"cannot open the store at {self.path}: {_os_reason(exc)}") from None
@@ -477,21 +479,51 @@ class LocalStore(BaseStore):
         iris = set(iris)
         doc["graphs"] = {g: v for g, v in doc["graphs"].items() if g not in iris}
         doc["sets"] = {k: v for k, v in doc["sets"].items() if not iris & set(k.split(" "))}
+        doc.pop("stamp", None)
         self._write_cache(doc)
+
+    def _db_stamp(self) -> str | None:
+        """A stamp of the database files a reader opened, or None for a writer.
+
+        RocksDB never changes a file in place without changing its size or time,
+        and any write adds or replaces files; a reader (read-only open, shared
+        lock: no writer runs meanwhile) changes none. So while the stamp is the
+        same, the triple counts checked under it still hold. The engine's info
+        logs (``LOG*``) are left out. None when the files cannot be listed.
+        """
+        if self._read_dir is None:
+            return None
+        import hashlib
+
+        try:
+            entries = sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                             for e in os.scandir(self._read_dir) if not e.name.startswith("LOG"))
+        except OSError:
+            return None
+        return hashlib.sha256(repr(entries).encode()).hexdigest()
+
+    def _graph_counts(self, iris: list[str], doc: dict, stamp: str | None) -> dict[str, int]:
+        """Triples per graph: from the cache while the files' stamp holds, else counted."""
+        checked = doc.get("stamp") or {}
+        if stamp is not None and checked.get("files") == stamp and set(iris) <= set(checked["graphs"]):
+            return {g: doc["graphs"][g]["count"] for g in iris if g in doc["graphs"]}
+        if not iris:
+            return {}
+        rs = self._memo_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                               "GROUP BY ?g", iris)
+        return {g.value: int(n.value) for g, n in rs.rows}
 
     def fingerprint(self, graphs: list[str] | None = None) -> dict:
         iris = self.graph_iris_of(graphs)
-        doc = self._read_cache()
-        counts = {}
         memo_key = ("fingerprint", tuple(iris))
         if self._memo is not None and memo_key in self._memo:
             return self._memo[memo_key]
-        if iris:
-            rs = self._memo_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
-                                   "GROUP BY ?g", iris)
-            counts = {g.value: int(n.value) for g, n in rs.rows}
+        doc = self._read_cache()
+        stamp = self._db_stamp()
+        counts = self._graph_counts(iris, doc, stamp)
         fresh = all(doc["graphs"].get(g, {}).get("count") == counts.get(g, 0) for g in iris)
         key = " ".join(iris)
+        dirty = False
         if fresh and key in doc["sets"]:
             result = {"all": doc["sets"][key],
                       "graphs": {graph_name(g): doc["graphs"][g]["sha256"] for g in iris}}
@@ -501,6 +533,14 @@ class LocalStore(BaseStore):
                 doc["graphs"][g] = {"count": counts.get(g, 0),
                                     "sha256": result["graphs"][graph_name(g)]}
             doc["sets"][key] = result["all"]
+            dirty = True
+        checked = doc.get("stamp") or {}
+        if stamp is not None and not (checked.get("files") == stamp
+                                      and set(iris) <= set(checked["graphs"])):
+            known = checked["graphs"] if checked.get("files") == stamp else []
+            doc["stamp"] = {"files": stamp, "graphs": sorted(set(known) | set(iris))}
+            dirty = True
+        if dirty:
             self._write_cache(doc)
         if self._memo is not None:
             self._memo[memo_key] = result

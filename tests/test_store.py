@@ -391,3 +391,34 @@ def test_tracer_sees_each_query_sent_and_the_memo_sends_it_once(tmp_path):
         st.fingerprint()
         assert sent.count(q) == 1
         assert len(sent) == len(set(sent))
+
+
+def test_fingerprint_counts_come_from_the_cache_while_the_files_are_unchanged(tmp_path):
+    """A reader checks the cached fingerprint against the graphs' triple counts; while the
+    database files are the ones it counted them in, it does not count them again, and a
+    write from outside kg (through the engine itself) is still noticed."""
+    import pyoxigraph as ox
+
+    path = tmp_path / "s"
+    with open_store(path, write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+    sent: list[str] = []
+
+    def read_fingerprint():
+        with open_store(path) as st:
+            st.tracer = lambda text, graphs: sent.append(text)
+            return st.fingerprint()
+
+    fp1 = read_fingerprint()
+    assert any("COUNT(*)" in q for q in sent)  # the first reader counts
+    sent.clear()
+    assert read_fingerprint() == fp1
+    assert not any("COUNT(*)" in q for q in sent)  # the next one takes the counts as checked
+    db = ox.Store(str(path / "oxigraph"))
+    db.add(ox.Quad(ox.NamedNode("http://x/c"), ox.NamedNode("http://x/p"), ox.Literal("3"),
+                   ox.NamedNode(G)))
+    db.flush()
+    del db
+    sent.clear()
+    fp2 = read_fingerprint()
+    assert any("COUNT(*)" in q for q in sent) and fp2 != fp1
