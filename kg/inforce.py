@@ -548,3 +548,44 @@ def lifecycle_gaps(store, *, graphs: list[str] | None = None) -> list[Lifecycle]
     >>> [r.id for r in lifecycle_gaps(store)]  # doctest: +SKIP
     """
     return [rec for rec in lifecycles(store, graphs=graphs) if rec.undated_end]
+
+
+def dyads_by_window(store, windows, *, types=None, graphs: list[str] | None = None,
+                    include_pending: bool = False) -> list[tuple[dict, dict]]:
+    """:func:`dyads` for many windows from one pass over the lifecycles.
+
+    Equal to ``[dyads(store, a, b, ...) for a, b in windows]`` (the map's tests check
+    it window by window), but each agreement's pairs and members are visited once
+    for all windows instead of once per window.
+
+    :param windows: ``(year_from, year_to)`` pairs (None for an open end).
+    :returns: one ``(pairs, counts)`` per window, as :func:`dyads` gives them.
+
+    >>> [(pairs, counts)] = dyads_by_window(store, [(2025, 2025)])  # doctest: +SKIP
+    """
+    bounds = []
+    for a, b in windows:
+        _check_window(a, b)
+        bounds.append((-_OPEN if a is None else a, _OPEN if b is None else b))
+    def met(spans):  # the windows (their indexes) that some span meets, as _meets decides
+        return {k for lo, hi in spans for k, (lo_w, hi_w) in enumerate(bounds)
+                if lo <= hi_w and hi >= lo_w}
+
+    found: list[tuple[dict, dict]] = [({}, {}) for _ in bounds]
+    for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
+        if rec.first is None:
+            continue
+        for p, sp in rec.member_spans.items():
+            for k in met(sp):
+                counts = found[k][1]
+                counts[p] = counts.get(p, 0) + 1
+        for key, sp in rec.pair_spans.items():
+            for k in met(sp):
+                entry = found[k][0].setdefault(key, [0, set()])
+                entry[0] += 1
+                entry[1].update(rec.types)
+    return [({k: (n, sorted(t)) for k, (n, t) in sorted(pairs.items())}, dict(sorted(counts.items())))
+            for pairs, counts in found]
+
+
+__all__ += ["dyads_by_window"]

@@ -636,20 +636,46 @@ def test_page_buttons_download_png_and_svg_and_links_follow_the_fragment(bundled
 
 
 def test_window_networks_equal_build_network_of_the_window(bundled_store):
-    """Windows of 3 and 5 years, made from their years, are build_network's own networks."""
+    """Each window's ties, nodes and metrics, made in bulk from its years, are those of
+    build_network's own network of the window (the slow path)."""
     from kg.map import build_series
+    from kg.map.data import project
+    from kg.metrics import node_metrics
     from kg.network import build_network
 
     with _open(bundled_store) as store:
-        series = build_series(store, 2014, 2024, metrics=False, sources=False)
+        series = build_series(store, 2014, 2024, relation="exercise")
+        agreements = build_series(store, 2019, 2024, relation="agreement", sources=False)
         for y in (2014, 2019, 2024):
             for w in (1, 3, 5):
-                mine = series.graphs[(y, w)]
                 ref = build_network(store, relation="all", year_from=y - w + 1, year_to=y)
-                assert dict(mine.nodes(data=True)) == dict(ref.nodes(data=True)), (y, w)
-                assert {tuple(sorted((u, v))): d for u, v, d in mine.edges(data=True)} == \
-                       {tuple(sorted((u, v))): d for u, v, d in ref.edges(data=True)}, (y, w)
-                assert len(mine.edges) > 0
+                assert series.members[(y, w)] == sorted(ref.nodes), (y, w)
+                assert {n: series.attrs[n] for n in ref} == \
+                       {n: {k: d[k] for k in ("label", "region", "lat", "lon")}
+                        for n, d in ref.nodes(data=True)}
+                assert series.ties[(y, w)] == {
+                    tuple(sorted((u, v))): (d["exercise_weight"], d["agreement_weight"],
+                                            d["agreement_types"])
+                    for u, v, d in ref.edges(data=True)}, (y, w)
+                assert series.metrics[(y, w)] == node_metrics(project(ref, "exercise")), (y, w)
+                if y >= 2019:
+                    assert agreements.metrics[(y, w)] == \
+                           node_metrics(project(ref, "agreement")), (y, w)
+                assert len(series.ties[(y, w)]) > 0
+        assert any(aw for (y, w), ties in series.ties.items() for _, aw, _ in ties.values())
+
+
+def test_sources_of_every_year_equal_tie_sources(bundled_store):
+    """The sources read for all years at once are tie_sources' of each year's ties."""
+    from kg.map import build_series, tie_sources
+
+    with _open(bundled_store) as store:
+        series = build_series(store, 2015, 2024, metrics=False)
+        for y in (2015, 2019, 2024):
+            pairs = list(series.ties[(y, 1)])
+            ref = tie_sources(store, pairs, relation="all", year_from=y, year_to=y)
+            assert series.sources[y] == ref, y
+            assert sum(1 for ts in ref.values() if ts) > 10
 
 
 # ------------------------------------------------------------------ vis-network from pyvis
