@@ -554,9 +554,11 @@ def dyads_by_window(store, windows, *, types=None, graphs: list[str] | None = No
                     include_pending: bool = False) -> list[tuple[dict, dict]]:
     """:func:`dyads` for many windows from one pass over the lifecycles.
 
-    Equal to ``[dyads(store, a, b, ...) for a, b in windows]`` (the map's tests check
-    it window by window), but each agreement's pairs and members are visited once
-    for all windows instead of once per window.
+    Equal to ``[dyads(store, a, b, ...) for a, b in windows]`` (the tests check it
+    window by window; the dicts are equal, their keys not sorted), but each
+    agreement's pairs and members are visited once for all windows, and the
+    windows met by a set of spans (often shared by all pairs of an agreement)
+    are found once.
 
     :param windows: ``(year_from, year_to)`` pairs (None for an open end).
     :returns: one ``(pairs, counts)`` per window, as :func:`dyads` gives them.
@@ -567,25 +569,33 @@ def dyads_by_window(store, windows, *, types=None, graphs: list[str] | None = No
     for a, b in windows:
         _check_window(a, b)
         bounds.append((-_OPEN if a is None else a, _OPEN if b is None else b))
-    def met(spans):  # the windows (their indexes) that some span meets, as _meets decides
-        return {k for lo, hi in spans for k, (lo_w, hi_w) in enumerate(bounds)
-                if lo <= hi_w and hi >= lo_w}
+    known: dict = {}
 
-    found: list[tuple[dict, dict]] = [({}, {}) for _ in bounds]
+    def met(spans) -> list:  # the windows (indexes) some span meets, as _meets decides
+        found = known.get(spans)
+        if found is None:
+            found = known[spans] = [k for k, (lo_w, hi_w) in enumerate(bounds)
+                                    if any(lo <= hi_w and hi >= lo_w for lo, hi in spans)]
+        return found
+
+    pairs: list[dict] = [{} for _ in bounds]
+    counts: list[dict] = [{} for _ in bounds]
     for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
         if rec.first is None:
             continue
         for p, sp in rec.member_spans.items():
             for k in met(sp):
-                counts = found[k][1]
-                counts[p] = counts.get(p, 0) + 1
+                counts[k][p] = counts[k].get(p, 0) + 1
         for key, sp in rec.pair_spans.items():
             for k in met(sp):
-                entry = found[k][0].setdefault(key, [0, set()])
-                entry[0] += 1
-                entry[1].update(rec.types)
-    return [({k: (n, sorted(t)) for k, (n, t) in sorted(pairs.items())}, dict(sorted(counts.items())))
-            for pairs, counts in found]
+                entry = pairs[k].get(key)
+                if entry is None:
+                    pairs[k][key] = [1, set(rec.types)]
+                else:
+                    entry[0] += 1
+                    entry[1].update(rec.types)
+    return [({key: (n, sorted(t)) for key, (n, t) in found.items()}, mine)
+            for found, mine in zip(pairs, counts, strict=True)]
 
 
 __all__ += ["dyads_by_window"]

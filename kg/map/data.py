@@ -13,7 +13,15 @@ from __future__ import annotations
 import os
 
 from kg.errors import UsageError
-from kg.map.page import COLOR_BY, LAYOUTS, SIZE_BY, MapResult, Series, render_series
+from kg.map.page import (
+                         COLOR_BY,
+                         LAYOUTS,
+                         SIZE_BY,
+                         MapResult,
+                         Series,
+                         render_series,
+                         without_gc_pauses,
+)
 from kg.network import RELATIONS
 
 __all__ = ["RELATIONS", "WINDOWS", "MAX_YEARS", "METRICS_MAX_NODES", "data_years",
@@ -113,9 +121,16 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     series = Series(years=years, windows=windows, graphs={})
     year_ties = {}
+    every = set()  # every tied pair of any window, sorted once (each window's ties in that order)
+    for pairs, _ in counted.values():
+        every.update(pairs)
+    for ag, _ in agreed:
+        every.update(ag)
+    every = sorted(every)
     for (y, w), (ag, n_ag) in zip(keys + extra, agreed, strict=True):
         ex, n_ex = _sum_years([counted[x] for x in range(y - w + 1, y + 1)])
-        ties = {key: (ex.get(key, 0),) + ag.get(key, (0, [])) for key in sorted(set(ex) | set(ag))}
+        ties = {key: (ex.get(key, 0),) + ag.get(key, (0, [])) for key in every
+                if key in ex or key in ag}
         if w == 1:
             year_ties[y] = list(ties)
         if (y, w) not in wanted:
@@ -245,6 +260,8 @@ def _read_titles(store, text: str, graphs, titles: dict) -> None:
 
 def _ranked(items, titles: dict) -> list:
     """The titles of ``items`` (exercises, agreements), most cited first, then by text."""
+    if len(items) == 1:  # the common case: each title cited once
+        return sorted(titles.get(next(iter(items)), ()))
     counts: dict = {}
     for item in items:
         for t in titles.get(item, ()):
@@ -281,13 +298,24 @@ def _sources_by_year(store, per_year: dict, year_ties: dict, graphs) -> dict:
     for y in years:
         mine = shared[y]
         for ex, states in per_year.get(y, ()):
+            if ex not in titles:
+                continue  # no source to show
             for i, a in enumerate(states):
                 for b in states[i + 1:]:
-                    mine.setdefault((a, b), set()).add(ex)
+                    found = mine.get((a, b))
+                    if found is None:
+                        mine[(a, b)] = {ex}
+                    else:
+                        found.add(ex)
     for row in pair_years(store, years[0], years[-1], graphs=graphs):
-        shared[row.year].setdefault((row.a, row.b), set()).add(row.agreement)
-    return {y: {pair: _ranked(shared[y].get(pair, ()), titles) for pair in sorted(year_ties[y])}
-            for y in years}
+        if row.agreement in titles:
+            shared[row.year].setdefault((row.a, row.b), set()).add(row.agreement)
+    out = {}
+    for y in years:
+        mine = shared[y]
+        out[y] = {pair: _ranked(mine[pair], titles) if pair in mine else []
+                  for pair in sorted(year_ties[y])}
+    return out
 
 
 def _alliance_groups(store, nodes, year_from, year_to, graphs) -> dict:
@@ -323,6 +351,7 @@ def _check(relation, layout, size_by, color_by, focus, min_weight) -> None:
         raise UsageError("--min-weight must be 0 or more")
 
 
+@without_gc_pauses
 def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None = None,
                year_from: int | None = None, year_to: int | None = None,
                relation: str = "exercise", layout: str = "geo", size_by: str = "degree",
