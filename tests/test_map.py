@@ -717,6 +717,94 @@ def test_geo_ties_bend_toward_the_great_circle():
     assert wrap == {"roundness": 0.15, "type": "curvedCW"}
 
 
+def _geo_smooth_reference(a, b, centre):
+    """The bend as first written: the full 40-step bisection (the fast one must equal it)."""
+    import math
+
+    from kg.map import GEO_SCALE
+    from kg.map.layout import wrap_lon
+
+    ax, ay, bx, by = a["x"], a["y"], b["x"], b["y"]
+    dx, dy = bx - ax, by - ay
+    chord = math.hypot(dx, dy)
+    if chord < 1e-9 or "lat" not in a or "lat" not in b:
+        return {"roundness": 0.0, "type": "curvedCW"}
+    if abs(dx) > 180 * GEO_SCALE:
+        return {"roundness": 0.15, "type": "curvedCW"}
+    r = math.pi / 180
+    p1, l1, p2, l2 = a["lat"] * r, a["lon"] * r, b["lat"] * r, b["lon"] * r
+    x = math.cos(p1) * math.cos(l1) + math.cos(p2) * math.cos(l2)
+    y = math.cos(p1) * math.sin(l1) + math.cos(p2) * math.sin(l2)
+    z = math.sin(p1) + math.sin(p2)
+    norm = math.sqrt(x * x + y * y + z * z)
+    if norm < 1e-6:
+        return {"roundness": 0.15, "type": "curvedCW"}
+    mlat, mlon = math.asin(z / norm) / r, math.atan2(y, x) / r
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    mx = wrap_lon(mlon - centre) * GEO_SCALE
+    mx += 360 * GEO_SCALE * round((cx - mx) / (360 * GEO_SCALE))
+    ox, oy = 2 * (mx - cx), 2 * (-mlat * GEO_SCALE - cy)
+    f = min(1.0, 0.5 * chord / max(math.hypot(ox, oy), 1e-9))
+    h = (ox * -dy + oy * dx) * f / chord
+    want = min(abs(h) / chord, 0.5)
+    lo, hi = 0.5, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if -mid * math.cos(mid * math.pi) < want:
+            lo = mid
+        else:
+            hi = mid
+    return {"roundness": round(2 * lo - 1, 3), "type": "curvedCCW" if h > 0 else "curvedCW"}
+
+
+def _centre_meridian_reference(coords, ties):
+    """The centre meridian's cost as first written, one tie and one meridian at a time."""
+    from kg.map.layout import wrap_lon
+
+    centres = [float(c) for c in range(-180, 180, 10)]
+    cost = [0.0] * len(centres)
+    for a, b, w in ties:
+        if a not in coords or b not in coords:
+            continue
+        la, d = coords[a][1], wrap_lon(coords[b][1] - coords[a][1])
+        for k, c in enumerate(centres):
+            start = wrap_lon(la - c - 180.0)
+            if start == 0 or (start < 0 <= start + d) or (start + d < 0 <= start):
+                cost[k] += float(w)
+    return cost
+
+
+def test_fast_bends_and_centre_equal_the_loops_they_replace():
+    """The early-stopping bisection and the all-meridians-at-once cost give the loops'
+    answers exactly, on random capitals and weights (whole, fractional, and ties on the
+    meridians themselves)."""
+    import random
+
+    from kg.map import GEO_SCALE
+    from kg.map.layout import meridian_costs, wrap_lon
+    from kg.map.page import _geo_smooth
+
+    rng = random.Random(5)
+    for centre in (0.0, -150.0, 140.0):
+        for _ in range(3000):
+            a, b = [{"lat": rng.uniform(-60, 75), "lon": rng.choice([rng.uniform(-180, 180),
+                                                                     float(rng.randrange(-18, 18) * 10)])}
+                    for _ in range(2)]
+            for n in (a, b):
+                n["x"], n["y"] = wrap_lon(n["lon"] - centre) * GEO_SCALE, -n["lat"] * GEO_SCALE
+            assert _geo_smooth(a, b, centre) == _geo_smooth_reference(a, b, centre)
+    names = [f"S{i}" for i in range(60)]
+    centres = [float(c) for c in range(-180, 180, 10)]
+    for _ in range(40):
+        coords = {n: (rng.uniform(-60, 70), rng.choice([rng.uniform(-180, 180),
+                                                        float(rng.randrange(-18, 18) * 10)]))
+                  for n in names[: rng.randrange(2, 60)]}
+        ties = [(rng.choice(names), rng.choice(names),
+                 rng.choice([1.0, 2, rng.uniform(0, 5), 0.1])) for _ in range(rng.randrange(0, 400))]
+        assert meridian_costs(coords, ties, centres) == _centre_meridian_reference(coords, ties)
+    assert meridian_costs({}, [], centres) == [0.0] * 36
+
+
 def test_page_is_drawn_by_pyvis_vis_network_updated_in_place(bundled_map, browser):
     """vis-network from the installed pyvis, inline; steps update its DataSets, never rebuild it."""
     from kg.map.page import vis_assets

@@ -270,7 +270,8 @@ def _geo_smooth(a: dict, b: dict, centre: float) -> dict:
     the chord is ``-s * cos(s * pi) * chord``, which grows with ``s`` on [0.5, 1],
     so the roundness that gives the wanted offset is found by bisection. A tie
     whose short way crosses the map's edge cannot wrap in vis-network; it is
-    drawn the long way round with a gentle bend.
+    drawn the long way round with a gentle bend. The bisection stops as soon as
+    its answer, rounded to 3 decimals, can no longer change.
 
     >>> _geo_smooth({"x": 0, "y": 0, "lat": 0, "lon": 0}, {"x": 900, "y": 0, "lat": 0, "lon": 90}, 0)
     {'roundness': 0.0, 'type': 'curvedCW'}
@@ -302,6 +303,10 @@ def _geo_smooth(a: dict, b: dict, centre: float) -> dict:
     want = min(abs(h) / chord, 0.5)
     lo, hi = 0.5, 1.0
     for _ in range(40):
+        # once both ends round alike, so does every later lo (rounding is monotone): the
+        # answer of all 40 steps is known
+        if hi - lo < 1e-3 and round(2 * lo - 1, 3) == round(2 * hi - 1, 3):
+            break
         mid = (lo + hi) / 2
         if -mid * math.cos(mid * math.pi) < want:
             lo = mid
