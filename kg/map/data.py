@@ -304,17 +304,27 @@ def _sources_by_year(store, per_year: dict, year_ties: dict, graphs) -> dict:
                 for b in states[i + 1:]:
                     found = mine.get((a, b))
                     if found is None:
-                        mine[(a, b)] = {ex}
+                        mine[(a, b)] = [ex]
                     else:
-                        found.add(ex)
+                        found.append(ex)
     for row in pair_years(store, years[0], years[-1], graphs=graphs):
         if row.agreement in titles:
-            shared[row.year].setdefault((row.a, row.b), set()).add(row.agreement)
+            shared[row.year].setdefault((row.a, row.b), []).append(row.agreement)
+    ranked: dict = {}  # the same exercises and agreements give the same titles
     out = {}
     for y in years:
         mine = shared[y]
-        out[y] = {pair: _ranked(mine[pair], titles) if pair in mine else []
-                  for pair in sorted(year_ties[y])}
+        out[y] = ours = {}
+        for pair in sorted(year_ties[y]):
+            items = mine.get(pair)
+            if items is None:
+                ours[pair] = []
+                continue
+            key = items[0] if len(items) == 1 else frozenset(items)
+            got = ranked.get(key)
+            if got is None:
+                got = ranked[key] = _ranked(set(items), titles)
+            ours[pair] = list(got)
     return out
 
 
