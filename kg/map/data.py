@@ -121,16 +121,15 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     series = Series(years=years, windows=windows, graphs={})
     year_ties = {}
-    every = set()  # every tied pair of any window, sorted once (each window's ties in that order)
-    for pairs, _ in counted.values():
-        every.update(pairs)
-    for ag, _ in agreed:
-        every.update(ag)
-    every = sorted(every)
+    # every tied pair of any window, sorted once: each window's ties in that order
+    rank = {key: i for i, key in enumerate(sorted(
+        {key for pairs, _ in counted.values() for key in pairs} | {key for ag, _ in agreed for key in ag}))}
+    sums: dict = {}
     for (y, w), (ag, n_ag) in zip(keys + extra, agreed, strict=True):
-        ex, n_ex = _sum_years([counted[x] for x in range(y - w + 1, y + 1)])
-        ties = {key: (ex.get(key, 0),) + ag.get(key, (0, [])) for key in every
-                if key in ex or key in ag}
+        if (y, w) not in sums:
+            sums.update(_window_sums(counted, y, sorted({w} | set(windows))))
+        ex, n_ex = sums.pop((y, w))
+        ties = _window_ties(ex, ag, rank)
         if w == 1:
             year_ties[y] = list(ties)
         if (y, w) not in wanted:
@@ -153,19 +152,34 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     return series
 
 
-def _sum_years(counted: list) -> tuple[dict, dict]:
-    """A window's exercise weights ``{(a, b): n}`` and counts ``{a: n}``: its years' sums."""
-    if len(counted) == 1:
-        pairs, diag = counted[0]
-        return {k: n for k, (n,) in pairs.items()}, dict(diag)
+def _window_ties(ex: dict, ag: dict, rank: dict) -> dict:
+    """A window's ties ``{(a, b): (exercise weight, agreement weight, types)}`` in ``rank``
+    order, from its exercise weights and its :func:`kg.inforce.dyads` pairs."""
+    ties = {}
+    for key in sorted(ex.keys() | ag.keys(), key=rank.__getitem__):
+        found = ag.get(key)
+        ties[key] = (ex.get(key, 0), found[0], found[1]) if found else (ex[key], 0, [])
+    return ties
+
+
+def _window_sums(counted: dict, y: int, widths: list) -> dict:
+    """The exercise weights ``{(a, b): n}`` and counts ``{a: n}`` of each window ending at
+    ``y`` (widths ascending): sums of its years' ``counted`` (:func:`kg.network.count_pairs`),
+    each wider window adding its further years to the narrower one's sums."""
     ex: dict = {}
     n_ex: dict = {}
-    for pairs, diag in counted:
-        for key, (n,) in pairs.items():
-            ex[key] = ex.get(key, 0) + n
-        for a, n in diag.items():
-            n_ex[a] = n_ex.get(a, 0) + n
-    return ex, n_ex
+    out = {}
+    done = 0
+    for w in widths:
+        for x in range(y - done, y - w, -1):
+            pairs, diag = counted[x]
+            for key, (n,) in pairs.items():
+                ex[key] = ex.get(key, 0) + n
+            for a, n in diag.items():
+                n_ex[a] = n_ex.get(a, 0) + n
+        done = w
+        out[(y, w)] = (dict(ex), dict(n_ex))
+    return out
 
 
 def _projection(nodes, ties: dict, n_ex: dict, n_ag: dict, relation: str):
