@@ -1,11 +1,15 @@
 """The map's data from the store: one network per year and window, their metrics, sources.
 
-Every network comes from :func:`kg.network.build_network` (relation ``all``,
-which carries the exercise and the agreement weight of each tie; which
-agreements are in force in a window is decided there), so a tie the page draws
-for a year is the tie ``kg metrics --from Y --to Y`` counts. The metrics in the
-tooltips are :func:`kg.metrics.node_metrics` of the network of the chosen
-relation in that window; the sources are :func:`tie_sources` per year.
+Every window's network is the one :func:`kg.network.build_network` makes for
+it (relation ``all``, which carries the exercise and the agreement weight of
+each tie; which agreements are in force is decided by :mod:`kg.inforce`), so a
+tie the page draws for a year is the tie ``kg metrics --from Y --to Y`` counts.
+:func:`build_series` makes them all in bulk (one grouped query for every year's
+exercises, one pass over the agreements for every window, no networkx graph per
+window); the tests check each window against ``build_network``. The metrics in
+the tooltips are :func:`kg.metrics.node_metrics` of the network of the chosen
+relation in that window; the sources are those :func:`tie_sources` gives for
+each year's ties, read for all years at once.
 """
 
 from __future__ import annotations
