@@ -665,6 +665,35 @@ def test_window_networks_equal_build_network_of_the_window(bundled_store):
         assert any(aw for (y, w), ties in series.ties.items() for _, aw, _ in ties.values())
 
 
+def test_collector_paused_while_a_map_is_made_and_restored_after():
+    """render_map and render_series run with the cyclic collector off; its state comes back
+    after, also when they fail, and a caller's own pause is kept."""
+    import gc
+
+    from kg.map.page import without_gc_pauses
+
+    seen = []
+
+    @without_gc_pauses
+    def make(fail):
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("bad map")
+        return "page"
+
+    assert gc.isenabled()
+    assert make(False) == "page" and seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError):
+        make(True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        make(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_sources_of_every_year_equal_tie_sources(bundled_store):
     """The sources read for all years at once are tie_sources' of each year's ties."""
     from kg.map import build_series, tie_sources
