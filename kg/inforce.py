@@ -551,3 +551,54 @@ def lifecycle_gaps(store, *, graphs: list[str] | None = None) -> list[Lifecycle]
     >>> [r.id for r in lifecycle_gaps(store)]  # doctest: +SKIP
     """
     return [rec for rec in lifecycles(store, graphs=graphs) if rec.undated_end]
+
+
+def dyads_by_window(store, windows, *, types=None, graphs: list[str] | None = None,
+                    include_pending: bool = False) -> list[tuple[dict, dict]]:
+    """:func:`dyads` for many windows from one pass over the lifecycles.
+
+    Equal to ``[dyads(store, a, b, ...) for a, b in windows]`` (the tests check it
+    window by window; the dicts are equal, their keys not sorted), but each
+    agreement's pairs and members are visited once for all windows, and the
+    windows met by a set of spans (often shared by all pairs of an agreement)
+    are found once.
+
+    :param windows: ``(year_from, year_to)`` pairs (None for an open end).
+    :returns: one ``(pairs, counts)`` per window, as :func:`dyads` gives them.
+
+    >>> [(pairs, counts)] = dyads_by_window(store, [(2025, 2025)])  # doctest: +SKIP
+    """
+    bounds = []
+    for a, b in windows:
+        _check_window(a, b)
+        bounds.append((-_OPEN if a is None else a, _OPEN if b is None else b))
+    known: dict = {}
+
+    def met(spans) -> list:  # the windows (indexes) some span meets, as _meets decides
+        found = known.get(spans)
+        if found is None:
+            found = known[spans] = [k for k, (lo_w, hi_w) in enumerate(bounds)
+                                    if any(lo <= hi_w and hi >= lo_w for lo, hi in spans)]
+        return found
+
+    pairs: list[dict] = [{} for _ in bounds]
+    counts: list[dict] = [{} for _ in bounds]
+    for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
+        if rec.first is None:
+            continue
+        for p, sp in rec.member_spans.items():
+            for k in met(sp):
+                counts[k][p] = counts[k].get(p, 0) + 1
+        for key, sp in rec.pair_spans.items():
+            for k in met(sp):
+                entry = pairs[k].get(key)
+                if entry is None:
+                    pairs[k][key] = [1, set(rec.types)]
+                else:
+                    entry[0] += 1
+                    entry[1].update(rec.types)
+    return [({key: (n, sorted(t)) for key, (n, t) in found.items()}, mine)
+            for found, mine in zip(pairs, counts, strict=True)]
+
+
+__all__ += ["dyads_by_window"]

@@ -122,14 +122,16 @@ def _exercise_dyads(store, year_from, year_to, include_observers, graphs):
 
 
 def exercise_participants(store, year_from, year_to, include_observers, graphs, *,
-                           by_year: bool) -> dict:
+                           by_year: bool, ids: bool = False) -> dict:
     """The participant states (ISO3, sorted) of each exercise in the window, copies left out.
 
     One query groups each exercise's participants (``GROUP BY ?ex``, or ``?ex
     ?year`` with ``by_year``); a second lists the reconciled copies to skip (the
     pattern ``_COPY`` that :func:`exercise_incidence` excludes). Returns
     ``{year or None: [states of one exercise, ...]}``. The engine groups a few
-    participants per exercise far faster than it joins every pair of them.
+    participants per exercise far faster than it joins every pair of them. With
+    ``ids``, each entry is ``(exercise IRI, states)`` (the same query text, so a
+    run's memo answers it once for both forms).
     """
     group = "?ex ?year" if by_year else "?ex"
     text = SPARQL_PREFIXES + (
@@ -146,7 +148,7 @@ def exercise_participants(store, year_from, year_to, include_observers, graphs, 
             continue
         year = int(row[1].value) if by_year else None
         states = sorted({iso for iso in map(iso3_of, parts.value.split()) if iso is not None})
-        out.setdefault(year, []).append(states)
+        out.setdefault(year, []).append((ex.value, states) if ids else states)
     return out
 
 
@@ -413,3 +415,29 @@ def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
         out.setdefault(int(year.value), {"exercises": 0, "with_us": 0, "partners": set()})
         out[int(year.value)]["partners"].add(iso3_of(p.value))
     return dict(sorted(out.items()))
+
+
+def count_pairs(exercises) -> tuple[dict, dict]:
+    """The exercise weights from participant lists (the rule :func:`build_network` applies).
+
+    :param exercises: the sorted participant states of each exercise, as
+        :func:`exercise_participants` gives them for one year or window.
+    :returns: ``({(a, b): (n,)}, {a: n})``: for each pair ``a < b`` the exercises
+        both took part in, and for each state its exercises.
+
+    >>> count_pairs([["JPN", "USA"], ["AUS", "JPN", "USA"]])[0][("JPN", "USA")]
+    (2,)
+    """
+    return _count_pairs(exercises)
+
+
+def year_filter(year_from: int | None, year_to: int | None) -> str:
+    """The ``FILTER`` on ``?year`` of a window, as the network's queries write it.
+
+    >>> year_filter(None, None)
+    ''
+    """
+    return _year_filter(year_from, year_to)
+
+
+__all__ += ["count_pairs", "year_filter"]

@@ -201,3 +201,21 @@ def test_metrics_include_pending_option(cli_runner, world):
     assert strict == {"AUS", "USA"}
     assert pending == {"AUS", "USA", "DEU"}  # the DEU ACSA signed in 2024, not in force
     assert "include_pending" not in params and params_p["include_pending"] is True
+
+
+def test_dyads_by_window_equal_dyads_window_by_window(world, built_store):
+    """The one-pass form for many windows (the map's) gives dyads' own answer for each,
+    on the hand-made world (memberships, suspensions, pending) and the bundled data."""
+    from kg.inforce import dyads, dyads_by_window
+
+    windows = [(y - w + 1, y) for y in range(1950, 2026, 3) for w in (1, 3, 5)]
+    windows += [(None, 1990), (2000, None), (None, None)]
+    for path in (world, built_store):
+        with _open(path) as store:
+            for pending in (False, True):
+                got = dyads_by_window(store, windows, include_pending=pending)
+                want = [dyads(store, a, b, include_pending=pending) for a, b in windows]
+                assert got == want, (path, pending)
+            assert any(pairs for pairs, _ in got)
+            typed = dyads_by_window(store, windows[-6:], types=["DefenceTreaty"])
+            assert typed == [dyads(store, a, b, types=["DefenceTreaty"]) for a, b in windows[-6:]]

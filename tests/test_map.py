@@ -636,20 +636,75 @@ def test_page_buttons_download_png_and_svg_and_links_follow_the_fragment(bundled
 
 
 def test_window_networks_equal_build_network_of_the_window(bundled_store):
-    """Windows of 3 and 5 years, made from their years, are build_network's own networks."""
+    """Each window's ties, nodes and metrics, made in bulk from its years, are those of
+    build_network's own network of the window (the slow path)."""
     from kg.map import build_series
+    from kg.map.data import project
+    from kg.metrics import node_metrics
     from kg.network import build_network
 
     with _open(bundled_store) as store:
-        series = build_series(store, 2014, 2024, metrics=False, sources=False)
+        series = build_series(store, 2014, 2024, relation="exercise")
+        agreements = build_series(store, 2019, 2024, relation="agreement", sources=False)
         for y in (2014, 2019, 2024):
             for w in (1, 3, 5):
-                mine = series.graphs[(y, w)]
                 ref = build_network(store, relation="all", year_from=y - w + 1, year_to=y)
-                assert dict(mine.nodes(data=True)) == dict(ref.nodes(data=True)), (y, w)
-                assert {tuple(sorted((u, v))): d for u, v, d in mine.edges(data=True)} == \
-                       {tuple(sorted((u, v))): d for u, v, d in ref.edges(data=True)}, (y, w)
-                assert len(mine.edges) > 0
+                assert series.members[(y, w)] == sorted(ref.nodes), (y, w)
+                assert {n: series.attrs[n] for n in ref} == \
+                       {n: {k: d[k] for k in ("label", "region", "lat", "lon")}
+                        for n, d in ref.nodes(data=True)}
+                assert series.ties[(y, w)] == {
+                    tuple(sorted((u, v))): (d["exercise_weight"], d["agreement_weight"],
+                                            d["agreement_types"])
+                    for u, v, d in ref.edges(data=True)}, (y, w)
+                assert series.metrics[(y, w)] == node_metrics(project(ref, "exercise")), (y, w)
+                if y >= 2019:
+                    assert agreements.metrics[(y, w)] == \
+                           node_metrics(project(ref, "agreement")), (y, w)
+                assert len(series.ties[(y, w)]) > 0
+        assert any(aw for (y, w), ties in series.ties.items() for _, aw, _ in ties.values())
+
+
+def test_collector_paused_while_a_map_is_made_and_restored_after():
+    """render_map and render_series run with the cyclic collector off; its state comes back
+    after, also when they fail, and a caller's own pause is kept."""
+    import gc
+
+    from kg.map.page import without_gc_pauses
+
+    seen = []
+
+    @without_gc_pauses
+    def make(fail):
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("bad map")
+        return "page"
+
+    assert gc.isenabled()
+    assert make(False) == "page" and seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError):
+        make(True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        make(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_sources_of_every_year_equal_tie_sources(bundled_store):
+    """The sources read for all years at once are tie_sources' of each year's ties."""
+    from kg.map import build_series, tie_sources
+
+    with _open(bundled_store) as store:
+        series = build_series(store, 2015, 2024, metrics=False)
+        for y in (2015, 2019, 2024):
+            pairs = list(series.ties[(y, 1)])
+            ref = tie_sources(store, pairs, relation="all", year_from=y, year_to=y)
+            assert series.sources[y] == ref, y
+            assert sum(1 for ts in ref.values() if ts) > 10
 
 
 # ------------------------------------------------------------------ vis-network from pyvis
@@ -689,6 +744,94 @@ def test_geo_ties_bend_toward_the_great_circle():
     # the short way round crosses the map's edge: vis-network cannot wrap, a gentle bend
     wrap = _geo_smooth(node(35.7, 139.7, 0), node(34.1, -118.2, 0), 0)
     assert wrap == {"roundness": 0.15, "type": "curvedCW"}
+
+
+def _geo_smooth_reference(a, b, centre):
+    """The bend as first written: the full 40-step bisection (the fast one must equal it)."""
+    import math
+
+    from kg.map import GEO_SCALE
+    from kg.map.layout import wrap_lon
+
+    ax, ay, bx, by = a["x"], a["y"], b["x"], b["y"]
+    dx, dy = bx - ax, by - ay
+    chord = math.hypot(dx, dy)
+    if chord < 1e-9 or "lat" not in a or "lat" not in b:
+        return {"roundness": 0.0, "type": "curvedCW"}
+    if abs(dx) > 180 * GEO_SCALE:
+        return {"roundness": 0.15, "type": "curvedCW"}
+    r = math.pi / 180
+    p1, l1, p2, l2 = a["lat"] * r, a["lon"] * r, b["lat"] * r, b["lon"] * r
+    x = math.cos(p1) * math.cos(l1) + math.cos(p2) * math.cos(l2)
+    y = math.cos(p1) * math.sin(l1) + math.cos(p2) * math.sin(l2)
+    z = math.sin(p1) + math.sin(p2)
+    norm = math.sqrt(x * x + y * y + z * z)
+    if norm < 1e-6:
+        return {"roundness": 0.15, "type": "curvedCW"}
+    mlat, mlon = math.asin(z / norm) / r, math.atan2(y, x) / r
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    mx = wrap_lon(mlon - centre) * GEO_SCALE
+    mx += 360 * GEO_SCALE * round((cx - mx) / (360 * GEO_SCALE))
+    ox, oy = 2 * (mx - cx), 2 * (-mlat * GEO_SCALE - cy)
+    f = min(1.0, 0.5 * chord / max(math.hypot(ox, oy), 1e-9))
+    h = (ox * -dy + oy * dx) * f / chord
+    want = min(abs(h) / chord, 0.5)
+    lo, hi = 0.5, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if -mid * math.cos(mid * math.pi) < want:
+            lo = mid
+        else:
+            hi = mid
+    return {"roundness": round(2 * lo - 1, 3), "type": "curvedCCW" if h > 0 else "curvedCW"}
+
+
+def _centre_meridian_reference(coords, ties):
+    """The centre meridian's cost as first written, one tie and one meridian at a time."""
+    from kg.map.layout import wrap_lon
+
+    centres = [float(c) for c in range(-180, 180, 10)]
+    cost = [0.0] * len(centres)
+    for a, b, w in ties:
+        if a not in coords or b not in coords:
+            continue
+        la, d = coords[a][1], wrap_lon(coords[b][1] - coords[a][1])
+        for k, c in enumerate(centres):
+            start = wrap_lon(la - c - 180.0)
+            if start == 0 or (start < 0 <= start + d) or (start + d < 0 <= start):
+                cost[k] += float(w)
+    return cost
+
+
+def test_fast_bends_and_centre_equal_the_loops_they_replace():
+    """The early-stopping bisection and the all-meridians-at-once cost give the loops'
+    answers exactly, on random capitals and weights (whole, fractional, and ties on the
+    meridians themselves)."""
+    import random
+
+    from kg.map import GEO_SCALE
+    from kg.map.layout import meridian_costs, wrap_lon
+    from kg.map.page import _geo_smooth
+
+    rng = random.Random(5)
+    for centre in (0.0, -150.0, 140.0):
+        for _ in range(3000):
+            a, b = [{"lat": rng.uniform(-60, 75), "lon": rng.choice([rng.uniform(-180, 180),
+                                                                     float(rng.randrange(-18, 18) * 10)])}
+                    for _ in range(2)]
+            for n in (a, b):
+                n["x"], n["y"] = wrap_lon(n["lon"] - centre) * GEO_SCALE, -n["lat"] * GEO_SCALE
+            assert _geo_smooth(a, b, centre) == _geo_smooth_reference(a, b, centre)
+    names = [f"S{i}" for i in range(60)]
+    centres = [float(c) for c in range(-180, 180, 10)]
+    for _ in range(40):
+        coords = {n: (rng.uniform(-60, 70), rng.choice([rng.uniform(-180, 180),
+                                                        float(rng.randrange(-18, 18) * 10)]))
+                  for n in names[: rng.randrange(2, 60)]}
+        ties = [(rng.choice(names), rng.choice(names),
+                 rng.choice([1.0, 2, rng.uniform(0, 5), 0.1])) for _ in range(rng.randrange(0, 400))]
+        assert meridian_costs(coords, ties, centres) == _centre_meridian_reference(coords, ties)
+    assert meridian_costs({}, [], centres) == [0.0] * 36
 
 
 def test_page_is_drawn_by_pyvis_vis_network_updated_in_place(bundled_map, browser):

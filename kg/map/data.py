@@ -1,11 +1,15 @@
 """The map's data from the store: one network per year and window, their metrics, sources.
 
-Every network comes from :func:`kg.network.build_network` (relation ``all``,
-which carries the exercise and the agreement weight of each tie; which
-agreements are in force in a window is decided there), so a tie the page draws
-for a year is the tie ``kg metrics --from Y --to Y`` counts. The metrics in the
-tooltips are :func:`kg.metrics.node_metrics` of the network of the chosen
-relation in that window; the sources are :func:`tie_sources` per year.
+Every window's network is the one :func:`kg.network.build_network` makes for
+it (relation ``all``, which carries the exercise and the agreement weight of
+each tie; which agreements are in force is decided by :mod:`kg.inforce`), so a
+tie the page draws for a year is the tie ``kg metrics --from Y --to Y`` counts.
+:func:`build_series` makes them all in bulk (one grouped query for every year's
+exercises, one pass over the agreements for every window, no networkx graph per
+window); the tests check each window against ``build_network``. The metrics in
+the tooltips are :func:`kg.metrics.node_metrics` of the network of the chosen
+relation in that window; the sources are those :func:`tie_sources` gives for
+each year's ties, read for all years at once.
 """
 
 from __future__ import annotations
@@ -13,11 +17,19 @@ from __future__ import annotations
 import os
 
 from kg.errors import UsageError
-from kg.map.page import COLOR_BY, LAYOUTS, SIZE_BY, MapResult, Series, render_series
+from kg.map.page import (
+                         COLOR_BY,
+                         LAYOUTS,
+                         SIZE_BY,
+                         MapResult,
+                         Series,
+                         render_series,
+                         without_gc_pauses,
+)
 from kg.network import RELATIONS
 
-__all__ = ["RELATIONS", "WINDOWS", "MAX_YEARS", "METRICS_MAX_NODES", "data_years", "project", "build_series",
-           "tie_sources", "render_map"]
+__all__ = ["RELATIONS", "WINDOWS", "MAX_YEARS", "METRICS_MAX_NODES", "data_years",
+           "project", "build_series", "tie_sources", "render_map"]
 
 #: Window widths offered by the slider (a window ends at the slider's year).
 WINDOWS = (1, 3, 5)
@@ -67,80 +79,135 @@ def project(G, relation: str):
     return H
 
 
-def _window_network(yearly: list, agreements):
-    """The ``relation="all"`` network of a window from its years' networks.
-
-    Exercise weights and counts are the sums over the years (each exercise has
-    exactly one ``sp:year``, ontology/shapes.ttl, so the sum counts each once);
-    agreement weights come from ``agreements``, the window's own
-    ``build_network(relation="agreement")`` (agreements in force are not additive).
-    """
-    import networkx as nx
-
-    G = nx.Graph()
-    G.graph["params"] = dict(agreements.graph["params"], relation="all",
-                             **{"from": yearly[0].graph["params"]["from"]})
-    for Y in yearly + [agreements]:
-        for n, d in Y.nodes(data=True):
-            if n not in G:
-                G.add_node(n, **{k: d.get(k) for k in ("label", "region", "lat", "lon")},
-                           exercises=0, agreements=0)
-    for Y in yearly:
-        for n, d in Y.nodes(data=True):
-            G.nodes[n]["exercises"] += d.get("exercises", 0)
-        for u, v, d in Y.edges(data=True):
-            if d["exercise_weight"] > 0:
-                old = G[u][v]["exercise_weight"] if G.has_edge(u, v) else 0.0
-                G.add_edge(u, v, exercise_weight=old + d["exercise_weight"])
-    for n, d in agreements.nodes(data=True):
-        G.nodes[n]["agreements"] = d.get("agreements", 0)
-    for u, v, d in agreements.edges(data=True):
-        G.add_edge(u, v, agreement_weight=d["weight"], agreement_types=d["agreement_types"])
-    for _u, _v, d in G.edges(data=True):
-        d.setdefault("exercise_weight", 0.0)
-        d.setdefault("agreement_weight", 0.0)
-        d.setdefault("agreement_types", [])
-        d["weight"] = d["exercise_weight"] + d["agreement_weight"]
-    return G
-
-
 def build_series(store, year_from: int, year_to: int, *, relation: str = "exercise",
                  windows=WINDOWS, graphs: list[str] | None = None,
                  metrics: bool = True, sources: bool = True) -> Series:
     """Networks (and their metrics and sources) for every year and window width.
 
-    One :func:`kg.network.build_network` of relation ``all`` per year, and one of
-    relation ``agreement`` per longer window (:func:`_window_network` adds the
-    years' exercises). Metrics are computed for networks of at most
-    :data:`METRICS_MAX_NODES` states (``series.metrics`` lacks the others).
+    Each window's network is the ``relation="all"`` network
+    :func:`kg.network.build_network` makes for it (the tests check it window by
+    window), built in bulk without a networkx graph per window: the exercise
+    dyads of every year from one grouped query
+    (:func:`kg.network.exercise_participants`, counted by
+    :func:`kg.network.count_pairs`), each window summing its years (each
+    exercise has exactly one ``sp:year``, ontology/shapes.ttl, so the sum counts
+    each once), and the agreement dyads of every window from one pass over the
+    lifecycles (:func:`kg.inforce.dyads_by_window`; agreements in force are not
+    additive). They are held as ``series.ties``, ``series.members`` and
+    ``series.attrs`` (:class:`kg.map.page.Series`). Metrics are computed for
+    networks of at most :data:`METRICS_MAX_NODES` states (``series.metrics``
+    lacks the others); sources as :func:`tie_sources` gives them for each year's
+    ties (:func:`_sources_by_year`).
 
     :param relation: the relation whose network the metrics measure.
     :returns: a :class:`kg.map.page.Series`.
     """
+    from kg.inforce import dyads_by_window
     from kg.metrics import node_metrics
-    from kg.network import build_network
+    from kg.network import check_year_window, count_pairs, exercise_participants, state_attributes
 
+    windows = tuple(windows)
     years = list(range(year_from, year_to + 1))
-    series = Series(years=years, windows=tuple(windows), graphs={})
-    yearly = {y: build_network(store, relation="all", year_from=y, year_to=y, graphs=graphs)
-              for y in range(year_from - max(series.windows) + 1, year_to + 1)}
-    for y in years:
-        for w in series.windows:
-            if w == 1:
-                G = yearly[y]
-            else:
-                A = build_network(store, relation="agreement", year_from=y - w + 1, year_to=y,
-                                  graphs=graphs)
-                G = _window_network([yearly[x] for x in range(y - w + 1, y + 1)], A)
-            series.graphs[(y, w)] = G
-            P = project(G, relation)
-            if metrics and 0 < len(P) <= METRICS_MAX_NODES:
+    first = year_from - max(windows) + 1
+    for y in range(first, year_to + 1):  # every window's years, as build_network checks them
+        check_year_window(y, y)
+    graph_list = sorted(graphs) if graphs else None
+    per_year = exercise_participants(store, first, year_to, False, graph_list, by_year=True,
+                                     ids=True)
+    counted = {y: count_pairs([states for _, states in per_year.get(y, ())])
+               for y in range(first, year_to + 1)}
+    keys = [(y, w) for y in years for w in windows]
+    wanted = set(keys)
+    # each year's own ties too (their sources), when the slider has no one-year window
+    extra = [] if 1 in windows else [(y, 1) for y in years]
+    agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list)
+    attrs = state_attributes(store, graph_list)
+    empty = {"label": None, "region": None, "lat": None, "lon": None}
+    series = Series(years=years, windows=windows, graphs={})
+    year_ties = {}
+    # every tied pair of any window, sorted once: each window's ties in that order
+    rank = {key: i for i, key in enumerate(sorted(
+        {key for pairs, _ in counted.values() for key in pairs} | {key for ag, _ in agreed for key in ag}))}
+    sums: dict = {}
+    for (y, w), (ag, n_ag) in zip(keys + extra, agreed, strict=True):
+        if (y, w) not in sums:
+            sums.update(_window_sums(counted, y, sorted({w} | set(windows))))
+        ex, n_ex = sums.pop((y, w))
+        ties = _window_ties(ex, ag, rank)
+        if w == 1:
+            year_ties[y] = list(ties)
+        if (y, w) not in wanted:
+            continue
+        nodes = set(n_ex) | set(n_ag)
+        for a, b in ties:
+            nodes.add(a)
+            nodes.add(b)
+        series.members[(y, w)] = members = sorted(nodes)
+        series.ties[(y, w)] = ties
+        for n in members:
+            if n not in series.attrs:
+                series.attrs[n] = dict(attrs.get(n, empty))
+        if metrics:
+            P = _projection(members, ties, n_ex, n_ag, relation)
+            if P is not None:
                 series.metrics[(y, w)] = node_metrics(P)
-        if sources:
-            series.sources[y] = tie_sources(store, [(u, v) for u, v in yearly[y].edges],
-                                            relation="all", year_from=y, year_to=y,
-                                            graphs=graphs)
+    if sources:
+        series.sources = _sources_by_year(store, per_year, year_ties, graph_list)
     return series
+
+
+def _window_ties(ex: dict, ag: dict, rank: dict) -> dict:
+    """A window's ties ``{(a, b): (exercise weight, agreement weight, types)}`` in ``rank``
+    order, from its exercise weights and its :func:`kg.inforce.dyads` pairs."""
+    ties = {}
+    for key in sorted(ex.keys() | ag.keys(), key=rank.__getitem__):
+        found = ag.get(key)
+        ties[key] = (ex.get(key, 0), found[0], found[1]) if found else (ex[key], 0, [])
+    return ties
+
+
+def _window_sums(counted: dict, y: int, widths: list) -> dict:
+    """The exercise weights ``{(a, b): n}`` and counts ``{a: n}`` of each window ending at
+    ``y`` (widths ascending): sums of its years' ``counted`` (:func:`kg.network.count_pairs`),
+    each wider window adding its further years to the narrower one's sums."""
+    ex: dict = {}
+    n_ex: dict = {}
+    out = {}
+    done = 0
+    for w in widths:
+        for x in range(y - done, y - w, -1):
+            pairs, diag = counted[x]
+            for key, (n,) in pairs.items():
+                ex[key] = ex.get(key, 0) + n
+            for a, n in diag.items():
+                n_ex[a] = n_ex.get(a, 0) + n
+        done = w
+        out[(y, w)] = (dict(ex), dict(n_ex))
+    return out
+
+
+def _projection(nodes, ties: dict, n_ex: dict, n_ag: dict, relation: str):
+    """The network of one relation in a window as :func:`kg.metrics.node_metrics` reads it.
+
+    The nodes and edge weights of :func:`project` of the window's ``relation="all"``
+    network (its nodes with an exercise, or an agreement, in the window; its ties
+    of that relation); None when it has no node or more than
+    :data:`METRICS_MAX_NODES` (no metrics then, so no graph is built).
+    """
+    import networkx as nx
+
+    keep = {"exercise": n_ex, "agreement": n_ag}.get(relation)
+    chosen = nodes if keep is None else [n for n in nodes if keep.get(n, 0) > 0]
+    if not 0 < len(chosen) <= METRICS_MAX_NODES:
+        return None
+    part = {"exercise": 0, "agreement": 1}.get(relation)
+    P = nx.Graph()
+    P.add_nodes_from(chosen)
+    for (a, b), t in ties.items():
+        w = t[0] + t[1] if part is None else t[part]
+        if w > 0:
+            P.add_edge(a, b, weight=float(w))
+    return P
 
 
 def tie_sources(store, pairs, *, relation: str = "exercise", year_from: int | None = None,
@@ -193,19 +260,89 @@ def tie_sources(store, pairs, *, relation: str = "exercise", year_from: int | No
         for row in agreements_in_force(store, year_from, year_to, graphs=graphs):
             for pair in wanted.intersection(row.pairs):
                 shared.setdefault(pair, set()).add(row.agreement)
-        q_titles = SPARQL_PREFIXES + (
-            "SELECT DISTINCT ?ag ?title WHERE {\n  ?ag sp:party ?party ; sp:source ?src .\n"
-            "  ?src dcterms:title ?title .\n}")
-        for item, t in store.select(q_titles, graphs=graphs).rows:
-            titles.setdefault(item.value, set()).add(t.value)
+        _read_titles(store, SPARQL_PREFIXES + _AGREEMENT_TITLES, graphs, titles)
+    return {pair: _ranked(shared.get(pair, ()), titles) for pair in sorted(wanted)}
 
+
+#: The titles of the sources of every agreement that has a party (one that can tie a pair).
+_AGREEMENT_TITLES = ("SELECT DISTINCT ?ag ?title WHERE {\n"
+                    "  { SELECT DISTINCT ?ag WHERE { ?ag sp:party ?party } }\n"
+                    "  ?ag sp:source ?src .\n  ?src dcterms:title ?title .\n}")
+
+
+def _read_titles(store, text: str, graphs, titles: dict) -> None:
+    """Add the ``(item, title)`` rows of ``text`` to ``titles`` (item -> set of titles)."""
+    for item, t in store.select(text, graphs=graphs).rows:
+        titles.setdefault(item.value, set()).add(t.value)
+
+
+def _ranked(items, titles: dict) -> list:
+    """The titles of ``items`` (exercises, agreements), most cited first, then by text."""
+    if len(items) == 1:  # the common case: each title cited once
+        return sorted(titles.get(next(iter(items)), ()))
+    counts: dict = {}
+    for item in items:
+        for t in titles.get(item, ()):
+            counts[t] = counts.get(t, 0) + 1
+    return sorted(counts, key=lambda t: (-counts[t], t))
+
+
+def _sources_by_year(store, per_year: dict, year_ties: dict, graphs) -> dict:
+    """:func:`tie_sources` of each year's ties (relation ``all``), for all years at once.
+
+    ``year_ties`` maps each year to its tied pairs (``a < b``); ``per_year`` holds
+    each year's exercises with their participants (``ids=True`` form of
+    :func:`kg.network.exercise_participants`), so the exercises behind a tie are
+    read from the same rows as its weight; the agreements behind it are those
+    tying the pair in that year (:func:`kg.inforce.pair_years`, the in-force
+    rule). The titles come from two queries for all years. The tests check the
+    result against :func:`tie_sources` year by year.
+
+    :returns: ``{year: {(a, b): [title, ...]}}``.
+    """
+    from kg.inforce import pair_years
+    from kg.namespaces import SPARQL_PREFIXES
+    from kg.network import year_filter
+
+    years = sorted(year_ties)
+    if not years:
+        return {}
+    titles: dict = {}
+    _read_titles(store, SPARQL_PREFIXES + (
+        f"SELECT DISTINCT ?ex ?title WHERE {{\n  ?ex sp:year ?year . {year_filter(years[0], years[-1])}\n"
+        "  ?ex sp:source ?src .\n  ?src dcterms:title ?title .\n}"), graphs, titles)
+    _read_titles(store, SPARQL_PREFIXES + _AGREEMENT_TITLES, graphs, titles)
+    shared: dict = {y: {} for y in years}  # year -> pair -> exercises and agreements
+    for y in years:
+        mine = shared[y]
+        for ex, states in per_year.get(y, ()):
+            if ex not in titles:
+                continue  # no source to show
+            for i, a in enumerate(states):
+                for b in states[i + 1:]:
+                    found = mine.get((a, b))
+                    if found is None:
+                        mine[(a, b)] = [ex]
+                    else:
+                        found.append(ex)
+    for row in pair_years(store, years[0], years[-1], graphs=graphs):
+        if row.agreement in titles:
+            shared[row.year].setdefault((row.a, row.b), []).append(row.agreement)
+    ranked: dict = {}  # the same exercises and agreements give the same titles
     out = {}
-    for a, b in sorted(wanted):
-        counts: dict = {}
-        for item in shared.get((a, b), ()):
-            for t in titles.get(item, ()):
-                counts[t] = counts.get(t, 0) + 1
-        out[(a, b)] = sorted(counts, key=lambda t: (-counts[t], t))
+    for y in years:
+        mine = shared[y]
+        out[y] = ours = {}
+        for pair in sorted(year_ties[y]):
+            items = mine.get(pair)
+            if items is None:
+                ours[pair] = []
+                continue
+            key = items[0] if len(items) == 1 else frozenset(items)
+            got = ranked.get(key)
+            if got is None:
+                got = ranked[key] = _ranked(set(items), titles)
+            ours[pair] = list(got)
     return out
 
 
@@ -242,6 +379,7 @@ def _check(relation, layout, size_by, color_by, focus, min_weight) -> None:
         raise UsageError("--min-weight must be 0 or more")
 
 
+@without_gc_pauses
 def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None = None,
                year_from: int | None = None, year_to: int | None = None,
                relation: str = "exercise", layout: str = "geo", size_by: str = "degree",
@@ -283,7 +421,8 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
                          "give a shorter --from/--to")
     series = build_series(store, year_from, year_to, relation=relation, graphs=graphs)
     fingerprint = store.fingerprint(graphs=graphs)["all"]
-    nodes = {n for G in series.graphs.values() for n in G.nodes}
+    attrs = series.node_attrs()
+    nodes = set(attrs)
     if focus is not None and focus not in nodes:
         raise UsageError(f"{focus} has no ties in {year_from}–{year_to}")
     groups = (_alliance_groups(store, nodes, year_from, year_to, graphs)
@@ -293,8 +432,7 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
             "all": "Exercise and agreement network"}[relation]
     title = f"{what}, {year_from}–{year_to}"
     if focus is not None:
-        label = next((G.nodes[focus].get("label") for G in series.graphs.values()
-                      if focus in G), None)
+        label = attrs[focus].get("label")
         title += f": {label or focus} and its partners"
     subtitle = (f"Years {year_from}–{year_to} · relation: {relation} · data: {names}"
                 f" · dataset fingerprint sha256:{fingerprint[:16]}")

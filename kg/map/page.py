@@ -35,6 +35,7 @@ The same data and parameters give a byte-identical file.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import json
@@ -58,7 +59,8 @@ from kg.map.layout import (
 )
 
 __all__ = ["Series", "MapResult", "LAYOUTS", "SIZE_BY", "COLOR_BY", "EDGE_COLORS", "FONT_FACE",
-           "METRIC_NAMES", "render_series", "render_graph", "json_for_script", "vis_assets"]
+           "METRIC_NAMES", "render_series", "render_graph", "json_for_script", "vis_assets",
+           "without_gc_pauses"]
 
 LAYOUTS = ("geo", "force")
 SIZE_BY = ("degree", "strength", "betweenness", "pagerank")
@@ -83,6 +85,29 @@ FORCE_TOO = 400
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
+def without_gc_pauses(fn):
+    """Run ``fn`` with Python's cyclic garbage collector paused (then restored).
+
+    A map makes a few million small objects (ties, frames, lifecycles, query rows)
+    that form no reference cycles; each collection of the oldest generation walks
+    all of them, which took about a third of ``kg map``'s time on a 1M-triple store.
+    Reference counting still frees everything as usual; cycles, if any, are
+    collected once the collector runs again.
+    """
+    import gc
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+    return run
+
+
 @dataclass
 class Series:
     """The networks a map can show: one per (year, window width).
@@ -95,6 +120,13 @@ class Series:
     ``metrics``: the same keys to :func:`kg.metrics.node_metrics` results;
     ``sources``: ``{year or None: {(a, b): [titles]}}`` for the tooltips;
     ``period``: the text of a single network's window.
+
+    The networks may instead be given in bulk, without a networkx graph each
+    (:func:`kg.map.data.build_series` does so): ``ties``: ``{(year, window):
+    {(a, b): (exercise_weight, agreement_weight, agreement_types)}}`` (``a < b``,
+    the tie's weight is the sum); ``members``: ``{(year, window): [node, ...]}``
+    (every node of the window, tied or not); ``attrs``: ``{node: {"label",
+    "region", "lat", "lon"}}``. A key is read from ``graphs`` when it is there.
     """
 
     years: list
@@ -103,6 +135,28 @@ class Series:
     metrics: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
     period: str = "all years"
+    ties: dict = field(default_factory=dict)
+    members: dict = field(default_factory=dict)
+    attrs: dict = field(default_factory=dict)
+
+    def keys(self) -> list:
+        """The ``(year, window)`` keys that hold a network, in the order they were added."""
+        return list(self.graphs) + [k for k in self.ties if k not in self.graphs]
+
+    def node_attrs(self) -> dict:
+        """Every node of every network with its attributes (as first seen, years in order)."""
+        attrs: dict = {}
+        for key in sorted(self.keys(), key=lambda k: (k[0] is None, k[0] or 0, k[1])):
+            G = self.graphs.get(key)
+            if G is not None:
+                for n in G.nodes:
+                    if n not in attrs:
+                        attrs[n] = dict(G.nodes[n])
+                continue
+            for n in self.members.get(key, ()):
+                if n not in attrs:
+                    attrs[n] = dict(self.attrs.get(n) or {})
+        return attrs
 
 
 @dataclass
@@ -135,45 +189,65 @@ def json_for_script(obj) -> str:
 
 def _num(v: float):
     """A weight or metric for the page: an int when whole, else 5 significant digits."""
+    if type(v) is int and -10**12 < v < 10**12:  # noqa: E721 - exactly int (not bool): as is
+        return v
     v = float(v)
     return int(v) if v.is_integer() and abs(v) < 1e12 else float(f"{v:.5g}")
 
 
-def _edge_parts(d: dict, relation: str, types: list) -> tuple:
-    """(exercise weight, agreement weight, type bit mask) of one edge."""
-    mask = 0
-    for t in d.get("agreement_types") or ():
-        mask |= 1 << types.index(t)
-    if "exercise_weight" in d or "agreement_weight" in d:
-        return _num(d.get("exercise_weight", 0)), _num(d.get("agreement_weight", 0)), mask
-    w = _num(d.get("weight", 1.0))
-    return (0, w, mask) if relation == "agreement" else (w, 0, mask)
+def _ties(series: Series, key, relation: str) -> list | None:
+    """The ties of one network as ``(u, v, weight, exercise weight, agreement weight, types)``.
+
+    From a networkx graph: ``weight`` (default 1) and ``exercise_weight``/
+    ``agreement_weight`` when the edge has them, else the weight counts
+    ``relation`` (``agreement``, or exercises); from bulk ties the weight is
+    their sum. None when the series has no network for ``key``.
+    """
+    G = series.graphs.get(key)
+    if G is None:
+        bulk = series.ties.get(key)
+        if bulk is None:
+            return None
+        return [(a, b, float(ew + aw), ew, aw, types) for (a, b), (ew, aw, types) in bulk.items()]
+    out = []
+    for u, v, d in G.edges(data=True):
+        types = d.get("agreement_types") or ()
+        w = d.get("weight", 1.0)
+        if "exercise_weight" in d or "agreement_weight" in d:
+            out.append((u, v, float(w), d.get("exercise_weight", 0), d.get("agreement_weight", 0),
+                        types))
+        elif relation == "agreement":
+            out.append((u, v, float(w), 0, w, types))
+        else:
+            out.append((u, v, float(w), w, 0, types))
+    return out
 
 
 def _nodes(series: Series) -> tuple[list, dict]:
     """Every node of every network, sorted, with its attributes (first seen)."""
-    attrs: dict = {}
-    for key in sorted(series.graphs, key=lambda k: (k[0] is None, k[0] or 0, k[1])):
-        G = series.graphs[key]
-        for n in G.nodes:
-            if n not in attrs:
-                attrs[n] = dict(G.nodes[n])
+    attrs = series.node_attrs()
     return sorted(attrs, key=str), attrs
 
 
-def _positions(series: Series, order: list, attrs: dict, layout: str, seed: int) -> tuple:
-    """(geo positions or None, force positions or None, centre meridian, layouts offered)."""
+def _positions(series: Series, ties: dict, order: list, attrs: dict, layout: str,
+               seed: int) -> tuple:
+    """(geo positions or None, force positions or None, centre meridian, layouts offered).
+
+    Both layouts read the union of the first window width's ties, weights summed
+    over the years (ties in the order they first appear, as the force layout reads them).
+    """
     import networkx as nx
 
-    union = nx.Graph()
-    union.add_nodes_from(order)
-    for (_, win), G in series.graphs.items():
+    weights: dict = {}
+    for (_, win), found in ties.items():
         if win != series.windows[0]:
             continue
-        for u, v, d in G.edges(data=True):
-            w = float(d.get("weight", 1.0))
-            old = union[u][v]["weight"] if union.has_edge(u, v) else 0.0
-            union.add_edge(u, v, weight=old + w)
+        for u, v, w, _ew, _aw, _types in found:
+            key = (u, v) if (v, u) not in weights else (v, u)
+            weights[key] = weights.get(key, 0.0) + w
+    union = nx.Graph()
+    union.add_nodes_from(order)
+    union.add_weighted_edges_from((u, v, w) for (u, v), w in weights.items())
     coords = {n: (float(a["lat"]), float(a["lon"])) for n, a in attrs.items()
               if a.get("lat") is not None and a.get("lon") is not None}
     centre = centre_meridian(coords, ((u, v, d["weight"]) for u, v, d in
@@ -196,7 +270,8 @@ def _geo_smooth(a: dict, b: dict, centre: float) -> dict:
     the chord is ``-s * cos(s * pi) * chord``, which grows with ``s`` on [0.5, 1],
     so the roundness that gives the wanted offset is found by bisection. A tie
     whose short way crosses the map's edge cannot wrap in vis-network; it is
-    drawn the long way round with a gentle bend.
+    drawn the long way round with a gentle bend. The bisection stops as soon as
+    its answer, rounded to 3 decimals, can no longer change.
 
     >>> _geo_smooth({"x": 0, "y": 0, "lat": 0, "lon": 0}, {"x": 900, "y": 0, "lat": 0, "lon": 90}, 0)
     {'roundness': 0.0, 'type': 'curvedCW'}
@@ -228,6 +303,10 @@ def _geo_smooth(a: dict, b: dict, centre: float) -> dict:
     want = min(abs(h) / chord, 0.5)
     lo, hi = 0.5, 1.0
     for _ in range(40):
+        # once both ends round alike, so does every later lo (rounding is monotone): the
+        # answer of all 40 steps is known
+        if hi - lo < 1e-3 and round(2 * lo - 1, 3) == round(2 * hi - 1, 3):
+            break
         mid = (lo + hi) / 2
         if -mid * math.cos(mid * math.pi) < want:
             lo = mid
@@ -298,26 +377,37 @@ def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big
     return vis_nodes, vis_edges, json.loads(options)
 
 
-def _frames(series: Series, index: dict, relation: str, types: list) -> tuple[list, set]:
-    """Per (year, window), edges as flat ``[i, j, ew, aw, mask, ...]`` and metric rows."""
-    frames, kinds = [], set()
+def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list, set, set]:
+    """Per (year, window), edges as flat ``[i, j, ew, aw, mask, ...]`` (sorted by ``i, j``)
+    and metric rows; also the edge kinds present and every tied index pair."""
+    bit = {t: 1 << k for k, t in enumerate(types)}
+    frames, kinds, pairs = [], set(), set()
     for year in series.years or [None]:
         for win in series.windows:
-            G = series.graphs.get((year, win))
+            found = ties.get((year, win))
             flat: list = []
             rows = []
-            if G is not None:
-                for u, v, d in sorted(G.edges(data=True),
-                                      key=lambda e: tuple(sorted((index[e[0]], index[e[1]])))):
-                    i, j = sorted((index[u], index[v]))
-                    ew, aw, mask = _edge_parts(d, relation, types)
-                    flat += [i, j, ew, aw, mask]
-                    kinds.update(k for k, w in (("exercise", ew), ("agreement", aw)) if w)
+            if found is not None:
+                edges = []
+                for u, v, _w, ew, aw, names in found:
+                    i, j = index[u], index[v]
+                    mask = 0
+                    for t in names:
+                        mask |= bit[t]
+                    edges.append((i, j, _num(ew), _num(aw), mask) if i < j else
+                                 (j, i, _num(ew), _num(aw), mask))
+                edges.sort()  # pairs are unique: by i, j
+                flat = [x for e in edges for x in e]
+                if any(e[2] for e in edges):
+                    kinds.add("exercise")
+                if any(e[3] for e in edges):
+                    kinds.add("agreement")
+                pairs.update((e[0], e[1]) for e in edges)
                 for n, m in sorted((series.metrics.get((year, win)) or {}).items()):
                     rows.append([index[n]] + [None if m.get(k) is None else _num(m[k])
                                               for k in METRIC_NAMES])
             frames.append({"e": flat, "m": rows})
-    return frames, kinds
+    return frames, kinds, pairs
 
 
 def _sources(series: Series, index: dict) -> tuple[dict, list]:
@@ -417,12 +507,11 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
                metrics_relation) -> tuple[dict, list, set]:
     """The JSON the script reads, the legend colours, and the edge kinds present."""
     index = {n: i for i, n in enumerate(order)}
-    types = sorted({t for G in series.graphs.values() for _, _, d in G.edges(data=True)
-                    for t in d.get("agreement_types") or ()})
-    frames, kinds = _frames(series, index, relation, types)
-    geo, force, centre, offered = _positions(series, order, attrs, layout, seed)
+    ties = {key: _ties(series, key, relation) for key in series.keys()}
+    types = sorted({t for found in ties.values() for e in found for t in e[5]})
+    frames, kinds, pairs = _frames(series, ties, index, types)
+    geo, force, centre, offered = _positions(series, ties, order, attrs, layout, seed)
     colors, color_legend = group_colors(groups)
-    pairs = {(f["e"][k], f["e"][k + 1]) for f in frames for k in range(0, len(f["e"]), 5)}
     vis_nodes, vis_edges, vis_options = _vis_network(
         order, attrs, geo, force, colors, groups, pairs, centre,
         big=len(order) > 300 or len(pairs) > 3000)
@@ -520,6 +609,7 @@ def _write_page(out: Path, *, title: str, subtitle: str, legend: str, data_json:
     os.replace(tmp, out)
 
 
+@without_gc_pauses
 def render_series(series: Series, out: str | os.PathLike, title: str, *,
                   relation: str = "exercise", layout: str = "geo", size_by: str = "degree",
                   color_by: str = "region", groups: dict | None = None,
