@@ -38,14 +38,13 @@ it is 0 only where the sources cover the year and record nothing.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, combinations, compress, repeat
 from operator import add
 
+from kg.cache import collector_paused
 from kg.errors import UsageError
 from kg.namespaces import SPARQL_PREFIXES, XSD, check_iso3, graph_name, iso3_of
 from kg.sparql import Lit, term_to_sparql
@@ -700,27 +699,9 @@ def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None 
         names and system membership always come from the reference lists in every graph.
     :returns: a :class:`Panel`.
     """
-    with _collector_paused():
+    with collector_paused():
         return _build_panel(store, year_from=year_from, year_to=year_to, directed=directed,
                             states=states, all_dyads=all_dyads, graphs=graphs)
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector paused while a panel is built.
-
-    Reading a large store makes hundreds of thousands of small objects that live until the
-    panel is done (query rows, lifecycles, cells per pair and year) and hold no cycles; the
-    collector would scan all of them again and again as they accumulate (half a second on
-    the benchmark world). It is turned back on (if it was on) whatever happens.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _build_panel(store, *, year_from, year_to, directed, states, all_dyads, graphs) -> Panel:

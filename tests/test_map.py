@@ -670,11 +670,11 @@ def test_collector_paused_while_a_map_is_made_and_restored_after():
     after, also when they fail, and a caller's own pause is kept."""
     import gc
 
-    from kg.map.page import without_gc_pauses
+    from kg.cache import collector_paused
 
     seen = []
 
-    @without_gc_pauses
+    @collector_paused()
     def make(fail):
         seen.append(gc.isenabled())
         if fail:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+from kg.cache import collector_paused
 from kg.errors import UsageError
 from kg.map.page import (
                          COLOR_BY,
@@ -24,7 +25,6 @@ from kg.map.page import (
                          MapResult,
                          Series,
                          render_series,
-                         without_gc_pauses,
 )
 from kg.network import RELATIONS
 
@@ -379,7 +379,7 @@ def _check(relation, layout, size_by, color_by, focus, min_weight) -> None:
         raise UsageError("--min-weight must be 0 or more")
 
 
-@without_gc_pauses
+@collector_paused()
 def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None = None,
                year_from: int | None = None, year_to: int | None = None,
                relation: str = "exercise", layout: str = "geo", size_by: str = "degree",

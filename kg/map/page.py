@@ -35,7 +35,6 @@ The same data and parameters give a byte-identical file.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import html
 import json
@@ -44,6 +43,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.cache import collector_paused
 from kg.errors import KgError, UsageError
 from kg.map.basemap import load as load_basemap
 from kg.map.layout import (
@@ -59,8 +59,7 @@ from kg.map.layout import (
 )
 
 __all__ = ["Series", "MapResult", "LAYOUTS", "SIZE_BY", "COLOR_BY", "EDGE_COLORS", "FONT_FACE",
-           "METRIC_NAMES", "render_series", "render_graph", "json_for_script", "vis_assets",
-           "without_gc_pauses"]
+           "METRIC_NAMES", "render_series", "render_graph", "json_for_script", "vis_assets"]
 
 LAYOUTS = ("geo", "force")
 SIZE_BY = ("degree", "strength", "betweenness", "pagerank")
@@ -83,29 +82,6 @@ WIDE_TIES = 200
 #: Force positions are computed (besides geo) up to this many states.
 FORCE_TOO = 400
 ASSETS = Path(__file__).resolve().parent / "assets"
-
-
-def without_gc_pauses(fn):
-    """Run ``fn`` with Python's cyclic garbage collector paused (then restored).
-
-    A map makes a few million small objects (ties, frames, lifecycles, query rows)
-    that form no reference cycles; each collection of the oldest generation walks
-    all of them, which took about a third of ``kg map``'s time on a 1M-triple store.
-    Reference counting still frees everything as usual; cycles, if any, are
-    collected once the collector runs again.
-    """
-    import gc
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was:
-                gc.enable()
-    return run
 
 
 @dataclass
@@ -609,7 +585,7 @@ def _write_page(out: Path, *, title: str, subtitle: str, legend: str, data_json:
     os.replace(tmp, out)
 
 
-@without_gc_pauses
+@collector_paused()
 def render_series(series: Series, out: str | os.PathLike, title: str, *,
                   relation: str = "exercise", layout: str = "geo", size_by: str = "degree",
                   color_by: str = "region", groups: dict | None = None,
