@@ -67,7 +67,20 @@ PAGERANK_ALPHA = 0.85
 
 # ---------------------------------------------------------------- per-node metrics
 
-def _brandes_dense(nodes: list, G) -> tuple[dict, dict]:
+def _edge_arrays(nodes: list, G):
+    """The edges of ``G`` as arrays ``(us, vs, ws)``: end indices into ``nodes`` and float
+    weights (``weight``, default 1), each edge once, in ``G.edges`` order."""
+    import numpy as np
+
+    idx = {v: i for i, v in enumerate(nodes)}
+    rows = [(idx[u], idx[v], float(d.get("weight", 1.0))) for u, v, d in G.edges(data=True)]
+    if not rows:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
+    arr = np.array(rows, dtype=float)
+    return arr[:, 0].astype(np.intp), arr[:, 1].astype(np.intp), arr[:, 2]
+
+
+def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     """Betweenness (normalized) and closeness with distance = 1/weight (Brandes 2001).
 
     All shortest distances come from scipy's Dijkstra (``scipy.sparse.csgraph``),
@@ -76,50 +89,68 @@ def _brandes_dense(nodes: list, G) -> tuple[dict, dict]:
     DAG (``dist[v] + length(v, w) == dist[w]``, exact float equality as in
     networkx) is ordered by distance; path counts ``sigma`` and Brandes'
     dependencies ``delta`` are then two triangular linear systems, solved in
-    compiled code instead of a Python loop over the nodes.
+    compiled code (LAPACK ``trtrs``) instead of a Python loop over the nodes.
+    The DAG's ties are found for many sources at once, over the edges only,
+    and the systems are filled from them (the DAG has about one tie per node).
     """
     import numpy as np
-    from scipy.linalg import solve_triangular
+    from scipy.linalg import get_lapack_funcs
     from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
     n = len(nodes)
-    idx = {v: i for i, v in enumerate(nodes)}
+    us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
+    keep = us != vs  # a self-loop is never on a shortest path
+    us, vs, ws = us[keep], vs[keep], ws[keep]
     length = np.full((n, n), np.inf)
-    for u, v, d in G.edges(data=True):
-        if u == v:
-            continue
-        w = 1.0 / float(d.get("weight", 1.0))
-        length[idx[u], idx[v]] = w
-        length[idx[v], idx[u]] = w
+    length[us, vs] = 1.0 / ws
+    length[vs, us] = 1.0 / ws
     bet = np.zeros(n)
     clo = np.zeros(n)
     if n == 0:
         return {}, {}
     dist_all = dijkstra(csgraph_from_dense(length, null_value=np.inf), directed=False)
-    for s in range(n):
-        dist = dist_all[s]
-        finite = np.isfinite(dist)
-        reach = int(finite.sum())
-        tot = float(dist[finite].sum())
-        if tot > 0.0 and n > 1:
-            clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
-        if reach < 2:
-            continue
-        order = np.flatnonzero(finite)
-        order = order[np.argsort(dist[order], kind="stable")]
-        d = dist[order]
-        # dag[i, j] = 1: node order[i] precedes order[j] on a shortest path from s; in
-        # distance order (lengths are positive) only above the diagonal
-        dag = ((d[:, None] + length[np.ix_(order, order)]) == d[None, :]).astype(float)
-        rhs = np.zeros(reach)
-        rhs[0] = 1.0  # order[0] is s (distance 0)
-        # (I - dag^T) sigma = e_s; unit_diagonal reads the zero diagonal as ones
-        sigma = solve_triangular(-dag.T, rhs, lower=True, unit_diagonal=True, check_finite=False)
-        a = dag * (sigma[:, None] / sigma[None, :])
-        # (I - a) delta = a 1: delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
-        delta = solve_triangular(-a, a.sum(axis=1), lower=False, unit_diagonal=True,
-                                 check_finite=False)
-        bet[order[1:]] += delta[1:]
+    eu, ev = np.nonzero(np.isfinite(length))  # each tie in both directions
+    el = length[eu, ev]
+    (trtrs,) = get_lapack_funcs(("trtrs",), (length,))
+    pos = np.empty(n, dtype=np.intp)
+    chunk = max(1, 300_000 // max(1, len(el)))  # sources per block of tie tests (in cache)
+    for first in range(0, n, chunk):
+        block = dist_all[first:first + chunk]
+        du = block[:, eu]
+        # hit[s, k]: tie k (eu -> ev) lies on a shortest path from source s
+        hit = (du + el == block[:, ev]) & np.isfinite(du)
+        for s in range(first, first + len(block)):
+            dist = dist_all[s]
+            finite = np.isfinite(dist)
+            reach = int(finite.sum())
+            tot = float(dist[finite].sum())
+            if tot > 0.0 and n > 1:
+                clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
+            if reach < 2:
+                continue
+            order = np.flatnonzero(finite)
+            order = order[np.argsort(dist[order], kind="stable")]
+            pos[order] = np.arange(reach)
+            ties = np.flatnonzero(hit[s - first])
+            # DAG in distance order: pi -> pj, only above the diagonal (lengths are positive)
+            pi, pj = pos[eu[ties]], pos[ev[ties]]
+            # (I - dag^T) sigma = e_s (unit diagonal): the transposed DAG, negated, in
+            # Fortran order
+            m1 = np.zeros((reach, reach), order="F")
+            m1[pj, pi] = -1.0
+            rhs = np.zeros(reach)
+            rhs[0] = 1.0  # order[0] is s (distance 0)
+            sigma, info = trtrs(m1, rhs, lower=1, trans=0, unitdiag=1)
+            # (I - a) delta = a 1, a[v, w] = sigma_v / sigma_w on the DAG's ties:
+            # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
+            a = np.zeros((reach, reach))
+            a[pi, pj] = sigma[pi] / sigma[pj]
+            b = a.sum(axis=1)
+            na = -a
+            delta, info2 = trtrs(na.T, b, lower=1, trans=1, unitdiag=1)
+            if info or info2:
+                raise ComputationError(f"Brandes' systems failed (LAPACK info {info}, {info2})")
+            bet[order[1:]] += delta[1:]
     if n - 1 >= 2:
         bet *= 1.0 / ((n - 1) * (n - 2))
     return ({v: float(bet[i]) for i, v in enumerate(nodes)},
@@ -139,20 +170,18 @@ def _brandes_networkx(G) -> tuple[dict, dict]:
 
 
 def _pagerank(nodes: list, G, alpha: float = PAGERANK_ALPHA, max_iter: int = 100,
-              tol: float = 1.0e-6) -> dict:
+              tol: float = 1.0e-6, edges=None) -> dict:
     """PageRank by power iteration, as networkx computes it (uniform teleport, dangling nodes)."""
     import numpy as np
 
     n = len(nodes)
     if n == 0:
         return {}
-    idx = {v: i for i, v in enumerate(nodes)}
+    us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
     A = np.zeros((n, n))
-    for u, v, d in G.edges(data=True):
-        w = float(d.get("weight", 1.0))
-        A[idx[u], idx[v]] += w
-        if u != v:
-            A[idx[v], idx[u]] += w
+    A[us, vs] = ws  # each edge once: the same values as adding to zeros
+    keep = us != vs
+    A[vs[keep], us[keep]] = ws[keep]
     S = A.sum(axis=1)
     nz = S != 0
     A[nz] = A[nz] / S[nz][:, None]
@@ -169,12 +198,24 @@ def _pagerank(nodes: list, G, alpha: float = PAGERANK_ALPHA, max_iter: int = 100
     return {v: float(x[i]) for i, v in enumerate(nodes)}
 
 
-def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -> dict:
+def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10,
+                               nodes: list | None = None, edges=None) -> dict:
     """Eigenvector centrality in each connected component (power iteration on A + I,
-    as ``networkx.eigenvector_centrality`` does; Euclidean norm 1 per component)."""
+    as ``networkx.eigenvector_centrality`` does; Euclidean norm 1 per component).
+
+    :param nodes: ``sorted(G.nodes)``, with ``edges`` from :func:`_edge_arrays` on them
+        (computed when None)."""
     import networkx as nx
     import numpy as np
 
+    if nodes is None:
+        nodes = sorted(G.nodes)
+    us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
+    W = np.zeros((len(nodes), len(nodes)))  # the ties, self-loops left out
+    keep = us != vs
+    W[us[keep], vs[keep]] = ws[keep]
+    W[vs[keep], us[keep]] = ws[keep]
+    pos = {v: i for i, v in enumerate(nodes)}
     out = dict.fromkeys(G.nodes, 0.0)
     for comp in nx.connected_components(G):
         if len(comp) < 2:
@@ -182,13 +223,8 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -
         members = sorted(comp)
         idx = {v: i for i, v in enumerate(members)}
         n = len(members)
-        A = np.zeros((n, n))
-        adj = G.adj  # the component's ties, read from the adjacency (a subgraph view is slow)
-        for u in members:
-            iu = idx[u]
-            for v, d in adj[u].items():
-                if v != u:
-                    A[iu, idx[v]] = float(d.get("weight", 1.0))
+        at = np.array([pos[v] for v in members], dtype=np.intp)
+        A = W[np.ix_(at, at)]
         x = np.full(n, 1.0 / n)
         for _ in range(max_iter):
             xlast = x
@@ -202,15 +238,182 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -
     return out
 
 
-def _communities(G) -> dict:
+def _edge_list(nodes, adj):
+    """The edges ``(u, v, w)`` in the order ``networkx.Graph.edges`` reports them."""
+    seen = set()
+    out = []
+    for u in nodes:
+        for v, w in adj[u].items():
+            if v not in seen:
+                out.append((u, v, w))
+        seen.add(u)
+    return out
+
+
+def _weighted_degrees(nodes, adj) -> list:
+    """Weighted degrees in node order, a self-loop counted twice (as ``G.degree(weight=...)``)."""
+    out = []
+    for u in nodes:
+        nbrs = adj[u]
+        d = sum(nbrs.values())
+        if u in nbrs:
+            d = d + nbrs[u]
+        out.append(d)
+    return out
+
+
+def _modularity(nodes, adj, communities) -> float:
+    """Newman's modularity (resolution 1) in the arithmetic order of
+    ``networkx.community.modularity`` (Newman 2011)."""
+    deg = dict(zip(nodes, _weighted_degrees(nodes, adj), strict=True))
+    deg_sum = sum(deg.values())
+    m = deg_sum / 2
+    norm = 1 / deg_sum**2
+    total = 0
+    for community in communities:
+        comm = set(community)
+        seen = set()
+        inner = 0
+        for u in comm:
+            for v, w in adj[u].items():
+                if v not in seen and v in comm:
+                    inner += w
+            seen.add(u)
+        dsum = sum(deg[u] for u in comm)
+        total += inner / m - dsum * dsum * norm
+    return total
+
+
+def _louvain_level(nodes, adj, members, m, partition, rng):
+    """One level of Louvain's local moves (``networkx`` ``_one_level``, undirected, resolution 1)."""
+    node2com = {u: i for i, u in enumerate(nodes)}
+    inner = [{u} for u in nodes]
+    degrees = dict(zip(nodes, _weighted_degrees(nodes, adj), strict=True))
+    stot = list(degrees.values())
+    nbrs = {u: [(v, w) for v, w in adj[u].items() if v != u] for u in nodes}
+    rand_nodes = list(nodes)
+    rng.shuffle(rand_nodes)
+    denom = 2 * m**2
+    nb_moves = 1
+    improvement = False
+    while nb_moves > 0:
+        nb_moves = 0
+        for u in rand_nodes:
+            best_mod = 0
+            own = best_com = node2com[u]
+            w2c: dict = {}
+            for v, w in nbrs[u]:
+                c = node2com[v]
+                w2c[c] = w2c.get(c, 0.0) + w
+            w_own = w2c.get(own)
+            if w_own is None:  # networkx reads a defaultdict here, which adds the key
+                w_own = w2c[own] = 0.0
+            degree = degrees[u]
+            stot[own] -= degree
+            remove_cost = -w_own / m + (stot[own] * degree) / denom
+            for c, w in w2c.items():
+                gain = remove_cost + w / m - (stot[c] * degree) / denom
+                if gain > best_mod:
+                    best_mod = gain
+                    best_com = c
+            stot[best_com] += degree
+            if best_com != own:
+                com = members[u] if members is not None else {u}
+                partition[own].difference_update(com)
+                inner[own].remove(u)
+                partition[best_com].update(com)
+                inner[best_com].add(u)
+                improvement = True
+                nb_moves += 1
+                node2com[u] = best_com
+    return list(filter(len, partition)), list(filter(len, inner)), improvement
+
+
+def _louvain_aggregate(nodes, adj, members, inner):
+    """The graph of communities (``networkx`` ``_gen_graph``): nodes 0..k-1, summed weights."""
+    node2com = {}
+    new_members = []
+    for i, part in enumerate(inner):
+        merged = set()
+        for u in part:
+            node2com[u] = i
+            merged.update(members[u] if members is not None else {u})
+        new_members.append(merged)
+    new_nodes = list(range(len(inner)))
+    new_adj: dict = {i: {} for i in new_nodes}
+    for u, v, w in _edge_list(nodes, adj):
+        cu, cv = node2com[u], node2com[v]
+        total = w + new_adj[cu].get(cv, 0)
+        new_adj[cu][cv] = total
+        new_adj[cv][cu] = total
+    return new_nodes, new_adj, dict(zip(new_nodes, new_members, strict=True))
+
+
+def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001) -> list[set]:
+    """Louvain communities (Blondel et al. 2008) of a canonical graph from :func:`node_metrics`.
+
+    The same steps, random draws and floating-point operations as
+    ``networkx.community.louvain_communities(H, weight="weight", resolution=1,
+    threshold=threshold, seed=seed)`` (networkx 3.6), on plain dicts instead of
+    networkx graphs (the tests check that both give the same communities).
+    """
+    import random
+
+    rng = random.Random(seed)
+    nodes = list(H)
+    adj: dict = {u: {} for u in nodes}  # the copy networkx makes: adjacency in edge order
+    for u, v, d in H.edges(data=True):
+        adj[u][v] = adj[v][u] = d.get("weight", 1)
+    partition = [{u} for u in nodes]
+    if H.number_of_edges() == 0:
+        return partition
+    mod = _modularity(nodes, adj, partition)
+    m = sum(_weighted_degrees(nodes, adj)) / 2
+    members = None
+    partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng)
+    improvement = True
+    result = partition
+    while improvement:
+        result = [s.copy() for s in partition]
+        new_mod = _modularity(nodes, adj, inner)
+        if new_mod - mod <= threshold:
+            return result
+        mod = new_mod
+        nodes, adj, members = _louvain_aggregate(nodes, adj, members, inner)
+        partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng)
+    return result
+
+
+def _communities(G, engine: str = "auto") -> dict:
     import networkx as nx
 
     if G.number_of_nodes() == 0:
         return {}
-    comms = nx.community.louvain_communities(G, weight="weight", resolution=1,
-                                              seed=LOUVAIN_SEED)
+    if engine == "networkx":
+        comms = nx.community.louvain_communities(G, weight="weight", resolution=1,
+                                                  seed=LOUVAIN_SEED)
+    else:
+        comms = _louvain(G)
     ordered = sorted((sorted(c) for c in comms), key=lambda c: c[0])
     return {v: i + 1 for i, c in enumerate(ordered) for v in c}
+
+
+def _is_canonical(G, nodes: list) -> bool:
+    """Whether ``G`` reads exactly like the canonical copy :func:`node_metrics` makes: nodes
+    in sorted order, each node's neighbours in sorted order, every weight a float.
+
+    The copy adds the sorted nodes, then the edges sorted by (smaller, larger) end, so
+    each adjacency comes out sorted; a graph with the same orders gives the same numbers.
+    """
+    if list(G) != nodes:
+        return False
+    for u, nbrs in G.adj.items():
+        prev = None
+        for v, d in nbrs.items():
+            if (prev is not None and not prev < v) or type(d.get("weight")) is not float:
+                return False
+            prev = v
+    return True
 
 
 def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
@@ -230,18 +433,22 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     # a canonical copy: sorted nodes and edges, so results do not depend on insertion order
     import networkx as nx
 
-    H = nx.Graph()
     nodes = sorted(G.nodes)
-    H.add_nodes_from(nodes)
-    H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
-                     sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
+    if _is_canonical(G, nodes):
+        H = G  # already what the copy would be (kg.network builds networks so): no copy
+    else:
+        H = nx.Graph()
+        H.add_nodes_from(nodes)
+        H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
+                         sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
+    edges = _edge_arrays(nodes, H)  # read once for the three dense computations
     if engine == "networkx" or len(nodes) > 2000:
         bet, clo = _brandes_networkx(H)
     else:
-        bet, clo = _brandes_dense(nodes, H)
-    eig = _eigenvector_per_component(H)
-    pr = _pagerank(nodes, H)
-    com = _communities(H)
+        bet, clo = _brandes_dense(nodes, H, edges)
+    eig = _eigenvector_per_component(H, nodes=nodes, edges=edges)
+    pr = _pagerank(nodes, H, edges=edges)
+    com = _communities(H, engine)
     out = {}
     for v in nodes:
         out[v] = {
