@@ -56,6 +56,8 @@ __all__ = [
     "focus_by_year",
     "top_partners",
     "focus_window_metrics",
+    "parallel_map",
+    "PARALLEL_MIN_EDGES",
 ]
 
 COLUMNS = ("state", "degree", "strength", "betweenness", "closeness", "eigenvector",
@@ -73,10 +75,10 @@ def _edge_arrays(nodes: list, G):
     import numpy as np
 
     idx = {v: i for i, v in enumerate(nodes)}
-    rows = [(idx[u], idx[v], float(d.get("weight", 1.0))) for u, v, d in G.edges(data=True)]
+    rows = [(idx[u], idx[v], d.get("weight", 1.0)) for u, v, d in G.edges(data=True)]
     if not rows:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
-    arr = np.array(rows, dtype=float)
+    arr = np.array(rows, dtype=float)  # each weight as float(weight)
     return arr[:, 0].astype(np.intp), arr[:, 1].astype(np.intp), arr[:, 2]
 
 
@@ -350,7 +352,8 @@ def _louvain_aggregate(nodes, adj, members, inner):
 
 
 def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001) -> list[set]:
-    """Louvain communities (Blondel et al. 2008) of a canonical graph from :func:`node_metrics`.
+    """Louvain communities (Blondel et al. 2008) of a canonical graph from :func:`node_metrics`
+    (nodes and each adjacency sorted, float weights).
 
     The same steps, random draws and floating-point operations as
     ``networkx.community.louvain_communities(H, weight="weight", resolution=1,
@@ -361,9 +364,8 @@ def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001) -> list[
 
     rng = random.Random(seed)
     nodes = list(H)
-    adj: dict = {u: {} for u in nodes}  # the copy networkx makes: adjacency in edge order
-    for u, v, d in H.edges(data=True):
-        adj[u][v] = adj[v][u] = d.get("weight", 1)
+    # networkx copies H edge by edge; H's adjacencies are sorted, so the copy's are H's
+    adj = {u: {v: d["weight"] for v, d in nbrs.items()} for u, nbrs in H.adj.items()}
     partition = [{u} for u in nodes]
     if H.number_of_edges() == 0:
         return partition
@@ -407,13 +409,11 @@ def _is_canonical(G, nodes: list) -> bool:
     """
     if list(G) != nodes:
         return False
-    for u, nbrs in G.adj.items():
-        prev = None
-        for v, d in nbrs.items():
-            if (prev is not None and not prev < v) or type(d.get("weight")) is not float:
-                return False
-            prev = v
-    return True
+    for nbrs in G.adj.values():
+        order = list(nbrs)
+        if order != sorted(order):
+            return False
+    return all(type(w) is float for _, _, w in G.edges(data="weight"))
 
 
 def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
@@ -517,6 +517,54 @@ def focus_metrics(G, focus: str, nodes: dict | None = None) -> dict:
         out["with_us"] = with_us
         out["us_share"] = with_us / n_ex if n_ex else None
     return out
+
+
+# ---------------------------------------------------------------- many networks at once
+
+#: Least total number of edges over the networks to measure for :func:`parallel_map` to
+#: use worker processes (below it, starting them costs more than it saves).
+PARALLEL_MIN_EDGES = 40_000
+
+_FORK_WORK: tuple | None = None  # (fn, graphs) while a pool's workers are forked
+
+
+def _fork_call(i: int):
+    fn, graphs = _FORK_WORK
+    return fn(graphs[i])
+
+
+def parallel_map(fn, graphs) -> list:
+    """``[fn(G) for G in graphs]``, spread over forked worker processes when the machine
+    has more than one core and the networks hold :data:`PARALLEL_MIN_EDGES` edges or more.
+
+    The workers are forks of this process: they inherit ``fn`` and the networks (nothing
+    is sent but an index) and run the same code, so the values are the ones computed
+    here; only each network's results travel back. Without ``fork`` (or on one core)
+    everything runs here.
+
+    >>> import networkx as nx
+    >>> parallel_map(len, [nx.path_graph(3)])
+    [3]
+    """
+    import multiprocessing
+    import os
+    import warnings
+
+    global _FORK_WORK
+    graphs = list(graphs)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cores or 1, len(graphs))
+    if (workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
+            or sum(G.number_of_edges() for G in graphs) < PARALLEL_MIN_EDGES):
+        return [fn(G) for G in graphs]
+    _FORK_WORK = (fn, graphs)
+    try:
+        with warnings.catch_warnings():  # the children only compute (no store, no threads)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return pool.map(_fork_call, range(len(graphs)), chunksize=1)
+    finally:
+        _FORK_WORK = None
 
 
 # ---------------------------------------------------------------- the analysis
@@ -641,10 +689,12 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         graphs_ = run_cache(store).networks([(start, end) for _, start, end in periods], **opts)
     else:
         graphs_ = [run_cache(store).network(year_from=year_from, year_to=year_to, **opts)]
-    for (label, start, end), G in zip(periods, graphs_, strict=True):
+    if engine == "auto":  # a series' networks measured together (in parallel when large)
+        measured = run_cache(store).measure_many(graphs_, node_metrics, map_fn=parallel_map)
+    else:
+        measured = [node_metrics(G, engine=engine) for G in graphs_]
+    for (label, start, end), G, nm in zip(periods, graphs_, measured, strict=True):
         weighting = G.graph["params"]["weighting"]
-        nm = run_cache(store).measure(G, node_metrics) if engine == "auto" else \
-            node_metrics(G, engine=engine)
         period = {"label": label, "from": start, "to": end, "nodes": G.number_of_nodes(),
                   "edges": G.number_of_edges(), "metrics": nm}
         if focus:
