@@ -97,30 +97,39 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     """
     import numpy as np
     from scipy.linalg import get_lapack_funcs
-    from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
 
     n = len(nodes)
     us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
     keep = us != vs  # a self-loop is never on a shortest path
     us, vs, ws = us[keep], vs[keep], ws[keep]
-    length = np.full((n, n), np.inf)
-    length[us, vs] = 1.0 / ws
-    length[vs, us] = 1.0 / ws
     bet = np.zeros(n)
     clo = np.zeros(n)
     if n == 0:
         return {}, {}
-    dist_all = dijkstra(csgraph_from_dense(length, null_value=np.inf), directed=False)
-    eu, ev = np.nonzero(np.isfinite(length))  # each tie in both directions
-    el = length[eu, ev]
-    (trtrs,) = get_lapack_funcs(("trtrs",), (length,))
+    # the ties both ways as a sparse matrix; Dijkstra's distances are the same floats
+    # whichever correct implementation settles the nodes (each the least left-to-right sum)
+    lw = 1.0 / ws
+    graph = csr_matrix((np.concatenate([lw, lw]), (np.concatenate([us, vs]),
+                                                   np.concatenate([vs, us]))), shape=(n, n))
+    dist_all = dijkstra(graph, directed=True)
+    connected = bool(np.isfinite(dist_all).all())
+    (trtrs,) = get_lapack_funcs(("trtrs",), (dist_all,))
     pos = np.empty(n, dtype=np.intp)
-    chunk = max(1, 300_000 // max(1, len(el)))  # sources per block of tie tests (in cache)
+    # the two systems' matrices for a source reaching every node, zero again after each use
+    m1_full = np.zeros((n, n), order="F")
+    a_full = np.zeros((n, n))
+    chunk = max(1, 150_000 // max(1, len(lw)))  # sources per block of tie tests (in cache)
     for first in range(0, n, chunk):
         block = dist_all[first:first + chunk]
-        du = block[:, eu]
-        # hit[s, k]: tie k (eu -> ev) lies on a shortest path from source s
-        hit = (du + el == block[:, ev]) & np.isfinite(du)
+        du, dv = block[:, us], block[:, vs]
+        # the tie u -> v (resp. v -> u) lies on a shortest path from source s
+        fwd = du + lw == dv
+        bwd = dv + lw == du
+        if not connected:  # from an unreachable end, inf + length == inf is no path
+            fwd &= np.isfinite(du)
+            bwd &= np.isfinite(dv)
         for s in range(first, first + len(block)):
             dist = dist_all[s]
             finite = np.isfinite(dist)
@@ -133,22 +142,26 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
             order = np.flatnonzero(finite)
             order = order[np.argsort(dist[order], kind="stable")]
             pos[order] = np.arange(reach)
-            ties = np.flatnonzero(hit[s - first])
+            kf, kb = np.flatnonzero(fwd[s - first]), np.flatnonzero(bwd[s - first])
             # DAG in distance order: pi -> pj, only above the diagonal (lengths are positive)
-            pi, pj = pos[eu[ties]], pos[ev[ties]]
+            pi = np.concatenate([pos[us[kf]], pos[vs[kb]]])
+            pj = np.concatenate([pos[vs[kf]], pos[us[kb]]])
+            full = reach == n
             # (I - dag^T) sigma = e_s (unit diagonal): the transposed DAG, negated, in
             # Fortran order
-            m1 = np.zeros((reach, reach), order="F")
+            m1 = m1_full if full else np.zeros((reach, reach), order="F")
             m1[pj, pi] = -1.0
             rhs = np.zeros(reach)
             rhs[0] = 1.0  # order[0] is s (distance 0)
             sigma, info = trtrs(m1, rhs, lower=1, trans=0, unitdiag=1)
+            m1[pj, pi] = 0.0
             # (I - a) delta = a 1, a[v, w] = sigma_v / sigma_w on the DAG's ties:
             # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
-            a = np.zeros((reach, reach))
+            a = a_full if full else np.zeros((reach, reach))
             a[pi, pj] = sigma[pi] / sigma[pj]
             b = a.sum(axis=1)
             na = -a
+            a[pi, pj] = 0.0
             delta, info2 = trtrs(na.T, b, lower=1, trans=1, unitdiag=1)
             if info or info2:
                 raise ComputationError(f"Brandes' systems failed (LAPACK info {info}, {info2})")
