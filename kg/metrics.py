@@ -613,12 +613,37 @@ def _year_range(store, relation, graphs) -> tuple[int, int]:
         if not spans:
             raise UsageError("no dated data in the store for this relation (give --from and --to)")
         return min(a for a, _ in spans), max(max(b for _, b in spans), max(a for a, _ in spans))
-    text = SPARQL_PREFIXES + "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }"
-    rs = store.select(text, graphs=graphs)
-    lo, hi = rs.rows[0] if rs.rows else (None, None)
-    if lo is None or hi is None:
+    # MIN and MAX of the exercises' years, found from the few distinct years (the join of
+    # every exercise with its type costs far more): the least and the greatest year that
+    # an exercise has
+    from kg.sparql import Lit
+
+    rs = store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?y WHERE { ?ex sp:year ?y }",
+                      graphs=graphs)
+    try:
+        years = sorted(((int(t.value), t) for (t,) in rs.rows if t is not None),
+                       key=lambda pair: pair[0])
+    except ValueError:  # a year that is no integer: leave the comparison to the engine
+        years = None
+    if years is None:
+        text = SPARQL_PREFIXES + ("SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) "
+                                  "WHERE { ?ex a sp:Exercise ; sp:year ?y }")
+        rs = store.select(text, graphs=graphs)
+        lo, hi = rs.rows[0] if rs.rows else (None, None)
+        if lo is None or hi is None:
+            raise UsageError("no dated data in the store for this relation (give --from and --to)")
+        return int(lo.value), int(hi.value)
+    ask = SPARQL_PREFIXES + "ASK { ?ex a sp:Exercise ; sp:year ?y }"
+
+    def dated(term) -> bool:
+        return bool(store.query(ask, bindings={"y": Lit(term.value, term.datatype)},
+                                graphs=graphs))
+
+    lo = next((y for y, t in years if dated(t)), None)
+    if lo is None:
         raise UsageError("no dated data in the store for this relation (give --from and --to)")
-    return int(lo.value), int(hi.value)
+    hi = next(y for y, t in reversed(years) if dated(t))
+    return lo, hi
 
 
 def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
