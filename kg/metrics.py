@@ -546,7 +546,7 @@ def _fork_call(i: int):
     return fn(graphs[i])
 
 
-def parallel_map(fn, graphs) -> list:
+def parallel_map(fn, graphs, meanwhile=None) -> list:
     """``[fn(G) for G in graphs]``, spread over forked worker processes when the machine
     has more than one core and the networks hold :data:`PARALLEL_MIN_EDGES` edges or more.
 
@@ -554,6 +554,8 @@ def parallel_map(fn, graphs) -> list:
     is sent but an index) and run the same code, so the values are the ones computed
     here; only each network's results travel back. Without ``fork`` (or on one core)
     everything runs here.
+
+    :param meanwhile: called once, here, while the workers compute (or first, without them).
 
     >>> import networkx as nx
     >>> parallel_map(len, [nx.path_graph(3)])
@@ -569,13 +571,18 @@ def parallel_map(fn, graphs) -> list:
     workers = min(cores or 1, len(graphs))
     if (workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
             or sum(G.number_of_edges() for G in graphs) < PARALLEL_MIN_EDGES):
+        if meanwhile is not None:
+            meanwhile()
         return [fn(G) for G in graphs]
     _FORK_WORK = (fn, graphs)
     try:
         with warnings.catch_warnings():  # the children only compute (no store, no threads)
             warnings.simplefilter("ignore", DeprecationWarning)
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return pool.map(_fork_call, range(len(graphs)), chunksize=1)
+                pending = pool.map_async(_fork_call, range(len(graphs)), chunksize=1)
+                if meanwhile is not None:
+                    meanwhile()
+                return pending.get()
     finally:
         _FORK_WORK = None
 
@@ -727,20 +734,29 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         graphs_ = run_cache(store).networks([(start, end) for _, start, end in periods], **opts)
     else:
         graphs_ = [run_cache(store).network(year_from=year_from, year_to=year_to, **opts)]
+    if graphs_:
+        weighting = graphs_[-1].graph["params"]["weighting"]
+    params["weighting"] = weighting
+    cited = []
+
+    def cite_now():  # the citation block needs no metrics: made while they are computed
+        if cite and not cited:
+            result.citation = citation_block(store, graph_list, params)
+            cited.append(True)
+
     if engine == "auto":  # a series' networks measured together (in parallel when large)
-        measured = run_cache(store).measure_many(graphs_, node_metrics, map_fn=parallel_map)
+        measured = run_cache(store).measure_many(
+            graphs_, node_metrics, map_fn=lambda fn, gs: parallel_map(fn, gs, cite_now))
     else:
+        cite_now()
         measured = [node_metrics(G, engine=engine) for G in graphs_]
     for (label, start, end), G, nm in zip(periods, graphs_, measured, strict=True):
-        weighting = G.graph["params"]["weighting"]
         period = {"label": label, "from": start, "to": end, "nodes": G.number_of_nodes(),
                   "edges": G.number_of_edges(), "metrics": nm}
         if focus:
             period["focus"] = focus_metrics(G, focus, nm)
         result.periods.append(period)
-    params["weighting"] = weighting
-    if cite:
-        result.citation = citation_block(store, graph_list, params)
+    cite_now()  # (when no map was needed)
     return result
 
 
