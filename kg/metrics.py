@@ -116,11 +116,14 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     dist_all = dijkstra(graph, directed=True)
     connected = bool(np.isfinite(dist_all).all())
     (trtrs,) = get_lapack_funcs(("trtrs",), (dist_all,))
-    pos = np.empty(n, dtype=np.intp)
     # the two systems' matrices for a source reaching every node, zero again after each use
     m1_full = np.zeros((n, n), order="F")
     a_full = np.zeros((n, n))
     chunk = max(1, 150_000 // max(1, len(lw)))  # sources per block of tie tests (in cache)
+    # per source, the nodes by distance (stable: ties by index; unreachable ones last)
+    orders = np.argsort(dist_all, axis=1, kind="stable")
+    ranks = np.empty_like(orders)
+    np.put_along_axis(ranks, orders, np.arange(n)[None, :].repeat(n, axis=0), axis=1)
     for first in range(0, n, chunk):
         block = dist_all[first:first + chunk]
         du, dv = block[:, us], block[:, vs]
@@ -139,9 +142,8 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
                 clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
             if reach < 2:
                 continue
-            order = np.flatnonzero(finite)
-            order = order[np.argsort(dist[order], kind="stable")]
-            pos[order] = np.arange(reach)
+            order = orders[s, :reach]  # the reachable nodes, as argsort of them alone
+            pos = ranks[s]
             kf, kb = np.flatnonzero(fwd[s - first]), np.flatnonzero(bwd[s - first])
             # DAG in distance order: pi -> pj, only above the diagonal (lengths are positive)
             pi = np.concatenate([pos[us[kf]], pos[vs[kb]]])
@@ -364,7 +366,8 @@ def _louvain_aggregate(nodes, adj, members, inner):
     return new_nodes, new_adj, dict(zip(new_nodes, new_members, strict=True))
 
 
-def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001) -> list[set]:
+def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001,
+             adj: dict | None = None) -> list[set]:
     """Louvain communities (Blondel et al. 2008) of a canonical graph from :func:`node_metrics`
     (nodes and each adjacency sorted, float weights).
 
@@ -378,7 +381,8 @@ def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001) -> list[
     rng = random.Random(seed)
     nodes = list(H)
     # networkx copies H edge by edge; H's adjacencies are sorted, so the copy's are H's
-    adj = {u: {v: d["weight"] for v, d in nbrs.items()} for u, nbrs in H.adj.items()}
+    if adj is None:
+        adj = _weights(H)
     partition = [{u} for u in nodes]
     if H.number_of_edges() == 0:
         return partition
@@ -399,7 +403,12 @@ def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001) -> list[
     return result
 
 
-def _communities(G, engine: str = "auto") -> dict:
+def _weights(H) -> dict:
+    """``{u: {v: weight}}`` in H's adjacency order."""
+    return {u: {v: d["weight"] for v, d in nbrs.items()} for u, nbrs in H.adj.items()}
+
+
+def _communities(G, engine: str = "auto", adj: dict | None = None) -> dict:
     import networkx as nx
 
     if G.number_of_nodes() == 0:
@@ -408,7 +417,7 @@ def _communities(G, engine: str = "auto") -> dict:
         comms = nx.community.louvain_communities(G, weight="weight", resolution=1,
                                                   seed=LOUVAIN_SEED)
     else:
-        comms = _louvain(G)
+        comms = _louvain(G, adj=adj)
     ordered = sorted((sorted(c) for c in comms), key=lambda c: c[0])
     return {v: i + 1 for i, c in enumerate(ordered) for v in c}
 
@@ -461,12 +470,16 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
         bet, clo = _brandes_dense(nodes, H, edges)
     eig = _eigenvector_per_component(H, nodes=nodes, edges=edges)
     pr = _pagerank(nodes, H, edges=edges)
-    com = _communities(H, engine)
+    adj = _weights(H)
+    com = _communities(H, engine, adj)
+    # degree and strength as H.degree gives them (a self-loop counted twice)
+    strength = dict(zip(nodes, _weighted_degrees(nodes, adj), strict=True))
     out = {}
     for v in nodes:
+        nbrs = adj[v]
         out[v] = {
-            "degree": H.degree(v),
-            "strength": float(H.degree(v, weight="weight")),
+            "degree": len(nbrs) + (v in nbrs),
+            "strength": float(strength[v]),
             "betweenness": bet[v],
             "closeness": clo[v],
             "eigenvector": eig[v],
