@@ -70,12 +70,15 @@ PAGERANK_ALPHA = 0.85
 # ---------------------------------------------------------------- per-node metrics
 
 def _edge_arrays(nodes: list, G):
-    """The edges of ``G`` as arrays ``(us, vs, ws)``: end indices into ``nodes`` and float
-    weights (``weight``, default 1), each edge once, in ``G.edges`` order."""
+    """The edges of ``G`` as arrays ``(us, vs, ws)``: end indices into ``nodes`` (``us <=
+    vs``) and float weights (``weight``, default 1), each edge once."""
     import numpy as np
 
     idx = {v: i for i, v in enumerate(nodes)}
-    rows = [(idx[u], idx[v], d.get("weight", 1.0)) for u, v, d in G.edges(data=True)]
+    rows = []
+    for u, nbrs in G.adjacency():  # each edge once: from its end that comes first
+        iu = idx[u]
+        rows += [(iu, idx[v], d.get("weight", 1.0)) for v, d in nbrs.items() if idx[v] >= iu]
     if not rows:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
     arr = np.array(rows, dtype=float)  # each weight as float(weight)
@@ -405,7 +408,7 @@ def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001,
 
 def _weights(H) -> dict:
     """``{u: {v: weight}}`` in H's adjacency order."""
-    return {u: {v: d["weight"] for v, d in nbrs.items()} for u, nbrs in H.adj.items()}
+    return {u: {v: d["weight"] for v, d in nbrs.items()} for u, nbrs in H.adjacency()}
 
 
 def _communities(G, engine: str = "auto", adj: dict | None = None) -> dict:
@@ -431,11 +434,13 @@ def _is_canonical(G, nodes: list) -> bool:
     """
     if list(G) != nodes:
         return False
-    for nbrs in G.adj.values():
+    for _, nbrs in G.adjacency():
         order = list(nbrs)
         if order != sorted(order):
             return False
-    return all(type(w) is float for _, _, w in G.edges(data="weight"))
+        if not all(type(d.get("weight")) is float for d in nbrs.values()):
+            return False
+    return True
 
 
 def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
