@@ -362,7 +362,10 @@ def build_networks(store, windows, *, relation: str = "exercise", include_observ
         n_ex: dict = {}
         ag: dict = {}
         n_ag: dict = {}
-        for y in range(a, b + 1):
+        if a == b:  # one year: its counts as they are
+            pairs, diag = years.get(a, ({}, {}))
+            ex, n_ex = dict(pairs), dict(diag)
+        for y in range(a, b + 1) if a != b else ():
             pairs, diag = years.get(y, ({}, {}))
             for key, (w,) in pairs.items():
                 ex[key] = (ex.get(key, (0,))[0] + w,)
