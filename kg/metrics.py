@@ -25,6 +25,10 @@ Betweenness and closeness come from Brandes' algorithm over dense numpy arrays
 the distances, then per source two triangular solves for path counts and
 dependencies; the networkx functions are the reference, and
 ``engine="networkx"`` uses them directly (the tests check that both agree).
+Louvain replays ``networkx.community.louvain_communities`` (same steps, random
+draws and float operations) on plain dicts; ``engine="networkx"`` calls it.
+A series of networks is measured in forked worker processes when it is large
+(:func:`parallel_map`): the same code, so the same numbers.
 
 >>> import networkx as nx
 >>> G = nx.Graph(); G.add_edge("AAA", "BBB", weight=1.0); G.add_edge("BBB", "CCC", weight=1.0)
@@ -83,6 +87,33 @@ def _edge_arrays(nodes: list, G):
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
     arr = np.array(rows, dtype=float)  # each weight as float(weight)
     return arr[:, 0].astype(np.intp), arr[:, 1].astype(np.intp), arr[:, 2]
+
+
+def _dependencies(trtrs, pi, pj, m1, a):
+    """Brandes' dependencies ``delta`` of one source, from its shortest-path DAG ``pi -> pj``
+    (positions in distance order, the source first), by two triangular solves.
+
+    ``m1`` (Fortran order) and ``a`` are zero square matrices of the reachable nodes; they
+    are zero again on return.
+    """
+    import numpy as np
+
+    # (I - dag^T) sigma = e_s (unit diagonal): the transposed DAG, negated, in Fortran order
+    m1[pj, pi] = -1.0
+    rhs = np.zeros(len(m1))
+    rhs[0] = 1.0  # the source (distance 0)
+    sigma, info = trtrs(m1, rhs, lower=1, trans=0, unitdiag=1)
+    m1[pj, pi] = 0.0
+    # (I - a) delta = a 1, a[v, w] = sigma_v / sigma_w on the DAG's ties:
+    # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
+    a[pi, pj] = sigma[pi] / sigma[pj]
+    b = a.sum(axis=1)
+    na = -a
+    a[pi, pj] = 0.0
+    delta, info2 = trtrs(na.T, b, lower=1, trans=1, unitdiag=1)
+    if info or info2:
+        raise ComputationError(f"Brandes' systems failed (LAPACK info {info}, {info2})")
+    return delta
 
 
 def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
@@ -151,25 +182,11 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
             # DAG in distance order: pi -> pj, only above the diagonal (lengths are positive)
             pi = np.concatenate([pos[us[kf]], pos[vs[kb]]])
             pj = np.concatenate([pos[vs[kf]], pos[us[kb]]])
-            full = reach == n
-            # (I - dag^T) sigma = e_s (unit diagonal): the transposed DAG, negated, in
-            # Fortran order
-            m1 = m1_full if full else np.zeros((reach, reach), order="F")
-            m1[pj, pi] = -1.0
-            rhs = np.zeros(reach)
-            rhs[0] = 1.0  # order[0] is s (distance 0)
-            sigma, info = trtrs(m1, rhs, lower=1, trans=0, unitdiag=1)
-            m1[pj, pi] = 0.0
-            # (I - a) delta = a 1, a[v, w] = sigma_v / sigma_w on the DAG's ties:
-            # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
-            a = a_full if full else np.zeros((reach, reach))
-            a[pi, pj] = sigma[pi] / sigma[pj]
-            b = a.sum(axis=1)
-            na = -a
-            a[pi, pj] = 0.0
-            delta, info2 = trtrs(na.T, b, lower=1, trans=1, unitdiag=1)
-            if info or info2:
-                raise ComputationError(f"Brandes' systems failed (LAPACK info {info}, {info2})")
+            if reach == n:
+                delta = _dependencies(trtrs, pi, pj, m1_full, a_full)
+            else:
+                delta = _dependencies(trtrs, pi, pj, np.zeros((reach, reach), order="F"),
+                                      np.zeros((reach, reach)))
             bet[order[1:]] += delta[1:]
     if n - 1 >= 2:
         bet *= 1.0 / ((n - 1) * (n - 2))
