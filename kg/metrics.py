@@ -323,29 +323,31 @@ def _modularity(nodes, adj, communities) -> float:
 
 def _louvain_level(nodes, adj, members, m, partition, rng):
     """One level of Louvain's local moves (``networkx`` ``_one_level``, undirected, resolution 1)."""
-    node2com = {u: i for i, u in enumerate(nodes)}
+    at = {u: i for i, u in enumerate(nodes)}
+    node2com = list(range(len(nodes)))  # by position in nodes
     inner = [{u} for u in nodes]
-    degrees = dict(zip(nodes, _weighted_degrees(nodes, adj), strict=True))
-    stot = list(degrees.values())
-    nbrs = {u: [(v, w) for v, w in adj[u].items() if v != u] for u in nodes}
-    rand_nodes = list(nodes)
+    degrees = _weighted_degrees(nodes, adj)
+    stot = list(degrees)
+    nbrs = [[(at[v], w) for v, w in adj[u].items() if v != u] for u in nodes]
+    rand_nodes = list(range(len(nodes)))
     rng.shuffle(rand_nodes)
     denom = 2 * m**2
     nb_moves = 1
     improvement = False
     while nb_moves > 0:
         nb_moves = 0
-        for u in rand_nodes:
+        for i in rand_nodes:
             best_mod = 0
-            own = best_com = node2com[u]
+            own = best_com = node2com[i]
             w2c: dict = {}
-            for v, w in nbrs[u]:
-                c = node2com[v]
-                w2c[c] = w2c.get(c, 0.0) + w
-            w_own = w2c.get(own)
+            get = w2c.get
+            for j, w in nbrs[i]:
+                c = node2com[j]
+                w2c[c] = get(c, 0.0) + w
+            w_own = get(own)
             if w_own is None:  # networkx reads a defaultdict here, which adds the key
                 w_own = w2c[own] = 0.0
-            degree = degrees[u]
+            degree = degrees[i]
             stot[own] -= degree
             remove_cost = -w_own / m + (stot[own] * degree) / denom
             for c, w in w2c.items():
@@ -355,6 +357,7 @@ def _louvain_level(nodes, adj, members, m, partition, rng):
                     best_com = c
             stot[best_com] += degree
             if best_com != own:
+                u = nodes[i]
                 com = members[u] if members is not None else {u}
                 partition[own].difference_update(com)
                 inner[own].remove(u)
@@ -362,7 +365,7 @@ def _louvain_level(nodes, adj, members, m, partition, rng):
                 inner[best_com].add(u)
                 improvement = True
                 nb_moves += 1
-                node2com[u] = best_com
+                node2com[i] = best_com
     return list(filter(len, partition)), list(filter(len, inner)), improvement
 
 
