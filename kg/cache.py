@@ -158,11 +158,39 @@ class RunCache:
 
         >>> # run_cache(store).measure(G, node_metrics)  (see kg.metrics)
         """
-        params = G.graph.get("params")
-        k = self.key_of(params) if isinstance(params, dict) else None
-        if k is None or self._networks.get(k) is not G:
+        mk = self._measure_key(G, fn)
+        if mk is None:
             return fn(G)
-        mk = (k, getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn)))
         if mk not in self._metrics:
             self._metrics[mk] = fn(G)
         return self._metrics[mk]
+
+    def _measure_key(self, G, fn):
+        """The key of ``fn(G)`` among the measured values, or None for a graph not from
+        this cache (measured every time)."""
+        params = G.graph.get("params")
+        k = self.key_of(params) if isinstance(params, dict) else None
+        if k is None or self._networks.get(k) is not G:
+            return None
+        return (k, getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn)))
+
+    def measure_many(self, graphs, fn, map_fn=map) -> list:
+        """``[self.measure(G, fn) for G in graphs]``, the values not computed yet computed
+        together by ``map_fn(fn, those graphs)`` (e.g. a process pool's map, which must
+        give the values ``fn`` gives).
+
+        >>> # run_cache(store).measure_many(graphs, node_metrics)  (see kg.metrics)
+        """
+        graphs = list(graphs)
+        keys = [self._measure_key(G, fn) for G in graphs]
+        todo: dict[int, object] = {}  # id -> graph, each once
+        for G, mk in zip(graphs, keys, strict=True):
+            if mk is None or mk not in self._metrics:
+                todo.setdefault(id(G), G)
+        values = dict(zip(todo, map_fn(fn, list(todo.values())), strict=True))
+        out = []
+        for G, mk in zip(graphs, keys, strict=True):
+            if mk is not None and mk not in self._metrics:
+                self._metrics[mk] = values[id(G)]
+            out.append(self._metrics[mk] if mk is not None else values[id(G)])
+        return out

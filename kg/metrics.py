@@ -25,6 +25,10 @@ Betweenness and closeness come from Brandes' algorithm over dense numpy arrays
 the distances, then per source two triangular solves for path counts and
 dependencies; the networkx functions are the reference, and
 ``engine="networkx"`` uses them directly (the tests check that both agree).
+Louvain replays ``networkx.community.louvain_communities`` (same steps, random
+draws and float operations) on plain dicts; ``engine="networkx"`` calls it.
+A series of networks is measured in forked worker processes when it is large
+(:func:`parallel_map`): the same code, so the same numbers.
 
 >>> import networkx as nx
 >>> G = nx.Graph(); G.add_edge("AAA", "BBB", weight=1.0); G.add_edge("BBB", "CCC", weight=1.0)
@@ -57,6 +61,8 @@ __all__ = [
     "focus_by_year",
     "top_partners",
     "focus_window_metrics",
+    "parallel_map",
+    "PARALLEL_MIN_EDGES",
 ]
 
 COLUMNS = ("state", "degree", "strength", "betweenness", "closeness", "eigenvector",
@@ -68,7 +74,50 @@ PAGERANK_ALPHA = 0.85
 
 # ---------------------------------------------------------------- per-node metrics
 
-def _brandes_dense(nodes: list, G) -> tuple[dict, dict]:
+def _edge_arrays(nodes: list, G):
+    """The edges of ``G`` as arrays ``(us, vs, ws)``: end indices into ``nodes`` (``us <=
+    vs``) and float weights (``weight``, default 1), each edge once."""
+    import numpy as np
+
+    idx = {v: i for i, v in enumerate(nodes)}
+    rows = []
+    for u, nbrs in G.adjacency():  # each edge once: from its end that comes first
+        iu = idx[u]
+        rows += [(iu, idx[v], d.get("weight", 1.0)) for v, d in nbrs.items() if idx[v] >= iu]
+    if not rows:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
+    arr = np.array(rows, dtype=float)  # each weight as float(weight)
+    return arr[:, 0].astype(np.intp), arr[:, 1].astype(np.intp), arr[:, 2]
+
+
+def _dependencies(trtrs, pi, pj, m1, a):
+    """Brandes' dependencies ``delta`` of one source, from its shortest-path DAG ``pi -> pj``
+    (positions in distance order, the source first), by two triangular solves.
+
+    ``m1`` (Fortran order) and ``a`` are zero square matrices of the reachable nodes; they
+    are zero again on return.
+    """
+    import numpy as np
+
+    # (I - dag^T) sigma = e_s (unit diagonal): the transposed DAG, negated, in Fortran order
+    m1[pj, pi] = -1.0
+    rhs = np.zeros(len(m1))
+    rhs[0] = 1.0  # the source (distance 0)
+    sigma, info = trtrs(m1, rhs, lower=1, trans=0, unitdiag=1)
+    m1[pj, pi] = 0.0
+    # (I - a) delta = a 1, a[v, w] = sigma_v / sigma_w on the DAG's ties:
+    # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
+    a[pi, pj] = sigma[pi] / sigma[pj]
+    b = a.sum(axis=1)
+    na = -a
+    a[pi, pj] = 0.0
+    delta, info2 = trtrs(na.T, b, lower=1, trans=1, unitdiag=1)
+    if info or info2:
+        raise ComputationError(f"Brandes' systems failed (LAPACK info {info}, {info2})")
+    return delta
+
+
+def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     """Betweenness (normalized) and closeness with distance = 1/weight (Brandes 2001).
 
     All shortest distances come from scipy's Dijkstra (``scipy.sparse.csgraph``),
@@ -77,50 +126,69 @@ def _brandes_dense(nodes: list, G) -> tuple[dict, dict]:
     DAG (``dist[v] + length(v, w) == dist[w]``, exact float equality as in
     networkx) is ordered by distance; path counts ``sigma`` and Brandes'
     dependencies ``delta`` are then two triangular linear systems, solved in
-    compiled code instead of a Python loop over the nodes.
+    compiled code (LAPACK ``trtrs``) instead of a Python loop over the nodes.
+    The DAG's ties are found for many sources at once, over the edges only,
+    and the systems are filled from them (the DAG has about one tie per node).
     """
     import numpy as np
-    from scipy.linalg import solve_triangular
-    from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
+    from scipy.linalg import get_lapack_funcs
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
 
     n = len(nodes)
-    idx = {v: i for i, v in enumerate(nodes)}
-    length = np.full((n, n), np.inf)
-    for u, v, d in G.edges(data=True):
-        if u == v:
-            continue
-        w = 1.0 / float(d.get("weight", 1.0))
-        length[idx[u], idx[v]] = w
-        length[idx[v], idx[u]] = w
+    us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
+    keep = us != vs  # a self-loop is never on a shortest path
+    us, vs, ws = us[keep], vs[keep], ws[keep]
     bet = np.zeros(n)
     clo = np.zeros(n)
     if n == 0:
         return {}, {}
-    dist_all = dijkstra(csgraph_from_dense(length, null_value=np.inf), directed=False)
-    for s in range(n):
-        dist = dist_all[s]
-        finite = np.isfinite(dist)
-        reach = int(finite.sum())
-        tot = float(dist[finite].sum())
-        if tot > 0.0 and n > 1:
-            clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
-        if reach < 2:
-            continue
-        order = np.flatnonzero(finite)
-        order = order[np.argsort(dist[order], kind="stable")]
-        d = dist[order]
-        # dag[i, j] = 1: node order[i] precedes order[j] on a shortest path from s; in
-        # distance order (lengths are positive) only above the diagonal
-        dag = ((d[:, None] + length[np.ix_(order, order)]) == d[None, :]).astype(float)
-        rhs = np.zeros(reach)
-        rhs[0] = 1.0  # order[0] is s (distance 0)
-        # (I - dag^T) sigma = e_s; unit_diagonal reads the zero diagonal as ones
-        sigma = solve_triangular(-dag.T, rhs, lower=True, unit_diagonal=True, check_finite=False)
-        a = dag * (sigma[:, None] / sigma[None, :])
-        # (I - a) delta = a 1: delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
-        delta = solve_triangular(-a, a.sum(axis=1), lower=False, unit_diagonal=True,
-                                 check_finite=False)
-        bet[order[1:]] += delta[1:]
+    # the ties both ways as a sparse matrix; Dijkstra's distances are the same floats
+    # whichever correct implementation settles the nodes (each the least left-to-right sum)
+    lw = 1.0 / ws
+    graph = csr_matrix((np.concatenate([lw, lw]), (np.concatenate([us, vs]),
+                                                   np.concatenate([vs, us]))), shape=(n, n))
+    dist_all = dijkstra(graph, directed=True)
+    connected = bool(np.isfinite(dist_all).all())
+    (trtrs,) = get_lapack_funcs(("trtrs",), (dist_all,))
+    # the two systems' matrices for a source reaching every node, zero again after each use
+    m1_full = np.zeros((n, n), order="F")
+    a_full = np.zeros((n, n))
+    chunk = max(1, 150_000 // max(1, len(lw)))  # sources per block of tie tests (in cache)
+    # per source, the nodes by distance (stable: ties by index; unreachable ones last)
+    orders = np.argsort(dist_all, axis=1, kind="stable")
+    ranks = np.empty_like(orders)
+    np.put_along_axis(ranks, orders, np.arange(n)[None, :].repeat(n, axis=0), axis=1)
+    for first in range(0, n, chunk):
+        block = dist_all[first:first + chunk]
+        du, dv = block[:, us], block[:, vs]
+        # the tie u -> v (resp. v -> u) lies on a shortest path from source s
+        fwd = du + lw == dv
+        bwd = dv + lw == du
+        if not connected:  # from an unreachable end, inf + length == inf is no path
+            fwd &= np.isfinite(du)
+            bwd &= np.isfinite(dv)
+        for s in range(first, first + len(block)):
+            dist = dist_all[s]
+            finite = np.isfinite(dist)
+            reach = int(finite.sum())
+            tot = float(dist[finite].sum())
+            if tot > 0.0 and n > 1:
+                clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
+            if reach < 2:
+                continue
+            order = orders[s, :reach]  # the reachable nodes, as argsort of them alone
+            pos = ranks[s]
+            kf, kb = np.flatnonzero(fwd[s - first]), np.flatnonzero(bwd[s - first])
+            # DAG in distance order: pi -> pj, only above the diagonal (lengths are positive)
+            pi = np.concatenate([pos[us[kf]], pos[vs[kb]]])
+            pj = np.concatenate([pos[vs[kf]], pos[us[kb]]])
+            if reach == n:
+                delta = _dependencies(trtrs, pi, pj, m1_full, a_full)
+            else:
+                delta = _dependencies(trtrs, pi, pj, np.zeros((reach, reach), order="F"),
+                                      np.zeros((reach, reach)))
+            bet[order[1:]] += delta[1:]
     if n - 1 >= 2:
         bet *= 1.0 / ((n - 1) * (n - 2))
     return ({v: float(bet[i]) for i, v in enumerate(nodes)},
@@ -140,20 +208,18 @@ def _brandes_networkx(G) -> tuple[dict, dict]:
 
 
 def _pagerank(nodes: list, G, alpha: float = PAGERANK_ALPHA, max_iter: int = 100,
-              tol: float = 1.0e-6) -> dict:
+              tol: float = 1.0e-6, edges=None) -> dict:
     """PageRank by power iteration, as networkx computes it (uniform teleport, dangling nodes)."""
     import numpy as np
 
     n = len(nodes)
     if n == 0:
         return {}
-    idx = {v: i for i, v in enumerate(nodes)}
+    us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
     A = np.zeros((n, n))
-    for u, v, d in G.edges(data=True):
-        w = float(d.get("weight", 1.0))
-        A[idx[u], idx[v]] += w
-        if u != v:
-            A[idx[v], idx[u]] += w
+    A[us, vs] = ws  # each edge once: the same values as adding to zeros
+    keep = us != vs
+    A[vs[keep], us[keep]] = ws[keep]
     S = A.sum(axis=1)
     nz = S != 0
     A[nz] = A[nz] / S[nz][:, None]
@@ -170,12 +236,24 @@ def _pagerank(nodes: list, G, alpha: float = PAGERANK_ALPHA, max_iter: int = 100
     return {v: float(x[i]) for i, v in enumerate(nodes)}
 
 
-def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -> dict:
+def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10,
+                               nodes: list | None = None, edges=None) -> dict:
     """Eigenvector centrality in each connected component (power iteration on A + I,
-    as ``networkx.eigenvector_centrality`` does; Euclidean norm 1 per component)."""
+    as ``networkx.eigenvector_centrality`` does; Euclidean norm 1 per component).
+
+    :param nodes: ``sorted(G.nodes)``, with ``edges`` from :func:`_edge_arrays` on them
+        (computed when None)."""
     import networkx as nx
     import numpy as np
 
+    if nodes is None:
+        nodes = sorted(G.nodes)
+    us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
+    W = np.zeros((len(nodes), len(nodes)))  # the ties, self-loops left out
+    keep = us != vs
+    W[us[keep], vs[keep]] = ws[keep]
+    W[vs[keep], us[keep]] = ws[keep]
+    pos = {v: i for i, v in enumerate(nodes)}
     out = dict.fromkeys(G.nodes, 0.0)
     for comp in nx.connected_components(G):
         if len(comp) < 2:
@@ -183,13 +261,8 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -
         members = sorted(comp)
         idx = {v: i for i, v in enumerate(members)}
         n = len(members)
-        A = np.zeros((n, n))
-        adj = G.adj  # the component's ties, read from the adjacency (a subgraph view is slow)
-        for u in members:
-            iu = idx[u]
-            for v, d in adj[u].items():
-                if v != u:
-                    A[iu, idx[v]] = float(d.get("weight", 1.0))
+        at = np.array([pos[v] for v in members], dtype=np.intp)
+        A = W[np.ix_(at, at)]
         x = np.full(n, 1.0 / n)
         for _ in range(max_iter):
             xlast = x
@@ -203,15 +276,192 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10) -
     return out
 
 
-def _communities(G) -> dict:
+def _edge_list(nodes, adj):
+    """The edges ``(u, v, w)`` in the order ``networkx.Graph.edges`` reports them."""
+    seen = set()
+    out = []
+    for u in nodes:
+        for v, w in adj[u].items():
+            if v not in seen:
+                out.append((u, v, w))
+        seen.add(u)
+    return out
+
+
+def _weighted_degrees(nodes, adj) -> list:
+    """Weighted degrees in node order, a self-loop counted twice (as ``G.degree(weight=...)``)."""
+    out = []
+    for u in nodes:
+        nbrs = adj[u]
+        d = sum(nbrs.values())
+        if u in nbrs:
+            d = d + nbrs[u]
+        out.append(d)
+    return out
+
+
+def _modularity(nodes, adj, communities) -> float:
+    """Newman's modularity (resolution 1) in the arithmetic order of
+    ``networkx.community.modularity`` (Newman 2011)."""
+    deg = dict(zip(nodes, _weighted_degrees(nodes, adj), strict=True))
+    deg_sum = sum(deg.values())
+    m = deg_sum / 2
+    norm = 1 / deg_sum**2
+    total = 0
+    for community in communities:
+        comm = set(community)
+        seen = set()
+        inner = 0
+        for u in comm:
+            for v, w in adj[u].items():
+                if v not in seen and v in comm:
+                    inner += w
+            seen.add(u)
+        dsum = sum(deg[u] for u in comm)
+        total += inner / m - dsum * dsum * norm
+    return total
+
+
+def _louvain_level(nodes, adj, members, m, partition, rng):
+    """One level of Louvain's local moves (``networkx`` ``_one_level``, undirected, resolution 1)."""
+    at = {u: i for i, u in enumerate(nodes)}
+    node2com = list(range(len(nodes)))  # by position in nodes
+    inner = [{u} for u in nodes]
+    degrees = _weighted_degrees(nodes, adj)
+    stot = list(degrees)
+    nbrs = [[(at[v], w) for v, w in adj[u].items() if v != u] for u in nodes]
+    rand_nodes = list(range(len(nodes)))
+    rng.shuffle(rand_nodes)
+    denom = 2 * m**2
+    nb_moves = 1
+    improvement = False
+    while nb_moves > 0:
+        nb_moves = 0
+        for i in rand_nodes:
+            best_mod = 0
+            own = best_com = node2com[i]
+            w2c: dict = {}
+            get = w2c.get
+            for j, w in nbrs[i]:
+                c = node2com[j]
+                w2c[c] = get(c, 0.0) + w
+            w_own = get(own)
+            if w_own is None:  # networkx reads a defaultdict here, which adds the key
+                w_own = w2c[own] = 0.0
+            degree = degrees[i]
+            stot[own] -= degree
+            remove_cost = -w_own / m + (stot[own] * degree) / denom
+            for c, w in w2c.items():
+                gain = remove_cost + w / m - (stot[c] * degree) / denom
+                if gain > best_mod:
+                    best_mod = gain
+                    best_com = c
+            stot[best_com] += degree
+            if best_com != own:
+                u = nodes[i]
+                com = members[u] if members is not None else {u}
+                partition[own].difference_update(com)
+                inner[own].remove(u)
+                partition[best_com].update(com)
+                inner[best_com].add(u)
+                improvement = True
+                nb_moves += 1
+                node2com[i] = best_com
+    return list(filter(len, partition)), list(filter(len, inner)), improvement
+
+
+def _louvain_aggregate(nodes, adj, members, inner):
+    """The graph of communities (``networkx`` ``_gen_graph``): nodes 0..k-1, summed weights."""
+    node2com = {}
+    new_members = []
+    for i, part in enumerate(inner):
+        merged = set()
+        for u in part:
+            node2com[u] = i
+            merged.update(members[u] if members is not None else {u})
+        new_members.append(merged)
+    new_nodes = list(range(len(inner)))
+    new_adj: dict = {i: {} for i in new_nodes}
+    for u, v, w in _edge_list(nodes, adj):
+        cu, cv = node2com[u], node2com[v]
+        total = w + new_adj[cu].get(cv, 0)
+        new_adj[cu][cv] = total
+        new_adj[cv][cu] = total
+    return new_nodes, new_adj, dict(zip(new_nodes, new_members, strict=True))
+
+
+def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001,
+             adj: dict | None = None) -> list[set]:
+    """Louvain communities (Blondel et al. 2008) of a canonical graph from :func:`node_metrics`
+    (nodes and each adjacency sorted, float weights).
+
+    The same steps, random draws and floating-point operations as
+    ``networkx.community.louvain_communities(H, weight="weight", resolution=1,
+    threshold=threshold, seed=seed)`` (networkx 3.6), on plain dicts instead of
+    networkx graphs (the tests check that both give the same communities).
+    """
+    import random
+
+    rng = random.Random(seed)
+    nodes = list(H)
+    # networkx copies H edge by edge; H's adjacencies are sorted, so the copy's are H's
+    if adj is None:
+        adj = _weights(H)
+    partition = [{u} for u in nodes]
+    if H.number_of_edges() == 0:
+        return partition
+    mod = _modularity(nodes, adj, partition)
+    m = sum(_weighted_degrees(nodes, adj)) / 2
+    members = None
+    partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng)
+    improvement = True
+    result = partition
+    while improvement:
+        result = [s.copy() for s in partition]
+        new_mod = _modularity(nodes, adj, inner)
+        if new_mod - mod <= threshold:
+            return result
+        mod = new_mod
+        nodes, adj, members = _louvain_aggregate(nodes, adj, members, inner)
+        partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng)
+    return result
+
+
+def _weights(H) -> dict:
+    """``{u: {v: weight}}`` in H's adjacency order."""
+    return {u: {v: d["weight"] for v, d in nbrs.items()} for u, nbrs in H.adjacency()}
+
+
+def _communities(G, engine: str = "auto", adj: dict | None = None) -> dict:
     import networkx as nx
 
     if G.number_of_nodes() == 0:
         return {}
-    comms = nx.community.louvain_communities(G, weight="weight", resolution=1,
-                                              seed=LOUVAIN_SEED)
+    if engine == "networkx":
+        comms = nx.community.louvain_communities(G, weight="weight", resolution=1,
+                                                  seed=LOUVAIN_SEED)
+    else:
+        comms = _louvain(G, adj=adj)
     ordered = sorted((sorted(c) for c in comms), key=lambda c: c[0])
     return {v: i + 1 for i, c in enumerate(ordered) for v in c}
+
+
+def _is_canonical(G, nodes: list) -> bool:
+    """Whether ``G`` reads exactly like the canonical copy :func:`node_metrics` makes: nodes
+    in sorted order, each node's neighbours in sorted order, every weight a float.
+
+    The copy adds the sorted nodes, then the edges sorted by (smaller, larger) end, so
+    each adjacency comes out sorted; a graph with the same orders gives the same numbers.
+    """
+    if list(G) != nodes:
+        return False
+    for _, nbrs in G.adjacency():
+        order = list(nbrs)
+        if order != sorted(order):
+            return False
+        if not all(type(d.get("weight")) is float for d in nbrs.values()):
+            return False
+    return True
 
 
 def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
@@ -228,15 +478,19 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     """
     if engine not in ("auto", "networkx"):
         raise UsageError(f"unknown engine {engine!r}")
-    nodes, H, bet, clo = _canonical_brandes(G, engine)
-    eig = _eigenvector_per_component(H)
-    pr = _pagerank(nodes, H)
-    com = _communities(H)
+    nodes, H, bet, clo, edges = _canonical_brandes(G, engine, with_edges=True)
+    eig = _eigenvector_per_component(H, nodes=nodes, edges=edges)
+    pr = _pagerank(nodes, H, edges=edges)
+    adj = _weights(H)
+    com = _communities(H, engine, adj)
+    # degree and strength as H.degree gives them (a self-loop counted twice)
+    strength = dict(zip(nodes, _weighted_degrees(nodes, adj), strict=True))
     out = {}
     for v in nodes:
+        nbrs = adj[v]
         out[v] = {
-            "degree": H.degree(v),
-            "strength": float(H.degree(v, weight="weight")),
+            "degree": len(nbrs) + (v in nbrs),
+            "strength": float(strength[v]),
             "betweenness": bet[v],
             "closeness": clo[v],
             "eigenvector": eig[v],
@@ -246,21 +500,27 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     return out
 
 
-def _canonical_brandes(G, engine: str = "auto"):
-    """A canonical copy of ``G`` (sorted nodes and edges, so results do not depend on
-    insertion order) with its betweenness and closeness: ``(nodes, H, bet, clo)``."""
+def _canonical_brandes(G, engine: str = "auto", *, with_edges: bool = False):
+    """A canonical form of ``G`` (sorted nodes and edges, so results do not depend on
+    insertion order) with its betweenness and closeness: ``(nodes, H, bet, clo)``, and
+    the edge arrays (:func:`_edge_arrays`) last with ``with_edges``. A network already
+    in that form (as :mod:`kg.network` builds them) is used as it is, not copied."""
     import networkx as nx
 
-    H = nx.Graph()
     nodes = sorted(G.nodes)
-    H.add_nodes_from(nodes)
-    H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
-                     sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
+    if _is_canonical(G, nodes):
+        H = G
+    else:
+        H = nx.Graph()
+        H.add_nodes_from(nodes)
+        H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
+                         sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
+    edges = _edge_arrays(nodes, H)  # read once for the dense computations
     if engine == "networkx" or len(nodes) > 2000:
         bet, clo = _brandes_networkx(H)
     else:
-        bet, clo = _brandes_dense(nodes, H)
-    return nodes, H, bet, clo
+        bet, clo = _brandes_dense(nodes, H, edges)
+    return (nodes, H, bet, clo, edges) if with_edges else (nodes, H, bet, clo)
 
 
 def path_metrics(G) -> dict[str, dict]:
@@ -334,6 +594,61 @@ def focus_metrics(G, focus: str, nodes: dict | None = None) -> dict:
     return out
 
 
+# ---------------------------------------------------------------- many networks at once
+
+#: Least total number of edges over the networks to measure for :func:`parallel_map` to
+#: use worker processes (below it, starting them costs more than it saves).
+PARALLEL_MIN_EDGES = 40_000
+
+_FORK_WORK: tuple | None = None  # (fn, graphs) while a pool's workers are forked
+
+
+def _fork_call(i: int):
+    fn, graphs = _FORK_WORK
+    return fn(graphs[i])
+
+
+def parallel_map(fn, graphs, meanwhile=None) -> list:
+    """``[fn(G) for G in graphs]``, spread over forked worker processes when the machine
+    has more than one core and the networks hold :data:`PARALLEL_MIN_EDGES` edges or more.
+
+    The workers are forks of this process: they inherit ``fn`` and the networks (nothing
+    is sent but an index) and run the same code, so the values are the ones computed
+    here; only each network's results travel back. Without ``fork`` (or on one core)
+    everything runs here.
+
+    :param meanwhile: called once, here, while the workers compute (or first, without them).
+
+    >>> import networkx as nx
+    >>> parallel_map(len, [nx.path_graph(3)])
+    [3]
+    """
+    import multiprocessing
+    import os
+    import warnings
+
+    global _FORK_WORK
+    graphs = list(graphs)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cores or 1, len(graphs))
+    if (workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
+            or sum(G.number_of_edges() for G in graphs) < PARALLEL_MIN_EDGES):
+        if meanwhile is not None:
+            meanwhile()
+        return [fn(G) for G in graphs]
+    _FORK_WORK = (fn, graphs)
+    try:
+        with warnings.catch_warnings():  # the children only compute (no store, no threads)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                pending = pool.map_async(_fork_call, range(len(graphs)), chunksize=1)
+                if meanwhile is not None:
+                    meanwhile()
+                return pending.get()
+    finally:
+        _FORK_WORK = None
+
+
 # ---------------------------------------------------------------- the analysis
 
 @dataclass
@@ -367,12 +682,37 @@ def _year_range(store, relation, graphs) -> tuple[int, int]:
         if not spans:
             raise UsageError("no dated data in the store for this relation (give --from and --to)")
         return min(a for a, _ in spans), max(max(b for _, b in spans), max(a for a, _ in spans))
-    text = SPARQL_PREFIXES + "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }"
-    rs = store.select(text, graphs=graphs)
-    lo, hi = rs.rows[0] if rs.rows else (None, None)
-    if lo is None or hi is None:
+    # MIN and MAX of the exercises' years, found from the few distinct years (the join of
+    # every exercise with its type costs far more): the least and the greatest year that
+    # an exercise has
+    from kg.sparql import Lit
+
+    rs = store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?y WHERE { ?ex sp:year ?y }",
+                      graphs=graphs)
+    try:
+        years = sorted(((int(t.value), t) for (t,) in rs.rows if t is not None),
+                       key=lambda pair: pair[0])
+    except ValueError:  # a year that is no integer: leave the comparison to the engine
+        years = None
+    if years is None:
+        text = SPARQL_PREFIXES + ("SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) "
+                                  "WHERE { ?ex a sp:Exercise ; sp:year ?y }")
+        rs = store.select(text, graphs=graphs)
+        lo, hi = rs.rows[0] if rs.rows else (None, None)
+        if lo is None or hi is None:
+            raise UsageError("no dated data in the store for this relation (give --from and --to)")
+        return int(lo.value), int(hi.value)
+    ask = SPARQL_PREFIXES + "ASK { ?ex a sp:Exercise ; sp:year ?y }"
+
+    def dated(term) -> bool:
+        return bool(store.query(ask, bindings={"y": Lit(term.value, term.datatype)},
+                                graphs=graphs))
+
+    lo = next((y for y, t in years if dated(t)), None)
+    if lo is None:
         raise UsageError("no dated data in the store for this relation (give --from and --to)")
-    return int(lo.value), int(hi.value)
+    hi = next(y for y, t in reversed(years) if dated(t))
+    return lo, hi
 
 
 def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
@@ -456,18 +796,29 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         graphs_ = run_cache(store).networks([(start, end) for _, start, end in periods], **opts)
     else:
         graphs_ = [run_cache(store).network(year_from=year_from, year_to=year_to, **opts)]
-    for (label, start, end), G in zip(periods, graphs_, strict=True):
-        weighting = G.graph["params"]["weighting"]
-        nm = run_cache(store).measure(G, node_metrics) if engine == "auto" else \
-            node_metrics(G, engine=engine)
+    if graphs_:
+        weighting = graphs_[-1].graph["params"]["weighting"]
+    params["weighting"] = weighting
+    cited = []
+
+    def cite_now():  # the citation block needs no metrics: made while they are computed
+        if cite and not cited:
+            result.citation = citation_block(store, graph_list, params)
+            cited.append(True)
+
+    if engine == "auto":  # a series' networks measured together (in parallel when large)
+        measured = run_cache(store).measure_many(
+            graphs_, node_metrics, map_fn=lambda fn, gs: parallel_map(fn, gs, cite_now))
+    else:
+        cite_now()
+        measured = [node_metrics(G, engine=engine) for G in graphs_]
+    for (label, start, end), G, nm in zip(periods, graphs_, measured, strict=True):
         period = {"label": label, "from": start, "to": end, "nodes": G.number_of_nodes(),
                   "edges": G.number_of_edges(), "metrics": nm}
         if focus:
             period["focus"] = focus_metrics(G, focus, nm)
         result.periods.append(period)
-    params["weighting"] = weighting
-    if cite:
-        result.citation = citation_block(store, graph_list, params)
+    cite_now()  # (when no map was needed)
     return result
 
 

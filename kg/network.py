@@ -140,14 +140,17 @@ def exercise_participants(store, year_from, year_to, include_observers, graphs, 
         f"  ?ex {_participant_path(include_observers)} ?p .\n"
         f"}} GROUP BY {group}"
     )
+    from functools import lru_cache
+
     copies = {row[0].value for row in store.select(SPARQL_PREFIXES + _COPIES, graphs=graphs).rows}
+    iso = lru_cache(maxsize=None)(iso3_of)  # a few hundred states, named many times
     out: dict = {}
     for row in store.select(text, graphs=graphs).rows:
         ex, parts = row[0], row[-1]
         if ex.value in copies or parts is None:
             continue
         year = int(row[1].value) if by_year else None
-        states = sorted({iso for iso in map(iso3_of, parts.value.split()) if iso is not None})
+        states = sorted({s for s in map(iso, parts.value.split()) if s is not None})
         out.setdefault(year, []).append((ex.value, states) if ids else states)
     return out
 
@@ -155,14 +158,15 @@ def exercise_participants(store, year_from, year_to, include_observers, graphs, 
 def _count_pairs(exercises) -> tuple[dict, dict]:
     """``({(a, b): (n,)}, {a: n})``: for each pair a < b the exercises both took part in,
     and for each state its exercises, from the participant lists of the exercises."""
-    pairs: dict = {}
-    diag: dict = {}
-    for states in exercises:
-        for i, a in enumerate(states):
-            diag[a] = diag.get(a, 0) + 1
-            for b in states[i + 1:]:
-                pairs[(a, b)] = pairs.get((a, b), 0) + 1
-    return {k: (w,) for k, w in pairs.items()}, diag
+    from collections import Counter
+    from itertools import combinations
+
+    pairs: Counter = Counter()
+    diag: Counter = Counter()
+    for states in exercises:  # each list sorted and without repeats: its pairs have a < b
+        diag.update(states)
+        pairs.update(combinations(states, 2))
+    return {k: (w,) for k, w in pairs.items()}, dict(diag)
 
 
 def state_attributes(store, graphs) -> dict[str, dict]:
@@ -360,7 +364,10 @@ def build_networks(store, windows, *, relation: str = "exercise", include_observ
         n_ex: dict = {}
         ag: dict = {}
         n_ag: dict = {}
-        for y in range(a, b + 1):
+        if a == b:  # one year: its counts as they are
+            pairs, diag = years.get(a, ({}, {}))
+            ex, n_ex = dict(pairs), dict(diag)
+        for y in range(a, b + 1) if a != b else ():
             pairs, diag = years.get(y, ({}, {}))
             for key, (w,) in pairs.items():
                 ex[key] = (ex.get(key, (0,))[0] + w,)

@@ -296,3 +296,128 @@ def test_by_year_in_one_pass_equals_each_year_alone(bundled):
             alone = metrics(store, year_from=y, year_to=y, focus="JPN", cite=False).periods[0]
         assert {k: v for k, v in period.items() if k != "label"} == \
             {k: v for k, v in alone.items() if k != "label"}, y
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_louvain_on_dicts_gives_networkx_communities(seed):
+    """engine=auto runs Louvain on plain dicts; engine=networkx calls networkx: same
+    communities, on graphs with ties, self-loops, isolates and several components."""
+    from kg.metrics import node_metrics
+
+    rng = random.Random(seed)
+    G = _random_graph(seed, rng.randint(2, 60), rng.choice([0.05, 0.15, 0.4, 0.8]))
+    if seed % 3 == 0:
+        G.add_edge("S00", "S00", weight=2.0)
+    ours = node_metrics(G)
+    ref = node_metrics(G, engine="networkx")
+    assert {v: m["community"] for v, m in ours.items()} == \
+        {v: m["community"] for v, m in ref.items()}
+    for v in G:
+        assert ours[v]["betweenness"] == pytest.approx(ref[v]["betweenness"], abs=1e-9)
+        assert ours[v]["closeness"] == pytest.approx(ref[v]["closeness"], abs=1e-9)
+
+
+def test_louvain_on_dicts_on_the_bundled_networks(bundled):
+    """The same communities as networkx's Louvain on every year's network of the bundled data."""
+    from kg.cache import run_cache
+    from kg.metrics import node_metrics
+    from kg.store import open_store
+
+    with open_store(bundled) as store:
+        nets = run_cache(store).networks([(y, y) for y in range(1995, 2026)])
+    assert sum(G.number_of_edges() for G in nets) > 100
+    for G in nets:
+        ours, ref = node_metrics(G), node_metrics(G, engine="networkx")
+        assert {v: m["community"] for v, m in ours.items()} == \
+            {v: m["community"] for v, m in ref.items()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_network_in_canonical_order_measures_as_its_shuffled_copy(seed):
+    """node_metrics uses a network with sorted nodes and adjacencies as it is; the same
+    network inserted in another order (so copied first) gives the same numbers exactly."""
+    import networkx as nx
+
+    from kg.metrics import node_metrics
+
+    rng = random.Random(seed)
+    G = _random_graph(seed + 50, rng.randint(3, 50), rng.choice([0.1, 0.3, 0.7]))
+    canonical = nx.Graph()
+    canonical.add_nodes_from(sorted(G))
+    canonical.add_edges_from(sorted((min(u, v), max(u, v), {"weight": d["weight"]})
+                                    for u, v, d in G.edges(data=True)))
+    shuffled = nx.Graph()
+    nodes, edges = list(G), list(G.edges(data=True))
+    rng.shuffle(nodes)
+    rng.shuffle(edges)
+    shuffled.add_nodes_from(nodes)
+    shuffled.add_edges_from((v, u, d) if rng.random() < 0.5 else (u, v, d) for u, v, d in edges)
+    assert list(shuffled) != list(canonical) or seed == 0 or len(G) < 3
+    assert node_metrics(canonical) == node_metrics(shuffled)
+
+
+def test_parallel_map_runs_in_forked_workers_and_gives_the_same_values(bundled, monkeypatch):
+    """A series measured in worker processes has the numbers measured here (all forms)."""
+    import os
+
+    import networkx as nx
+
+    import kg.metrics as km
+    from kg.store import open_store
+
+    graphs = [nx.path_graph(4) for _ in range(4)]
+    monkeypatch.setattr(km, "PARALLEL_MIN_EDGES", 0)
+    pids = km.parallel_map(lambda G: os.getpid(), graphs)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) > 1:
+        assert os.getpid() not in pids
+    with open_store(bundled) as store:
+        forked = km.metrics(store, by_year=True, focus="JPN")
+    monkeypatch.setattr(km, "PARALLEL_MIN_EDGES", 10**12)
+    with open_store(bundled) as store:
+        here = km.metrics(store, by_year=True, focus="JPN")
+    for fmt in km.FORMATS:
+        assert km.format_metrics(forked, fmt) == km.format_metrics(here, fmt)
+    assert forked.periods == here.periods
+
+
+def test_by_year_spans_the_first_to_the_last_exercise_year(bundled):
+    """The series' years are MIN and MAX of the exercises' sp:year (the rule _year_range
+    finds from the distinct years)."""
+    from kg.metrics import metrics
+    from kg.namespaces import SPARQL_PREFIXES
+    from kg.store import open_store
+
+    with open_store(bundled) as store:
+        lo, hi = store.select(SPARQL_PREFIXES + "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) "
+                              "WHERE { ?ex a sp:Exercise ; sp:year ?y }").rows[0]
+        series = metrics(store, by_year=True, cite=False)
+    labels = [p["label"] for p in series.periods]
+    assert labels[0] == lo.value and labels[-1] == hi.value
+    assert labels == [str(y) for y in range(int(lo.value), int(hi.value) + 1)]
+
+
+def test_by_year_range_ignores_years_of_things_that_are_no_exercise(tmp_path):
+    """Only sp:Exercise years bound the series (as MIN/MAX over the exercises did), even
+    when something else carries an earlier or later sp:year."""
+    from kg.metrics import metrics
+    from kg.namespaces import ID, RDF, SP, XSD, graph_iri, state_iri
+    from kg.store import open_store
+
+    def year(y):
+        return f'"{y}"^^<{XSD}integer>'
+
+    lines = []
+    for i, (y, states) in enumerate([(2001, ["JPN", "USA"]), (2003, ["JPN", "AUS", "USA"])]):
+        ex = f"<{ID}exercise/t{i}>"
+        lines += [f"{ex} <{RDF}type> <{SP}Exercise> .", f"{ex} <{SP}year> {year(y)} ."]
+        lines += [f"{ex} <{SP}participant> <{state_iri(s)}> ." for s in states]
+    other = f"<{ID}other/x>"
+    lines += [f"{other} <{SP}year> {year(1990)} .", f"{other} <{SP}year> {year(2050)} ."]
+    path = tmp_path / "store"
+    with open_store(path, write=True) as store:
+        store.write_graphs({graph_iri("t"): ("\n".join(lines) + "\n").encode()}, replace=True)
+    with open_store(path) as store:
+        series = metrics(store, by_year=True, cite=False)
+    assert [p["label"] for p in series.periods] == ["2001", "2002", "2003"]
+    assert [p["edges"] for p in series.periods] == [1, 0, 3]

@@ -232,3 +232,27 @@ def test_pairs_counted_per_exercise_equal_the_engine_pair_join(world, built_stor
         assert {n: d["exercises"] for n, d in G.nodes(data=True)} == \
             {n: diag.get(n, 0) for n in G.nodes}
         assert set(G.nodes) == set(diag) | {n for p in pairs for n in p}
+
+
+def test_run_cache_measures_many_networks_once_each(world):
+    """measure_many: the values measure gives, the missing ones from one map call, cached."""
+    from kg.cache import run_cache
+    from kg.metrics import node_metrics
+    from kg.store import open_store
+
+    with open_store(world) as store:
+        cache = run_cache(store)
+        nets = cache.networks([(2015, 2015), (2016, 2016), (2015, 2024)], relation="all")
+        first = cache.measure(nets[0], node_metrics)
+        calls = []
+
+        def mapper(fn, graphs):
+            calls.append(len(graphs))
+            return [fn(G) for G in graphs]
+
+        values = cache.measure_many(nets + [nets[1]], node_metrics, map_fn=mapper)
+        assert calls == [2]  # the first was measured already; the repeated one once
+        assert values[0] is first and values[1] is values[3]
+        assert values == [node_metrics(G) for G in nets + [nets[1]]]
+        again = cache.measure_many(nets, node_metrics, map_fn=mapper)
+        assert calls == [2, 0] and all(a is b for a, b in zip(again, values, strict=False))
