@@ -56,7 +56,7 @@ from kg.namespaces import ID, SP, SPARQL_PREFIXES, check_iso3, iso3_of
 
 __all__ = ["AGREEMENT_TYPES", "SIGNATURE_KINDS", "Lifecycle", "AgreementInForce", "PairYear",
            "lifecycles", "agreements_in_force", "pair_years", "dyads", "counts_by_year",
-           "lifecycle_gaps", "type_names", "RULE"]
+           "lifecycle_gaps", "type_names", "RULE", "dyads_by_window"]
 
 #: Agreement classes of the ontology (local names of ``sp:`` classes).
 AGREEMENT_TYPES = (
@@ -600,5 +600,3 @@ def dyads_by_window(store, windows, *, types=None, graphs: list[str] | None = No
     return [({key: (n, sorted(t)) for key, (n, t) in found.items()}, mine)
             for found, mine in zip(pairs, counts, strict=True)]
 
-
-__all__ += ["dyads_by_window"]

@@ -36,6 +36,8 @@ from kg.sparql import Iri, Lit, term_to_sparql
 
 __all__ = [
     "RELATIONS",
+    "count_pairs",
+    "year_filter",
     "state_attributes",
     "AGREEMENT_TYPES",
     "WEIGHTING",
@@ -87,7 +89,7 @@ def exercise_incidence(var: str, year_from, year_to, include_observers) -> str:
     so ``COUNT(*)`` per dyad is the number of distinct exercises even when the
     same triples sit in several graphs (a union default graph repeats them).
     """
-    flt = _year_filter(year_from, year_to)
+    flt = year_filter(year_from, year_to)
     path = _participant_path(include_observers)
     return (
         f"  {{ SELECT DISTINCT ?ex ?{var} WHERE {{\n"
@@ -105,8 +107,12 @@ _COPY = f"{_COPY_LINK} . {_COPY_TARGET}"
 _COPIES = f"SELECT DISTINCT ?ex WHERE {{ {_COPY_LINK} FILTER EXISTS {{ {_COPY_TARGET} }} }}"
 
 
-def _year_filter(year_from, year_to) -> str:
-    """``FILTER(...)`` on ``?year`` for a window (empty when the window is open)."""
+def year_filter(year_from: int | None, year_to: int | None) -> str:
+    """The ``FILTER(...)`` on ``?year`` of a window (empty when the window is open).
+
+    >>> year_filter(None, None)
+    ''
+    """
     filters = []
     if year_from is not None:
         filters.append(f"?year >= {_int_term(year_from)}")
@@ -117,7 +123,7 @@ def _year_filter(year_from, year_to) -> str:
 
 def _exercise_dyads(store, year_from, year_to, include_observers, graphs):
     """Exercise dyad counts ``{(a, b): (n,)}`` with a < b, and ``{a: exercises of a}``."""
-    return _count_pairs(exercise_participants(store, year_from, year_to, include_observers,
+    return count_pairs(exercise_participants(store, year_from, year_to, include_observers,
                                                graphs, by_year=False).get(None, []))
 
 
@@ -136,7 +142,7 @@ def exercise_participants(store, year_from, year_to, include_observers, graphs, 
     group = "?ex ?year" if by_year else "?ex"
     text = SPARQL_PREFIXES + (
         f"SELECT {group} (GROUP_CONCAT(DISTINCT STR(?p); separator=\" \") AS ?parts) WHERE {{\n"
-        f"  ?ex sp:year ?year . {_year_filter(year_from, year_to)}\n"
+        f"  ?ex sp:year ?year . {year_filter(year_from, year_to)}\n"
         f"  ?ex {_participant_path(include_observers)} ?p .\n"
         f"}} GROUP BY {group}"
     )
@@ -155,9 +161,17 @@ def exercise_participants(store, year_from, year_to, include_observers, graphs, 
     return out
 
 
-def _count_pairs(exercises) -> tuple[dict, dict]:
-    """``({(a, b): (n,)}, {a: n})``: for each pair a < b the exercises both took part in,
-    and for each state its exercises, from the participant lists of the exercises."""
+def count_pairs(exercises) -> tuple[dict, dict]:
+    """The exercise weights from participant lists (the rule :func:`build_network` applies).
+
+    :param exercises: the sorted participant states of each exercise, as
+        :func:`exercise_participants` gives them for one year or window.
+    :returns: ``({(a, b): (n,)}, {a: n})``: for each pair ``a < b`` the exercises
+        both took part in, and for each state its exercises.
+
+    >>> count_pairs([["JPN", "USA"], ["AUS", "JPN", "USA"]])[0][("JPN", "USA")]
+    (2,)
+    """
     from collections import Counter
     from itertools import combinations
 
@@ -327,7 +341,7 @@ def _exercise_dyads_by_year(store, year_from, year_to, include_observers, graphs
     """
     per_year = exercise_participants(store, year_from, year_to, include_observers, graphs,
                                       by_year=True)
-    return {y: _count_pairs(exs) for y, exs in sorted(per_year.items())}
+    return {y: count_pairs(exs) for y, exs in sorted(per_year.items())}
 
 
 def build_networks(store, windows, *, relation: str = "exercise", include_observers: bool = False,
@@ -422,29 +436,3 @@ def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
         out.setdefault(int(year.value), {"exercises": 0, "with_us": 0, "partners": set()})
         out[int(year.value)]["partners"].add(iso3_of(p.value))
     return dict(sorted(out.items()))
-
-
-def count_pairs(exercises) -> tuple[dict, dict]:
-    """The exercise weights from participant lists (the rule :func:`build_network` applies).
-
-    :param exercises: the sorted participant states of each exercise, as
-        :func:`exercise_participants` gives them for one year or window.
-    :returns: ``({(a, b): (n,)}, {a: n})``: for each pair ``a < b`` the exercises
-        both took part in, and for each state its exercises.
-
-    >>> count_pairs([["JPN", "USA"], ["AUS", "JPN", "USA"]])[0][("JPN", "USA")]
-    (2,)
-    """
-    return _count_pairs(exercises)
-
-
-def year_filter(year_from: int | None, year_to: int | None) -> str:
-    """The ``FILTER`` on ``?year`` of a window, as the network's queries write it.
-
-    >>> year_filter(None, None)
-    ''
-    """
-    return _year_filter(year_from, year_to)
-
-
-__all__ += ["count_pairs", "year_filter"]
