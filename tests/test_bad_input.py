@@ -92,6 +92,23 @@ def test_two_megabyte_literal_over_the_limit(store_copy, expect_rejected, tmp_pa
     assert "2,000,000" in msg
 
 
+@pytest.mark.parametrize("name, body", [
+    # delimiters inside the literal: no run of a million bytes without one
+    ("delims.nt", "\"" + ("a" * 96 + "'<>\\\"") * 15_000 + "\" .\n"),
+    # a Turtle long string over many short lines
+    ("lines.ttl", '"""' + ("a" * 60 + "\n") * 20_000 + '""" .\n'),
+])
+def test_long_literal_made_of_short_runs_or_lines(store_copy, expect_rejected, tmp_path, name, body):
+    """A literal over the limit is refused however its characters are laid out."""
+    path = tmp_path / name
+    path.write_text("<https://w3id.org/secpart/id/state/JPN> "
+                    "<http://www.w3.org/2000/01/rdf-schema#label> \"Japan\" .\n"
+                    "<https://w3id.org/secpart/id/state/JPN> "
+                    "<http://www.w3.org/2000/01/rdf-schema#comment> " + body, encoding="utf-8")
+    msg = expect_rejected(store_copy, ["ingest", path], str(path), where="2")
+    assert "longer than the limit" in msg
+
+
 def test_entity_bomb_refused_before_parsing(store_copy, expect_rejected):
     """A billion-laughs RDF/XML file is refused in well under a second (never expanded)."""
     path = BAD / "doctype.rdf"

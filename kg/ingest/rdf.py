@@ -241,6 +241,37 @@ class FileScan:
 _SCANS: dict[tuple, FileScan] = {}
 
 
+def may_hold_long_literal(lines: list[bytes], chunk: bytes, key: str) -> bool:
+    r"""Whether whole ``lines`` (joined: ``chunk``) of an N-Triples or Turtle file may hold a
+    literal over :data:`MAX_LITERAL` characters, so the engine must be asked.
+
+    Such a literal needs a line longer than :data:`MAX_LITERAL` bytes (a character takes
+    at least a byte, and a literal's line breaks are escaped), except a Turtle long string
+    (triple quotes), which may span lines. A cheap test that never misses one; a false
+    alarm costs one query (:func:`check_long_literals`).
+
+    >>> may_hold_long_literal([b"<a> <b> \"x\" .\n"], b"<a> <b> \"x\" .\n", "N_TRIPLES")
+    False
+    >>> may_hold_long_literal([b"<a> <b> '''x''' .\n"], b"<a> <b> '''x''' .\n", "TURTLE")
+    True
+    """
+    return max(map(len, lines), default=0) > MAX_LITERAL or (
+        key == "TURTLE" and (b'"""' in chunk or b"'''" in chunk))
+
+
+def _bytes_may_hold_long_literal(raw: bytes, key: str, chunk_bytes: int = 16 * 1024 * 1024) -> bool:
+    """:func:`may_hold_long_literal` of a whole file's bytes, taken in chunks of whole lines."""
+    start = 0
+    while start < len(raw):
+        end = raw.find(b"\n", start + chunk_bytes)
+        end = len(raw) if end < 0 else end + 1
+        chunk = raw[start:end]
+        if may_hold_long_literal(chunk.split(b"\n"), chunk, key):
+            return True
+        start = end
+    return False
+
+
 def scan_file(path: str | Path, key: str, chunk_bytes: int = 16 * 1024 * 1024) -> FileScan:
     """Check a line-based RDF file in chunks of whole lines, never holding all of it.
 
@@ -276,8 +307,7 @@ def scan_file(path: str | Path, key: str, chunk_bytes: int = 16 * 1024 * 1024) -
             if not bnode:
                 bnode = b"_:" in chunk or (key == "TURTLE" and (b"[" in chunk or b"(" in chunk))
             if not long:
-                long = max(map(len, lines)) > MAX_LITERAL or (
-                    key == "TURTLE" and (b'"""' in chunk or b"'''" in chunk))
+                long = may_hold_long_literal(lines, chunk, key)
             line += len(lines)
     out = _SCANS[memo] = FileScan(bnode, long, st.st_size)
     return out
@@ -334,7 +364,7 @@ def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None =
         _precheck(raw, name, key)
         with parser_errors(name, raw):
             mem.load(raw, format=getattr(ox.RdfFormat, key), to_graph=ox.NamedNode(target))
-        if _long_token_line(raw) is not None:
+        if _bytes_may_hold_long_literal(raw, key):
             check_long_literals(mem, target, path)
         return target
     key = direct_format(path, fmt)
