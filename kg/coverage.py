@@ -113,12 +113,12 @@ def _from_store(store, focus: str, graphs: list[str] | None) -> Coverage:
 
     bind = {"focus": Iri(state_iri(focus))}
     cov = Coverage(focus)
-    for row in store.select(_EXERCISES, bindings=bind, graphs=graphs).dicts():
+    for row in store.select(_EXERCISES, bindings=bind, graphs=graphs, own=True).dicts():
         series = str(row["series"])
         sid = series[len(ID + "series/"):] if series.startswith(ID + "series/") else series
         cov.exercises.append((sid, str(row.get("label") or sid), int(row["year"]),
                               int(row["part"]) == 1, int(row["obs"]) == 1))
-    for row in store.select(_AGREEMENTS, bindings=bind, graphs=graphs).dicts():
+    for row in store.select(_AGREEMENTS, bindings=bind, graphs=graphs, own=True).dicts():
         cov.agreements.append((str(row["type"])[len(SP):], int(row["party"]) == 1,
                                int(row["dated"]) == 1))
     return cov
@@ -337,7 +337,7 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
     fys: dict[str, int] = {}
     partial: set[str] = set()
     for row in store.select(SPARQL_PREFIXES + _FISCAL_EXERCISES,
-                            bindings={"focus": Iri(state_iri(focus))}, graphs=g).dicts():
+                            bindings={"focus": Iri(state_iri(focus))}, graphs=g, own=True).dicts():
         ex = str(row["ex"])
         fys[ex] = int(row["fy"])
         code = iso3_of(str(row["p"]))
@@ -352,7 +352,7 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
             records[(fy, kind)] += 1
     counts: dict[tuple[int, str, str], int] = {}
     sources: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS, graphs=g).dicts():
+    for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS, graphs=g, own=True).dicts():
         key = (int(row["fy"]), str(row["cat"]), str(row.get("basis") or "mod-count"))
         counts[key] = max(counts.get(key, 0), int(row["n"]))
         if row.get("src"):

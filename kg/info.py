@@ -42,7 +42,7 @@ def graph_versions(store, graphs: list[str] | None = None) -> dict[str, str]:
     rs = store.select(
         SPARQL_PREFIXES +
         "SELECT ?g ?v WHERE { GRAPH ?g { { ?o a owl:Ontology ; owl:versionInfo ?v } "
-        "UNION { ?d a sp:Dataset ; owl:versionInfo ?v } } }", graphs=graphs)
+        "UNION { ?d a sp:Dataset ; owl:versionInfo ?v } } }", graphs=graphs, own=True)
     out: dict[str, set] = {}
     for g, v in rs.rows:
         out.setdefault(graph_name(g.value), set()).add(v.value)

@@ -142,7 +142,7 @@ SELECT ?g ?group (COUNT(DISTINCT ?x) AS ?n) (MIN(?y) AS ?first) (MAX(?y) AS ?las
   }
 } GROUP BY ?g ?group"""
     out: dict[str, dict] = {}
-    for r in store.select(q, graphs=graphs).dicts():
+    for r in store.select(q, graphs=graphs, own=True).dicts():
         g = graph_name(str(r["g"]))
         entry = out.setdefault(g, {"groups": {}})
         first, last = r.get("first"), r.get("last")
@@ -156,7 +156,7 @@ SELECT ?g ?name ?start ?end ?version ?title ?cite WHERE {
     OPTIONAL { ?d sp:coverageEnd ?end } OPTIONAL { ?d owl:versionInfo ?version }
     OPTIONAL { ?d dcterms:title ?title } OPTIONAL { ?d dcterms:bibliographicCitation ?cite } }
 } ORDER BY ?g"""
-    for r in store.select(q, graphs=graphs).dicts():
+    for r in store.select(q, graphs=graphs, own=True).dicts():
         g = str(r["name"]) if r.get("name") else graph_name(str(r["g"]))
         if g not in out:
             continue
@@ -288,7 +288,7 @@ def agreement_counts(store, year_from: int, year_to: int, graphs=None,
     from kg.inforce import lifecycles
 
     q = SPARQL_PREFIXES + "SELECT DISTINCT ?ag WHERE { ?ag sp:obligation ?o }"
-    alliances = {r[0].value for r in store.select(q, graphs=graphs).rows}
+    alliances = {r[0].value for r in store.select(q, graphs=graphs, own=True).rows}
     index = {typ: i for i, typ in enumerate(AGREEMENT_COLUMNS)}
     width = len(index)
     out: dict = {}
@@ -345,7 +345,7 @@ SELECT DISTINCT ?bearer ?other ?kind ?s ?e WHERE {
   """ + _overlaps("s", "e", year_from, year_to) + """
 }"""
     members: dict = defaultdict(lambda: defaultdict(set))  # ag -> state -> years
-    for ag, m, entry, exit_ in store.select(q_mem, graphs=graphs).rows:
+    for ag, m, entry, exit_ in store.select(q_mem, graphs=graphs, own=True).rows:
         iso = iso3_of(m.value)
         if iso is None:
             continue
@@ -353,7 +353,7 @@ SELECT DISTINCT ?bearer ?other ?kind ?s ?e WHERE {
                                   year_from, year_to)
         members[ag.value][iso].update(years)
     out: dict = defaultdict(set)
-    for ag, bearer, kind in store.select(q_obl, graphs=graphs).rows:
+    for ag, bearer, kind in store.select(q_obl, graphs=graphs, own=True).rows:
         suffix = ATOP_KINDS.get(kind.value.rsplit("#", 1)[-1])
         a = iso3_of(bearer.value)
         if suffix is None or a is None:
@@ -364,7 +364,7 @@ SELECT DISTINCT ?bearer ?other ?kind ?s ?e WHERE {
                 continue
             for y in years & mem.get(a, set()):
                 out[(a, other, y)].add(suffix)
-    for bearer, other, kind, s, e in store.select(q_spell, graphs=graphs).rows:
+    for bearer, other, kind, s, e in store.select(q_spell, graphs=graphs, own=True).rows:
         suffix = ATOP_KINDS.get(kind.value.rsplit("#", 1)[-1])
         _mark_spell(out, suffix, iso3_of(bearer.value), iso3_of(other.value), states,
                     range(max(int(s.value), year_from), min(int(e.value), year_to) + 1))
@@ -397,7 +397,7 @@ SELECT DISTINCT ?a ?b ?kind ?s ?e WHERE {
   FILTER(STR(?a) < STR(?b)) """ + _overlaps("s", "e", year_from, year_to) + """
 }"""
     out: dict = defaultdict(set)
-    for a, b, kind, s, e in store.select(q, graphs=graphs).rows:
+    for a, b, kind, s, e in store.select(q, graphs=graphs, own=True).rows:
         suffix = COW_KINDS.get(kind.value.rsplit("#", 1)[-1])
         _mark_spell(out, suffix, iso3_of(a.value), iso3_of(b.value), states,
                     range(max(int(s.value), year_from), min(int(e.value), year_to) + 1))
@@ -415,7 +415,7 @@ def system_years(store, year_from: int, year_to: int, graphs=None) -> tuple[dict
 SELECT DISTINCT ?m ?entry ?exit WHERE {
   ?x a sp:SystemMembership ; sp:member ?m ; sp:entryDate ?entry ; sp:exitDate ?exit . }"""
     rows = [(iso3_of(m.value), en.value, ex.value)
-            for m, en, ex in store.select(q, graphs=graphs).rows]
+            for m, en, ex in store.select(q, graphs=graphs, own=True).rows]
     if not rows:
         return {}, None
     last_covered = max(int(ex[:4]) for _, _, ex in rows)
@@ -433,7 +433,7 @@ def reference_states(store) -> dict[str, tuple[int | None, str]]:
 SELECT ?s (MIN(?c) AS ?cow) (MIN(?l) AS ?label) WHERE {
   ?s a sp:State . OPTIONAL { ?s sp:cowCode ?c } OPTIONAL { ?s rdfs:label ?l } } GROUP BY ?s"""
     out = {}
-    for s, c, label in store.select(q).rows:
+    for s, c, label in store.select(q, own=True).rows:
         iso = iso3_of(s.value)
         if iso:
             out[iso] = (int(c.value) if c is not None else None,

@@ -516,3 +516,35 @@ def test_long_flat_query_is_checked_not_refused():
     check_query_safe(q)
     with pytest.raises(QueryRefused):
         check_query_safe(q[:-1] + " SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } }")
+
+
+def test_own_queries_skip_the_parse_but_not_the_limits(built_store, monkeypatch):
+    """``own=True`` (text kg wrote) skips only the guard's parse: the limits still hold,
+    the answer is the same, and text without it is still parsed and refused."""
+    from kg import sparql
+    from kg.store import open_store
+
+    parsed = []
+    real = sparql._refuse_parsed
+    monkeypatch.setattr(sparql, "_refuse_parsed", lambda text: (parsed.append(text), real(text)))
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/secpart/ontology#State> }"
+    with open_store(built_store) as store:
+        own = store.select(q, own=True).rows
+        assert parsed == []
+        other = q + " LIMIT 7919"  # a text no other test sends (the guard remembers texts)
+        assert store.select(other).rows == own and parsed == [other]
+        with pytest.raises(UsageError, match="nested"):
+            store.select("SELECT * WHERE " + "{" * 5000 + "}" * 5000, own=True)
+        with pytest.raises(QueryRefused, match="SERVICE"):
+            store.select("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+
+
+def test_text_from_outside_never_runs_as_own():
+    """The modules that take query text from users, files and requests never pass own=True."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "kg"
+    for rel in ("cli.py", "serve.py", "queries.py", "claims/checks.py", "remote.py"):
+        tree = ast.parse((root / rel).read_text(encoding="utf-8"))
+        owns = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg == "own"]
+        assert owns == [], f"kg/{rel} passes own= at lines {owns}"

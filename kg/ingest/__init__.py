@@ -63,7 +63,7 @@ def _known_ids(store, exclude: str | None = None) -> dict[str, set]:
     rs = store.select(
         SPARQL_PREFIXES +
         "SELECT ?s ?t WHERE { VALUES ?t { sp:State sp:Organization sp:ArmedForce sp:ExerciseSeries sp:Source } "
-        "?s a ?t }", graphs=graphs)
+        "?s a ?t }", graphs=graphs, own=True)
     kinds = {SP + "State": ("states", f"{ID}state/"), SP + "Organization": ("organizations", f"{ID}org/"),
              SP + "ArmedForce": ("forces", f"{ID}force/"), SP + "ExerciseSeries": ("series", f"{ID}series/"),
              SP + "Source": ("sources", f"{ID}source/")}
@@ -75,7 +75,7 @@ def _known_ids(store, exclude: str | None = None) -> dict[str, set]:
     known["agreements"] = set()
     prefix = f"{ID}agreement/"
     for (s,) in store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?s WHERE { ?s sp:party ?p }",
-                             graphs=graphs).rows:
+                             graphs=graphs, own=True).rows:
         if s.value.startswith(prefix):
             known["agreements"].add(s.value[len(prefix):])
     return known
@@ -93,7 +93,7 @@ def _context_nt(store, exclude: set[str]) -> bytes:
          "{ VALUES ?t { sp:State sp:Organization sp:Territory sp:UnknownParticipant sp:ArmedForce "
          "sp:ExerciseSeries sp:Source } ?s a ?t OPTIONAL { ?s sp:ofState ?st } } "
          "UNION { ?c rdfs:subClassOf ?d } }")
-    return store.query(q, graphs=graphs)
+    return store.query(q, graphs=graphs, own=True)
 
 
 def _ontology_nt() -> bytes:
@@ -318,7 +318,7 @@ def _needs_reference_states(store, paths, fmt) -> bool:
         return False
     if not store.graph_iris():
         return True
-    if not store.select(SPARQL_PREFIXES + "SELECT ?s WHERE { ?s a sp:State } LIMIT 1").rows:
+    if not store.select(SPARQL_PREFIXES + "SELECT ?s WHERE { ?s a sp:State } LIMIT 1", own=True).rows:
         raise UsageError("the store holds no states to match the dataset's countries against; "
                          "run `kg build` first")
     return False

@@ -132,7 +132,7 @@ def curated_records(store, graph: str = "curated") -> list[ExerciseRecord]:
          "{ ?ex sp:series ?s . ?s rdfs:label|skos:altLabel ?name } UNION "
          "{ ?ex sp:series ?name } }")
     recs: dict[str, ExerciseRecord] = {}
-    for row in store.select(q, graphs=[graph]).rows:
+    for row in store.select(q, graphs=[graph], own=True).rows:
         ex, year, start, name, p = (t.value if t is not None else None for t in row)
         r = recs.get(ex)
         if r is None:
