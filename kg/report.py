@@ -48,11 +48,14 @@ __all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "t
            "agreements_by_type"]
 
 #: The steps of a report, in order (what the progress callback reports).
-#: The map and the metrics come first so that Chromium takes the map's screenshot and
-#: another Python process draws the plots while this one checks the claims.
+#: The claims' exercise records are read first, so that forked workers resample them
+#: (:func:`kg.claims.start_claims`) while this process draws the map and computes the
+#: metrics; then Chromium takes the map's screenshot and another Python process draws the
+#: plots while this one checks the claims.
 STEPS = (
     "preparing the store",
     "reading the dataset fingerprint",
+    "resampling the claims' exercises (in the background)",
     "drawing the map",
     "taking the map screenshot (in the background)",
     "computing metrics",
@@ -426,7 +429,7 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     :param top: how many partners the metrics tables list.
     :returns: a :class:`ReportResult`.
     """
-    from kg.claims import check_claims, select_claims
+    from kg.claims import select_claims, start_claims
     from kg.namespaces import check_iso3
 
     check_iso3(focus)
@@ -464,27 +467,32 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
                   "claims": [c.id for c in claims_def]}
         block = citation_block(store, sorted(graphs) if graphs else None, params)
         step(2)
-        from kg.map import render_map
-
-        map_window = windows[-1][1] if windows else (None, None)
-        notes: list[str] = []
+        claims = start_claims(store, None, graphs)
         try:
-            render_map(store, out=out / "map.html", focus=focus, year_from=map_window[0],
-                       year_to=map_window[1], relation="exercise", graphs=graphs)
-            files.append("map.html")
-        except Exception as exc:  # noqa: BLE001 - the report still stands without the map
-            notes.append(f"the map could not be drawn: {exc}")
-        step(3)
-        shot = _Screenshot(out)
-        step(4)
-        by_year = focus_by_year(store, focus, graphs)
-        fm_rows = focus_window_metrics(store, focus, windows, graphs)
-        tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
-        ag_types, ag_rows = agreements_by_type(store, focus, graphs)
-        step(5)
-        plots = _Plots(out, focus, by_year, ag_types, ag_rows, windows)
-        step(6)
-        result = check_claims(store, None, graphs, citation=False)
+            step(3)
+            from kg.map import render_map
+
+            map_window = windows[-1][1] if windows else (None, None)
+            notes: list[str] = []
+            try:
+                render_map(store, out=out / "map.html", focus=focus, year_from=map_window[0],
+                           year_to=map_window[1], relation="exercise", graphs=graphs)
+                files.append("map.html")
+            except Exception as exc:  # noqa: BLE001 - the report still stands without the map
+                notes.append(f"the map could not be drawn: {exc}")
+            step(4)
+            shot = _Screenshot(out)
+            step(5)
+            by_year = focus_by_year(store, focus, graphs)
+            fm_rows = focus_window_metrics(store, focus, windows, graphs)
+            tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
+            ag_types, ag_rows = agreements_by_type(store, focus, graphs)
+            step(6)
+            plots = _Plots(out, focus, by_year, ag_types, ag_rows, windows)
+            step(7)
+            result = claims.result(citation=False)
+        finally:
+            claims.close()
         result["citation"] = block
     res.built = opened.built
 
@@ -493,7 +501,7 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     if has_png:
         files.append("map.png")
 
-    step(7)
+    step(8)
     claims_rows = _claims_rows(result)
     _write_csv(out / "claims.csv", claims_rows)
     _write_csv(out / "focus_by_year.csv", by_year)
