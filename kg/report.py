@@ -311,17 +311,19 @@ class _Plots:
     """:func:`_plots` in a Python process of its own (``python -m kg.report``, the arguments
     pickled on its stdin), so that matplotlib draws while this process checks the claims.
 
+    The process may start before its arguments are known (``_Plots()``, then :meth:`send`):
+    it imports matplotlib meanwhile. ``_Plots(*args)`` starts it and sends them at once.
+
     A plain child process, not multiprocessing's spawn, which would import the caller's
     main script again. When the process cannot start or fails, the plots are drawn here
     (so a plotting error is raised as it always was).
     """
 
     def __init__(self, *args):
-        import pickle
         import subprocess
         import sys
 
-        self.args = args
+        self.args = None
         self.proc = None
         root = str(Path(__file__).resolve().parent.parent)  # this kg, first on the child's path
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
@@ -330,17 +332,43 @@ class _Plots:
             self.proc = subprocess.Popen([sys.executable, "-m", "kg.report"], env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.DEVNULL)
-            self.proc.stdin.write(pickle.dumps(args))
+        except (OSError, ValueError):  # no process to be had (no interpreter path): draw in
+            # wait()
+            self._stop()
+        if args:
+            self.send(*args)
+
+    def send(self, *args) -> None:
+        """The arguments of :func:`_plots`: the process draws now."""
+        import pickle
+
+        self.args = args
+        if self.proc is None:
+            return
+        try:
+            data = pickle.dumps(args)
+            # the length first: forked workers may hold this pipe open, so no end of file
+            self.proc.stdin.write(len(data).to_bytes(8, "big") + data)
             self.proc.stdin.close()
-        except (OSError, TypeError, ValueError):  # no process to be had (no interpreter
-            # path, or it died at once): draw in wait()
+        except (OSError, TypeError, ValueError):  # it died at once, or the arguments do not
+            # pickle: draw in wait()
             self._stop()
 
     def _stop(self) -> None:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
+            for fh in (self.proc.stdin, self.proc.stdout):
+                try:
+                    fh.close()
+                except OSError:
+                    pass
         self.proc = None
+
+    def close(self) -> None:
+        """Stop the process when no plots will be asked of it (an error on the way)."""
+        if self.args is None:
+            self._stop()
 
     def wait(self) -> list[str]:
         """The files written (as :func:`_plots` returns them)."""
@@ -467,8 +495,9 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
                   "claims": [c.id for c in claims_def]}
         block = citation_block(store, sorted(graphs) if graphs else None, params)
         step(2)
-        claims = start_claims(store, None, graphs)
+        plots, claims = _Plots(), None  # the plots' process imports matplotlib meanwhile
         try:
+            claims = start_claims(store, None, graphs)
             step(3)
             from kg.map import render_map
 
@@ -488,11 +517,13 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
             tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
             ag_types, ag_rows = agreements_by_type(store, focus, graphs)
             step(6)
-            plots = _Plots(out, focus, by_year, ag_types, ag_rows, windows)
+            plots.send(out, focus, by_year, ag_types, ag_rows, windows)
             step(7)
             result = claims.result(citation=False)
         finally:
-            claims.close()
+            plots.close()  # stopped only when it was sent nothing (an error on the way)
+            if claims is not None:
+                claims.close()
         result["citation"] = block
     res.built = opened.built
 
@@ -662,4 +693,6 @@ if __name__ == "__main__":  # the plots' process (see _Plots): arguments in, fil
     import pickle
     import sys
 
-    sys.stdout.buffer.write(pickle.dumps(_plots(*pickle.loads(sys.stdin.buffer.read()))))
+    _mpl()  # matplotlib imported while the report computes what to draw
+    size = int.from_bytes(sys.stdin.buffer.read(8), "big")
+    sys.stdout.buffer.write(pickle.dumps(_plots(*pickle.loads(sys.stdin.buffer.read(size)))))
