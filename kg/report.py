@@ -50,12 +50,13 @@ __all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "t
 #: The steps of a report, in order (what the progress callback reports).
 #: The claims' exercise records are read first, so that forked workers resample them
 #: (:func:`kg.claims.start_claims`) while this process draws the map and computes the
-#: metrics; then Chromium takes the map's screenshot and another Python process draws the
-#: plots while this one checks the claims.
+#: metrics; then Chromium takes the map's screenshot and another Python process (started
+#: first, so that it imports matplotlib meanwhile) draws the plots while this one checks
+#: the claims.
 STEPS = (
     "preparing the store",
-    "reading the dataset fingerprint",
     "resampling the claims' exercises (in the background)",
+    "reading the dataset fingerprint",
     "drawing the map",
     "taking the map screenshot (in the background)",
     "computing metrics",
@@ -457,7 +458,7 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     :param top: how many partners the metrics tables list.
     :returns: a :class:`ReportResult`.
     """
-    from kg.claims import select_claims, start_claims
+    from kg.claims import start_claims
     from kg.namespaces import check_iso3
 
     check_iso3(focus)
@@ -473,31 +474,31 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     files: list[str] = []
     step(0)
     opened = _Opened(target)
-    with opened as store:
-        from kg.cache import run_cache
+    plots, claims = _Plots(), None  # the plots' process imports matplotlib meanwhile
+    try:
+        with opened as store:
+            from kg.cache import run_cache
 
-        run_cache(store)  # one run: each query sent once, each network built once
-        step(1)
-        from kg.citation import citation_block
-        from kg.info import store_info
-
-        claims_def = select_claims(None)
-        windows_all = {}
-        for c in claims_def:
-            for k, w in c.windows().items():
-                if w[0] != w[1]:
-                    windows_all.setdefault(k, w)
-        windows = sorted(windows_all.items(), key=lambda kv: kv[1])
-        info = store_info(store)
-        params = {"focus": focus, "relation": "exercise", "include_observers": False,
-                  "windows": {k: list(w) for k, w in windows},
-                  "centrality_window_years": CENTRALITY_WINDOW, "top_partners": top,
-                  "claims": [c.id for c in claims_def]}
-        block = citation_block(store, sorted(graphs) if graphs else None, params)
-        step(2)
-        plots, claims = _Plots(), None  # the plots' process imports matplotlib meanwhile
-        try:
+            run_cache(store)  # one run: each query sent once, each network built once
+            step(1)
             claims = start_claims(store, None, graphs)
+            step(2)
+            from kg.citation import citation_block
+            from kg.info import store_info
+
+            claims_def = claims.claims
+            windows_all = {}
+            for c in claims_def:
+                for k, w in c.windows().items():
+                    if w[0] != w[1]:
+                        windows_all.setdefault(k, w)
+            windows = sorted(windows_all.items(), key=lambda kv: kv[1])
+            info = store_info(store)
+            params = {"focus": focus, "relation": "exercise", "include_observers": False,
+                      "windows": {k: list(w) for k, w in windows},
+                      "centrality_window_years": CENTRALITY_WINDOW, "top_partners": top,
+                      "claims": [c.id for c in claims_def]}
+            block = citation_block(store, sorted(graphs) if graphs else None, params)
             step(3)
             from kg.map import render_map
 
@@ -520,12 +521,12 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
             plots.send(out, focus, by_year, ag_types, ag_rows, windows)
             step(7)
             result = claims.result(citation=False)
-        finally:
-            plots.close()  # stopped only when it was sent nothing (an error on the way)
-            if claims is not None:
-                claims.close()
-        result["citation"] = block
-    res.built = opened.built
+            result["citation"] = block
+        res.built = opened.built
+    finally:
+        plots.close()  # stopped only when it was sent nothing (an error on the way)
+        if claims is not None:
+            claims.close()
 
     files += plots.wait()
     has_png = shot.wait(notes)
