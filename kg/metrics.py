@@ -653,14 +653,15 @@ class ForkedMap:
     (nothing is sent but an index) and must not touch the store or threads; only the
     results travel back (pickled). With fewer than 2 ``workers`` (default: the cores, at
     most one per item), or without ``fork``, nothing starts and :meth:`get` computes
-    here, in order.
+    here, in order. ``nice`` lowers the workers' priority (:func:`os.nice`), so that they
+    take the cores this process leaves idle.
 
     >>> work = ForkedMap(len, ["ab", "c"], workers=1)
     >>> work.get()
     [2, 1]
     """
 
-    def __init__(self, fn, items, workers: int | None = None):
+    def __init__(self, fn, items, workers: int | None = None, *, nice: int = 0):
         import multiprocessing
         import os
         import warnings
@@ -678,7 +679,9 @@ class ForkedMap:
         try:
             with warnings.catch_warnings():  # the children only compute (no store, no threads)
                 warnings.simplefilter("ignore", DeprecationWarning)
-                self.pool = multiprocessing.get_context("fork").Pool(workers)
+                self.pool = multiprocessing.get_context("fork").Pool(
+                    workers, initializer=os.nice if nice else None,
+                    initargs=(nice,) if nice else ())
                 self.pending = self.pool.map_async(_fork_call, range(len(self.items)),
                                                    chunksize=1)
         finally:

@@ -36,6 +36,11 @@ from kg.errors import KgError, UsageError
 __all__ = ["ClaimNotSupported", "ClaimRun", "ClaimsCheck", "check_claim", "check_claims",
            "raise_if_not_supported", "start_claims"]
 
+#: How much lower the priority of :func:`start_claims`' workers is (:func:`os.nice`): the
+#: caller's own work (the report's map and metrics) comes first, the resampling takes
+#: what it leaves idle.
+WORKER_NICE = 5
+
 _EXERCISE_CHECKS = ("window_change", "share_and_partners", "new_partners_aligned",
                     "centrality_change", "exercise_mix")
 
@@ -433,7 +438,8 @@ class ClaimsCheck:
             # the longest first (the centrality bootstrap): the workers end closer together
             order = sorted(range(len(self._jobs)), key=lambda i: -_job_cost(self._jobs[i]))
             self._order = order
-            self._work = ForkedMap(_run_job, [self._jobs[i] for i in order], workers)
+            self._work = ForkedMap(_run_job, [self._jobs[i] for i in order], workers,
+                                   nice=WORKER_NICE)
 
     def _resampled(self) -> dict:
         """Claim id to ``{kind: result}`` of the background jobs (empty without them)."""
@@ -441,7 +447,7 @@ class ClaimsCheck:
             return {}
         got = self._work.get()
         out: dict = {}
-        for i, res in zip(self._order, got):
+        for i, res in zip(self._order, got, strict=True):
             kind, claim, _data = self._jobs[i]
             out.setdefault(claim.id, {})[kind] = res
         return out
@@ -471,7 +477,7 @@ class ClaimsCheck:
                         c, run, results[-1]["reading"])
             if self._work is not None:
                 resampled = self._resampled()
-                for c, out in zip(claims, results):
+                for c, out in zip(claims, results, strict=True):
                     out["robustness"], out["uncertainty"] = _robustness(
                         c, run, out["reading"], resampled.get(c.id))
         finally:
