@@ -433,8 +433,12 @@ class ClaimsCheck:
             import kg.claims.uncertainty  # noqa: F401
             from kg.metrics import ForkedMap
 
-            for c in self.claims:
-                self._jobs += _resampling_jobs(c, _exercise_data(c, self.run))
+            from kg.claims.readings import WINDOW_STATS
+
+            for c in self.claims:  # the bootstraps are the cost: their claims go to the
+                # workers; the other grids are cheap, computed in result() (their reads too)
+                if c.test["check"] in WINDOW_STATS:
+                    self._jobs += _resampling_jobs(c, _exercise_data(c, self.run))
             # the longest first (the centrality bootstrap): the workers end closer together
             order = sorted(range(len(self._jobs)), key=lambda i: -_job_cost(self._jobs[i]))
             self._order = order
