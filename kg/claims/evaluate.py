@@ -431,9 +431,8 @@ class ClaimsCheck:
         if background:
             import kg.claims.robustness  # noqa: F401 - imported once, before the workers fork
             import kg.claims.uncertainty  # noqa: F401
-            from kg.metrics import ForkedMap
-
             from kg.claims.readings import WINDOW_STATS
+            from kg.metrics import ForkedMap
 
             for c in self.claims:  # the bootstraps are the cost: their claims go to the
                 # workers; the other grids are cheap, computed in result() (their reads too)
