@@ -62,6 +62,7 @@ __all__ = [
     "top_partners",
     "focus_window_metrics",
     "parallel_map",
+    "ForkedMap",
     "PARALLEL_MIN_EDGES",
 ]
 
@@ -625,9 +626,7 @@ def parallel_map(fn, graphs, meanwhile=None) -> list:
     """
     import multiprocessing
     import os
-    import warnings
 
-    global _FORK_WORK
     graphs = list(graphs)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     workers = min(cores or 1, len(graphs))
@@ -636,17 +635,73 @@ def parallel_map(fn, graphs, meanwhile=None) -> list:
         if meanwhile is not None:
             meanwhile()
         return [fn(G) for G in graphs]
-    _FORK_WORK = (fn, graphs)
+    work = ForkedMap(fn, graphs, workers)
     try:
-        with warnings.catch_warnings():  # the children only compute (no store, no threads)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                pending = pool.map_async(_fork_call, range(len(graphs)), chunksize=1)
-                if meanwhile is not None:
-                    meanwhile()
-                return pending.get()
+        if meanwhile is not None:
+            meanwhile()
+        return work.get()
     finally:
-        _FORK_WORK = None
+        work.close()
+
+
+class ForkedMap:
+    """``[fn(x) for x in items]`` started now in forked worker processes, collected later
+    (:meth:`get`): the mechanism of :func:`parallel_map`, for callers that go on working
+    meanwhile (the report draws the map while the claims' resampling runs).
+
+    The workers are forks of this process, made here: they inherit ``fn`` and ``items``
+    (nothing is sent but an index) and must not touch the store or threads; only the
+    results travel back (pickled). With fewer than 2 ``workers`` (default: the cores, at
+    most one per item), or without ``fork``, nothing starts and :meth:`get` computes
+    here, in order. ``nice`` lowers the workers' priority (:func:`os.nice`), so that they
+    take the cores this process leaves idle.
+
+    >>> work = ForkedMap(len, ["ab", "c"], workers=1)
+    >>> work.get()
+    [2, 1]
+    """
+
+    def __init__(self, fn, items, workers: int | None = None, *, nice: int = 0):
+        import multiprocessing
+        import os
+        import warnings
+
+        global _FORK_WORK
+        self.fn, self.items = fn, list(items)
+        self.pool = self.pending = None
+        if workers is None:
+            workers = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                       else os.cpu_count()) or 1
+        workers = min(workers, len(self.items))
+        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        _FORK_WORK = (fn, self.items)
+        try:
+            with warnings.catch_warnings():  # the children only compute (no store, no threads)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.pool = multiprocessing.get_context("fork").Pool(
+                    workers, initializer=os.nice if nice else None,
+                    initargs=(nice,) if nice else ())
+                self.pending = self.pool.map_async(_fork_call, range(len(self.items)),
+                                                   chunksize=1)
+        finally:
+            _FORK_WORK = None
+
+    def get(self) -> list:
+        """The results, in the order of the items (a worker's exception is raised here)."""
+        if self.pool is None:
+            return [self.fn(x) for x in self.items]
+        try:
+            return self.pending.get()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers (done by :meth:`get`; call it when the results are not wanted)."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
 
 
 # ---------------------------------------------------------------- the analysis

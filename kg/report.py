@@ -48,10 +48,14 @@ __all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "t
            "agreements_by_type"]
 
 #: The steps of a report, in order (what the progress callback reports).
-#: The map and the metrics come first so that Chromium takes the map's screenshot and
-#: another Python process draws the plots while this one checks the claims.
+#: The claims' exercise records are read first, so that forked workers resample them
+#: (:func:`kg.claims.start_claims`) while this process draws the map and computes the
+#: metrics; then Chromium takes the map's screenshot and another Python process (started
+#: first, so that it imports matplotlib meanwhile) draws the plots while this one checks
+#: the claims.
 STEPS = (
     "preparing the store",
+    "resampling the claims' exercises (in the background)",
     "reading the dataset fingerprint",
     "drawing the map",
     "taking the map screenshot (in the background)",
@@ -308,17 +312,19 @@ class _Plots:
     """:func:`_plots` in a Python process of its own (``python -m kg.report``, the arguments
     pickled on its stdin), so that matplotlib draws while this process checks the claims.
 
+    The process may start before its arguments are known (``_Plots()``, then :meth:`send`):
+    it imports matplotlib meanwhile. ``_Plots(*args)`` starts it and sends them at once.
+
     A plain child process, not multiprocessing's spawn, which would import the caller's
     main script again. When the process cannot start or fails, the plots are drawn here
     (so a plotting error is raised as it always was).
     """
 
     def __init__(self, *args):
-        import pickle
         import subprocess
         import sys
 
-        self.args = args
+        self.args = None
         self.proc = None
         root = str(Path(__file__).resolve().parent.parent)  # this kg, first on the child's path
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
@@ -327,17 +333,43 @@ class _Plots:
             self.proc = subprocess.Popen([sys.executable, "-m", "kg.report"], env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.DEVNULL)
-            self.proc.stdin.write(pickle.dumps(args))
+        except (OSError, ValueError):  # no process to be had (no interpreter path): draw in
+            # wait()
+            self._stop()
+        if args:
+            self.send(*args)
+
+    def send(self, *args) -> None:
+        """The arguments of :func:`_plots`: the process draws now."""
+        import pickle
+
+        self.args = args
+        if self.proc is None:
+            return
+        try:
+            data = pickle.dumps(args)
+            # the length first: forked workers may hold this pipe open, so no end of file
+            self.proc.stdin.write(len(data).to_bytes(8, "big") + data)
             self.proc.stdin.close()
-        except (OSError, TypeError, ValueError):  # no process to be had (no interpreter
-            # path, or it died at once): draw in wait()
+        except (OSError, TypeError, ValueError):  # it died at once, or the arguments do not
+            # pickle: draw in wait()
             self._stop()
 
     def _stop(self) -> None:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
+            for fh in (self.proc.stdin, self.proc.stdout):
+                try:
+                    fh.close()
+                except OSError:
+                    pass
         self.proc = None
+
+    def close(self) -> None:
+        """Stop the process when no plots will be asked of it (an error on the way)."""
+        if self.args is None:
+            self._stop()
 
     def wait(self) -> list[str]:
         """The files written (as :func:`_plots` returns them)."""
@@ -426,7 +458,7 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     :param top: how many partners the metrics tables list.
     :returns: a :class:`ReportResult`.
     """
-    from kg.claims import check_claims, select_claims
+    from kg.claims import start_claims
     from kg.namespaces import check_iso3
 
     check_iso3(focus)
@@ -442,58 +474,66 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     files: list[str] = []
     step(0)
     opened = _Opened(target)
-    with opened as store:
-        from kg.cache import run_cache
+    plots, claims = _Plots(), None  # the plots' process imports matplotlib meanwhile
+    try:
+        with opened as store:
+            from kg.cache import run_cache
 
-        run_cache(store)  # one run: each query sent once, each network built once
-        step(1)
-        from kg.citation import citation_block
-        from kg.info import store_info
+            run_cache(store)  # one run: each query sent once, each network built once
+            step(1)
+            claims = start_claims(store, None, graphs)
+            step(2)
+            from kg.citation import citation_block
+            from kg.info import store_info
 
-        claims_def = select_claims(None)
-        windows_all = {}
-        for c in claims_def:
-            for k, w in c.windows().items():
-                if w[0] != w[1]:
-                    windows_all.setdefault(k, w)
-        windows = sorted(windows_all.items(), key=lambda kv: kv[1])
-        info = store_info(store)
-        params = {"focus": focus, "relation": "exercise", "include_observers": False,
-                  "windows": {k: list(w) for k, w in windows},
-                  "centrality_window_years": CENTRALITY_WINDOW, "top_partners": top,
-                  "claims": [c.id for c in claims_def]}
-        block = citation_block(store, sorted(graphs) if graphs else None, params)
-        step(2)
-        from kg.map import render_map
+            claims_def = claims.claims
+            windows_all = {}
+            for c in claims_def:
+                for k, w in c.windows().items():
+                    if w[0] != w[1]:
+                        windows_all.setdefault(k, w)
+            windows = sorted(windows_all.items(), key=lambda kv: kv[1])
+            info = store_info(store)
+            params = {"focus": focus, "relation": "exercise", "include_observers": False,
+                      "windows": {k: list(w) for k, w in windows},
+                      "centrality_window_years": CENTRALITY_WINDOW, "top_partners": top,
+                      "claims": [c.id for c in claims_def]}
+            block = citation_block(store, sorted(graphs) if graphs else None, params)
+            step(3)
+            from kg.map import render_map
 
-        map_window = windows[-1][1] if windows else (None, None)
-        notes: list[str] = []
-        try:
-            render_map(store, out=out / "map.html", focus=focus, year_from=map_window[0],
-                       year_to=map_window[1], relation="exercise", graphs=graphs)
-            files.append("map.html")
-        except Exception as exc:  # noqa: BLE001 - the report still stands without the map
-            notes.append(f"the map could not be drawn: {exc}")
-        step(3)
-        shot = _Screenshot(out)
-        step(4)
-        by_year = focus_by_year(store, focus, graphs)
-        fm_rows = focus_window_metrics(store, focus, windows, graphs)
-        tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
-        ag_types, ag_rows = agreements_by_type(store, focus, graphs)
-        step(5)
-        plots = _Plots(out, focus, by_year, ag_types, ag_rows, windows)
-        step(6)
-        result = check_claims(store, None, graphs, citation=False)
-        result["citation"] = block
-    res.built = opened.built
+            map_window = windows[-1][1] if windows else (None, None)
+            notes: list[str] = []
+            try:
+                render_map(store, out=out / "map.html", focus=focus, year_from=map_window[0],
+                           year_to=map_window[1], relation="exercise", graphs=graphs)
+                files.append("map.html")
+            except Exception as exc:  # noqa: BLE001 - the report still stands without the map
+                notes.append(f"the map could not be drawn: {exc}")
+            step(4)
+            shot = _Screenshot(out)
+            step(5)
+            by_year = focus_by_year(store, focus, graphs)
+            fm_rows = focus_window_metrics(store, focus, windows, graphs)
+            tops = {name: (w, top_partners(store, focus, w, top, graphs)) for name, w in windows}
+            ag_types, ag_rows = agreements_by_type(store, focus, graphs)
+            step(6)
+            plots.send(out, focus, by_year, ag_types, ag_rows, windows)
+            step(7)
+            result = claims.result(citation=False)
+            result["citation"] = block
+        res.built = opened.built
+    finally:
+        plots.close()  # stopped only when it was sent nothing (an error on the way)
+        if claims is not None:
+            claims.close()
 
     files += plots.wait()
     has_png = shot.wait(notes)
     if has_png:
         files.append("map.png")
 
-    step(7)
+    step(8)
     claims_rows = _claims_rows(result)
     _write_csv(out / "claims.csv", claims_rows)
     _write_csv(out / "focus_by_year.csv", by_year)
@@ -654,4 +694,6 @@ if __name__ == "__main__":  # the plots' process (see _Plots): arguments in, fil
     import pickle
     import sys
 
-    sys.stdout.buffer.write(pickle.dumps(_plots(*pickle.loads(sys.stdin.buffer.read()))))
+    _mpl()  # matplotlib imported while the report computes what to draw
+    size = int.from_bytes(sys.stdin.buffer.read(8), "big")
+    sys.stdout.buffer.write(pickle.dumps(_plots(*pickle.loads(sys.stdin.buffer.read(size)))))

@@ -150,3 +150,37 @@ def test_other_specifications_read_the_same_with_the_memo(bundled):
             first = window_stat("centrality_change", data, spec, w[win], xs, selected=True)
             again = window_stat("centrality_change", data, spec, w[win], xs, selected=True)
             assert first == again == _nx_betweenness(data, spec, xs)
+
+
+# ---------------------------------------------------------------- the bootstrap's draws
+
+
+def test_resample_and_shuffle_make_the_draws_of_random_choice_and_shuffle():
+    """The uncertainty's draws through getrandbits are random.Random's own, draw for draw,
+    and leave the generator in the same state (sizes around powers of two, where the
+    rejection loop of _randbelow turns most often)."""
+    from kg.claims.uncertainty import _resample, _shuffle, _standard_draws
+
+    sizes = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 100, 127, 128, 129, 1000,
+             1025, 4097]
+    for seed in (0, 20191010):
+        assert _standard_draws(random.Random(seed))
+        for fast in (True, False):
+            a, b = random.Random(seed), random.Random(seed)
+            for n in sizes:
+                seq = [f"e{i}" for i in range(n)]
+                assert _resample(a, seq, fast) == [b.choice(seq) for _ in seq], (seed, n)
+                x, y = list(seq), list(seq)
+                _shuffle(a, x, fast)
+                b.shuffle(y)
+                assert x == y, (seed, n)
+                assert a.getstate() == b.getstate()
+
+    class Other(random.Random):  # draws through random(), not getrandbits: the plain path
+        def random(self):
+            return super().random()
+
+    assert not _standard_draws(Other(1))
+    a, b = Other(1), Other(1)
+    assert _resample(a, list("abcdefg"), _standard_draws(a)) == [b.choice("abcdefg")
+                                                                  for _ in range(7)]

@@ -412,3 +412,31 @@ def test_scorecard_weighs_signatures_and_says_when_too_few_are_decided():
                      c("c", "alliance-extension", "supported", "robust")])
     assert few["decided"] == 1 and few["sentence"].startswith("Too few signatures")
     assert any("count for neither side" in cav for cav in few["caveats"])
+
+
+# ---------------------------------------------------------------- in the background
+
+
+def test_start_claims_gives_what_check_claims_gives(built_store):
+    """start_claims (grids and bootstraps in forked workers, while this process goes on)
+    returns check_claims' result, field for field, on the bundled data."""
+    import os
+
+    from kg.claims import start_claims
+    from kg.store import open_store
+
+    with open_store(built_store) as store:
+        here = check_claims(store, citation=True)
+        job = start_claims(store)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        if cores > 1:
+            assert job._work.pool is not None  # the workers really started
+        kinds = sorted({j[0] for j in job._jobs})
+        away = job.result(citation=True)
+        assert json.dumps(away, sort_keys=True) == json.dumps(here, sort_keys=True)
+        assert list(away["claims"][0]) == list(here["claims"][0])  # the same key order
+        assert kinds == ["grid", "uncertainty"]
+        assert any(c["uncertainty"].get("applies") for c in away["claims"])
+        stopped = start_claims(store, ["partners-grew"], workers=2)
+        stopped.close()  # no result wanted: the workers are stopped
+        assert stopped._work.pool is None

@@ -421,3 +421,34 @@ def test_by_year_range_ignores_years_of_things_that_are_no_exercise(tmp_path):
         series = metrics(store, by_year=True, cite=False)
     assert [p["label"] for p in series.periods] == ["2001", "2002", "2003"]
     assert [p["edges"] for p in series.periods] == [1, 0, 3]
+
+
+def test_forked_map_starts_workers_now_and_gives_the_results_in_order():
+    """ForkedMap: the values of [fn(x) for x in items], computed in forked workers while
+    this process goes on; a worker's error is raised by get(); one worker computes here."""
+    import os
+
+    from kg.metrics import ForkedMap
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    items = list(range(12))
+    work = ForkedMap(lambda x: (x * x, os.getpid(), os.nice(0)), items, nice=3)
+    here = sum(items)  # this process goes on meanwhile
+    got = work.get()
+    assert [v for v, _, _ in got] == [x * x for x in items] and here == 66
+    if (cores or 1) > 1:
+        assert os.getpid() not in {pid for _, pid, _ in got}
+        assert {n for _, _, n in got} == {os.nice(0) + 3}
+    assert ForkedMap(len, ["ab", "c"], workers=1).get() == [2, 1]
+    assert ForkedMap(os.getpid, [], workers=1).get() == []
+
+    def boom(x):
+        if x == 3:
+            raise ValueError("three")
+        return x
+
+    with pytest.raises(ValueError, match="three"):
+        ForkedMap(boom, range(5)).get()
+    stopped = ForkedMap(lambda x: x, range(4))
+    stopped.close()  # no results wanted: the workers are gone
+    assert stopped.pool is None

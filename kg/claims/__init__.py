@@ -16,7 +16,8 @@ The package, one concern a module:
 * :mod:`~kg.claims.robustness`: the grid of reasonable alternatives;
 * :mod:`~kg.claims.uncertainty`: bootstrap interval and permutation p-value;
 * :mod:`~kg.claims.scorecard`: hedging against alliance extension;
-* :mod:`~kg.claims.evaluate`: :func:`check_claims` (what the CLI and the report call);
+* :mod:`~kg.claims.evaluate`: :func:`check_claims` (what the CLI calls) and
+  :func:`start_claims` (the same, its resampling in the background: what the report calls);
 * :mod:`~kg.claims.format`: text, JSON, Markdown and HTML.
 
 >>> [c.id for c in load_claims()][:2]
@@ -32,6 +33,8 @@ from kg.claims.checks import run_claim_query as run_claim_query
 from kg.claims.coverage import data_coverage, window_status
 from kg.claims.definitions import Claim, Reference, load_claim, load_claims, select_claims
 from kg.claims.evaluate import ClaimNotSupported, check_claim, check_claims, raise_if_not_supported
+from kg.claims.evaluate import ClaimsCheck as ClaimsCheck
+from kg.claims.evaluate import start_claims as start_claims
 from kg.claims.format import format_check, format_claim_list, render_claims_html, render_claims_md
 
 __all__ = [
@@ -39,5 +42,5 @@ __all__ = [
     "Claim", "Reference", "ClaimNotSupported", "load_claim", "load_claims", "select_claims",
     "data_coverage", "window_status", "check_claim", "check_claims", "format_check",
     "format_claim_list", "raise_if_not_supported", "render_claims_html", "render_claims_md",
-    "run_claim_query",
+    "run_claim_query", "start_claims", "ClaimsCheck",
 ]

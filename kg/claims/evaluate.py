@@ -33,8 +33,13 @@ from kg.claims.coverage import (
 from kg.claims.definitions import Claim, load_references, select_claims
 from kg.errors import KgError, UsageError
 
-__all__ = ["ClaimNotSupported", "ClaimRun", "check_claim", "check_claims",
-           "raise_if_not_supported"]
+__all__ = ["ClaimNotSupported", "ClaimRun", "ClaimsCheck", "check_claim", "check_claims",
+           "raise_if_not_supported", "start_claims"]
+
+#: How much lower the priority of :func:`start_claims`' workers is (:func:`os.nice`): the
+#: caller's own work (the report's map and metrics) comes first, the resampling takes
+#: what it leaves idle.
+WORKER_NICE = 5
 
 _EXERCISE_CHECKS = ("window_change", "share_and_partners", "new_partners_aligned",
                     "centrality_change", "exercise_mix")
@@ -150,18 +155,56 @@ def _completeness(claim: Claim, run: ClaimRun, relations: dict) -> dict:
     return out
 
 
-def _robustness(claim: Claim, run: ClaimRun, headline: str) -> tuple[dict, dict]:
-    """The grid summary and the uncertainty block for a claim."""
+def _exercise_data(claim: Claim, run: ClaimRun):
+    """The exercise records an exercise claim's grid and uncertainty read (store reads, each
+    once per run); None for the other checks."""
+    check = claim.test["check"]
+    if check not in _EXERCISE_CHECKS:
+        return None
+    params = claim.test.get("params") or {}
+    data = run.exercises(params, whole=(check == "centrality_change"))
+    if check == "centrality_change" and not data.region:
+        data.region = frozenset(str(r["iso3"]) for r in run.query(claim.test["query"], {}))
+    if check == "new_partners_aligned" and not data.ties:
+        q_ties = claim.test["query"][1]
+        data.ties = run.query(q_ties, {"us": params.get("us", "USA")})
+        data.lifecycles = run.lifecycles()
+    return data
+
+
+def _resampling_jobs(claim: Claim, data) -> list[tuple]:
+    """The CPU-only work of an exercise claim: its grid, and its bootstrap and permutation
+    when the statistic is a change between windows (:func:`_run_job` runs one)."""
     from kg.claims.readings import WINDOW_STATS
-    from kg.claims.robustness import (
-        DEFAULT_THRESHOLD,
-        access_grid,
-        allied_grid,
-        declared_spec,
-        exercise_grid,
-        summarize,
-    )
+
+    if data is None:
+        return []
+    jobs = [("grid", claim, data)]
+    if claim.test["check"] in WINDOW_STATS:
+        jobs.append(("uncertainty", claim, data))
+    return jobs
+
+
+def _run_job(job: tuple):
+    """One job of :func:`_resampling_jobs`: no store, no shared state, so it can run in a
+    forked worker and give what it gives here (a fixed seed per claim)."""
+    from kg.claims.robustness import declared_spec, exercise_grid
     from kg.claims.uncertainty import window_change_uncertainty
+
+    kind, claim, data = job
+    if kind == "grid":
+        return exercise_grid(claim, data)
+    return window_change_uncertainty(claim, data, declared_spec(claim))
+
+
+def _robustness(claim: Claim, run: ClaimRun, headline: str,
+                done: dict | None = None) -> tuple[dict, dict]:
+    """The grid summary and the uncertainty block for a claim.
+
+    :param done: results of the claim's :func:`_resampling_jobs` computed elsewhere
+        (kind to result); what is missing is computed here.
+    """
+    from kg.claims.robustness import DEFAULT_THRESHOLD, access_grid, allied_grid, summarize
 
     check = claim.test["check"]
     thr = float(claim.robustness.get("threshold", DEFAULT_THRESHOLD))
@@ -181,18 +224,14 @@ def _robustness(claim: Claim, run: ClaimRun, headline: str) -> tuple[dict, dict]
     if check not in _EXERCISE_CHECKS:
         return {"variants": [], "n": 0, "summary": "no robustness grid for this check"}, {
             "applies": False, "why": "no exercise statistic"}
-    data = run.exercises(params, whole=(check == "centrality_change"))
-    if check == "centrality_change" and not data.region:
-        data.region = frozenset(str(r["iso3"]) for r in run.query(claim.test["query"], {}))
-    if check == "new_partners_aligned" and not data.ties:
-        q_ties = claim.test["query"][1]
-        data.ties = run.query(q_ties, {"us": params.get("us", "USA")})
-        data.lifecycles = run.lifecycles()
-    rows = exercise_grid(claim, data)
+    done = dict(done or {})
+    for job in _resampling_jobs(claim, _exercise_data(claim, run)):
+        if job[0] not in done:
+            done[job[0]] = _run_job(job)
+    rows = done["grid"]
     summary = summarize(rows, _reading(headline, rows), thr)
-    unc = (window_change_uncertainty(claim, data, declared_spec(claim))
-           if check in WINDOW_STATS else
-           {"applies": False, "why": "the statistic is not a change between two windows"})
+    unc = done["uncertainty"] if "uncertainty" in done else {
+        "applies": False, "why": "the statistic is not a change between two windows"}
     return summary, unc
 
 
@@ -238,7 +277,8 @@ def _official_lines(claim: Claim, run: ClaimRun, ev: dict) -> tuple[list[str], l
 
 
 def check_claim(store, claim: Claim, graphs: list[str] | None = None,
-                coverage: dict | None = None, *, run: ClaimRun | None = None) -> dict:
+                coverage: dict | None = None, *, run: ClaimRun | None = None,
+                resampled: dict | None = None) -> dict:
     """Evaluate one claim against the store.
 
     :param store: an open store (local or remote).
@@ -246,6 +286,8 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
     :param graphs: dataset graphs to read (short names); None reads all.
     :param coverage: the result of :func:`data_coverage` (computed when None).
     :param run: the run-scoped cache (a fresh one when None).
+    :param resampled: the results of the claim's grid and uncertainty jobs when they ran
+        elsewhere (:class:`ClaimsCheck`: kind to result); None computes them here.
     :returns: a dict with ``id``, ``number``, ``title``, ``claim``, ``source``,
         ``references``, ``signature``, ``test``, ``expected``, ``verdict``, ``reading``,
         ``reason``, ``evidence``, ``evidence_lines``, ``windows``, ``graphs``,
@@ -256,6 +298,14 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
         run = ClaimRun(store, graphs, str(Path(claim.path).parent) if claim.path else None)
     if coverage is not None:
         run._cache.setdefault("coverage", coverage)
+    out = _read_claim(store, claim, graphs, run)
+    out["robustness"], out["uncertainty"] = _robustness(claim, run, out["reading"], resampled)
+    return out
+
+
+def _read_claim(store, claim: Claim, graphs: list[str] | None, run: ClaimRun) -> dict:
+    """:func:`check_claim` but the robustness grid and the uncertainty (left None): the
+    headline check, coverage, completeness and references, the store reads of a claim."""
     res = CHECKS[claim.test["check"]](store, claim, graphs)
     cov = coverage_for(claim, run.coverage(), res.relations)
     comp = _completeness(claim, run, res.relations)
@@ -283,7 +333,6 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
     if not comp["checked"] and comp.get("note") and comp["note"].startswith("completeness"):
         caveats.append(comp["note"][0].upper() + comp["note"][1:] + ".")
     caveats += list(claim.caveats)
-    robustness, uncertainty = _robustness(claim, run, reading)
     bib = run.references()
     refs = [{**bib[r["key"]].to_json(), "role": str(r.get("role", "")),
              "note": " ".join(str(r.get("note", "")).split())} for r in claim.references]
@@ -310,8 +359,8 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
         "coverage": {"status": cov["status"], "windows": cov["windows"], "data": cov["data"],
                      "mixed_sources": cov["mixed"], "completeness": comp,
                      "notes": cov["notes"], "caveats": caveats},
-        "robustness": robustness,
-        "uncertainty": uncertainty,
+        "robustness": None,  # filled in by check_claim (this key order is the output's)
+        "uncertainty": None,
         "minimum": {"required": claim.minimum, **res.minimum},
     }
 
@@ -319,6 +368,9 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
 def check_claims(store, ids: list[str] | None = None, graphs: list[str] | None = None, *,
                  progress=None, citation: bool = True, directory: str | None = None) -> dict:
     """Evaluate claims (all, or those named by id or number) against the store.
+
+    Everything runs here, claim after claim; :func:`start_claims` gives the same result
+    with the resampling in worker processes meanwhile.
 
     :param store: an open store.
     :param ids: claim ids or numbers; None or empty checks every claim.
@@ -333,39 +385,137 @@ def check_claims(store, ids: list[str] | None = None, graphs: list[str] | None =
     >>> out["claims"][0]["verdict"]  # doctest: +SKIP
     'supported'
     """
-    from kg.claims.scorecard import scorecard
+    return ClaimsCheck(store, ids, graphs, directory=directory,
+                       background=False).result(progress=progress, citation=citation)
 
-    claims = select_claims(ids, directory)
-    if graphs:
-        present = store.graph_names()
-        for g in graphs:
-            if g not in present:
-                raise UsageError(f"no graph named {g!r} in the store "
-                                 f"(graphs: {', '.join(present) or 'none'})")
-    run = ClaimRun(store, graphs, directory)
-    results = []
-    for c in claims:
-        if progress is not None:
-            progress(c.id)
-        results.append(check_claim(store, c, graphs, run=run))
-    summary = {v: sum(1 for r in results if r["verdict"] == v) for v in VERDICTS}
-    out: dict = {"claims": results, "summary": summary, "scorecard": scorecard(results)}
-    if citation:
-        from kg.citation import citation_block
-        from kg.claims.uncertainty import METHOD, REFERENCES
 
-        params = {"claims": [c.id for c in claims],
-                  "windows": {c.id: {k: list(v) for k, v in c.windows().items()} for c in claims}}
-        block = citation_block(store, sorted(graphs) if graphs else None, params)
-        block["methods"] = {k: {"method": METHOD[k], "reference": REFERENCES[k]} for k in METHOD}
-        block["methods"]["projection"] = {
-            "method": "pairs (weight 1 per shared exercise), newman (1/(n-1)), max-N (exercises "
-                      "of more than N states left out)",
-            "reference": "Newman, M. E. J. (2001), \"Scientific collaboration networks. II. "
-                         "Shortest paths, weighted networks, and centrality\", Physical Review E "
-                         "64, 016132"}
-        out["citation"] = block
-    return out
+def start_claims(store, ids: list[str] | None = None, graphs: list[str] | None = None, *,
+                 directory: str | None = None, workers: int | None = None) -> ClaimsCheck:
+    """Start checking claims: read what their grids and bootstraps need from the store now,
+    and start that CPU-only work in forked worker processes (:class:`kg.metrics.ForkedMap`);
+    :meth:`ClaimsCheck.result` does the rest and returns what :func:`check_claims` returns.
+
+    Between the two calls the caller may use the store and compute (the report draws the
+    map meanwhile); the workers never touch the store. Each bootstrap and permutation
+    draws from its own fixed seed, so the result is that of :func:`check_claims`.
+
+    :param workers: worker processes (default: one per core; fewer than 2 runs the work
+        in :meth:`ClaimsCheck.result`, here).
+
+    >>> job = start_claims(store)  # doctest: +SKIP
+    >>> job.result(citation=False) == check_claims(store, citation=False)  # doctest: +SKIP
+    True
+    """
+    return ClaimsCheck(store, ids, graphs, directory=directory, background=True,
+                       workers=workers)
+
+
+class ClaimsCheck:
+    """Claims being checked (:func:`start_claims`, :func:`check_claims`): the claims
+    selected, the graphs checked, and, started in the background, their resampling."""
+
+    def __init__(self, store, ids: list[str] | None = None, graphs: list[str] | None = None, *,
+                 directory: str | None = None, background: bool = True,
+                 workers: int | None = None):
+        self.store, self.graphs, self.directory = store, graphs, directory
+        self.claims = select_claims(ids, directory)
+        if graphs:
+            present = store.graph_names()
+            for g in graphs:
+                if g not in present:
+                    raise UsageError(f"no graph named {g!r} in the store "
+                                     f"(graphs: {', '.join(present) or 'none'})")
+        self.run = ClaimRun(store, graphs, directory)
+        self._jobs: list[tuple] = []
+        self._work = None
+        if background:
+            import kg.claims.robustness  # noqa: F401 - imported once, before the workers fork
+            import kg.claims.uncertainty  # noqa: F401
+            from kg.claims.readings import WINDOW_STATS
+            from kg.metrics import ForkedMap
+
+            for c in self.claims:  # the bootstraps are the cost: their claims go to the
+                # workers; the other grids are cheap, computed in result() (their reads too)
+                if c.test["check"] in WINDOW_STATS:
+                    self._jobs += _resampling_jobs(c, _exercise_data(c, self.run))
+            # the longest first (the centrality bootstrap): the workers end closer together
+            order = sorted(range(len(self._jobs)), key=lambda i: -_job_cost(self._jobs[i]))
+            self._order = order
+            self._work = ForkedMap(_run_job, [self._jobs[i] for i in order], workers,
+                                   nice=WORKER_NICE)
+
+    def _resampled(self) -> dict:
+        """Claim id to ``{kind: result}`` of the background jobs (empty without them)."""
+        if self._work is None:
+            return {}
+        got = self._work.get()
+        out: dict = {}
+        for i, res in zip(self._order, got, strict=True):
+            kind, claim, _data = self._jobs[i]
+            out.setdefault(claim.id, {})[kind] = res
+        return out
+
+    def close(self) -> None:
+        """Stop the background work (when :meth:`result` will not be called)."""
+        if self._work is not None:
+            self._work.close()
+
+    def result(self, *, progress=None, citation: bool = True) -> dict:
+        """Check the claims (store reads here) with the background work's results.
+
+        :param progress: optional callable ``progress(claim_id)`` called before each claim.
+        :param citation: include the citation block (:func:`kg.citation.citation_block`).
+        """
+        from kg.claims.scorecard import scorecard
+
+        store, graphs, claims, run = self.store, self.graphs, self.claims, self.run
+        try:
+            results = []
+            for c in claims:  # the store reads first, while the workers may still compute
+                if progress is not None:
+                    progress(c.id)
+                results.append(_read_claim(store, c, graphs, run))
+                if self._work is None:  # nothing in the background: claim after claim
+                    results[-1]["robustness"], results[-1]["uncertainty"] = _robustness(
+                        c, run, results[-1]["reading"])
+            if self._work is not None:
+                resampled = self._resampled()
+                for c, out in zip(claims, results, strict=True):
+                    out["robustness"], out["uncertainty"] = _robustness(
+                        c, run, out["reading"], resampled.get(c.id))
+        finally:
+            self.close()
+        summary = {v: sum(1 for r in results if r["verdict"] == v) for v in VERDICTS}
+        out: dict = {"claims": results, "summary": summary, "scorecard": scorecard(results)}
+        if citation:
+            from kg.citation import citation_block
+            from kg.claims.uncertainty import METHOD, REFERENCES
+
+            params = {"claims": [c.id for c in claims],
+                      "windows": {c.id: {k: list(v) for k, v in c.windows().items()}
+                                  for c in claims}}
+            block = citation_block(store, sorted(graphs) if graphs else None, params)
+            block["methods"] = {k: {"method": METHOD[k], "reference": REFERENCES[k]}
+                                for k in METHOD}
+            block["methods"]["projection"] = {
+                "method": "pairs (weight 1 per shared exercise), newman (1/(n-1)), max-N "
+                          "(exercises of more than N states left out)",
+                "reference": "Newman, M. E. J. (2001), \"Scientific collaboration networks. "
+                             "II. Shortest paths, weighted networks, and centrality\", Physical "
+                             "Review E 64, 016132"}
+            out["citation"] = block
+        return out
+
+
+def _job_cost(job: tuple) -> int:
+    """A rough cost of a resampling job, to start the longest first."""
+    kind, claim, _data = job
+    if kind == "grid":
+        return 0
+    from kg.claims.uncertainty import DEFAULT_REPLICATES
+
+    reps = int(claim.uncertainty.get("replicates", DEFAULT_REPLICATES))
+    return reps * (20 if claim.test["check"] == "centrality_change" else 1)
 
 
 def raise_if_not_supported(result: dict) -> None:

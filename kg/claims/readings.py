@@ -20,6 +20,7 @@ projections of the exercise-state network):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from heapq import heappop, heappush
 
 __all__ = ["Exercise", "ExerciseData", "Spec", "PROJECTIONS", "load_exercise_data",
            "select", "READERS", "WINDOW_STATS", "read", "window_stat", "focus_betweenness"]
@@ -218,14 +219,23 @@ def _betweenness(data, spec, exs) -> float | None:
     bootstrap calls it thousands of times.
     """
     weights: dict[tuple[str, str], float] = {}
-    get = weights.get
-    for ex in exs:
-        pairs = data.region_pairs(ex, spec.observers)
-        if not pairs:
-            continue
-        w = _w(ex, spec)
-        for pair in pairs:
-            weights[pair] = get(pair, 0.0) + w
+    if spec.projection != "newman":  # every weight 1.0: a pair's weight is its count (exact,
+        # in any order of summing)
+        from collections import Counter
+        from itertools import chain, repeat
+
+        counts = Counter(chain.from_iterable(map(data.region_pairs, exs,
+                                                 repeat(spec.observers))))
+        weights = {pair: float(c) for pair, c in counts.items()}
+    else:
+        get = weights.get
+        for ex in exs:
+            pairs = data.region_pairs(ex, spec.observers)
+            if not pairs:
+                continue
+            w = _w(ex, spec)
+            for pair in pairs:
+                weights[pair] = get(pair, 0.0) + w
     return focus_betweenness([(a, b, 1.0 / w) for (a, b), w in sorted(weights.items())
                               if w > 0], data.focus)
 
@@ -281,11 +291,11 @@ def focus_betweenness(edges: list[tuple[str, str, float]], focus: str) -> float 
 def _dependency(adj: list, s: int, f: int):
     """Brandes' dependency of source ``s`` on node ``f`` (None when ``f`` is unreachable), as
     networkx's ``_single_source_dijkstra_path_basic`` and ``_accumulate_basic`` compute it."""
-    from heapq import heappop, heappush
-
     n = len(adj)
     S: list[int] = []
-    P: list[list[int]] = [[] for _ in range(n)]
+    # each node's predecessors, set when it is first reached (the source's are never read:
+    # the accumulation stops at f, which comes after the source)
+    P: list = [None] * n
     sigma = [0.0] * n
     done = [False] * n
     seen: list = [None] * n  # the best distance found so far (networkx's ``seen``)

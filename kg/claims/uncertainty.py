@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from functools import partial
+from itertools import islice
 
 from kg.claims.readings import WINDOW_STATS, ExerciseData, Spec, select, window_stat
 
@@ -54,6 +56,56 @@ def _percentile(xs: list[float], q: float) -> float:
     k = (len(xs) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def _standard_draws(rng: random.Random) -> bool:
+    """Whether ``rng`` draws as :class:`random.Random` does: ``choice(seq)`` is
+    ``seq[_randbelow(len(seq))]`` and ``_randbelow(n)`` takes ``getrandbits(n.bit_length())``
+    until it is below ``n`` (CPython's ``random.py``); then :func:`_resample` and
+    :func:`_shuffle` make the same draws in fewer calls."""
+    cls = type(rng)
+    return (cls.choice is random.Random.choice and cls.shuffle is random.Random.shuffle
+            and cls.getrandbits is random.Random.getrandbits
+            and cls._randbelow is random.Random._randbelow_with_getrandbits)
+
+
+def _resample(rng: random.Random, seq: list, fast: bool) -> list:
+    """``[rng.choice(seq) for _ in seq]``: the same draws, leaving ``rng`` in the same state
+    (``fast``: see :func:`_standard_draws`; the rejection loop of ``_randbelow`` run in C:
+    ``getrandbits(k)`` called until ``len(seq)`` values below ``len(seq)`` came).
+
+    >>> a, b = random.Random(5), random.Random(5)
+    >>> _resample(a, list("abcde"), True) == [b.choice("abcde") for _ in range(5)]
+    True
+    >>> a.getstate() == b.getstate()
+    True
+    """
+    if not fast:
+        return [rng.choice(seq) for _ in seq]
+    n = len(seq)
+    draws = filter(n.__gt__, iter(partial(rng.getrandbits, n.bit_length()), None))
+    return [seq[r] for r in islice(draws, n)]  # islice pulls no draw past the n-th
+
+
+def _shuffle(rng: random.Random, x: list, fast: bool) -> None:
+    """``rng.shuffle(x)``: the same swaps, leaving ``rng`` in the same state (``fast``: see
+    :func:`_standard_draws`; ``_randbelow`` inlined).
+
+    >>> a, b, x, y = random.Random(3), random.Random(3), list(range(9)), list(range(9))
+    >>> _shuffle(a, x, True); b.shuffle(y); x == y and a.getstate() == b.getstate()
+    True
+    """
+    if not fast:
+        rng.shuffle(x)
+        return
+    getrandbits = rng.getrandbits
+    for i in reversed(range(1, len(x))):
+        n = i + 1
+        k = n.bit_length()
+        j = getrandbits(k)
+        while j >= n:
+            j = getrandbits(k)
+        x[i], x[j] = x[j], x[i]
 
 
 def _moved(ex, src: tuple[int, int], dst: tuple[int, int]):
@@ -98,10 +150,11 @@ def window_change_uncertainty(claim, data: ExerciseData, spec: Spec, *,
         out.update(interval=None, p_value=None, why="a window has no exercise")
         return out
     rng = random.Random(seed)
+    fast = _standard_draws(rng)
     boots: dict[str, list[float]] = {k: [] for k in observed}
     for _ in range(b_reps):
-        bx = [rng.choice(base) for _ in base]
-        rx = [rng.choice(rec) for _ in rec]
+        bx = _resample(rng, base, fast)
+        rx = _resample(rng, rec, fast)
         for k, v in change(bx, rx).items():
             if v is not None:
                 boots[k].append(v)
@@ -113,7 +166,7 @@ def window_change_uncertainty(claim, data: ExerciseData, spec: Spec, *,
               + [(_moved(ex, rec_w, base_w), _moved(ex, rec_w, rec_w)) for ex in rec])
     extreme = {k: 0 for k in observed}
     for _ in range(b_reps):
-        rng.shuffle(pooled)
+        _shuffle(rng, pooled, fast)
         bx = [pair[0] for pair in pooled[:len(base)]]
         rx = [pair[1] for pair in pooled[len(base):]]
         for k, v in change(bx, rx).items():
