@@ -160,16 +160,17 @@ class BaseStore:
         with :class:`~kg.errors.QueryTimeout`; Ctrl-C stops the wait at once
         (see :func:`run_interruptible`).
 
-        Every text is held to the size limits. Text from outside (``kg query``,
-        ``kg serve``, saved and claim queries, a user's file) also goes through
+        Every text is held to the size limits. Text from outside (``kg query
+        sparql``, ``kg serve``, a user's ``.rq`` file) also goes through
         the network and file guard, which parses it
         (:func:`kg.sparql.check_query_safe`). ``own=True`` says that kg's own
         code wrote the text, from constants, checked names and parameters bound
         as RDF terms (``bindings``, or terms written by
         :func:`kg.sparql.term_to_sparql`), so that there
         is nothing outside to guard against and the parse (about 0.3 s for the
-        first query of a process, 10-30 ms for each further text) is skipped.
-        Never pass it for text that did not come from kg's own modules.
+        first query of a process, 10-30 ms for each further text) is skipped;
+        so do the saved and claim queries shipped in kg's own folders
+        (:attr:`kg.queries.SavedQuery.shipped`). Never pass it for other text.
         """
         if own:
             check_query_limits(text)

@@ -54,6 +54,10 @@ class SavedQuery:
     tags: list[str]
     text: str
     extra: dict = field(default_factory=dict)
+    #: Read from kg's own folders of saved and claim queries (not a user's file): kg's own
+    #: text, held to the size limits but not parsed by the network guard
+    #: (``own`` in :meth:`kg.basestore.BaseStore.query`).
+    shipped: bool = False
 
 
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*(?P<default>[^\s(]+))?\s*(?:\((?P<desc>.*)\))?\s*$")
@@ -96,11 +100,28 @@ def parse_query_text(text: str, name: str, path: str = "") -> SavedQuery:
                       text=text, extra={k: v for k, v in header.items() if k not in known})
 
 
+def _shipped(path: Path) -> bool:
+    """Whether ``path`` is a file of kg's own folders of saved and claim queries.
+
+    >>> _shipped(queries_dir() / "partners.rq"), _shipped(Path("partners.rq"))
+    (True, False)
+    """
+    from kg.resources import claims_dir
+
+    return path.resolve().parent in (queries_dir().resolve(), claims_dir().resolve())
+
+
+def _read(path: Path, text: str, name: str) -> SavedQuery:
+    q = parse_query_text(text, name, str(path))
+    q.shipped = _shipped(path)
+    return q
+
+
 def list_queries() -> list[SavedQuery]:
     """Every saved query in ``queries/``, sorted by name."""
     out = []
     for p in sorted(queries_dir().glob("*.rq")):
-        out.append(parse_query_text(p.read_text(encoding="utf-8"), p.stem, str(p)))
+        out.append(_read(p, p.read_text(encoding="utf-8"), p.stem))
     return out
 
 
@@ -116,12 +137,12 @@ def load_query(name_or_path: str) -> SavedQuery:
             text = read_input(p).decode("utf-8")  # a regular file (no FIFO, no device), bounded
         except UnicodeDecodeError:
             raise UsageError(f"{name_or_path}: not UTF-8 text") from None
-        return parse_query_text(text, p.stem, str(p))
+        return _read(p, text, p.stem)
     cand = queries_dir() / f"{name_or_path}.rq"
     if not re.match(r"^[A-Za-z0-9_-]+\Z", name_or_path) or not cand.is_file():
         names = ", ".join(q.name for q in list_queries())
         raise UsageError(f"no saved query named {name_or_path!r} (saved: {names})")
-    return parse_query_text(cand.read_text(encoding="utf-8"), cand.stem, str(cand))
+    return _read(cand, cand.read_text(encoding="utf-8"), cand.stem)
 
 
 def bind_params(query: SavedQuery, values: dict[str, str]) -> dict[str, Iri | Lit]:
@@ -165,4 +186,4 @@ def run_saved(store, name_or_path: str, params: dict[str, str] | None = None, *,
     q = load_query(name_or_path)
     bindings = bind_params(q, params or {})
     return store.query(q.text, bindings=bindings, graphs=graphs, allow_network=allow_network,
-                       timeout=timeout)
+                       timeout=timeout, own=q.shipped)

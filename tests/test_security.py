@@ -540,11 +540,31 @@ def test_own_queries_skip_the_parse_but_not_the_limits(built_store, monkeypatch)
 
 
 def test_text_from_outside_never_runs_as_own():
-    """The modules that take query text from users, files and requests never pass own=True."""
+    """The modules that take query text from users, files and requests pass own= only as a
+    saved query's ``shipped`` (read from kg's own folders), and a user's file is not shipped."""
     import ast
+
+    from kg.queries import list_queries, load_query
 
     root = Path(__file__).resolve().parents[1] / "kg"
     for rel in ("cli.py", "serve.py", "queries.py", "claims/checks.py", "remote.py"):
         tree = ast.parse((root / rel).read_text(encoding="utf-8"))
-        owns = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg == "own"]
+        owns = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg == "own"
+                and not (isinstance(n.value, ast.Attribute) and n.value.attr == "shipped")]
         assert owns == [], f"kg/{rel} passes own= at lines {owns}"
+    saved = list_queries()
+    assert saved and all(q.shipped for q in saved)
+    assert load_query("partners").shipped
+
+
+def test_a_users_query_file_is_guarded(tmp_path, built_store):
+    """A user's .rq file (even a copy of a shipped one) is parsed by the guard: SERVICE refused."""
+    from kg.queries import load_query, run_saved
+    from kg.store import open_store
+
+    mine = tmp_path / "mine.rq"
+    mine.write_text("#+ summary: mine\nSELECT * WHERE { SERVICE <http://127.0.0.1:9/> "
+                    "{ ?s ?p ?o } }\n", encoding="utf-8")
+    assert not load_query(str(mine)).shipped
+    with open_store(built_store) as store, pytest.raises(QueryRefused, match="SERVICE"):
+        run_saved(store, str(mine))

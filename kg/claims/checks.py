@@ -75,7 +75,7 @@ def run_claim_query(store, qname: str, params: dict, graphs, directory=None):
 
     q = load_query(str(query_path(qname, directory)))
     rs = store.select(q.text, bindings=bind_params(q, {k: str(v) for k, v in params.items()}),
-                      graphs=graphs)
+                      graphs=graphs, own=q.shipped)
     return rs.dicts()
 
 
