@@ -46,7 +46,7 @@ def data_coverage(store, graphs: list[str] | None = None) -> dict[str, dict]:
 
     rs = store.select(_P + "SELECT ?g ?name ?start ?end WHERE { GRAPH ?g { ?d a sp:Dataset . "
                       "OPTIONAL { ?d sp:graph ?name } OPTIONAL { ?d sp:coverageStart ?start } "
-                      "OPTIONAL { ?d sp:coverageEnd ?end } } } ORDER BY ?g ?name", graphs=graphs)
+                      "OPTIONAL { ?d sp:coverageEnd ?end } } } ORDER BY ?g ?name", graphs=graphs, own=True)
     declared: dict[str, dict] = {}
     for r in rs.dicts():
         if r.get("start") is None and r.get("end") is None:
@@ -59,7 +59,7 @@ def data_coverage(store, graphs: list[str] | None = None) -> dict[str, dict]:
                 d[k] = v if d[k] is None else (min(d[k], v) if k == "start" else max(d[k], v))
     rs = store.select(_P + "SELECT ?g (COUNT(DISTINCT ?ex) AS ?n) (MIN(?y) AS ?first) "
                       "(MAX(?y) AS ?last) WHERE { GRAPH ?g { ?ex a sp:Exercise ; sp:year ?y } } "
-                      "GROUP BY ?g", graphs=graphs)
+                      "GROUP BY ?g", graphs=graphs, own=True)
     for r in rs.dicts():
         entry(graph_name(str(r["g"])))["exercises"] = {
             "records": int(r["n"]), "first": int(r["first"]), "last": int(r["last"])}
@@ -68,7 +68,7 @@ def data_coverage(store, graphs: list[str] | None = None) -> dict[str, dict]:
         "GRAPH ?g { ?a sp:party ?p . "
         "{ ?a sp:signedDate ?d } UNION { ?a sp:inForceDate ?d } UNION { ?a sp:endDate ?d } "
         "UNION { ?a sp:startYear ?d } UNION { ?a sp:endYear ?d } } "
-        "BIND(xsd:integer(SUBSTR(STR(?d), 1, 4)) AS ?y) } GROUP BY ?g"), graphs=graphs)
+        "BIND(xsd:integer(SUBSTR(STR(?d), 1, 4)) AS ?y) } GROUP BY ?g"), graphs=graphs, own=True)
     for r in rs.dicts():
         if r.get("first") is None:
             continue
