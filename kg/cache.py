@@ -24,7 +24,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 
-__all__ = ["RunCache", "run_cache", "collector_paused"]
+__all__ = ["RunCache", "run_cache", "collector_paused", "Background"]
 
 
 @contextmanager
@@ -51,7 +51,56 @@ def collector_paused():
         yield
     finally:
         if was:
+            # what the block made and kept counts as old, as the survivors of the
+            # collections it skipped would: the first collection after it does not walk
+            # them all (a third of a second after a map of the 1M store)
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
+
+
+class Background:
+    """``fn()`` computed in a daemon thread while the caller goes on; :meth:`result` waits.
+
+    For work that waits on the engine: pyoxigraph releases the GIL while it
+    evaluates a query, and a remote store waits on the network, so a query run
+    here overlaps the caller's Python work (or another query). The thread's
+    queries go through the store's tracer and memo like any other
+    (:func:`kg.basestore.run_interruptible` runs them directly outside the main
+    thread). Waiting in :meth:`result` can be stopped with Ctrl-C; an abandoned
+    thread ends with the process. An error raised by ``fn`` is raised again by
+    :meth:`result`.
+
+    >>> Background(lambda: 6 * 7).result()
+    42
+    """
+
+    def __init__(self, fn, name: str = "kg-prefetch"):
+        import threading
+
+        self._done = threading.Event()
+        self._box: dict = {}
+        threading.Thread(target=self._work, args=(fn,), name=name, daemon=True).start()
+
+    def _work(self, fn) -> None:
+        try:
+            self._box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            self._box["error"] = exc
+        finally:
+            self._done.set()
+
+    def done(self) -> bool:
+        """Whether ``fn`` has returned (or raised)."""
+        return self._done.is_set()
+
+    def result(self):
+        """The value of ``fn()`` (its error raised here), once it is there."""
+        while not self._done.wait(0.1):  # short waits: Ctrl-C is seen at once
+            pass
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["value"]
 
 
 def run_cache(store) -> RunCache:
@@ -70,10 +119,14 @@ class RunCache:
     """
 
     def __init__(self, store):
+        import threading
+
         self.store = store
         self._networks: dict[tuple, object] = {}
         self._metrics: dict[tuple, dict] = {}
         self._values: dict[tuple, object] = {}
+        self._pending: dict[tuple, Background] = {}
+        self._lock = threading.Lock()
         self.built: list[tuple] = []
 
     @staticmethod
@@ -147,10 +200,41 @@ class RunCache:
                 for a, b in windows]
 
     def remember(self, key: tuple, fn):
-        """``fn()``, computed once per run for ``key`` (e.g. the agreements' lifecycles)."""
+        """``fn()``, computed once per run for ``key`` (e.g. the agreements' lifecycles).
+
+        When :meth:`prefetch` is computing ``key``, its value is waited for (and its
+        error raised) instead of computing it again.
+        """
+        with self._lock:
+            pending = self._pending.get(key)
+        if pending is not None:
+            try:
+                value = pending.result()
+            finally:
+                with self._lock:
+                    self._pending.pop(key, None)
+            self._values.setdefault(key, value)
         if key not in self._values:
             self._values[key] = fn()
         return self._values[key]
+
+    def prefetch(self, key: tuple, fn) -> None:
+        """Start computing ``fn()`` for ``key`` in a background thread (:class:`Background`),
+        unless it is known or under way; :meth:`remember` of ``key`` then waits for it.
+
+        Only for work whose queries nobody else sends meanwhile (the memo answers a
+        query once it is done, not while it runs), e.g. the lifecycles of a run read
+        while the caller queries the exercises.
+
+        >>> cache = RunCache(None)
+        >>> cache.prefetch(("answer",), lambda: 42)
+        >>> cache.remember(("answer",), lambda: 0)
+        42
+        """
+        with self._lock:
+            if key in self._values or key in self._pending:
+                return
+            self._pending[key] = Background(fn)
 
     def measure(self, G, fn):
         """``fn(G)`` (e.g. :func:`kg.metrics.node_metrics`), computed once per network of

@@ -56,7 +56,7 @@ from kg.namespaces import ID, SP, SPARQL_PREFIXES, check_iso3, iso3_of
 
 __all__ = ["AGREEMENT_TYPES", "SIGNATURE_KINDS", "Lifecycle", "AgreementInForce", "PairYear",
            "lifecycles", "agreements_in_force", "pair_years", "dyads", "counts_by_year",
-           "lifecycle_gaps", "type_names", "RULE", "dyads_by_window"]
+           "lifecycle_gaps", "type_names", "RULE", "dyads_by_window", "prefetch_lifecycles"]
 
 #: Agreement classes of the ontology (local names of ``sp:`` classes).
 AGREEMENT_TYPES = (
@@ -319,11 +319,34 @@ def lifecycles(store, *, graphs: list[str] | None = None, types=None,
     """
     cache = getattr(store, "network_cache", None)
     if cache is not None:  # one run reads the agreements once (kg.cache.run_cache)
-        key = ("lifecycles", tuple(sorted(graphs)) if graphs else None,
-               tuple(type_names(types) or ()), bool(include_pending))
-        return cache.remember(key, lambda: _lifecycles(store, graphs=graphs, types=types,
-                                                       include_pending=include_pending))
+        return cache.remember(_cache_key(graphs, types, include_pending),
+                              lambda: _lifecycles(store, graphs=graphs, types=types,
+                                                  include_pending=include_pending))
     return _lifecycles(store, graphs=graphs, types=types, include_pending=include_pending)
+
+
+def prefetch_lifecycles(store, *, graphs: list[str] | None = None, types=None,
+                        include_pending: bool = False) -> None:
+    """Start reading :func:`lifecycles` in a background thread, for a run cache's store.
+
+    The engine evaluates the lifecycle queries while the caller does other work; the
+    next :func:`lifecycles` with the same arguments waits for them
+    (:meth:`kg.cache.RunCache.prefetch`). Without a run cache
+    (:func:`kg.cache.run_cache`) it does nothing.
+
+    >>> prefetch_lifecycles(store, graphs=["curated"])  # doctest: +SKIP
+    """
+    cache = getattr(store, "network_cache", None)
+    if cache is not None:
+        cache.prefetch(_cache_key(graphs, types, include_pending),
+                       lambda: _lifecycles(store, graphs=graphs, types=types,
+                                           include_pending=include_pending))
+
+
+def _cache_key(graphs, types, include_pending) -> tuple:
+    """The run cache's key of :func:`lifecycles` with these arguments."""
+    return ("lifecycles", tuple(sorted(graphs)) if graphs else None,
+            tuple(type_names(types) or ()), bool(include_pending))
 
 
 def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:

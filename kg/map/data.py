@@ -102,8 +102,7 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     :param relation: the relation whose network the metrics measure.
     :returns: a :class:`kg.map.page.Series`.
     """
-    from kg.inforce import dyads_by_window
-    from kg.metrics import node_metrics
+    from kg.inforce import dyads_by_window, prefetch_lifecycles
     from kg.network import check_year_window, count_pairs, exercise_participants, state_attributes
 
     windows = tuple(windows)
@@ -112,18 +111,73 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     for y in range(first, year_to + 1):  # every window's years, as build_network checks them
         check_year_window(y, y)
     graph_list = sorted(graphs) if graphs else None
-    per_year = exercise_participants(store, first, year_to, False, graph_list, by_year=True,
-                                     ids=True)
+    # In a run (kg.cache.run_cache) the engine reads the exercises, the lifecycles and
+    # then the titles in background threads (it releases the GIL), side by side with
+    # each other and with the Python work here.
+    cache = getattr(store, "network_cache", None)
+    ex_key = ("map exercises", first, year_to, tuple(graph_list or ()))
+
+    def read_exercises():
+        found = exercise_participants(store, first, year_to, False, graph_list, by_year=True,
+                                      ids=True)
+        if sources and cache is not None and years:
+            cache.prefetch(titles_key, read_titles)
+        return found
+
+    titles_key = ("map titles", year_from, year_to, tuple(graph_list or ()))
+
+    def read_titles():
+        return _titles(store, year_from, year_to, graph_list)
+
+    if cache is not None:
+        cache.prefetch(ex_key, read_exercises)
+        prefetch_lifecycles(store, graphs=graph_list)
+        _warm_imports()  # meanwhile (the page's libraries are needed anyway)
+    per_year = _prefetched(cache, ex_key, read_exercises)
     counted = {y: count_pairs([states for _, states in per_year.get(y, ())])
                for y in range(first, year_to + 1)}
     keys = [(y, w) for y in years for w in windows]
-    wanted = set(keys)
     # each year's own ties too (their sources), when the slider has no one-year window
     extra = [] if 1 in windows else [(y, 1) for y in years]
     agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list)
-    attrs = state_attributes(store, graph_list)
-    empty = {"label": None, "region": None, "lat": None, "lon": None}
     series = Series(years=years, windows=windows, graphs={})
+    year_ties = _fill_windows(series, keys, extra, counted, agreed,
+                              state_attributes(store, graph_list), relation if metrics else None)
+    if sources and years:
+        titles = _prefetched(cache, titles_key, read_titles)
+        series.sources = _sources_by_year(store, per_year, year_ties, graph_list, titles)
+    return series
+
+
+def _prefetched(cache, key: tuple, fn):
+    """``fn()``, or the run cache's value of ``key`` (waited for when it is prefetched)."""
+    return fn() if cache is None else cache.remember(key, fn)
+
+
+def _warm_imports() -> None:
+    """Import the libraries the page is made with (while the engine reads the store)."""
+    import networkx  # noqa: F401
+    import numpy  # noqa: F401
+    import pyvis.network  # noqa: F401
+
+    import kg.metrics  # noqa: F401
+
+
+def _fill_windows(series: Series, keys: list, extra: list, counted: dict, agreed: list,
+                  attrs: dict, relation: str | None) -> dict:
+    """Put each window's ties, members (and metrics of ``relation``, unless None) in
+    ``series``; return each year's own ties ``{year: [(a, b), ...]}`` (their sources).
+
+    ``keys`` are the slider's ``(year, window)`` keys, ``extra`` the one-year windows
+    needed only for the sources; ``counted`` each year's
+    :func:`kg.network.count_pairs`; ``agreed`` :func:`kg.inforce.dyads_by_window` of
+    ``keys + extra``; ``attrs`` :func:`kg.network.state_attributes`.
+    """
+    from kg.metrics import node_metrics
+
+    wanted = set(keys)
+    windows = series.windows
+    empty = {"label": None, "region": None, "lat": None, "lon": None}
     year_ties = {}
     # every tied pair of any window, sorted once: each window's ties in that order
     rank = {key: i for i, key in enumerate(sorted(
@@ -147,13 +201,11 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
         for n in members:
             if n not in series.attrs:
                 series.attrs[n] = dict(attrs.get(n, empty))
-        if metrics:
+        if relation is not None:
             P = _projection(members, ties, n_ex, n_ag, relation)
             if P is not None:
                 series.metrics[(y, w)] = node_metrics(P)
-    if sources:
-        series.sources = _sources_by_year(store, per_year, year_ties, graph_list)
-    return series
+    return year_ties
 
 
 def _window_ties(ex: dict, ag: dict, rank: dict) -> dict:
@@ -287,7 +339,21 @@ def _ranked(items, titles: dict) -> list:
     return sorted(counts, key=lambda t: (-counts[t], t))
 
 
-def _sources_by_year(store, per_year: dict, year_ties: dict, graphs) -> dict:
+def _titles(store, year_from: int, year_to: int, graphs) -> dict:
+    """The source titles of the exercises of ``year_from``..``year_to`` and of every
+    agreement with a party: ``{item IRI: {title, ...}}`` (two queries)."""
+    from kg.namespaces import SPARQL_PREFIXES
+    from kg.network import year_filter
+
+    titles: dict = {}
+    _read_titles(store, SPARQL_PREFIXES + (
+        f"SELECT DISTINCT ?ex ?title WHERE {{\n  ?ex sp:year ?year . {year_filter(year_from, year_to)}\n"
+        "  ?ex sp:source ?src .\n  ?src dcterms:title ?title .\n}"), graphs, titles)
+    _read_titles(store, SPARQL_PREFIXES + _AGREEMENT_TITLES, graphs, titles)
+    return titles
+
+
+def _sources_by_year(store, per_year: dict, year_ties: dict, graphs, titles: dict) -> dict:
     """:func:`tie_sources` of each year's ties (relation ``all``), for all years at once.
 
     ``year_ties`` maps each year to its tied pairs (``a < b``); ``per_year`` holds
@@ -295,23 +361,16 @@ def _sources_by_year(store, per_year: dict, year_ties: dict, graphs) -> dict:
     :func:`kg.network.exercise_participants`), so the exercises behind a tie are
     read from the same rows as its weight; the agreements behind it are those
     tying the pair in that year (:func:`kg.inforce.pair_years`, the in-force
-    rule). The titles come from two queries for all years. The tests check the
-    result against :func:`tie_sources` year by year.
+    rule). ``titles`` are :func:`_titles` of the years of ``year_ties`` (two queries for
+    all years). The tests check the result against :func:`tie_sources` year by year.
 
     :returns: ``{year: {(a, b): [title, ...]}}``.
     """
     from kg.inforce import pair_years
-    from kg.namespaces import SPARQL_PREFIXES
-    from kg.network import year_filter
 
     years = sorted(year_ties)
     if not years:
         return {}
-    titles: dict = {}
-    _read_titles(store, SPARQL_PREFIXES + (
-        f"SELECT DISTINCT ?ex ?title WHERE {{\n  ?ex sp:year ?year . {year_filter(years[0], years[-1])}\n"
-        "  ?ex sp:source ?src .\n  ?src dcterms:title ?title .\n}"), graphs, titles)
-    _read_titles(store, SPARQL_PREFIXES + _AGREEMENT_TITLES, graphs, titles)
     shared: dict = {y: {} for y in years}  # year -> pair -> exercises and agreements
     for y in years:
         mine = shared[y]

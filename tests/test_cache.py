@@ -1,0 +1,84 @@
+"""The run cache's background reads (kg/cache.py): values, errors, waiting, real stores."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+
+def test_background_gives_the_value_or_raises_the_error_in_the_caller():
+    from kg.cache import Background
+
+    gate = threading.Event()
+    job = Background(lambda: gate.wait(5) and "read")
+    assert not job.done()
+    gate.set()
+    assert job.result() == "read" and job.done()
+
+    def fail():
+        raise ValueError("bad row")
+
+    with pytest.raises(ValueError, match="bad row"):
+        Background(fail).result()
+
+
+def test_remember_waits_for_the_prefetch_and_never_computes_twice():
+    from kg.cache import RunCache
+
+    cache = RunCache(None)
+    calls = []
+    gate = threading.Event()
+
+    def slow():
+        calls.append(threading.current_thread().name)
+        gate.wait(5)
+        return 42
+
+    cache.prefetch(("k",), slow)
+    cache.prefetch(("k",), slow)  # under way: not started again
+    threading.Timer(0.2, gate.set).start()
+    assert cache.remember(("k",), lambda: calls.append("main") or 0) == 42
+    assert calls == ["kg-prefetch"]
+    cache.prefetch(("k",), slow)  # known: not started again
+    assert cache.remember(("k",), slow) == 42 and calls == ["kg-prefetch"]
+
+
+def test_a_failed_prefetch_raises_once_then_is_computed_again():
+    from kg.cache import RunCache
+
+    cache = RunCache(None)
+
+    def fail():
+        raise RuntimeError("engine down")
+
+    cache.prefetch(("k",), fail)
+    with pytest.raises(RuntimeError, match="engine down"):
+        cache.remember(("k",), lambda: 1)
+    assert cache.remember(("k",), lambda: 1) == 1
+
+
+def test_prefetched_lifecycles_on_a_real_store_are_read_once_and_equal_the_plain_read(
+        built_store):
+    """The lifecycle queries run in a background thread through the store's tracer and
+    memo; lifecycles() then waits for them, and nothing is sent twice."""
+    from kg.cache import run_cache
+    from kg.inforce import lifecycles, prefetch_lifecycles
+    from kg.store import open_store
+
+    with open_store(built_store) as store:
+        plain = lifecycles(store)
+    with open_store(built_store) as store:
+        sent = []
+        store.tracer = lambda text, graphs: sent.append((text, threading.current_thread().name))
+        prefetch_lifecycles(store)  # no run cache: nothing happens
+        assert sent == []
+        run_cache(store)
+        prefetch_lifecycles(store)
+        got = lifecycles(store)
+        texts = [t for t, _ in sent]
+        assert len(texts) == len(set(texts)) > 5
+        assert {name for _, name in sent} == {"kg-prefetch"}
+        assert lifecycles(store) is got and len(sent) == len(texts)
+    assert got == plain and len(got) > 20
+    assert [r.pair_spans for r in got] == [r.pair_spans for r in plain]
