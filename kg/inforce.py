@@ -56,7 +56,8 @@ from kg.namespaces import ID, SP, SPARQL_PREFIXES, check_iso3, iso3_of
 
 __all__ = ["AGREEMENT_TYPES", "SIGNATURE_KINDS", "Lifecycle", "AgreementInForce", "PairYear",
            "lifecycles", "agreements_in_force", "pair_years", "dyads", "counts_by_year",
-           "lifecycle_gaps", "type_names", "RULE", "dyads_by_window", "prefetch_lifecycles"]
+           "lifecycle_gaps", "type_names", "RULE", "dyads_by_window", "prefetch_lifecycles",
+           "pairs_by_year"]
 
 #: Agreement classes of the ontology (local names of ``sp:`` classes).
 AGREEMENT_TYPES = (
@@ -262,7 +263,7 @@ def _first_year(b: dict, include_pending: bool) -> tuple[int | None, bool]:
 
 def _table(store, graphs, where: str) -> list:
     """Rows of ``SELECT ?s ?v WHERE { where }`` (simple patterns: fast on large stores)."""
-    return store.select(SPARQL_PREFIXES + f"SELECT ?s ?v WHERE {{ {where} }}", graphs=graphs).rows
+    return store.select_own(SPARQL_PREFIXES + f"SELECT ?s ?v WHERE {{ {where} }}", graphs=graphs).rows
 
 
 def _facts(store, graphs) -> dict[str, dict]:
@@ -383,7 +384,7 @@ def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
         "  OPTIONAL { ?m sp:startYear ?msy } OPTIONAL { ?m sp:endYear ?mey }\n"
         "}")
     spells: dict[tuple, list] = {}
-    for ag, m, member, en, ex, sy, ey in store.select(q_mem, graphs=graph_list).rows:
+    for ag, m, member, en, ex, sy, ey in store.select_own(q_mem, graphs=graph_list).rows:
         iso = iso3_of(member.value)
         if ag.value in base and iso is not None:
             lo = _year(en) if en is not None else _year(sy)
@@ -401,7 +402,7 @@ def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
         "  ?ag sp:suspension ?s . ?s sp:suspendedParty ?p ; sp:startDate ?f .\n"
         "  OPTIONAL { ?s sp:endDate ?u }\n"
         "} GROUP BY ?ag ?s")
-    for ag, _s, a, b, f, u in store.select(q_sus, graphs=graph_list).rows:
+    for ag, _s, a, b, f, u in store.select_own(q_sus, graphs=graph_list).rows:
         ia, ib = iso3_of(a.value), iso3_of(b.value)
         if ag.value in base and ia and ib and ia != ib:
             suspended.setdefault(ag.value, []).append(
@@ -504,14 +505,39 @@ def pair_years(store, year_from: int, year_to: int, *, focus: str | None = None,
     >>> rows = pair_years(store, 1990, 2025, focus="JPN")  # doctest: +SKIP
     """
     _check_window(year_from, year_to)
-    out = []
+    rows = []
     for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
         for (a, b), sp in rec.pair_spans.items():
             if focus is not None and focus not in (a, b):
                 continue
             for y in _years(sp, year_from, year_to):
-                out.append(PairYear(y, a, b, rec.agreement, rec.type))
-    out.sort(key=lambda r: (r.year, r.a, r.b, r.agreement))
+                rows.append((y, a, b, rec.agreement, rec.type))
+    rows.sort()  # (year, a, b, agreement) is unique: the type never decides
+    return [PairYear(*row) for row in rows]
+
+
+def pairs_by_year(store, year_from: int, year_to: int, *, types=None,
+                  graphs: list[str] | None = None, include_pending: bool = False) -> dict:
+    """:func:`pair_years` grouped by year and pair, without a row object each.
+
+    :returns: ``{year: {(a, b): [agreement IRI, ...]}}`` for the years with a tie, the
+        agreements of a pair in IRI order (as :func:`pair_years` lists them).
+
+    >>> pairs_by_year(store, 2025, 2025)[2025][("JPN", "USA")]  # doctest: +SKIP
+    """
+    _check_window(year_from, year_to)
+    out: dict = {}
+    for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
+        for pair, sp in rec.pair_spans.items():
+            for y in _years(sp, year_from, year_to):
+                mine = out.get(y)
+                if mine is None:
+                    mine = out[y] = {}
+                found = mine.get(pair)
+                if found is None:
+                    mine[pair] = [rec.agreement]
+                else:
+                    found.append(rec.agreement)
     return out
 
 

@@ -15,6 +15,7 @@ each year's ties, read for all years at once.
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 from kg.cache import collector_paused
 from kg.errors import UsageError
@@ -49,7 +50,7 @@ def data_years(store, graphs: list[str] | None = None) -> tuple[int, int]:
 
     text = SPARQL_PREFIXES + (
         "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }")
-    rows = store.select(text, graphs=graphs).rows
+    rows = store.select_own(text, graphs=graphs).rows
     lo, hi = rows[0] if rows else (None, None)
     if lo is None or hi is None:
         raise UsageError("no dated exercises in the store: give --from and --to")
@@ -129,9 +130,11 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     def read_titles():
         return _titles(store, year_from, year_to, graph_list)
 
+    attrs_key = ("map states", tuple(graph_list or ()))
     if cache is not None:
         cache.prefetch(ex_key, read_exercises)
         prefetch_lifecycles(store, graphs=graph_list)
+        cache.prefetch(attrs_key, lambda: state_attributes(store, graph_list))
         _warm_imports()  # meanwhile (the page's libraries are needed anyway)
     per_year = _prefetched(cache, ex_key, read_exercises)
     counted = {y: count_pairs([states for _, states in per_year.get(y, ())])
@@ -141,8 +144,9 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     extra = [] if 1 in windows else [(y, 1) for y in years]
     agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list)
     series = Series(years=years, windows=windows, graphs={})
-    year_ties = _fill_windows(series, keys, extra, counted, agreed,
-                              state_attributes(store, graph_list), relation if metrics else None)
+    attrs = _prefetched(cache, attrs_key, lambda: state_attributes(store, graph_list))
+    year_ties = _fill_windows(series, keys, extra, counted, agreed, attrs,
+                              relation if metrics else None)
     if sources and years:
         titles = _prefetched(cache, titles_key, read_titles)
         series.sources = _sources_by_year(store, per_year, year_ties, graph_list, titles)
@@ -180,14 +184,14 @@ def _fill_windows(series: Series, keys: list, extra: list, counted: dict, agreed
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     year_ties = {}
     # every tied pair of any window, sorted once: each window's ties in that order
-    rank = {key: i for i, key in enumerate(sorted(
-        {key for pairs, _ in counted.values() for key in pairs} | {key for ag, _ in agreed for key in ag}))}
+    order = sorted({key for pairs, _ in counted.values() for key in pairs}
+                   | {key for ag, _ in agreed for key in ag})
     sums: dict = {}
     for (y, w), (ag, n_ag) in zip(keys + extra, agreed, strict=True):
         if (y, w) not in sums:
             sums.update(_window_sums(counted, y, sorted({w} | set(windows))))
         ex, n_ex = sums.pop((y, w))
-        ties = _window_ties(ex, ag, rank)
+        ties = _window_ties(ex, ag, order)
         if w == 1:
             year_ties[y] = list(ties)
         if (y, w) not in wanted:
@@ -208,13 +212,21 @@ def _fill_windows(series: Series, keys: list, extra: list, counted: dict, agreed
     return year_ties
 
 
-def _window_ties(ex: dict, ag: dict, rank: dict) -> dict:
-    """A window's ties ``{(a, b): (exercise weight, agreement weight, types)}`` in ``rank``
-    order, from its exercise weights and its :func:`kg.inforce.dyads` pairs."""
+def _window_ties(ex: dict, ag: dict, order: list) -> dict:
+    """A window's ties ``{(a, b): (exercise weight, agreement weight, types)}`` in the order
+    of ``order`` (every tied pair of any window, sorted), from its exercise weights and
+    its :func:`kg.inforce.dyads` pairs (one pass down ``order``: no sort per window)."""
     ties = {}
-    for key in sorted(ex.keys() | ag.keys(), key=rank.__getitem__):
-        found = ag.get(key)
-        ties[key] = (ex.get(key, 0), found[0], found[1]) if found else (ex[key], 0, [])
+    exg, agg = ex.get, ag.get
+    for key in order:
+        found = agg(key)
+        if found is not None:
+            n = exg(key)
+            ties[key] = (0 if n is None else n, found[0], found[1])
+        else:
+            n = exg(key)
+            if n is not None:
+                ties[key] = (n, 0, [])
     return ties
 
 
@@ -324,7 +336,7 @@ _AGREEMENT_TITLES = ("SELECT DISTINCT ?ag ?title WHERE {\n"
 
 def _read_titles(store, text: str, graphs, titles: dict) -> None:
     """Add the ``(item, title)`` rows of ``text`` to ``titles`` (item -> set of titles)."""
-    for item, t in store.select(text, graphs=graphs).rows:
+    for item, t in store.select_own(text, graphs=graphs).rows:
         titles.setdefault(item.value, set()).add(t.value)
 
 
@@ -332,11 +344,13 @@ def _ranked(items, titles: dict) -> list:
     """The titles of ``items`` (exercises, agreements), most cited first, then by text."""
     if len(items) == 1:  # the common case: each title cited once
         return sorted(titles.get(next(iter(items)), ()))
-    counts: dict = {}
-    for item in items:
-        for t in titles.get(item, ()):
-            counts[t] = counts.get(t, 0) + 1
-    return sorted(counts, key=lambda t: (-counts[t], t))
+    found = [t for item in items for t in titles.get(item, ())]
+    unique = set(found)
+    if len(unique) == len(found):  # each cited once: by text
+        return sorted(unique)
+    counts = Counter(found)
+    # by text, then (a stable sort) by count, most first
+    return sorted(sorted(counts), key=counts.__getitem__, reverse=True)
 
 
 def _titles(store, year_from: int, year_to: int, graphs) -> dict:
@@ -360,34 +374,35 @@ def _sources_by_year(store, per_year: dict, year_ties: dict, graphs, titles: dic
     each year's exercises with their participants (``ids=True`` form of
     :func:`kg.network.exercise_participants`), so the exercises behind a tie are
     read from the same rows as its weight; the agreements behind it are those
-    tying the pair in that year (:func:`kg.inforce.pair_years`, the in-force
+    tying the pair in that year (:func:`kg.inforce.pairs_by_year`, the in-force
     rule). ``titles`` are :func:`_titles` of the years of ``year_ties`` (two queries for
     all years). The tests check the result against :func:`tie_sources` year by year.
 
     :returns: ``{year: {(a, b): [title, ...]}}``.
     """
-    from kg.inforce import pair_years
+    from kg.inforce import pairs_by_year
 
     years = sorted(year_ties)
     if not years:
         return {}
-    shared: dict = {y: {} for y in years}  # year -> pair -> exercises and agreements
+    from collections import defaultdict
+    from itertools import combinations
+
+    shared: dict = {y: defaultdict(list) for y in years}  # year -> pair -> exercises, agreements
     for y in years:
         mine = shared[y]
         for ex, states in per_year.get(y, ()):
             if ex not in titles:
                 continue  # no source to show
-            for i, a in enumerate(states):
-                for b in states[i + 1:]:
-                    found = mine.get((a, b))
-                    if found is None:
-                        mine[(a, b)] = [ex]
-                    else:
-                        found.append(ex)
-    for row in pair_years(store, years[0], years[-1], graphs=graphs):
-        if row.agreement in titles:
-            shared[row.year].setdefault((row.a, row.b), []).append(row.agreement)
-    ranked: dict = {}  # the same exercises and agreements give the same titles
+            for pair in combinations(states, 2):  # states sorted: a < b
+                mine[pair].append(ex)
+    for y, tied in pairs_by_year(store, years[0], years[-1], graphs=graphs).items():
+        mine = shared[y]
+        for pair, agreements in tied.items():
+            for ag in agreements:
+                if ag in titles:
+                    mine[pair].append(ag)
+    ranked: dict = {}  # the titles of one exercise or agreement, for all its pairs
     out = {}
     for y in years:
         mine = shared[y]
@@ -397,10 +412,12 @@ def _sources_by_year(store, per_year: dict, year_ties: dict, graphs, titles: dic
             if items is None:
                 ours[pair] = []
                 continue
-            key = items[0] if len(items) == 1 else frozenset(items)
-            got = ranked.get(key)
+            if len(items) > 1:  # these sets rarely repeat
+                ours[pair] = _ranked(set(items), titles)
+                continue
+            got = ranked.get(items[0])
             if got is None:
-                got = ranked[key] = _ranked(set(items), titles)
+                got = ranked[items[0]] = _ranked(items, titles)
             ours[pair] = list(got)
     return out
 

@@ -475,6 +475,10 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
     and metric rows; also the edge kinds present and every tied index pair."""
     bit = {t: 1 << k for k, t in enumerate(types)}
     frames, kinds, pairs = [], set(), set()
+    # each weight and each set of types once: _num of equal numbers is one value (1 and
+    # 1.0 both give 1), and a tie of exercises only has no types
+    nums: dict = {}
+    masks: dict = {(): 0}
     for year in series.years or [None]:
         for win in series.windows:
             found = ties.get((year, win))
@@ -484,11 +488,20 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
                 edges = []
                 for u, v, _w, ew, aw, names in found:
                     i, j = index[u], index[v]
-                    mask = 0
-                    for t in names:
-                        mask |= bit[t]
-                    edges.append((i, j, _num(ew), _num(aw), mask) if i < j else
-                                 (j, i, _num(ew), _num(aw), mask))
+                    e = nums.get(ew)
+                    if e is None:
+                        e = nums[ew] = _num(ew)
+                    a = nums.get(aw)
+                    if a is None:
+                        a = nums[aw] = _num(aw)
+                    names = tuple(names)
+                    mask = masks.get(names)
+                    if mask is None:
+                        mask = 0
+                        for t in names:
+                            mask |= bit[t]
+                        masks[names] = mask
+                    edges.append((i, j, e, a, mask) if i < j else (j, i, e, a, mask))
                 edges.sort()  # pairs are unique: by i, j
                 flat = [x for e in edges for x in e]
                 if any(e[2] for e in edges):
