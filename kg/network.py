@@ -195,7 +195,7 @@ def state_attributes(store, graphs) -> dict[str, dict]:
         "  OPTIONAL { ?s sp:lon ?lo }\n"
         "} GROUP BY ?s"
     )
-    rs = store.select(text, graphs=graphs)
+    rs = store.select_own(text, graphs=graphs)
     out = {}
     for s, label, region, lat, lon in rs.rows:
         iso = iso3_of(s.value)
