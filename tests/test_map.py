@@ -725,6 +725,14 @@ def test_series_of_a_run_with_prefetch_equal_the_series_read_one_query_at_a_time
         assert len(sent) == len(set(sent)) and len(sent) > 10
     for part in ("years", "windows", "ties", "members", "attrs", "metrics", "sources"):
         assert getattr(fast, part) == getattr(plain, part), part
+    with _open(bundled_store) as store:  # render_map's form: sources made when the page asks
+        from kg.map.data import WINDOWS, _build_series
+
+        run_cache(store)
+        later = _build_series(store, 2012, 2024, relation="all", windows=WINDOWS, graphs=None,
+                              metrics=True, sources=True, later=True)
+        assert callable(later.sources) and later.ties == plain.ties
+        assert later.sources() == plain.sources
     assert list(fast.ties) == list(plain.ties)
     assert all(list(fast.ties[k]) == list(plain.ties[k]) for k in plain.ties)
     assert any(plain.sources[y] for y in plain.sources)

@@ -103,7 +103,15 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     :param relation: the relation whose network the metrics measure.
     :returns: a :class:`kg.map.page.Series`.
     """
-    from kg.inforce import dyads_by_window, prefetch_lifecycles
+    return _build_series(store, year_from, year_to, relation=relation, windows=windows,
+                         graphs=graphs, metrics=metrics, sources=sources, later=False)
+
+
+def _build_series(store, year_from: int, year_to: int, *, relation: str, windows, graphs,
+                  metrics: bool, sources: bool, later: bool) -> Series:
+    """:func:`build_series`; with ``later``, ``series.sources`` is a function that gives
+    them (the page calls it last, while the titles are still read in the background)."""
+    from kg.inforce import dyads_by_window, lifecycles, prefetch_lifecycles
     from kg.network import check_year_window, count_pairs, exercise_participants, state_attributes
 
     windows = tuple(windows)
@@ -112,31 +120,37 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     for y in range(first, year_to + 1):  # every window's years, as build_network checks them
         check_year_window(y, y)
     graph_list = sorted(graphs) if graphs else None
-    # In a run (kg.cache.run_cache) the engine reads the exercises, the lifecycles and
-    # then the titles in background threads (it releases the GIL), side by side with
-    # each other and with the Python work here.
+    # In a run (kg.cache.run_cache) the engine reads the exercises (then the exercises'
+    # titles), the lifecycles (then the agreements' titles) and the states in background
+    # threads (it releases the GIL), side by side with each other and with the Python
+    # work here; the titles are needed last.
     cache = getattr(store, "network_cache", None)
-    ex_key = ("map exercises", first, year_to, tuple(graph_list or ()))
+    key = (year_from, year_to, windows, tuple(graph_list or ()))
+    want_sources = sources and bool(years)
 
     def read_exercises():
         found = exercise_participants(store, first, year_to, False, graph_list, by_year=True,
                                       ids=True)
-        if sources and cache is not None and years:
-            cache.prefetch(titles_key, read_titles)
+        if want_sources and cache is not None:
+            cache.prefetch(("map exercise titles",) + key, read_exercise_titles)
         return found
 
-    titles_key = ("map titles", year_from, year_to, tuple(graph_list or ()))
+    def read_exercise_titles():
+        return _exercise_titles(store, year_from, year_to, graph_list)
 
-    def read_titles():
-        return _titles(store, year_from, year_to, graph_list)
+    def read_agreement_titles():
+        if cache is not None:
+            lifecycles(store, graphs=graph_list)  # in the background: after them (needed first)
+        return _agreement_titles(store, graph_list)
 
-    attrs_key = ("map states", tuple(graph_list or ()))
     if cache is not None:
-        cache.prefetch(ex_key, read_exercises)
+        cache.prefetch(("map exercises",) + key, read_exercises)
         prefetch_lifecycles(store, graphs=graph_list)
-        cache.prefetch(attrs_key, lambda: state_attributes(store, graph_list))
+        cache.prefetch(("map states",) + key, lambda: state_attributes(store, graph_list))
+        if want_sources:
+            cache.prefetch(("map agreement titles",) + key, read_agreement_titles)
         _warm_imports()  # meanwhile (the page's libraries are needed anyway)
-    per_year = _prefetched(cache, ex_key, read_exercises)
+    per_year = _prefetched(cache, ("map exercises",) + key, read_exercises)
     counted = {y: count_pairs([states for _, states in per_year.get(y, ())])
                for y in range(first, year_to + 1)}
     keys = [(y, w) for y in years for w in windows]
@@ -144,12 +158,19 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     extra = [] if 1 in windows else [(y, 1) for y in years]
     agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list)
     series = Series(years=years, windows=windows, graphs={})
-    attrs = _prefetched(cache, attrs_key, lambda: state_attributes(store, graph_list))
+    attrs = _prefetched(cache, ("map states",) + key, lambda: state_attributes(store, graph_list))
     year_ties = _fill_windows(series, keys, extra, counted, agreed, attrs,
                               relation if metrics else None)
-    if sources and years:
-        titles = _prefetched(cache, titles_key, read_titles)
-        series.sources = _sources_by_year(store, per_year, year_ties, graph_list, titles)
+
+    def read_sources() -> dict:
+        titles = dict(_prefetched(cache, ("map exercise titles",) + key, read_exercise_titles))
+        for item, found in _prefetched(cache, ("map agreement titles",) + key,
+                                       read_agreement_titles).items():
+            titles[item] = titles[item] | found if item in titles else found
+        return _sources_by_year(store, per_year, year_ties, graph_list, titles)
+
+    if want_sources:
+        series.sources = read_sources if later else read_sources()
     return series
 
 
@@ -353,9 +374,9 @@ def _ranked(items, titles: dict) -> list:
     return sorted(sorted(counts), key=counts.__getitem__, reverse=True)
 
 
-def _titles(store, year_from: int, year_to: int, graphs) -> dict:
-    """The source titles of the exercises of ``year_from``..``year_to`` and of every
-    agreement with a party: ``{item IRI: {title, ...}}`` (two queries)."""
+def _exercise_titles(store, year_from: int, year_to: int, graphs) -> dict:
+    """The source titles of the exercises of ``year_from``..``year_to``:
+    ``{exercise IRI: {title, ...}}``."""
     from kg.namespaces import SPARQL_PREFIXES
     from kg.network import year_filter
 
@@ -363,6 +384,14 @@ def _titles(store, year_from: int, year_to: int, graphs) -> dict:
     _read_titles(store, SPARQL_PREFIXES + (
         f"SELECT DISTINCT ?ex ?title WHERE {{\n  ?ex sp:year ?year . {year_filter(year_from, year_to)}\n"
         "  ?ex sp:source ?src .\n  ?src dcterms:title ?title .\n}"), graphs, titles)
+    return titles
+
+
+def _agreement_titles(store, graphs) -> dict:
+    """The source titles of every agreement with a party: ``{agreement IRI: {title, ...}}``."""
+    from kg.namespaces import SPARQL_PREFIXES
+
+    titles: dict = {}
     _read_titles(store, SPARQL_PREFIXES + _AGREEMENT_TITLES, graphs, titles)
     return titles
 
@@ -375,8 +404,8 @@ def _sources_by_year(store, per_year: dict, year_ties: dict, graphs, titles: dic
     :func:`kg.network.exercise_participants`), so the exercises behind a tie are
     read from the same rows as its weight; the agreements behind it are those
     tying the pair in that year (:func:`kg.inforce.pairs_by_year`, the in-force
-    rule). ``titles`` are :func:`_titles` of the years of ``year_ties`` (two queries for
-    all years). The tests check the result against :func:`tie_sources` year by year.
+    rule). ``titles`` are :func:`_exercise_titles` of the years of ``year_ties`` and
+    :func:`_agreement_titles` (two queries for all years). The tests check the result against :func:`tie_sources` year by year.
 
     :returns: ``{year: {(a, b): [title, ...]}}``.
     """
@@ -495,7 +524,9 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
     if year_to - year_from + 1 > MAX_YEARS:
         raise UsageError(f"{year_from}–{year_to} is more than {MAX_YEARS} years: "
                          "give a shorter --from/--to")
-    series = build_series(store, year_from, year_to, relation=relation, graphs=graphs)
+    # the sources are made last, by the page (their titles are read meanwhile)
+    series = _build_series(store, year_from, year_to, relation=relation, windows=WINDOWS,
+                           graphs=graphs, metrics=True, sources=True, later=True)
     fingerprint = store.fingerprint(graphs=graphs)["all"]
     attrs = series.node_attrs()
     nodes = set(attrs)

@@ -94,7 +94,10 @@ class Series:
     network), with edge ``weight`` or ``exercise_weight``/``agreement_weight``
     and ``agreement_types`` as :func:`kg.network.build_network` makes them;
     ``metrics``: the same keys to :func:`kg.metrics.node_metrics` results;
-    ``sources``: ``{year or None: {(a, b): [titles]}}`` for the tooltips;
+    ``sources``: ``{year or None: {(a, b): [titles]}}`` for the tooltips, or a function
+    of no arguments giving them (called once, when the page's data is put together,
+    after the ties and positions: :func:`kg.map.data.render_map` hands over sources whose
+    titles are still being read);
     ``period``: the text of a single network's window.
 
     The networks may instead be given in bulk, without a networkx graph each
@@ -518,6 +521,8 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
 
 def _sources(series: Series, index: dict) -> tuple[dict, list]:
     """Sources per year as ``{year: [[i, j, title index, ...]]}`` and the title list."""
+    if callable(series.sources):
+        series.sources = series.sources()
     titles: list = []
     tid: dict = {}
     out = {}
