@@ -120,14 +120,23 @@ class RunCache:
 
     def __init__(self, store):
         import threading
+        import weakref
 
-        self.store = store
+        # held weakly: the store holds its cache, so a strong link back would make a cycle
+        # that keeps every memoized result alive until a full collection (a third of a
+        # second at the exit of a map of the 1M store) instead of freeing it with the store
+        self._store = (lambda: None) if store is None else weakref.ref(store)
         self._networks: dict[tuple, object] = {}
         self._metrics: dict[tuple, dict] = {}
         self._values: dict[tuple, object] = {}
         self._pending: dict[tuple, Background] = {}
         self._lock = threading.Lock()
         self.built: list[tuple] = []
+
+    @property
+    def store(self):
+        """The store this cache belongs to (None once it is gone)."""
+        return self._store()
 
     @staticmethod
     def key(relation: str = "exercise", year_from=None, year_to=None, include_observers=False,

@@ -82,3 +82,30 @@ def test_prefetched_lifecycles_on_a_real_store_are_read_once_and_equal_the_plain
         assert lifecycles(store) is got and len(sent) == len(texts)
     assert got == plain and len(got) > 20
     assert [r.pair_spans for r in got] == [r.pair_spans for r in plain]
+
+
+def test_a_store_with_a_run_cache_is_freed_with_its_last_reference(built_store):
+    """The cache holds its store weakly: no cycle, so the store, its memo and its cache go
+    as soon as the caller lets go (not at a later full collection)."""
+    import gc
+    import weakref
+
+    from kg.cache import run_cache
+    from kg.inforce import lifecycles
+    from kg.store import open_store
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        store = open_store(built_store)
+        cache = run_cache(store)
+        assert cache.store is store
+        lifecycles(store)
+        gone = weakref.ref(store)
+        store.close()
+        del store
+        assert gone() is None  # freed by its reference count alone
+        assert cache.store is None
+    finally:
+        if was:
+            gc.enable()
