@@ -24,7 +24,9 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 
-__all__ = ["RunCache", "run_cache", "collector_paused", "Background"]
+from kg.basestore import Background
+
+__all__ = ["RunCache", "run_cache", "collector_paused"]
 
 
 @contextmanager
@@ -57,50 +59,6 @@ def collector_paused():
             gc.freeze()
             gc.unfreeze()
             gc.enable()
-
-
-class Background:
-    """``fn()`` computed in a daemon thread while the caller goes on; :meth:`result` waits.
-
-    For work that waits on the engine: pyoxigraph releases the GIL while it
-    evaluates a query, and a remote store waits on the network, so a query run
-    here overlaps the caller's Python work (or another query). The thread's
-    queries go through the store's tracer and memo like any other
-    (:func:`kg.basestore.run_interruptible` runs them directly outside the main
-    thread). Waiting in :meth:`result` can be stopped with Ctrl-C; an abandoned
-    thread ends with the process. An error raised by ``fn`` is raised again by
-    :meth:`result`.
-
-    >>> Background(lambda: 6 * 7).result()
-    42
-    """
-
-    def __init__(self, fn, name: str = "kg-prefetch"):
-        import threading
-
-        self._done = threading.Event()
-        self._box: dict = {}
-        threading.Thread(target=self._work, args=(fn,), name=name, daemon=True).start()
-
-    def _work(self, fn) -> None:
-        try:
-            self._box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            self._box["error"] = exc
-        finally:
-            self._done.set()
-
-    def done(self) -> bool:
-        """Whether ``fn`` has returned (or raised)."""
-        return self._done.is_set()
-
-    def result(self):
-        """The value of ``fn()`` (its error raised here), once it is there."""
-        while not self._done.wait(0.1):  # short waits: Ctrl-C is seen at once
-            pass
-        if "error" in self._box:
-            raise self._box["error"]
-        return self._box["value"]
 
 
 def run_cache(store) -> RunCache:
@@ -228,7 +186,8 @@ class RunCache:
         return self._values[key]
 
     def prefetch(self, key: tuple, fn) -> None:
-        """Start computing ``fn()`` for ``key`` in a background thread (:class:`Background`),
+        """Start computing ``fn()`` for ``key`` in a background thread
+        (:class:`kg.basestore.Background`),
         unless it is known or under way; :meth:`remember` of ``key`` then waits for it.
 
         Only for work whose queries nobody else sends meanwhile (the memo answers a

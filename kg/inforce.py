@@ -261,17 +261,59 @@ def _first_year(b: dict, include_pending: bool) -> tuple[int | None, bool]:
     return b["signed"], pending
 
 
-def _table(store, graphs, where: str) -> list:
-    """Rows of ``SELECT ?s ?v WHERE { where }`` (simple patterns: fast on large stores)."""
-    return store.select_own(SPARQL_PREFIXES + f"SELECT ?s ?v WHERE {{ {where} }}", graphs=graphs).rows
+_TYPE_VALUES = " ".join(f"sp:{t}" for t in AGREEMENT_TYPES)
+_TYPED = f"VALUES ?t {{ {_TYPE_VALUES} }} ?s a ?t . "
+#: The simple two-column tables the rule reads: name -> pattern of ``SELECT ?s ?v``. End
+#: dates and labels are also held by exercises and sources (tens of thousands on a large
+#: store): those two are read for the agreements only.
+_TABLES = {
+    "copies": "?s owl:sameAs ?v . ?v sp:party ?cp",
+    "types": f"VALUES ?v {{ {_TYPE_VALUES} }} ?s a ?v",
+    "status": "?s sp:status ?v",
+    "inforce": "?s sp:inForceDate ?v",
+    "signed": "?s sp:signedDate ?v",
+    "startyear": "?s sp:startYear ?v",
+    "end": _TYPED + "?s sp:endDate ?v",
+    "endyear": "?s sp:endYear ?v",
+    "label": _TYPED + "?s rdfs:label ?v",
+    "party": "?s sp:party ?v",
+    "succ": "{ ?s sp:supersedes ?v } UNION { ?v sp:supersededBy ?s }",
+}
+_Q_MEMBERS = SPARQL_PREFIXES + (
+    "SELECT ?ag ?m ?member ?en ?ex ?msy ?mey WHERE {\n"
+    "  ?ag sp:membership ?m . ?m sp:member ?member .\n"
+    "  OPTIONAL { ?m sp:entryDate ?en } OPTIONAL { ?m sp:exitDate ?ex }\n"
+    "  OPTIONAL { ?m sp:startYear ?msy } OPTIONAL { ?m sp:endYear ?mey }\n"
+    "}")
+_Q_SUSPENSIONS = SPARQL_PREFIXES + (
+    "SELECT ?ag ?s (MIN(STR(?p)) AS ?a) (MAX(STR(?p)) AS ?b) (MIN(STR(?f)) AS ?from)"
+    " (MIN(STR(?u)) AS ?until) WHERE {\n"
+    "  ?ag sp:suspension ?s . ?s sp:suspendedParty ?p ; sp:startDate ?f .\n"
+    "  OPTIONAL { ?s sp:endDate ?u }\n"
+    "} GROUP BY ?ag ?s")
 
 
-def _facts(store, graphs) -> dict[str, dict]:
-    """Each agreement's types, status, dates, years and label, from one simple query per property."""
-    values = " ".join(f"sp:{t}" for t in AGREEMENT_TYPES)
+def _read_all(store, graphs) -> dict:
+    """Every query of the rule started at once (:func:`kg.basestore.in_parallel`, two at a
+    time): ``{name: handle}`` for :data:`_TABLES`, ``members`` and ``suspensions``; each
+    handle's ``.result()`` is that query's rows. Simple patterns: fast on large stores."""
+    from kg.basestore import in_parallel
+
+    texts = {name: SPARQL_PREFIXES + f"SELECT ?s ?v WHERE {{ {where} }}"
+             for name, where in _TABLES.items()}
+    texts["members"] = _Q_MEMBERS
+    texts["suspensions"] = _Q_SUSPENSIONS
+    jobs = in_parallel([lambda t=t: store.select_own(t, graphs=graphs).rows
+                        for t in texts.values()])
+    return dict(zip(texts, jobs, strict=True))
+
+
+def _facts(read: dict) -> dict[str, dict]:
+    """Each agreement's types, status, dates, years and label, from one simple query per
+    property (``read``: :func:`_read_all`)."""
     base: dict[str, dict] = {}
-    copies = {s.value for s, _ in _table(store, graphs, "?s owl:sameAs ?v . ?v sp:party ?cp")}
-    for ag, typ in _table(store, graphs, f"VALUES ?v {{ {values} }} ?s a ?v"):
+    copies = {s.value for s, _ in read["copies"].result()}
+    for ag, typ in read["types"].result():
         if ag.value in copies:
             continue
         b = base.get(ag.value)
@@ -279,14 +321,8 @@ def _facts(store, graphs) -> dict[str, dict]:
             b = base[ag.value] = {"types": set(), "status": set(), "inforce": None, "signed": None,
                                   "startyear": None, "end": None, "endyear": None, "label": None}
         b["types"].add(typ.value[len(SP):] if typ.value.startswith(SP) else typ.value)
-    # end dates and labels are also held by exercises and sources (tens of thousands on a
-    # large store): those two are read for the agreements only
-    typed = f"VALUES ?t {{ {values} }} ?s a ?t . "
-    for key, where in (("status", "?s sp:status ?v"), ("inforce", "?s sp:inForceDate ?v"),
-                       ("signed", "?s sp:signedDate ?v"), ("startyear", "?s sp:startYear ?v"),
-                       ("end", typed + "?s sp:endDate ?v"), ("endyear", "?s sp:endYear ?v"),
-                       ("label", typed + "?s rdfs:label ?v")):
-        for ag, v in _table(store, graphs, where):
+    for key in ("status", "inforce", "signed", "startyear", "end", "endyear", "label"):
+        for ag, v in read[key].result():
             b = base.get(ag.value)
             if b is None or v is None:
                 continue
@@ -359,16 +395,19 @@ def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
     """
     wanted = type_names(types)
     graph_list = sorted(graphs) if graphs else None
-    base = _facts(store, graph_list)
+    read = _read_all(store, graph_list)
+    base = _facts(read)
     if not base:
+        for job in read.values():  # no stray query left running
+            job.result()
         return []
     parties: dict[str, set] = {}
-    for ag, p in _table(store, graph_list, "?s sp:party ?v"):
+    for ag, p in read["party"].result():
         iso = iso3_of(p.value)
         if ag.value in base and iso is not None:
             parties.setdefault(ag.value, set()).add(iso)
     succ: dict[str, set] = {}
-    for new, old in _table(store, graph_list, "{ ?s sp:supersedes ?v } UNION { ?v sp:supersededBy ?s }"):
+    for new, old in read["succ"].result():
         if old.value in base and new.value in base:
             succ.setdefault(old.value, set()).add(new.value)
     succ_first = {}
@@ -377,14 +416,8 @@ def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
             start, pend = _first_year(base[new], False)
             succ_first[new] = None if pend else start
     members: dict[str, dict[str, list]] = {}
-    q_mem = SPARQL_PREFIXES + (
-        "SELECT ?ag ?m ?member ?en ?ex ?msy ?mey WHERE {\n"
-        "  ?ag sp:membership ?m . ?m sp:member ?member .\n"
-        "  OPTIONAL { ?m sp:entryDate ?en } OPTIONAL { ?m sp:exitDate ?ex }\n"
-        "  OPTIONAL { ?m sp:startYear ?msy } OPTIONAL { ?m sp:endYear ?mey }\n"
-        "}")
     spells: dict[tuple, list] = {}
-    for ag, m, member, en, ex, sy, ey in store.select_own(q_mem, graphs=graph_list).rows:
+    for ag, m, member, en, ex, sy, ey in read["members"].result():
         iso = iso3_of(member.value)
         if ag.value in base and iso is not None:
             lo = _year(en) if en is not None else _year(sy)
@@ -396,13 +429,7 @@ def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
         members.setdefault(ag, {}).setdefault(iso, []).append(
             (min(los) if los else None, min(his) if his else None))
     suspended: dict[str, list] = {}
-    q_sus = SPARQL_PREFIXES + (
-        "SELECT ?ag ?s (MIN(STR(?p)) AS ?a) (MAX(STR(?p)) AS ?b) (MIN(STR(?f)) AS ?from)"
-        " (MIN(STR(?u)) AS ?until) WHERE {\n"
-        "  ?ag sp:suspension ?s . ?s sp:suspendedParty ?p ; sp:startDate ?f .\n"
-        "  OPTIONAL { ?s sp:endDate ?u }\n"
-        "} GROUP BY ?ag ?s")
-    for ag, _s, a, b, f, u in store.select_own(q_sus, graphs=graph_list).rows:
+    for ag, _s, a, b, f, u in read["suspensions"].result():
         ia, ib = iso3_of(a.value), iso3_of(b.value)
         if ag.value in base and ia and ib and ia != ib:
             suspended.setdefault(ag.value, []).append(

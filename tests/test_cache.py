@@ -1,26 +1,10 @@
-"""The run cache's background reads (kg/cache.py): values, errors, waiting, real stores."""
+"""The run cache (kg/cache.py): prefetched values, errors, waiting, real stores, freeing."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-
-
-def test_background_gives_the_value_or_raises_the_error_in_the_caller():
-    from kg.cache import Background
-
-    gate = threading.Event()
-    job = Background(lambda: gate.wait(5) and "read")
-    assert not job.done()
-    gate.set()
-    assert job.result() == "read" and job.done()
-
-    def fail():
-        raise ValueError("bad row")
-
-    with pytest.raises(ValueError, match="bad row"):
-        Background(fail).result()
 
 
 def test_remember_waits_for_the_prefetch_and_never_computes_twice():
