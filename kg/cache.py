@@ -38,8 +38,10 @@ def collector_paused():
     lifecycles, ties, cells per pair and year) that hold no reference cycles; each
     collection of the oldest generation walks all of them again as they accumulate
     (about a third of ``kg map``'s time on the 1M store, half a second of a panel).
-    Reference counting still frees everything; cycles, if any, are collected once the
-    collector runs again.
+    Reference counting still frees everything. When the block ends, what it made and
+    kept is moved to the oldest generation (``gc.freeze()`` then ``gc.unfreeze()``), as
+    the survivors of the skipped collections would have been, so the first collection
+    after it does not walk them all; cycles, if any, go at the next full collection.
 
     >>> with collector_paused():
     ...     gc.isenabled()
@@ -53,9 +55,8 @@ def collector_paused():
         yield
     finally:
         if was:
-            # what the block made and kept counts as old, as the survivors of the
-            # collections it skipped would: the first collection after it does not walk
-            # them all (a third of a second after a map of the 1M store)
+            # what the block made and kept counts as old (a third of a second after a map
+            # of the 1M store, were they walked as young)
             gc.freeze()
             gc.unfreeze()
             gc.enable()
