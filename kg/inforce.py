@@ -469,7 +469,9 @@ def _record(ag, b, start, last, is_pending, undated, parties, spells, suspension
     pspans = {}
     for i, pa in enumerate(ps):
         for pb in ps[i + 1:]:
-            sp = _intersect(mspans[pa], mspans[pb])
+            ma, mb = mspans[pa], mspans[pb]
+            # both members for the agreement's whole life (the common case): that life
+            sp = ma if ma is life and mb is life else _intersect(ma, mb)
             cut = [span for pair, span in suspensions if set(pair) == {pa, pb}]
             if cut:
                 sp = _subtract(sp, _normal(cut))
