@@ -10,6 +10,13 @@ window); the tests check each window against ``build_network``. The metrics in
 the tooltips are :func:`kg.metrics.node_metrics` of the network of the chosen
 relation in that window; the sources are those :func:`tie_sources` gives for
 each year's ties, read for all years at once.
+
+In a run (:func:`kg.cache.run_cache`, as :func:`render_map` has it) the engine
+reads the exercises, the lifecycles, the states and the titles in background
+threads (:meth:`kg.cache.RunCache.prefetch`; pyoxigraph releases the GIL while it
+evaluates), side by side with each other and with the Python work that needs
+them first; the page makes the sources last. The tests check the series of such
+a run against the one read a query at a time.
 """
 
 from __future__ import annotations
@@ -98,7 +105,8 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     ``series.attrs`` (:class:`kg.map.page.Series`). Metrics are computed for
     networks of at most :data:`METRICS_MAX_NODES` states (``series.metrics``
     lacks the others); sources as :func:`tie_sources` gives them for each year's
-    ties (:func:`_sources_by_year`).
+    ties (:func:`_sources_by_year`). In a run (:func:`kg.cache.run_cache`) the
+    queries go to the engine from background threads (see the module's docstring).
 
     :param relation: the relation whose network the metrics measure.
     :returns: a :class:`kg.map.page.Series`.
