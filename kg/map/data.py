@@ -136,12 +136,23 @@ def _build_series(store, year_from: int, year_to: int, *, relation: str, windows
     key = (year_from, year_to, windows, tuple(graph_list or ()))
     want_sources = sources and bool(years)
 
+    keys = [(y, w) for y in years for w in windows]
+    # each year's own ties too (their sources), when the slider has no one-year window
+    extra = [] if 1 in windows else [(y, 1) for y in years]
+
     def read_exercises():
+        """Each year's exercises, every exercise pair, each window's exercise sums."""
         found = exercise_participants(store, first, year_to, False, graph_list, by_year=True,
                                       ids=True)
         if want_sources and cache is not None:
             cache.prefetch(("map exercise titles",) + key, read_exercise_titles)
-        return found
+        counted = {y: count_pairs([states for _, states in found.get(y, ())])
+                   for y in range(first, year_to + 1)}
+        sums: dict = {}
+        for y, w in keys + extra:
+            if (y, w) not in sums:
+                sums.update(_window_sums(counted, y, sorted({w} | set(windows))))
+        return found, {pair for pairs, _ in counted.values() for pair in pairs}, sums
 
     def read_exercise_titles():
         return _exercise_titles(store, year_from, year_to, graph_list)
@@ -158,16 +169,11 @@ def _build_series(store, year_from: int, year_to: int, *, relation: str, windows
         if want_sources:
             cache.prefetch(("map agreement titles",) + key, read_agreement_titles)
         _warm_imports()  # meanwhile (the page's libraries are needed anyway)
-    per_year = _prefetched(cache, ("map exercises",) + key, read_exercises)
-    counted = {y: count_pairs([states for _, states in per_year.get(y, ())])
-               for y in range(first, year_to + 1)}
-    keys = [(y, w) for y in years for w in windows]
-    # each year's own ties too (their sources), when the slider has no one-year window
-    extra = [] if 1 in windows else [(y, 1) for y in years]
+    per_year, ex_pairs, sums = _prefetched(cache, ("map exercises",) + key, read_exercises)
     agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list)
     series = Series(years=years, windows=windows, graphs={})
     attrs = _prefetched(cache, ("map states",) + key, lambda: state_attributes(store, graph_list))
-    year_ties = _fill_windows(series, keys, extra, counted, agreed, attrs,
+    year_ties = _fill_windows(series, keys, extra, ex_pairs, sums, agreed, attrs,
                               relation if metrics else None)
 
     def read_sources() -> dict:
@@ -196,30 +202,26 @@ def _warm_imports() -> None:
     import kg.metrics  # noqa: F401
 
 
-def _fill_windows(series: Series, keys: list, extra: list, counted: dict, agreed: list,
-                  attrs: dict, relation: str | None) -> dict:
+def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: dict,
+                  agreed: list, attrs: dict, relation: str | None) -> dict:
     """Put each window's ties, members (and metrics of ``relation``, unless None) in
     ``series``; return each year's own ties ``{year: [(a, b), ...]}`` (their sources).
 
     ``keys`` are the slider's ``(year, window)`` keys, ``extra`` the one-year windows
-    needed only for the sources; ``counted`` each year's
-    :func:`kg.network.count_pairs`; ``agreed`` :func:`kg.inforce.dyads_by_window` of
-    ``keys + extra``; ``attrs`` :func:`kg.network.state_attributes`.
+    needed only for the sources; ``ex_pairs`` every pair of any year's
+    :func:`kg.network.count_pairs`; ``sums`` each window's :func:`_window_sums`;
+    ``agreed`` :func:`kg.inforce.dyads_by_window` of ``keys + extra``; ``attrs``
+    :func:`kg.network.state_attributes`.
     """
     from kg.metrics import node_metrics
 
     wanted = set(keys)
-    windows = series.windows
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     year_ties = {}
     # every tied pair of any window, sorted once: each window's ties in that order
-    order = sorted({key for pairs, _ in counted.values() for key in pairs}
-                   | {key for ag, _ in agreed for key in ag})
-    sums: dict = {}
+    order = sorted(ex_pairs | {key for ag, _ in agreed for key in ag})
     for (y, w), (ag, n_ag) in zip(keys + extra, agreed, strict=True):
-        if (y, w) not in sums:
-            sums.update(_window_sums(counted, y, sorted({w} | set(windows))))
-        ex, n_ex = sums.pop((y, w))
+        ex, n_ex = sums[(y, w)]
         ties = _window_ties(ex, ag, order)
         if w == 1:
             year_ties[y] = list(ties)
