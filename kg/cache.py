@@ -24,6 +24,8 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 
+from kg.basestore import Background
+
 __all__ = ["RunCache", "run_cache", "collector_paused"]
 
 
@@ -36,8 +38,10 @@ def collector_paused():
     lifecycles, ties, cells per pair and year) that hold no reference cycles; each
     collection of the oldest generation walks all of them again as they accumulate
     (about a third of ``kg map``'s time on the 1M store, half a second of a panel).
-    Reference counting still frees everything; cycles, if any, are collected once the
-    collector runs again.
+    Reference counting still frees everything. When the block ends, what it made and
+    kept is moved to the oldest generation (``gc.freeze()`` then ``gc.unfreeze()``), as
+    the survivors of the skipped collections would have been, so the first collection
+    after it does not walk them all; cycles, if any, go at the next full collection.
 
     >>> with collector_paused():
     ...     gc.isenabled()
@@ -51,6 +55,10 @@ def collector_paused():
         yield
     finally:
         if was:
+            # what the block made and kept counts as old (a third of a second after a map
+            # of the 1M store, were they walked as young)
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -70,11 +78,24 @@ class RunCache:
     """
 
     def __init__(self, store):
-        self.store = store
+        import threading
+        import weakref
+
+        # held weakly: the store holds its cache, so a strong link back would make a cycle
+        # that keeps every memoized result alive until a full collection (a third of a
+        # second at the exit of a map of the 1M store) instead of freeing it with the store
+        self._store = (lambda: None) if store is None else weakref.ref(store)
         self._networks: dict[tuple, object] = {}
         self._metrics: dict[tuple, dict] = {}
         self._values: dict[tuple, object] = {}
+        self._pending: dict[tuple, Background] = {}
+        self._lock = threading.Lock()
         self.built: list[tuple] = []
+
+    @property
+    def store(self):
+        """The store this cache belongs to (None once it is gone)."""
+        return self._store()
 
     @staticmethod
     def key(relation: str = "exercise", year_from=None, year_to=None, include_observers=False,
@@ -147,10 +168,42 @@ class RunCache:
                 for a, b in windows]
 
     def remember(self, key: tuple, fn):
-        """``fn()``, computed once per run for ``key`` (e.g. the agreements' lifecycles)."""
+        """``fn()``, computed once per run for ``key`` (e.g. the agreements' lifecycles).
+
+        When :meth:`prefetch` is computing ``key``, its value is waited for (and its
+        error raised) instead of computing it again.
+        """
+        with self._lock:
+            pending = self._pending.get(key)
+        if pending is not None:
+            try:
+                value = pending.result()
+            finally:
+                with self._lock:
+                    self._pending.pop(key, None)
+            self._values.setdefault(key, value)
         if key not in self._values:
             self._values[key] = fn()
         return self._values[key]
+
+    def prefetch(self, key: tuple, fn) -> None:
+        """Start computing ``fn()`` for ``key`` in a background thread
+        (:class:`kg.basestore.Background`),
+        unless it is known or under way; :meth:`remember` of ``key`` then waits for it.
+
+        Only for work whose queries nobody else sends meanwhile (the memo answers a
+        query once it is done, not while it runs), e.g. the lifecycles of a run read
+        while the caller queries the exercises.
+
+        >>> cache = RunCache(None)
+        >>> cache.prefetch(("answer",), lambda: 42)
+        >>> cache.remember(("answer",), lambda: 0)
+        42
+        """
+        with self._lock:
+            if key in self._values or key in self._pending:
+                return
+            self._pending[key] = Background(fn)
 
     def measure(self, G, fn):
         """``fn(G)`` (e.g. :func:`kg.metrics.node_metrics`), computed once per network of

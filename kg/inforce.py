@@ -56,7 +56,8 @@ from kg.namespaces import ID, SP, SPARQL_PREFIXES, check_iso3, iso3_of
 
 __all__ = ["AGREEMENT_TYPES", "SIGNATURE_KINDS", "Lifecycle", "AgreementInForce", "PairYear",
            "lifecycles", "agreements_in_force", "pair_years", "dyads", "counts_by_year",
-           "lifecycle_gaps", "type_names", "RULE", "dyads_by_window"]
+           "lifecycle_gaps", "type_names", "RULE", "dyads_by_window", "prefetch_lifecycles",
+           "pairs_by_year"]
 
 #: Agreement classes of the ontology (local names of ``sp:`` classes).
 AGREEMENT_TYPES = (
@@ -260,17 +261,59 @@ def _first_year(b: dict, include_pending: bool) -> tuple[int | None, bool]:
     return b["signed"], pending
 
 
-def _table(store, graphs, where: str) -> list:
-    """Rows of ``SELECT ?s ?v WHERE { where }`` (simple patterns: fast on large stores)."""
-    return store.select(SPARQL_PREFIXES + f"SELECT ?s ?v WHERE {{ {where} }}", graphs=graphs).rows
+_TYPE_VALUES = " ".join(f"sp:{t}" for t in AGREEMENT_TYPES)
+_TYPED = f"VALUES ?t {{ {_TYPE_VALUES} }} ?s a ?t . "
+#: The simple two-column tables the rule reads: name -> pattern of ``SELECT ?s ?v``. End
+#: dates and labels are also held by exercises and sources (tens of thousands on a large
+#: store): those two are read for the agreements only.
+_TABLES = {
+    "copies": "?s owl:sameAs ?v . ?v sp:party ?cp",
+    "types": f"VALUES ?v {{ {_TYPE_VALUES} }} ?s a ?v",
+    "status": "?s sp:status ?v",
+    "inforce": "?s sp:inForceDate ?v",
+    "signed": "?s sp:signedDate ?v",
+    "startyear": "?s sp:startYear ?v",
+    "end": _TYPED + "?s sp:endDate ?v",
+    "endyear": "?s sp:endYear ?v",
+    "label": _TYPED + "?s rdfs:label ?v",
+    "party": "?s sp:party ?v",
+    "succ": "{ ?s sp:supersedes ?v } UNION { ?v sp:supersededBy ?s }",
+}
+_Q_MEMBERS = SPARQL_PREFIXES + (
+    "SELECT ?ag ?m ?member ?en ?ex ?msy ?mey WHERE {\n"
+    "  ?ag sp:membership ?m . ?m sp:member ?member .\n"
+    "  OPTIONAL { ?m sp:entryDate ?en } OPTIONAL { ?m sp:exitDate ?ex }\n"
+    "  OPTIONAL { ?m sp:startYear ?msy } OPTIONAL { ?m sp:endYear ?mey }\n"
+    "}")
+_Q_SUSPENSIONS = SPARQL_PREFIXES + (
+    "SELECT ?ag ?s (MIN(STR(?p)) AS ?a) (MAX(STR(?p)) AS ?b) (MIN(STR(?f)) AS ?from)"
+    " (MIN(STR(?u)) AS ?until) WHERE {\n"
+    "  ?ag sp:suspension ?s . ?s sp:suspendedParty ?p ; sp:startDate ?f .\n"
+    "  OPTIONAL { ?s sp:endDate ?u }\n"
+    "} GROUP BY ?ag ?s")
 
 
-def _facts(store, graphs) -> dict[str, dict]:
-    """Each agreement's types, status, dates, years and label, from one simple query per property."""
-    values = " ".join(f"sp:{t}" for t in AGREEMENT_TYPES)
+def _read_all(store, graphs) -> dict:
+    """Every query of the rule started at once (:func:`kg.basestore.in_parallel`, two at a
+    time): ``{name: handle}`` for :data:`_TABLES`, ``members`` and ``suspensions``; each
+    handle's ``.result()`` is that query's rows. Simple patterns: fast on large stores."""
+    from kg.basestore import in_parallel
+
+    texts = {name: SPARQL_PREFIXES + f"SELECT ?s ?v WHERE {{ {where} }}"
+             for name, where in _TABLES.items()}
+    texts["members"] = _Q_MEMBERS
+    texts["suspensions"] = _Q_SUSPENSIONS
+    jobs = in_parallel([lambda t=t: store.select_own(t, graphs=graphs).rows
+                        for t in texts.values()])
+    return dict(zip(texts, jobs, strict=True))
+
+
+def _facts(read: dict) -> dict[str, dict]:
+    """Each agreement's types, status, dates, years and label, from one simple query per
+    property (``read``: :func:`_read_all`)."""
     base: dict[str, dict] = {}
-    copies = {s.value for s, _ in _table(store, graphs, "?s owl:sameAs ?v . ?v sp:party ?cp")}
-    for ag, typ in _table(store, graphs, f"VALUES ?v {{ {values} }} ?s a ?v"):
+    copies = {s.value for s, _ in read["copies"].result()}
+    for ag, typ in read["types"].result():
         if ag.value in copies:
             continue
         b = base.get(ag.value)
@@ -278,14 +321,8 @@ def _facts(store, graphs) -> dict[str, dict]:
             b = base[ag.value] = {"types": set(), "status": set(), "inforce": None, "signed": None,
                                   "startyear": None, "end": None, "endyear": None, "label": None}
         b["types"].add(typ.value[len(SP):] if typ.value.startswith(SP) else typ.value)
-    # end dates and labels are also held by exercises and sources (tens of thousands on a
-    # large store): those two are read for the agreements only
-    typed = f"VALUES ?t {{ {values} }} ?s a ?t . "
-    for key, where in (("status", "?s sp:status ?v"), ("inforce", "?s sp:inForceDate ?v"),
-                       ("signed", "?s sp:signedDate ?v"), ("startyear", "?s sp:startYear ?v"),
-                       ("end", typed + "?s sp:endDate ?v"), ("endyear", "?s sp:endYear ?v"),
-                       ("label", typed + "?s rdfs:label ?v")):
-        for ag, v in _table(store, graphs, where):
+    for key in ("status", "inforce", "signed", "startyear", "end", "endyear", "label"):
+        for ag, v in read[key].result():
             b = base.get(ag.value)
             if b is None or v is None:
                 continue
@@ -319,11 +356,34 @@ def lifecycles(store, *, graphs: list[str] | None = None, types=None,
     """
     cache = getattr(store, "network_cache", None)
     if cache is not None:  # one run reads the agreements once (kg.cache.run_cache)
-        key = ("lifecycles", tuple(sorted(graphs)) if graphs else None,
-               tuple(type_names(types) or ()), bool(include_pending))
-        return cache.remember(key, lambda: _lifecycles(store, graphs=graphs, types=types,
-                                                       include_pending=include_pending))
+        return cache.remember(_cache_key(graphs, types, include_pending),
+                              lambda: _lifecycles(store, graphs=graphs, types=types,
+                                                  include_pending=include_pending))
     return _lifecycles(store, graphs=graphs, types=types, include_pending=include_pending)
+
+
+def prefetch_lifecycles(store, *, graphs: list[str] | None = None, types=None,
+                        include_pending: bool = False) -> None:
+    """Start reading :func:`lifecycles` in a background thread, for a run cache's store.
+
+    The engine evaluates the lifecycle queries while the caller does other work; the
+    next :func:`lifecycles` with the same arguments waits for them
+    (:meth:`kg.cache.RunCache.prefetch`). Without a run cache
+    (:func:`kg.cache.run_cache`) it does nothing.
+
+    >>> prefetch_lifecycles(store, graphs=["curated"])  # doctest: +SKIP
+    """
+    cache = getattr(store, "network_cache", None)
+    if cache is not None:
+        cache.prefetch(_cache_key(graphs, types, include_pending),
+                       lambda: _lifecycles(store, graphs=graphs, types=types,
+                                           include_pending=include_pending))
+
+
+def _cache_key(graphs, types, include_pending) -> tuple:
+    """The run cache's key of :func:`lifecycles` with these arguments."""
+    return ("lifecycles", tuple(sorted(graphs)) if graphs else None,
+            tuple(type_names(types) or ()), bool(include_pending))
 
 
 def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
@@ -335,16 +395,19 @@ def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
     """
     wanted = type_names(types)
     graph_list = sorted(graphs) if graphs else None
-    base = _facts(store, graph_list)
+    read = _read_all(store, graph_list)
+    base = _facts(read)
     if not base:
+        for job in read.values():  # no stray query left running
+            job.result()
         return []
     parties: dict[str, set] = {}
-    for ag, p in _table(store, graph_list, "?s sp:party ?v"):
+    for ag, p in read["party"].result():
         iso = iso3_of(p.value)
         if ag.value in base and iso is not None:
             parties.setdefault(ag.value, set()).add(iso)
     succ: dict[str, set] = {}
-    for new, old in _table(store, graph_list, "{ ?s sp:supersedes ?v } UNION { ?v sp:supersededBy ?s }"):
+    for new, old in read["succ"].result():
         if old.value in base and new.value in base:
             succ.setdefault(old.value, set()).add(new.value)
     succ_first = {}
@@ -353,14 +416,8 @@ def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
             start, pend = _first_year(base[new], False)
             succ_first[new] = None if pend else start
     members: dict[str, dict[str, list]] = {}
-    q_mem = SPARQL_PREFIXES + (
-        "SELECT ?ag ?m ?member ?en ?ex ?msy ?mey WHERE {\n"
-        "  ?ag sp:membership ?m . ?m sp:member ?member .\n"
-        "  OPTIONAL { ?m sp:entryDate ?en } OPTIONAL { ?m sp:exitDate ?ex }\n"
-        "  OPTIONAL { ?m sp:startYear ?msy } OPTIONAL { ?m sp:endYear ?mey }\n"
-        "}")
     spells: dict[tuple, list] = {}
-    for ag, m, member, en, ex, sy, ey in store.select(q_mem, graphs=graph_list).rows:
+    for ag, m, member, en, ex, sy, ey in read["members"].result():
         iso = iso3_of(member.value)
         if ag.value in base and iso is not None:
             lo = _year(en) if en is not None else _year(sy)
@@ -372,13 +429,7 @@ def _lifecycles(store, *, graphs, types, include_pending) -> list[Lifecycle]:
         members.setdefault(ag, {}).setdefault(iso, []).append(
             (min(los) if los else None, min(his) if his else None))
     suspended: dict[str, list] = {}
-    q_sus = SPARQL_PREFIXES + (
-        "SELECT ?ag ?s (MIN(STR(?p)) AS ?a) (MAX(STR(?p)) AS ?b) (MIN(STR(?f)) AS ?from)"
-        " (MIN(STR(?u)) AS ?until) WHERE {\n"
-        "  ?ag sp:suspension ?s . ?s sp:suspendedParty ?p ; sp:startDate ?f .\n"
-        "  OPTIONAL { ?s sp:endDate ?u }\n"
-        "} GROUP BY ?ag ?s")
-    for ag, _s, a, b, f, u in store.select(q_sus, graphs=graph_list).rows:
+    for ag, _s, a, b, f, u in read["suspensions"].result():
         ia, ib = iso3_of(a.value), iso3_of(b.value)
         if ag.value in base and ia and ib and ia != ib:
             suspended.setdefault(ag.value, []).append(
@@ -418,7 +469,9 @@ def _record(ag, b, start, last, is_pending, undated, parties, spells, suspension
     pspans = {}
     for i, pa in enumerate(ps):
         for pb in ps[i + 1:]:
-            sp = _intersect(mspans[pa], mspans[pb])
+            ma, mb = mspans[pa], mspans[pb]
+            # both members for the agreement's whole life (the common case): that life
+            sp = ma if ma is life and mb is life else _intersect(ma, mb)
             cut = [span for pair, span in suspensions if set(pair) == {pa, pb}]
             if cut:
                 sp = _subtract(sp, _normal(cut))
@@ -481,14 +534,39 @@ def pair_years(store, year_from: int, year_to: int, *, focus: str | None = None,
     >>> rows = pair_years(store, 1990, 2025, focus="JPN")  # doctest: +SKIP
     """
     _check_window(year_from, year_to)
-    out = []
+    rows = []
     for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
         for (a, b), sp in rec.pair_spans.items():
             if focus is not None and focus not in (a, b):
                 continue
             for y in _years(sp, year_from, year_to):
-                out.append(PairYear(y, a, b, rec.agreement, rec.type))
-    out.sort(key=lambda r: (r.year, r.a, r.b, r.agreement))
+                rows.append((y, a, b, rec.agreement, rec.type))
+    rows.sort()  # (year, a, b, agreement) is unique: the type never decides
+    return [PairYear(*row) for row in rows]
+
+
+def pairs_by_year(store, year_from: int, year_to: int, *, types=None,
+                  graphs: list[str] | None = None, include_pending: bool = False) -> dict:
+    """:func:`pair_years` grouped by year and pair, without a row object each.
+
+    :returns: ``{year: {(a, b): [agreement IRI, ...]}}`` for the years with a tie, the
+        agreements of a pair in IRI order (as :func:`pair_years` lists them).
+
+    >>> pairs_by_year(store, 2025, 2025)[2025][("JPN", "USA")]  # doctest: +SKIP
+    """
+    _check_window(year_from, year_to)
+    out: dict = {}
+    for rec in lifecycles(store, graphs=graphs, types=types, include_pending=include_pending):
+        for pair, sp in rec.pair_spans.items():
+            for y in _years(sp, year_from, year_to):
+                mine = out.get(y)
+                if mine is None:
+                    mine = out[y] = {}
+                found = mine.get(pair)
+                if found is None:
+                    mine[pair] = [rec.agreement]
+                else:
+                    found.append(rec.agreement)
     return out
 
 

@@ -219,3 +219,23 @@ def test_dyads_by_window_equal_dyads_window_by_window(world, built_store):
             assert any(pairs for pairs, _ in got)
             typed = dyads_by_window(store, windows[-6:], types=["DefenceTreaty"])
             assert typed == [dyads(store, a, b, types=["DefenceTreaty"]) for a, b in windows[-6:]]
+
+
+def test_pairs_by_year_is_pair_years_grouped(world, built_store):
+    """The grouped form (the map's sources) holds exactly pair_years' rows, agreements of a
+    pair in pair_years' order, on the hand-made world and the bundled data."""
+    from kg.inforce import pair_years, pairs_by_year
+
+    for path in (world, built_store):
+        with _open(path) as store:
+            for lo, hi in ((1950, 2025), (2019, 2019)):
+                want: dict = {}
+                for row in pair_years(store, lo, hi):
+                    want.setdefault(row.year, {}).setdefault((row.a, row.b), []).append(
+                        row.agreement)
+                got = pairs_by_year(store, lo, hi)
+                assert got == want, (path, lo, hi)
+            typed = pairs_by_year(store, 1990, 2025, types=["DefenceTreaty"])
+            rows = pair_years(store, 1990, 2025, types=["DefenceTreaty"])
+            assert sum(len(ags) for p in typed.values() for ags in p.values()) == len(rows)
+        assert want and got

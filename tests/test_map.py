@@ -694,6 +694,50 @@ def test_collector_paused_while_a_map_is_made_and_restored_after():
         gc.enable()
 
 
+def test_collector_paused_leaves_what_it_made_in_the_oldest_generation():
+    """Objects made and kept in a paused block count as old after it (as survivors of the
+    skipped collections would), so the first collection after it does not walk them."""
+    import gc
+
+    from kg.cache import collector_paused
+
+    with collector_paused():
+        kept = [[i] for i in range(1000)]
+    assert gc.isenabled()
+    young = {id(o) for o in gc.get_objects(generation=0)}
+    assert not any(id(o) in young for o in kept)
+    assert any(o is kept[0] for o in gc.get_objects(generation=2))
+
+
+def test_series_of_a_run_with_prefetch_equal_the_series_read_one_query_at_a_time(bundled_store):
+    """In a run (run cache on) the exercises, lifecycles and titles are read in background
+    threads; the series is the one read without them, and no query is sent twice."""
+    from kg.cache import run_cache
+    from kg.map import build_series
+
+    with _open(bundled_store) as store:
+        plain = build_series(store, 2012, 2024, relation="all")
+    with _open(bundled_store) as store:
+        sent = []
+        store.tracer = lambda text, graphs: sent.append((text, tuple(graphs or ())))
+        run_cache(store)
+        fast = build_series(store, 2012, 2024, relation="all")
+        assert len(sent) == len(set(sent)) and len(sent) > 10
+    for part in ("years", "windows", "ties", "members", "attrs", "metrics", "sources"):
+        assert getattr(fast, part) == getattr(plain, part), part
+    with _open(bundled_store) as store:  # render_map's form: sources made when the page asks
+        from kg.map.data import WINDOWS, _build_series
+
+        run_cache(store)
+        later = _build_series(store, 2012, 2024, relation="all", windows=WINDOWS, graphs=None,
+                              metrics=True, sources=True, later=True)
+        assert callable(later.sources) and later.ties == plain.ties
+        assert later.sources() == plain.sources
+    assert list(fast.ties) == list(plain.ties)
+    assert all(list(fast.ties[k]) == list(plain.ties[k]) for k in plain.ties)
+    assert any(plain.sources[y] for y in plain.sources)
+
+
 def test_sources_of_every_year_equal_tie_sources(bundled_store):
     """The sources read for all years at once are tie_sources' of each year's ties."""
     from kg.map import build_series, tie_sources
@@ -832,6 +876,42 @@ def test_fast_bends_and_centre_equal_the_loops_they_replace():
                  rng.choice([1.0, 2, rng.uniform(0, 5), 0.1])) for _ in range(rng.randrange(0, 400))]
         assert meridian_costs(coords, ties, centres) == _centre_meridian_reference(coords, ties)
     assert meridian_costs({}, [], centres) == [0.0] * 36
+
+
+def test_bends_of_all_ties_at_once_equal_the_bend_of_each(bundled_map):
+    """_geo_smooths (numpy, a grid of midpoints) gives _geo_smooth's bend for every tie:
+    random capitals (some unknown, some shared, ties across the map's edge) on three
+    centre meridians, and every tie of the bundled map."""
+    import random
+
+    from kg.map import GEO_SCALE
+    from kg.map.layout import wrap_lon
+    from kg.map.page import _geo_smooth, _geo_smooths
+
+    rng = random.Random(11)
+    for centre in (0.0, -150.0, 140.0):
+        nodes = []
+        for _ in range(150):
+            lon = rng.choice([rng.uniform(-180, 180), float(rng.randrange(-18, 18) * 10)])
+            n = {"lat": round(rng.uniform(-60, 75), 3), "lon": round(lon, 3)}
+            n["x"] = round(wrap_lon(n["lon"] - centre) * GEO_SCALE, 1)
+            n["y"] = round(-n["lat"] * GEO_SCALE, 1)
+            if rng.random() < 0.05:
+                del n["lat"], n["lon"]
+            nodes.append(n)
+        nodes.append(dict(nodes[1]))  # two states at one capital: no bend
+        pairs = [(i, j) for i in range(len(nodes)) for j in range(i + 1, len(nodes))]
+        fast = _geo_smooths(nodes, pairs, centre)
+        assert fast == [_geo_smooth(nodes[i], nodes[j], centre) for i, j in pairs]
+        kinds = {(b["type"], b["roundness"] in (0.0, 0.15)) for b in fast}
+        assert {("curvedCW", True), ("curvedCCW", False), ("curvedCW", False)} <= kinds
+    data = _page_data(bundled_map)
+    nodes = data["nodes"]
+    pairs = [tuple(int(k) for k in e["id"].split("|")) for e in data["edges"]]
+    assert len(pairs) > 100
+    assert _geo_smooths(nodes, pairs, data["centre"]) == [e["smooth"] for e in data["edges"]]
+    assert [e["smooth"] for e in data["edges"]] == \
+           [_geo_smooth(nodes[i], nodes[j], data["centre"]) for i, j in pairs]
 
 
 def test_page_is_drawn_by_pyvis_vis_network_updated_in_place(bundled_map, browser):

@@ -585,3 +585,25 @@ def test_virtuoso_metrics_identical(pushed_virtuoso):
     store, url = pushed_virtuoso
     args = ["metrics", "--relation", "exercise", "--from", "2015", "--to", "2024", "--format", "csv"]
     assert ok("--endpoint", url, *args) == ok("--store", store, *args)
+
+
+def test_map_series_read_in_background_threads_from_a_remote_equal_the_local(pushed):
+    """The map's background reads (kg.cache.RunCache.prefetch) work over HTTP: the series
+    of a run on the remote store is the local store's, and no query is sent twice."""
+    from kg.cache import run_cache
+    from kg.map import build_series
+    from kg.remote import RemoteStore
+    from kg.store import open_store
+
+    store, url, _ = pushed
+    remote = RemoteStore(url, timeout=30)
+    sent = []
+    remote.tracer = lambda text, graphs: sent.append(text)
+    run_cache(remote)
+    far = build_series(remote, 2015, 2024, relation="all")
+    assert len(sent) == len(set(sent)) > 10
+    with open_store(store) as local:
+        near = build_series(local, 2015, 2024, relation="all")
+    for part in ("ties", "members", "attrs", "metrics", "sources"):
+        assert getattr(far, part) == getattr(near, part), part
+    assert any(near.sources[y] for y in near.sources)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from kg.errors import StoreBusyError, StoreError, UsageError
@@ -422,3 +424,69 @@ def test_fingerprint_counts_come_from_the_cache_while_the_files_are_unchanged(tm
     sent.clear()
     fp2 = read_fingerprint()
     assert any("COUNT(*)" in q for q in sent) and fp2 != fp1
+
+
+def test_select_own_answers_as_select_through_the_tracer_and_memo(tmp_path):
+    """kg's own SELECTs skip the guard's parse, not the tracer, the memo or the graphs."""
+    from kg.errors import UsageError
+
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+    with open_store(tmp_path / "s") as st:
+        sent = []
+        st.tracer = lambda text, graphs: sent.append(text)
+        q = "SELECT ?s WHERE { ?s <http://x/p> ?o } ORDER BY ?s"
+        assert st.select_own(q).rows == st.select(q).rows and len(st.select(q).rows) == 2
+        assert st.select_own(q, graphs=[]).rows == []
+        st.enable_memo()
+        sent.clear()
+        st.select_own(q)
+        st.select(q)
+        assert sent == [q]
+        with pytest.raises(UsageError):
+            st.select_own("ASK { ?s ?p ?o }")
+
+
+def test_background_gives_the_value_or_raises_the_error_in_the_caller():
+    from kg.basestore import Background
+
+    gate = threading.Event()
+    job = Background(lambda: gate.wait(5) and "read")
+    assert not job.done()
+    gate.set()
+    assert job.result() == "read" and job.done()
+
+    def fail():
+        raise ValueError("bad row")
+
+    with pytest.raises(ValueError, match="bad row"):
+        Background(fail).result()
+
+
+def test_in_parallel_runs_at_most_so_many_at_once_and_keeps_the_order():
+    import time
+
+    from kg.basestore import in_parallel
+
+    lock = threading.Lock()
+    running, most = [0], [0]
+
+    def job(i):
+        def run():
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.02)
+            with lock:
+                running[0] -= 1
+            if i == 3:
+                raise KeyError(i)
+            return i * i
+        return run
+
+    jobs = in_parallel([job(i) for i in range(8)], threads=2)
+    assert [j.result() for j in jobs[:3]] == [0, 1, 4]
+    with pytest.raises(KeyError):
+        jobs[3].result()
+    assert [j.result() for j in jobs[4:]] == [16, 25, 36, 49]
+    assert most[0] == 2

@@ -10,11 +10,19 @@ window); the tests check each window against ``build_network``. The metrics in
 the tooltips are :func:`kg.metrics.node_metrics` of the network of the chosen
 relation in that window; the sources are those :func:`tie_sources` gives for
 each year's ties, read for all years at once.
+
+In a run (:func:`kg.cache.run_cache`, as :func:`render_map` has it) the engine
+reads the exercises, the lifecycles, the states and the titles in background
+threads (:meth:`kg.cache.RunCache.prefetch`; pyoxigraph releases the GIL while it
+evaluates), side by side with each other and with the Python work that needs
+them first; the page makes the sources last. The tests check the series of such
+a run against the one read a query at a time.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 from kg.cache import collector_paused
 from kg.errors import UsageError
@@ -49,7 +57,7 @@ def data_years(store, graphs: list[str] | None = None) -> tuple[int, int]:
 
     text = SPARQL_PREFIXES + (
         "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }")
-    rows = store.select(text, graphs=graphs).rows
+    rows = store.select_own(text, graphs=graphs).rows
     lo, hi = rows[0] if rows else (None, None)
     if lo is None or hi is None:
         raise UsageError("no dated exercises in the store: give --from and --to")
@@ -97,13 +105,21 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     ``series.attrs`` (:class:`kg.map.page.Series`). Metrics are computed for
     networks of at most :data:`METRICS_MAX_NODES` states (``series.metrics``
     lacks the others); sources as :func:`tie_sources` gives them for each year's
-    ties (:func:`_sources_by_year`).
+    ties (:func:`_sources_by_year`). In a run (:func:`kg.cache.run_cache`) the
+    queries go to the engine from background threads (see the module's docstring).
 
     :param relation: the relation whose network the metrics measure.
     :returns: a :class:`kg.map.page.Series`.
     """
-    from kg.inforce import dyads_by_window
-    from kg.metrics import node_metrics
+    return _build_series(store, year_from, year_to, relation=relation, windows=windows,
+                         graphs=graphs, metrics=metrics, sources=sources, later=False)
+
+
+def _build_series(store, year_from: int, year_to: int, *, relation: str, windows, graphs,
+                  metrics: bool, sources: bool, later: bool) -> Series:
+    """:func:`build_series`; with ``later``, ``series.sources`` is a function that gives
+    them (the page calls it last, while the titles are still read in the background)."""
+    from kg.inforce import dyads_by_window, lifecycles, prefetch_lifecycles
     from kg.network import check_year_window, count_pairs, exercise_participants, state_attributes
 
     windows = tuple(windows)
@@ -112,28 +128,101 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     for y in range(first, year_to + 1):  # every window's years, as build_network checks them
         check_year_window(y, y)
     graph_list = sorted(graphs) if graphs else None
-    per_year = exercise_participants(store, first, year_to, False, graph_list, by_year=True,
-                                     ids=True)
-    counted = {y: count_pairs([states for _, states in per_year.get(y, ())])
-               for y in range(first, year_to + 1)}
+    # In a run (kg.cache.run_cache) the engine reads the exercises (then the exercises'
+    # titles), the lifecycles (then the agreements' titles) and the states in background
+    # threads (it releases the GIL), side by side with each other and with the Python
+    # work here; the titles are needed last.
+    cache = getattr(store, "network_cache", None)
+    key = (year_from, year_to, windows, tuple(graph_list or ()))
+    want_sources = sources and bool(years)
+
     keys = [(y, w) for y in years for w in windows]
-    wanted = set(keys)
     # each year's own ties too (their sources), when the slider has no one-year window
     extra = [] if 1 in windows else [(y, 1) for y in years]
+
+    def read_exercises():
+        """Each year's exercises, every exercise pair, each window's exercise sums."""
+        found = exercise_participants(store, first, year_to, False, graph_list, by_year=True,
+                                      ids=True)
+        if want_sources and cache is not None:
+            cache.prefetch(("map exercise titles",) + key, read_exercise_titles)
+        counted = {y: count_pairs([states for _, states in found.get(y, ())])
+                   for y in range(first, year_to + 1)}
+        sums: dict = {}
+        for y, w in keys + extra:
+            if (y, w) not in sums:
+                sums.update(_window_sums(counted, y, sorted({w} | set(windows))))
+        return found, {pair for pairs, _ in counted.values() for pair in pairs}, sums
+
+    def read_exercise_titles():
+        return _exercise_titles(store, year_from, year_to, graph_list)
+
+    def read_agreement_titles():
+        if cache is not None:
+            lifecycles(store, graphs=graph_list)  # in the background: after them (needed first)
+        return _agreement_titles(store, graph_list)
+
+    if cache is not None:
+        cache.prefetch(("map exercises",) + key, read_exercises)
+        prefetch_lifecycles(store, graphs=graph_list)
+        cache.prefetch(("map states",) + key, lambda: state_attributes(store, graph_list))
+        if want_sources:
+            cache.prefetch(("map agreement titles",) + key, read_agreement_titles)
+        _warm_imports()  # meanwhile (the page's libraries are needed anyway)
+    per_year, ex_pairs, sums = _prefetched(cache, ("map exercises",) + key, read_exercises)
     agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list)
-    attrs = state_attributes(store, graph_list)
-    empty = {"label": None, "region": None, "lat": None, "lon": None}
     series = Series(years=years, windows=windows, graphs={})
+    attrs = _prefetched(cache, ("map states",) + key, lambda: state_attributes(store, graph_list))
+    year_ties = _fill_windows(series, keys, extra, ex_pairs, sums, agreed, attrs,
+                              relation if metrics else None)
+
+    def read_sources() -> dict:
+        titles = dict(_prefetched(cache, ("map exercise titles",) + key, read_exercise_titles))
+        for item, found in _prefetched(cache, ("map agreement titles",) + key,
+                                       read_agreement_titles).items():
+            titles[item] = titles[item] | found if item in titles else found
+        return _sources_by_year(store, per_year, year_ties, graph_list, titles)
+
+    if want_sources:
+        series.sources = read_sources if later else read_sources()
+    return series
+
+
+def _prefetched(cache, key: tuple, fn):
+    """``fn()``, or the run cache's value of ``key`` (waited for when it is prefetched)."""
+    return fn() if cache is None else cache.remember(key, fn)
+
+
+def _warm_imports() -> None:
+    """Import the libraries the page is made with (while the engine reads the store)."""
+    import networkx  # noqa: F401
+    import numpy  # noqa: F401
+    import pyvis.network  # noqa: F401
+
+    import kg.metrics  # noqa: F401
+
+
+def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: dict,
+                  agreed: list, attrs: dict, relation: str | None) -> dict:
+    """Put each window's ties, members (and metrics of ``relation``, unless None) in
+    ``series``; return each year's own ties ``{year: [(a, b), ...]}`` (their sources).
+
+    ``keys`` are the slider's ``(year, window)`` keys, ``extra`` the one-year windows
+    needed only for the sources; ``ex_pairs`` every pair of any year's
+    :func:`kg.network.count_pairs`; ``sums`` each window's :func:`_window_sums`;
+    ``agreed`` :func:`kg.inforce.dyads_by_window` of ``keys + extra``; ``attrs``
+    :func:`kg.network.state_attributes`.
+    """
+    from kg.metrics import node_metrics
+
+    wanted = set(keys)
+    empty = {"label": None, "region": None, "lat": None, "lon": None}
     year_ties = {}
     # every tied pair of any window, sorted once: each window's ties in that order
-    rank = {key: i for i, key in enumerate(sorted(
-        {key for pairs, _ in counted.values() for key in pairs} | {key for ag, _ in agreed for key in ag}))}
-    sums: dict = {}
+    order = sorted(ex_pairs | {key for ag, _ in agreed for key in ag})
     for (y, w), (ag, n_ag) in zip(keys + extra, agreed, strict=True):
-        if (y, w) not in sums:
-            sums.update(_window_sums(counted, y, sorted({w} | set(windows))))
-        ex, n_ex = sums.pop((y, w))
-        ties = _window_ties(ex, ag, rank)
+        ex, n_ex = sums[(y, w)]
+        ties = _window_ties(ex, ag, order)
         if w == 1:
             year_ties[y] = list(ties)
         if (y, w) not in wanted:
@@ -147,22 +236,28 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
         for n in members:
             if n not in series.attrs:
                 series.attrs[n] = dict(attrs.get(n, empty))
-        if metrics:
+        if relation is not None:
             P = _projection(members, ties, n_ex, n_ag, relation)
             if P is not None:
                 series.metrics[(y, w)] = node_metrics(P)
-    if sources:
-        series.sources = _sources_by_year(store, per_year, year_ties, graph_list)
-    return series
+    return year_ties
 
 
-def _window_ties(ex: dict, ag: dict, rank: dict) -> dict:
-    """A window's ties ``{(a, b): (exercise weight, agreement weight, types)}`` in ``rank``
-    order, from its exercise weights and its :func:`kg.inforce.dyads` pairs."""
+def _window_ties(ex: dict, ag: dict, order: list) -> dict:
+    """A window's ties ``{(a, b): (exercise weight, agreement weight, types)}`` in the order
+    of ``order`` (every tied pair of any window, sorted), from its exercise weights and
+    its :func:`kg.inforce.dyads` pairs (one pass down ``order``: no sort per window)."""
     ties = {}
-    for key in sorted(ex.keys() | ag.keys(), key=rank.__getitem__):
-        found = ag.get(key)
-        ties[key] = (ex.get(key, 0), found[0], found[1]) if found else (ex[key], 0, [])
+    exg, agg = ex.get, ag.get
+    for key in order:
+        found = agg(key)
+        if found is not None:
+            n = exg(key)
+            ties[key] = (0 if n is None else n, found[0], found[1])
+        else:
+            n = exg(key)
+            if n is not None:
+                ties[key] = (n, 0, [])
     return ties
 
 
@@ -272,7 +367,7 @@ _AGREEMENT_TITLES = ("SELECT DISTINCT ?ag ?title WHERE {\n"
 
 def _read_titles(store, text: str, graphs, titles: dict) -> None:
     """Add the ``(item, title)`` rows of ``text`` to ``titles`` (item -> set of titles)."""
-    for item, t in store.select(text, graphs=graphs).rows:
+    for item, t in store.select_own(text, graphs=graphs).rows:
         titles.setdefault(item.value, set()).add(t.value)
 
 
@@ -280,55 +375,73 @@ def _ranked(items, titles: dict) -> list:
     """The titles of ``items`` (exercises, agreements), most cited first, then by text."""
     if len(items) == 1:  # the common case: each title cited once
         return sorted(titles.get(next(iter(items)), ()))
-    counts: dict = {}
-    for item in items:
-        for t in titles.get(item, ()):
-            counts[t] = counts.get(t, 0) + 1
-    return sorted(counts, key=lambda t: (-counts[t], t))
+    found = [t for item in items for t in titles.get(item, ())]
+    unique = set(found)
+    if len(unique) == len(found):  # each cited once: by text
+        return sorted(unique)
+    counts = Counter(found)
+    # by text, then (a stable sort) by count, most first
+    return sorted(sorted(counts), key=counts.__getitem__, reverse=True)
 
 
-def _sources_by_year(store, per_year: dict, year_ties: dict, graphs) -> dict:
+def _exercise_titles(store, year_from: int, year_to: int, graphs) -> dict:
+    """The source titles of the exercises of ``year_from``..``year_to``:
+    ``{exercise IRI: {title, ...}}``."""
+    from kg.namespaces import SPARQL_PREFIXES
+    from kg.network import year_filter
+
+    titles: dict = {}
+    _read_titles(store, SPARQL_PREFIXES + (
+        f"SELECT DISTINCT ?ex ?title WHERE {{\n  ?ex sp:year ?year . {year_filter(year_from, year_to)}\n"
+        "  ?ex sp:source ?src .\n  ?src dcterms:title ?title .\n}"), graphs, titles)
+    return titles
+
+
+def _agreement_titles(store, graphs) -> dict:
+    """The source titles of every agreement with a party: ``{agreement IRI: {title, ...}}``."""
+    from kg.namespaces import SPARQL_PREFIXES
+
+    titles: dict = {}
+    _read_titles(store, SPARQL_PREFIXES + _AGREEMENT_TITLES, graphs, titles)
+    return titles
+
+
+def _sources_by_year(store, per_year: dict, year_ties: dict, graphs, titles: dict) -> dict:
     """:func:`tie_sources` of each year's ties (relation ``all``), for all years at once.
 
     ``year_ties`` maps each year to its tied pairs (``a < b``); ``per_year`` holds
     each year's exercises with their participants (``ids=True`` form of
     :func:`kg.network.exercise_participants`), so the exercises behind a tie are
     read from the same rows as its weight; the agreements behind it are those
-    tying the pair in that year (:func:`kg.inforce.pair_years`, the in-force
-    rule). The titles come from two queries for all years. The tests check the
-    result against :func:`tie_sources` year by year.
+    tying the pair in that year (:func:`kg.inforce.pairs_by_year`, the in-force
+    rule). ``titles`` are :func:`_exercise_titles` of the years of ``year_ties`` and
+    :func:`_agreement_titles` (two queries for all years). The tests check the result against :func:`tie_sources` year by year.
 
     :returns: ``{year: {(a, b): [title, ...]}}``.
     """
-    from kg.inforce import pair_years
-    from kg.namespaces import SPARQL_PREFIXES
-    from kg.network import year_filter
+    from kg.inforce import pairs_by_year
 
     years = sorted(year_ties)
     if not years:
         return {}
-    titles: dict = {}
-    _read_titles(store, SPARQL_PREFIXES + (
-        f"SELECT DISTINCT ?ex ?title WHERE {{\n  ?ex sp:year ?year . {year_filter(years[0], years[-1])}\n"
-        "  ?ex sp:source ?src .\n  ?src dcterms:title ?title .\n}"), graphs, titles)
-    _read_titles(store, SPARQL_PREFIXES + _AGREEMENT_TITLES, graphs, titles)
-    shared: dict = {y: {} for y in years}  # year -> pair -> exercises and agreements
+    from collections import defaultdict
+    from itertools import combinations
+
+    shared: dict = {y: defaultdict(list) for y in years}  # year -> pair -> exercises, agreements
     for y in years:
         mine = shared[y]
         for ex, states in per_year.get(y, ()):
             if ex not in titles:
                 continue  # no source to show
-            for i, a in enumerate(states):
-                for b in states[i + 1:]:
-                    found = mine.get((a, b))
-                    if found is None:
-                        mine[(a, b)] = [ex]
-                    else:
-                        found.append(ex)
-    for row in pair_years(store, years[0], years[-1], graphs=graphs):
-        if row.agreement in titles:
-            shared[row.year].setdefault((row.a, row.b), []).append(row.agreement)
-    ranked: dict = {}  # the same exercises and agreements give the same titles
+            for pair in combinations(states, 2):  # states sorted: a < b
+                mine[pair].append(ex)
+    for y, tied in pairs_by_year(store, years[0], years[-1], graphs=graphs).items():
+        mine = shared[y]
+        for pair, agreements in tied.items():
+            for ag in agreements:
+                if ag in titles:
+                    mine[pair].append(ag)
+    ranked: dict = {}  # the titles of one exercise or agreement, for all its pairs
     out = {}
     for y in years:
         mine = shared[y]
@@ -338,10 +451,12 @@ def _sources_by_year(store, per_year: dict, year_ties: dict, graphs) -> dict:
             if items is None:
                 ours[pair] = []
                 continue
-            key = items[0] if len(items) == 1 else frozenset(items)
-            got = ranked.get(key)
+            if len(items) > 1:  # these sets rarely repeat
+                ours[pair] = _ranked(set(items), titles)
+                continue
+            got = ranked.get(items[0])
             if got is None:
-                got = ranked[key] = _ranked(set(items), titles)
+                got = ranked[items[0]] = _ranked(items, titles)
             ours[pair] = list(got)
     return out
 
@@ -419,7 +534,9 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
     if year_to - year_from + 1 > MAX_YEARS:
         raise UsageError(f"{year_from}–{year_to} is more than {MAX_YEARS} years: "
                          "give a shorter --from/--to")
-    series = build_series(store, year_from, year_to, relation=relation, graphs=graphs)
+    # the sources are made last, by the page (their titles are read meanwhile)
+    series = _build_series(store, year_from, year_to, relation=relation, windows=WINDOWS,
+                           graphs=graphs, metrics=True, sources=True, later=True)
     fingerprint = store.fingerprint(graphs=graphs)["all"]
     attrs = series.node_attrs()
     nodes = set(attrs)

@@ -94,7 +94,10 @@ class Series:
     network), with edge ``weight`` or ``exercise_weight``/``agreement_weight``
     and ``agreement_types`` as :func:`kg.network.build_network` makes them;
     ``metrics``: the same keys to :func:`kg.metrics.node_metrics` results;
-    ``sources``: ``{year or None: {(a, b): [titles]}}`` for the tooltips;
+    ``sources``: ``{year or None: {(a, b): [titles]}}`` for the tooltips, or a function
+    of no arguments giving them (called once, when the page's data is put together,
+    after the ties and positions: :func:`kg.map.data.render_map` hands over sources whose
+    titles are still being read);
     ``period``: the text of a single network's window.
 
     The networks may instead be given in bulk, without a networkx graph each
@@ -291,6 +294,121 @@ def _geo_smooth(a: dict, b: dict, centre: float) -> dict:
     return {"roundness": round(2 * lo - 1, 3), "type": "curvedCCW" if h > 0 else "curvedCW"}
 
 
+#: Depth of the grid of bisection midpoints :func:`_geo_smooths` evaluates once.
+_BEND_DEPTH = 14
+_GRID: dict = {}
+
+
+def _bend_grid():
+    """``-m * cos(m * pi)`` (the bisection's test in :func:`_geo_smooth`) at each point
+    ``m = 0.5 + k / 2**(D+1)``, ``k = 0 .. 2**D``: every midpoint the first ``D``
+    steps can meet, each an exact float, computed as that loop computes it."""
+    import math
+
+    import numpy as np
+
+    cached = _GRID.get(_BEND_DEPTH)
+    if cached is None:
+        step = 0.5 / (1 << _BEND_DEPTH)
+        cached = _GRID[_BEND_DEPTH] = np.array(
+            [-m * math.cos(m * math.pi) for m in (0.5 + k * step
+                                                  for k in range((1 << _BEND_DEPTH) + 1))])
+    return cached
+
+
+def _grid_thousandths(k):
+    """``round(2 * m - 1, 3) * 1000`` as integers for grid points ``k`` (an array).
+
+    ``2 * m - 1`` is exactly ``k / 2**D``; Python's ``round`` gives the nearest multiple
+    of 0.001 to it (ties to even), which integer arithmetic finds exactly, and the float
+    it returns is the double nearest that decimal, i.e. ``thousandths / 1000``.
+
+    >>> int(_grid_thousandths(__import__("numpy").array([1 << (_BEND_DEPTH - 1)]))[0])
+    500
+    """
+    import numpy as np
+
+    q, rem = np.divmod(1000 * k, 1 << _BEND_DEPTH)
+    half = 1 << (_BEND_DEPTH - 1)
+    return q + ((rem > half) | ((rem == half) & (q % 2 == 1)))
+
+
+def _geo_smooths(nodes: list, pairs: list, centre: float) -> list:
+    """:func:`_geo_smooth` of many ties at once, equal to it tie by tie (the tests check).
+
+    ``nodes`` are the vis nodes (``x``, ``y`` and, when known, ``lat``/``lon``),
+    ``pairs`` ``(i, j)`` indexes into them. The arithmetic is numpy's, operation by
+    operation as :func:`_geo_smooth` does it in IEEE doubles (so the same bits);
+    the functions whose numpy versions may round differently (cos and sin of each
+    capital, asin, atan2, hypot) are Python's ``math``, and the bisection walks the
+    grid of :func:`_bend_grid` ``_BEND_DEPTH`` steps deep for every tie at once. A
+    tie whose two ends then still round apart (a few in a hundred) is finished by
+    :func:`_geo_smooth` itself.
+    """
+    import math
+
+    import numpy as np
+
+    if not pairs:
+        return []
+    r = math.pi / 180
+    has = np.array([("lat" in n) for n in nodes])
+    nx_ = np.array([float(n["x"]) for n in nodes])
+    ny_ = np.array([float(n["y"]) for n in nodes])
+    trig = [(math.cos(n["lat"] * r), math.cos(n["lon"] * r), math.sin(n["lon"] * r),
+             math.sin(n["lat"] * r)) if "lat" in n else (0.0,) * 4 for n in nodes]
+    cp, cl, sl, sp = (np.array(col) for col in zip(*trig, strict=True))
+    cx_node, cy_node = cp * cl, cp * sl
+    ii = np.array([i for i, _ in pairs])
+    jj = np.array([j for _, j in pairs])
+    ax, ay, bx, by = nx_[ii], ny_[ii], nx_[jj], ny_[jj]
+    dx, dy = bx - ax, by - ay
+    chord = np.array(list(map(math.hypot, dx.tolist(), dy.tolist())))
+    flat = (chord < 1e-9) | ~(has[ii] & has[jj])
+    wraps = ~flat & (np.abs(dx) > 180 * GEO_SCALE)
+    x = cx_node[ii] + cx_node[jj]
+    y = cy_node[ii] + cy_node[jj]
+    z = sp[ii] + sp[jj]
+    norm = np.sqrt(x * x + y * y + z * z)
+    wraps |= ~flat & ~wraps & (norm < 1e-6)
+    bend = ~flat & ~wraps
+    safe = np.where(bend, norm, 1.0)
+    mlat = np.array(list(map(math.asin, np.where(bend, z / safe, 0.0).tolist()))) / r
+    mlon = np.array(list(map(math.atan2, y.tolist(), x.tolist()))) / r
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    mx = ((mlon - centre) + 180.0) % 360.0 - 180.0  # wrap_lon
+    mx = mx * GEO_SCALE
+    mx = mx + 360 * GEO_SCALE * np.rint((cx - mx) / (360 * GEO_SCALE))
+    ox, oy = 2 * (mx - cx), 2 * (-mlat * GEO_SCALE - cy)
+    off = np.array(list(map(math.hypot, ox.tolist(), oy.tolist())))
+    safe_chord = np.where(bend, chord, 1.0)
+    f = np.minimum(1.0, 0.5 * safe_chord / np.maximum(off, 1e-9))
+    h = (ox * -dy + oy * dx) * f / safe_chord
+    want = np.minimum(np.abs(h) / safe_chord, 0.5)
+    values = _bend_grid()
+    lo = np.zeros(len(pairs), dtype=np.int64)
+    hi = np.full(len(pairs), 1 << _BEND_DEPTH, dtype=np.int64)
+    for _ in range(_BEND_DEPTH):
+        mid = (lo + hi) >> 1
+        below = values[mid] < want
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    rounded = _grid_thousandths(lo)
+    done = rounded == _grid_thousandths(hi)  # every later step rounds alike (monotone)
+    out = []
+    for k, (i, j) in enumerate(pairs):
+        if flat[k]:
+            out.append({"roundness": 0.0, "type": "curvedCW"})
+        elif wraps[k]:
+            out.append({"roundness": 0.15, "type": "curvedCW"})
+        elif done[k]:
+            out.append({"roundness": int(rounded[k]) / 1000,
+                        "type": "curvedCCW" if h[k] > 0 else "curvedCW"})
+        else:
+            out.append(_geo_smooth(nodes[i], nodes[j], centre))
+    return out
+
+
 def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big: bool):
     """The nodes, ties and options handed to vis-network, assembled with pyvis' ``Network``.
 
@@ -323,10 +441,12 @@ def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big
         net.add_node(str(n), label=str(a.get("label") or n), shape="dot",
                      color=colors[groups[n]], **extra)
     nodes = net.get_nodes()
-    for i, j in sorted(pairs):
+    pairs = sorted(pairs)
+    bends = _geo_smooths(net.nodes, pairs, centre) if geo is not None else None
+    for k, (i, j) in enumerate(pairs):
         opts = {"id": f"{i}|{j}"}
-        if geo is not None:
-            opts["smooth"] = _geo_smooth(net.nodes[i], net.nodes[j], centre)
+        if bends is not None:
+            opts["smooth"] = bends[k]
         net.add_edge(nodes[i], nodes[j], **opts)
     net.toggle_physics(False)
     net.toggle_drag_nodes(False)
@@ -358,6 +478,10 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
     and metric rows; also the edge kinds present and every tied index pair."""
     bit = {t: 1 << k for k, t in enumerate(types)}
     frames, kinds, pairs = [], set(), set()
+    # each weight and each set of types once: _num of equal numbers is one value (1 and
+    # 1.0 both give 1), and a tie of exercises only has no types
+    nums: dict = {}
+    masks: dict = {(): 0}
     for year in series.years or [None]:
         for win in series.windows:
             found = ties.get((year, win))
@@ -367,11 +491,20 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
                 edges = []
                 for u, v, _w, ew, aw, names in found:
                     i, j = index[u], index[v]
-                    mask = 0
-                    for t in names:
-                        mask |= bit[t]
-                    edges.append((i, j, _num(ew), _num(aw), mask) if i < j else
-                                 (j, i, _num(ew), _num(aw), mask))
+                    e = nums.get(ew)
+                    if e is None:
+                        e = nums[ew] = _num(ew)
+                    a = nums.get(aw)
+                    if a is None:
+                        a = nums[aw] = _num(aw)
+                    names = tuple(names)
+                    mask = masks.get(names)
+                    if mask is None:
+                        mask = 0
+                        for t in names:
+                            mask |= bit[t]
+                        masks[names] = mask
+                    edges.append((i, j, e, a, mask) if i < j else (j, i, e, a, mask))
                 edges.sort()  # pairs are unique: by i, j
                 flat = [x for e in edges for x in e]
                 if any(e[2] for e in edges):
@@ -388,6 +521,8 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
 
 def _sources(series: Series, index: dict) -> tuple[dict, list]:
     """Sources per year as ``{year: [[i, j, title index, ...]]}`` and the title list."""
+    if callable(series.sources):
+        series.sources = series.sources()
     titles: list = []
     tid: dict = {}
     out = {}
