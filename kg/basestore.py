@@ -252,24 +252,6 @@ class BaseStore:
         return self._through_memo(text, g,
                                   lambda t, gr: run_interruptible(lambda: run(t, gr), timeout))
 
-    def select_own(self, text: str, *, graphs: list[str] | None = None) -> ResultSet:
-        """Run a SELECT that kg itself wrote, as :meth:`select` does but without the guard.
-
-        The guard (:func:`kg.sparql.check_query_safe`) parses a user's SPARQL with
-        rdflib to refuse ``SERVICE`` and ``FROM <file:>``; kg's own query texts are
-        constants with years serialized as RDF terms (no user text, no ``SERVICE``,
-        no ``FROM``), and parsing them costs more than the engine takes for many of
-        them (a map of the 1M store sends 18). The tracer, the memo and Ctrl-C work
-        as for :meth:`query`. Never pass text that came from a user or a file.
-
-        >>> store.select_own("SELECT ?s WHERE { ?s a ?t } LIMIT 1")  # doctest: +SKIP
-        """
-        if query_form(text) != "SELECT":
-            raise UsageError("select_own runs SELECT queries only")
-        g = self.graph_iris_of(graphs)
-        return self._through_memo(text, g, lambda t, gr: run_interruptible(
-            lambda: self._select(t, gr)))
-
     def _through_memo(self, text: str, graphs: list[str], run):
         """``run(text, graphs)``, or its memoized result; the tracer sees what is sent."""
         key = (text, tuple(graphs))

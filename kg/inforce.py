@@ -303,7 +303,7 @@ def _read_all(store, graphs) -> dict:
              for name, where in _TABLES.items()}
     texts["members"] = _Q_MEMBERS
     texts["suspensions"] = _Q_SUSPENSIONS
-    jobs = in_parallel([lambda t=t: store.select_own(t, graphs=graphs).rows
+    jobs = in_parallel([lambda t=t: store.select(t, graphs=graphs, own=True).rows
                         for t in texts.values()])
     return dict(zip(texts, jobs, strict=True))
 

@@ -148,10 +148,10 @@ def exercise_participants(store, year_from, year_to, include_observers, graphs, 
     )
     from functools import lru_cache
 
-    copies = {row[0].value for row in store.select_own(SPARQL_PREFIXES + _COPIES, graphs=graphs).rows}
+    copies = {row[0].value for row in store.select(SPARQL_PREFIXES + _COPIES, graphs=graphs, own=True).rows}
     iso = lru_cache(maxsize=None)(iso3_of)  # a few hundred states, named many times
     out: dict = {}
-    for row in store.select_own(text, graphs=graphs).rows:
+    for row in store.select(text, graphs=graphs, own=True).rows:
         ex, parts = row[0], row[-1]
         if ex.value in copies or parts is None:
             continue
@@ -195,7 +195,7 @@ def state_attributes(store, graphs) -> dict[str, dict]:
         "  OPTIONAL { ?s sp:lon ?lo }\n"
         "} GROUP BY ?s"
     )
-    rs = store.select_own(text, graphs=graphs)
+    rs = store.select(text, graphs=graphs, own=True)
     out = {}
     for s, label, region, lat, lon in rs.rows:
         iso = iso3_of(s.value)

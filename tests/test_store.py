@@ -426,25 +426,21 @@ def test_fingerprint_counts_come_from_the_cache_while_the_files_are_unchanged(tm
     assert any("COUNT(*)" in q for q in sent) and fp2 != fp1
 
 
-def test_select_own_answers_as_select_through_the_tracer_and_memo(tmp_path):
-    """kg's own SELECTs skip the guard's parse, not the tracer, the memo or the graphs."""
-    from kg.errors import UsageError
-
+def test_own_select_answers_as_select_through_the_tracer_and_memo(tmp_path):
+    """kg's own SELECTs (own=True) skip the guard's parse, not the tracer, the memo or the graphs."""
     with open_store(tmp_path / "s", write=True) as st:
         st.write_graphs({G: NT}, replace=False)
     with open_store(tmp_path / "s") as st:
         sent = []
         st.tracer = lambda text, graphs: sent.append(text)
         q = "SELECT ?s WHERE { ?s <http://x/p> ?o } ORDER BY ?s"
-        assert st.select_own(q).rows == st.select(q).rows and len(st.select(q).rows) == 2
-        assert st.select_own(q, graphs=[]).rows == []
+        assert st.select(q, own=True).rows == st.select(q).rows and len(st.select(q).rows) == 2
+        assert st.select(q, graphs=[], own=True).rows == []
         st.enable_memo()
         sent.clear()
-        st.select_own(q)
+        st.select(q, own=True)
         st.select(q)
         assert sent == [q]
-        with pytest.raises(UsageError):
-            st.select_own("ASK { ?s ?p ?o }")
 
 
 def test_background_gives_the_value_or_raises_the_error_in_the_caller():

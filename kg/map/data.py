@@ -57,7 +57,7 @@ def data_years(store, graphs: list[str] | None = None) -> tuple[int, int]:
 
     text = SPARQL_PREFIXES + (
         "SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) WHERE { ?ex a sp:Exercise ; sp:year ?y }")
-    rows = store.select_own(text, graphs=graphs).rows
+    rows = store.select(text, graphs=graphs, own=True).rows
     lo, hi = rows[0] if rows else (None, None)
     if lo is None or hi is None:
         raise UsageError("no dated exercises in the store: give --from and --to")
@@ -342,13 +342,13 @@ def tie_sources(store, pairs, *, relation: str = "exercise", year_from: int | No
             f"SELECT DISTINCT ?ex ?title WHERE {{\n{exercise_incidence('p', year_from, year_to, False)}"
             "  ?ex sp:source ?src .\n  ?src dcterms:title ?title .\n}")
         members: dict = {}  # state -> set of exercises
-        for item, s in store.select(q_members, graphs=graphs).rows:
+        for item, s in store.select(q_members, graphs=graphs, own=True).rows:
             iso = iso3_of(s.value)
             if iso in states:
                 members.setdefault(iso, set()).add(item.value)
         for a, b in wanted:
             shared.setdefault((a, b), set()).update(members.get(a, set()) & members.get(b, set()))
-        for item, t in store.select(q_titles, graphs=graphs).rows:
+        for item, t in store.select(q_titles, graphs=graphs, own=True).rows:
             titles.setdefault(item.value, set()).add(t.value)
     if relation in ("agreement", "all"):
         # the in-force rule (kg.inforce): pairs tied in some year of the window
@@ -367,7 +367,7 @@ _AGREEMENT_TITLES = ("SELECT DISTINCT ?ag ?title WHERE {\n"
 
 def _read_titles(store, text: str, graphs, titles: dict) -> None:
     """Add the ``(item, title)`` rows of ``text`` to ``titles`` (item -> set of titles)."""
-    for item, t in store.select_own(text, graphs=graphs).rows:
+    for item, t in store.select(text, graphs=graphs, own=True).rows:
         titles.setdefault(item.value, set()).add(t.value)
 
 
