@@ -77,24 +77,31 @@ PAGERANK_ALPHA = 0.85
 def _edge_arrays(nodes: list, G):
     """The edges of ``G`` as arrays ``(us, vs, ws)``: end indices into ``nodes`` (``us <=
     vs``) and float weights (``weight``, default 1), each edge once."""
+    return _edge_arrays_of(nodes, {u: {v: d.get("weight", 1.0) for v, d in nbrs.items()}
+                                   for u, nbrs in G.adjacency()})
+
+
+def _edge_arrays_of(nodes: list, adj: dict):
+    """The edges of the weights ``adj`` (``{u: {v: weight}}``) as :func:`_edge_arrays` gives
+    them, read from each node's adjacency in the order of ``adj``."""
     import numpy as np
 
     idx = {v: i for i, v in enumerate(nodes)}
     rows = []
-    for u, nbrs in G.adjacency():  # each edge once: from its end that comes first
+    for u, nbrs in adj.items():  # each edge once: from its end that comes first
         iu = idx[u]
-        rows += [(iu, idx[v], d.get("weight", 1.0)) for v, d in nbrs.items() if idx[v] >= iu]
+        rows += [(iu, idx[v], w) for v, w in nbrs.items() if idx[v] >= iu]
     if not rows:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
     arr = np.array(rows, dtype=float)  # each weight as float(weight)
     return arr[:, 0].astype(np.intp), arr[:, 1].astype(np.intp), arr[:, 2]
 
 
-def _dependencies(trtrs, pi, pj, m1, a):
+def _dependencies(trtrs, pi, pj, m1, na):
     """Brandes' dependencies ``delta`` of one source, from its shortest-path DAG ``pi -> pj``
     (positions in distance order, the source first), by two triangular solves.
 
-    ``m1`` (Fortran order) and ``a`` are zero square matrices of the reachable nodes; they
+    ``m1`` (Fortran order) and ``na`` are zero square matrices of the reachable nodes; they
     are zero again on return.
     """
     import numpy as np
@@ -106,12 +113,15 @@ def _dependencies(trtrs, pi, pj, m1, a):
     sigma, info = trtrs(m1, rhs, lower=1, trans=0, unitdiag=1)
     m1[pj, pi] = 0.0
     # (I - a) delta = a 1, a[v, w] = sigma_v / sigma_w on the DAG's ties:
-    # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
-    a[pi, pj] = sigma[pi] / sigma[pj]
-    b = a.sum(axis=1)
-    na = -a
-    a[pi, pj] = 0.0
+    # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w). Filled negated
+    # (na = -a): negation is exact, so -(row sums of na) + 0.0 are the row sums of a,
+    # bit for bit (+ 0.0 turns a -0.0 into 0.0)
+    na[pi, pj] = -(sigma[pi] / sigma[pj])
+    b = na.sum(axis=1)
+    np.negative(b, out=b)
+    b += 0.0
     delta, info2 = trtrs(na.T, b, lower=1, trans=1, unitdiag=1)
+    na[pi, pj] = 0.0
     if info or info2:
         raise ComputationError(f"Brandes' systems failed (LAPACK info {info}, {info2})")
     return delta
@@ -150,6 +160,15 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
                                                    np.concatenate([vs, us]))), shape=(n, n))
     dist_all = dijkstra(graph, directed=True)
     connected = bool(np.isfinite(dist_all).all())
+    # Only an edge as short as its ends' distance can lie on a shortest path: the tie test
+    # below (dist[u] + length == dist[v], in floats) fails for an edge longer than that
+    # distance by more than rounding (Dijkstra's distances obey dist[v] <= dist[x] + length
+    # over every edge, so dist[v] is at most the sum along the shorter route, each sum
+    # within 2n ulps of the real one; 1e-9 of the longest distance is far beyond that).
+    # Left out, such edges change no tie; in dense years they are about 97% of the edges.
+    longest = float(dist_all[np.isfinite(dist_all)].max()) if len(us) else 0.0
+    short = lw <= dist_all[us, vs] + 1e-9 * longest
+    us, vs, lw = us[short], vs[short], lw[short]
     (trtrs,) = get_lapack_funcs(("trtrs",), (dist_all,))
     # the two systems' matrices for a source reaching every node, zero again after each use
     m1_full = np.zeros((n, n), order="F")
@@ -159,6 +178,9 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     orders = np.argsort(dist_all, axis=1, kind="stable")
     ranks = np.empty_like(orders)
     np.put_along_axis(ranks, orders, np.arange(n)[None, :].repeat(n, axis=0), axis=1)
+    reaches = np.isfinite(dist_all).sum(axis=1)
+    # each source's sum of distances: a row's sum is the sum of that row alone
+    totals = dist_all.sum(axis=1) if connected else None
     for first in range(0, n, chunk):
         block = dist_all[first:first + chunk]
         du, dv = block[:, us], block[:, vs]
@@ -168,21 +190,32 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
         if not connected:  # from an unreachable end, inf + length == inf is no path
             fwd &= np.isfinite(du)
             bwd &= np.isfinite(dv)
+        # the DAG ties of the block's sources (their order does not matter: each system is
+        # filled by assignment), grouped by source: tail -> head, in distance order
+        rf, kf = np.nonzero(fwd)
+        rb, kb = np.nonzero(bwd)
+        src = np.concatenate([rf, rb])
+        by_src = np.argsort(src, kind="stable")
+        src = src[by_src]
+        rows = src + first
+        pi_all = ranks[rows, np.concatenate([us[kf], vs[kb]])[by_src]]
+        pj_all = ranks[rows, np.concatenate([vs[kf], us[kb]])[by_src]]
+        bounds = np.searchsorted(src, np.arange(len(block) + 1)).tolist()
         for s in range(first, first + len(block)):
-            dist = dist_all[s]
-            finite = np.isfinite(dist)
-            reach = int(finite.sum())
-            tot = float(dist[finite].sum())
+            reach = int(reaches[s])
+            if totals is not None:
+                tot = float(totals[s])
+            else:
+                dist = dist_all[s]
+                tot = float(dist[np.isfinite(dist)].sum())
             if tot > 0.0 and n > 1:
                 clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
             if reach < 2:
                 continue
             order = orders[s, :reach]  # the reachable nodes, as argsort of them alone
-            pos = ranks[s]
-            kf, kb = np.flatnonzero(fwd[s - first]), np.flatnonzero(bwd[s - first])
             # DAG in distance order: pi -> pj, only above the diagonal (lengths are positive)
-            pi = np.concatenate([pos[us[kf]], pos[vs[kb]]])
-            pj = np.concatenate([pos[vs[kf]], pos[us[kb]]])
+            lo, hi = bounds[s - first], bounds[s - first + 1]
+            pi, pj = pi_all[lo:hi], pj_all[lo:hi]
             if reach == n:
                 delta = _dependencies(trtrs, pi, pj, m1_full, a_full)
             else:
@@ -241,10 +274,13 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10,
     """Eigenvector centrality in each connected component (power iteration on A + I,
     as ``networkx.eigenvector_centrality`` does; Euclidean norm 1 per component).
 
+    :param G: the network, or None when ``nodes`` and ``edges`` are given.
     :param nodes: ``sorted(G.nodes)``, with ``edges`` from :func:`_edge_arrays` on them
-        (computed when None)."""
-    import networkx as nx
+        (computed when None). The components come from the edges (the same node sets
+        as ``networkx.connected_components``; each is measured on its own)."""
     import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
     if nodes is None:
         nodes = sorted(G.nodes)
@@ -253,15 +289,17 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10,
     keep = us != vs
     W[us[keep], vs[keep]] = ws[keep]
     W[vs[keep], us[keep]] = ws[keep]
-    pos = {v: i for i, v in enumerate(nodes)}
-    out = dict.fromkeys(G.nodes, 0.0)
-    for comp in nx.connected_components(G):
-        if len(comp) < 2:
-            continue
-        members = sorted(comp)
+    out = dict.fromkeys(nodes, 0.0)
+    if not len(nodes):
+        return out
+    links = csr_matrix((np.ones(len(us)), (us, vs)), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(links, directed=False)
+    sizes = np.bincount(labels)
+    for label in np.flatnonzero(sizes >= 2):
+        at = np.flatnonzero(labels == label)  # positions in nodes: the members sorted
+        members = [nodes[i] for i in at]
         idx = {v: i for i, v in enumerate(members)}
         n = len(members)
-        at = np.array([pos[v] for v in members], dtype=np.intp)
         A = W[np.ix_(at, at)]
         x = np.full(n, 1.0 / n)
         for _ in range(max_iter):
@@ -390,10 +428,10 @@ def _louvain_aggregate(nodes, adj, members, inner):
     return new_nodes, new_adj, dict(zip(new_nodes, new_members, strict=True))
 
 
-def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001,
-             adj: dict | None = None) -> list[set]:
+def _louvain(nodes: list, adj: dict, seed: int = LOUVAIN_SEED,
+             threshold: float = 0.0000001) -> list[set]:
     """Louvain communities (Blondel et al. 2008) of a canonical graph from :func:`node_metrics`
-    (nodes and each adjacency sorted, float weights).
+    (``nodes`` and each adjacency of the weights ``adj`` sorted, float weights).
 
     The same steps, random draws and floating-point operations as
     ``networkx.community.louvain_communities(H, weight="weight", resolution=1,
@@ -403,12 +441,9 @@ def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001,
     import random
 
     rng = random.Random(seed)
-    nodes = list(H)
     # networkx copies H edge by edge; H's adjacencies are sorted, so the copy's are H's
-    if adj is None:
-        adj = _weights(H)
     partition = [{u} for u in nodes]
-    if H.number_of_edges() == 0:
+    if not any(adj.values()):  # no edges
         return partition
     mod = _modularity(nodes, adj, partition)
     m = sum(_weighted_degrees(nodes, adj)) / 2
@@ -432,16 +467,18 @@ def _weights(H) -> dict:
     return {u: {v: d["weight"] for v, d in nbrs.items()} for u, nbrs in H.adjacency()}
 
 
-def _communities(G, engine: str = "auto", adj: dict | None = None) -> dict:
-    import networkx as nx
-
-    if G.number_of_nodes() == 0:
+def _communities(nodes: list, adj: dict, engine: str = "auto", G=None) -> dict:
+    """Louvain communities numbered as :data:`DEFINITIONS` says (``G``, the networkx form,
+    is needed for ``engine="networkx"`` only)."""
+    if not nodes:
         return {}
     if engine == "networkx":
+        import networkx as nx
+
         comms = nx.community.louvain_communities(G, weight="weight", resolution=1,
                                                   seed=LOUVAIN_SEED)
     else:
-        comms = _louvain(G, adj=adj)
+        comms = _louvain(nodes, adj)
     ordered = sorted((sorted(c) for c in comms), key=lambda c: c[0])
     return {v: i + 1 for i, c in enumerate(ordered) for v in c}
 
@@ -478,11 +515,22 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     """
     if engine not in ("auto", "networkx"):
         raise UsageError(f"unknown engine {engine!r}")
-    nodes, H, bet, clo, edges = _canonical_brandes(G, engine, with_edges=True)
-    eig = _eigenvector_per_component(H, nodes=nodes, edges=edges)
-    pr = _pagerank(nodes, H, edges=edges)
-    adj = _weights(H)
-    com = _communities(H, engine, adj)
+    nodes, H = _canonical(G)
+    return _node_metrics_of(nodes, _weights(H), engine, H)
+
+
+def _node_metrics_of(nodes: list, adj: dict, engine: str = "auto", H=None) -> dict[str, dict]:
+    """:func:`node_metrics` of a network in canonical form: ``nodes`` sorted and ``adj``
+    (``{u: {v: float weight}}``) with each adjacency sorted, as :func:`_weights` reads
+    the canonical graph ``H`` (made from them when None and needed: the networkx engine,
+    or more than 2000 nodes)."""
+    if H is None and (engine == "networkx" or len(nodes) > 2000):
+        H = _graph_of(nodes, adj)
+    edges = _edge_arrays_of(nodes, adj)  # read once for the dense computations
+    bet, clo = _betweenness_closeness(nodes, H, edges, engine)
+    eig = _eigenvector_per_component(None, nodes=nodes, edges=edges)
+    pr = _pagerank(nodes, None, edges=edges)
+    com = _communities(nodes, adj, engine, H)
     # degree and strength as H.degree gives them (a self-loop counted twice)
     strength = dict(zip(nodes, _weighted_degrees(nodes, adj), strict=True))
     out = {}
@@ -500,26 +548,47 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     return out
 
 
-def _canonical_brandes(G, engine: str = "auto", *, with_edges: bool = False):
-    """A canonical form of ``G`` (sorted nodes and edges, so results do not depend on
-    insertion order) with its betweenness and closeness: ``(nodes, H, bet, clo)``, and
-    the edge arrays (:func:`_edge_arrays`) last with ``with_edges``. A network already
-    in that form (as :mod:`kg.network` builds them) is used as it is, not copied."""
-    import networkx as nx
-
+def _canonical(G) -> tuple[list, object]:
+    """``(sorted nodes, H)``: ``G`` in canonical form (sorted nodes and edges, so results do
+    not depend on insertion order). A network already in that form (as :mod:`kg.network`
+    builds them) is used as it is, not copied."""
     nodes = sorted(G.nodes)
     if _is_canonical(G, nodes):
-        H = G
-    else:
-        H = nx.Graph()
-        H.add_nodes_from(nodes)
-        H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
-                         sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
-    edges = _edge_arrays(nodes, H)  # read once for the dense computations
+        return nodes, G
+    H = _graph_of(nodes, None, (
+        (u, v, float(d.get("weight", 1.0))) for u, v, d in
+        sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True))))
+    return nodes, H
+
+
+def _graph_of(nodes: list, adj: dict | None, edges=None):
+    """The canonical networkx graph of ``nodes`` and the weights ``adj`` (or of ``edges``,
+    ``(u, v, weight)`` sorted with ``u <= v``): sorted nodes, then the edges in order."""
+    import networkx as nx
+
+    if edges is None:
+        edges = ((u, v, w) for u, nbrs in adj.items() for v, w in nbrs.items() if u <= v)
+    H = nx.Graph()
+    H.add_nodes_from(nodes)
+    H.add_edges_from((u, v, {"weight": w}) for u, v, w in edges)
+    return H
+
+
+def _betweenness_closeness(nodes: list, H, edges, engine: str = "auto") -> tuple[dict, dict]:
+    """Betweenness and closeness: Brandes over dense arrays, or networkx's functions on
+    ``H`` (``engine="networkx"``, or more than 2000 nodes)."""
     if engine == "networkx" or len(nodes) > 2000:
-        bet, clo = _brandes_networkx(H)
-    else:
-        bet, clo = _brandes_dense(nodes, H, edges)
+        return _brandes_networkx(H)
+    return _brandes_dense(nodes, H, edges)
+
+
+def _canonical_brandes(G, engine: str = "auto", *, with_edges: bool = False):
+    """A canonical form of ``G`` (:func:`_canonical`) with its betweenness and closeness:
+    ``(nodes, H, bet, clo)``, and the edge arrays (:func:`_edge_arrays`) last with
+    ``with_edges``."""
+    nodes, H = _canonical(G)
+    edges = _edge_arrays(nodes, H)  # read once for the dense computations
+    bet, clo = _betweenness_closeness(nodes, H, edges, engine)
     return (nodes, H, bet, clo, edges) if with_edges else (nodes, H, bet, clo)
 
 
@@ -554,16 +623,34 @@ def focus_metrics(G, focus: str, nodes: dict | None = None) -> dict:
     >>> focus_metrics(G, "JPN")["hhi"]
     0.625
     """
-    import networkx as nx
-
-    out: dict = {"state": focus, "present": focus in G}
     if focus not in G:
+        return _focus_of(focus, None, {}, 0, None, None)
+    nm = (nodes or node_metrics(G))[focus]
+    weights = {p: float(G[focus][p].get("weight", 1.0)) for p in G[focus] if p != focus}
+    ego_edges = G.subgraph(weights).number_of_edges()
+    n_ex = G.nodes[focus].get("exercises")
+    us_tie = None
+    if "USA" in G[focus]:
+        e = G[focus]["USA"]
+        us_tie = e.get("exercise_weight", e.get("weight", 0))
+    return _focus_of(focus, nm, weights, ego_edges, n_ex, us_tie)
+
+
+def _focus_of(focus: str, nm: dict | None, weights: dict, ego_edges: int, n_ex, us_tie) -> dict:
+    """:func:`focus_metrics` from what it reads of the network.
+
+    :param nm: the focal state's node metrics, or None when it is not in the network.
+    :param weights: ``{partner: float weight}`` in the order of its adjacency (no self-loop).
+    :param ego_edges: the number of edges among the partners.
+    :param n_ex: the focal state's ``exercises`` attribute, or None without one.
+    :param us_tie: the exercise weight of its tie with the United States (None: no tie).
+    """
+    out: dict = {"state": focus, "present": nm is not None}
+    if nm is None:
         out.update({"degree": 0, "strength": 0.0, "partners": [], "hhi": None,
                     "hhi_normalized": None, "ego_density": None})
         return out
-    nm = (nodes or node_metrics(G))[focus]
     out.update(nm)
-    weights = {p: float(G[focus][p].get("weight", 1.0)) for p in G[focus] if p != focus}
     total = sum(weights.values())
     partners = []
     for p, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -577,21 +664,32 @@ def focus_metrics(G, focus: str, nodes: dict | None = None) -> dict:
     else:
         out["hhi"] = None
         out["hhi_normalized"] = None
-    ego = G.subgraph(sorted(weights))
-    out["ego_density"] = nx.density(ego) if len(weights) > 1 else None
-    attrs = G.nodes[focus]
-    if "exercises" in attrs:
-        n_ex = int(attrs["exercises"])
+    out["ego_density"] = _density(len(weights), ego_edges) if len(weights) > 1 else None
+    if n_ex is not None:
+        n_ex = int(n_ex)
         with_us = 0
         if focus == "USA":
             with_us = n_ex
-        elif "USA" in G[focus]:
-            e = G[focus]["USA"]
-            with_us = int(e.get("exercise_weight", e.get("weight", 0)))
+        elif us_tie is not None:
+            with_us = int(us_tie)
         out["exercises"] = n_ex
         out["with_us"] = with_us
         out["us_share"] = with_us / n_ex if n_ex else None
     return out
+
+
+def _density(n: int, m: int):
+    """The density of an undirected graph of ``n`` nodes and ``m`` edges, as
+    ``networkx.density`` computes it (the integer 0 without edges or with one node).
+
+    >>> _density(3, 2)
+    0.6666666666666666
+    """
+    if m == 0 or n <= 1:
+        return 0
+    d = m / (n * (n - 1))
+    d *= 2
+    return d
 
 
 # ---------------------------------------------------------------- many networks at once
@@ -647,6 +745,150 @@ def parallel_map(fn, graphs, meanwhile=None) -> list:
                 return pending.get()
     finally:
         _FORK_WORK = None
+
+
+def _measure_window(task) -> tuple:
+    """One window's exercise network measured from its years' participant lists, without a
+    networkx graph: ``(nodes, edges, node metrics, focus metrics or None)``, the values
+    :func:`node_metrics` and :func:`focus_metrics` give on the network
+    :func:`kg.network.build_network` builds for the window (the tests check it).
+
+    :param task: ``(per_year, year_from, year_to, focus)``, ``per_year`` as
+        :func:`kg.network.exercise_participants` gives it (``{year: [states, ...]}``).
+    """
+    from kg.network import count_pairs, exercise_form, window_counts
+
+    per_year, a, b, focus = task
+    ex, n_ex = window_counts({y: count_pairs(exs) for y, exs in per_year.items()}, a, b)
+    nodes, adj = exercise_form(ex, n_ex)
+    nm = _node_metrics_of(nodes, adj)
+    fm = None
+    if focus:
+        if focus in adj:
+            weights = {p: w for p, w in adj[focus].items() if p != focus}
+            ego_edges = sum(1 for p in weights for q in adj[p] if p <= q and q in weights)
+            fm = _focus_of(focus, nm[focus], weights, ego_edges, n_ex.get(focus, 0),
+                           adj[focus].get("USA"))
+        else:
+            fm = _focus_of(focus, None, {}, 0, None, None)
+    return len(nodes), len(ex), nm, fm
+
+
+#: Worker processes of a series measured while its data is still being read (niced, so
+#: that the reading process, on the critical path, keeps its core).
+WORKER_NICENESS = 5
+
+
+def _nice_worker():
+    import os
+
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not allowed here: run at the same priority
+        pass
+
+
+def _year_chunks(lo: int, hi: int) -> list[tuple[int, int]]:
+    """``lo..hi`` cut into consecutive ranges of years to read one after the other: the
+    last two years on their own (little is left to measure once the reading ends), five
+    years each before them, and what remains (three to seven years) first; a short
+    series in one range.
+
+    >>> _year_chunks(1990, 2025)[:3], _year_chunks(1990, 2025)[-2:]
+    ([(1990, 1993), (1994, 1998), (1999, 2003)], [(2019, 2023), (2024, 2025)])
+    >>> _year_chunks(2019, 2021)
+    [(2019, 2021)]
+    """
+    if hi - lo + 1 <= 8:
+        return [(lo, hi)]
+    cuts = [(hi - 1, hi)]
+    b = hi - 2
+    while b >= lo:
+        a = max(lo, b - 4)
+        if a - lo < 3:  # a short rest joins the first range
+            a = lo
+        cuts.append((a, b))
+        b = a - 1
+    return cuts[::-1]
+
+
+def _prefetch_imports():
+    """Import the modules the measuring needs (they are read once, before the workers fork)."""
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    import scipy.sparse.csgraph  # noqa: F401
+
+
+def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile=None) -> list:
+    """:func:`_measure_window` of each window ``(year_from, year_to)`` (ascending by their
+    last year), reading the participants of every year from grouped queries over
+    consecutive ranges of years (:func:`kg.network.exercise_participants`, whose rows
+    are grouped per exercise and year, so the ranges together give the rows of all years).
+
+    Each window is measured once its years are read: in forked worker processes when the
+    machine has more than one core and the co-participant pairs of the years read,
+    extrapolated to all years, reach :data:`PARALLEL_MIN_EDGES`; the workers then measure
+    early years while later ones are read. Otherwise here, after the reading.
+
+    :param meanwhile: called once, here, after the last query (while the workers compute).
+    """
+    import multiprocessing
+    import os
+    import threading
+    import warnings
+
+    from kg.network import exercise_participants
+
+    lo, hi = min(a for a, _ in windows), max(b for _, b in windows)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    can_fork = (cores or 1) > 1 and len(windows) > 1 and (
+        "fork" in multiprocessing.get_all_start_methods())
+    # the imports run while the engine answers the first query (it releases the GIL); they
+    # are done before any fork
+    importer = threading.Thread(target=_prefetch_imports, daemon=True) if can_fork else None
+    if importer is not None:
+        importer.start()
+    results: list = [None] * len(windows)
+    waiting = list(range(len(windows)))  # windows not all read yet
+    queued: list = []  # windows read, not measured yet
+    per_year: dict = {}
+    pairs = 0
+    pool = None
+    running = {}
+    try:
+        for ca, cb in _year_chunks(lo, hi):
+            part = exercise_participants(store, ca, cb, include_observers, graphs, by_year=True)
+            per_year.update(part)
+            pairs += sum(len(s) * (len(s) - 1) // 2 for exs in part.values() for s in exs)
+            queued += [i for i in waiting if windows[i][1] <= cb]
+            waiting = [i for i in waiting if windows[i][1] > cb]
+            if (pool is None and can_fork and len(queued) + len(waiting) > 1
+                    and pairs * (hi - lo + 1) >= PARALLEL_MIN_EDGES * (cb - lo + 1)):
+                importer.join()
+                with warnings.catch_warnings():  # the children only compute (no store)
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    pool = multiprocessing.get_context("fork").Pool(
+                        min(cores, len(queued) + len(waiting)), initializer=_nice_worker)
+            while pool is not None and queued:
+                i = queued.pop(0)
+                a, b = windows[i]
+                task = ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus)
+                running[i] = pool.apply_async(_measure_window, (task,))
+        if meanwhile is not None:
+            meanwhile()
+        for i in queued:  # without workers
+            a, b = windows[i]
+            results[i] = _measure_window(
+                ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus))
+        for i, job in running.items():
+            results[i] = job.get()
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if importer is not None:
+            importer.join()
+    return results
 
 
 # ---------------------------------------------------------------- the analysis
@@ -792,6 +1034,31 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     weighting = None
     opts = {"relation": relation, "include_observers": include_observers,
             "agreement_types": types, "graphs": graph_list, "include_pending": include_pending}
+    windows = [(start, end) for _, start, end in periods]
+    if (engine == "auto" and relation == "exercise" and (by_year or window) and periods
+            and not run_cache(store).holds(windows, **opts)):
+        # every period measured from the grouped queries' rows, no networkx graph built
+        # (nothing else in the run reads them); the values node_metrics gives on them
+        from kg.network import WEIGHTING, check_year_window
+
+        for start, end in windows:
+            check_year_window(start, end)
+        params["weighting"] = WEIGHTING[relation]
+        result = MetricsResult(params=params)
+
+        def cite_series():  # while the workers compute
+            if cite:
+                result.citation = citation_block(store, graph_list, params)
+
+        measured = _exercise_series(store, windows, focus, include_observers, graph_list,
+                                    cite_series)
+        for (label, start, end), (n, m, nm, fm) in zip(periods, measured, strict=True):
+            period = {"label": label, "from": start, "to": end, "nodes": n, "edges": m,
+                      "metrics": nm}
+            if focus:
+                period["focus"] = fm
+            result.periods.append(period)
+        return result
     if by_year or window:  # every period from one grouped query (kg.network.build_networks)
         graphs_ = run_cache(store).networks([(start, end) for _, start, end in periods], **opts)
     else:

@@ -47,6 +47,8 @@ __all__ = [
     "exercise_years",
     "agreement_type_names",
     "exercise_incidence",
+    "window_counts",
+    "exercise_form",
 ]
 
 RELATIONS = ("exercise", "agreement", "all")
@@ -374,25 +376,65 @@ def build_networks(store, windows, *, relation: str = "exercise", include_observ
     attrs = state_attributes(store, graph_list)
     out = []
     for a, b in windows:
-        ex: dict = {}
-        n_ex: dict = {}
         ag: dict = {}
         n_ag: dict = {}
-        if a == b:  # one year: its counts as they are
-            pairs, diag = years.get(a, ({}, {}))
-            ex, n_ex = dict(pairs), dict(diag)
-        for y in range(a, b + 1) if a != b else ():
-            pairs, diag = years.get(y, ({}, {}))
-            for key, (w,) in pairs.items():
-                ex[key] = (ex.get(key, (0,))[0] + w,)
-            for n, w in diag.items():
-                n_ex[n] = n_ex.get(n, 0) + w
+        ex, n_ex = window_counts(years, a, b)
         if relation in ("agreement", "all"):
             ag, n_ag = inforce.dyads(store, a, b, types=types, graphs=graph_list,
                                      include_pending=include_pending)
         params = _params(relation, a, b, include_observers, types, graph_list, include_pending)
         out.append(_assemble(relation, ex, n_ex, ag, n_ag, attrs, params))
     return out
+
+
+def window_counts(years: dict, year_from: int, year_to: int) -> tuple[dict, dict]:
+    """The exercise counts of a window (closed years) from per-year counts.
+
+    :param years: ``{year: (pairs, diag)}`` as :func:`count_pairs` gives them per year.
+    :returns: ``(pairs, diag)`` of the window: each year's counts summed (an exercise
+        has one year), as :func:`build_networks` uses them.
+
+    >>> years = {2001: count_pairs([["JPN", "USA"]]), 2002: count_pairs([["JPN", "USA"]])}
+    >>> window_counts(years, 2001, 2002)[0]
+    {('JPN', 'USA'): (2,)}
+    """
+    a, b = year_from, year_to
+    if a == b:  # one year: its counts as they are
+        pairs, diag = years.get(a, ({}, {}))
+        return dict(pairs), dict(diag)
+    ex: dict = {}
+    n_ex: dict = {}
+    for y in range(a, b + 1):
+        pairs, diag = years.get(y, ({}, {}))
+        for key, (w,) in pairs.items():
+            ex[key] = (ex.get(key, (0,))[0] + w,)
+        for n, w in diag.items():
+            n_ex[n] = n_ex.get(n, 0) + w
+    return ex, n_ex
+
+
+def exercise_form(ex: dict, n_ex: dict) -> tuple[list, dict]:
+    """The exercise network :func:`build_network` assembles from these counts, as plain
+    dicts: ``(nodes, adj)``, the nodes sorted and ``adj[u]`` = ``{v: float weight}`` with
+    each adjacency sorted (the order of the networkx graph's nodes and adjacencies).
+
+    For measuring many networks without building networkx graphs (:func:`kg.metrics.metrics`);
+    the tests check it against the graph.
+
+    >>> exercise_form({("JPN", "USA"): (2,)}, {"JPN": 2, "USA": 2, "AUS": 1})
+    (['AUS', 'JPN', 'USA'], {'AUS': {}, 'JPN': {'USA': 2.0}, 'USA': {'JPN': 2.0}})
+    """
+    nodes = set(n_ex)
+    for a, b in ex:
+        nodes.add(a)
+        nodes.add(b)
+    nodes = sorted(nodes)
+    adj: dict = {n: {} for n in nodes}
+    for a, b in sorted(ex):  # (a, b) with a < b in order: each adjacency comes out sorted
+        w = float(ex[(a, b)][0])
+        adj[a][b] = w
+        adj[b][a] = w
+    return nodes, adj
 
 
 def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
