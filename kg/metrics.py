@@ -84,17 +84,21 @@ def _edge_arrays(nodes: list, G):
 def _edge_arrays_of(nodes: list, adj: dict):
     """The edges of the weights ``adj`` (``{u: {v: weight}}``) as :func:`_edge_arrays` gives
     them, read from each node's adjacency in the order of ``adj``."""
+    from itertools import chain
+
     import numpy as np
 
     idx = {v: i for i, v in enumerate(nodes)}
-    rows = []
-    for u, nbrs in adj.items():  # each edge once: from its end that comes first
-        iu = idx[u]
-        rows += [(iu, idx[v], w) for v, w in nbrs.items() if idx[v] >= iu]
-    if not rows:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
-    arr = np.array(rows, dtype=float)  # each weight as float(weight)
-    return arr[:, 0].astype(np.intp), arr[:, 1].astype(np.intp), arr[:, 2]
+    sizes = [len(nbrs) for nbrs in adj.values()]
+    total = sum(sizes)
+    ends = np.fromiter(map(idx.__getitem__, chain.from_iterable(adj.values())), dtype=np.intp,
+                       count=total)
+    weights = np.fromiter(chain.from_iterable(nbrs.values() for nbrs in adj.values()),
+                          dtype=float, count=total)  # each weight as float(weight)
+    starts = np.repeat(np.fromiter(map(idx.__getitem__, adj), dtype=np.intp, count=len(adj)),
+                       sizes)
+    first = ends >= starts  # each edge once: from its end that comes first
+    return starts[first], ends[first], weights[first]
 
 
 def _dependencies(trtrs, pi, pj, m1, na):
