@@ -131,6 +131,37 @@ def _dependencies(trtrs, pi, pj, m1, na):
     return delta
 
 
+def _on_shortest_paths(n: int, us, vs, ws, lw, hubs: int = 8):
+    """The edges that can lie on a shortest path (length ``lw`` = 1/weight, no self-loops):
+    those not longer than the way through one of the ``hubs`` strongest nodes.
+
+    An edge longer than such a detour by more than rounding is never a tie of a shortest
+    path (Dijkstra's float distances obey ``dist[v] <= dist[x] + length`` over every edge,
+    so ``dist[v]`` is at most the float sum through the hub, within a few ulps of the real
+    one; the margin kept, 1e-9 of ``n`` times the longest edge, is far beyond them). It
+    neither sets a distance nor passes the tie test, so Dijkstra without it gives the same
+    floats, and Brandes the same ties. In the dense yearly networks about 95% of the
+    edges go.
+    """
+    import numpy as np
+
+    if len(us) == 0 or n < 3:
+        return us, vs, lw
+    strength = np.zeros(n)
+    np.add.at(strength, us, ws)
+    np.add.at(strength, vs, ws)
+    top = np.argsort(-strength, kind="stable")[:hubs]
+    to_hub = np.full((n, len(top)), np.inf)  # length of the edge from each node to each hub
+    col = np.full(n, -1)
+    col[top] = np.arange(len(top))
+    for a, b in ((us, vs), (vs, us)):
+        at = np.flatnonzero(col[b] >= 0)
+        to_hub[a[at], col[b[at]]] = lw[at]
+    detour = np.min(to_hub[us] + to_hub[vs], axis=1)
+    keep = lw <= detour + 1e-9 * n * float(lw.max())
+    return us[keep], vs[keep], lw[keep]
+
+
 def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     """Betweenness (normalized) and closeness with distance = 1/weight (Brandes 2001).
 
@@ -160,6 +191,7 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     # the ties both ways as a sparse matrix; Dijkstra's distances are the same floats
     # whichever correct implementation settles the nodes (each the least left-to-right sum)
     lw = 1.0 / ws
+    us, vs, lw = _on_shortest_paths(n, us, vs, ws, lw)  # the same distances, fewer edges
     graph = csr_matrix((np.concatenate([lw, lw]), (np.concatenate([us, vs]),
                                                    np.concatenate([vs, us]))), shape=(n, n))
     dist_all = dijkstra(graph, directed=True)
