@@ -824,14 +824,15 @@ def _nice_worker():
         pass
 
 
-def _year_chunks(lo: int, hi: int) -> list[tuple[int, int]]:
+def _year_chunks(lo: int, hi: int, span: int = 7) -> list[tuple[int, int]]:
     """``lo..hi`` cut into consecutive ranges of years to read one after the other: the
-    last two years on their own (little is left to measure once the reading ends), five
-    years each before them, and what remains (three to seven years) first; a short
-    series in one range.
+    last two years on their own (little is left to measure once the reading ends),
+    ``span`` years each before them, and what remains (3 to ``span`` + 2 years) first;
+    a short series in one range. Each query costs a scan of every exercise's year, so
+    the ranges are few.
 
-    >>> _year_chunks(1990, 2025)[:3], _year_chunks(1990, 2025)[-2:]
-    ([(1990, 1993), (1994, 1998), (1999, 2003)], [(2019, 2023), (2024, 2025)])
+    >>> _year_chunks(1990, 2025)
+    [(1990, 1995), (1996, 2002), (2003, 2009), (2010, 2016), (2017, 2023), (2024, 2025)]
     >>> _year_chunks(2019, 2021)
     [(2019, 2021)]
     """
@@ -840,7 +841,7 @@ def _year_chunks(lo: int, hi: int) -> list[tuple[int, int]]:
     cuts = [(hi - 1, hi)]
     b = hi - 2
     while b >= lo:
-        a = max(lo, b - 4)
+        a = max(lo, b - span + 1)
         if a - lo < 3:  # a short rest joins the first range
             a = lo
         cuts.append((a, b))
@@ -1255,16 +1256,16 @@ def _num(x) -> str:
 
 def _rows(result: MetricsResult) -> tuple[list[str], list[list[str]]]:
     header = list(COLUMNS)
-    if result.series:
-        header = [result.series] + header
+    series = result.series
+    if series:
+        header = [series] + header
     rows = []
+    numeric = COLUMNS[1:]
     for period in result.periods:
+        lead = [period["label"]] if series else []
         for state in sorted(period["metrics"]):
             m = period["metrics"][state]
-            row = [state] + [_num(m[c]) for c in COLUMNS[1:]]
-            if result.series:
-                row = [period["label"]] + row
-            rows.append(row)
+            rows.append(lead + [state] + [_num(m[c]) for c in numeric])
     return header, rows
 
 
@@ -1349,7 +1350,10 @@ def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
             text += "".join(f"% {escape.latex_comment(line)}\n" for line in focus)
         return text + cite
     header = [escape.terminal(h) for h in header]
-    rows = [[escape.terminal(c) for c in r] for r in rows]
+    # the period and the state are text from the data; the numbers (_num) are digits,
+    # '.', '-' or a word (inf, nan, true), which print as they are
+    text_cols = 2 if result.series else 1
+    rows = [[escape.terminal(c) for c in r[:text_cols]] + r[text_cols:] for r in rows]
     focus = [escape.terminal(line) for line in focus]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]
