@@ -810,20 +810,6 @@ def _measure_window(task) -> tuple:
     return len(nodes), len(ex), nm, fm
 
 
-#: Worker processes of a series measured while its data is still being read (niced, so
-#: that the reading process, on the critical path, keeps its core).
-WORKER_NICENESS = 5
-
-
-def _nice_worker():
-    import os
-
-    try:
-        os.nice(WORKER_NICENESS)
-    except OSError:  # not allowed here: run at the same priority
-        pass
-
-
 def _year_chunks(lo: int, hi: int, span: int = 7) -> list[tuple[int, int]]:
     """``lo..hi`` cut into consecutive ranges of years to read one after the other: the
     last two years on their own (little is left to measure once the reading ends),
@@ -892,25 +878,46 @@ def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile
     pairs = 0
     pool = None
     running = {}
+
+    def read(chunk):
+        return exercise_participants(store, chunk[0], chunk[1], include_observers, graphs,
+                                     by_year=True)
+
+    def take(part, last_year):  # the rows of the years up to last_year are read
+        nonlocal pairs, waiting, pool
+        per_year.update(part)
+        pairs += sum(len(s) * (len(s) - 1) // 2 for exs in part.values() for s in exs)
+        queued.extend(i for i in waiting if windows[i][1] <= last_year)
+        waiting = [i for i in waiting if windows[i][1] > last_year]
+        if (pool is None and can_fork and len(queued) + len(waiting) > 1
+                and pairs * (hi - lo + 1) >= PARALLEL_MIN_EDGES * (last_year - lo + 1)):
+            importer.join()
+            with warnings.catch_warnings():  # the children only compute (no store)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pool = multiprocessing.get_context("fork").Pool(
+                    min(cores, len(queued) + len(waiting)))
+        while pool is not None and queued:
+            i = queued.pop(0)
+            a, b = windows[i]
+            task = ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus)
+            running[i] = pool.apply_async(_measure_window, (task,))
+
+    chunks = _year_chunks(lo, hi)
     try:
-        for ca, cb in _year_chunks(lo, hi):
-            part = exercise_participants(store, ca, cb, include_observers, graphs, by_year=True)
-            per_year.update(part)
-            pairs += sum(len(s) * (len(s) - 1) // 2 for exs in part.values() for s in exs)
-            queued += [i for i in waiting if windows[i][1] <= cb]
-            waiting = [i for i in waiting if windows[i][1] > cb]
-            if (pool is None and can_fork and len(queued) + len(waiting) > 1
-                    and pairs * (hi - lo + 1) >= PARALLEL_MIN_EDGES * (cb - lo + 1)):
-                importer.join()
-                with warnings.catch_warnings():  # the children only compute (no store)
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    pool = multiprocessing.get_context("fork").Pool(
-                        min(cores, len(queued) + len(waiting)), initializer=_nice_worker)
-            while pool is not None and queued:
-                i = queued.pop(0)
-                a, b = windows[i]
-                task = ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus)
-                running[i] = pool.apply_async(_measure_window, (task,))
+        take(read(chunks[0]), chunks[0][1])
+        if pool is not None and len(chunks) > 2:
+            # the workers are forked (with no other thread running): the rest is read two
+            # ranges at a time, one range's rows converted while the engine (which releases
+            # the GIL) answers the next
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(2) as readers:
+                futures = [readers.submit(read, chunk) for chunk in chunks[1:]]
+                for chunk, future in zip(chunks[1:], futures, strict=True):
+                    take(future.result(), chunk[1])
+        else:
+            for chunk in chunks[1:]:
+                take(read(chunk), chunk[1])
         if meanwhile is not None:
             meanwhile()
         for i in queued:  # without workers
