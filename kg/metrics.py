@@ -162,7 +162,7 @@ def _on_shortest_paths(n: int, us, vs, ws, lw, hubs: int = 8):
     return us[keep], vs[keep], lw[keep]
 
 
-def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
+def _brandes_dense(nodes: list, G, edges=None, *, prune: bool = True) -> tuple[dict, dict]:
     """Betweenness (normalized) and closeness with distance = 1/weight (Brandes 2001).
 
     All shortest distances come from scipy's Dijkstra (``scipy.sparse.csgraph``),
@@ -174,6 +174,11 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     compiled code (LAPACK ``trtrs``) instead of a Python loop over the nodes.
     The DAG's ties are found for many sources at once, over the edges only,
     and the systems are filled from them (the DAG has about one tie per node).
+
+    :param prune: leave out, before Dijkstra and before the tie tests, the edges that
+        cannot lie on a shortest path (:func:`_on_shortest_paths`; the same floats, and
+        far fewer edges in a dense network); False keeps every edge (the reference the
+        tests compare with).
     """
     import numpy as np
     from scipy.linalg import get_lapack_funcs
@@ -191,7 +196,8 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     # the ties both ways as a sparse matrix; Dijkstra's distances are the same floats
     # whichever correct implementation settles the nodes (each the least left-to-right sum)
     lw = 1.0 / ws
-    us, vs, lw = _on_shortest_paths(n, us, vs, ws, lw)  # the same distances, fewer edges
+    if prune:  # the same distances, fewer edges (the tests compare with prune=False)
+        us, vs, lw = _on_shortest_paths(n, us, vs, ws, lw)
     graph = csr_matrix((np.concatenate([lw, lw]), (np.concatenate([us, vs]),
                                                    np.concatenate([vs, us]))), shape=(n, n))
     dist_all = dijkstra(graph, directed=True)
@@ -202,9 +208,10 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     # over every edge, so dist[v] is at most the sum along the shorter route, each sum
     # within 2n ulps of the real one; 1e-9 of the longest distance is far beyond that).
     # Left out, such edges change no tie; in dense years they are about 97% of the edges.
-    longest = float(dist_all[np.isfinite(dist_all)].max()) if len(us) else 0.0
-    short = lw <= dist_all[us, vs] + 1e-9 * longest
-    us, vs, lw = us[short], vs[short], lw[short]
+    if prune:
+        longest = float(dist_all[np.isfinite(dist_all)].max()) if len(us) else 0.0
+        short = lw <= dist_all[us, vs] + 1e-9 * longest
+        us, vs, lw = us[short], vs[short], lw[short]
     (trtrs,) = get_lapack_funcs(("trtrs",), (dist_all,))
     # the two systems' matrices for a source reaching every node, zero again after each use
     m1_full = np.zeros((n, n), order="F")

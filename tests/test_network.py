@@ -256,3 +256,39 @@ def test_run_cache_measures_many_networks_once_each(world):
         assert values == [node_metrics(G) for G in nets + [nets[1]]]
         again = cache.measure_many(nets, node_metrics, map_fn=mapper)
         assert calls == [2, 0] and all(a is b for a, b in zip(again, values, strict=False))
+
+
+def test_exercise_form_is_the_assembled_network_as_dicts(built_store):
+    """exercise_form gives the nodes, adjacency order and float weights of the graph
+    build_network assembles from the same counts (what kg.metrics measures without it)."""
+    from kg.network import (build_network_uncached, count_pairs, exercise_form,
+                            exercise_participants, window_counts)
+    from kg.store import open_store
+
+    with open_store(built_store) as store:
+        per_year = exercise_participants(store, 1995, 2026, False, None, by_year=True)
+        years = {y: count_pairs(exs) for y, exs in per_year.items()}
+        for a, b in [(y, y) for y in range(1995, 2027)] + [(2000, 2004), (2010, 2026)]:
+            G = build_network_uncached(store, year_from=a, year_to=b)
+            ex, n_ex = window_counts(years, a, b)
+            nodes, adj = exercise_form(ex, n_ex)
+            assert nodes == list(G)
+            assert list(adj.items()) == [(u, {v: d["weight"] for v, d in nbrs.items()})
+                                         for u, nbrs in G.adjacency()]
+            assert all(list(adj[u]) == list(G[u]) for u in nodes)
+            assert {n: n_ex.get(n, 0) for n in nodes} == dict(G.nodes(data="exercises"))
+            assert len(ex) == G.number_of_edges()
+
+
+def test_run_cache_holds_the_networks_built(world):
+    from kg.cache import run_cache
+    from kg.store import open_store
+
+    with open_store(world) as store:
+        cache = run_cache(store)
+        assert not cache.holds([(2015, 2015)])
+        cache.networks([(2015, 2015), (2016, 2016)])
+        assert cache.holds([(2015, 2015), (2016, 2016)])
+        assert not cache.holds([(2015, 2015), (2017, 2017)])
+        assert not cache.holds([(2015, 2015)], include_observers=True)
+        assert cache.holds([])
