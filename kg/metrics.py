@@ -28,7 +28,10 @@ dependencies; the networkx functions are the reference, and
 Louvain replays ``networkx.community.louvain_communities`` (same steps, random
 draws and float operations) on plain dicts; ``engine="networkx"`` calls it.
 A series of networks is measured in forked worker processes when it is large
-(:func:`parallel_map`): the same code, so the same numbers.
+(:func:`parallel_map`): the same code, so the same numbers. A series of exercise
+networks (``--by-year``, ``--window``) is measured straight from the grouped query's
+rows, without networkx graphs, the workers measuring early years while later ones
+are read (:func:`_exercise_series`); the tests check it against each window alone.
 
 >>> import networkx as nx
 >>> G = nx.Graph(); G.add_edge("AAA", "BBB", weight=1.0); G.add_edge("BBB", "CCC", weight=1.0)
