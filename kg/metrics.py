@@ -565,14 +565,17 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     return _node_metrics_of(nodes, _weights(H), engine, H)
 
 
-def _node_metrics_of(nodes: list, adj: dict, engine: str = "auto", H=None) -> dict[str, dict]:
+def _node_metrics_of(nodes: list, adj: dict, engine: str = "auto", H=None,
+                     edges=None) -> dict[str, dict]:
     """:func:`node_metrics` of a network in canonical form: ``nodes`` sorted and ``adj``
     (``{u: {v: float weight}}``) with each adjacency sorted, as :func:`_weights` reads
     the canonical graph ``H`` (made from them when None and needed: the networkx engine,
-    or more than 2000 nodes)."""
+    or more than 2000 nodes); ``edges`` as :func:`_edge_arrays_of` reads ``adj`` (read
+    when None)."""
     if H is None and (engine == "networkx" or len(nodes) > 2000):
         H = _graph_of(nodes, adj)
-    edges = _edge_arrays_of(nodes, adj)  # read once for the dense computations
+    if edges is None:
+        edges = _edge_arrays_of(nodes, adj)  # read once for the dense computations
     bet, clo = _betweenness_closeness(nodes, H, edges, engine)
     eig = _eigenvector_per_component(None, nodes=nodes, edges=edges)
     pr = _pagerank(nodes, None, edges=edges)
@@ -802,12 +805,12 @@ def _measure_window(task) -> tuple:
     :param task: ``(per_year, year_from, year_to, focus)``, ``per_year`` as
         :func:`kg.network.exercise_participants` gives it (``{year: [states, ...]}``).
     """
-    from kg.network import count_pairs, exercise_form, window_counts
+    from kg.network import exercise_arrays
 
     per_year, a, b, focus = task
-    ex, n_ex = window_counts({y: count_pairs(exs) for y, exs in per_year.items()}, a, b)
-    nodes, adj = exercise_form(ex, n_ex)
-    nm = _node_metrics_of(nodes, adj)
+    nodes, adj, n_ex, edges = exercise_arrays(
+        [states for y in range(a, b + 1) for states in per_year.get(y, ())])
+    nm = _node_metrics_of(nodes, adj, edges=edges)
     fm = None
     if focus:
         if focus in adj:
@@ -817,7 +820,7 @@ def _measure_window(task) -> tuple:
                            adj[focus].get("USA"))
         else:
             fm = _focus_of(focus, None, {}, 0, None, None)
-    return len(nodes), len(ex), nm, fm
+    return len(nodes), len(edges[0]), nm, fm
 
 
 def _year_chunks(lo: int, hi: int, span: int = 7) -> list[tuple[int, int]]:

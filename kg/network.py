@@ -48,7 +48,7 @@ __all__ = [
     "agreement_type_names",
     "exercise_incidence",
     "window_counts",
-    "exercise_form",
+    "exercise_arrays",
 ]
 
 RELATIONS = ("exercise", "agreement", "all")
@@ -413,28 +413,55 @@ def window_counts(years: dict, year_from: int, year_to: int) -> tuple[dict, dict
     return ex, n_ex
 
 
-def exercise_form(ex: dict, n_ex: dict) -> tuple[list, dict]:
-    """The exercise network :func:`build_network` assembles from these counts, as plain
-    dicts: ``(nodes, adj)``, the nodes sorted and ``adj[u]`` = ``{v: float weight}`` with
-    each adjacency sorted (the order of the networkx graph's nodes and adjacencies).
+def exercise_arrays(exercises) -> tuple[list, dict, dict, tuple]:
+    """The exercise network of these exercises as :func:`build_network` assembles it, as
+    plain dicts and arrays, without networkx: ``(nodes, adj, n_ex, (us, vs, ws))``.
 
-    For measuring many networks without building networkx graphs (:func:`kg.metrics.metrics`);
-    the tests check it against the graph.
+    ``nodes`` sorted; ``adj[u]`` = ``{v: float weight}``, each adjacency sorted (the
+    order of the networkx graph's nodes and adjacencies); ``n_ex`` each state's
+    exercises; ``us < vs`` the positions of each edge's ends in ``nodes`` and ``ws``
+    its weight, in the order of the adjacency (as :func:`kg.metrics._edge_arrays`
+    reads the graph). The counts are those of :func:`count_pairs` (summed over the
+    lists given), computed as the co-participation matrix ``B^T B`` of the exercises'
+    incidence matrix ``B``; the tests check all of it against the assembled graph.
 
-    >>> exercise_form({("JPN", "USA"): (2,)}, {"JPN": 2, "USA": 2, "AUS": 1})
-    (['AUS', 'JPN', 'USA'], {'AUS': {}, 'JPN': {'USA': 2.0}, 'USA': {'JPN': 2.0}})
+    :param exercises: the sorted participant states of each exercise, as
+        :func:`exercise_participants` gives them for one year (the lists of several
+        years for a window).
+
+    >>> nodes, adj, n_ex, _ = exercise_arrays([["JPN", "USA"], ["AUS", "JPN", "USA"]])
+    >>> nodes, adj["JPN"], n_ex["JPN"]
+    (['AUS', 'JPN', 'USA'], {'AUS': 1.0, 'USA': 2.0}, 2)
     """
-    nodes = set(n_ex)
-    for a, b in ex:
-        nodes.add(a)
-        nodes.add(b)
-    nodes = sorted(nodes)
-    adj: dict = {n: {} for n in nodes}
-    for a, b in sorted(ex):  # (a, b) with a < b in order: each adjacency comes out sorted
-        w = float(ex[(a, b)][0])
-        adj[a][b] = w
-        adj[b][a] = w
-    return nodes, adj
+    from itertools import chain
+
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    nodes = sorted({s for states in exercises for s in states})
+    n = len(nodes)
+    at = {v: i for i, v in enumerate(nodes)}
+    sizes = [len(states) for states in exercises]
+    cols = np.fromiter(map(at.__getitem__, chain.from_iterable(exercises)), dtype=np.intp,
+                       count=sum(sizes))
+    rows = np.repeat(np.arange(len(exercises), dtype=np.intp), sizes)
+    incidence = csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(exercises), n))
+    both = (incidence.T @ incidence).tocsr()  # exact integer counts, as floats
+    both.sum_duplicates()
+    both.sort_indices()
+    diag = both.diagonal()
+    starts = np.repeat(np.arange(n, dtype=np.intp), np.diff(both.indptr))
+    ends = both.indices.astype(np.intp)
+    off = ends != starts
+    starts, ends, weights = starts[off], ends[off], both.data[off]
+    bounds = np.searchsorted(starts, np.arange(n + 1)).tolist()
+    names = np.array(nodes, dtype=object)[ends].tolist()
+    values = weights.tolist()
+    adj = {u: dict(zip(names[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]]))
+           for i, u in enumerate(nodes)}
+    n_ex = dict(zip(nodes, (int(x) for x in diag.tolist())))
+    upper = ends > starts
+    return nodes, adj, n_ex, (starts[upper], ends[upper], weights[upper])
 
 
 def exercise_years(store, focus: str, graphs: list[str] | None = None, *,

@@ -258,26 +258,44 @@ def test_run_cache_measures_many_networks_once_each(world):
         assert calls == [2, 0] and all(a is b for a, b in zip(again, values, strict=False))
 
 
-def test_exercise_form_is_the_assembled_network_as_dicts(built_store):
-    """exercise_form gives the nodes, adjacency order and float weights of the graph
-    build_network assembles from the same counts (what kg.metrics measures without it)."""
-    from kg.network import (build_network_uncached, count_pairs, exercise_form,
-                            exercise_participants, window_counts)
+@pytest.mark.parametrize("observers", [False, True])
+def test_exercise_arrays_are_the_assembled_network(built_store, world, observers):
+    """exercise_arrays gives the nodes, adjacency order, float weights, exercise counts and
+    edge arrays of the graph build_network assembles for the same window (what kg.metrics
+    measures without building it), one year or several."""
+    import numpy as np
+
+    from kg.metrics import _edge_arrays
+    from kg.network import build_network_uncached, exercise_arrays, exercise_participants
     from kg.store import open_store
 
-    with open_store(built_store) as store:
-        per_year = exercise_participants(store, 1995, 2026, False, None, by_year=True)
-        years = {y: count_pairs(exs) for y, exs in per_year.items()}
-        for a, b in [(y, y) for y in range(1995, 2027)] + [(2000, 2004), (2010, 2026)]:
-            G = build_network_uncached(store, year_from=a, year_to=b)
-            ex, n_ex = window_counts(years, a, b)
-            nodes, adj = exercise_form(ex, n_ex)
-            assert nodes == list(G)
-            assert list(adj.items()) == [(u, {v: d["weight"] for v, d in nbrs.items()})
-                                         for u, nbrs in G.adjacency()]
-            assert all(list(adj[u]) == list(G[u]) for u in nodes)
-            assert {n: n_ex.get(n, 0) for n in nodes} == dict(G.nodes(data="exercises"))
-            assert len(ex) == G.number_of_edges()
+    compared = 0
+    for path in (built_store, world):
+        with open_store(path) as store:
+            per_year = exercise_participants(store, 1990, 2026, observers, None, by_year=True)
+            for a, b in [(y, y) for y in range(1990, 2027)] + [(2000, 2004), (2010, 2026)]:
+                G = build_network_uncached(store, year_from=a, year_to=b,
+                                           include_observers=observers)
+                nodes, adj, n_ex, edges = exercise_arrays(
+                    [s for y in range(a, b + 1) for s in per_year.get(y, [])])
+                assert nodes == list(G)
+                assert list(adj.items()) == [(u, {v: d["weight"] for v, d in nbrs.items()})
+                                             for u, nbrs in G.adjacency()]
+                assert all(type(w) is float for nbrs in adj.values() for w in nbrs.values())
+                assert n_ex == dict(G.nodes(data="exercises"))
+                for got, ref in zip(edges, _edge_arrays(nodes, G), strict=True):
+                    assert got.dtype == ref.dtype and np.array_equal(got, ref)
+                compared += G.number_of_edges()
+    assert compared > 1000
+
+
+def test_exercise_arrays_of_no_exercise_are_empty():
+    from kg.network import exercise_arrays
+
+    nodes, adj, n_ex, (us, vs, ws) = exercise_arrays([])
+    assert (nodes, adj, n_ex, len(us), len(vs), len(ws)) == ([], {}, {}, 0, 0, 0)
+    nodes, adj, n_ex, (us, vs, ws) = exercise_arrays([["JPN"], []])
+    assert (nodes, adj, n_ex, len(us)) == (["JPN"], {"JPN": {}}, {"JPN": 1}, 0)
 
 
 def test_run_cache_holds_the_networks_built(world):
