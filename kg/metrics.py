@@ -165,6 +165,48 @@ def _on_shortest_paths(n: int, us, vs, ws, lw, hubs: int = 8):
     return us[keep], vs[keep], lw[keep]
 
 
+def _as_short_as_their_distance(us, vs, lw, dist_all):
+    """The edges no longer than their ends' distance (``dist_all``, all pairs): only those
+    can lie on a shortest path.
+
+    The tie test (``dist[u] + length == dist[v]``, in floats) fails for an edge longer
+    than that distance by more than rounding: Dijkstra's distances obey ``dist[v] <=
+    dist[x] + length`` over every edge, so ``dist[v]`` is at most the sum along the
+    shorter route, each sum within 2n ulps of the real one; 1e-9 of the longest
+    distance is far beyond that. Left out, such edges change no tie.
+    """
+    import numpy as np
+
+    longest = float(dist_all[np.isfinite(dist_all)].max()) if len(us) else 0.0
+    short = lw <= dist_all[us, vs] + 1e-9 * longest
+    return us[short], vs[short], lw[short]
+
+
+def _dag_ties(block, first: int, us, vs, lw, ranks, connected: bool):
+    """The shortest-path DAG ties of the sources ``first, first + 1, ...`` (the rows of
+    ``block`` of the distances): ``(pi, pj, bounds)``, the ties ``pi -> pj`` as positions
+    in each source's distance order, those of the k-th source at ``bounds[k]:bounds[k+1]``
+    (within a source in no particular order: each system is filled by assignment)."""
+    import numpy as np
+
+    du, dv = block[:, us], block[:, vs]
+    # the tie u -> v (resp. v -> u) lies on a shortest path from source s
+    fwd = du + lw == dv
+    bwd = dv + lw == du
+    if not connected:  # from an unreachable end, inf + length == inf is no path
+        fwd &= np.isfinite(du)
+        bwd &= np.isfinite(dv)
+    rf, kf = np.nonzero(fwd)
+    rb, kb = np.nonzero(bwd)
+    src = np.concatenate([rf, rb])
+    by_src = np.argsort(src, kind="stable")
+    src = src[by_src]
+    rows = src + first
+    pi = ranks[rows, np.concatenate([us[kf], vs[kb]])[by_src]]
+    pj = ranks[rows, np.concatenate([vs[kf], us[kb]])[by_src]]
+    return pi, pj, np.searchsorted(src, np.arange(len(block) + 1)).tolist()
+
+
 def _brandes_dense(nodes: list, G, edges=None, *, prune: bool = True) -> tuple[dict, dict]:
     """Betweenness (normalized) and closeness with distance = 1/weight (Brandes 2001).
 
@@ -178,10 +220,9 @@ def _brandes_dense(nodes: list, G, edges=None, *, prune: bool = True) -> tuple[d
     The DAG's ties are found for many sources at once, over the edges only,
     and the systems are filled from them (the DAG has about one tie per node).
 
-    :param prune: leave out, before Dijkstra and before the tie tests, the edges that
-        cannot lie on a shortest path (:func:`_on_shortest_paths`; the same floats, and
-        far fewer edges in a dense network); False keeps every edge (the reference the
-        tests compare with).
+    :param prune: leave out the edges that cannot lie on a shortest path (the same
+        floats, far fewer edges in a dense network); False keeps every edge (the
+        reference the tests compare with).
     """
     import numpy as np
     from scipy.linalg import get_lapack_funcs
@@ -192,29 +233,20 @@ def _brandes_dense(nodes: list, G, edges=None, *, prune: bool = True) -> tuple[d
     us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
     keep = us != vs  # a self-loop is never on a shortest path
     us, vs, ws = us[keep], vs[keep], ws[keep]
-    bet = np.zeros(n)
-    clo = np.zeros(n)
     if n == 0:
         return {}, {}
-    # the ties both ways as a sparse matrix; Dijkstra's distances are the same floats
-    # whichever correct implementation settles the nodes (each the least left-to-right sum)
+    bet, clo = np.zeros(n), np.zeros(n)
     lw = 1.0 / ws
     if prune:  # the same distances, fewer edges (the tests compare with prune=False)
         us, vs, lw = _on_shortest_paths(n, us, vs, ws, lw)
+    # the ties both ways as a sparse matrix; Dijkstra's distances are the same floats
+    # whichever correct implementation settles the nodes (each the least left-to-right sum)
     graph = csr_matrix((np.concatenate([lw, lw]), (np.concatenate([us, vs]),
                                                    np.concatenate([vs, us]))), shape=(n, n))
     dist_all = dijkstra(graph, directed=True)
     connected = bool(np.isfinite(dist_all).all())
-    # Only an edge as short as its ends' distance can lie on a shortest path: the tie test
-    # below (dist[u] + length == dist[v], in floats) fails for an edge longer than that
-    # distance by more than rounding (Dijkstra's distances obey dist[v] <= dist[x] + length
-    # over every edge, so dist[v] is at most the sum along the shorter route, each sum
-    # within 2n ulps of the real one; 1e-9 of the longest distance is far beyond that).
-    # Left out, such edges change no tie; in dense years they are about 97% of the edges.
-    if prune:
-        longest = float(dist_all[np.isfinite(dist_all)].max()) if len(us) else 0.0
-        short = lw <= dist_all[us, vs] + 1e-9 * longest
-        us, vs, lw = us[short], vs[short], lw[short]
+    if prune:  # only these can be ties
+        us, vs, lw = _as_short_as_their_distance(us, vs, lw, dist_all)
     (trtrs,) = get_lapack_funcs(("trtrs",), (dist_all,))
     # the two systems' matrices for a source reaching every node, zero again after each use
     m1_full = np.zeros((n, n), order="F")
@@ -229,24 +261,7 @@ def _brandes_dense(nodes: list, G, edges=None, *, prune: bool = True) -> tuple[d
     totals = dist_all.sum(axis=1) if connected else None
     for first in range(0, n, chunk):
         block = dist_all[first:first + chunk]
-        du, dv = block[:, us], block[:, vs]
-        # the tie u -> v (resp. v -> u) lies on a shortest path from source s
-        fwd = du + lw == dv
-        bwd = dv + lw == du
-        if not connected:  # from an unreachable end, inf + length == inf is no path
-            fwd &= np.isfinite(du)
-            bwd &= np.isfinite(dv)
-        # the DAG ties of the block's sources (their order does not matter: each system is
-        # filled by assignment), grouped by source: tail -> head, in distance order
-        rf, kf = np.nonzero(fwd)
-        rb, kb = np.nonzero(bwd)
-        src = np.concatenate([rf, rb])
-        by_src = np.argsort(src, kind="stable")
-        src = src[by_src]
-        rows = src + first
-        pi_all = ranks[rows, np.concatenate([us[kf], vs[kb]])[by_src]]
-        pj_all = ranks[rows, np.concatenate([vs[kf], us[kb]])[by_src]]
-        bounds = np.searchsorted(src, np.arange(len(block) + 1)).tolist()
+        pi_all, pj_all, bounds = _dag_ties(block, first, us, vs, lw, ranks, connected)
         for s in range(first, first + len(block)):
             reach = int(reaches[s])
             if totals is not None:
@@ -855,6 +870,38 @@ def _prefetch_imports():
     import scipy.sparse.csgraph  # noqa: F401
 
 
+def _task(per_year: dict, window: tuple[int, int], focus) -> tuple:
+    """The argument of :func:`_measure_window` for one window."""
+    a, b = window
+    return ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus)
+
+
+def _fork_pool(workers: int):
+    """A pool of ``workers`` forked processes (they only compute: no store, no threads)."""
+    import multiprocessing
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return multiprocessing.get_context("fork").Pool(workers)
+
+
+def _read_rest(read, take, chunks, *, two_at_a_time: bool) -> None:
+    """``take(read(chunk), last year of chunk)`` for each chunk in order; with
+    ``two_at_a_time``, two ranges are read at once, one range's rows converted while the
+    engine (which releases the GIL) answers the next."""
+    if not two_at_a_time or len(chunks) < 2:
+        for chunk in chunks:
+            take(read(chunk), chunk[1])
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as readers:
+        futures = [readers.submit(read, chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures, strict=True):
+            take(future.result(), chunk[1])
+
+
 def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile=None) -> list:
     """:func:`_measure_window` of each window ``(year_from, year_to)`` (ascending by their
     last year), reading the participants of every year from grouped queries over
@@ -871,7 +918,6 @@ def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile
     import multiprocessing
     import os
     import threading
-    import warnings
 
     from kg.network import exercise_participants
 
@@ -905,38 +951,21 @@ def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile
         if (pool is None and can_fork and len(queued) + len(waiting) > 1
                 and pairs * (hi - lo + 1) >= PARALLEL_MIN_EDGES * (last_year - lo + 1)):
             importer.join()
-            with warnings.catch_warnings():  # the children only compute (no store)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pool = multiprocessing.get_context("fork").Pool(
-                    min(cores, len(queued) + len(waiting)))
+            pool = _fork_pool(min(cores, len(queued) + len(waiting)))
         while pool is not None and queued:
             i = queued.pop(0)
-            a, b = windows[i]
-            task = ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus)
-            running[i] = pool.apply_async(_measure_window, (task,))
+            running[i] = pool.apply_async(_measure_window, (_task(per_year, windows[i], focus),))
 
     chunks = _year_chunks(lo, hi)
     try:
         take(read(chunks[0]), chunks[0][1])
-        if pool is not None and len(chunks) > 2:
-            # the workers are forked (with no other thread running): the rest is read two
-            # ranges at a time, one range's rows converted while the engine (which releases
-            # the GIL) answers the next
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(2) as readers:
-                futures = [readers.submit(read, chunk) for chunk in chunks[1:]]
-                for chunk, future in zip(chunks[1:], futures, strict=True):
-                    take(future.result(), chunk[1])
-        else:
-            for chunk in chunks[1:]:
-                take(read(chunk), chunk[1])
+        # once the workers are forked (with no other thread running), the rest is read
+        # two ranges at a time
+        _read_rest(read, take, chunks[1:], two_at_a_time=pool is not None)
         if meanwhile is not None:
             meanwhile()
         for i in queued:  # without workers
-            a, b = windows[i]
-            results[i] = _measure_window(
-                ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus))
+            results[i] = _measure_window(_task(per_year, windows[i], focus))
         for i, job in running.items():
             results[i] = job.get()
     finally:

@@ -457,9 +457,10 @@ def exercise_arrays(exercises) -> tuple[list, dict, dict, tuple]:
     bounds = np.searchsorted(starts, np.arange(n + 1)).tolist()
     names = np.array(nodes, dtype=object)[ends].tolist()
     values = weights.tolist()
-    adj = {u: dict(zip(names[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]]))
+    adj = {u: dict(zip(names[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]],
+                       strict=True))
            for i, u in enumerate(nodes)}
-    n_ex = dict(zip(nodes, (int(x) for x in diag.tolist())))
+    n_ex = dict(zip(nodes, (int(x) for x in diag.tolist()), strict=True))
     upper = ends > starts
     return nodes, adj, n_ex, (starts[upper], ends[upper], weights[upper])
 
