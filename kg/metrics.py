@@ -421,8 +421,10 @@ def _modularity(nodes, adj, communities) -> float:
     return total
 
 
-def _louvain_level(nodes, adj, members, m, partition, rng):
-    """One level of Louvain's local moves (``networkx`` ``_one_level``, undirected, resolution 1)."""
+def _louvain_level(nodes, adj, members, m, partition, rng, keep_weights: bool = True):
+    """One level of Louvain's local moves (``networkx`` ``_one_level``, undirected, resolution 1);
+    ``keep_weights=False`` recomputes each node's weights to the communities at each visit
+    (the reference the tests compare :class:`_CommunityWeights` with)."""
     at = {u: i for i, u in enumerate(nodes)}
     node2com = list(range(len(nodes)))  # by position in nodes
     inner = [{u} for u in nodes]
@@ -434,29 +436,38 @@ def _louvain_level(nodes, adj, members, m, partition, rng):
     denom = 2 * m**2
     nb_moves = 1
     improvement = False
+    # with whole positive weights every sum below is exact, whatever its order: each node's
+    # weights to the communities are then kept up to date as nodes move (_CommunityWeights)
+    kept = _CommunityWeights(nbrs) if keep_weights and _whole_positive(nbrs, m) else None
     while nb_moves > 0:
         nb_moves = 0
         for i in rand_nodes:
-            best_mod = 0
-            own = best_com = node2com[i]
-            w2c: dict = {}
-            get = w2c.get
-            for j, w in nbrs[i]:
-                c = node2com[j]
-                w2c[c] = get(c, 0.0) + w
-            w_own = get(own)
-            if w_own is None:  # networkx reads a defaultdict here, which adds the key
-                w_own = w2c[own] = 0.0
+            own = node2com[i]
             degree = degrees[i]
-            stot[own] -= degree
-            remove_cost = -w_own / m + (stot[own] * degree) / denom
-            for c, w in w2c.items():
-                gain = remove_cost + w / m - (stot[c] * degree) / denom
-                if gain > best_mod:
-                    best_mod = gain
-                    best_com = c
+            if kept is not None:
+                best_com = kept.best(i, own, node2com, stot, degree, m, denom)
+            else:
+                best_mod = 0
+                best_com = own
+                w2c: dict = {}
+                get = w2c.get
+                for j, w in nbrs[i]:
+                    c = node2com[j]
+                    w2c[c] = get(c, 0.0) + w
+                w_own = get(own)
+                if w_own is None:  # networkx reads a defaultdict here, which adds the key
+                    w_own = w2c[own] = 0.0
+                stot[own] -= degree
+                remove_cost = -w_own / m + (stot[own] * degree) / denom
+                for c, w in w2c.items():
+                    gain = remove_cost + w / m - (stot[c] * degree) / denom
+                    if gain > best_mod:
+                        best_mod = gain
+                        best_com = c
             stot[best_com] += degree
             if best_com != own:
+                if kept is not None:
+                    kept.move(i, own, best_com)
                 u = nodes[i]
                 com = members[u] if members is not None else {u}
                 partition[own].difference_update(com)
@@ -467,6 +478,69 @@ def _louvain_level(nodes, adj, members, m, partition, rng):
                 nb_moves += 1
                 node2com[i] = best_com
     return list(filter(len, partition)), list(filter(len, inner)), improvement
+
+
+def _whole_positive(nbrs, m) -> bool:
+    """Whether every weight is a positive whole float and their total is small enough for
+    exact float sums (below 2**52)."""
+    return m < 2.0**51 and all(type(w) is float and w > 0 and w.is_integer()
+                               for lst in nbrs for _, w in lst)
+
+
+class _CommunityWeights:
+    """Each node's weights to the communities of its neighbours, kept as nodes move, for
+    Louvain's local moves when every weight is a positive whole number (sums exact in any
+    order, so each equals the sum networkx accumulates over the neighbours in order).
+
+    :meth:`best` gives the community networkx's ``_one_level`` picks: the first, in the
+    order the communities first appear among the neighbours (the node's own community
+    last when none of them is in it), with the greatest positive gain, or its own.
+    """
+
+    def __init__(self, nbrs):
+        self.nbrs = nbrs
+        self.weights = [{j: w for j, w in lst} for lst in nbrs]  # each node its own community
+
+    def best(self, i, own, node2com, stot, degree, m, denom):
+        """The community node ``i`` moves to (its own to stay); ``stot[own]`` is lowered by
+        its degree, as networkx does before it weighs the moves."""
+        k = self.weights[i]
+        w_own = k.get(own, 0.0)
+        stot[own] -= degree
+        remove_cost = -w_own / m + (stot[own] * degree) / denom
+        best_mod = 0
+        best_com = own
+        tied = []
+        for c, w in k.items():
+            gain = remove_cost + w / m - (stot[c] * degree) / denom
+            if gain > best_mod:
+                best_mod = gain
+                best_com = c
+                tied = []
+            elif gain == best_mod and best_mod > 0:
+                tied.append(c)
+        if own not in k:  # networkx weighs it last, with weight 0.0
+            gain = remove_cost + 0.0 / m - (stot[own] * degree) / denom
+            if gain > best_mod:
+                return own
+        if tied:  # equal gains: the community that comes first among the neighbours
+            tied.append(best_com)
+            for j, _ in self.nbrs[i]:
+                if node2com[j] in tied:
+                    return node2com[j]
+        return best_com
+
+    def move(self, i, old, new):
+        """Node ``i`` moved from community ``old`` to ``new``: its neighbours' weights."""
+        weights = self.weights
+        for j, w in self.nbrs[i]:
+            k = weights[j]
+            rest = k[old] - w
+            if rest == 0.0:  # (whole positive weights: no other neighbour of j is in old)
+                del k[old]
+            else:
+                k[old] = rest
+            k[new] = k.get(new, 0.0) + w
 
 
 def _louvain_aggregate(nodes, adj, members, inner):
@@ -490,7 +564,7 @@ def _louvain_aggregate(nodes, adj, members, inner):
 
 
 def _louvain(nodes: list, adj: dict, seed: int = LOUVAIN_SEED,
-             threshold: float = 0.0000001) -> list[set]:
+             threshold: float = 0.0000001, keep_weights: bool = True) -> list[set]:
     """Louvain communities (Blondel et al. 2008) of a canonical graph from :func:`node_metrics`
     (``nodes`` and each adjacency of the weights ``adj`` sorted, float weights).
 
@@ -509,7 +583,8 @@ def _louvain(nodes: list, adj: dict, seed: int = LOUVAIN_SEED,
     mod = _modularity(nodes, adj, partition)
     m = sum(_weighted_degrees(nodes, adj)) / 2
     members = None
-    partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng)
+    partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng,
+                                                   keep_weights)
     improvement = True
     result = partition
     while improvement:
@@ -519,7 +594,8 @@ def _louvain(nodes: list, adj: dict, seed: int = LOUVAIN_SEED,
             return result
         mod = new_mod
         nodes, adj, members = _louvain_aggregate(nodes, adj, members, inner)
-        partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng)
+        partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng,
+                                                   keep_weights)
     return result
 
 

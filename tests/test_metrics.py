@@ -541,3 +541,58 @@ def test_a_series_measured_from_the_rows_equals_each_window_alone(bundled, optio
                                cite=False, **opts).periods[0]
         assert {k: v for k, v in period.items() if k != "label"} == \
             {k: v for k, v in alone.items() if k != "label"}, period["label"]
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_louvain_with_kept_community_weights_equals_recomputing_them(seed):
+    """Louvain keeping each node's weights to the communities as nodes move (whole
+    weights: exact sums) picks the same moves, ties included, as recomputing them over
+    the neighbours at each visit; unit weights (many equal gains), whole weights, and
+    fractional ones (which always recompute), on every level."""
+    from kg.metrics import _louvain, _weights
+
+    rng = random.Random(seed)
+    G = _weighted_graph(seed + 200, rng.randint(2, 80), rng.choice([0.05, 0.2, 0.5, 0.9]),
+                        integral=seed % 4 != 3)
+    if seed % 4 == 0:
+        for u, v in G.edges:
+            G[u][v]["weight"] = 1.0
+    if seed % 5 == 0:
+        G.add_edge("S01", "S01", weight=3.0)
+    H = nx_canonical(G)
+    nodes, adj = list(H), _weights(H)
+    assert _louvain(nodes, adj) == _louvain(nodes, adj, keep_weights=False)
+
+
+def nx_canonical(G):
+    """G with sorted nodes and edges (the form node_metrics measures)."""
+    import networkx as nx
+
+    H = nx.Graph()
+    H.add_nodes_from(sorted(G))
+    H.add_edges_from(sorted((min(u, v), max(u, v), {"weight": float(d.get("weight", 1.0))})
+                            for u, v, d in G.edges(data=True)))
+    return H
+
+
+@pytest.mark.parametrize("shape", ["cycle", "ladder", "grid", "torus", "regular"])
+def test_louvain_with_kept_community_weights_breaks_ties_as_networkx(shape):
+    """Unit weights on regular shapes make many equal gains: the kept weights pick, among
+    them, the community that comes first among the neighbours (as recomputing does)."""
+    import networkx as nx
+
+    from kg.metrics import _louvain, _weights
+
+    graphs = {"cycle": [nx.cycle_graph(k) for k in range(3, 30)],
+              "ladder": [nx.ladder_graph(k) for k in range(3, 30)],
+              "grid": [nx.grid_2d_graph(k, k) for k in range(2, 9)],
+              "torus": [nx.grid_2d_graph(k, k, periodic=True) for k in range(4, 10)],
+              "regular": [nx.random_regular_graph(d, n, seed=s) for s, (d, n) in
+                          enumerate([(3, 20), (4, 30), (6, 40), (4, 12), (3, 40)] * 4)]}[shape]
+    for G in graphs:
+        G = nx.relabel_nodes(G, {v: f"S{i:03d}" for i, v in enumerate(G)})
+        H = nx_canonical(G)
+        nodes, adj = list(H), _weights(H)
+        assert _louvain(nodes, adj) == _louvain(nodes, adj, keep_weights=False)
+        ref = nx.community.louvain_communities(H, weight="weight", resolution=1, seed=42)
+        assert sorted(map(sorted, _louvain(nodes, adj))) == sorted(map(sorted, ref))
