@@ -167,6 +167,13 @@ class RunCache:
                              include_pending=include_pending)
                 for a, b in windows]
 
+    def holds(self, windows, *, relation: str = "exercise", include_observers: bool = False,
+              agreement_types: list[str] | None = None, graphs: list[str] | None = None,
+              include_pending: bool = False) -> bool:
+        """Whether the network of every window ``(year_from, year_to)`` is built already."""
+        return all(self.key(relation, a, b, include_observers, agreement_types, graphs,
+                            include_pending) in self._networks for a, b in windows)
+
     def remember(self, key: tuple, fn):
         """``fn()``, computed once per run for ``key`` (e.g. the agreements' lifecycles).
 

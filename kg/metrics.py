@@ -28,7 +28,10 @@ dependencies; the networkx functions are the reference, and
 Louvain replays ``networkx.community.louvain_communities`` (same steps, random
 draws and float operations) on plain dicts; ``engine="networkx"`` calls it.
 A series of networks is measured in forked worker processes when it is large
-(:func:`parallel_map`): the same code, so the same numbers.
+(:func:`parallel_map`): the same code, so the same numbers. A series of exercise
+networks (``--by-year``, ``--window``) is measured straight from the grouped query's
+rows, without networkx graphs, the workers measuring early years while later ones
+are read (:func:`_exercise_series`); the tests check it against each window alone.
 
 >>> import networkx as nx
 >>> G = nx.Graph(); G.add_edge("AAA", "BBB", weight=1.0); G.add_edge("BBB", "CCC", weight=1.0)
@@ -78,24 +81,35 @@ PAGERANK_ALPHA = 0.85
 def _edge_arrays(nodes: list, G):
     """The edges of ``G`` as arrays ``(us, vs, ws)``: end indices into ``nodes`` (``us <=
     vs``) and float weights (``weight``, default 1), each edge once."""
+    return _edge_arrays_of(nodes, {u: {v: d.get("weight", 1.0) for v, d in nbrs.items()}
+                                   for u, nbrs in G.adjacency()})
+
+
+def _edge_arrays_of(nodes: list, adj: dict):
+    """The edges of the weights ``adj`` (``{u: {v: weight}}``) as :func:`_edge_arrays` gives
+    them, read from each node's adjacency in the order of ``adj``."""
+    from itertools import chain
+
     import numpy as np
 
     idx = {v: i for i, v in enumerate(nodes)}
-    rows = []
-    for u, nbrs in G.adjacency():  # each edge once: from its end that comes first
-        iu = idx[u]
-        rows += [(iu, idx[v], d.get("weight", 1.0)) for v, d in nbrs.items() if idx[v] >= iu]
-    if not rows:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
-    arr = np.array(rows, dtype=float)  # each weight as float(weight)
-    return arr[:, 0].astype(np.intp), arr[:, 1].astype(np.intp), arr[:, 2]
+    sizes = [len(nbrs) for nbrs in adj.values()]
+    total = sum(sizes)
+    ends = np.fromiter(map(idx.__getitem__, chain.from_iterable(adj.values())), dtype=np.intp,
+                       count=total)
+    weights = np.fromiter(chain.from_iterable(nbrs.values() for nbrs in adj.values()),
+                          dtype=float, count=total)  # each weight as float(weight)
+    starts = np.repeat(np.fromiter(map(idx.__getitem__, adj), dtype=np.intp, count=len(adj)),
+                       sizes)
+    first = ends >= starts  # each edge once: from its end that comes first
+    return starts[first], ends[first], weights[first]
 
 
-def _dependencies(trtrs, pi, pj, m1, a):
+def _dependencies(trtrs, pi, pj, m1, na):
     """Brandes' dependencies ``delta`` of one source, from its shortest-path DAG ``pi -> pj``
     (positions in distance order, the source first), by two triangular solves.
 
-    ``m1`` (Fortran order) and ``a`` are zero square matrices of the reachable nodes; they
+    ``m1`` (Fortran order) and ``na`` are zero square matrices of the reachable nodes; they
     are zero again on return.
     """
     import numpy as np
@@ -107,18 +121,94 @@ def _dependencies(trtrs, pi, pj, m1, a):
     sigma, info = trtrs(m1, rhs, lower=1, trans=0, unitdiag=1)
     m1[pj, pi] = 0.0
     # (I - a) delta = a 1, a[v, w] = sigma_v / sigma_w on the DAG's ties:
-    # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w)
-    a[pi, pj] = sigma[pi] / sigma[pj]
-    b = a.sum(axis=1)
-    na = -a
-    a[pi, pj] = 0.0
+    # delta[v] = sum over w after v of sigma_v/sigma_w (1 + delta_w). Filled negated
+    # (na = -a): negation is exact, so -(row sums of na) + 0.0 are the row sums of a,
+    # bit for bit (+ 0.0 turns a -0.0 into 0.0)
+    na[pi, pj] = -(sigma[pi] / sigma[pj])
+    b = na.sum(axis=1)
+    np.negative(b, out=b)
+    b += 0.0
     delta, info2 = trtrs(na.T, b, lower=1, trans=1, unitdiag=1)
+    na[pi, pj] = 0.0
     if info or info2:
         raise ComputationError(f"Brandes' systems failed (LAPACK info {info}, {info2})")
     return delta
 
 
-def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
+def _on_shortest_paths(n: int, us, vs, ws, lw, hubs: int = 8):
+    """The edges that can lie on a shortest path (length ``lw`` = 1/weight, no self-loops):
+    those not longer than the way through one of the ``hubs`` strongest nodes.
+
+    An edge longer than such a detour by more than rounding is never a tie of a shortest
+    path (Dijkstra's float distances obey ``dist[v] <= dist[x] + length`` over every edge,
+    so ``dist[v]`` is at most the float sum through the hub, within a few ulps of the real
+    one; the margin kept, 1e-9 of ``n`` times the longest edge, is far beyond them). It
+    neither sets a distance nor passes the tie test, so Dijkstra without it gives the same
+    floats, and Brandes the same ties. In the dense yearly networks about 95% of the
+    edges go.
+    """
+    import numpy as np
+
+    if len(us) == 0 or n < 3:
+        return us, vs, lw
+    strength = np.zeros(n)
+    np.add.at(strength, us, ws)
+    np.add.at(strength, vs, ws)
+    top = np.argsort(-strength, kind="stable")[:hubs]
+    to_hub = np.full((n, len(top)), np.inf)  # length of the edge from each node to each hub
+    col = np.full(n, -1)
+    col[top] = np.arange(len(top))
+    for a, b in ((us, vs), (vs, us)):
+        at = np.flatnonzero(col[b] >= 0)
+        to_hub[a[at], col[b[at]]] = lw[at]
+    detour = np.min(to_hub[us] + to_hub[vs], axis=1)
+    keep = lw <= detour + 1e-9 * n * float(lw.max())
+    return us[keep], vs[keep], lw[keep]
+
+
+def _as_short_as_their_distance(us, vs, lw, dist_all):
+    """The edges no longer than their ends' distance (``dist_all``, all pairs): only those
+    can lie on a shortest path.
+
+    The tie test (``dist[u] + length == dist[v]``, in floats) fails for an edge longer
+    than that distance by more than rounding: Dijkstra's distances obey ``dist[v] <=
+    dist[x] + length`` over every edge, so ``dist[v]`` is at most the sum along the
+    shorter route, each sum within 2n ulps of the real one; 1e-9 of the longest
+    distance is far beyond that. Left out, such edges change no tie.
+    """
+    import numpy as np
+
+    longest = float(dist_all[np.isfinite(dist_all)].max()) if len(us) else 0.0
+    short = lw <= dist_all[us, vs] + 1e-9 * longest
+    return us[short], vs[short], lw[short]
+
+
+def _dag_ties(block, first: int, us, vs, lw, ranks, connected: bool):
+    """The shortest-path DAG ties of the sources ``first, first + 1, ...`` (the rows of
+    ``block`` of the distances): ``(pi, pj, bounds)``, the ties ``pi -> pj`` as positions
+    in each source's distance order, those of the k-th source at ``bounds[k]:bounds[k+1]``
+    (within a source in no particular order: each system is filled by assignment)."""
+    import numpy as np
+
+    du, dv = block[:, us], block[:, vs]
+    # the tie u -> v (resp. v -> u) lies on a shortest path from source s
+    fwd = du + lw == dv
+    bwd = dv + lw == du
+    if not connected:  # from an unreachable end, inf + length == inf is no path
+        fwd &= np.isfinite(du)
+        bwd &= np.isfinite(dv)
+    rf, kf = np.nonzero(fwd)
+    rb, kb = np.nonzero(bwd)
+    src = np.concatenate([rf, rb])
+    by_src = np.argsort(src, kind="stable")
+    src = src[by_src]
+    rows = src + first
+    pi = ranks[rows, np.concatenate([us[kf], vs[kb]])[by_src]]
+    pj = ranks[rows, np.concatenate([vs[kf], us[kb]])[by_src]]
+    return pi, pj, np.searchsorted(src, np.arange(len(block) + 1)).tolist()
+
+
+def _brandes_dense(nodes: list, G, edges=None, *, prune: bool = True) -> tuple[dict, dict]:
     """Betweenness (normalized) and closeness with distance = 1/weight (Brandes 2001).
 
     All shortest distances come from scipy's Dijkstra (``scipy.sparse.csgraph``),
@@ -130,6 +220,10 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     compiled code (LAPACK ``trtrs``) instead of a Python loop over the nodes.
     The DAG's ties are found for many sources at once, over the edges only,
     and the systems are filled from them (the DAG has about one tie per node).
+
+    :param prune: leave out the edges that cannot lie on a shortest path (the same
+        floats, far fewer edges in a dense network); False keeps every edge (the
+        reference the tests compare with).
     """
     import numpy as np
     from scipy.linalg import get_lapack_funcs
@@ -140,17 +234,20 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     us, vs, ws = _edge_arrays(nodes, G) if edges is None else edges
     keep = us != vs  # a self-loop is never on a shortest path
     us, vs, ws = us[keep], vs[keep], ws[keep]
-    bet = np.zeros(n)
-    clo = np.zeros(n)
     if n == 0:
         return {}, {}
+    bet, clo = np.zeros(n), np.zeros(n)
+    lw = 1.0 / ws
+    if prune:  # the same distances, fewer edges (the tests compare with prune=False)
+        us, vs, lw = _on_shortest_paths(n, us, vs, ws, lw)
     # the ties both ways as a sparse matrix; Dijkstra's distances are the same floats
     # whichever correct implementation settles the nodes (each the least left-to-right sum)
-    lw = 1.0 / ws
     graph = csr_matrix((np.concatenate([lw, lw]), (np.concatenate([us, vs]),
                                                    np.concatenate([vs, us]))), shape=(n, n))
     dist_all = dijkstra(graph, directed=True)
     connected = bool(np.isfinite(dist_all).all())
+    if prune:  # only these can be ties
+        us, vs, lw = _as_short_as_their_distance(us, vs, lw, dist_all)
     (trtrs,) = get_lapack_funcs(("trtrs",), (dist_all,))
     # the two systems' matrices for a source reaching every node, zero again after each use
     m1_full = np.zeros((n, n), order="F")
@@ -160,30 +257,27 @@ def _brandes_dense(nodes: list, G, edges=None) -> tuple[dict, dict]:
     orders = np.argsort(dist_all, axis=1, kind="stable")
     ranks = np.empty_like(orders)
     np.put_along_axis(ranks, orders, np.arange(n)[None, :].repeat(n, axis=0), axis=1)
+    reaches = np.isfinite(dist_all).sum(axis=1)
+    # each source's sum of distances: a row's sum is the sum of that row alone
+    totals = dist_all.sum(axis=1) if connected else None
     for first in range(0, n, chunk):
         block = dist_all[first:first + chunk]
-        du, dv = block[:, us], block[:, vs]
-        # the tie u -> v (resp. v -> u) lies on a shortest path from source s
-        fwd = du + lw == dv
-        bwd = dv + lw == du
-        if not connected:  # from an unreachable end, inf + length == inf is no path
-            fwd &= np.isfinite(du)
-            bwd &= np.isfinite(dv)
+        pi_all, pj_all, bounds = _dag_ties(block, first, us, vs, lw, ranks, connected)
         for s in range(first, first + len(block)):
-            dist = dist_all[s]
-            finite = np.isfinite(dist)
-            reach = int(finite.sum())
-            tot = float(dist[finite].sum())
+            reach = int(reaches[s])
+            if totals is not None:
+                tot = float(totals[s])
+            else:
+                dist = dist_all[s]
+                tot = float(dist[np.isfinite(dist)].sum())
             if tot > 0.0 and n > 1:
                 clo[s] = (reach - 1.0) / tot * ((reach - 1.0) / (n - 1))
             if reach < 2:
                 continue
             order = orders[s, :reach]  # the reachable nodes, as argsort of them alone
-            pos = ranks[s]
-            kf, kb = np.flatnonzero(fwd[s - first]), np.flatnonzero(bwd[s - first])
             # DAG in distance order: pi -> pj, only above the diagonal (lengths are positive)
-            pi = np.concatenate([pos[us[kf]], pos[vs[kb]]])
-            pj = np.concatenate([pos[vs[kf]], pos[us[kb]]])
+            lo, hi = bounds[s - first], bounds[s - first + 1]
+            pi, pj = pi_all[lo:hi], pj_all[lo:hi]
             if reach == n:
                 delta = _dependencies(trtrs, pi, pj, m1_full, a_full)
             else:
@@ -242,10 +336,13 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10,
     """Eigenvector centrality in each connected component (power iteration on A + I,
     as ``networkx.eigenvector_centrality`` does; Euclidean norm 1 per component).
 
+    :param G: the network, or None when ``nodes`` and ``edges`` are given.
     :param nodes: ``sorted(G.nodes)``, with ``edges`` from :func:`_edge_arrays` on them
-        (computed when None)."""
-    import networkx as nx
+        (computed when None). The components come from the edges (the same node sets
+        as ``networkx.connected_components``; each is measured on its own)."""
     import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
     if nodes is None:
         nodes = sorted(G.nodes)
@@ -254,15 +351,17 @@ def _eigenvector_per_component(G, max_iter: int = 10000, tol: float = 1.0e-10,
     keep = us != vs
     W[us[keep], vs[keep]] = ws[keep]
     W[vs[keep], us[keep]] = ws[keep]
-    pos = {v: i for i, v in enumerate(nodes)}
-    out = dict.fromkeys(G.nodes, 0.0)
-    for comp in nx.connected_components(G):
-        if len(comp) < 2:
-            continue
-        members = sorted(comp)
+    out = dict.fromkeys(nodes, 0.0)
+    if not len(nodes):
+        return out
+    links = csr_matrix((np.ones(len(us)), (us, vs)), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(links, directed=False)
+    sizes = np.bincount(labels)
+    for label in np.flatnonzero(sizes >= 2):
+        at = np.flatnonzero(labels == label)  # positions in nodes: the members sorted
+        members = [nodes[i] for i in at]
         idx = {v: i for i, v in enumerate(members)}
         n = len(members)
-        at = np.array([pos[v] for v in members], dtype=np.intp)
         A = W[np.ix_(at, at)]
         x = np.full(n, 1.0 / n)
         for _ in range(max_iter):
@@ -323,8 +422,10 @@ def _modularity(nodes, adj, communities) -> float:
     return total
 
 
-def _louvain_level(nodes, adj, members, m, partition, rng):
-    """One level of Louvain's local moves (``networkx`` ``_one_level``, undirected, resolution 1)."""
+def _louvain_level(nodes, adj, members, m, partition, rng, keep_weights: bool = True):
+    """One level of Louvain's local moves (``networkx`` ``_one_level``, undirected, resolution 1);
+    ``keep_weights=False`` recomputes each node's weights to the communities at each visit
+    (the reference the tests compare :class:`_CommunityWeights` with)."""
     at = {u: i for i, u in enumerate(nodes)}
     node2com = list(range(len(nodes)))  # by position in nodes
     inner = [{u} for u in nodes]
@@ -336,29 +437,38 @@ def _louvain_level(nodes, adj, members, m, partition, rng):
     denom = 2 * m**2
     nb_moves = 1
     improvement = False
+    # with whole positive weights every sum below is exact, whatever its order: each node's
+    # weights to the communities are then kept up to date as nodes move (_CommunityWeights)
+    kept = _CommunityWeights(nbrs) if keep_weights and _whole_positive(nbrs, m) else None
     while nb_moves > 0:
         nb_moves = 0
         for i in rand_nodes:
-            best_mod = 0
-            own = best_com = node2com[i]
-            w2c: dict = {}
-            get = w2c.get
-            for j, w in nbrs[i]:
-                c = node2com[j]
-                w2c[c] = get(c, 0.0) + w
-            w_own = get(own)
-            if w_own is None:  # networkx reads a defaultdict here, which adds the key
-                w_own = w2c[own] = 0.0
+            own = node2com[i]
             degree = degrees[i]
-            stot[own] -= degree
-            remove_cost = -w_own / m + (stot[own] * degree) / denom
-            for c, w in w2c.items():
-                gain = remove_cost + w / m - (stot[c] * degree) / denom
-                if gain > best_mod:
-                    best_mod = gain
-                    best_com = c
+            if kept is not None:
+                best_com = kept.best(i, own, node2com, stot, degree, m, denom)
+            else:
+                best_mod = 0
+                best_com = own
+                w2c: dict = {}
+                get = w2c.get
+                for j, w in nbrs[i]:
+                    c = node2com[j]
+                    w2c[c] = get(c, 0.0) + w
+                w_own = get(own)
+                if w_own is None:  # networkx reads a defaultdict here, which adds the key
+                    w_own = w2c[own] = 0.0
+                stot[own] -= degree
+                remove_cost = -w_own / m + (stot[own] * degree) / denom
+                for c, w in w2c.items():
+                    gain = remove_cost + w / m - (stot[c] * degree) / denom
+                    if gain > best_mod:
+                        best_mod = gain
+                        best_com = c
             stot[best_com] += degree
             if best_com != own:
+                if kept is not None:
+                    kept.move(i, own, best_com)
                 u = nodes[i]
                 com = members[u] if members is not None else {u}
                 partition[own].difference_update(com)
@@ -369,6 +479,69 @@ def _louvain_level(nodes, adj, members, m, partition, rng):
                 nb_moves += 1
                 node2com[i] = best_com
     return list(filter(len, partition)), list(filter(len, inner)), improvement
+
+
+def _whole_positive(nbrs, m) -> bool:
+    """Whether every weight is a positive whole float and their total is small enough for
+    exact float sums (below 2**52)."""
+    return m < 2.0**51 and all(type(w) is float and w > 0 and w.is_integer()
+                               for lst in nbrs for _, w in lst)
+
+
+class _CommunityWeights:
+    """Each node's weights to the communities of its neighbours, kept as nodes move, for
+    Louvain's local moves when every weight is a positive whole number (sums exact in any
+    order, so each equals the sum networkx accumulates over the neighbours in order).
+
+    :meth:`best` gives the community networkx's ``_one_level`` picks: the first, in the
+    order the communities first appear among the neighbours (the node's own community
+    last when none of them is in it), with the greatest positive gain, or its own.
+    """
+
+    def __init__(self, nbrs):
+        self.nbrs = nbrs
+        self.weights = [{j: w for j, w in lst} for lst in nbrs]  # each node its own community
+
+    def best(self, i, own, node2com, stot, degree, m, denom):
+        """The community node ``i`` moves to (its own to stay); ``stot[own]`` is lowered by
+        its degree, as networkx does before it weighs the moves."""
+        k = self.weights[i]
+        w_own = k.get(own, 0.0)
+        stot[own] -= degree
+        remove_cost = -w_own / m + (stot[own] * degree) / denom
+        best_mod = 0
+        best_com = own
+        tied = []
+        for c, w in k.items():
+            gain = remove_cost + w / m - (stot[c] * degree) / denom
+            if gain > best_mod:
+                best_mod = gain
+                best_com = c
+                tied = []
+            elif gain == best_mod and best_mod > 0:
+                tied.append(c)
+        if own not in k:  # networkx weighs it last, with weight 0.0
+            gain = remove_cost + 0.0 / m - (stot[own] * degree) / denom
+            if gain > best_mod:
+                return own
+        if tied:  # equal gains: the community that comes first among the neighbours
+            tied.append(best_com)
+            for j, _ in self.nbrs[i]:
+                if node2com[j] in tied:
+                    return node2com[j]
+        return best_com
+
+    def move(self, i, old, new):
+        """Node ``i`` moved from community ``old`` to ``new``: its neighbours' weights."""
+        weights = self.weights
+        for j, w in self.nbrs[i]:
+            k = weights[j]
+            rest = k[old] - w
+            if rest == 0.0:  # (whole positive weights: no other neighbour of j is in old)
+                del k[old]
+            else:
+                k[old] = rest
+            k[new] = k.get(new, 0.0) + w
 
 
 def _louvain_aggregate(nodes, adj, members, inner):
@@ -391,10 +564,10 @@ def _louvain_aggregate(nodes, adj, members, inner):
     return new_nodes, new_adj, dict(zip(new_nodes, new_members, strict=True))
 
 
-def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001,
-             adj: dict | None = None) -> list[set]:
+def _louvain(nodes: list, adj: dict, seed: int = LOUVAIN_SEED,
+             threshold: float = 0.0000001, keep_weights: bool = True) -> list[set]:
     """Louvain communities (Blondel et al. 2008) of a canonical graph from :func:`node_metrics`
-    (nodes and each adjacency sorted, float weights).
+    (``nodes`` and each adjacency of the weights ``adj`` sorted, float weights).
 
     The same steps, random draws and floating-point operations as
     ``networkx.community.louvain_communities(H, weight="weight", resolution=1,
@@ -404,17 +577,15 @@ def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001,
     import random
 
     rng = random.Random(seed)
-    nodes = list(H)
     # networkx copies H edge by edge; H's adjacencies are sorted, so the copy's are H's
-    if adj is None:
-        adj = _weights(H)
     partition = [{u} for u in nodes]
-    if H.number_of_edges() == 0:
+    if not any(adj.values()):  # no edges
         return partition
     mod = _modularity(nodes, adj, partition)
     m = sum(_weighted_degrees(nodes, adj)) / 2
     members = None
-    partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng)
+    partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng,
+                                                   keep_weights)
     improvement = True
     result = partition
     while improvement:
@@ -424,7 +595,8 @@ def _louvain(H, seed: int = LOUVAIN_SEED, threshold: float = 0.0000001,
             return result
         mod = new_mod
         nodes, adj, members = _louvain_aggregate(nodes, adj, members, inner)
-        partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng)
+        partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng,
+                                                   keep_weights)
     return result
 
 
@@ -433,16 +605,18 @@ def _weights(H) -> dict:
     return {u: {v: d["weight"] for v, d in nbrs.items()} for u, nbrs in H.adjacency()}
 
 
-def _communities(G, engine: str = "auto", adj: dict | None = None) -> dict:
-    import networkx as nx
-
-    if G.number_of_nodes() == 0:
+def _communities(nodes: list, adj: dict, engine: str = "auto", G=None) -> dict:
+    """Louvain communities numbered as :data:`DEFINITIONS` says (``G``, the networkx form,
+    is needed for ``engine="networkx"`` only)."""
+    if not nodes:
         return {}
     if engine == "networkx":
+        import networkx as nx
+
         comms = nx.community.louvain_communities(G, weight="weight", resolution=1,
                                                   seed=LOUVAIN_SEED)
     else:
-        comms = _louvain(G, adj=adj)
+        comms = _louvain(nodes, adj)
     ordered = sorted((sorted(c) for c in comms), key=lambda c: c[0])
     return {v: i + 1 for i, c in enumerate(ordered) for v in c}
 
@@ -479,11 +653,25 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     """
     if engine not in ("auto", "networkx"):
         raise UsageError(f"unknown engine {engine!r}")
-    nodes, H, bet, clo, edges = _canonical_brandes(G, engine, with_edges=True)
-    eig = _eigenvector_per_component(H, nodes=nodes, edges=edges)
-    pr = _pagerank(nodes, H, edges=edges)
-    adj = _weights(H)
-    com = _communities(H, engine, adj)
+    nodes, H = _canonical(G)
+    return _node_metrics_of(nodes, _weights(H), engine, H)
+
+
+def _node_metrics_of(nodes: list, adj: dict, engine: str = "auto", H=None,
+                     edges=None) -> dict[str, dict]:
+    """:func:`node_metrics` of a network in canonical form: ``nodes`` sorted and ``adj``
+    (``{u: {v: float weight}}``) with each adjacency sorted, as :func:`_weights` reads
+    the canonical graph ``H`` (made from them when None and needed: the networkx engine,
+    or more than 2000 nodes); ``edges`` as :func:`_edge_arrays_of` reads ``adj`` (read
+    when None)."""
+    if H is None and (engine == "networkx" or len(nodes) > 2000):
+        H = _graph_of(nodes, adj)
+    if edges is None:
+        edges = _edge_arrays_of(nodes, adj)  # read once for the dense computations
+    bet, clo = _betweenness_closeness(nodes, H, edges, engine)
+    eig = _eigenvector_per_component(None, nodes=nodes, edges=edges)
+    pr = _pagerank(nodes, None, edges=edges)
+    com = _communities(nodes, adj, engine, H)
     # degree and strength as H.degree gives them (a self-loop counted twice)
     strength = dict(zip(nodes, _weighted_degrees(nodes, adj), strict=True))
     out = {}
@@ -501,26 +689,47 @@ def node_metrics(G, *, engine: str = "auto") -> dict[str, dict]:
     return out
 
 
-def _canonical_brandes(G, engine: str = "auto", *, with_edges: bool = False):
-    """A canonical form of ``G`` (sorted nodes and edges, so results do not depend on
-    insertion order) with its betweenness and closeness: ``(nodes, H, bet, clo)``, and
-    the edge arrays (:func:`_edge_arrays`) last with ``with_edges``. A network already
-    in that form (as :mod:`kg.network` builds them) is used as it is, not copied."""
-    import networkx as nx
-
+def _canonical(G) -> tuple[list, object]:
+    """``(sorted nodes, H)``: ``G`` in canonical form (sorted nodes and edges, so results do
+    not depend on insertion order). A network already in that form (as :mod:`kg.network`
+    builds them) is used as it is, not copied."""
     nodes = sorted(G.nodes)
     if _is_canonical(G, nodes):
-        H = G
-    else:
-        H = nx.Graph()
-        H.add_nodes_from(nodes)
-        H.add_edges_from((u, v, {"weight": float(d.get("weight", 1.0))}) for u, v, d in
-                         sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
-    edges = _edge_arrays(nodes, H)  # read once for the dense computations
+        return nodes, G
+    H = _graph_of(nodes, None, (
+        (u, v, float(d.get("weight", 1.0))) for u, v, d in
+        sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True))))
+    return nodes, H
+
+
+def _graph_of(nodes: list, adj: dict | None, edges=None):
+    """The canonical networkx graph of ``nodes`` and the weights ``adj`` (or of ``edges``,
+    ``(u, v, weight)`` sorted with ``u <= v``): sorted nodes, then the edges in order."""
+    import networkx as nx
+
+    if edges is None:
+        edges = ((u, v, w) for u, nbrs in adj.items() for v, w in nbrs.items() if u <= v)
+    H = nx.Graph()
+    H.add_nodes_from(nodes)
+    H.add_edges_from((u, v, {"weight": w}) for u, v, w in edges)
+    return H
+
+
+def _betweenness_closeness(nodes: list, H, edges, engine: str = "auto") -> tuple[dict, dict]:
+    """Betweenness and closeness: Brandes over dense arrays, or networkx's functions on
+    ``H`` (``engine="networkx"``, or more than 2000 nodes)."""
     if engine == "networkx" or len(nodes) > 2000:
-        bet, clo = _brandes_networkx(H)
-    else:
-        bet, clo = _brandes_dense(nodes, H, edges)
+        return _brandes_networkx(H)
+    return _brandes_dense(nodes, H, edges)
+
+
+def _canonical_brandes(G, engine: str = "auto", *, with_edges: bool = False):
+    """A canonical form of ``G`` (:func:`_canonical`) with its betweenness and closeness:
+    ``(nodes, H, bet, clo)``, and the edge arrays (:func:`_edge_arrays`) last with
+    ``with_edges``."""
+    nodes, H = _canonical(G)
+    edges = _edge_arrays(nodes, H)  # read once for the dense computations
+    bet, clo = _betweenness_closeness(nodes, H, edges, engine)
     return (nodes, H, bet, clo, edges) if with_edges else (nodes, H, bet, clo)
 
 
@@ -555,16 +764,34 @@ def focus_metrics(G, focus: str, nodes: dict | None = None) -> dict:
     >>> focus_metrics(G, "JPN")["hhi"]
     0.625
     """
-    import networkx as nx
-
-    out: dict = {"state": focus, "present": focus in G}
     if focus not in G:
+        return _focus_of(focus, None, {}, 0, None, None)
+    nm = (nodes or node_metrics(G))[focus]
+    weights = {p: float(G[focus][p].get("weight", 1.0)) for p in G[focus] if p != focus}
+    ego_edges = G.subgraph(weights).number_of_edges()
+    n_ex = G.nodes[focus].get("exercises")
+    us_tie = None
+    if "USA" in G[focus]:
+        e = G[focus]["USA"]
+        us_tie = e.get("exercise_weight", e.get("weight", 0))
+    return _focus_of(focus, nm, weights, ego_edges, n_ex, us_tie)
+
+
+def _focus_of(focus: str, nm: dict | None, weights: dict, ego_edges: int, n_ex, us_tie) -> dict:
+    """:func:`focus_metrics` from what it reads of the network.
+
+    :param nm: the focal state's node metrics, or None when it is not in the network.
+    :param weights: ``{partner: float weight}`` in the order of its adjacency (no self-loop).
+    :param ego_edges: the number of edges among the partners.
+    :param n_ex: the focal state's ``exercises`` attribute, or None without one.
+    :param us_tie: the exercise weight of its tie with the United States (None: no tie).
+    """
+    out: dict = {"state": focus, "present": nm is not None}
+    if nm is None:
         out.update({"degree": 0, "strength": 0.0, "partners": [], "hhi": None,
                     "hhi_normalized": None, "ego_density": None})
         return out
-    nm = (nodes or node_metrics(G))[focus]
     out.update(nm)
-    weights = {p: float(G[focus][p].get("weight", 1.0)) for p in G[focus] if p != focus}
     total = sum(weights.values())
     partners = []
     for p, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -578,21 +805,32 @@ def focus_metrics(G, focus: str, nodes: dict | None = None) -> dict:
     else:
         out["hhi"] = None
         out["hhi_normalized"] = None
-    ego = G.subgraph(sorted(weights))
-    out["ego_density"] = nx.density(ego) if len(weights) > 1 else None
-    attrs = G.nodes[focus]
-    if "exercises" in attrs:
-        n_ex = int(attrs["exercises"])
+    out["ego_density"] = _density(len(weights), ego_edges) if len(weights) > 1 else None
+    if n_ex is not None:
+        n_ex = int(n_ex)
         with_us = 0
         if focus == "USA":
             with_us = n_ex
-        elif "USA" in G[focus]:
-            e = G[focus]["USA"]
-            with_us = int(e.get("exercise_weight", e.get("weight", 0)))
+        elif us_tie is not None:
+            with_us = int(us_tie)
         out["exercises"] = n_ex
         out["with_us"] = with_us
         out["us_share"] = with_us / n_ex if n_ex else None
     return out
+
+
+def _density(n: int, m: int):
+    """The density of an undirected graph of ``n`` nodes and ``m`` edges, as
+    ``networkx.density`` computes it (the integer 0 without edges or with one node).
+
+    >>> _density(3, 2)
+    0.6666666666666666
+    """
+    if m == 0 or n <= 1:
+        return 0
+    d = m / (n * (n - 1))
+    d *= 2
+    return d
 
 
 # ---------------------------------------------------------------- many networks at once
@@ -704,6 +942,183 @@ class ForkedMap:
             self.pool = None
 
 
+def _measure_window(task) -> tuple:
+    """One window's exercise network measured from its years' participant lists, without a
+    networkx graph: ``(nodes, edges, node metrics, focus metrics or None)``, the values
+    :func:`node_metrics` and :func:`focus_metrics` give on the network
+    :func:`kg.network.build_network` builds for the window (the tests check it).
+
+    :param task: ``(per_year, year_from, year_to, focus)``, ``per_year`` as
+        :func:`kg.network.exercise_participants` gives it (``{year: [states, ...]}``).
+    """
+    from kg.network import exercise_arrays
+
+    per_year, a, b, focus = task
+    nodes, adj, n_ex, edges = exercise_arrays(
+        [states for y in range(a, b + 1) for states in per_year.get(y, ())])
+    nm = _node_metrics_of(nodes, adj, edges=edges)
+    fm = None
+    if focus:
+        if focus in adj:
+            weights = {p: w for p, w in adj[focus].items() if p != focus}
+            ego_edges = sum(1 for p in weights for q in adj[p] if p <= q and q in weights)
+            fm = _focus_of(focus, nm[focus], weights, ego_edges, n_ex.get(focus, 0),
+                           adj[focus].get("USA"))
+        else:
+            fm = _focus_of(focus, None, {}, 0, None, None)
+    return len(nodes), len(edges[0]), nm, fm
+
+
+def _year_chunks(lo: int, hi: int, span: int = 7) -> list[tuple[int, int]]:
+    """``lo..hi`` cut into consecutive ranges of years to read one after the other: the
+    last two years on their own (little is left to measure once the reading ends),
+    ``span`` years each before them, and what remains (3 to ``span`` + 2 years) first;
+    a short series in one range. Each query costs a scan of every exercise's year, so
+    the ranges are few.
+
+    >>> _year_chunks(1990, 2025)
+    [(1990, 1995), (1996, 2002), (2003, 2009), (2010, 2016), (2017, 2023), (2024, 2025)]
+    >>> _year_chunks(2019, 2021)
+    [(2019, 2021)]
+    """
+    if hi - lo + 1 <= 8:
+        return [(lo, hi)]
+    cuts = [(hi - 1, hi)]
+    b = hi - 2
+    while b >= lo:
+        a = max(lo, b - span + 1)
+        if a - lo < 3:  # a short rest joins the first range
+            a = lo
+        cuts.append((a, b))
+        b = a - 1
+    return cuts[::-1]
+
+
+def _prefetch_imports():
+    """Import the modules the measuring needs (they are read once, before the workers fork)."""
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    import scipy.sparse.csgraph  # noqa: F401
+
+
+def _task(per_year: dict, window: tuple[int, int], focus) -> tuple:
+    """The argument of :func:`_measure_window` for one window."""
+    a, b = window
+    return ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus)
+
+
+def _fork_pool(workers: int):
+    """A pool of ``workers`` forked processes (they only compute: no store, no threads)."""
+    import multiprocessing
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return multiprocessing.get_context("fork").Pool(workers)
+
+
+def _read_rest(read, take, chunks, *, two_at_a_time: bool) -> None:
+    """``take(read(chunk), last year of chunk)`` for each chunk in order; with
+    ``two_at_a_time``, two ranges are read at once, one range's rows converted while the
+    engine (which releases the GIL) answers the next."""
+    if not two_at_a_time or len(chunks) < 2:
+        for chunk in chunks:
+            take(read(chunk), chunk[1])
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as readers:
+        futures = [readers.submit(read, chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures, strict=True):
+            take(future.result(), chunk[1])
+
+
+def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile=None) -> list:
+    """:func:`_measure_window` of each window ``(year_from, year_to)`` (ascending by their
+    last year), reading the participants of every year from grouped queries over
+    consecutive ranges of years (:func:`kg.network.exercise_participants`, whose rows
+    are grouped per exercise and year, so the ranges together give the rows of all years).
+
+    Each window is measured once its years are read: in forked worker processes when the
+    machine has more than one core and the co-participant pairs of the years read,
+    extrapolated to all years, reach :data:`PARALLEL_MIN_EDGES`; the workers then measure
+    early years while later ones are read. Otherwise here, after the reading.
+
+    :param meanwhile: called once, here, after the last query (while the workers compute).
+    """
+    from kg.cache import collector_paused
+
+    # the rows, lists and metrics hold no reference cycles; the collector would walk them
+    # again and again as they pile up (a tenth of the series' time), here and in the
+    # workers forked meanwhile (they inherit the paused collector)
+    with collector_paused():
+        return _read_and_measure(store, windows, focus, include_observers, graphs, meanwhile)
+
+
+def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhile) -> list:
+    """:func:`_exercise_series`, the collector paused."""
+    import multiprocessing
+    import os
+    import threading
+
+    from kg.network import exercise_participants
+
+    lo, hi = min(a for a, _ in windows), max(b for _, b in windows)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    can_fork = (cores or 1) > 1 and len(windows) > 1 and (
+        "fork" in multiprocessing.get_all_start_methods())
+    # the imports run while the engine answers the first query (it releases the GIL); they
+    # are done before any fork
+    importer = threading.Thread(target=_prefetch_imports, daemon=True) if can_fork else None
+    if importer is not None:
+        importer.start()
+    results: list = [None] * len(windows)
+    waiting = list(range(len(windows)))  # windows not all read yet
+    queued: list = []  # windows read, not measured yet
+    per_year: dict = {}
+    pairs = 0
+    pool = None
+    running = {}
+
+    def read(chunk):
+        return exercise_participants(store, chunk[0], chunk[1], include_observers, graphs,
+                                     by_year=True)
+
+    def take(part, last_year):  # the rows of the years up to last_year are read
+        nonlocal pairs, waiting, pool
+        per_year.update(part)
+        pairs += sum(len(s) * (len(s) - 1) // 2 for exs in part.values() for s in exs)
+        queued.extend(i for i in waiting if windows[i][1] <= last_year)
+        waiting = [i for i in waiting if windows[i][1] > last_year]
+        if (pool is None and can_fork and len(queued) + len(waiting) > 1
+                and pairs * (hi - lo + 1) >= PARALLEL_MIN_EDGES * (last_year - lo + 1)):
+            importer.join()
+            pool = _fork_pool(min(cores, len(queued) + len(waiting)))
+        while pool is not None and queued:
+            i = queued.pop(0)
+            running[i] = pool.apply_async(_measure_window, (_task(per_year, windows[i], focus),))
+
+    chunks = _year_chunks(lo, hi)
+    try:
+        take(read(chunks[0]), chunks[0][1])
+        # once the workers are forked (with no other thread running), the rest is read
+        # two ranges at a time
+        _read_rest(read, take, chunks[1:], two_at_a_time=pool is not None)
+        if meanwhile is not None:
+            meanwhile()
+        for i in queued:  # without workers
+            results[i] = _measure_window(_task(per_year, windows[i], focus))
+        for i, job in running.items():
+            results[i] = job.get()
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if importer is not None:
+            importer.join()
+    return results
+
+
 # ---------------------------------------------------------------- the analysis
 
 @dataclass
@@ -743,7 +1158,7 @@ def _year_range(store, relation, graphs) -> tuple[int, int]:
     from kg.sparql import Lit
 
     rs = store.select(SPARQL_PREFIXES + "SELECT DISTINCT ?y WHERE { ?ex sp:year ?y }",
-                      graphs=graphs)
+                      graphs=graphs, own=True)
     try:
         years = sorted(((int(t.value), t) for (t,) in rs.rows if t is not None),
                        key=lambda pair: pair[0])
@@ -752,7 +1167,7 @@ def _year_range(store, relation, graphs) -> tuple[int, int]:
     if years is None:
         text = SPARQL_PREFIXES + ("SELECT (MIN(?y) AS ?lo) (MAX(?y) AS ?hi) "
                                   "WHERE { ?ex a sp:Exercise ; sp:year ?y }")
-        rs = store.select(text, graphs=graphs)
+        rs = store.select(text, graphs=graphs, own=True)
         lo, hi = rs.rows[0] if rs.rows else (None, None)
         if lo is None or hi is None:
             raise UsageError("no dated data in the store for this relation (give --from and --to)")
@@ -761,7 +1176,7 @@ def _year_range(store, relation, graphs) -> tuple[int, int]:
 
     def dated(term) -> bool:
         return bool(store.query(ask, bindings={"y": Lit(term.value, term.datatype)},
-                                graphs=graphs))
+                                graphs=graphs, own=True))
 
     lo = next((y for y, t in years if dated(t)), None)
     if lo is None:
@@ -847,6 +1262,31 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     weighting = None
     opts = {"relation": relation, "include_observers": include_observers,
             "agreement_types": types, "graphs": graph_list, "include_pending": include_pending}
+    windows = [(start, end) for _, start, end in periods]
+    if (engine == "auto" and relation == "exercise" and (by_year or window) and periods
+            and not run_cache(store).holds(windows, **opts)):
+        # every period measured from the grouped queries' rows, no networkx graph built
+        # (nothing else in the run reads them); the values node_metrics gives on them
+        from kg.network import WEIGHTING, check_year_window
+
+        for start, end in windows:
+            check_year_window(start, end)
+        params["weighting"] = WEIGHTING[relation]
+        result = MetricsResult(params=params)
+
+        def cite_series():  # while the workers compute
+            if cite:
+                result.citation = citation_block(store, graph_list, params)
+
+        measured = _exercise_series(store, windows, focus, include_observers, graph_list,
+                                    cite_series)
+        for (label, start, end), (n, m, nm, fm) in zip(periods, measured, strict=True):
+            period = {"label": label, "from": start, "to": end, "nodes": n, "edges": m,
+                      "metrics": nm}
+            if focus:
+                period["focus"] = fm
+            result.periods.append(period)
+        return result
     if by_year or window:  # every period from one grouped query (kg.network.build_networks)
         graphs_ = run_cache(store).networks([(start, end) for _, start, end in periods], **opts)
     else:
@@ -1007,16 +1447,16 @@ def _num(x) -> str:
 
 def _rows(result: MetricsResult) -> tuple[list[str], list[list[str]]]:
     header = list(COLUMNS)
-    if result.series:
-        header = [result.series] + header
+    series = result.series
+    if series:
+        header = [series] + header
     rows = []
+    numeric = COLUMNS[1:]
     for period in result.periods:
+        lead = [period["label"]] if series else []
         for state in sorted(period["metrics"]):
             m = period["metrics"][state]
-            row = [state] + [_num(m[c]) for c in COLUMNS[1:]]
-            if result.series:
-                row = [period["label"]] + row
-            rows.append(row)
+            rows.append(lead + [state] + [_num(m[c]) for c in numeric])
     return header, rows
 
 
@@ -1101,7 +1541,10 @@ def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
             text += "".join(f"% {escape.latex_comment(line)}\n" for line in focus)
         return text + cite
     header = [escape.terminal(h) for h in header]
-    rows = [[escape.terminal(c) for c in r] for r in rows]
+    # the period and the state are text from the data; the numbers (_num) are digits,
+    # '.', '-' or a word (inf, nan, true), which print as they are
+    text_cols = 2 if result.series else 1
+    rows = [[escape.terminal(c) for c in r[:text_cols]] + r[text_cols:] for r in rows]
     focus = [escape.terminal(line) for line in focus]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]

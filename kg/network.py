@@ -47,6 +47,8 @@ __all__ = [
     "exercise_years",
     "agreement_type_names",
     "exercise_incidence",
+    "window_counts",
+    "exercise_arrays",
 ]
 
 RELATIONS = ("exercise", "agreement", "all")
@@ -374,25 +376,93 @@ def build_networks(store, windows, *, relation: str = "exercise", include_observ
     attrs = state_attributes(store, graph_list)
     out = []
     for a, b in windows:
-        ex: dict = {}
-        n_ex: dict = {}
         ag: dict = {}
         n_ag: dict = {}
-        if a == b:  # one year: its counts as they are
-            pairs, diag = years.get(a, ({}, {}))
-            ex, n_ex = dict(pairs), dict(diag)
-        for y in range(a, b + 1) if a != b else ():
-            pairs, diag = years.get(y, ({}, {}))
-            for key, (w,) in pairs.items():
-                ex[key] = (ex.get(key, (0,))[0] + w,)
-            for n, w in diag.items():
-                n_ex[n] = n_ex.get(n, 0) + w
+        ex, n_ex = window_counts(years, a, b)
         if relation in ("agreement", "all"):
             ag, n_ag = inforce.dyads(store, a, b, types=types, graphs=graph_list,
                                      include_pending=include_pending)
         params = _params(relation, a, b, include_observers, types, graph_list, include_pending)
         out.append(_assemble(relation, ex, n_ex, ag, n_ag, attrs, params))
     return out
+
+
+def window_counts(years: dict, year_from: int, year_to: int) -> tuple[dict, dict]:
+    """The exercise counts of a window (closed years) from per-year counts.
+
+    :param years: ``{year: (pairs, diag)}`` as :func:`count_pairs` gives them per year.
+    :returns: ``(pairs, diag)`` of the window: each year's counts summed (an exercise
+        has one year), as :func:`build_networks` uses them.
+
+    >>> years = {2001: count_pairs([["JPN", "USA"]]), 2002: count_pairs([["JPN", "USA"]])}
+    >>> window_counts(years, 2001, 2002)[0]
+    {('JPN', 'USA'): (2,)}
+    """
+    a, b = year_from, year_to
+    if a == b:  # one year: its counts as they are
+        pairs, diag = years.get(a, ({}, {}))
+        return dict(pairs), dict(diag)
+    ex: dict = {}
+    n_ex: dict = {}
+    for y in range(a, b + 1):
+        pairs, diag = years.get(y, ({}, {}))
+        for key, (w,) in pairs.items():
+            ex[key] = (ex.get(key, (0,))[0] + w,)
+        for n, w in diag.items():
+            n_ex[n] = n_ex.get(n, 0) + w
+    return ex, n_ex
+
+
+def exercise_arrays(exercises) -> tuple[list, dict, dict, tuple]:
+    """The exercise network of these exercises as :func:`build_network` assembles it, as
+    plain dicts and arrays, without networkx: ``(nodes, adj, n_ex, (us, vs, ws))``.
+
+    ``nodes`` sorted; ``adj[u]`` = ``{v: float weight}``, each adjacency sorted (the
+    order of the networkx graph's nodes and adjacencies); ``n_ex`` each state's
+    exercises; ``us < vs`` the positions of each edge's ends in ``nodes`` and ``ws``
+    its weight, in the order of the adjacency (as :func:`kg.metrics._edge_arrays`
+    reads the graph). The counts are those of :func:`count_pairs` (summed over the
+    lists given), computed as the co-participation matrix ``B^T B`` of the exercises'
+    incidence matrix ``B``; the tests check all of it against the assembled graph.
+
+    :param exercises: the sorted participant states of each exercise, as
+        :func:`exercise_participants` gives them for one year (the lists of several
+        years for a window).
+
+    >>> nodes, adj, n_ex, _ = exercise_arrays([["JPN", "USA"], ["AUS", "JPN", "USA"]])
+    >>> nodes, adj["JPN"], n_ex["JPN"]
+    (['AUS', 'JPN', 'USA'], {'AUS': 1.0, 'USA': 2.0}, 2)
+    """
+    from itertools import chain
+
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    nodes = sorted({s for states in exercises for s in states})
+    n = len(nodes)
+    at = {v: i for i, v in enumerate(nodes)}
+    sizes = [len(states) for states in exercises]
+    cols = np.fromiter(map(at.__getitem__, chain.from_iterable(exercises)), dtype=np.intp,
+                       count=sum(sizes))
+    rows = np.repeat(np.arange(len(exercises), dtype=np.intp), sizes)
+    incidence = csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(exercises), n))
+    both = (incidence.T @ incidence).tocsr()  # exact integer counts, as floats
+    both.sum_duplicates()
+    both.sort_indices()
+    diag = both.diagonal()
+    starts = np.repeat(np.arange(n, dtype=np.intp), np.diff(both.indptr))
+    ends = both.indices.astype(np.intp)
+    off = ends != starts
+    starts, ends, weights = starts[off], ends[off], both.data[off]
+    bounds = np.searchsorted(starts, np.arange(n + 1)).tolist()
+    names = np.array(nodes, dtype=object)[ends].tolist()
+    values = weights.tolist()
+    adj = {u: dict(zip(names[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]],
+                       strict=True))
+           for i, u in enumerate(nodes)}
+    n_ex = dict(zip(nodes, (int(x) for x in diag.tolist()), strict=True))
+    upper = ends > starts
+    return nodes, adj, n_ex, (starts[upper], ends[upper], weights[upper])
 
 
 def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
@@ -429,10 +499,10 @@ def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
     )
     bind = {"focus": Iri(state_iri(focus)), "usa": Iri(state_iri("USA"))}
     out: dict[int, dict] = {}
-    for year, n, nus in store.select(q_counts, bindings=bind, graphs=graph_list).rows:
+    for year, n, nus in store.select(q_counts, bindings=bind, graphs=graph_list, own=True).rows:
         out[int(year.value)] = {"exercises": int(n.value), "with_us": int(nus.value),
                                 "partners": set()}
-    for year, p in store.select(q_partners, bindings=bind, graphs=graph_list).rows:
+    for year, p in store.select(q_partners, bindings=bind, graphs=graph_list, own=True).rows:
         out.setdefault(int(year.value), {"exercises": 0, "with_us": 0, "partners": set()})
         out[int(year.value)]["partners"].add(iso3_of(p.value))
     return dict(sorted(out.items()))

@@ -452,3 +452,178 @@ def test_forked_map_starts_workers_now_and_gives_the_results_in_order():
     stopped = ForkedMap(lambda x: x, range(4))
     stopped.close()  # no results wanted: the workers are gone
     assert stopped.pool is None
+
+
+# ---------------------------------------------------------------- the series' fast paths
+
+def _weighted_graph(seed: int, n: int, p: float, integral: bool):
+    """A random graph with integer weights (as the exercise networks have) or fractional
+    ones (ties in float sums that are not exact)."""
+    G = _random_graph(seed, n, p)
+    rng = random.Random(seed + 1000)
+    if not integral:
+        for u, v in G.edges:
+            G[u][v]["weight"] = rng.choice([0.3, 1.0, 1 / 3, 2.5, 0.7, 7.0, 0.1])
+    return G
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_brandes_without_the_edges_on_no_shortest_path_gives_the_same_floats(seed):
+    """Leaving out the edges that cannot lie on a shortest path (before Dijkstra and the
+    tie tests) changes no distance and no tie: betweenness and closeness equal, bit for
+    bit, the computation over every edge; dense, sparse, disconnected, fractional weights."""
+    from kg.metrics import _brandes_dense, _edge_arrays
+
+    rng = random.Random(seed)
+    G = _weighted_graph(seed, rng.randint(3, 70), rng.choice([0.05, 0.2, 0.6, 0.95]),
+                        integral=seed % 2 == 0)
+    nodes = sorted(G)
+    edges = _edge_arrays(nodes, G)
+    assert _brandes_dense(nodes, G, edges) == _brandes_dense(nodes, G, edges, prune=False)
+
+
+def test_brandes_pruning_on_the_bundled_networks_gives_the_same_floats(bundled):
+    """The same, bit for bit, on every year's and five years' network of the bundled data."""
+    from kg.cache import run_cache
+    from kg.metrics import _brandes_dense, _edge_arrays
+    from kg.store import open_store
+
+    with open_store(bundled) as store:
+        cache = run_cache(store)
+        nets = cache.networks([(y, y) for y in range(1995, 2026)])
+        nets += cache.networks([(y - 4, y) for y in range(1999, 2026, 3)])
+    assert sum(G.number_of_edges() for G in nets) > 300
+    for G in nets:
+        nodes = sorted(G)
+        edges = _edge_arrays(nodes, G)
+        assert _brandes_dense(nodes, G, edges) == _brandes_dense(nodes, G, edges, prune=False)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_edge_arrays_list_each_edge_once_in_adjacency_order(seed):
+    """_edge_arrays: (index, index, float weight) of each edge from its first end, in the
+    order of the adjacency (the order the dense computations' float sums depend on)."""
+    import numpy as np
+
+    from kg.metrics import _edge_arrays
+
+    G = _random_graph(seed + 70, 25, 0.3)
+    if seed % 2:
+        G.add_edge("S03", "S03", weight=4)  # a self-loop, an integer weight
+    nodes = sorted(G)
+    at = {v: i for i, v in enumerate(nodes)}
+    rows = [(at[u], at[v], float(d.get("weight", 1.0))) for u, nbrs in G.adjacency()
+            for v, d in nbrs.items() if at[v] >= at[u]]
+    us, vs, ws = _edge_arrays(nodes, G)
+    assert us.dtype == vs.dtype == np.intp and ws.dtype == float
+    assert list(zip(us.tolist(), vs.tolist(), ws.tolist(), strict=True)) == rows
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_density_is_networkx_density(seed):
+    """_density (ego density without a networkx graph) gives nx.density, type included."""
+    import networkx as nx
+
+    from kg.metrics import _density
+
+    rng = random.Random(seed)
+    G = _random_graph(seed + 90, rng.randint(1, 12), rng.choice([0.0, 0.2, 0.7]))
+    got, ref = _density(G.number_of_nodes(), G.number_of_edges()), nx.density(G)
+    assert got == ref and type(got) is type(ref)
+
+
+def test_year_ranges_of_a_series_cover_each_year_once():
+    from kg.metrics import _year_chunks
+
+    for lo in (1990, 2001):
+        for hi in range(lo, lo + 60):
+            chunks = _year_chunks(lo, hi)
+            years = [y for a, b in chunks for y in range(a, b + 1)]
+            assert years == list(range(lo, hi + 1)), (lo, hi)
+            assert all(a <= b for a, b in chunks)
+
+
+@pytest.mark.parametrize("options", [{"by_year": True, "focus": "JPN"},
+                                     {"by_year": True, "focus": "USA", "include_observers": True},
+                                     {"window": 3, "focus": "AUS", "year_from": 2005},
+                                     {"window": 1, "year_from": 2010, "year_to": 2020}])
+def test_a_series_measured_from_the_rows_equals_each_window_alone(bundled, options,
+                                                                 monkeypatch):
+    """metrics over a series (no networkx graph, the workers fed while later years are read)
+    gives, period by period, exactly what the one-window computation gives (a networkx
+    graph from build_network, node_metrics, focus_metrics), forked or not."""
+    import kg.metrics as km
+    from kg.cache import run_cache
+    from kg.store import open_store
+
+    runs = []
+    for least in (0, 10**12):  # forked workers and two readers; everything here
+        monkeypatch.setattr(km, "PARALLEL_MIN_EDGES", least)
+        with open_store(bundled) as store:
+            runs.append(km.metrics(store, cite=False, **options))
+            assert run_cache(store).built == []  # measured from the rows, no graph built
+    series = runs[0]
+    assert series.periods == runs[1].periods
+    assert sum(p["edges"] for p in series.periods) > 50
+    opts = {k: v for k, v in options.items() if k in ("focus", "include_observers")}
+    for period in series.periods:
+        with open_store(bundled) as store:
+            alone = km.metrics(store, year_from=period["from"], year_to=period["to"],
+                               cite=False, **opts).periods[0]
+        assert {k: v for k, v in period.items() if k != "label"} == \
+            {k: v for k, v in alone.items() if k != "label"}, period["label"]
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_louvain_with_kept_community_weights_equals_recomputing_them(seed):
+    """Louvain keeping each node's weights to the communities as nodes move (whole
+    weights: exact sums) picks the same moves, ties included, as recomputing them over
+    the neighbours at each visit; unit weights (many equal gains), whole weights, and
+    fractional ones (which always recompute), on every level."""
+    from kg.metrics import _louvain, _weights
+
+    rng = random.Random(seed)
+    G = _weighted_graph(seed + 200, rng.randint(2, 80), rng.choice([0.05, 0.2, 0.5, 0.9]),
+                        integral=seed % 4 != 3)
+    if seed % 4 == 0:
+        for u, v in G.edges:
+            G[u][v]["weight"] = 1.0
+    if seed % 5 == 0:
+        G.add_edge("S01", "S01", weight=3.0)
+    H = nx_canonical(G)
+    nodes, adj = list(H), _weights(H)
+    assert _louvain(nodes, adj) == _louvain(nodes, adj, keep_weights=False)
+
+
+def nx_canonical(G):
+    """G with sorted nodes and edges (the form node_metrics measures)."""
+    import networkx as nx
+
+    H = nx.Graph()
+    H.add_nodes_from(sorted(G))
+    H.add_edges_from(sorted((min(u, v), max(u, v), {"weight": float(d.get("weight", 1.0))})
+                            for u, v, d in G.edges(data=True)))
+    return H
+
+
+@pytest.mark.parametrize("shape", ["cycle", "ladder", "grid", "torus", "regular"])
+def test_louvain_with_kept_community_weights_breaks_ties_as_networkx(shape):
+    """Unit weights on regular shapes make many equal gains: the kept weights pick, among
+    them, the community that comes first among the neighbours (as recomputing does)."""
+    import networkx as nx
+
+    from kg.metrics import _louvain, _weights
+
+    graphs = {"cycle": [nx.cycle_graph(k) for k in range(3, 30)],
+              "ladder": [nx.ladder_graph(k) for k in range(3, 30)],
+              "grid": [nx.grid_2d_graph(k, k) for k in range(2, 9)],
+              "torus": [nx.grid_2d_graph(k, k, periodic=True) for k in range(4, 10)],
+              "regular": [nx.random_regular_graph(d, n, seed=s) for s, (d, n) in
+                          enumerate([(3, 20), (4, 30), (6, 40), (4, 12), (3, 40)] * 4)]}[shape]
+    for G in graphs:
+        G = nx.relabel_nodes(G, {v: f"S{i:03d}" for i, v in enumerate(G)})
+        H = nx_canonical(G)
+        nodes, adj = list(H), _weights(H)
+        assert _louvain(nodes, adj) == _louvain(nodes, adj, keep_weights=False)
+        ref = nx.community.louvain_communities(H, weight="weight", resolution=1, seed=42)
+        assert sorted(map(sorted, _louvain(nodes, adj))) == sorted(map(sorted, ref))

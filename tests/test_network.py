@@ -256,3 +256,57 @@ def test_run_cache_measures_many_networks_once_each(world):
         assert values == [node_metrics(G) for G in nets + [nets[1]]]
         again = cache.measure_many(nets, node_metrics, map_fn=mapper)
         assert calls == [2, 0] and all(a is b for a, b in zip(again, values, strict=False))
+
+
+@pytest.mark.parametrize("observers", [False, True])
+def test_exercise_arrays_are_the_assembled_network(built_store, world, observers):
+    """exercise_arrays gives the nodes, adjacency order, float weights, exercise counts and
+    edge arrays of the graph build_network assembles for the same window (what kg.metrics
+    measures without building it), one year or several."""
+    import numpy as np
+
+    from kg.metrics import _edge_arrays
+    from kg.network import build_network_uncached, exercise_arrays, exercise_participants
+    from kg.store import open_store
+
+    compared = 0
+    for path in (built_store, world):
+        with open_store(path) as store:
+            per_year = exercise_participants(store, 1990, 2026, observers, None, by_year=True)
+            for a, b in [(y, y) for y in range(1990, 2027)] + [(2000, 2004), (2010, 2026)]:
+                G = build_network_uncached(store, year_from=a, year_to=b,
+                                           include_observers=observers)
+                nodes, adj, n_ex, edges = exercise_arrays(
+                    [s for y in range(a, b + 1) for s in per_year.get(y, [])])
+                assert nodes == list(G)
+                assert list(adj.items()) == [(u, {v: d["weight"] for v, d in nbrs.items()})
+                                             for u, nbrs in G.adjacency()]
+                assert all(type(w) is float for nbrs in adj.values() for w in nbrs.values())
+                assert n_ex == dict(G.nodes(data="exercises"))
+                for got, ref in zip(edges, _edge_arrays(nodes, G), strict=True):
+                    assert got.dtype == ref.dtype and np.array_equal(got, ref)
+                compared += G.number_of_edges()
+    assert compared > 1000
+
+
+def test_exercise_arrays_of_no_exercise_are_empty():
+    from kg.network import exercise_arrays
+
+    nodes, adj, n_ex, (us, vs, ws) = exercise_arrays([])
+    assert (nodes, adj, n_ex, len(us), len(vs), len(ws)) == ([], {}, {}, 0, 0, 0)
+    nodes, adj, n_ex, (us, vs, ws) = exercise_arrays([["JPN"], []])
+    assert (nodes, adj, n_ex, len(us)) == (["JPN"], {"JPN": {}}, {"JPN": 1}, 0)
+
+
+def test_run_cache_holds_the_networks_built(world):
+    from kg.cache import run_cache
+    from kg.store import open_store
+
+    with open_store(world) as store:
+        cache = run_cache(store)
+        assert not cache.holds([(2015, 2015)])
+        cache.networks([(2015, 2015), (2016, 2016)])
+        assert cache.holds([(2015, 2015), (2016, 2016)])
+        assert not cache.holds([(2015, 2015), (2017, 2017)])
+        assert not cache.holds([(2015, 2015)], include_observers=True)
+        assert cache.holds([])
