@@ -65,25 +65,12 @@ def run_interruptible(fn, timeout: float | None = None):
         raise UsageError(f"--timeout {timeout}: a positive number of seconds")
     if threading.current_thread() is not threading.main_thread():
         return fn()
-    box: dict = {}
-    done = threading.Event()
-
-    def work():
-        try:
-            box["result"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="kg-query", daemon=True).start()
+    job = Background(fn, name="kg-query")
     deadline = None if timeout is None else time.monotonic() + timeout
-    while not done.wait(0.1):
+    while not job.wait(0.1):
         if deadline is not None and time.monotonic() >= deadline:
             raise QueryTimeout(f"the query was stopped after {timeout:g} s (--timeout)")
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+    return job.result()
 
 
 class Background:
@@ -121,9 +108,13 @@ class Background:
         """Whether ``fn`` has returned (or raised)."""
         return self._done.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Wait at most ``seconds`` for ``fn`` to end; whether it has."""
+        return self._done.wait(seconds)
+
     def result(self):
         """The value of ``fn()`` (its error raised here), once it is there."""
-        while not self._done.wait(0.1):  # short waits: Ctrl-C is seen at once
+        while not self.wait(0.1):  # short waits: Ctrl-C is seen at once
             pass
         if "error" in self._box:
             raise self._box["error"]

@@ -842,6 +842,14 @@ PARALLEL_MIN_EDGES = 40_000
 _FORK_WORK: tuple | None = None  # (fn, graphs) while a pool's workers are forked
 
 
+def _cores() -> int:
+    """The cores this process may run on (at least 1)."""
+    import os
+
+    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else os.cpu_count()) or 1
+
+
 def _fork_call(i: int):
     fn, graphs = _FORK_WORK
     return fn(graphs[i])
@@ -863,11 +871,9 @@ def parallel_map(fn, graphs, meanwhile=None) -> list:
     [3]
     """
     import multiprocessing
-    import os
 
     graphs = list(graphs)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = min(cores or 1, len(graphs))
+    workers = min(_cores(), len(graphs))
     if (workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
             or sum(G.number_of_edges() for G in graphs) < PARALLEL_MIN_EDGES):
         if meanwhile is not None:
@@ -901,27 +907,17 @@ class ForkedMap:
 
     def __init__(self, fn, items, workers: int | None = None, *, nice: int = 0):
         import multiprocessing
-        import os
-        import warnings
 
         global _FORK_WORK
         self.fn, self.items = fn, list(items)
         self.pool = self.pending = None
-        if workers is None:
-            workers = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                       else os.cpu_count()) or 1
-        workers = min(workers, len(self.items))
+        workers = min(_cores() if workers is None else workers, len(self.items))
         if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
             return
         _FORK_WORK = (fn, self.items)
         try:
-            with warnings.catch_warnings():  # the children only compute (no store, no threads)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                self.pool = multiprocessing.get_context("fork").Pool(
-                    workers, initializer=os.nice if nice else None,
-                    initargs=(nice,) if nice else ())
-                self.pending = self.pool.map_async(_fork_call, range(len(self.items)),
-                                                   chunksize=1)
+            self.pool = _fork_pool(workers, nice)
+            self.pending = self.pool.map_async(_fork_call, range(len(self.items)), chunksize=1)
         finally:
             _FORK_WORK = None
 
@@ -1007,14 +1003,17 @@ def _task(per_year: dict, window: tuple[int, int], focus) -> tuple:
     return ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus)
 
 
-def _fork_pool(workers: int):
-    """A pool of ``workers`` forked processes (they only compute: no store, no threads)."""
+def _fork_pool(workers: int, nice: int = 0):
+    """A pool of ``workers`` forked processes (they only compute: no store, no threads),
+    their priority lowered by ``nice`` (:func:`os.nice`) when it is not 0."""
     import multiprocessing
+    import os
     import warnings
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # the fork warning is about threads the children never use
         warnings.simplefilter("ignore", DeprecationWarning)
-        return multiprocessing.get_context("fork").Pool(workers)
+        return multiprocessing.get_context("fork").Pool(
+            workers, initializer=os.nice if nice else None, initargs=(nice,) if nice else ())
 
 
 def _read_rest(read, take, chunks, *, two_at_a_time: bool) -> None:
@@ -1025,12 +1024,11 @@ def _read_rest(read, take, chunks, *, two_at_a_time: bool) -> None:
         for chunk in chunks:
             take(read(chunk), chunk[1])
         return
-    from concurrent.futures import ThreadPoolExecutor
+    from kg.basestore import in_parallel
 
-    with ThreadPoolExecutor(2) as readers:
-        futures = [readers.submit(read, chunk) for chunk in chunks]
-        for chunk, future in zip(chunks, futures, strict=True):
-            take(future.result(), chunk[1])
+    jobs = in_parallel([lambda chunk=chunk: read(chunk) for chunk in chunks])
+    for chunk, job in zip(chunks, jobs, strict=True):
+        take(job.result(), chunk[1])
 
 
 def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile=None) -> list:
@@ -1058,14 +1056,13 @@ def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile
 def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhile) -> list:
     """:func:`_exercise_series`, the collector paused."""
     import multiprocessing
-    import os
     import threading
 
     from kg.network import exercise_participants
 
     lo, hi = min(a for a, _ in windows), max(b for _, b in windows)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    can_fork = (cores or 1) > 1 and len(windows) > 1 and (
+    cores = _cores()
+    can_fork = cores > 1 and len(windows) > 1 and (
         "fork" in multiprocessing.get_all_start_methods())
     # the imports run while the engine answers the first query (it releases the GIL); they
     # are done before any fork
