@@ -416,9 +416,12 @@ def test_query_timeout_and_interrupt(built_store):
     res = kg("--store", built_store, "query", "sparql", heavy, "--timeout", "1", timeout=60)
     assert res.returncode == 2 and "stopped after 1 s" in res.stderr, res.stderr
     assert time.monotonic() - t0 < 30
+    # a suite started in the background (`make test &`) ignores SIGINT, and a child
+    # inherits that: give the child the default disposition, as a terminal's Ctrl-C finds it
     proc = subprocess.Popen([sys.executable, "-m", "kg", "--store", str(built_store), "query",
                              "sparql", heavy], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=clean_env(), cwd=str(ROOT))
+                            env=clean_env(), cwd=str(ROOT),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(3)
     os.kill(proc.pid, signal.SIGINT)
     try:
