@@ -137,9 +137,19 @@ def from_oxigraph(solutions) -> ResultSet:
 
 
 def from_sparql_json(doc: dict) -> ResultSet:
-    """Convert a SPARQL 1.1 JSON results document into a ResultSet."""
+    """Convert a SPARQL 1.1 JSON results document into a ResultSet.
+
+    As in :func:`from_oxigraph`, each distinct term is made once (rows share it).
+
+    >>> doc = {"head": {"vars": ["s", "n"]}, "results": {"bindings": [
+    ...     {"s": {"type": "uri", "value": "urn:x"},
+    ...      "n": {"type": "literal", "value": "1", "datatype": XSD + "integer"}}]}}
+    >>> from_sparql_json(doc).rows[0][1].python()
+    1
+    """
     try:
         variables = list(doc["head"]["vars"])
+        memo: dict = {}
         rows = []
         for b in doc["results"]["bindings"]:
             row = []
@@ -147,12 +157,17 @@ def from_sparql_json(doc: dict) -> ResultSet:
                 t = b.get(v)
                 if t is None:
                     row.append(None)
-                elif t["type"] == "uri":
-                    row.append(Term("uri", t["value"]))
-                elif t["type"] == "bnode":
-                    row.append(Term("bnode", t["value"]))
-                else:  # literal, typed-literal
-                    row.append(_norm_literal(t["value"], t.get("datatype"), t.get("xml:lang")))
+                    continue
+                kind, value = t["type"], t["value"]
+                key = (kind, value, t.get("datatype"), t.get("xml:lang"))
+                term = memo.get(key)
+                if term is None:
+                    if kind in ("uri", "bnode"):
+                        term = Term(kind, value)
+                    else:  # literal, typed-literal
+                        term = _norm_literal(value, key[2], key[3])
+                    memo[key] = term
+                row.append(term)
             rows.append(tuple(row))
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not a SPARQL JSON results document (missing {exc})") from exc

@@ -443,6 +443,45 @@ def test_own_select_answers_as_select_through_the_tracer_and_memo(tmp_path):
         assert sent == [q]
 
 
+_KINDS = (b'<http://x/a> <http://x/p> "plain" .\n'
+          b'<http://x/a> <http://x/p> "tagged"@EN-gb .\n'
+          b'<http://x/a> <http://x/p> "7"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+          b'<http://x/a> <http://x/p> "2.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+          b'<http://x/a> <http://x/p> "tab\\there \\"quoted\\" \\u00e9\\u65e5 \\\\ end" .\n'
+          b'<http://x/a> <http://x/p> "x"^^<http://www.w3.org/2001/XMLSchema#string> .\n'
+          b'<http://x/a> <http://x/p> <http://x/b> .\n'
+          b'<http://x/b> <http://x/q> "only b" .\n')
+
+
+def test_own_select_read_in_one_call_gives_the_rows_read_one_by_one(tmp_path):
+    """The own path (the engine writes the whole answer as JSON) gives the same terms, in
+    the same order, as the row-by-row path: IRIs, language tags, numbers, escapes, unbound."""
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: _KINDS}, replace=False)
+    with open_store(tmp_path / "s") as st:
+        q = ("SELECT ?s ?o ?q (BNODE() AS ?b) WHERE { ?s ?p ?o OPTIONAL { ?s <http://x/q> ?q } }"
+             " ORDER BY ?s ?o")
+        own, row = st._select_own(q, st.graph_iris_of(None)), st._select(q, st.graph_iris_of(None))
+        assert len(own.rows) == 8 and own.variables == row.variables
+        assert [r[:3] for r in own.rows] == [r[:3] for r in row.rows]
+        assert {r[3].kind for r in own.rows} == {"bnode"}
+        assert any(t is None for r in own.rows for t in r) and any(
+            t is not None and t.lang == "en-gb" for r in own.rows for t in r)
+
+
+def test_own_select_of_a_triple_term_reads_it_row_by_row(tmp_path):
+    """A triple term (RDF 1.2) has no term of its own in kg's rows: the own path gives
+    what the row-by-row path gives."""
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: NT}, replace=False)
+    with open_store(tmp_path / "s") as st:
+        q = "SELECT ?t WHERE { BIND(TRIPLE(<urn:a>, <urn:b>, <urn:c>) AS ?t) }"
+        graphs = st.graph_iris_of(None)
+        own = st._select_own(q, graphs)
+        assert own.rows == st._select(q, graphs).rows
+        assert own.rows[0][0].value == "<urn:a> <urn:b> <urn:c>"
+
+
 def test_background_gives_the_value_or_raises_the_error_in_the_caller():
     from kg.basestore import Background
 
