@@ -422,10 +422,13 @@ def _modularity(nodes, adj, communities) -> float:
     return total
 
 
-def _louvain_level(nodes, adj, members, m, partition, rng, keep_weights: bool = True):
+def _louvain_level(nodes, adj, members, m, partition, rng, keep_weights: bool = True,
+                   whole: bool | None = None):
     """One level of Louvain's local moves (``networkx`` ``_one_level``, undirected, resolution 1);
     ``keep_weights=False`` recomputes each node's weights to the communities at each visit
-    (the reference the tests compare :class:`_CommunityWeights` with)."""
+    (the reference the tests compare :class:`_CommunityWeights` with). ``whole`` says
+    whether every weight is a positive whole number (:func:`_whole_positive`; checked
+    here when None)."""
     at = {u: i for i, u in enumerate(nodes)}
     node2com = list(range(len(nodes)))  # by position in nodes
     inner = [{u} for u in nodes]
@@ -439,7 +442,9 @@ def _louvain_level(nodes, adj, members, m, partition, rng, keep_weights: bool = 
     improvement = False
     # with whole positive weights every sum below is exact, whatever its order: each node's
     # weights to the communities are then kept up to date as nodes move (_CommunityWeights)
-    kept = _CommunityWeights(nbrs) if keep_weights and _whole_positive(nbrs, m) else None
+    if whole is None:
+        whole = _whole_positive(nbrs, m)
+    kept = _CommunityWeights(nbrs) if keep_weights and whole else None
     while nb_moves > 0:
         nb_moves = 0
         for i in rand_nodes:
@@ -584,8 +589,11 @@ def _louvain(nodes: list, adj: dict, seed: int = LOUVAIN_SEED,
     mod = _modularity(nodes, adj, partition)
     m = sum(_weighted_degrees(nodes, adj)) / 2
     members = None
+    # the weights of the graphs of communities are sums of the first graph's, all below
+    # 2 * m: whole and positive when those are (checked once, not at each level)
+    whole = _whole_positive([list(adj[u].items()) for u in nodes], m) if keep_weights else False
     partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng,
-                                                   keep_weights)
+                                                   keep_weights, whole)
     improvement = True
     result = partition
     while improvement:
@@ -596,7 +604,7 @@ def _louvain(nodes: list, adj: dict, seed: int = LOUVAIN_SEED,
         mod = new_mod
         nodes, adj, members = _louvain_aggregate(nodes, adj, members, inner)
         partition, inner, improvement = _louvain_level(nodes, adj, members, m, partition, rng,
-                                                   keep_weights)
+                                                       keep_weights, whole)
     return result
 
 
