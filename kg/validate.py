@@ -35,6 +35,7 @@ class Violation:
 
 
 TARGET = "#TARGET#"
+VALUE_CLASS = "#CLASS#"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ class Check:
 
     ``path`` is set for the checks that can only fail on a value of that
     property (maxCount, datatype, pattern, class): where the dataset has no
-    triple with it, the check is skipped.
+    triple with it, the check is skipped. ``value_class`` (sh:class) is the
+    class whose instances the query's ``#CLASS#`` placeholder accepts, filled
+    in at run time with the class and its subclasses in the dataset.
     """
 
     constraint: str
@@ -51,6 +54,7 @@ class Check:
     message: str
     query: str
     path: str | None = None
+    value_class: str | None = None
 
 
 def _short(iri: str) -> str:
@@ -134,7 +138,16 @@ def _compile(reference: bool) -> tuple[Check, ...]:
                     f"{target} }}", path))
             for key, value_filter in _VALUE_FILTERS.items():
                 term = one(ps, SH + key)
-                if term is not None:
+                if term is None:
+                    continue
+                if key == "class" and not reference:
+                    # one FILTER NOT EXISTS { ?value a <c> } per class (the subclasses
+                    # known at run time): the same test as a/rdfs:subClassOf* without
+                    # evaluating the path for every value
+                    checks.append(Check(f"{name}-{key}", cls, msg,
+                        f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . {VALUE_CLASS} }}",
+                        path, term.value))
+                else:
                     checks.append(Check(f"{name}-{key}", cls, msg,
                         f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
                         f"{value_filter(term.value)} }}", None if reference else path))
@@ -231,6 +244,10 @@ def _run_checks(store, checks, clause, focus_graphs, default_graphs, limit: int)
                 continue
         classes = [check.target_class] + subs.get(check.target_class, [])
         text = check.query.replace(TARGET, clause(focus_graphs or [], classes), 1)
+        if check.value_class is not None:
+            accepted = [check.value_class] + subs.get(check.value_class, [])
+            text = text.replace(VALUE_CLASS, " ".join(
+                f"FILTER NOT EXISTS {{ ?value a <{c}> }}" for c in accepted), 1)
         for row in store.query(SPARQL_PREFIXES + text + f" LIMIT {limit}", **kw):
             this = row["this"]
             value = row["value"]
