@@ -150,6 +150,8 @@ def _mutate(lines: list[str], seed: int = 17) -> list[str]:
             out.append(f"{s} <{SP}participantForce> {rng.choice(forces)} .")
         elif p == f"<{SP}source>" and r < 0.04:
             ln = f"{s} {p} <https://w3id.org/secpart/id/source/none> ."
+        elif o == f"<{SP}Source>" and r < 0.08:
+            ln = f"{s} {p} <urn:x:{'Sub' if r < 0.05 else 'SubSub'}Source> ."  # sh:class through subclasses
         elif p == f"<{SP}iso3>" and r < 0.2:
             ln = f'{s} {p} "{o[1:4].lower()}" .'
         elif p == f"<{SP}lat>" and r < 0.2:
@@ -174,6 +176,8 @@ def broken_world(tmp_path_factory):
     buf = io.StringIO()
     _generator().generate_world(40_000, buf, seed=7)
     lines = _mutate([ln for ln in buf.getvalue().splitlines() if ln])
+    rdfs = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+    lines += [f"<urn:x:SubSource> <{rdfs}> <{SP}Source> .", f"<urn:x:SubSubSource> <{rdfs}> <urn:x:SubSource> ."]
     mem = ox.Store()
     mem.load("\n".join(lines) + "\n", format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(WORLD))
     # a second focus graph holding some of the same nodes' types and values
