@@ -47,6 +47,8 @@ class Check:
     triple with it, the check is skipped. ``value_class`` (sh:class) is the
     class whose instances the query's ``#CLASS#`` placeholder accepts, filled
     in at run time with the class and its subclasses in the dataset.
+    ``parts`` is set when one query runs several constraints of a shape: it
+    then also selects ``?k``, the index of the (constraint, message) broken.
     """
 
     constraint: str
@@ -55,6 +57,7 @@ class Check:
     query: str
     path: str | None = None
     value_class: str | None = None
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 def _short(iri: str) -> str:
@@ -108,6 +111,7 @@ def _compile(reference: bool) -> tuple[Check, ...]:
         target = TARGET  # filled in at run time with the class and its subclasses
         # property shapes
         props = store.query(q + f"SELECT ?ps WHERE {{ <{shape}> sh:property ?ps }}")
+        required: list[tuple[str, str, str]] = []  # minCount 1: (name, message, path), run as one query
         for prow in sorted(props, key=lambda r: str(r["ps"])):
             ps = prow["ps"]
             psid = ps.value if isinstance(ps, ox.NamedNode) else f"{_short(shape)}-{_short(one(ps, SH + 'path').value)}"
@@ -116,7 +120,9 @@ def _compile(reference: bool) -> tuple[Check, ...]:
             msg = msg_t.value if msg_t else f"constraint on <{path}>"
             name = _short(psid) if isinstance(ps, ox.NamedNode) else psid
             mn, mx = one(ps, SH + "minCount"), one(ps, SH + "maxCount")
-            if mn is not None and int(mn.value) == 1:
+            if mn is not None and int(mn.value) == 1 and not reference:
+                required.append((f"{name}-minCount", msg, path))
+            elif mn is not None and int(mn.value) == 1:
                 # the common case, without a GROUP BY over the whole store
                 checks.append(Check(f"{name}-minCount", cls, msg,
                     f"SELECT ?this (\"\" AS ?value) WHERE {{ {target} "
@@ -151,6 +157,16 @@ def _compile(reference: bool) -> tuple[Check, ...]:
                     checks.append(Check(f"{name}-{key}", cls, msg,
                         f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
                         f"{value_filter(term.value)} }}", None if reference else path))
+        if len(required) == 1:
+            (cname, msg, path), = required
+            checks.append(Check(cname, cls, msg, f"SELECT ?this (\"\" AS ?value) WHERE {{ {target} "
+                                                 f"FILTER NOT EXISTS {{ ?this <{path}> ?v }} }}"))
+        elif required:
+            # the shape's targets enumerated once for all its required properties
+            rows = " ".join(f"(<{path}> {k})" for k, (_n, _m, path) in enumerate(required))
+            checks.append(Check(required[0][0], cls, required[0][1],
+                f"SELECT ?this (\"\" AS ?value) ?k WHERE {{ {target} VALUES (?p ?k) {{ {rows} }} "
+                f"FILTER NOT EXISTS {{ ?this ?p ?v }} }}", parts=tuple((n, m) for n, m, _p in required)))
         # SPARQL constraints
         cons = store.query(q + f"SELECT ?c ?sel ?msg WHERE {{ <{shape}> sh:sparql ?c . ?c sh:select ?sel . "
                                "OPTIONAL { ?c sh:message ?msg } } ORDER BY ?c")
@@ -281,7 +297,9 @@ def _run_checks(store, checks, clause, focus_graphs, default_graphs, limit: int)
             this = row["this"]
             value = row["value"]
             vtxt = "" if value is None else (value.value if hasattr(value, "value") else str(value))
-            found.add(Violation(this.value, check.constraint, vtxt, _format_msg(check.message, vtxt)))
+            constraint, message = check.parts[int(row["k"].value)] if check.parts else (
+                check.constraint, check.message)
+            found.add(Violation(this.value, constraint, vtxt, _format_msg(message, vtxt)))
         if len(found) >= limit:
             break
     return sorted(found)

@@ -69,7 +69,7 @@ def test_user_state_needs_only_iso3_and_label():
 
 
 def test_compiled_checks_cover_the_rules():
-    names = {c.constraint for c in compiled_checks()}
+    names = {c.constraint for c in compiled_checks()} | {n for c in compiled_checks() for n, _m in c.parts}
     for rule in ("StateIso3-pattern", "ExerciseYear-minCount", "ExerciseParticipant-minCount",
                  "EndBeforeStart", "SignedAfterInForce", "AgreementParties-minCount",
                  "ForceNotParticipant", "ExerciseSource-minCount", "MalformedExerciseDate"):
@@ -237,3 +237,15 @@ def test_fast_checks_equal_reference_on_fixtures(path):
         pytest.skip("refused before validation")
     ref = _validate_reference(mem, focus_graphs=sorted(targets), limit=100000)
     assert validate_oxigraph(mem, focus_graphs=sorted(targets), limit=100000) == ref
+
+
+def test_fast_checks_cover_every_reference_constraint():
+    """Merging and rewriting drop no constraint and change no message."""
+    from kg.validate import _reference_checks
+
+    def pairs(checks):
+        return sorted({(c.constraint, c.message) for c in checks if not c.parts}
+                      | {p for c in checks for p in c.parts})
+
+    assert pairs(compiled_checks()) == pairs(_reference_checks())
+    assert len(pairs(_reference_checks())) == len(_reference_checks())
