@@ -244,8 +244,8 @@ def test_fast_checks_cover_every_reference_constraint():
     from kg.validate import _reference_checks
 
     def pairs(checks):
-        return sorted({(c.constraint, c.message) for c in checks if not c.parts}
-                      | {p for c in checks for p in c.parts})
+        return sorted({(c.target_class, c.constraint, c.message) for c in checks if not c.parts}
+                      | {(c.target_class, *p) for c in checks for p in c.parts})
 
     assert pairs(compiled_checks()) == pairs(_reference_checks())
     assert len(pairs(_reference_checks())) == len(_reference_checks())
