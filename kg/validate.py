@@ -1,7 +1,8 @@
 """SHACL validation, two ways that agree: compiled to SPARQL in the engine, or pyshacl.
 
-The shapes (``ontology/shapes.ttl``) are compiled into one SPARQL SELECT per
-constraint and run inside Oxigraph, which scales to millions of triples;
+The shapes (``ontology/shapes.ttl``) are compiled into SPARQL SELECTs (one per
+constraint, but one per shape for its required properties) and run inside
+Oxigraph, which scales to millions of triples;
 ``engine="pyshacl"`` runs the same shapes through pySHACL on an in-memory
 rdflib graph for a second opinion on small data (tests check both give the
 same violations on the fixtures).
