@@ -147,17 +147,26 @@ def _compile(reference: bool) -> tuple[Check, ...]:
                 term = one(ps, SH + key)
                 if term is None:
                     continue
-                if key == "class" and not reference:
+                if reference:
+                    checks.append(Check(f"{name}-{key}", cls, msg,
+                        f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
+                        f"{value_filter(term.value)} }}"))
+                    continue
+                # the values are filtered first, then joined with the targets: the
+                # filter reads only ?value, and a property's triples are read in one
+                # scan rather than looked up target by target (much cheaper where the
+                # property is rare or the store is on disk)
+                if key == "class":
                     # one FILTER NOT EXISTS { ?value a <c> } per class (the subclasses
                     # known at run time): the same test as a/rdfs:subClassOf* without
                     # evaluating the path for every value
                     checks.append(Check(f"{name}-{key}", cls, msg,
-                        f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . {VALUE_CLASS} }}",
-                        path, term.value))
+                        f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
+                        f"{{ ?this <{path}> ?value . {VALUE_CLASS} }} }} }}", path, term.value))
                 else:
                     checks.append(Check(f"{name}-{key}", cls, msg,
-                        f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
-                        f"{value_filter(term.value)} }}", None if reference else path))
+                        f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
+                        f"{{ ?this <{path}> ?value . {value_filter(term.value)} }} }} }}", path))
         if len(required) == 1:
             (cname, msg, path), = required
             checks.append(Check(cname, cls, msg, f"SELECT ?this (\"\" AS ?value) WHERE {{ {target} "
