@@ -143,40 +143,9 @@ def _compile(reference: bool) -> tuple[Check, ...]:
                     f"SELECT ?this (\"\" AS ?value) WHERE {{ {{ SELECT ?this WHERE "
                     f"{{ ?this <{path}> ?v }} GROUP BY ?this HAVING(COUNT(DISTINCT ?v) > {int(mx.value)}) }} "
                     f"{target} }}", path))
-            for key, value_filter in _VALUE_FILTERS.items():
-                term = one(ps, SH + key)
-                if term is None:
-                    continue
-                if reference:
-                    checks.append(Check(f"{name}-{key}", cls, msg,
-                        f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
-                        f"{value_filter(term.value)} }}"))
-                    continue
-                # the values are filtered first, then joined with the targets: the
-                # filter reads only ?value, and a property's triples are read in one
-                # scan rather than looked up target by target (much cheaper where the
-                # property is rare or the store is on disk)
-                if key == "class":
-                    # one FILTER NOT EXISTS { ?value a <c> } per class (the subclasses
-                    # known at run time): the same test as a/rdfs:subClassOf* without
-                    # evaluating the path for every value
-                    checks.append(Check(f"{name}-{key}", cls, msg,
-                        f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
-                        f"{{ ?this <{path}> ?value . {VALUE_CLASS} }} }} }}", path, term.value))
-                else:
-                    checks.append(Check(f"{name}-{key}", cls, msg,
-                        f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
-                        f"{{ ?this <{path}> ?value . {value_filter(term.value)} }} }} }}", path))
-        if len(required) == 1:
-            (cname, msg, path), = required
-            checks.append(Check(cname, cls, msg, f"SELECT ?this (\"\" AS ?value) WHERE {{ {target} "
-                                                 f"FILTER NOT EXISTS {{ ?this <{path}> ?v }} }}"))
-        elif required:
-            # the shape's targets enumerated once for all its required properties
-            rows = " ".join(f"(<{path}> {k})" for k, (_n, _m, path) in enumerate(required))
-            checks.append(Check(required[0][0], cls, required[0][1],
-                f"SELECT ?this (\"\" AS ?value) ?k WHERE {{ {target} VALUES (?p ?k) {{ {rows} }} "
-                f"FILTER NOT EXISTS {{ ?this ?p ?v }} }}", parts=tuple((n, m) for n, m, _p in required)))
+            checks += _value_checks(name, cls, msg, path, target, reference,
+                                    {key: one(ps, SH + key) for key in _VALUE_FILTERS})
+        checks += _required_checks(required, cls, target)
         # SPARQL constraints
         cons = store.query(q + f"SELECT ?c ?sel ?msg WHERE {{ <{shape}> sh:sparql ?c . ?c sh:select ?sel . "
                                "OPTIONAL { ?c sh:message ?msg } } ORDER BY ?c")
@@ -186,6 +155,62 @@ def _compile(reference: bool) -> tuple[Check, ...]:
             checks.append(Check(_short(crow["c"].value), cls, msg,
                                 f"SELECT ?this ?value WHERE {{ {target} {{ {sel} }} }}"))
     return tuple(checks)
+
+
+def _value_checks(name: str, cls: str, msg: str, path: str, target: str, reference: bool,
+                  terms: dict) -> list[Check]:
+    """The sh:datatype, sh:pattern and sh:class checks of one property (``terms``: each
+    key's value in the shape, or None), as first compiled with ``reference``."""
+    checks: list[Check] = []
+    for key, value_filter in _VALUE_FILTERS.items():
+        term = terms[key]
+        if term is None:
+            continue
+        if reference:
+            checks.append(Check(f"{name}-{key}", cls, msg,
+                f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
+                f"{value_filter(term.value)} }}"))
+            continue
+        # the values are filtered first, then joined with the targets: the filter reads
+        # only ?value, and a property's triples are read in one scan rather than looked
+        # up target by target (much cheaper where the property is rare or the store is
+        # on disk)
+        if key == "class":
+            # one FILTER NOT EXISTS { ?value a <c> } per class (the subclasses known at
+            # run time): the same test as a/rdfs:subClassOf* without evaluating the path
+            # for every value
+            checks.append(Check(f"{name}-{key}", cls, msg,
+                f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
+                f"{{ ?this <{path}> ?value . {VALUE_CLASS} }} }} }}", path, term.value))
+        else:
+            checks.append(Check(f"{name}-{key}", cls, msg,
+                f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
+                f"{{ ?this <{path}> ?value . {value_filter(term.value)} }} }} }}", path))
+    return checks
+
+
+def _required_checks(required: list[tuple[str, str, str]], cls: str, target: str) -> list[Check]:
+    """The minCount-1 checks of one shape (``(name, message, path)`` each): one query for
+    all of them, the shape's targets enumerated once (``?k`` names the one broken)."""
+    if len(required) == 1:
+        (cname, msg, path), = required
+        return [Check(cname, cls, msg, f"SELECT ?this (\"\" AS ?value) WHERE {{ {target} "
+                                       f"FILTER NOT EXISTS {{ ?this <{path}> ?v }} }}")]
+    if not required:
+        return []
+    rows = " ".join(f"(<{path}> {k})" for k, (_n, _m, path) in enumerate(required))
+    return [Check(required[0][0], cls, required[0][1],
+                  f"SELECT ?this (\"\" AS ?value) ?k WHERE {{ {target} VALUES (?p ?k) {{ {rows} }} "
+                  f"FILTER NOT EXISTS {{ ?this ?p ?v }} }}",
+                  parts=tuple((n, m) for n, m, _p in required))]
+
+
+def _iri(value: str) -> str:
+    """An IRI for the query text: the graphs' and the data's classes (subclasses come from
+    the input) go through the one serializer that refuses what could leave ``<...>``."""
+    from kg.sparql import Iri, term_to_sparql
+
+    return term_to_sparql(Iri(value))
 
 
 def focus_clause(graphs: list[str], classes: list[str]) -> str:
@@ -203,12 +228,12 @@ def focus_clause(graphs: list[str], classes: list[str]) -> str:
     >>> focus_clause([], ["urn:C", "urn:D"])
     'VALUES ?tcls { <urn:C> <urn:D> } ?this a ?tcls .'
     """
-    cls = " ".join(f"<{c}>" for c in classes)
+    cls = " ".join(map(_iri, classes))
     if not graphs:
         return f"VALUES ?tcls {{ {cls} }} ?this a ?tcls ."
     if len(graphs) == 1:
-        return f"VALUES ?tcls {{ {cls} }} GRAPH <{graphs[0]}> {{ ?this a ?tcls }}"
-    branches = " UNION ".join(f"{{ GRAPH <{g}> {{ ?this a ?tcls }} }}" for g in graphs)
+        return f"VALUES ?tcls {{ {cls} }} GRAPH {_iri(graphs[0])} {{ ?this a ?tcls }}"
+    branches = " UNION ".join(f"{{ GRAPH {_iri(g)} {{ ?this a ?tcls }} }}" for g in graphs)
     return f"VALUES ?tcls {{ {cls} }} {{ {branches} }}"
 
 
@@ -273,7 +298,7 @@ def _run_checks(store, checks, clause, focus_graphs, default_graphs, limit: int)
         if check.value_class is not None:
             accepted = [check.value_class] + subs.get(check.value_class, [])
             text = text.replace(VALUE_CLASS, " ".join(
-                f"FILTER NOT EXISTS {{ ?value a <{c}> }}" for c in accepted), 1)
+                f"FILTER NOT EXISTS {{ ?value a {_iri(c)} }}" for c in accepted), 1)
         for row in store.query(SPARQL_PREFIXES + text + f" LIMIT {limit}", **kw):
             this = row["this"]
             value = row["value"]
