@@ -557,9 +557,10 @@ def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = Non
             f"is {vs_named}x that raw named-graph load")
         add(f"kg ingest {big} <= {lim}x raw bulk_load into the same named graph", vs_named, lim,
             "x", vs_named is not None and vs_named <= lim, f"{vs_named}x",
-            "the validation beside the load (the file parsed into memory and the 69 shape "
-            "checks: about 7 s of CPU per million triples, measured alone) shares two cores "
-            "with the engine's load; at 10M it takes longer than the load itself")
+            "the validation beside the load (the file parsed into memory, about 2.6 s of CPU "
+            "per million triples, and the shape checks, 2.9 s at 1M and 32 s at 10M, measured "
+            "alone) shares two cores with the engine's load; at 10M it takes longer than the "
+            "load itself")
     rss = r.get(f"ingest_kg_{big}", {}).get("peak_rss_mib")
     if rss is not None and "ingest_rss_mib" in targets:
         add(f"kg ingest {big} peak memory < {targets['ingest_rss_mib']} MiB", rss,
@@ -576,9 +577,10 @@ def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = Non
         add(f"kg metrics --by-year <= {targets['by_year_ratio']}x one one-year window", by,
             targets["by_year_ratio"], "x", by <= targets["by_year_ratio"], f"{by}x",
             "the years are read from the grouped exercise query in six ranges and measured in "
-            "two forked workers while later ranges are read; what is left is the engine's "
-            "grouped query (about 1.1 s at 1M) and the conversion of its rows (0.6 s), against "
-            "a window that reads one year; at 10M that query scans every exercise's year "
+            "two forked workers while later ranges are read; the run is CPU-bound on two "
+            "cores (about 3.8 s of CPU: the engine's grouped query over every year 1.3 s, "
+            "reading its rows 0.5 s, the 36 measurements 1.45 s in the workers), against a "
+            "window that reads one year; at 10M that query scans every exercise's year "
             "(data-bound)")
     for name in queries:
         q = _ratio(r, f"query_kg_{name}", f"query_raw_{name}")
@@ -606,11 +608,11 @@ def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = Non
 
 #: What profiling found behind a target that a run misses (kept in the JSON with the miss).
 CAUSES = {
-    "map_cli": ("the engine's reads (18 queries, about 1.5 s: the grouped exercise query 0.5 s, "
-                "two title queries 0.35 s each, the lifecycle tables 0.45 s), already run in "
-                "background threads beside the Python work; imports of networkx, numpy and "
-                "pyvis (0.5 s); converting rows (0.3 s); the page's own work after the reads "
-                "(about 1.2 s); see RESULTS.md"),
+    "map_cli": ("Python on one interpreter lock: about 2.7 s of the run's 4 s of CPU is Python "
+                "(imports 0.45 s, reading the engine's JSON answers 0.4 s, the lifecycles 0.4 s, "
+                "the exercises' pairs 0.25 s, the page about 1 s), while the engine's 1.5 s runs "
+                "beside it in background threads; moving the layouts into a forked process did not "
+                "measurably help (both cores are busy); see RESULTS.md"),
     "report_cli": ("the claims' bootstrap and permutation jobs (about 2 s of CPU, same draws) "
                    "run in forked workers beside the map (1.7 s) and the metrics (1.2 s); on two "
                    "cores the report's total CPU (about 10 s) sets a floor near 5 s (see "
