@@ -374,6 +374,30 @@ def test_load_file_in_chunks_equals_one_load(tmp_path, chunk):
     assert set(db) == set(ref) and len(db) == 50
 
 
+def test_a_chunked_ingest_is_compacted_and_holds_the_same_triples(tmp_path, monkeypatch):
+    """After a load in many chunks the database is compacted: fewer files to merge on
+    every read, the same triples (against the same load left uncompacted)."""
+    import kg.store as ks
+    from kg.store import FileLoad
+
+    f = tmp_path / "x.nt"
+    f.write_bytes(b"".join(b'<http://x/s%d> <http://x/p> "v%d" .\n' % (i, i) for i in range(3000)))
+    monkeypatch.setattr(ks, "CHUNK_BYTES", 4096)
+
+    def files_after(path):
+        with open_store(path, write=True) as st:
+            st.write_graphs({}, replace=False, files=[FileLoad(str(f), "N_TRIPLES", G)])
+        with open_store(path) as st:
+            rows = st.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows
+        return len(list((path / "oxigraph").glob("*.sst"))), int(rows[0][0].value)
+
+    compacted = files_after(tmp_path / "a")
+    monkeypatch.setattr(ks, "optimize_after", lambda db, files: None)
+    left = files_after(tmp_path / "b")
+    assert compacted[1] == left[1] == 3000
+    assert compacted[0] < left[0]
+
+
 def test_tracer_sees_each_query_sent_and_the_memo_sends_it_once(tmp_path):
     with open_store(tmp_path / "s", write=True) as st:
         st.write_graphs({G: NT}, replace=False)
