@@ -436,7 +436,7 @@ class LocalStore(BaseStore):
 
         pyoxigraph hands the GIL back and takes it again for each row it yields; while
         another thread runs Python (a run's background reads, :class:`kg.basestore.Background`),
-        each take waits up to the interpreter's switch interval, so a query of 10,000 rows
+        each take waits up to the interpreter's switch interval, so a query of 20,000 rows
         read beside busy Python took a minute instead of 0.1 s. ``serialize`` evaluates
         and writes the whole answer without the GIL; the JSON is then read in one go
         (:func:`kg.results.from_sparql_json`: the same terms). Only for kg's own queries,
@@ -682,8 +682,8 @@ class LocalStore(BaseStore):
                 for f in files:
                     load_file(box["db"], f, stop=stop)
                 if not stop.is_set():
-                    # the chunks leave many overlapping files; merged now (while the check
-                    # usually still runs), every later read is cheaper (see optimize_after)
+                    # the chunks leave many overlapping files; merged now, inside the write
+                    # bracket, every later read is cheaper (see optimize_after)
                     optimize_after(box["db"], files)
             except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
                 traceback.clear_frames(exc.__traceback__)  # let go of the engine handle
