@@ -549,3 +549,61 @@ def test_in_parallel_runs_at_most_so_many_at_once_and_keeps_the_order():
         jobs[3].result()
     assert [j.result() for j in jobs[4:]] == [16, 25, 36, 49]
     assert most[0] == 2
+
+
+_HARD = (_KINDS
+         + b'<http://x/c> <http://x/p> "line\\u2028sep \\u0001 ctl \\u007f del" .\n'
+         + b'<http://x/c> <http://x/p> "a@b^^<c> \xc3\xa9" .\n'
+         + b'<http://x/c> <http://x/p> "ends in a quote\\"" .\n'
+         + b'<http://x/c> <http://x/p> "quote \\" and tag"@fr .\n'
+         + b'<http://x/c> <http://x/p> "" .\n'
+         + b'<http://x/c> <http://x/p> "01"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+         + b'<http://x/c> <http://x/p> "-1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+         + b'<http://x/c> <http://x/p> "NaN"^^<http://www.w3.org/2001/XMLSchema#double> .\n'
+         + b'<http://x/c> <http://x/p> "1e3"^^<http://www.w3.org/2001/XMLSchema#double> .\n'
+         + b'<http://x/c> <http://x/p> "1"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n'
+         + b'<http://x/c> <http://x/p> "false"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n'
+         + b'<http://x/c> <http://x/p> "x"^^<http://x/own-type> .\n'
+         + b'<http://x/c> <http://x/p> "2021-03-04"^^<http://www.w3.org/2001/XMLSchema#date> .\n'
+         + b'<http://x/c> <http://x/p> <http://x/\xe6\x97\xa5#frag?q=1> .\n'
+         + b'_:node1 <http://x/p> "from a blank node" .\n')
+
+
+def test_tsv_answer_gives_the_terms_of_the_json_answer_and_of_the_rows():
+    """:func:`kg.results.from_sparql_tsv` reads its cells itself only when they hold no
+    escape; each kind of term, escaped or not, comes out as the JSON answer and the rows
+    read one by one give it (numbers written bare, booleans, dates, own datatypes, an
+    empty string, a quote at the end, a line separator, control characters, a blank node,
+    unbound cells)."""
+    import json
+
+    import pyoxigraph as ox
+
+    from kg.results import from_oxigraph, from_sparql_json, from_sparql_tsv
+
+    db = ox.Store()
+    db.load(_HARD, format=ox.RdfFormat.N_TRIPLES)
+    q = "SELECT ?s ?o ?q WHERE { ?s ?p ?o OPTIONAL { ?s <http://x/q> ?q } } ORDER BY ?s ?o"
+    tsv = db.query(q).serialize(format=ox.QueryResultsFormat.TSV)
+    by_tsv = from_sparql_tsv(tsv)
+    by_json = from_sparql_json(json.loads(db.query(q).serialize(format=ox.QueryResultsFormat.JSON)))
+    by_rows = from_oxigraph(db.query(q))
+    assert by_tsv.variables == by_json.variables == by_rows.variables == ["s", "o", "q"]
+    assert by_tsv.rows == by_json.rows == by_rows.rows
+    assert len(by_tsv.rows) == _HARD.count(b"\n")  # one row per triple; ?q bound only on b
+    values = {r[1].value for r in by_tsv.rows}
+    assert {'ends in a quote"', "line\u2028sep \x01 ctl \x7f del", "", "a@b^^<c> \u00e9"} <= values
+    assert b"\\u2028" not in tsv and b"\\" in tsv  # both the read and the parsed cells ran
+    assert any(r[0].kind == "bnode" for r in by_tsv.rows)
+    assert sum(r[2] is None for r in by_tsv.rows) == len(by_tsv.rows) - 1
+
+
+def test_tsv_answer_refuses_a_triple_term():
+    import pyoxigraph as ox
+
+    from kg.results import from_sparql_tsv
+
+    tsv = ox.Store().query("SELECT ?t WHERE { BIND(TRIPLE(<urn:a>, <urn:b>, <urn:c>) AS ?t) }"
+                           ).serialize(format=ox.QueryResultsFormat.TSV)
+    with pytest.raises(ValueError, match="triple term"):
+        from_sparql_tsv(tsv)
