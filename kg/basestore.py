@@ -18,7 +18,7 @@ from kg.results import ResultSet
 from kg.sparql import Iri, Lit, bind_values, check_query_limits, check_query_safe, query_form
 
 __all__ = ["STAGING_PREFIX", "BaseStore", "canonical_nquads", "check_graph_name",
-           "run_interruptible", "Background", "in_parallel"]
+           "run_interruptible", "Background", "in_parallel", "Forked"]
 
 STAGING_PREFIX = "urn:kg:staging:"
 
@@ -119,6 +119,80 @@ class Background:
         if "error" in self._box:
             raise self._box["error"]
         return self._box["value"]
+
+
+class Forked:
+    """``fn()`` computed in a forked child process while the caller goes on; :meth:`result`
+    gives its value, sent back pickled through a pipe.
+
+    For pure Python work (no store, no threads, no files) beside other Python work: the
+    child has its own interpreter lock, so on a machine with a spare core both run at once,
+    which threads cannot. Start it only when no other thread of the process is running
+    (the child would inherit their locks held). Where there is no ``fork``, or the child
+    fails in any way (an error, a value that does not pickle, killed), :meth:`result` calls
+    ``fn()`` here instead, so the answer never depends on the child.
+
+    :param fork: False computes ``fn()`` here, when :meth:`result` is called (for work
+        too small to pay for a process).
+
+    >>> Forked(lambda: sum(range(10))).result()
+    45
+    """
+
+    def __init__(self, fn, *, fork: bool = True):
+        import os
+
+        self._fn = fn
+        self._pid = None
+        if not fork or not hasattr(os, "fork"):
+            return
+        import pickle
+        import warnings
+
+        read, write = os.pipe()
+        with warnings.catch_warnings():  # the fork warning is about threads the child never uses
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: compute, send, and leave without running the parent's exits
+            code = 1
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as out:
+                    pickle.dump(fn(), out, protocol=pickle.HIGHEST_PROTOCOL)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def result(self):
+        """The value of ``fn()``: the child's, or computed here if the child gave none."""
+        if self._pid is None:
+            return self._fn()
+        import os
+        import pickle
+
+        try:
+            with os.fdopen(self._read, "rb") as pipe:
+                data = pipe.read()
+        finally:
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+        if status != 0 or not data:
+            return self._fn()
+        return pickle.loads(data)
+
+    def close(self) -> None:
+        """Stop the child if its value was not taken (a no-op once :meth:`result` ran)."""
+        if self._pid is None:
+            return
+        import os
+        import signal
+
+        os.kill(self._pid, signal.SIGKILL)
+        os.close(self._read)
+        os.waitpid(self._pid, 0)
+        self._pid = None
 
 
 def in_parallel(fns, threads: int = 2) -> list[Background]:

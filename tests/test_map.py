@@ -732,7 +732,7 @@ def test_series_of_a_run_with_prefetch_equal_the_series_read_one_query_at_a_time
         later = _build_series(store, 2012, 2024, relation="all", windows=WINDOWS, graphs=None,
                               metrics=True, sources=True, later=True)
         assert callable(later.sources) and later.ties == plain.ties
-        assert later.sources() == plain.sources
+        assert later.sources()() == plain.sources  # the store's reads, then the pure rest
     assert list(fast.ties) == list(plain.ties)
     assert all(list(fast.ties[k]) == list(plain.ties[k]) for k in plain.ties)
     assert any(plain.sources[y] for y in plain.sources)
@@ -944,3 +944,28 @@ def test_page_is_drawn_by_pyvis_vis_network_updated_in_place(bundled_map, browse
     finally:
         page.close()
     _offline(log)
+
+
+def test_sources_made_in_a_forked_child_give_the_same_page(bundled_store, tmp_path, monkeypatch):
+    """The page's sources made in a forked child (:func:`kg.map.page._sources_job`, big
+    series) and here (small ones) give the same bytes."""
+    import kg.map.page as page
+    from kg.basestore import Forked
+    from kg.map import render_map
+
+    forked = []
+
+    class Seen(Forked):
+        def __init__(self, fn, *, fork=True):
+            super().__init__(fn, fork=fork)
+            forked.append(self._pid is not None)
+
+    monkeypatch.setattr(page, "Forked", Seen)
+    out = {}
+    for name, least in (("child", 0), ("here", 10**9)):
+        monkeypatch.setattr(page, "FORK_MIN_TIES", least)
+        with _open(bundled_store) as store:
+            render_map(store, out=tmp_path / f"{name}.html", year_from=2016, year_to=2024)
+        out[name] = (tmp_path / f"{name}.html").read_bytes()
+    assert forked == [True, False]
+    assert out["child"] == out["here"] and b'"sources":{"2016":[[' in out["here"]

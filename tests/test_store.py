@@ -607,3 +607,40 @@ def test_tsv_answer_refuses_a_triple_term():
                            ).serialize(format=ox.QueryResultsFormat.TSV)
     with pytest.raises(ValueError, match="triple term"):
         from_sparql_tsv(tsv)
+
+
+def test_forked_gives_the_childs_value_and_falls_back_here_when_the_child_cannot():
+    """A :class:`kg.basestore.Forked` value comes from another process; an error in the
+    child, a value that does not pickle, or a killed child leave the work to the caller."""
+    import os
+    import signal
+
+    from kg.basestore import Forked
+
+    assert Forked(os.getpid).result() != os.getpid()
+    assert Forked(os.getpid, fork=False).result() == os.getpid()
+    here = os.getpid()
+    assert Forked(lambda: (lambda: os.getpid() == here)).result()()  # not picklable: here
+
+    def fail():
+        raise ValueError("bad row")
+
+    with pytest.raises(ValueError, match="bad row"):  # the child's failure, then the caller's
+        Forked(fail).result()
+
+    def slow():
+        import time
+
+        if os.getpid() != here:
+            time.sleep(60)
+        return "here"
+
+    job = Forked(slow)
+    os.kill(job._pid, signal.SIGKILL)
+    assert job.result() == "here"
+    job = Forked(slow)
+    pid = job._pid
+    job.close()  # never asked: stopped and reaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)
+    job.close()

@@ -176,15 +176,22 @@ def _build_series(store, year_from: int, year_to: int, *, relation: str, windows
     year_ties = _fill_windows(series, keys, extra, ex_pairs, sums, agreed, attrs,
                               relation if metrics else None)
 
-    def read_sources() -> dict:
+    def read_sources():
+        """The store's part of the sources (the titles, the agreements tying each year's
+        pairs), read here; returns the rest, pure Python, to be called anywhere."""
+        from functools import partial
+
+        from kg.inforce import pairs_by_year
+
         titles = dict(_prefetched(cache, ("map exercise titles",) + key, read_exercise_titles))
         for item, found in _prefetched(cache, ("map agreement titles",) + key,
                                        read_agreement_titles).items():
             titles[item] = titles[item] | found if item in titles else found
-        return _sources_by_year(store, per_year, year_ties, graph_list, titles)
+        agreed = pairs_by_year(store, years[0], years[-1], graphs=graph_list)
+        return partial(_sources_by_year, per_year, year_ties, agreed, titles)
 
     if want_sources:
-        series.sources = read_sources if later else read_sources()
+        series.sources = read_sources if later else read_sources()()
     return series
 
 
@@ -406,21 +413,20 @@ def _agreement_titles(store, graphs) -> dict:
     return titles
 
 
-def _sources_by_year(store, per_year: dict, year_ties: dict, graphs, titles: dict) -> dict:
+def _sources_by_year(per_year: dict, year_ties: dict, agreed: dict, titles: dict) -> dict:
     """:func:`tie_sources` of each year's ties (relation ``all``), for all years at once.
 
     ``year_ties`` maps each year to its tied pairs (``a < b``); ``per_year`` holds
     each year's exercises with their participants (``ids=True`` form of
     :func:`kg.network.exercise_participants`), so the exercises behind a tie are
-    read from the same rows as its weight; the agreements behind it are those
-    tying the pair in that year (:func:`kg.inforce.pairs_by_year`, the in-force
-    rule). ``titles`` are :func:`_exercise_titles` of the years of ``year_ties`` and
-    :func:`_agreement_titles` (two queries for all years). The tests check the result against :func:`tie_sources` year by year.
+    read from the same rows as its weight; ``agreed`` holds the agreements tying each
+    pair in each year (:func:`kg.inforce.pairs_by_year` of the years of ``year_ties``,
+    the in-force rule). ``titles`` are :func:`_exercise_titles` of those years and
+    :func:`_agreement_titles` (two queries for all years). No store is read here. The
+    tests check the result against :func:`tie_sources` year by year.
 
     :returns: ``{year: {(a, b): [title, ...]}}``.
     """
-    from kg.inforce import pairs_by_year
-
     years = sorted(year_ties)
     if not years:
         return {}
@@ -435,8 +441,10 @@ def _sources_by_year(store, per_year: dict, year_ties: dict, graphs, titles: dic
                 continue  # no source to show
             for pair in combinations(states, 2):  # states sorted: a < b
                 mine[pair].append(ex)
-    for y, tied in pairs_by_year(store, years[0], years[-1], graphs=graphs).items():
-        mine = shared[y]
+    for y, tied in agreed.items():
+        mine = shared.get(y)
+        if mine is None:
+            continue
         for pair, agreements in tied.items():
             for ag in agreements:
                 if ag in titles:

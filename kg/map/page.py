@@ -43,6 +43,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.basestore import Forked
 from kg.cache import collector_paused
 from kg.errors import KgError, UsageError
 from kg.map.basemap import load as load_basemap
@@ -95,9 +96,10 @@ class Series:
     and ``agreement_types`` as :func:`kg.network.build_network` makes them;
     ``metrics``: the same keys to :func:`kg.metrics.node_metrics` results;
     ``sources``: ``{year or None: {(a, b): [titles]}}`` for the tooltips, or a function
-    of no arguments giving them (called once, when the page's data is put together,
-    after the ties and positions: :func:`kg.map.data.render_map` hands over sources whose
-    titles are still being read);
+    of no arguments that reads what they need from the store and returns a function of
+    no arguments giving them (:func:`kg.map.data.render_map` hands over sources whose
+    titles are still being read; the page reads them first and makes them beside the
+    rest, :func:`_sources_job`);
     ``period``: the text of a single network's window.
 
     The networks may instead be given in bulk, without a networkx graph each
@@ -519,16 +521,14 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
     return frames, kinds, pairs
 
 
-def _sources(series: Series, index: dict) -> tuple[dict, list]:
+def _sources(sources: dict, index: dict) -> tuple[dict, list]:
     """Sources per year as ``{year: [[i, j, title index, ...]]}`` and the title list."""
-    if callable(series.sources):
-        series.sources = series.sources()
     titles: list = []
     tid: dict = {}
     out = {}
-    for year in sorted(series.sources, key=lambda y: (y is None, y or 0)):
+    for year in sorted(sources, key=lambda y: (y is None, y or 0)):
         rows = []
-        for (a, b), ts in sorted(series.sources[year].items()):
+        for (a, b), ts in sorted(sources[year].items()):
             if a not in index or b not in index or not ts:
                 continue
             for t in ts:
@@ -538,6 +538,42 @@ def _sources(series: Series, index: dict) -> tuple[dict, list]:
             rows.append([index[a], index[b]] + [tid[t] for t in ts])
         out["all" if year is None else str(year)] = rows
     return out, titles
+
+
+#: Ties (summed over a series' networks) from which the sources are made in a forked child.
+FORK_MIN_TIES = 20_000
+
+
+def _sources_json(make, index: dict) -> tuple[str, str]:
+    """The page's ``sources`` and ``titles`` as JSON (:func:`_sources` of ``make()``)."""
+    found, titles = _sources(make(), index)
+    return json_for_script(found), json_for_script(titles)
+
+
+def _sources_job(series: Series, index: dict) -> Forked:
+    """Start making the page's sources (:func:`_sources_json`): in a forked child beside
+    the rest of the page when the series holds at least :data:`FORK_MIN_TIES` ties, else
+    here when asked. What they need from the store is read first, here (the child reads
+    no store and starts no thread)."""
+    if callable(series.sources):
+        make = series.sources()
+    else:
+        given = series.sources
+        make = lambda: given  # noqa: E731 - the form the store's reader gives
+    ties = (sum(len(t) for t in series.ties.values())
+            + sum(G.number_of_edges() for G in series.graphs.values()))
+    return Forked(lambda: _sources_json(make, index), fork=ties >= FORK_MIN_TIES)
+
+
+def _json_object(parts: dict) -> str:
+    """The JSON object of ``{key: value already in JSON}``, keys sorted: the text
+    :func:`json_for_script` gives for the whole object.
+
+    >>> obj = {"b": ["</x>"], "a": {"y": 1}}
+    >>> _json_object({k: json_for_script(v) for k, v in obj.items()}) == json_for_script(obj)
+    True
+    """
+    return "{" + ",".join(f"{json_for_script(k)}:{parts[k]}" for k in sorted(parts)) + "}"
 
 
 def _initial_counts(frames, series, state, types) -> tuple[int, int]:
@@ -616,7 +652,8 @@ def _relations(kinds: set, types: list) -> list:
 
 def _page_data(series, order, attrs, *, layout, color_by, groups, relation, state, seed,
                metrics_relation) -> tuple[dict, list, set]:
-    """The JSON the script reads, the legend colours, and the edge kinds present."""
+    """The JSON the script reads (but its ``sources`` and ``titles``: :func:`_sources_job`),
+    the legend colours, and the edge kinds present."""
     index = {n: i for i, n in enumerate(order)}
     ties = {key: _ties(series, key, relation) for key in series.keys()}
     types = sorted({t for found in ties.values() for e in found for t in e[5]})
@@ -626,7 +663,6 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
     vis_nodes, vis_edges, vis_options = _vis_network(
         order, attrs, geo, force, colors, groups, pairs, centre,
         big=len(order) > 300 or len(pairs) > 3000)
-    sources, titles = _sources(series, index)
     relations = _relations(kinds, types) or [relation]
     if state["relation"] not in relations:
         state["relation"] = relations[0]
@@ -640,7 +676,7 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
         "layouts": offered, "colorBy": color_by, "palette": list(PALETTE),
         "edgeColors": EDGE_COLORS, "scale": GEO_SCALE, "centre": centre,
         "basemap": [list(r) for r in load_basemap()] if "geo" in offered else [],
-        "sources": sources, "titles": titles, "period": series.period, "font": FONT_FACE,
+        "period": series.period, "font": FONT_FACE,
         "sizeMin": SIZE_MIN, "sizeMax": SIZE_MAX, "labelTop": 40, "wideTies": WIDE_TIES,
         "edgeOpacity": 0.55 if max((len(f["e"]) for f in frames), default=0) < 1500 else 0.3,
         "state": state,
@@ -765,15 +801,21 @@ def render_series(series: Series, out: str | os.PathLike, title: str, *,
     groups = {n: "unknown" if groups.get(n) in (None, "") else groups[n] for n in order}
     state = {"year": year, "window": window, "relation": relation, "min": _num(min_weight),
              "focus": focus if focus in attrs else None, "sizeBy": size_by, "layout": layout}
-    data, color_legend, kinds = _page_data(
-        series, order, attrs, layout=layout, color_by=color_by, groups=groups,
-        relation=relation, state=state, seed=seed,
-        metrics_relation=metrics_relation or relation)
-    if size_by not in data["sizeBy"]:
-        state["sizeBy"] = "degree"
+    sources = _sources_job(series, {n: i for i, n in enumerate(order)})
+    try:
+        data, color_legend, kinds = _page_data(
+            series, order, attrs, layout=layout, color_by=color_by, groups=groups,
+            relation=relation, state=state, seed=seed,
+            metrics_relation=metrics_relation or relation)
+        if size_by not in data["sizeBy"]:
+            state["sizeBy"] = "degree"
+        parts = {k: json_for_script(v) for k, v in data.items()}
+        parts["sources"], parts["titles"] = sources.result()
+    finally:
+        sources.close()
     legend = _legend(color_by, color_legend, kinds, notes, fingerprint, data["layouts"])
     _write_page(out, title=title, subtitle=subtitle, legend=legend,
-                data_json=json_for_script(data), csp=csp)
+                data_json=_json_object(parts), csp=csp)
     nodes, edges = _initial_counts(data["frames"], series, state, data["types"])
     return MapResult(path=out, nodes=nodes, edges=edges, fingerprint=fingerprint,
                      params=dict(params or {}))
