@@ -559,8 +559,9 @@ def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = Non
             "x", vs_named is not None and vs_named <= lim, f"{vs_named}x",
             "the validation beside the load (the file parsed into memory, about 2.6 s of CPU "
             "per million triples, and the shape checks, 2.9 s at 1M and 32 s at 10M, measured "
-            "alone) shares two cores with the engine's load; at 10M it takes longer than the "
-            "load itself")
+            "alone) shares two cores with the engine's load; before the load, the file scan "
+            "(0.4 s at 1M, 4.4 s at 10M), after it the compaction (1.7 s at 1M, 24 s at 10M); "
+            "at 10M the load beside the validation took 97 s against 53 s alone")
     rss = r.get(f"ingest_kg_{big}", {}).get("peak_rss_mib")
     if rss is not None and "ingest_rss_mib" in targets:
         add(f"kg ingest {big} peak memory < {targets['ingest_rss_mib']} MiB", rss,
@@ -578,10 +579,9 @@ def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = Non
             targets["by_year_ratio"], "x", by <= targets["by_year_ratio"], f"{by}x",
             "the years are read from the grouped exercise query in six ranges and measured in "
             "two forked workers while later ranges are read; the run is CPU-bound on two "
-            "cores (about 3.8 s of CPU: the engine's grouped query over every year 1.3 s, "
-            "reading its rows 0.5 s, the 36 measurements 1.45 s in the workers), against a "
-            "window that reads one year; at 10M that query scans every exercise's year "
-            "(data-bound)")
+            "cores, against a window that reads one year; at 10M the six ranges' queries alone "
+            "take about 17 s of the engine's CPU (2.1M participations, about 5 us each for the "
+            "join and the participants' names), 11 s as one query over every year")
     for name in queries:
         q = _ratio(r, f"query_kg_{name}", f"query_raw_{name}")
         r[f"query_ratio_{name}"] = q
@@ -608,15 +608,15 @@ def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = Non
 
 #: What profiling found behind a target that a run misses (kept in the JSON with the miss).
 CAUSES = {
-    "map_cli": ("Python on one interpreter lock: about 2.7 s of the run's 4 s of CPU is Python "
-                "(imports 0.45 s, reading the engine's JSON answers 0.4 s, the lifecycles 0.4 s, "
-                "the exercises' pairs 0.25 s, the page about 1 s), while the engine's 1.5 s runs "
-                "beside it in background threads; moving the layouts into a forked process did not "
-                "measurably help (both cores are busy); see RESULTS.md"),
-    "report_cli": ("the claims' bootstrap and permutation jobs (about 2 s of CPU, same draws) "
-                   "run in forked workers beside the map (1.7 s) and the metrics (1.2 s); on two "
-                   "cores the report's total CPU (about 10 s) sets a floor near 5 s (see "
-                   "RESULTS.md)"),
+    "map_cli": ("Python on one interpreter lock: of the run's 3.9 s of CPU the engine's reads "
+                "take about 1.2 s in background threads, and the Python beside them (imports "
+                "0.35 s, reading the answers 0.36 s, lifecycles, pairs) leaves the page's own "
+                "work (about 1.1 s, the sources in a forked child) after the reads; see "
+                "RESULTS.md"),
+    "report_cli": ("the report's processes use about 10 s of CPU on two cores: the main one "
+                   "4.2 s (the map 1.3 s), the claims' forked workers 2.1 s, the plots' process "
+                   "1.4 s, the screenshot's Chromium and Playwright driver 2.3 s; that sets a "
+                   "floor near 5 s (see RESULTS.md)"),
 }
 
 
