@@ -262,3 +262,35 @@ def test_stream_threshold_from_the_environment(monkeypatch):
     assert stream_threshold() == 1234
     monkeypatch.delenv("KG_STREAM_BYTES")
     assert stream_threshold() > 1_000_000
+
+
+@pytest.mark.parametrize("bad, what", [(b"\x00", "NUL byte"), (b"\xff", "not valid UTF-8")])
+def test_file_scan_names_the_line_of_a_bad_byte_in_a_later_block(tmp_path, bad, what):
+    """The scan reads blocks of whole lines and counts lines only for an error: the line
+    it names is the file's, whichever block the byte is in."""
+    from kg.ingest.rdf import scan_file
+
+    lines = [b'<urn:s%d> <urn:p> "v%d" .\n' % (i, i) for i in range(1, 301)]
+    lines[236] = lines[236].replace(b'"v', b'"' + bad + b"v")
+    path = tmp_path / "bad.nt"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(InputError, match=what) as err:
+        scan_file(path, "N_TRIPLES", chunk_bytes=500)  # about 20 lines a block
+    assert err.value.where == "237"
+
+
+def test_long_line_test_agrees_with_measuring_every_line():
+    """:func:`kg.ingest.rdf._line_over` (break-free windows, no split into lines) finds a
+    line over the limit exactly when measuring every line does, wherever it sits."""
+    import random
+
+    from kg.ingest.rdf import _line_over
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        limit = rng.randint(1, 40)
+        lines = [b"x" * rng.randint(0, 2 * limit) + b"\n" for _ in range(rng.randint(0, 6))]
+        if lines and rng.random() < 0.5:
+            lines[-1] = lines[-1][:-1]  # a last line without its break
+        block = b"".join(lines)
+        assert _line_over(block, limit) == any(len(line) > limit for line in lines), (block, limit)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kg.errors import InputError
 from kg.namespaces import ID
+from kg.store import line_blocks
 
 __all__ = ["RDF_EXTENSIONS", "MAX_LITERAL", "format_for", "parse_rdf", "load_rdf_fast",
            "FileScan", "scan_file", "direct_format", "check_long_literals", "parser_errors"]
@@ -241,44 +242,73 @@ class FileScan:
 _SCANS: dict[tuple, FileScan] = {}
 
 
-def may_hold_long_literal(lines: list[bytes], chunk: bytes, key: str) -> bool:
-    r"""Whether whole ``lines`` (joined: ``chunk``) of an N-Triples or Turtle file may hold a
-    literal over :data:`MAX_LITERAL` characters, so the engine must be asked.
+def _line_over(block: bytes, limit: int) -> bool:
+    r"""Whether a line of ``block`` (with its line break) is longer than ``limit`` bytes.
+
+    Without splitting ``block`` into lines: such a line holds at least ``limit`` bytes
+    without a break, so it covers a whole window of ``limit // 2`` bytes aligned to the
+    block's start; only the lines under break-free windows are measured.
+
+    >>> _line_over(b"ab\n" + b"x" * 9 + b"\n", 9), _line_over(b"ab\n" + b"x" * 8 + b"\n", 9)
+    (True, False)
+    """
+    step = max(limit // 2, 1)
+    for start in range(0, len(block) - step + 1, step):
+        if block.find(b"\n", start, start + step) >= 0:
+            continue
+        begin = block.rfind(b"\n", 0, start) + 1
+        end = block.find(b"\n", start + step)
+        if (len(block) if end < 0 else end + 1) - begin > limit:
+            return True
+    return False
+
+
+def may_hold_long_literal(block: bytes, key: str) -> bool:
+    r"""Whether a block of whole lines of an N-Triples or Turtle file may hold a literal over
+    :data:`MAX_LITERAL` characters, so the engine must be asked.
 
     Such a literal needs a line longer than :data:`MAX_LITERAL` bytes (a character takes
     at least a byte, and a literal's line breaks are escaped), except a Turtle long string
     (triple quotes), which may span lines. A cheap test that never misses one; a false
     alarm costs one query (:func:`check_long_literals`).
 
-    >>> may_hold_long_literal([b"<a> <b> \"x\" .\n"], b"<a> <b> \"x\" .\n", "N_TRIPLES")
+    >>> may_hold_long_literal(b"<a> <b> \"x\" .\n", "N_TRIPLES")
     False
-    >>> may_hold_long_literal([b"<a> <b> '''x''' .\n"], b"<a> <b> '''x''' .\n", "TURTLE")
+    >>> may_hold_long_literal(b"<a> <b> '''x''' .\n", "TURTLE")
     True
     """
-    return max(map(len, lines), default=0) > MAX_LITERAL or (
-        key == "TURTLE" and (b'"""' in chunk or b"'''" in chunk))
+    return _line_over(block, MAX_LITERAL) or (
+        key == "TURTLE" and (b'"""' in block or b"'''" in block))
 
 
-def _bytes_may_hold_long_literal(raw: bytes, key: str, chunk_bytes: int = 16 * 1024 * 1024) -> bool:
-    """:func:`may_hold_long_literal` of a whole file's bytes, taken in chunks of whole lines."""
-    start = 0
-    while start < len(raw):
-        end = raw.find(b"\n", start + chunk_bytes)
-        end = len(raw) if end < 0 else end + 1
-        chunk = raw[start:end]
-        if may_hold_long_literal(chunk.split(b"\n"), chunk, key):
-            return True
-        start = end
-    return False
+def _may_make_blank_nodes(block: bytes, key: str) -> bool:
+    """Whether a block of an N-Triples or Turtle file has blank-node syntax (``_:``; in
+    Turtle also ``[`` or ``(``). ``_`` is looked for first: a one-byte search is far
+    quicker, and most files have none."""
+    return (b"_" in block and b"_:" in block) or (
+        key == "TURTLE" and (b"[" in block or b"(" in block))
+
+
+def _line_number(path: Path, offset: int, chunk_bytes: int) -> str:
+    """The line (from 1) holding byte ``offset`` of the file at ``path``."""
+    lines = 0
+    with open(path, "rb") as fh:
+        for block in line_blocks(fh, chunk_bytes):
+            if len(block) > offset:
+                return str(lines + block[:offset].count(b"\n") + 1)
+            lines += block.count(b"\n")
+            offset -= len(block)
+    return str(lines + 1)
 
 
 def scan_file(path: str | Path, key: str, chunk_bytes: int = 16 * 1024 * 1024) -> FileScan:
-    """Check a line-based RDF file in chunks of whole lines, never holding all of it.
+    """Check a line-based RDF file in blocks of whole lines, never holding all of it.
 
     Refuses NUL bytes and invalid UTF-8 (with the line), and notes what decides
     how the file may be loaded: blank-node syntax, and lines long enough to hold
     a literal over :data:`MAX_LITERAL`. The result is remembered per file
-    (path, size, modification time), so a second call costs nothing.
+    (path, size, modification time), so a second call costs nothing. Lines are
+    counted only to name the line of an error.
     """
     p = Path(path)
     st = p.stat()
@@ -287,28 +317,24 @@ def scan_file(path: str | Path, key: str, chunk_bytes: int = 16 * 1024 * 1024) -
         return _SCANS[memo]
     name = str(path)
     bnode = long = False
-    line = 0
+    offset = 0
     with open(p, "rb") as fh:
-        while True:
-            lines = fh.readlines(chunk_bytes)
-            if not lines:
-                break
-            chunk = b"".join(lines)
-            at = chunk.find(b"\x00")
+        for block in line_blocks(fh, chunk_bytes):
+            at = block.find(b"\x00")
             if at >= 0:
                 raise InputError("NUL byte in an RDF file", file=name,
-                                 where=str(line + chunk[:at].count(b"\n") + 1))
+                                 where=_line_number(p, offset + at, chunk_bytes))
             try:
-                chunk.decode("utf-8")
+                block.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise InputError(f"not valid UTF-8 (byte 0x{chunk[exc.start]:02x}); RDF text must "
+                raise InputError(f"not valid UTF-8 (byte 0x{block[exc.start]:02x}); RDF text must "
                                  "be UTF-8", file=name,
-                                 where=str(line + chunk[:exc.start].count(b"\n") + 1)) from None
+                                 where=_line_number(p, offset + exc.start, chunk_bytes)) from None
             if not bnode:
-                bnode = b"_:" in chunk or (key == "TURTLE" and (b"[" in chunk or b"(" in chunk))
+                bnode = _may_make_blank_nodes(block, key)
             if not long:
-                long = may_hold_long_literal(lines, chunk, key)
-            line += len(lines)
+                long = may_hold_long_literal(block, key)
+            offset += len(block)
     out = _SCANS[memo] = FileScan(bnode, long, st.st_size)
     return out
 
@@ -358,13 +384,12 @@ def load_rdf_fast(mem, path: str | Path, *, graph: str | None, fmt: str | None =
     target = graph or default_graph
     if raw is not None:  # the bytes already read (read once): check and load them
         key = _format_key(path, fmt)
-        if key not in ("N_TRIPLES", "TURTLE") or b"_:" in raw or (
-                key == "TURTLE" and (b"[" in raw or b"(" in raw)):
+        if key not in ("N_TRIPLES", "TURTLE") or _may_make_blank_nodes(raw, key):
             return None
         _precheck(raw, name, key)
         with parser_errors(name, raw):
             mem.load(raw, format=getattr(ox.RdfFormat, key), to_graph=ox.NamedNode(target))
-        if _bytes_may_hold_long_literal(raw, key):
+        if may_hold_long_literal(raw, key):
             check_long_literals(mem, target, path)
         return target
     key = direct_format(path, fmt)
