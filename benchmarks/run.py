@@ -560,7 +560,7 @@ def _verdicts(b: Bench, big: str, queries: list[str], targets: dict | None = Non
             "the validation beside the load (the file parsed into memory, about 2.6 s of CPU "
             "per million triples, and the shape checks, 2.9 s at 1M and 32 s at 10M, measured "
             "alone) shares two cores with the engine's load; before the load, the file scan "
-            "(0.4 s at 1M, 4.4 s at 10M), after it the compaction (1.7 s at 1M, 24 s at 10M); "
+            "(0.2 s at 1M, 2.5 s at 10M), after it the compaction (1.9 s at 1M, 24 s at 10M); "
             "at 10M the load beside the validation took 97 s against 53 s alone")
     rss = r.get(f"ingest_kg_{big}", {}).get("peak_rss_mib")
     if rss is not None and "ingest_rss_mib" in targets:

@@ -127,8 +127,10 @@ class Forked:
 
     For pure Python work (no store, no threads, no files) beside other Python work: the
     child has its own interpreter lock, so on a machine with a spare core both run at once,
-    which threads cannot. Start it only when no other thread of the process is running
-    (the child would inherit their locks held). Where there is no ``fork``, or the child
+    which threads cannot. Only the calling thread lives on in the child, so ``fn`` must not
+    wait on another thread or on a lock one may hold (a store, a queue, a module being
+    imported); computing on objects already made is safe (``kg report`` forks one while a
+    worker pool's three handler threads run). Where there is no ``fork``, or the child
     fails in any way (an error, a value that does not pickle, killed), :meth:`result` calls
     ``fn()`` here instead, so the answer never depends on the child.
 
