@@ -472,7 +472,10 @@ class LocalStore(BaseStore):
             raise StoreError(f"the query failed: {exc}") from None
         if b"<<" in data:  # perhaps a triple term: the row-by-row conversion names it
             return self._select(text, graphs)
-        return from_sparql_tsv(data)
+        try:
+            return from_sparql_tsv(data)
+        except (ValueError, SyntaxError):  # a cell it cannot read: the slow, sure way
+            return self._select(text, graphs)
 
     def _ask(self, text: str, graphs: list[str]) -> bool:
         return bool(self._run(text, graphs))

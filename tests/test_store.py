@@ -644,3 +644,38 @@ def test_forked_gives_the_childs_value_and_falls_back_here_when_the_child_cannot
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, 0)
     job.close()
+
+
+def test_tsv_answer_without_variables_has_empty_rows():
+    """A SELECT with no variable gives one empty row per solution, as the JSON reading does."""
+    import json
+
+    import pyoxigraph as ox
+
+    from kg.results import from_sparql_json, from_sparql_tsv
+
+    db = ox.Store()
+    q = "SELECT * WHERE { VALUES ?x { 1 2 } } "
+    for text in (q.replace("*", "(1 AS ?one)") + "", "SELECT * WHERE { }"):
+        tsv = from_sparql_tsv(db.query(text).serialize(format=ox.QueryResultsFormat.TSV))
+        js = from_sparql_json(json.loads(db.query(text).serialize(format=ox.QueryResultsFormat.JSON)))
+        assert (tsv.variables, tsv.rows) == (js.variables, js.rows)
+    assert from_sparql_tsv(db.query("SELECT * WHERE { }").serialize(
+        format=ox.QueryResultsFormat.TSV)).rows == [()]
+
+
+def test_own_select_reads_row_by_row_when_the_tsv_reading_fails(tmp_path, monkeypatch):
+    import kg.store as ks
+
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: _KINDS}, replace=False)
+    with open_store(tmp_path / "s") as st:
+        q = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s ?o"
+        graphs = st.graph_iris_of(None)
+        fast = st._select_own(q, graphs)
+
+        def refuse(data):
+            raise SyntaxError("a cell the Turtle parser refuses")
+
+        monkeypatch.setattr(ks, "from_sparql_tsv", refuse)
+        assert st._select_own(q, graphs).rows == fast.rows == st._select(q, graphs).rows
