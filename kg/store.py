@@ -462,19 +462,17 @@ class LocalStore(BaseStore):
         JSON, and read with half the Python work: :func:`kg.results.from_sparql_tsv`, the
         same terms). Only for kg's own queries, whose answers are tables of the store's
         entities: the text costs several times the memory of the rows, too much for any
-        query a user might write. An answer that may hold an RDF 1.2 triple term (its
-        text has ``<<``) is read row by row, as before.
+        query a user might write. An answer holding an RDF 1.2 triple term (which a
+        :class:`~kg.results.Term` cannot hold as such) is read row by row, as before.
         """
         solutions = self._run(text, graphs)
         try:
             data = solutions.serialize(format=self._ox.QueryResultsFormat.TSV)
         except OSError as exc:
             raise StoreError(f"the query failed: {exc}") from None
-        if b"<<" in data:  # perhaps a triple term: the row-by-row conversion names it
-            return self._select(text, graphs)
         try:
             return from_sparql_tsv(data)
-        except (ValueError, SyntaxError):  # a cell it cannot read: the slow, sure way
+        except (ValueError, SyntaxError):  # a triple term, or a cell it cannot read
             return self._select(text, graphs)
 
     def _ask(self, text: str, graphs: list[str]) -> bool:

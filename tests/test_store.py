@@ -13,6 +13,13 @@ G = "https://w3id.org/secpart/graph/test"
 NT = (b'<http://x/a> <http://x/p> "1" .\n<http://x/b> <http://x/p> "2" .\n')
 
 
+def _written(tmp_path, data: bytes = NT):
+    """The folder of a store holding ``data`` in graph ``G`` (written, then closed)."""
+    with open_store(tmp_path / "s", write=True) as st:
+        st.write_graphs({G: data}, replace=False)
+    return tmp_path / "s"
+
+
 def test_resolve_store_path(monkeypatch):
     monkeypatch.delenv("KG_STORE", raising=False)
     assert str(resolve_store_path()) == ".kg"
@@ -78,9 +85,7 @@ def test_graph_restriction(tmp_path):
 
 
 def test_read_only_store_refuses_writes(tmp_path):
-    with open_store(tmp_path / "s", write=True) as st:
-        st.write_graphs({G: NT}, replace=False)
-    with open_store(tmp_path / "s") as st:
+    with open_store(_written(tmp_path)) as st:
         with pytest.raises(StoreError):
             st.write_graphs({G: NT}, replace=False)
 
@@ -99,9 +104,7 @@ def test_second_writer_gets_store_busy(tmp_path, monkeypatch):
 
 def test_readers_share(tmp_path, monkeypatch):
     monkeypatch.setenv("KG_LOCK_TIMEOUT", "0.2")
-    with open_store(tmp_path / "s", write=True) as st:
-        st.write_graphs({G: NT}, replace=False)
-    with open_store(tmp_path / "s") as a, open_store(tmp_path / "s") as b:
+    with open_store(_written(tmp_path)) as a, open_store(tmp_path / "s") as b:
         assert a.graph_sizes() == b.graph_sizes()
         with pytest.raises(StoreBusyError):
             open_store(tmp_path / "s", write=True)
@@ -399,9 +402,7 @@ def test_a_chunked_ingest_is_compacted_and_holds_the_same_triples(tmp_path, monk
 
 
 def test_tracer_sees_each_query_sent_and_the_memo_sends_it_once(tmp_path):
-    with open_store(tmp_path / "s", write=True) as st:
-        st.write_graphs({G: NT}, replace=False)
-    with open_store(tmp_path / "s") as st:
+    with open_store(_written(tmp_path)) as st:
         sent = []
         st.tracer = lambda text, graphs: sent.append(text)
         q = "SELECT ?s WHERE { ?s <http://x/p> ?o }"
@@ -452,9 +453,7 @@ def test_fingerprint_counts_come_from_the_cache_while_the_files_are_unchanged(tm
 
 def test_own_select_answers_as_select_through_the_tracer_and_memo(tmp_path):
     """kg's own SELECTs (own=True) skip the guard's parse, not the tracer, the memo or the graphs."""
-    with open_store(tmp_path / "s", write=True) as st:
-        st.write_graphs({G: NT}, replace=False)
-    with open_store(tmp_path / "s") as st:
+    with open_store(_written(tmp_path)) as st:
         sent = []
         st.tracer = lambda text, graphs: sent.append(text)
         q = "SELECT ?s WHERE { ?s <http://x/p> ?o } ORDER BY ?s"
@@ -480,9 +479,7 @@ _KINDS = (b'<http://x/a> <http://x/p> "plain" .\n'
 def test_own_select_read_in_one_call_gives_the_rows_read_one_by_one(tmp_path):
     """The own path (the engine writes the whole answer as JSON) gives the same terms, in
     the same order, as the row-by-row path: IRIs, language tags, numbers, escapes, unbound."""
-    with open_store(tmp_path / "s", write=True) as st:
-        st.write_graphs({G: _KINDS}, replace=False)
-    with open_store(tmp_path / "s") as st:
+    with open_store(_written(tmp_path, _KINDS)) as st:
         q = ("SELECT ?s ?o ?q (BNODE() AS ?b) WHERE { ?s ?p ?o OPTIONAL { ?s <http://x/q> ?q } }"
              " ORDER BY ?s ?o")
         own, row = st._select_own(q, st.graph_iris_of(None)), st._select(q, st.graph_iris_of(None))
@@ -496,9 +493,7 @@ def test_own_select_read_in_one_call_gives_the_rows_read_one_by_one(tmp_path):
 def test_own_select_of_a_triple_term_reads_it_row_by_row(tmp_path):
     """A triple term (RDF 1.2) has no term of its own in kg's rows: the own path gives
     what the row-by-row path gives."""
-    with open_store(tmp_path / "s", write=True) as st:
-        st.write_graphs({G: NT}, replace=False)
-    with open_store(tmp_path / "s") as st:
+    with open_store(_written(tmp_path)) as st:
         q = "SELECT ?t WHERE { BIND(TRIPLE(<urn:a>, <urn:b>, <urn:c>) AS ?t) }"
         graphs = st.graph_iris_of(None)
         own = st._select_own(q, graphs)
@@ -667,9 +662,7 @@ def test_tsv_answer_without_variables_has_empty_rows():
 def test_own_select_reads_row_by_row_when_the_tsv_reading_fails(tmp_path, monkeypatch):
     import kg.store as ks
 
-    with open_store(tmp_path / "s", write=True) as st:
-        st.write_graphs({G: _KINDS}, replace=False)
-    with open_store(tmp_path / "s") as st:
+    with open_store(_written(tmp_path, _KINDS)) as st:
         q = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s ?o"
         graphs = st.graph_iris_of(None)
         fast = st._select_own(q, graphs)

@@ -63,14 +63,27 @@ def _line_of(raw: bytes, offset: int) -> str:
     return str(raw[:offset].count(b"\n") + 1)
 
 
-def _precheck(raw: bytes, name: str, fmt_name: str) -> None:
-    if b"\x00" in raw:
-        raise InputError("NUL byte in an RDF file", file=name, where=_line_of(raw, raw.index(b"\x00")))
+def _bad_byte(raw: bytes) -> tuple[int, str] | None:
+    r"""The offset and the message of a NUL byte in ``raw`` (first), else of its first
+    byte that is not UTF-8; None when it has neither.
+
+    >>> _bad_byte(b"ok\n\xff")
+    (3, 'not valid UTF-8 (byte 0xff); RDF text must be UTF-8')
+    """
+    at = raw.find(b"\x00")
+    if at >= 0:
+        return at, "NUL byte in an RDF file"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); RDF text must be UTF-8",
-                         file=name, where=_line_of(raw, exc.start)) from None
+        return exc.start, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); RDF text must be UTF-8"
+    return None
+
+
+def _precheck(raw: bytes, name: str, fmt_name: str) -> None:
+    bad = _bad_byte(raw)
+    if bad is not None:
+        raise InputError(bad[1], file=name, where=_line_of(raw, bad[0]))
     if fmt_name == "RDF_XML":
         m = _DOCTYPE.search(raw)
         if m:
@@ -320,16 +333,10 @@ def scan_file(path: str | Path, key: str, chunk_bytes: int = 16 * 1024 * 1024) -
     offset = 0
     with open(p, "rb") as fh:
         for block in line_blocks(fh, chunk_bytes):
-            at = block.find(b"\x00")
-            if at >= 0:
-                raise InputError("NUL byte in an RDF file", file=name,
-                                 where=_line_number(p, offset + at, chunk_bytes))
-            try:
-                block.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(f"not valid UTF-8 (byte 0x{block[exc.start]:02x}); RDF text must "
-                                 "be UTF-8", file=name,
-                                 where=_line_number(p, offset + exc.start, chunk_bytes)) from None
+            bad = _bad_byte(block)
+            if bad is not None:
+                raise InputError(bad[1], file=name,
+                                 where=_line_number(p, offset + bad[0], chunk_bytes))
             if not bnode:
                 bnode = _may_make_blank_nodes(block, key)
             if not long:
