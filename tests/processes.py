@@ -10,7 +10,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["ROOT", "clean_env", "kg", "stop"]
+__all__ = ["ROOT", "bench_module", "clean_env", "kg", "stop"]
+
+
+def bench_module(name: str):
+    """The module ``benchmarks/<name>.py`` (the world generator, say), loaded by path:
+    the benchmarks are scripts, not a package."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"kg_bench_{name}", ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look the module up
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def clean_env(**extra) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import struct
-import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -591,12 +590,11 @@ def test_hovering_a_tie_shows_its_weights_as_text(browser, tmp_path):
 
 def test_thousand_states_36_years_page_draws_every_year(browser, tmp_path):
     """The benchmark's 1,000-state, 36-year page works; `make bench` times it (no timed test)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from map_world import thousand_state_series
+    from processes import bench_module
 
     from kg.map import render_series
 
-    series = thousand_state_series()
+    series = bench_module("map_world").thousand_state_series()
     res = render_series(series, tmp_path / "big.html", "1,000 states, 36 years", layout="geo")
     assert res.edges == 1500
     page = browser.new_page(viewport={"width": 1600, "height": 1000})

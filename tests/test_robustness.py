@@ -20,7 +20,6 @@ copies of a built store.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
@@ -30,24 +29,17 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import bench_module
 
 REPO = Path(__file__).resolve().parents[1]
 KG = [sys.executable, "-m", "kg"]
 WORLD = "https://w3id.org/secpart/graph/world"
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("kg_bench_generate", REPO / "benchmarks" / "generate.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look the module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
 def worlds(tmp_path_factory) -> dict[str, tuple[Path, int]]:
     """Generated worlds: ``big`` (~300k triples), three of ~60k (``a``, ``b``, ``c``), ``d`` (~20k)."""
-    gen = _generator()
+    gen = bench_module("generate")
     d = tmp_path_factory.mktemp("worlds")
     out = {}
     for name, size, seed in (("big", 300_000, 11), ("a", 60_000, 21), ("b", 60_000, 22),

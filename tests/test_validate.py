@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from processes import bench_module
 
 from kg.ingest.check import validate_files
 from kg.validate import compiled_checks, validate_oxigraph, validate_store
@@ -100,17 +101,6 @@ SP = "https://w3id.org/secpart/ontology#"
 XSDNS = "http://www.w3.org/2001/XMLSchema#"
 
 
-def _generator():
-    import importlib.util
-    import sys
-
-    repo = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("kg_bench_generate", repo / "benchmarks" / "generate.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look the module up
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def _mutate(lines: list[str], seed: int = 17) -> list[str]:
     """Break a generated world in many ways at once: every kind of shape violation the world can hold."""
@@ -174,7 +164,7 @@ def broken_world(tmp_path_factory):
     from kg.resources import ontology_dir
 
     buf = io.StringIO()
-    _generator().generate_world(40_000, buf, seed=7)
+    bench_module("generate").generate_world(40_000, buf, seed=7)
     lines = _mutate([ln for ln in buf.getvalue().splitlines() if ln])
     rdfs = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
     lines += [f"<urn:x:SubSource> <{rdfs}> <{SP}Source> .", f"<urn:x:SubSubSource> <{rdfs}> <urn:x:SubSource> ."]
