@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kg.errors import QueryRefused, UsageError
 from kg.resources import env_int
@@ -120,11 +121,16 @@ _TOKEN = re.compile(
 )
 
 
-def tokens(text: str) -> list[tuple[str, str, int]]:
+@lru_cache(maxsize=32)
+def tokens(text: str) -> tuple[tuple[str, str, int], ...]:
     """Split SPARQL text into (kind, text, offset) tokens, skipping nothing.
 
     Comments, strings and IRIs are single tokens, so keywords inside them are
-    never mistaken for query structure.
+    never mistaken for query structure. The last texts' tokens are remembered:
+    a query is checked (form, depth, safety) by several readers of the same text.
+
+    >>> [t[:2] for t in tokens('ASK { "}" }') if t[0] != "ws"]
+    [('word', 'ASK'), ('punct', '{'), ('string', '"}"'), ('punct', '}')]
     """
     out = []
     pos = 0
@@ -135,11 +141,12 @@ def tokens(text: str) -> list[tuple[str, str, int]]:
         kind = m.lastgroup or "other"
         out.append((kind, m.group(), pos))
         pos = m.end()
-    return out
+    return tuple(out)
 
 
-def _code_tokens(text: str) -> list[tuple[str, str, int]]:
-    return [t for t in tokens(text) if t[0] not in ("ws", "comment")]
+@lru_cache(maxsize=32)
+def _code_tokens(text: str) -> tuple[tuple[str, str, int], ...]:
+    return tuple(t for t in tokens(text) if t[0] not in ("ws", "comment"))
 
 
 def query_form(text: str) -> str:
