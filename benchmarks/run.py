@@ -30,7 +30,8 @@ every ratio taken between figures of the same run:
 * ``kg --help`` and ``kg query run partners`` as whole processes (start-up).
 
 It prints a table, states each target met or not met with the gap and its
-cause, and writes ``bench-results/bench.json``. ``--quick`` uses the ~100k
+cause, and writes ``bench-results/bench.json``, with a calibration of the
+machine's speed at the start and the end (a fixed piece of pure Python). ``--quick`` uses the ~100k
 world and one repetition; ``--only PART`` runs some parts (the world and the
 store are made anyway); ``--large`` (``make bench-large``, not in CI) makes a
 10M-triple world and measures ingest (ratio to raw), a window, a saved query
@@ -183,6 +184,21 @@ def _fmt_s(s: float | None) -> str:
     if s is None:
         return "-"
     return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def _calibrate(reps: int = 5) -> float:
+    """Seconds a fixed piece of pure Python takes here (the median of ``reps``).
+
+    The targets in seconds hold on one machine; the same machine's speed drifts
+    from day to day (RESULTS.md). This figure, in the JSON beside each run, says
+    how fast the interpreter ran that day, so runs on different days compare.
+    """
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        sum(i * i for i in range(2_000_000))
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times), 4)
 
 
 def _loadavg() -> list[float] | None:
@@ -730,10 +746,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     load_start = _loadavg()
+    calibration = _calibrate()
     mode = "large" if args.large else ("quick" if args.quick else "full")
     verdicts: list = []
     try:
-        print(f"kg benchmark ({mode}), work folder {work}", flush=True)
+        print(f"kg benchmark ({mode}), work folder {work}; calibration (2M squares in "
+              f"Python) {calibration * 1000:.0f} ms", flush=True)
         if args.large:
             sizes = {"100k": 100_000, "10m": 10_000_000}
         else:
@@ -815,7 +833,8 @@ def main(argv: list[str] | None = None) -> int:
         "parts": sorted(parts),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": os.cpu_count(), "loadavg_start": load_start, "loadavg_end": _loadavg()},
+                    "cpus": os.cpu_count(), "loadavg_start": load_start, "loadavg_end": _loadavg(),
+                    "calibration_s": calibration, "calibration_end_s": _calibrate()},
         "versions": {"kg": __version__, "pyoxigraph": pyoxigraph.__version__},
         "targets": targets,
         "results": b.results,
