@@ -121,17 +121,21 @@ _TOKEN = re.compile(
 )
 
 
-@lru_cache(maxsize=32)
 def tokens(text: str) -> tuple[tuple[str, str, int], ...]:
     """Split SPARQL text into (kind, text, offset) tokens, skipping nothing.
 
     Comments, strings and IRIs are single tokens, so keywords inside them are
-    never mistaken for query structure. The last texts' tokens are remembered:
-    a query is checked (form, depth, safety) by several readers of the same text.
+    never mistaken for query structure. The last texts' tokens are remembered
+    (texts within :data:`MAX_QUERY_LENGTH` only, so the memory stays small): a
+    query is checked (form, depth, safety) by several readers of the same text.
 
     >>> [t[:2] for t in tokens('ASK { "}" }') if t[0] != "ws"]
     [('word', 'ASK'), ('punct', '{'), ('string', '"}"'), ('punct', '}')]
     """
+    return _remembered_tokens(text) if len(text) <= MAX_QUERY_LENGTH else _tokenize(text)
+
+
+def _tokenize(text: str) -> tuple[tuple[str, str, int], ...]:
     out = []
     pos = 0
     while pos < len(text):
@@ -144,7 +148,9 @@ def tokens(text: str) -> tuple[tuple[str, str, int], ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=32)
+_remembered_tokens = lru_cache(maxsize=32)(_tokenize)
+
+
 def _code_tokens(text: str) -> tuple[tuple[str, str, int], ...]:
     return tuple(t for t in tokens(text) if t[0] not in ("ws", "comment"))
 

@@ -26,6 +26,20 @@ def test_tokens_iri_with_codepoint_escape():
     assert toks[1] == ("iri", r"<\u0066ile:///x>")
 
 
+def test_tokens_remembered_only_for_texts_within_the_query_limit():
+    from kg import sparql
+
+    short = "SELECT ?s WHERE { ?s ?p 'remembered' }"
+    first = tokens(short)
+    assert tokens(short) is first  # the second reader gets the same tokens
+    long = "SELECT ?s WHERE { ?s ?p 'x' }" + " " * sparql.MAX_QUERY_LENGTH
+    size = sparql._remembered_tokens.cache_info().currsize
+    toks = tokens(long)
+    assert "".join(t for _, t, _ in toks) == long
+    assert tokens(long) is not toks  # tokenized again: never held
+    assert sparql._remembered_tokens.cache_info().currsize == size
+
+
 @pytest.mark.parametrize("term,expected", [
     (Iri(JPN), f"<{JPN}>"),
     (Lit("plain"), '"plain"'),
