@@ -31,9 +31,9 @@ every ratio taken between figures of the same run:
 
 It prints a table, states each target met or not met with the gap and its
 cause, and writes ``bench-results/bench.json``, with a calibration of the
-machine's speed at the start and the end (a fixed piece of pure Python). ``--quick`` uses the ~100k
-world and one repetition; ``--only PART`` runs some parts (the world and the
-store are made anyway); ``--large`` (``make bench-large``, not in CI) makes a
+machine's speed at the start and the end (a fixed piece of pure Python).
+``--quick`` uses the ~100k world and one repetition; ``--only PART`` runs
+some parts (the world and the store are made anyway); ``--large`` (``make bench-large``, not in CI) makes a
 10M-triple world and measures ingest (ratio to raw), a window, a saved query
 and the per-year metrics, into ``bench-results/bench-large.json``. A
 measurement whose repetitions pass its time budget stops early (the JSON

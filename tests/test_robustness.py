@@ -31,7 +31,6 @@ from pathlib import Path
 import pytest
 from processes import bench_module
 
-REPO = Path(__file__).resolve().parents[1]
 KG = [sys.executable, "-m", "kg"]
 WORLD = "https://w3id.org/secpart/graph/world"
 

@@ -101,7 +101,6 @@ SP = "https://w3id.org/secpart/ontology#"
 XSDNS = "http://www.w3.org/2001/XMLSchema#"
 
 
-
 def _mutate(lines: list[str], seed: int = 17) -> list[str]:
     """Break a generated world in many ways at once: every kind of shape violation the world can hold."""
     import random
