@@ -15,7 +15,8 @@ every ratio taken between figures of the same run:
   ``partners`` on the raw store before and after that compaction;
 * ``kg ingest --replace`` of the whole 1M graph against the fresh ingest;
 * each saved query (``queries/*.rq``, default parameters) through the library
-  against the same SPARQL text on a raw ``pyoxigraph.Store`` (ratio);
+  against the same SPARQL text on a raw ``pyoxigraph.Store`` (ratio), the two
+  run alternately (:meth:`Bench.measure_pair`), up to 21 times each;
 * ``kg metrics`` for a six-year and a one-year window and ``--by-year``
   (whole processes; the by-year ratio is to the one-year window);
 * ``kg map`` on the 1M store; ``kg.map.render_graph`` of a generated
@@ -23,7 +24,7 @@ every ratio taken between figures of the same run:
 * ``kg report`` on the bundled data plus MME and ATOP (``--field-data DIR``,
   default ``../shared/data`` beside the repository, as the tests use);
 * the remote path: the same saved query through ``kg serve`` and
-  ``--endpoint`` against the local store (overhead ratio);
+  ``--endpoint`` against the local store (overhead ratio; alternated too);
 * the map through time (:mod:`kg.map`): a generated 1,000-state, 36-year
   page (``benchmarks/map_world.py``), its load in headless Chromium and one
   slider step (``bench_map_time``);
@@ -33,9 +34,10 @@ It prints a table, states each target met or not met with the gap and its
 cause, and writes ``bench-results/bench.json``, with a calibration of the
 machine's speed at the start and the end (a fixed piece of pure Python).
 ``--quick`` uses the ~100k world and one repetition; ``--only PART`` runs
-some parts (the world and the store are made anyway); ``--large`` (``make bench-large``, not in CI) makes a
-10M-triple world and measures ingest (ratio to raw), a window, a saved query
-and the per-year metrics, into ``bench-results/bench-large.json``. A
+some parts (the world and the store are made anyway); ``--large`` (``make
+bench-large``, not in CI) makes a 10M-triple world and measures ingest (ratio
+to raw), a window, a saved query and the per-year metrics, into
+``bench-results/bench-large.json``. A
 measurement whose repetitions pass its time budget stops early (the JSON
 records how many ran).
 
@@ -178,6 +180,45 @@ class Bench:
                              "runs_s": [round(t, 4) for t in times], "reps": len(times)}
         print(f"  {label}: {_fmt_s(med)} (median of {len(times)})", flush=True)
         return med
+
+    def measure_pair(self, first: tuple, second: tuple, *, reps: int, min_reps: int,
+                     budget: float) -> tuple[float, float]:
+        """Time two ``(key, label, fn)`` alternately; their medians in seconds.
+
+        After one untimed call of each, repetition ``i`` runs ``first`` then
+        ``second`` when ``i`` is even and the other way round when it is odd, so
+        a change in the machine's speed from one moment to the next falls on both
+        sides alike and neither always runs right after the other (kg against the
+        raw engine: a small query's engine time moved between 12 and 21 ms from
+        one batch of runs to the next, RESULTS.md). It stops after ``min_reps``
+        once both sides together pass ``budget`` seconds, else after ``reps``.
+        """
+        sides = (first, second)
+        for _, _, fn in sides:
+            fn()
+        times: list[list[float]] = [[], []]
+        for i in range(reps):
+            for j in ((0, 1) if i % 2 == 0 else (1, 0)):
+                t0 = time.perf_counter()
+                sides[j][2]()
+                times[j].append(time.perf_counter() - t0)
+            if i + 1 >= min_reps and sum(times[0]) + sum(times[1]) > budget:
+                break
+        meds = []
+        for (key, label, _), ts, (other, _, _) in zip(sides, times, reversed(sides), strict=True):
+            med = statistics.median(ts)
+            self.results[key] = {"label": label, "median_s": round(med, 4),
+                                 "runs_s": [round(t, 4) for t in ts], "reps": len(ts),
+                                 "alternated_with": other}
+            print(f"  {label}: {_fmt_s(med)} (median of {len(ts)}, alternated)", flush=True)
+            meds.append(med)
+        return meds[0], meds[1]
+
+
+def _pair_reps(reps: int) -> dict:
+    """Repetitions of a query pair: at least ``reps``; up to 21 while both sides together stay
+    within 20 s (a 13 ms query gets 21 pairs, a 1.8 s one 6)."""
+    return {"reps": max(reps, 21) if reps > 1 else 1, "min_reps": reps, "budget": 20.0}
 
 
 def _fmt_s(s: float | None) -> str:
@@ -327,10 +368,9 @@ def bench_remote(b: Bench, store: Path, reps: int) -> None:
                 def remote(name=name):
                     rows[("remote", name)] = len(run_saved(remote_st, name, {}).rows)
 
-                b.measure(f"query_local_{name}", f"query {name}, local store", local,
-                          reps=reps, warmup=True)
-                b.measure(f"query_remote_{name}", f"query {name} via kg serve + --endpoint",
-                          remote, reps=reps, warmup=True)
+                b.measure_pair((f"query_local_{name}", f"query {name}, local store", local),
+                               (f"query_remote_{name}", f"query {name} via kg serve + --endpoint",
+                                remote), **_pair_reps(reps))
                 if rows[("local", name)] != rows[("remote", name)]:
                     raise RuntimeError(f"query {name}: {rows[('local', name)]} rows locally, "
                                        f"{rows[('remote', name)]} through the endpoint")
@@ -397,9 +437,9 @@ def bench_queries(b: Bench, work: Path, store_path: Path, reps: int,
                 rows = [tuple(sol) for sol in raw.query(text, use_default_graph_as_union=True)]
                 n_raw.append(len(rows))
 
-            b.measure(f"query_kg_{q.name}", f"query {q.name} via kg", via_kg, reps=reps, warmup=True)
-            b.measure(f"query_raw_{q.name}", f"query {q.name} raw engine", via_raw, reps=reps,
-                      warmup=True)
+            b.measure_pair((f"query_kg_{q.name}", f"query {q.name} via kg", via_kg),
+                           (f"query_raw_{q.name}", f"query {q.name} raw engine", via_raw),
+                           **_pair_reps(reps))
             if n_kg[-1] != n_raw[-1]:
                 raise RuntimeError(f"query {q.name}: kg gave {n_kg[-1]} rows, the raw engine {n_raw[-1]}")
             b.results[f"query_kg_{q.name}"]["rows"] = n_kg[-1]

@@ -1,0 +1,40 @@
+"""The benchmark's harness (``benchmarks/run.py``): how it times what it compares."""
+
+from __future__ import annotations
+
+from processes import bench_module
+
+run = bench_module("run")
+
+
+def _recorder(calls: list, name: str):
+    return lambda: calls.append(name)
+
+
+def test_measure_pair_alternates_the_order_and_records_both_sides():
+    b = run.Bench(reps=3, budget=1e9)
+    calls: list[str] = []
+    a_med, b_med = b.measure_pair(("kg_x", "x via kg", _recorder(calls, "a")),
+                                  ("raw_x", "x raw", _recorder(calls, "b")),
+                                  reps=4, min_reps=2, budget=1e9)
+    # one untimed call of each, then a b, b a, a b, b a
+    assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]
+    assert b.results["kg_x"]["reps"] == b.results["raw_x"]["reps"] == 4
+    assert b.results["kg_x"]["alternated_with"] == "raw_x"
+    assert b.results["raw_x"]["alternated_with"] == "kg_x"
+    assert b.results["kg_x"]["median_s"] == round(a_med, 4)
+    assert b.results["raw_x"]["label"] == "x raw"
+
+
+def test_measure_pair_stops_at_the_budget_but_not_before_min_reps():
+    b = run.Bench(reps=3, budget=1e9)
+    calls: list[str] = []
+    b.measure_pair(("p", "p", _recorder(calls, "a")), ("q", "q", _recorder(calls, "b")),
+                   reps=21, min_reps=3, budget=0.0)
+    assert b.results["p"]["reps"] == b.results["q"]["reps"] == 3
+    assert len(calls) == 2 + 6
+
+
+def test_pair_reps_gives_small_queries_more_runs_and_quick_runs_one():
+    assert run._pair_reps(5) == {"reps": 21, "min_reps": 5, "budget": 20.0}
+    assert run._pair_reps(1)["reps"] == 1
