@@ -37,9 +37,8 @@ machine's speed at the start and the end (a fixed piece of pure Python).
 some parts (the world and the store are made anyway); ``--large`` (``make
 bench-large``, not in CI) makes a 10M-triple world and measures ingest (ratio
 to raw), a window, a saved query and the per-year metrics, into
-``bench-results/bench-large.json``. A
-measurement whose repetitions pass its time budget stops early (the JSON
-records how many ran).
+``bench-results/bench-large.json``. A measurement whose repetitions pass its
+time budget stops early (the JSON records how many ran).
 
 Usage::
 
