@@ -361,3 +361,18 @@ def test_bundled_data_counts_nato_members_and_not_rio_leavers_as_us_treaty_allie
         assert any("nato" in t for t in ev["ties_with_us"][s]["treaty"])
     # Mexico (2004) and Ecuador (2012) left the Rio Treaty before the recent window
     assert not ({"MEX", "ECU"} & new & allies)
+
+
+def test_check_claims_sends_each_query_once(built_store):
+    """One check of every claim (``kg claims check``) is one run: the store's tracer sees no
+    query twice (the agreements' lifecycles were read once per claim that needs them)."""
+    from kg.claims import check_claims
+    from kg.store import open_store
+
+    sent: list = []
+    with open_store(built_store) as store:
+        store.tracer = lambda text, graphs: sent.append((text, tuple(graphs or ())))
+        result = check_claims(store)
+    assert len(result["claims"]) >= 6 and len(sent) > 10  # it really checked and queried
+    repeated = sorted({q[0][:200] for q in sent if sent.count(q) > 1})
+    assert not repeated, repeated

@@ -417,8 +417,11 @@ class ClaimsCheck:
     def __init__(self, store, ids: list[str] | None = None, graphs: list[str] | None = None, *,
                  directory: str | None = None, background: bool = True,
                  workers: int | None = None):
+        from kg.cache import run_cache
+
         self.store, self.graphs, self.directory = store, graphs, directory
         self.claims = select_claims(ids, directory)
+        run_cache(store)  # one run: no query sent twice (claims share lifecycles, windows)
         if graphs:
             present = store.graph_names()
             for g in graphs:
