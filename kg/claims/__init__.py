@@ -17,7 +17,8 @@ The package, one concern a module:
 * :mod:`~kg.claims.uncertainty`: bootstrap interval and permutation p-value;
 * :mod:`~kg.claims.scorecard`: hedging against alliance extension;
 * :mod:`~kg.claims.evaluate`: :func:`check_claims` (what the CLI calls) and
-  :func:`start_claims` (the same, its resampling in the background: what the report calls);
+  :func:`start_claims` (its first half: the resampling started in worker processes, while
+  the report draws the map);
 * :mod:`~kg.claims.format`: text, JSON, Markdown and HTML.
 
 >>> [c.id for c in load_claims()][:2]
