@@ -174,10 +174,15 @@ class Bench:
             times.append(time.perf_counter() - t0)
             if sum(times) > budget:
                 break
+        return self._record(key, label, times)
+
+    def _record(self, key: str, label: str, times: list[float], **extra) -> float:
+        """Keep one measurement's runs and median (and ``extra`` fields), print it; the median."""
         med = statistics.median(times)
         self.results[key] = {"label": label, "median_s": round(med, 4),
-                             "runs_s": [round(t, 4) for t in times], "reps": len(times)}
-        print(f"  {label}: {_fmt_s(med)} (median of {len(times)})", flush=True)
+                             "runs_s": [round(t, 4) for t in times], "reps": len(times), **extra}
+        how = ", alternated" if "alternated_with" in extra else ""
+        print(f"  {label}: {_fmt_s(med)} (median of {len(times)}{how})", flush=True)
         return med
 
     def measure_pair(self, first: tuple, second: tuple, *, reps: int, min_reps: int,
@@ -203,15 +208,9 @@ class Bench:
                 times[j].append(time.perf_counter() - t0)
             if i + 1 >= min_reps and sum(times[0]) + sum(times[1]) > budget:
                 break
-        meds = []
-        for (key, label, _), ts, (other, _, _) in zip(sides, times, reversed(sides), strict=True):
-            med = statistics.median(ts)
-            self.results[key] = {"label": label, "median_s": round(med, 4),
-                                 "runs_s": [round(t, 4) for t in ts], "reps": len(ts),
-                                 "alternated_with": other}
-            print(f"  {label}: {_fmt_s(med)} (median of {len(ts)}, alternated)", flush=True)
-            meds.append(med)
-        return meds[0], meds[1]
+        (key_a, label_a, _), (key_b, label_b, _) = sides
+        return (self._record(key_a, label_a, times[0], alternated_with=key_b),
+                self._record(key_b, label_b, times[1], alternated_with=key_a))
 
 
 def _pair_reps(reps: int) -> dict:
