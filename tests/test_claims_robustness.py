@@ -443,3 +443,25 @@ def test_start_claims_gives_what_check_claims_gives(built_store):
         stopped = start_claims(store, ["partners-grew"], workers=2)
         stopped.close()  # no result wanted: the workers are stopped
         assert stopped._work.pool is None
+
+
+def test_check_claims_resamples_in_workers_unless_told_one(built_store, monkeypatch):
+    """check_claims hands the resampling to forked workers (kg.metrics.ForkedMap, one per
+    core by default); workers=1 starts none and computes everything here."""
+    import kg.metrics
+    from kg.store import open_store
+
+    made: list = []
+    real = kg.metrics.ForkedMap
+
+    def spy(fn, items, workers=None, **kw):
+        made.append(workers)
+        return real(fn, items, workers, **kw)
+
+    monkeypatch.setattr(kg.metrics, "ForkedMap", spy)
+    with open_store(built_store) as store:
+        default = check_claims(store, ["partners-grew"], citation=False)
+        assert made == [None]
+        one = check_claims(store, ["partners-grew"], citation=False, workers=1)
+        assert made == [None]  # no workers asked for
+    assert json.dumps(one, sort_keys=True) == json.dumps(default, sort_keys=True)
