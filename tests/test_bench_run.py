@@ -38,3 +38,8 @@ def test_measure_pair_stops_at_the_budget_but_not_before_min_reps():
 def test_pair_reps_gives_small_queries_more_runs_and_quick_runs_one():
     assert run._pair_reps(5) == {"reps": 21, "min_reps": 5, "budget": 20.0}
     assert run._pair_reps(1)["reps"] == 1
+
+
+def test_metrics_pair_reps_alternate_by_year_and_one_year_within_a_budget():
+    assert run._metrics_pair_reps(3) == {"reps": 9, "min_reps": 3, "budget": 40.0}
+    assert run._metrics_pair_reps(1) == {"reps": 1, "min_reps": 1, "budget": 40.0}
