@@ -121,6 +121,29 @@ class Background:
         return self._box["value"]
 
 
+#: Seconds a :class:`Forked` child may sleep without using the processor before it is
+#: taken for stuck (killed, its work done by the caller); checked every STALL_POLL_S.
+STALL_S = 2.0
+STALL_POLL_S = 0.25
+
+
+def _sleep_and_cpu(pid: int) -> int | None:
+    """The processor time (clock ticks) of process ``pid`` when it sleeps (``S``), None when
+    it runs, or when there is no ``/proc`` to tell (Linux proc(5): fields 3,
+    14 and 15 of ``stat``).
+
+    >>> import os
+    >>> _sleep_and_cpu(os.getpid()) is None  # this process is running: it reads its stat
+    True
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[11]) + int(fields[12]) if fields[0] == b"S" else None
+
+
 class Forked:
     """``fn()`` computed in a forked child process while the caller goes on; :meth:`result`
     gives its value, sent back pickled through a pipe.
@@ -131,8 +154,10 @@ class Forked:
     wait on another thread or on a lock one may hold (a store, a queue, a module being
     imported); computing on objects already made is safe (``kg report`` forks one while a
     worker pool's three handler threads run). Where there is no ``fork``, or the child
-    fails in any way (an error, a value that does not pickle, killed), :meth:`result` calls
-    ``fn()`` here instead, so the answer never depends on the child.
+    fails in any way (an error, a value that does not pickle, killed, or stuck: asleep
+    without using the processor for :data:`STALL_S` seconds, as on a lock whose holder
+    did not come along), :meth:`result` calls ``fn()`` here instead, so the answer never
+    depends on the child.
 
     :param fork: False computes ``fn()`` here, when :meth:`result` is called (for work
         too small to pay for a process).
@@ -175,14 +200,45 @@ class Forked:
         import pickle
 
         try:
-            with os.fdopen(self._read, "rb") as pipe:
-                data = pipe.read()
+            data = self._read_all()
         finally:
             _, status = os.waitpid(self._pid, 0)
             self._pid = None
         if status != 0 or not data:
             return self._fn()
         return pickle.loads(data)
+
+    def _read_all(self) -> bytes:
+        """The child's bytes until it closes the pipe; none when it is stuck (then killed).
+
+        Stuck: asleep (state ``S`` in ``/proc/<pid>/stat``) with the same processor time
+        for :data:`STALL_S` seconds while it has sent nothing. A child that computes uses
+        the processor, and one that waits for this process to read is read at once;
+        without ``/proc`` nothing is taken for stuck.
+        """
+        import os
+        import select
+        import signal
+
+        chunks: list[bytes] = []
+        seen, still = None, 0.0
+        try:
+            while True:
+                if select.select([self._read], [], [], STALL_POLL_S)[0]:
+                    chunk = os.read(self._read, 1 << 20)
+                    if not chunk:
+                        return b"".join(chunks)
+                    chunks.append(chunk)
+                    seen, still = None, 0.0
+                    continue
+                now = _sleep_and_cpu(self._pid)
+                still = still + STALL_POLL_S if now is not None and now == seen else 0.0
+                seen = now
+                if still >= STALL_S:
+                    os.kill(self._pid, signal.SIGKILL)
+                    return b""
+        finally:
+            os.close(self._read)
 
     def close(self) -> None:
         """Stop the child if its value was not taken (a no-op once :meth:`result` ran)."""

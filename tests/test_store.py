@@ -641,6 +641,53 @@ def test_forked_gives_the_childs_value_and_falls_back_here_when_the_child_cannot
     job.close()
 
 
+def test_forked_child_stuck_on_a_lock_is_killed_and_the_work_done_here():
+    """A child forked while another thread holds a lock it needs waits forever (the holder
+    did not come along); :meth:`Forked.result` sees it asleep without using the processor,
+    kills it and computes here, once the holder has let go."""
+    import os
+    import threading
+    import time
+
+    from kg import basestore
+    from kg.basestore import STALL_S, Forked
+
+    lock = threading.Lock()
+    held = threading.Event()
+
+    def hold():
+        with lock:
+            held.set()
+            time.sleep(STALL_S + 1.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+
+    def need_lock():
+        with lock:
+            return os.getpid()
+
+    job = Forked(need_lock)
+    child = job._pid
+    time.sleep(0.5)
+    assert basestore._sleep_and_cpu(child) is not None  # asleep on the lock
+    t0 = time.perf_counter()
+    assert job.result() == os.getpid()  # computed here, not in the stuck child
+    assert time.perf_counter() - t0 >= STALL_S - 0.5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, 0)  # killed and reaped
+    holder.join()
+    # a child that computes for longer than STALL_S is not taken for stuck
+    def compute():
+        end = time.perf_counter() + STALL_S + 1.0
+        while time.perf_counter() < end:
+            pass
+        return os.getpid()
+
+    assert Forked(compute).result() != os.getpid()
+
+
 def test_tsv_answer_without_variables_has_empty_rows():
     """A SELECT with no variable gives one empty row per solution, as the JSON reading does."""
     import json
