@@ -43,3 +43,21 @@ def test_pair_reps_gives_small_queries_more_runs_and_quick_runs_one():
 def test_metrics_pair_reps_alternate_by_year_and_one_year_within_a_budget():
     assert run._metrics_pair_reps(3) == {"reps": 9, "min_reps": 3, "budget": 40.0}
     assert run._metrics_pair_reps(1) == {"reps": 1, "min_reps": 1, "budget": 40.0}
+
+
+def test_measure_keeps_the_processor_time_of_the_child_processes_it_waited_for():
+    import subprocess
+    import sys
+
+    b = run.Bench(reps=2, budget=1e9)
+    burn = [sys.executable, "-c", "import time\nt = time.process_time()\n"
+            "while time.process_time() - t < 0.3: pass"]
+    b.measure("child", "a child that computes 0.3 s", lambda: subprocess.run(burn, check=True),
+              cpu=True)
+    m = b.results["child"]
+    assert len(m["cpu_runs_s"]) == 2 and all(c >= 0.3 for c in m["cpu_runs_s"])
+    b.measure("none", "no child", lambda: None)
+    assert "cpu_s" not in b.results["none"]  # only asked for where the causes use it
+    cause = run._cpu_cause(m, "profiled earlier", cores=2)
+    assert cause.startswith(f"this run: {m['cpu_s']} s of CPU") and cause.endswith("earlier")
+    assert run._cpu_cause(b.results["none"], "profiled earlier") == "profiled earlier"
