@@ -212,9 +212,10 @@ class Forked:
         """The child's bytes until it closes the pipe; none when it is stuck (then killed).
 
         Stuck: asleep (state ``S`` in ``/proc/<pid>/stat``) with the same processor time
-        for :data:`STALL_S` seconds while it has sent nothing. A child that computes uses
-        the processor, and one that waits for this process to read is read at once;
-        without ``/proc`` nothing is taken for stuck.
+        for :data:`STALL_S` seconds while it has sent nothing (the pipe polled every
+        :data:`STALL_POLL_S`). A child that computes uses the processor, and one that
+        waits for this process to read is read at once; without ``/proc`` nothing is
+        taken for stuck.
         """
         import os
         import select
@@ -222,9 +223,13 @@ class Forked:
 
         chunks: list[bytes] = []
         seen, still = None, 0.0
+        # poll, not select: a store's engine may hold more than FD_SETSIZE (1024) files
+        # open, and select() refuses a descriptor past it
+        waiting = select.poll()
+        waiting.register(self._read, select.POLLIN)
         try:
             while True:
-                if select.select([self._read], [], [], STALL_POLL_S)[0]:
+                if waiting.poll(STALL_POLL_S * 1000):
                     chunk = os.read(self._read, 1 << 20)
                     if not chunk:
                         return b"".join(chunks)

@@ -688,6 +688,29 @@ def test_forked_child_stuck_on_a_lock_is_killed_and_the_work_done_here():
     assert Forked(compute).result() != os.getpid()
 
 
+def test_forked_reads_its_child_past_a_thousand_open_files():
+    """The engine of a big store may hold over 1,024 files open; the child's pipe then has
+    a descriptor that select() refuses, and Forked must still read it."""
+    import os
+    import resource
+
+    from kg.basestore import Forked
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1100:
+        pytest.skip(f"this machine allows {hard} open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1100), hard))
+    opened = [os.open(os.devnull, os.O_RDONLY) for _ in range(1030)]
+    try:
+        job = Forked(os.getpid)
+        assert job._read >= 1024
+        assert job.result() not in (None, os.getpid())  # the child's value
+    finally:
+        for fd in opened:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_tsv_answer_without_variables_has_empty_rows():
     """A SELECT with no variable gives one empty row per solution, as the JSON reading does."""
     import json
