@@ -129,8 +129,8 @@ STALL_POLL_S = 0.25
 
 def _sleep_and_cpu(pid: int) -> int | None:
     """The processor time (clock ticks) of process ``pid`` when it sleeps (``S``), None when
-    it runs, or when there is no ``/proc`` to tell (Linux proc(5): fields 3,
-    14 and 15 of ``stat``).
+    it runs, or when there is no ``/proc`` to tell (Linux proc(5): fields 3, 14 and 15 of
+    ``stat``).
 
     >>> import os
     >>> _sleep_and_cpu(os.getpid()) is None  # this process is running: it reads its stat
@@ -198,9 +198,13 @@ class Forked:
             return self._fn()
         import os
         import pickle
+        import signal
 
         try:
             data = self._read_all()
+        except BaseException:  # Ctrl-C while waiting: the child is stopped, not waited for
+            os.kill(self._pid, signal.SIGKILL)
+            raise
         finally:
             _, status = os.waitpid(self._pid, 0)
             self._pid = None

@@ -688,6 +688,35 @@ def test_forked_child_stuck_on_a_lock_is_killed_and_the_work_done_here():
     assert Forked(compute).result() != os.getpid()
 
 
+def test_forked_stops_its_child_when_the_wait_is_interrupted():
+    """Ctrl-C while :meth:`Forked.result` waits: the child is killed and reaped at once,
+    not waited for."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from kg.basestore import Forked
+
+    here = os.getpid()
+
+    def slow():
+        end = time.perf_counter() + 10
+        while os.getpid() != here and time.perf_counter() < end:  # computing, not stuck
+            pass
+        return "done"
+
+    job = Forked(slow)
+    child = job._pid
+    threading.Timer(0.5, os.kill, (here, signal.SIGINT)).start()
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        job.result()
+    assert time.perf_counter() - t0 < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, 0)
+
+
 def test_forked_reads_its_child_past_a_thousand_open_files():
     """The engine of a big store may hold over 1,024 files open; the child's pipe then has
     a descriptor that select() refuses, and Forked must still read it."""
