@@ -706,13 +706,19 @@ def test_forked_stops_its_child_when_the_wait_is_interrupted():
             pass
         return "done"
 
-    job = Forked(slow)
-    child = job._pid
-    threading.Timer(0.5, os.kill, (here, signal.SIGINT)).start()
-    t0 = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt):
-        job.result()
-    assert time.perf_counter() - t0 < 5
+    # Python's own Ctrl-C handler, also where the test runner started with SIGINT ignored
+    # (a background job of a shell without job control, as CI may run it)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        job = Forked(slow)
+        child = job._pid
+        threading.Timer(0.5, os.kill, (here, signal.SIGINT)).start()
+        t0 = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            job.result()
+        assert time.perf_counter() - t0 < 5
+    finally:
+        signal.signal(signal.SIGINT, before)
     with pytest.raises(ChildProcessError):
         os.waitpid(child, 0)
 
