@@ -61,3 +61,21 @@ def test_measure_keeps_the_processor_time_of_the_child_processes_it_waited_for()
     cause = run._cpu_cause(m, "profiled earlier", cores=2)
     assert cause.startswith(f"this run: {m['cpu_s']} s of CPU") and cause.endswith("earlier")
     assert run._cpu_cause(b.results["none"], "profiled earlier") == "profiled earlier"
+
+
+def test_bench_metrics_runs_by_year_and_one_year_alternately(monkeypatch):
+    """The by-year ratio's two sides run as a pair (by-year, one year; one year, by-year),
+    so that a drift in the machine's speed falls on both."""
+    from pathlib import Path
+
+    ran: list[str] = []
+    monkeypatch.setattr(run, "_command_exists", lambda *words: True)
+    monkeypatch.setattr(run, "_run", lambda args, **kw: ran.append(
+        "by-year" if "--by-year" in args else "one year"))
+    b = run.Bench(reps=3, budget=1e9)
+    assert run.bench_metrics(b, Path("store"), 3, wide=False)
+    # one untimed run of each, then 9 pairs in alternating order
+    assert ran[:6] == ["by-year", "one year", "by-year", "one year", "one year", "by-year"]
+    assert len(ran) == 2 + 2 * 9
+    assert b.results["metrics_by_year"]["alternated_with"] == "metrics_one_year"
+    assert b.results["metrics_one_year"]["reps"] == 9
