@@ -751,8 +751,9 @@ def _cpu_cause(m: dict, cause: str | None, cores: int | None = None) -> str | No
     if "cpu_s" not in m:
         return cause
     if cores is None:
-        cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                 else os.cpu_count()) or 1
+        from kg.metrics import _cores  # the cores kg's own workers are spread over
+
+        cores = _cores()
     lead = (f"this run: {m['cpu_s']} s of CPU (user + system, its child processes included; "
             f"median of its runs) on {cores} cores, so no run could end under "
             f"{m['cpu_s'] / cores:.1f} s, against {m['median_s']:.2f} s measured")
