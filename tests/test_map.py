@@ -427,6 +427,149 @@ def test_screenshot_is_a_png_of_the_requested_size(bundled_map, browser, tmp_pat
     assert png.stat().st_size > 10_000  # something was drawn
 
 
+def _differing_share(png_a, png_b) -> float:
+    """The share of pixels that differ between two PNGs of the same size."""
+    from PIL import Image, ImageChops
+
+    a, b = Image.open(png_a).convert("RGB"), Image.open(png_b).convert("RGB")
+    assert a.size == b.size
+    mask = ImageChops.difference(a, b).convert("L").point(lambda v: 255 if v else 0)
+    return mask.histogram()[255] / (a.size[0] * a.size[1])
+
+
+def test_screenshot_shows_the_view_a_browser_shows(bundled_map, browser, tmp_path):
+    """Chromium's own --screenshot (the page loads in a shorter window, then grows) gives
+    the picture Playwright takes of the page opened at that size, view for view."""
+    from kg.map import screenshot
+
+    fragment = "year=2019&window=5&focus=JPN"
+    png = screenshot(bundled_map, tmp_path / "cli.png", fragment=fragment)
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(bundled_map.resolve().as_uri() + "#" + fragment)
+    page.wait_for_function("window.kgMap && window.kgMap.ready === true", timeout=15000)
+    page.screenshot(path=str(tmp_path / "pw.png"))
+    page.close()
+    assert _differing_share(png, tmp_path / "pw.png") < 0.001
+    assert not list(tmp_path.glob(".*part*"))  # written beside, renamed into place
+
+
+def test_fitted_view_follows_a_resize_until_the_reader_moves_it(bundled_map, browser):
+    """A window resized before any pan or zoom gets the view a page opened at that size
+    fits; after the reader zooms, a resize keeps the reader's view (no refit)."""
+    view = "(() => { const n = window.kgMap.network(); const p = n.getViewPosition();" \
+           " return [n.getScale(), p.x, p.y]; })()"
+    url = bundled_map.resolve().as_uri()
+
+    def opened(width, height):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(url)
+        page.wait_for_function("window.kgMap && window.kgMap.ready === true", timeout=15000)
+        return page
+
+    fresh = opened(1600, 1000)
+    fitted_big = fresh.evaluate(view)
+    fresh.set_viewport_size({"width": 1100, "height": 700})
+    fresh.wait_for_timeout(200)
+    fitted_small = fresh.evaluate(view)
+    fresh.close()
+    page = opened(1100, 700)
+    assert page.evaluate(view) == pytest.approx(fitted_small, rel=1e-6, abs=1e-6)
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.wait_for_timeout(200)
+    assert page.evaluate(view) == pytest.approx(fitted_big, rel=1e-6, abs=1e-6)
+    box = page.locator("#kg-view").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)  # the reader zooms in
+    page.wait_for_timeout(300)
+    zoomed = page.evaluate(view)
+    assert zoomed[0] > fitted_big[0] * 1.05
+    page.set_viewport_size({"width": 1100, "height": 700})
+    page.wait_for_timeout(200)
+    after = page.evaluate(view)
+    assert after[0] != pytest.approx(fitted_small[0], rel=0.02)  # not refitted
+    assert after[0] > fitted_small[0] * 1.05  # still zoomed in, as the reader left it
+    page.close()
+
+
+def test_screenshot_chromium_reaches_no_server(browser, tmp_path):
+    """A page asking a local server (by address and by name) for images and a script: the
+    screenshot's Chromium sends it nothing."""
+    import http.server
+    import threading
+
+    from kg.map import screenshot
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            seen.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = tmp_path / "asks.html"
+        page.write_text(
+            f'<html><body><img src="http://127.0.0.1:{port}/by-address.png">'
+            f'<img src="http://localhost:{port}/by-name.png">'
+            f'<script src="http://127.0.0.1:{port}/s.js"></script>'
+            f'<script>fetch("http://127.0.0.1:{port}/fetch").catch(() => 0);</script>'
+            "<p>offline</p></body></html>", encoding="utf-8")
+        # the same page does reach the server from a browser that is not held back
+        pw_page = browser.new_page()
+        pw_page.goto(page.as_uri())
+        pw_page.wait_for_timeout(300)
+        pw_page.close()
+        assert seen, "the control browser should reach the local server"
+        seen.clear()
+        png = screenshot(page, tmp_path / "asks.png", width=400, height=300)
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert seen == []
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_screenshot_gives_up_after_its_timeout_and_leaves_nothing(tmp_path):
+    """A page that never settles: a typed error after ``timeout``, no PNG, no Chromium left."""
+    import os
+    import time
+
+    from kg.map import BrowserUnavailable, screenshot
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (Debian package chromium)")
+    page = tmp_path / "spins.html"
+    page.write_text("<html><body><script>for (;;) {}</script></body></html>", encoding="utf-8")
+    t0 = time.perf_counter()
+    with pytest.raises(BrowserUnavailable, match="more than 3 s"):
+        screenshot(page, tmp_path / "spins.png", timeout=3)
+    assert time.perf_counter() - t0 < 20
+    assert list(tmp_path.iterdir()) == [page]
+
+    def running() -> list[int]:
+        out = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if str(page).encode() in f.read():
+                        out.append(int(pid))
+            except OSError:
+                pass
+        return out
+
+    deadline = time.monotonic() + 5
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running() == []
+
+
 # ------------------------------------------------------------------ hostile labels and sources
 
 @pytest.mark.parametrize("csp", [True, False], ids=["with-csp", "escaping-only"])

@@ -280,7 +280,9 @@
   }
 
   // ---------------------------------------------------------------- view: fit
+  function sizeKey() { return box.clientWidth + "x" + box.clientHeight; }
   function fitView() {
+    fittedAt = sizeKey();
     var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, i, q;
     if (state.layout === "geo") { x0 = -180 * S; x1 = 180 * S; y0 = -84 * S; y1 = 72 * S; }
     for (i = 0; i < N; i++) {
@@ -301,6 +303,7 @@
   }
   function relayout() {  // a new layout: new positions, a new fit, sizes in the new units
     var v = fitView();
+    moved = false;
     unit = 1 / v.k;
     network.setOptions(fontOptions());
     shownNodes = new Array(N);
@@ -397,7 +400,7 @@
     var ab = pairOf[id].split("|").map(Number);
     return cur.edges.filter(function (x) { return x.a === ab[0] && x.b === ab[1]; })[0] || null;
   }
-  var dragging = false;
+  var dragging = false, moved = false, fittedAt = null;
   box.addEventListener("mousedown", function () { dragging = true; });
   window.addEventListener("mouseup", function () { dragging = false; });
   box.addEventListener("mousemove", function (ev) {
@@ -621,6 +624,19 @@
     canvas = holder.querySelector("canvas");
     network.on("beforeDrawing", beforeDrawing);
     network.on("click", click);
+    network.on("zoom", function () { moved = true; });
+    network.on("dragEnd", function () { moved = true; });
+    // The fitted view follows the map's size (a window resized, the header re-wrapped once
+    // its fonts load, a headless screenshot's window grown after loading) until the reader
+    // pans or zooms: vis-network takes the new size first (it keeps the old view), then
+    // the view a page opened at this size would fit.
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        if (moved || box.clientWidth === 0 || sizeKey() === fittedAt) { return; }
+        network.setSize("100%", "100%");
+        relayout();
+      }).observe(box);
+    }
     placeView(v);
     placedLayout = state.layout;
     network.redraw();
