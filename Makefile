@@ -34,11 +34,15 @@ data: install
 	$(BIN)/python data-raw/defense_of_japan.py $(DOJ_SOURCES)
 	$(BIN)/python data-raw/defense_of_japan_curate.py
 
+# kg's modules compiled first, as `pip install .` leaves them: with PYTHONDONTWRITEBYTECODE
+# set (as on the project's machines) an editable install would compile them in every run
 bench: install
+	$(BIN)/python -m compileall -q kg
 	$(BIN)/python benchmarks/run.py
 
 # not in CI: a 10M-triple world (about 1.5 GB of N-Triples, 20-40 min)
 bench-large: install
+	$(BIN)/python -m compileall -q kg
 	$(BIN)/python benchmarks/run.py --large
 
 clean:
