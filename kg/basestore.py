@@ -18,7 +18,7 @@ from kg.results import ResultSet
 from kg.sparql import Iri, Lit, bind_values, check_query_limits, check_query_safe, query_form
 
 __all__ = ["STAGING_PREFIX", "BaseStore", "canonical_nquads", "check_graph_name",
-           "run_interruptible", "Background", "in_parallel", "Forked"]
+           "run_interruptible", "Background", "in_parallel", "Forked", "StallWatch"]
 
 STAGING_PREFIX = "urn:kg:staging:"
 
@@ -144,6 +144,35 @@ def _sleep_and_cpu(pid: int) -> int | None:
     return int(fields[11]) + int(fields[12]) if fields[0] == b"S" else None
 
 
+class StallWatch:
+    """Tells, polled every :data:`STALL_POLL_S`, when forked processes are stuck: each of
+    them asleep (:func:`_sleep_and_cpu`) with the same processor time for :data:`STALL_S`
+    seconds. One that runs, or any change, starts the count again; without ``/proc``
+    nothing is taken for stuck. The rule of :class:`Forked` and
+    :class:`kg.metrics.ForkedMap`.
+
+    >>> import os
+    >>> StallWatch().tick([os.getpid()])  # running (it reads its own stat)
+    False
+    """
+
+    def __init__(self):
+        self._seen: tuple | None = None
+        self._still = 0.0
+
+    def tick(self, pids) -> bool:
+        """One poll of ``pids``: True once they have all been still for :data:`STALL_S`."""
+        now = tuple((pid, _sleep_and_cpu(pid)) for pid in pids)
+        asleep = bool(now) and all(cpu is not None for _, cpu in now)
+        self._still = self._still + STALL_POLL_S if asleep and now == self._seen else 0.0
+        self._seen = now if asleep else None
+        return self._still >= STALL_S
+
+    def reset(self) -> None:
+        """Something was heard from them: start the count again."""
+        self._seen, self._still = None, 0.0
+
+
 class Forked:
     """``fn()`` computed in a forked child process while the caller goes on; :meth:`result`
     gives its value, sent back pickled through a pipe.
@@ -226,7 +255,7 @@ class Forked:
         import signal
 
         chunks: list[bytes] = []
-        seen, still = None, 0.0
+        watch = StallWatch()
         # poll, not select: a store's engine may hold more than FD_SETSIZE (1024) files
         # open, and select() refuses a descriptor past it
         waiting = select.poll()
@@ -238,12 +267,9 @@ class Forked:
                     if not chunk:
                         return b"".join(chunks)
                     chunks.append(chunk)
-                    seen, still = None, 0.0
+                    watch.reset()
                     continue
-                now = _sleep_and_cpu(self._pid)
-                still = still + STALL_POLL_S if now is not None and now == seen else 0.0
-                seen = now
-                if still >= STALL_S:
+                if watch.tick([self._pid]):
                     os.kill(self._pid, signal.SIGKILL)
                     return b""
         finally:

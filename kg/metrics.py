@@ -847,8 +847,6 @@ def _density(n: int, m: int):
 #: use worker processes (below it, starting them costs more than it saves).
 PARALLEL_MIN_EDGES = 40_000
 
-_FORK_WORK: tuple | None = None  # (fn, graphs) while a pool's workers are forked
-
 
 def _cores() -> int:
     """The cores this process may run on (at least 1)."""
@@ -856,11 +854,6 @@ def _cores() -> int:
 
     return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
             else os.cpu_count()) or 1
-
-
-def _fork_call(i: int):
-    fn, graphs = _FORK_WORK
-    return fn(graphs[i])
 
 
 def parallel_map(fn, graphs, meanwhile=None) -> list:
@@ -901,49 +894,82 @@ class ForkedMap:
     (:meth:`get`): the mechanism of :func:`parallel_map`, for callers that go on working
     meanwhile (the report draws the map while the claims' resampling runs).
 
-    The workers are forks of this process, made here: they inherit ``fn`` and ``items``
-    (nothing is sent but an index) and must not touch the store or threads; only the
-    results travel back (pickled). With fewer than 2 ``workers`` (default: the cores, at
-    most one per item), or without ``fork``, nothing starts and :meth:`get` computes
-    here, in order. ``nice`` lowers the workers' priority (:func:`os.nice`), so that they
-    take the cores this process leaves idle.
+    Each worker is a :class:`kg.basestore.Forked` child, made here, that computes its
+    share of the items in order and sends their results back (pickled); it inherits
+    ``fn`` and ``items``, and must not touch the store or threads. The items are shared
+    out before they start, each to the worker with the least ``cost`` so far (callers
+    give the items longest first; without ``cost`` each counts 1). A worker that fails,
+    dies or is stuck (asleep without using the processor, the rule of
+    :class:`kg.basestore.StallWatch`) leaves its share to be computed here, so an error
+    is raised by :meth:`get` and the values never depend on the workers; a
+    ``multiprocessing`` pool would wait forever for the item of a killed worker. With
+    fewer than 2 ``workers`` (default: the cores, at most one per item), or without
+    ``fork``, nothing starts and :meth:`get` computes here, in order. ``nice`` lowers
+    the workers' priority (:func:`os.nice`), so that they take the cores this process
+    leaves idle.
 
     >>> work = ForkedMap(len, ["ab", "c"], workers=1)
     >>> work.get()
     [2, 1]
     """
 
-    def __init__(self, fn, items, workers: int | None = None, *, nice: int = 0):
-        import multiprocessing
+    def __init__(self, fn, items, workers: int | None = None, *, nice: int = 0, cost=None):
+        import os
 
-        global _FORK_WORK
+        from kg.basestore import Forked
+
         self.fn, self.items = fn, list(items)
-        self.pool = self.pending = None
+        self.pool = None
         workers = min(_cores() if workers is None else workers, len(self.items))
-        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if workers < 2 or not hasattr(os, "fork"):
             return
-        _FORK_WORK = (fn, self.items)
-        try:
-            self.pool = _fork_pool(workers, nice)
-            self.pending = self.pool.map_async(_fork_call, range(len(self.items)), chunksize=1)
-        finally:
-            _FORK_WORK = None
+        self.shares = _share_out(self.items, workers, cost)
+
+        def run(share):
+            if nice:
+                os.nice(nice)
+            return [fn(self.items[i]) for i in share]
+
+        self.pool = [Forked(lambda share=share: run(share)) for share in self.shares]
 
     def get(self) -> list:
         """The results, in the order of the items (a worker's exception is raised here)."""
         if self.pool is None:
             return [self.fn(x) for x in self.items]
+        out: list = [None] * len(self.items)
         try:
-            return self.pending.get()
+            for job, share in zip(self.pool, self.shares, strict=True):
+                for i, value in zip(share, job.result(), strict=True):
+                    out[i] = value
         finally:
             self.close()
+        return out
 
     def close(self) -> None:
         """Stop the workers (done by :meth:`get`; call it when the results are not wanted)."""
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            for job in self.pool:
+                job.close()
             self.pool = None
+
+
+def _share_out(items: list, workers: int, cost=None) -> list[list[int]]:
+    """The items' indices shared among ``workers``: each, in order, to the share with the
+    least total ``cost(item)`` so far (ties to the first; without ``cost`` each counts 1,
+    which deals them out in turn).
+
+    >>> _share_out(list("abcde"), 2)
+    [[0, 2, 4], [1, 3]]
+    >>> _share_out([5, 3, 2, 1], 2, cost=lambda x: x)
+    [[0, 3], [1, 2]]
+    """
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    load = [0.0] * workers
+    for i, x in enumerate(items):
+        k = min(range(workers), key=lambda w: load[w])
+        shares[k].append(i)
+        load[k] += 1.0 if cost is None else cost(x)
+    return shares
 
 
 def _measure_window(task) -> tuple:

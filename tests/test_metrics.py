@@ -454,6 +454,74 @@ def test_forked_map_starts_workers_now_and_gives_the_results_in_order():
     assert stopped.pool is None
 
 
+def test_forked_map_with_stuck_or_killed_workers_computes_here():
+    """Workers forked while another thread holds a lock their function needs wait forever
+    (the holder did not come along); a killed worker's item is never handed out again.
+    ForkedMap.get sees the workers asleep without using the processor, stops them and
+    computes the items here: the same values."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from kg.basestore import STALL_S
+    from kg.metrics import ForkedMap
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2:
+        pytest.skip("ForkedMap computes here on one core")
+    here = os.getpid()
+    lock = threading.Lock()
+    held = threading.Event()
+
+    def hold():
+        with lock:
+            held.set()
+            time.sleep(STALL_S + 1.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+
+    def need_lock(x):  # each worker waits for the lock its fork copied as held
+        with lock:
+            return x * x, os.getpid()
+
+    work = ForkedMap(need_lock, range(4), workers=2)
+    pids = [job._pid for job in work.pool]
+    t0 = time.perf_counter()
+    got = work.get()
+    assert [v for v, _ in got] == [0, 1, 4, 9]
+    assert {pid for _, pid in got} == {here}  # computed here, after the holder let go
+    assert time.perf_counter() - t0 >= STALL_S - 0.5
+    assert work.pool is None
+    holder.join()
+    for pid in pids:  # stopped and reaped
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, 0)
+
+    def slow(x):
+        if os.getpid() != here:
+            time.sleep(60 if x == 0 else 0)
+        return x + 1, os.getpid()
+
+    work = ForkedMap(slow, range(3), workers=2)
+    time.sleep(0.3)  # the worker with item 0 sleeps
+    os.kill(work.pool[0]._pid, signal.SIGKILL)
+    got = work.get()
+    assert [v for v, _ in got] == [1, 2, 3]
+    assert [pid == here for _, pid in got] == [True, False, True]  # its share: here
+
+    def compute(x):  # busy for longer than STALL_S: not taken for stuck
+        end = time.perf_counter() + STALL_S + 1.0
+        while time.perf_counter() < end:
+            pass
+        return x, os.getpid()
+
+    got = ForkedMap(compute, range(2), workers=2).get()
+    assert [v for v, _ in got] == [0, 1] and here not in {pid for _, pid in got}
+
+
 # ---------------------------------------------------------------- the series' fast paths
 
 def _weighted_graph(seed: int, n: int, p: float, integral: bool):

@@ -449,7 +449,7 @@ class ClaimsCheck:
             order = sorted(range(len(self._jobs)), key=lambda i: -_job_cost(self._jobs[i]))
             self._order = order
             self._work = ForkedMap(_run_job, [self._jobs[i] for i in order], workers,
-                                   nice=WORKER_NICE)
+                                   nice=WORKER_NICE, cost=_job_cost)
 
     def _resampled(self) -> dict:
         """Claim id to ``{kind: result}`` of the background jobs (empty without them)."""
