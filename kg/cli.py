@@ -31,7 +31,10 @@ class KgGroup(click.Group):
         except KgError as exc:
             click.echo(f"kg: error: {exc.one_line()}", err=True)
             ctx.exit(exc.exit_code)
-        except (BrokenPipeError, KeyboardInterrupt):
+        except BrokenPipeError:  # the reader left (`kg ... | head`): quietly, as a tool
+            _quiet_stdout()      # killed by SIGPIPE would (128 + 13)
+            ctx.exit(141)
+        except KeyboardInterrupt:
             ctx.exit(130)
         except OSError as exc:  # the system refused (disk full, permission...): one line, exit 2
             click.echo(f"kg: error: {_os_error_line(exc)}", err=True)
@@ -39,6 +42,19 @@ class KgGroup(click.Group):
         except RecursionError:
             click.echo("kg: error: the input is nested too deeply to process", err=True)
             ctx.exit(2)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what is still
+    buffered for the closed pipe raises nothing (the Python documentation's recipe for
+    SIGPIPE)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _os_error_line(exc: OSError) -> str:

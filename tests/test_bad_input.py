@@ -435,6 +435,27 @@ def test_query_timeout_and_interrupt(built_store):
     proc.stderr.close()
 
 
+def test_a_reader_that_leaves_early_ends_kg_quietly_with_141(built_store):
+    """`kg query list | grep -q ...`: the reader closes the pipe before kg writes; kg
+    exits as a tool killed by SIGPIPE would (141), with nothing on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    from processes import ROOT, clean_env
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before kg starts
+    try:
+        proc = subprocess.run([sys.executable, "-m", "kg", "--store", str(built_store), "query",
+                               "list"], stdout=write, stderr=subprocess.PIPE, env=clean_env(),
+                              cwd=str(ROOT), timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141
+    assert proc.stderr == b""
+
+
 def test_disk_full_during_a_write_is_one_line(built_store, tmp_path, cli_runner, fingerprint):
     import shutil
     import subprocess
