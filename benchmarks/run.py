@@ -777,16 +777,18 @@ def _compaction_note(r: dict, big: str) -> str:
 #: What profiling found behind a target that a run misses (kept in the JSON with the miss).
 #: Found once, by hand, and dated: this run measured times, it did not profile them.
 CAUSES = {
-    "map_cli": ("profiled on 1 December 2026 in a 2.6 s run (not this one): Python on one "
-                "interpreter lock: of 3.9 s of CPU the engine's reads took about 1.2 s in "
-                "background threads, and the Python beside them (imports 0.35 s, reading the "
-                "answers 0.36 s, lifecycles, pairs) left the page's own work (about 1.1 s, "
-                "the sources in a forked child) after the reads; see RESULTS.md"),
+    "map_cli": ("traced on 2 December 2026 in a 2.96 s run (not this one): the engine's "
+                "reads run in background threads from 0.1 to 1.9 s (the grouped exercise "
+                "query 0.9 s, the lifecycles' nine queries, the two title queries 0.4 s each) "
+                "beside the imports (0.7 s); the main thread has the exercises at 1.5 s, then "
+                "the agreement dyads (0.3 s), the windows and their metrics (0.26 s) and the "
+                "page (0.86 s: positions with the force layout 0.27 s, frames 0.3 s); 4.4 s "
+                "of CPU in all on two cores (see RESULTS.md)"),
     "report_cli": ("profiled on 1 December 2026 in a 5.4 s run (not this one): the report's "
                    "processes used about 10 s of CPU on two cores: the main one 4.2 s (the "
                    "map 1.3 s), the claims' forked workers 2.1 s, the plots' process 1.4 s, "
-                   "the screenshot's Chromium and Playwright driver 2.3 s; that sets a floor "
-                   "near 5 s on that day's machine (see RESULTS.md)"),
+                   "the screenshot 2.3 s with Playwright's driver, about 0.8 s since 2 "
+                   "December with Chromium alone (see RESULTS.md)"),
 }
 
 
