@@ -1037,17 +1037,39 @@ def _task(per_year: dict, window: tuple[int, int], focus) -> tuple:
     return ({y: per_year[y] for y in range(a, b + 1) if y in per_year}, a, b, focus)
 
 
-def _fork_pool(workers: int, nice: int = 0):
-    """A pool of ``workers`` forked processes (they only compute: no store, no threads),
-    their priority lowered by ``nice`` (:func:`os.nice`) when it is not 0."""
+def _fork_pool(workers: int):
+    """``workers`` forked processes (None if one died at once), all forked now (they only compute: no store, no
+    threads), as a :class:`concurrent.futures.ProcessPoolExecutor`: a worker that dies
+    (killed by a signal, the out-of-memory killer) breaks the pool, and each job left
+    raises :class:`concurrent.futures.process.BrokenProcessPool` instead of waiting
+    forever, as a ``multiprocessing`` pool would for the job it held."""
     import multiprocessing
-    import os
     import warnings
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     with warnings.catch_warnings():  # the fork warning is about threads the children never use
         warnings.simplefilter("ignore", DeprecationWarning)
-        return multiprocessing.get_context("fork").Pool(
-            workers, initializer=os.nice if nice else None, initargs=(nice,) if nice else ())
+        # with fork, the first job starts every worker at once: here, before any reader
+        # thread runs (later jobs fork nothing)
+        try:
+            pool.submit(int).result()
+        except BrokenProcessPool:  # a worker died at once: no workers
+            pool.shutdown(wait=True, cancel_futures=True)
+            return None
+    return pool
+
+
+def _measured(job, task) -> tuple:
+    """A worker's :func:`_measure_window` of ``task``, or the same computed here when the
+    pool broke (a worker died) before it gave one."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return job.result()
+    except BrokenProcessPool:
+        return _measure_window(task)
 
 
 def _read_rest(read, take, chunks, *, two_at_a_time: bool) -> None:
@@ -1091,6 +1113,7 @@ def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhil
     """:func:`_exercise_series`, the collector paused."""
     import multiprocessing
     import threading
+    from concurrent.futures.process import BrokenProcessPool
 
     from kg.network import exercise_participants
 
@@ -1116,7 +1139,7 @@ def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhil
                                      by_year=True)
 
     def take(part, last_year):  # the rows of the years up to last_year are read
-        nonlocal pairs, waiting, pool
+        nonlocal pairs, waiting, pool, can_fork
         per_year.update(part)
         pairs += sum(len(s) * (len(s) - 1) // 2 for exs in part.values() for s in exs)
         queued.extend(i for i in waiting if windows[i][1] <= last_year)
@@ -1124,10 +1147,16 @@ def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhil
         if (pool is None and can_fork and len(queued) + len(waiting) > 1
                 and pairs * (hi - lo + 1) >= PARALLEL_MIN_EDGES * (last_year - lo + 1)):
             importer.join()
+            can_fork = False  # once: a pool that breaks is not forked again (threads run)
             pool = _fork_pool(min(cores, len(queued) + len(waiting)))
         while pool is not None and queued:
             i = queued.pop(0)
-            running[i] = pool.apply_async(_measure_window, (_task(per_year, windows[i], focus),))
+            task = _task(per_year, windows[i], focus)
+            try:
+                running[i] = (pool.submit(_measure_window, task), task)
+            except BrokenProcessPool:  # a worker died already: measured here
+                queued.insert(0, i)
+                pool = _stopped(pool)
 
     chunks = _year_chunks(lo, hi)
     try:
@@ -1139,15 +1168,19 @@ def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhil
             meanwhile()
         for i in queued:  # without workers
             results[i] = _measure_window(_task(per_year, windows[i], focus))
-        for i, job in running.items():
-            results[i] = job.get()
+        for i, (job, task) in running.items():
+            results[i] = _measured(job, task)
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        _stopped(pool)
         if importer is not None:
             importer.join()
     return results
+
+
+def _stopped(pool) -> None:
+    """Shut ``pool`` down (jobs not started are dropped; a running one ends first); None."""
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---------------------------------------------------------------- the analysis

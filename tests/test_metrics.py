@@ -642,6 +642,44 @@ def test_a_series_measured_from_the_rows_equals_each_window_alone(bundled, optio
             {k: v for k, v in alone.items() if k != "label"}, period["label"]
 
 
+def test_a_series_whose_worker_is_killed_is_measured_here(bundled, monkeypatch):
+    """A worker of the series' pool killed while it measures a window (the out-of-memory
+    killer, say): the pool breaks, and the windows it did not give are measured here;
+    the series equals the one measured without workers."""
+    import os
+    import signal
+
+    import kg.metrics as km
+    from kg.store import open_store
+
+    if km._cores() < 2:
+        pytest.skip("the series forks workers only on more than one core")
+    here = os.getpid()
+    real = km._measure_window
+    killed = []
+
+    def dies_in_a_worker(task):
+        if os.getpid() != here and task[1] == 2012:  # the window that starts in 2012
+            os.kill(os.getpid(), signal.SIGKILL)
+        if os.getpid() == here:
+            killed.append(task[1])
+        return real(task)
+
+    # pickled by name as the function it replaces (the pool sends the name, not the code)
+    dies_in_a_worker.__module__, dies_in_a_worker.__qualname__ = "kg.metrics", "_measure_window"
+    options = {"by_year": True, "focus": "JPN"}
+    monkeypatch.setattr(km, "PARALLEL_MIN_EDGES", 10**12)
+    with open_store(bundled) as store:
+        alone = km.metrics(store, cite=False, **options).periods
+    monkeypatch.setattr(km, "PARALLEL_MIN_EDGES", 0)
+    monkeypatch.setattr(km, "_measure_window", dies_in_a_worker)
+    with open_store(bundled) as store:
+        got = km.metrics(store, cite=False, **options).periods
+    assert 2012 in killed  # the killed worker's window was measured here
+    assert len(killed) < len(alone)  # the others by the workers
+    assert got == alone
+
+
 @pytest.mark.parametrize("seed", range(24))
 def test_louvain_with_kept_community_weights_equals_recomputing_them(seed):
     """Louvain keeping each node's weights to the communities as nodes move (whole
