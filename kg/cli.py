@@ -44,6 +44,22 @@ class KgGroup(click.Group):
             ctx.exit(2)
 
 
+def _write_all(stream, data: bytes) -> None:
+    """Write all of ``data``: with ``PYTHONUNBUFFERED`` (or ``-u``) ``sys.stdout.buffer``
+    is the raw file, whose ``write`` may take only part of it (a pipe whose reader left
+    takes what fits, then refuses the rest), and a lost rest would go unnoticed.
+
+    >>> import io
+    >>> out = io.BytesIO(); _write_all(out, b"abc"); out.getvalue()
+    b'abc'
+    """
+    view = memoryview(data)
+    while view:
+        n = stream.write(view)
+        view = view[n if n is not None else 0:]
+    stream.flush()
+
+
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null, so that the interpreter's last flush of what is still
     buffered for the closed pipe raises nothing (the Python documentation's recipe for
@@ -417,7 +433,7 @@ def export(settings, fmt, out, codebook, graphs, relation, year_from, year_to, i
     for w in res.warnings:
         click.echo(f"kg: warning: {w}", err=True)
     if res.data is not None:
-        sys.stdout.buffer.write(res.data)
+        _write_all(sys.stdout.buffer, res.data)
     if res.codebook:
         click.echo(f"codebook: {res.codebook}", err=True)
 

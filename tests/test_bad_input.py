@@ -456,6 +456,27 @@ def test_a_reader_that_leaves_early_ends_kg_quietly_with_141(built_store):
     assert proc.stderr == b""
 
 
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "PYTHONUNBUFFERED"])
+def test_a_reader_that_leaves_mid_export_ends_kg_with_141(built_store, unbuffered):
+    """`kg export --format nt | head -c 100`: the reader leaves after 100 bytes of
+    megabytes. Unbuffered, stdout's raw write takes part of them and returns; kg writes
+    the rest, is refused, and exits 141 (it exited 0, the rest lost unnoticed)."""
+    import subprocess
+    import sys
+
+    from processes import ROOT, clean_env
+
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "--store", str(built_store), "export",
+                             "--format", "nt"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=clean_env(PYTHONUNBUFFERED=unbuffered), cwd=str(ROOT))
+    assert len(proc.stdout.read(100)) == 100
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141
+    assert err == b""
+
+
 def test_disk_full_during_a_write_is_one_line(built_store, tmp_path, cli_runner, fingerprint):
     import shutil
     import subprocess
