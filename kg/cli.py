@@ -25,9 +25,15 @@ OUTPUT_FORMATS = ("table", "csv", "tsv", "json", "md", "latex")
 class KgGroup(click.Group):
     """A click group that turns library errors into one line and an exit code."""
 
+    def main(self, *args, **kwargs):
+        _whole_writes()
+        return super().main(*args, **kwargs)
+
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a refused last write surfaces here, not at the exit
+            return result
         except KgError as exc:
             click.echo(f"kg: error: {exc.one_line()}", err=True)
             ctx.exit(exc.exit_code)
@@ -42,6 +48,23 @@ class KgGroup(click.Group):
         except RecursionError:
             click.echo("kg: error: the input is nested too deeply to process", err=True)
             ctx.exit(2)
+
+
+def _whole_writes() -> None:
+    """Give stdout a buffered layer when it has none (``PYTHONUNBUFFERED``, ``-u``).
+
+    Unbuffered, ``sys.stdout`` writes straight to the raw file, whose ``write`` may take
+    part of the text (a pipe whose reader left takes what fits, then refuses the rest)
+    and the text layer does not notice: kg would exit 0 having dropped the rest. A
+    buffered writer writes everything or raises; flushed at each line, the output
+    still comes as it is made.
+    """
+    import io
+
+    raw = getattr(sys.stdout, "buffer", None)
+    if isinstance(raw, io.FileIO):
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(raw), encoding=sys.stdout.encoding,
+                                      errors=sys.stdout.errors, line_buffering=True)
 
 
 def _write_all(stream, data: bytes) -> None:

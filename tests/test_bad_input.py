@@ -457,7 +457,11 @@ def test_a_reader_that_leaves_early_ends_kg_quietly_with_141(built_store):
 
 
 @pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "PYTHONUNBUFFERED"])
-def test_a_reader_that_leaves_mid_export_ends_kg_with_141(built_store, unbuffered):
+@pytest.mark.parametrize("command", [
+    ["export", "--format", "nt"],  # bytes
+    ["query", "sparql", "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", "--format", "csv"],  # text
+], ids=["export-nt", "query-csv"])
+def test_a_reader_that_leaves_mid_output_ends_kg_with_141(built_store, command, unbuffered):
     """`kg export --format nt | head -c 100`: the reader leaves after 100 bytes of
     megabytes. Unbuffered, stdout's raw write takes part of them and returns; kg writes
     the rest, is refused, and exits 141 (it exited 0, the rest lost unnoticed)."""
@@ -466,8 +470,8 @@ def test_a_reader_that_leaves_mid_export_ends_kg_with_141(built_store, unbuffere
 
     from processes import ROOT, clean_env
 
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "--store", str(built_store), "export",
-                             "--format", "nt"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "--store", str(built_store), *command],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=clean_env(PYTHONUNBUFFERED=unbuffered), cwd=str(ROOT))
     assert len(proc.stdout.read(100)) == 100
     proc.stdout.close()
