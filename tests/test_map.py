@@ -538,7 +538,6 @@ def test_screenshot_chromium_reaches_no_server(browser, tmp_path):
 
 def test_screenshot_gives_up_after_its_timeout_and_leaves_nothing(tmp_path):
     """A page that never settles: a typed error after ``timeout``, no PNG, no Chromium left."""
-    import os
     import time
 
     from kg.map import BrowserUnavailable, screenshot
@@ -552,22 +551,59 @@ def test_screenshot_gives_up_after_its_timeout_and_leaves_nothing(tmp_path):
         screenshot(page, tmp_path / "spins.png", timeout=3)
     assert time.perf_counter() - t0 < 20
     assert list(tmp_path.iterdir()) == [page]
+    assert _gone(lambda: _processes_naming(page))
 
-    def running() -> list[int]:
-        out = []
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if str(page).encode() in f.read():
-                        out.append(int(pid))
-            except OSError:
-                pass
-        return out
 
-    deadline = time.monotonic() + 5
-    while running() and time.monotonic() < deadline:
+def _processes_naming(path) -> list[int]:
+    """The processes whose command line names ``path``."""
+    import os
+
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if str(path).encode() in f.read():
+                    out.append(int(pid))
+        except OSError:
+            pass
+    return out
+
+
+def _gone(find, seconds: float = 5) -> bool:
+    """True once ``find()`` is empty (polled for up to ``seconds``)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while find() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert running() == []
+    return not find()
+
+
+@pytest.mark.parametrize("how", ["sys.exit(0)", "raise KeyboardInterrupt"])
+def test_screenshot_chromium_stops_when_kg_leaves(tmp_path, how):
+    """Chromium runs in a session of its own (it does not get the terminal's Ctrl-C): a kg
+    that leaves, or is interrupted, while a screenshot runs stops it and its part file."""
+    import subprocess
+    import sys
+
+    from processes import ROOT, clean_env
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (Debian package chromium)")
+    page = tmp_path / "spins.html"
+    page.write_text("<html><body><script>for (;;) {}</script></body></html>", encoding="utf-8")
+    script = (
+        "import sys, threading, time\n"
+        "from kg.map import screenshot\n"
+        f"threading.Thread(target=screenshot, args=({str(page)!r}, {str(tmp_path / 'm.png')!r}),"
+        " kwargs={'timeout': 120}, daemon=True).start()\n"
+        "time.sleep(2)\n"
+        f"{how}\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=clean_env(), cwd=str(ROOT), timeout=60)
+    assert proc.returncode in (0, -2), proc.stderr  # -2: ended by SIGINT, as Python does
+    assert _gone(lambda: _processes_naming(page))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spins.html"]
 
 
 # ------------------------------------------------------------------ hostile labels and sources

@@ -12,11 +12,13 @@ proxy at a closed local port.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from kg.errors import KgError, UsageError
@@ -124,14 +126,17 @@ def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, width:
     url = html_path.as_uri() + (f"#{fragment}" if fragment else "")
     with tempfile.TemporaryDirectory(prefix="kg-chromium-") as profile:
         # Chromium picks the format by the suffix: .png last
-        part = png_path.with_name(f".{png_path.stem}.{os.getpid()}.part.png")
+        part = png_path.with_name(f".{png_path.stem}.{os.getpid()}.{threading.get_ident()}"
+                                  ".part.png")
         args = [exe, *CHROMIUM_ARGS, *OFFLINE_ARGS, f"--user-data-dir={profile}",
                 "--hide-scrollbars", f"--window-size={int(width)},{int(height)}",
                 f"--virtual-time-budget={SETTLE_MS}", f"--screenshot={part}", url]
-        # a session of its own: on a timeout or Ctrl-C the whole group (the browser, its
-        # renderer and helpers) is stopped, not only the first process
+        # a session of its own: on a timeout the whole group (the browser, its renderer
+        # and helpers) is stopped, not only the first process; and as it does not share
+        # the terminal's Ctrl-C, a kg that leaves meanwhile stops it (_stop_live, at exit)
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, start_new_session=True)
+        _LIVE[proc.pid] = part
         try:
             _, err = proc.communicate(timeout=timeout)
             if proc.returncode != 0 or not part.is_file() or part.stat().st_size == 0:
@@ -145,8 +150,29 @@ def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, width:
                                      f"screenshot of {html_path.name}") from None
         finally:
             _stop_group(proc)
+            _LIVE.pop(proc.pid, None)
             part.unlink(missing_ok=True)
     return png_path
+
+
+#: The screenshots' Chromium groups still running (pid -> their partial PNG).
+_LIVE: dict[int, Path] = {}
+
+
+def _stop_live() -> None:
+    """At exit (Ctrl-C included): stop the screenshots still running, remove their parts."""
+    import signal
+
+    for pid, part in list(_LIVE.items()):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        part.unlink(missing_ok=True)
+    _LIVE.clear()
+
+
+atexit.register(_stop_live)
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
