@@ -51,36 +51,19 @@ class KgGroup(click.Group):
 
 
 def _whole_writes() -> None:
-    """Give stdout a buffered layer when it has none (``PYTHONUNBUFFERED``, ``-u``).
-
-    Unbuffered, ``sys.stdout`` writes straight to the raw file, whose ``write`` may take
-    part of the text (a pipe whose reader left takes what fits, then refuses the rest)
-    and the text layer does not notice: kg would exit 0 having dropped the rest. A
-    buffered writer writes everything or raises; flushed at each line, the output
-    still comes as it is made.
-    """
+    """Give stdout a buffered layer when it has none (``PYTHONUNBUFFERED``, ``-u``;
+    :func:`kg.resources.whole_writes`): unbuffered, a short write to a pipe whose reader
+    left goes unnoticed and kg would exit 0 having dropped the rest. Flushed at each
+    line, the output still comes as it is made."""
     import io
 
+    from kg.resources import whole_writes
+
     raw = getattr(sys.stdout, "buffer", None)
-    if isinstance(raw, io.FileIO):
-        sys.stdout = io.TextIOWrapper(io.BufferedWriter(raw), encoding=sys.stdout.encoding,
+    buffered = whole_writes(raw)
+    if buffered is not raw:
+        sys.stdout = io.TextIOWrapper(buffered, encoding=sys.stdout.encoding,
                                       errors=sys.stdout.errors, line_buffering=True)
-
-
-def _write_all(stream, data: bytes) -> None:
-    """Write all of ``data``: with ``PYTHONUNBUFFERED`` (or ``-u``) ``sys.stdout.buffer``
-    is the raw file, whose ``write`` may take only part of it (a pipe whose reader left
-    takes what fits, then refuses the rest), and a lost rest would go unnoticed.
-
-    >>> import io
-    >>> out = io.BytesIO(); _write_all(out, b"abc"); out.getvalue()
-    b'abc'
-    """
-    view = memoryview(data)
-    while view:
-        n = stream.write(view)
-        view = view[n if n is not None else 0:]
-    stream.flush()
 
 
 def _quiet_stdout() -> None:
@@ -456,7 +439,7 @@ def export(settings, fmt, out, codebook, graphs, relation, year_from, year_to, i
     for w in res.warnings:
         click.echo(f"kg: warning: {w}", err=True)
     if res.data is not None:
-        _write_all(sys.stdout.buffer, res.data)
+        sys.stdout.buffer.write(res.data)  # buffered: all of it, or an error (_whole_writes)
     if res.codebook:
         click.echo(f"codebook: {res.codebook}", err=True)
 

@@ -696,4 +696,8 @@ if __name__ == "__main__":  # the plots' process (see _Plots): arguments in, fil
 
     _mpl()  # matplotlib imported while the report computes what to draw
     size = int.from_bytes(sys.stdin.buffer.read(8), "big")
-    sys.stdout.buffer.write(pickle.dumps(_plots(*pickle.loads(sys.stdin.buffer.read(size)))))
+    from kg.resources import whole_writes
+
+    out = whole_writes(sys.stdout.buffer)  # all of it, even under PYTHONUNBUFFERED
+    out.write(pickle.dumps(_plots(*pickle.loads(sys.stdin.buffer.read(size)))))
+    out.flush()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["env_int", "max_bytes", "max_lines", "MAX_INPUT_BYTES", "MAX_INPUT_LINES", "ontology_dir", "queries_dir", "claims_dir", "data_dir", "remote_queries_dir"]
+__all__ = ["whole_writes", "env_int", "max_bytes", "max_lines", "MAX_INPUT_BYTES", "MAX_INPUT_LINES", "ontology_dir", "queries_dir", "claims_dir", "data_dir", "remote_queries_dir"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,3 +85,22 @@ def max_bytes() -> int:
 def max_lines() -> int:
     """The line limit in force (``KG_MAX_INPUT_LINES`` or the default)."""
     return env_int("KG_MAX_INPUT_LINES", MAX_INPUT_LINES)
+
+
+def whole_writes(raw):
+    """``raw`` with a buffered layer when it is a raw file (``sys.stdout.buffer`` under
+    ``PYTHONUNBUFFERED`` or ``python -u``), else ``raw`` itself.
+
+    A raw file's ``write`` may take part of the bytes and return their count (a pipe
+    whose reader left takes what fits, then refuses the rest); neither ``print`` nor a
+    plain ``write(data)`` looks at the count. A buffered writer writes everything or
+    raises (a reader that left: :class:`BrokenPipeError`).
+
+    >>> import io, os
+    >>> raw = io.FileIO(os.devnull, "w")
+    >>> type(whole_writes(raw)).__name__, whole_writes(io.BytesIO()).__class__.__name__
+    ('BufferedWriter', 'BytesIO')
+    """
+    import io
+
+    return io.BufferedWriter(raw) if isinstance(raw, io.FileIO) else raw
