@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["ROOT", "bench_module", "clean_env", "kg", "stop"]
+__all__ = ["ROOT", "bench_module", "clean_env", "kg", "lock_held_by_a_thread", "stop"]
 
 
 def bench_module(name: str):
@@ -50,3 +50,31 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
     if proc.stdout is not None:
         proc.stdout.close()
+
+
+def lock_held_by_a_thread(seconds: float):
+    """A ``threading.Lock`` that another thread holds for ``seconds`` from now, and that
+    thread (join it at the end): a process forked meanwhile copies the lock as held, and
+    its holder does not come along.
+
+    >>> lock, holder = lock_held_by_a_thread(0.1)
+    >>> lock.locked()
+    True
+    >>> holder.join(); lock.locked()
+    False
+    """
+    import threading
+    import time
+
+    lock = threading.Lock()
+    held = threading.Event()
+
+    def hold():
+        with lock:
+            held.set()
+            time.sleep(seconds)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    return lock, holder

@@ -461,7 +461,6 @@ def test_forked_map_with_stuck_or_killed_workers_computes_here():
     computes the items here: the same values."""
     import os
     import signal
-    import threading
     import time
 
     from kg.basestore import STALL_S
@@ -471,17 +470,9 @@ def test_forked_map_with_stuck_or_killed_workers_computes_here():
     if (cores or 1) < 2:
         pytest.skip("ForkedMap computes here on one core")
     here = os.getpid()
-    lock = threading.Lock()
-    held = threading.Event()
+    from processes import lock_held_by_a_thread
 
-    def hold():
-        with lock:
-            held.set()
-            time.sleep(STALL_S + 1.5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait()
+    lock, holder = lock_held_by_a_thread(STALL_S + 1.5)
 
     def need_lock(x):  # each worker waits for the lock its fork copied as held
         with lock:

@@ -646,23 +646,14 @@ def test_forked_child_stuck_on_a_lock_is_killed_and_the_work_done_here():
     did not come along); :meth:`Forked.result` sees it asleep without using the processor,
     kills it and computes here, once the holder has let go."""
     import os
-    import threading
     import time
+
+    from processes import lock_held_by_a_thread
 
     from kg import basestore
     from kg.basestore import STALL_S, Forked
 
-    lock = threading.Lock()
-    held = threading.Event()
-
-    def hold():
-        with lock:
-            held.set()
-            time.sleep(STALL_S + 1.5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait()
+    lock, holder = lock_held_by_a_thread(STALL_S + 1.5)
 
     def need_lock():
         with lock:
