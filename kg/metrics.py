@@ -1038,11 +1038,11 @@ def _task(per_year: dict, window: tuple[int, int], focus) -> tuple:
 
 
 def _fork_pool(workers: int):
-    """``workers`` forked processes (None if one died at once), all forked now (they only compute: no store, no
-    threads), as a :class:`concurrent.futures.ProcessPoolExecutor`: a worker that dies
-    (killed by a signal, the out-of-memory killer) breaks the pool, and each job left
-    raises :class:`concurrent.futures.process.BrokenProcessPool` instead of waiting
-    forever, as a ``multiprocessing`` pool would for the job it held."""
+    """``workers`` forked processes, all forked now (they only compute: no store, no
+    threads), as a :class:`concurrent.futures.ProcessPoolExecutor`; None if one died at
+    once. A worker that dies (killed by a signal, the out-of-memory killer) breaks the
+    pool, and each job left raises :class:`concurrent.futures.process.BrokenProcessPool`
+    instead of waiting forever, as a ``multiprocessing`` pool would for the job it held."""
     import multiprocessing
     import warnings
     from concurrent.futures import ProcessPoolExecutor
@@ -1063,12 +1063,14 @@ def _fork_pool(workers: int):
 
 def _measured(job, task) -> tuple:
     """A worker's :func:`_measure_window` of ``task``, or the same computed here when the
-    pool broke (a worker died) before it gave one."""
+    pool broke (a worker died) before it gave one: the job then fails, or is cancelled
+    when the pool is shut down before the break reaches it."""
+    from concurrent.futures import CancelledError
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         return job.result()
-    except BrokenProcessPool:
+    except (BrokenProcessPool, CancelledError):
         return _measure_window(task)
 
 
@@ -1178,7 +1180,8 @@ def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhil
 
 
 def _stopped(pool) -> None:
-    """Shut ``pool`` down (jobs not started are dropped; a running one ends first); None."""
+    """Shut ``pool`` down (jobs not started are cancelled; a running one ends first) and
+    return None, the value of ``pool`` from then on."""
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -161,13 +161,8 @@ _LIVE: dict[int, Path] = {}
 
 def _stop_live() -> None:
     """At exit (Ctrl-C included): stop the screenshots still running, remove their parts."""
-    import signal
-
     for pid, part in list(_LIVE.items()):
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _kill_group(pid)
         part.unlink(missing_ok=True)
     _LIVE.clear()
 
@@ -177,13 +172,18 @@ atexit.register(_stop_live)
 
 def _stop_group(proc: subprocess.Popen) -> None:
     """Kill what is left of ``proc``'s process group (nothing, after a normal exit) and reap it."""
+    _kill_group(proc.pid)
+    proc.wait()
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL to the process group ``pgid``, if it is still there."""
     import signal
 
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    proc.wait()
 
 
 def export_view(html_path: str | os.PathLike, *, png: str | os.PathLike | None = None,
