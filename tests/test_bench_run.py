@@ -72,10 +72,54 @@ def test_bench_metrics_runs_by_year_and_one_year_alternately(monkeypatch):
     monkeypatch.setattr(run, "_command_exists", lambda *words: True)
     monkeypatch.setattr(run, "_run", lambda args, **kw: ran.append(
         "by-year" if "--by-year" in args else "one year"))
+    # the raw read after the pair is tested on a real store below
+    monkeypatch.setattr(run, "_raw_participants", lambda b, path, reps: ran.append(f"raw {path}"))
     b = run.Bench(reps=3, budget=1e9)
     assert run.bench_metrics(b, Path("store"), 3, wide=False)
+    assert ran.pop() == "raw store"
     # one untimed run of each, then 9 pairs in alternating order
     assert ran[:6] == ["by-year", "one year", "by-year", "one year", "one year", "by-year"]
     assert len(ran) == 2 + 2 * 9
     assert b.results["metrics_by_year"]["alternated_with"] == "metrics_one_year"
     assert b.results["metrics_one_year"]["reps"] == 9
+
+
+def test_raw_participants_reads_every_exercise_year_with_kgs_query(built_store):
+    """The raw read behind the by-year cause: the rows of kg's grouped query, all years and
+    2015, counted on the real store, equal the exercise-years a plain count finds."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import SPARQL_PREFIXES
+
+    b = run.Bench(reps=1, budget=1e9)
+    run._raw_participants(b, built_store, 1)
+    db = ox.Store.read_only(str(built_store / "oxigraph"))
+
+    def count(where: str) -> int:
+        q = SPARQL_PREFIXES + ("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?ex ?year WHERE "
+                               f"{{ ?ex sp:year ?year ; sp:participant ?p . {where} }} }}")
+        return int(next(iter(db.query(q, use_default_graph_as_union=True)))["n"].value)
+
+    every, one = b.results["participants_raw_all"], b.results["participants_raw_one_year"]
+    assert every["rows"] == count("") > one["rows"] == count("FILTER(?year = 2015)") > 0
+    assert every["alternated_with"] == "participants_raw_one_year"
+
+
+def test_a_missed_ingest_or_by_year_target_gives_the_cause_this_runs_figures_show():
+    b = run.Bench(reps=1, budget=1e9)
+    m = lambda s, cpu=None: {"median_s": s, **({"cpu_s": cpu} if cpu is not None else {})}  # noqa: E731
+    b.results.update({
+        "ingest_kg_10m": m(112.0, 150.0), "ingest_raw_10m": m(35.0),
+        "ingest_raw_named_10m": m(56.0, 70.0), "ingest_raw_compacted_10m": m(72.0, 88.0),
+        "validate_10m": m(60.0, 62.0),
+        "metrics_by_year": m(10.2), "metrics_one_year": m(1.2),
+        "participants_raw_all": {**m(11.0), "rows": 364293},
+        "participants_raw_one_year": m(0.4)})
+    verdicts = {v["target"]: v for v in run._verdicts(b, "10m", [], run.TARGETS_LARGE)}
+    named = verdicts["kg ingest 10m <= 1.25x raw bulk_load into the same named graph"]
+    assert not named["met"] and named["cause"].startswith("this run: ")
+    # (62 + 88) s of CPU over the cores: on 2, 75 s; on 1, 150 s
+    assert b.results["ingest_floor_s_10m"] == round(max(150.0 / run._machine_cores(), 72.0), 2)
+    by_year = verdicts["kg metrics --by-year <= 3.0x one one-year window"]
+    assert not by_year["met"] and "364293 exercise-years" in by_year["cause"]
+    assert b.results["by_year_floor_ratio"] == round(11.0 / run._machine_cores() / 1.2, 2)
