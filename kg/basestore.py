@@ -173,6 +173,22 @@ class StallWatch:
         self._seen, self._still = None, 0.0
 
 
+def can_fork() -> bool:
+    """Whether this platform can fork worker processes: ``os.fork`` exists and
+    ``multiprocessing`` offers the ``fork`` start method. The one rule of
+    :class:`Forked`, :class:`kg.metrics.ForkedMap` and the worker pool of
+    ``kg metrics --by-year``; where it is False they compute in this process.
+
+    >>> import os
+    >>> can_fork() == hasattr(os, "fork")  # both hold on Linux and macOS, neither on Windows
+    True
+    """
+    import multiprocessing
+    import os
+
+    return hasattr(os, "fork") and "fork" in multiprocessing.get_all_start_methods()
+
+
 class Forked:
     """``fn()`` computed in a forked child process while the caller goes on; :meth:`result`
     gives its value, sent back pickled through a pipe.
@@ -200,7 +216,7 @@ class Forked:
 
         self._fn = fn
         self._pid = None
-        if not fork or not hasattr(os, "fork"):
+        if not fork or not can_fork():
             return
         import pickle
         import warnings

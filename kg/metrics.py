@@ -871,11 +871,11 @@ def parallel_map(fn, graphs, meanwhile=None) -> list:
     >>> parallel_map(len, [nx.path_graph(3)])
     [3]
     """
-    import multiprocessing
+    from kg.basestore import can_fork
 
     graphs = list(graphs)
     workers = min(_cores(), len(graphs))
-    if (workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
+    if (workers < 2 or not can_fork()
             or sum(G.number_of_edges() for G in graphs) < PARALLEL_MIN_EDGES):
         if meanwhile is not None:
             meanwhile()
@@ -916,12 +916,12 @@ class ForkedMap:
     def __init__(self, fn, items, workers: int | None = None, *, nice: int = 0, cost=None):
         import os
 
-        from kg.basestore import Forked
+        from kg.basestore import Forked, can_fork
 
         self.fn, self.items = fn, list(items)
         self.pool = None
         workers = min(_cores() if workers is None else workers, len(self.items))
-        if workers < 2 or not hasattr(os, "fork"):
+        if workers < 2 or not can_fork():
             return
         self.shares = _share_out(self.items, workers, cost)
 
@@ -1113,19 +1113,18 @@ def _exercise_series(store, windows, focus, include_observers, graphs, meanwhile
 
 def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhile) -> list:
     """:func:`_exercise_series`, the collector paused."""
-    import multiprocessing
     import threading
     from concurrent.futures.process import BrokenProcessPool
 
+    from kg.basestore import can_fork
     from kg.network import exercise_participants
 
     lo, hi = min(a for a, _ in windows), max(b for _, b in windows)
     cores = _cores()
-    can_fork = cores > 1 and len(windows) > 1 and (
-        "fork" in multiprocessing.get_all_start_methods())
+    may_fork = cores > 1 and len(windows) > 1 and can_fork()
     # the imports run while the engine answers the first query (it releases the GIL); they
     # are done before any fork
-    importer = threading.Thread(target=_prefetch_imports, daemon=True) if can_fork else None
+    importer = threading.Thread(target=_prefetch_imports, daemon=True) if may_fork else None
     if importer is not None:
         importer.start()
     results: list = [None] * len(windows)
@@ -1141,15 +1140,15 @@ def _read_and_measure(store, windows, focus, include_observers, graphs, meanwhil
                                      by_year=True)
 
     def take(part, last_year):  # the rows of the years up to last_year are read
-        nonlocal pairs, waiting, pool, can_fork
+        nonlocal pairs, waiting, pool, may_fork
         per_year.update(part)
         pairs += sum(len(s) * (len(s) - 1) // 2 for exs in part.values() for s in exs)
         queued.extend(i for i in waiting if windows[i][1] <= last_year)
         waiting = [i for i in waiting if windows[i][1] > last_year]
-        if (pool is None and can_fork and len(queued) + len(waiting) > 1
+        if (pool is None and may_fork and len(queued) + len(waiting) > 1
                 and pairs * (hi - lo + 1) >= PARALLEL_MIN_EDGES * (last_year - lo + 1)):
             importer.join()
-            can_fork = False  # once: a pool that breaks is not forked again (threads run)
+            may_fork = False  # once: a pool that breaks is not forked again (threads run)
             pool = _fork_pool(min(cores, len(queued) + len(waiting)))
         while pool is not None and queued:
             i = queued.pop(0)

@@ -671,6 +671,36 @@ def test_a_series_whose_worker_is_killed_is_measured_here(bundled, monkeypatch):
     assert got == alone
 
 
+def test_a_series_job_cancelled_or_broken_before_it_ran_is_measured_here(bundled):
+    """The race the series' pool leaves: a job still queued when the pool is shut down is
+    cancelled, one whose pool broke (a worker killed) raises BrokenProcessPool; either
+    way the window is measured here and equals the worker's value, and a job that
+    finished gives its own value, not a second computation."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import kg.metrics as km
+    from kg.network import exercise_participants
+    from kg.store import open_store
+
+    with open_store(bundled) as store:
+        per_year = exercise_participants(store, 2010, 2015, False, None, by_year=True)
+    task = km._task(per_year, (2010, 2015), "JPN")
+    expected = km._measure_window(task)
+    assert expected[0] > 5 and expected[3] is not None  # a real network, with the focus
+    cancelled, broken, done = Future(), Future(), Future()
+    assert cancelled.cancel()
+    broken.set_exception(BrokenProcessPool("a worker died"))
+    done.set_result(("the worker's value",))
+    assert km._measured(cancelled, task) == expected
+    assert km._measured(broken, task) == expected
+    assert km._measured(done, task) == ("the worker's value",)
+    failed = Future()
+    failed.set_exception(ValueError("a bug in the measuring"))
+    with pytest.raises(ValueError):  # only the pool's failures are absorbed
+        km._measured(failed, task)
+
+
 @pytest.mark.parametrize("seed", range(24))
 def test_louvain_with_kept_community_weights_equals_recomputing_them(seed):
     """Louvain keeping each node's weights to the communities as nodes move (whole
