@@ -106,6 +106,8 @@ NAMED_SERIES = [
     (r"Western Pacific Mine Countermeasure", "wp-mcmex", "Western Pacific Mine Countermeasures Exercise"),
     (r"International Mine Countermeasures|IMCMEX", "imcmex",
      "U.S.-hosted International Mine Countermeasures Exercise"),
+    (r"WPNS multilateral sea exercise", "wpns-multilateral-sea-exercise",
+     "WPNS Multilateral Sea Exercise"),
     (r"ARF.?DiREx|ARF Disaster Relief", "arf-direx", "ARF Disaster Relief Exercise (ARF-DiREx)"),
     (r"Khaan", "khaan-quest", "Khaan Quest"),
     (r"Shooting (Convention|Competition)|AASAM", "aasam",
@@ -135,12 +137,35 @@ DATE_FIXES = {
                     "2014 row; the 2017 and 2018 editions date that deployment May-August 2015"),
 }
 
-# Rows one edition prints twice for one exercise: (edition, line) -> (edition, line), and why.
+# Rows that print one exercise twice, in one edition or in two that disagree on its name
+# or month: (edition, line) -> ((edition, line) of the row kept with it, why).
+_CHRISTMAS_DROP = ("the 2019 edition lists Christmas Drop twice: among the Japan-U.S.-Australia "
+                   "trilateral training (waters around Micronesia, one aircraft) and as its own row")
+_HAWAII_2016 = ("the 2017 and 2018 editions print a Japan-U.S.-Australia-ROK-Canada joint "
+                "training around Hawaii in September 2016 (one vessel) and the 2019 edition, "
+                "whose table covers all of FY2016, the same five states' training there in "
+                "August 2016 (one vessel) and none in September: one exercise")
+_SOUTH_CHINA_SEA_2017 = ("the 2018 edition names the June 2017 South China Sea training of Japan, "
+                         "the U.S., Australia and Canada (two vessels) a Japan-U.S.-Australia-ROK-"
+                         "Canada joint training; the 2019 and 2020 editions list the same states, "
+                         "month, waters and vessels as a four-country (multilateral cruise) "
+                         "exercise: one exercise")
 DUPLICATE_ROWS = {
-    (2019, 53014): (2019, 52950), (2019, 53015): (2019, 52952), (2019, 53016): (2019, 52954),
+    (2019, 53014): ((2019, 52950), _CHRISTMAS_DROP),
+    (2019, 53015): ((2019, 52952), _CHRISTMAS_DROP),
+    (2019, 53016): ((2019, 52954), _CHRISTMAS_DROP),
+    (2017, 51523): ((2019, 52970), _HAWAII_2016),
+    (2018, 47424): ((2019, 52970), _HAWAII_2016),
+    (2018, 47425): ((2019, 52971), _SOUTH_CHINA_SEA_2017),
 }
-DUPLICATE_WHY = ("the 2019 edition lists Christmas Drop twice: among the Japan-U.S.-Australia "
-                 "trilateral training (waters around Micronesia, one aircraft) and as its own row")
+
+# Rows whose date cell is empty in the text conversion, placed by the table's date order:
+# (edition, line) -> (year, fiscal year, why).
+UNDATED_ROWS = {
+    (2010, 2412): (2009, 2009, "the date cell is empty in the text conversion; the table lists "
+                   "its rows in date order and prints this one between Malabar 2009 (April "
+                   "2009) and the ARF disaster relief exercise (May 2009): 2009, FY2009"),
+}
 
 PARTIAL_WORDS = re.compile(r"\betc\b|\band others\b|\bincluding\b|\bcountries\b|\bothers\b", re.I)
 
@@ -372,7 +397,10 @@ def _country_list(name: str) -> frozenset:
     m = re.search(r"\b(Japan|U\.S\.?|Australia|India|France|Canada|ROK|U\.K\.?)"
                   r"(-(Japan|U\.S\.?|Australia|India|France|Canada|ROK|U\.K\.?|Singapore|"
                   r"New Zealand|Korea|Philippines))+", name)
-    return frozenset(p.rstrip(".") for p in m.group(0).split("-")) if m else frozenset()
+    # "Korea" in a name is the ROK (the 2015-2016 editions print "Japan-U.S.-Korea", later
+    # ones "Japan-U.S.-ROK" for the same trilateral training)
+    return (frozenset({"ROK" if p == "Korea" else p.rstrip(".") for p in m.group(0).split("-")})
+            if m else frozenset())
 
 
 def _tokens(name: str) -> set[str]:
@@ -393,8 +421,9 @@ def _same(a: Occ, b: Occ, once: set) -> int | bool:
     for one year: for those, editions that print the start a month or two
     apart (a month-only date against the exact dates) still name one exercise.
     """
-    if a.row["kind"] != b.row["kind"] or a.fy != b.fy or not a.start or not b.start:
-        return False
+    if (a.row["kind"] != b.row["kind"] or a.fy != b.fy or len(a.start or "") < 7
+            or len(b.start or "") < 7):
+        return False            # a start without its month (an undated row) links by no rule
     if a.partner != b.partner:
         return False            # bilateral: never two partners in one exercise
     same_table = a.row["edition"] == b.row["edition"] and a.row["reference"] == b.row["reference"]
@@ -453,6 +482,12 @@ def occurrences(rows: list[dict], names: dict[str, str] | None = None) -> list[O
             partner = _partner(r, names) or ""
             if not partner or len(_country_list(r["designation"])) >= 3:
                 continue            # no partner state (NATO), or a multilateral row
+        where = (int(r["edition"]), int(r["line"]))
+        if where in UNDATED_ROWS and not r["date"].strip():
+            year, fy, why = UNDATED_ROWS[where]
+            sid, label = series_of(r["designation"], r["kind"], partner)
+            out.append(Occ(r, str(year), str(year), None, fy, sid, label, why, partner))
+            continue
         date, fix = r["date"], None
         if (int(r["edition"]), int(r["line"])) in DATE_FIXES:
             date, fix = DATE_FIXES[(int(r["edition"]), int(r["line"]))]
@@ -504,7 +539,7 @@ def merge(occs: list[Occ]) -> list[Exercise]:
     sections = {i: {(o.row["edition"], o.row["reference"], o.row["branch"])}
                 for i, o in enumerate(occs)}
     at = {(int(o.row["edition"]), int(o.row["line"])): i for i, o in enumerate(occs)}
-    for a, b in DUPLICATE_ROWS.items():
+    for a, (b, _) in DUPLICATE_ROWS.items():
         if a in at and b in at:
             ra, rb = find(at[a]), find(at[b])
             if ra != rb:
@@ -618,8 +653,8 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
         notes += sorted({f"listed in the {o.row['scope']} table, though it began in FY{ex.fy} as printed (the year may be misprinted)"
                          for o in ex.occs if o.row["scope"].startswith("FY")
                          and o.row["scope"] != f"FY{ex.fy}"})
-        if any((int(o.row["edition"]), int(o.row["line"])) in DUPLICATE_ROWS for o in ex.occs):
-            notes.append(DUPLICATE_WHY)
+        notes += sorted({DUPLICATE_ROWS[k][1] for o in ex.occs
+                         if (k := (int(o.row["edition"]), int(o.row["line"]))) in DUPLICATE_ROWS})
         if any(o.row["parse"] == "lost-name" for o in ex.occs):
             notes.append("the exercise's name is lost in the text conversion of one edition; "
                          "read from the editions that print it")

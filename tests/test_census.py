@@ -183,6 +183,53 @@ def test_rule_rolling_tables_merge_citing_each_edition(cur):
     assert res["counts"] == {(2013, "multilateral"): 1}
 
 
+def test_rule_korea_in_a_name_is_the_rok(cur):
+    """The 2015-2016 editions print "Japan-U.S.-Korea", the 2017 one "Japan-U.S.-ROK" for
+    the same training: the states a name strings together are one list, so one exercise."""
+    rows = [_row(edition=e, reference=r, line=str(i), designation=n, date=d,
+                 location="Waters west of Kyushu", countries="Japan, U.S., ROK")
+            for i, (e, r, n, d) in enumerate([
+                ("2015", "Reference 59", "Japan-U.S.-Korea Trilateral Training", "July 21 –22, 2014"),
+                ("2016", "Reference 54", "Japan-U.S.-Korea Trilateral Training", "July 21 –22, 2014"),
+                ("2017", "Reference 52", "Japan-U.S.-ROK Trilateral Training", "July 2014")])]
+    res = _build(cur, rows)
+    (rec,) = res["records"]
+    assert rec["sources"] == ["doj-2015-ref-59", "doj-2016-ref-54", "doj-2017-ref-52"]
+    assert res["counts"] == {(2014, "multilateral"): 1}
+    assert cur._country_list("Japan-U.S.-Korea Trilateral") == frozenset({"Japan", "U.S", "ROK"})
+
+
+def test_rule_rows_listed_as_one_exercise_merge_with_their_reason(cur, monkeypatch):
+    """Two editions that name and date one exercise differently (the June 2017 South China
+    Sea training) are merged only by the hand-made list, and the record says why."""
+    rows = [_row(edition="2018", reference="Reference 46", line="47425", date="June 2017",
+                 designation="Japan-U.S.-Australia-ROK-Canada Joint Training",
+                 location="South China Sea", countries="Japan, U.S., Australia, Canada"),
+            _row(edition="2019", reference="Reference 51", line="52971", date="June 2017",
+                 designation="Japan-U.S.-Australia-Canada four- country exercise",
+                 location="South China Sea", countries="Japan, U.S., Australia, Canada")]
+    (rec,) = _build(cur, rows)["records"]
+    assert rec["sources"] == ["doj-2018-ref-46", "doj-2019-ref-51"]
+    assert cur.DUPLICATE_ROWS[(2018, 47425)][1] in rec["note"]
+    monkeypatch.setattr(cur, "DUPLICATE_ROWS", {})
+    assert len(_build(cur, rows)["records"]) == 2
+
+
+def test_rule_an_undated_row_is_placed_by_the_tables_date_order(cur):
+    """The 2010 edition's third WPNS sea exercise has no date in the conversion: it is
+    listed (2009, FY2009, from its place between April and May 2009 rows, said in the
+    note); an undated row not listed is left out, not guessed."""
+    wpns = _row(edition="2010", reference="Fig. III-3-3-1", line="2412", date="",
+                scope="since last year", designation="Third WPNS multilateral sea exercise",
+                countries="Japan, U.S., Australia, India")
+    res = _build(cur, [wpns, dict(wpns, line="2413")])
+    (rec,) = res["records"]
+    assert (rec["start"], rec["fiscal_year"], rec["series"]) == (
+        "2009", 2009, "wpns-multilateral-sea-exercise")
+    assert cur.UNDATED_ROWS[(2010, 2412)][2] in rec["note"]
+    assert res["counts"] == {(2009, "multilateral"): 1}
+
+
 def test_rule_series_from_names(cur):
     assert cur.series_of("Multilateral exercise Cobra Gold 18", "multilateral")[0] == "cobra-gold"
     assert cur.series_of("Japan-U.S. joint District Army command post exercise (YS-66)",
