@@ -189,6 +189,61 @@ def test_every_command_help_shows_an_example_of_itself(path):
     assert f"kg {' '.join(path)}" in example, example
 
 
+def _readme_block_after(marker: str) -> list[str]:
+    """The lines of the README's first fenced block after ``marker``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    rest = text[text.index(marker):]
+    start = rest.index("```\n") + 4
+    return rest[start:rest.index("```", start)].splitlines()
+
+
+def test_readme_demo_output_is_what_kg_prints(cli_runner, tmp_path):
+    """The output the README shows for ``make demo`` (build, then Japan's partners, first
+    ten) is what kg prints on the bundled data: a data change must update the README."""
+    shown = _readme_block_after("`make demo` ends with")
+    build = cli_runner("build", store=tmp_path / "st")
+    assert build.exit_code == 0, build.output
+    assert [x for x in build.stdout.splitlines() if x.startswith(("curated:", "ontology:"))] \
+        == shown[:2]
+    table = cli_runner("query", "run", "partners", "--param", "state=JPN", store=tmp_path / "st")
+    assert table.exit_code == 0, table.output
+    at = shown.index("...")
+    assert table.stdout.splitlines()[:at - 2] == shown[2:at]
+
+
+def test_readme_metrics_example_is_what_kg_prints(cli_runner):
+    """The README's "Metrics you can cite" example prints these rows on the bundled data."""
+    shown = _readme_block_after("### Metrics you can cite")
+    assert shown[0].startswith("$ kg metrics ")
+    res = cli_runner("metrics", "--relation", "exercise", "--from", "2015", "--to", "2024",
+                     "--format", "csv")
+    assert res.exit_code == 0, res.output
+    rows = [x for x in res.stdout.splitlines() if x.split(",")[0] in ("state", "JPN", "USA", "AUS")]
+    assert rows == shown[1:]
+
+
+def test_readme_claims_table_is_what_kg_prints(cli_runner):
+    """The verdict table of "What the data says" is ``kg claims check --format md``'s."""
+    shown = _readme_block_after_table("## What the data says")
+    res = cli_runner("claims", "check", "--format", "md")
+    assert res.exit_code == 0, res.output
+    assert len(shown) > 5 and all(row in res.stdout.splitlines() for row in shown), \
+        "update the README's claims table from `kg claims check --format md`"
+
+
+def _readme_block_after_table(marker: str) -> list[str]:
+    """The numbered rows of the README's first Markdown table after ``marker``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    lines = text[text.index(marker):].splitlines()
+    first = next(i for i, x in enumerate(lines) if x.startswith("| 1 |"))
+    rows = []
+    for x in lines[first:]:
+        if not x.startswith("| "):
+            break
+        rows.append(x)
+    return rows
+
+
 def test_top_level_help_is_fast_to_import():
     """`kg --help` does not import the heavy libraries."""
     import subprocess
