@@ -159,6 +159,13 @@ DUPLICATE_ROWS = {
     (2018, 47425): ((2019, 52971), _SOUTH_CHINA_SEA_2017),
 }
 
+# SDF units a row names outside its table's branch section: (edition, line) -> (force,
+# domain, why).
+EXTRA_FORCES = {
+    (2020, 57413): ("JPN-ASDF", "air", "the row is under the GSDF section, but its JSDF units "
+                    "include the 8th Fighter Squadron, an ASDF unit"),
+}
+
 # Rows whose date cell is empty in the text conversion, placed by the table's date order:
 # (edition, line) -> (year, fiscal year, why).
 UNDATED_ROWS = {
@@ -664,6 +671,12 @@ def build(rows: list[dict], names: dict[str, str], matches: dict[str, str]) -> d
                   for b in branches if b in ("GSDF", "MSDF", "ASDF")]
         domain = sorted({{"GSDF": "land", "MSDF": "sea", "ASDF": "air", "Joint": "joint"}[b]
                          for b in branches})
+        extra = [EXTRA_FORCES[k] for o in ex.occs
+                 if (k := (int(o.row["edition"]), int(o.row["line"]))) in EXTRA_FORCES]
+        for force, area, why in extra:
+            forces = sorted({*forces, force})
+            domain = sorted({*domain, area})
+            notes.append(why)
         if r["kind"] == "bilateral":
             # the per-country tables' branch sections are not reliable in the conversion
             # (naval rows under a GSDF heading), so no forces or domain are taken from them

@@ -230,6 +230,20 @@ def test_rule_an_undated_row_is_placed_by_the_tables_date_order(cur):
     assert res["counts"] == {(2009, "multilateral"): 1}
 
 
+def test_rule_units_outside_the_branch_section_add_their_force(cur):
+    """Forest Light (WA) 2020 is under the GSDF section, but its JSDF units include an ASDF
+    squadron: the hand-made list adds the ASDF (and the air domain), with the reason."""
+    row = _row(kind="us", scope="FY2019", edition="2020", reference="Reference 21",
+               branch="GSDF", line="57413", date="Jan. 18-30, 2020",
+               designation="Field training with U.S. Marines in Japan (Forest Light (WA))",
+               units="[JSDF] 12th Infantry Regiment, 8th Division; 8th Fighter Squadron")
+    (rec,) = _build(cur, [row])["records"]
+    assert (rec["forces"], rec["domain"]) == (["JPN-ASDF", "JPN-GSDF"], ["air", "land"])
+    assert cur.EXTRA_FORCES[(2020, 57413)][2] in rec["note"]
+    (other,) = _build(cur, [dict(row, line="1")])["records"]
+    assert (other["forces"], other["domain"]) == (["JPN-GSDF"], ["land"])
+
+
 def test_rule_series_from_names(cur):
     assert cur.series_of("Multilateral exercise Cobra Gold 18", "multilateral")[0] == "cobra-gold"
     assert cur.series_of("Japan-U.S. joint District Army command post exercise (YS-66)",
