@@ -104,8 +104,10 @@ def term_to_sparql(term: Iri | Lit) -> str:
 
 
 # The lexical rules of the SPARQL 1.1 grammar (section 19.8), as the engine applies them:
-# white space is only space, tab, CR and LF (WS), a comment ends at CR *or* LF, and a
-# short string may hold neither CR nor LF (STRING_LITERAL1/2).
+# white space is only space, tab, CR and LF (WS), a comment ends at CR *or* LF, a short
+# string may hold neither CR nor LF (STRING_LITERAL1/2), and a prefixed name is
+# PN_PREFIX ':' PN_LOCAL, whose characters exclude the grammar's punctuation: no "]",
+# "<" or "[" inside it (a looser rule read "sp:State]SERVICE<http:" as one word).
 _TOKEN = re.compile(
     r"""
     (?P<ws>[\x20\x09\x0d\x0a]+)
@@ -113,7 +115,11 @@ _TOKEN = re.compile(
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
   | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}();,.]*)?|:[^\s{}();,]*)
+  | (?P<word>(?:[A-Za-z_\u00C0-\uFFFF](?:[A-Za-z0-9_\-.\u00B7-\uFFFF]*[A-Za-z0-9_\-\u00B7-\uFFFF])?)?:
+               (?:(?:[A-Za-z0-9_:\u00B7-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])
+                  (?:(?:[A-Za-z0-9_:\-.\u00B7-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])*
+                     (?:[A-Za-z0-9_:\-\u00B7-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%]))?)?
+           |[A-Za-z_][A-Za-z0-9_\-]*)
   | (?P<punct>[{}();,.\[\]])
   | (?P<other>.)
     """,
@@ -352,10 +358,24 @@ def _walk(node):
             stack.extend(item)
 
 
+def _as_the_engine_reads(text: str) -> str:
+    r"""``text`` with each CR that does not start a CRLF made a LF, for rdflib's parser.
+
+    The engine (and the SPARQL grammar) ends a comment at CR or LF; rdflib's parser only
+    at LF, so after "# c\r" it would read the rest of the line as comment that the
+    engine runs. Outside comments a CR is white space to both, and inside a long string
+    it changes nothing the guard looks at.
+
+    >>> _as_the_engine_reads("ASK { # c\rSERVICE <x:> {} }\r\n")
+    'ASK { # c\nSERVICE <x:> {} }\r\n'
+    """
+    return re.sub(r"\r(?!\n)", "\n", text)
+
+
 def _refuse_parsed(text: str) -> None:
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    for node in _walk(_parse_tree(text)):
+    for node in _walk(_parse_tree(_as_the_engine_reads(text))):
         if not isinstance(node, CompValue):
             continue
         if node.name == "ServiceGraphPattern":

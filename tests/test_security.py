@@ -366,6 +366,48 @@ def test_service_after_comment_ended_by_carriage_return(cli_runner, endpoint, se
     assert seen == []
 
 
+@pytest.mark.parametrize("how", ["sparql", "file"])
+def test_service_after_a_cr_comment_and_a_blank_node_is_refused(cli_runner, endpoint, tmp_path,
+                                                                how):
+    """An audit's bypass: rdflib's parser read "# c\r..." to the LF as comment, and the
+    token scan read "sp:State]SERVICE<http:" as one prefixed name, so the engine sent the
+    request. Both readers now follow the grammar; nothing leaves the process."""
+    url, seen = endpoint
+    q = ("PREFIX sp: <https://w3id.org/secpart/ontology#> SELECT ?s WHERE { # c\r"
+         f"[ a sp:State]SERVICE<{url}>{{ ?s ?p ?o }}\n }} LIMIT 3")
+    if how == "file":
+        path = tmp_path / "innocent.rq"
+        path.write_bytes(q.encode("utf-8"))
+        res = cli_runner("query", "run", str(path))
+    else:
+        res = cli_runner("query", "sparql", q)
+    _one_line_refusal(res, "SERVICE")
+    assert seen == []
+
+
+def test_deep_nesting_hidden_after_a_cr_comment_is_counted(cli_runner):
+    """The same hole hid 16,000 nested blank nodes from the depth limit (the engine's
+    parser then overflowed its stack): now the depth is counted and refused, one line."""
+    q = "SELECT * WHERE { # c\r?s x:p" + "[x:p" * 16000 + " x:o" + "]" * 16000 + " }"
+    for extra in ((), ("--allow-network",)):
+        res = cli_runner("query", "sparql", q, *extra)
+        assert res.exit_code == 2, res.output
+        assert re.search(r"nested 1600[0-2] levels deep", res.stderr), res.stderr
+
+
+def test_prefixed_names_are_tokens_of_the_grammar():
+    """PN_PREFIX ':' PN_LOCAL: dots inside, escapes and percent codes kept, no punctuation."""
+    from kg.sparql import tokens
+
+    def words(text):
+        return [t[1] for t in tokens(text) if t[0] != "ws"]
+
+    assert words("ex:a.b ex:a. :x e.x:y ex:%41b ex:a\\.b") == [
+        "ex:a.b", "ex:a", ".", ":x", "e.x:y", "ex:%41b", "ex:a\\.b"]
+    assert words("sp:State]SERVICE<http://x/>") == ["sp:State", "]", "SERVICE", "<http://x/>"]
+    assert words("rdf:type[ex:p<u:v>") == ["rdf:type", "[", "ex:p", "<u:v>"]
+
+
 def test_service_inside_nested_groups_and_subqueries_found_by_the_parse(endpoint):
     url, _ = endpoint
     for q in (f"SELECT * {{ {{ OPTIONAL {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }} }} }}",
@@ -378,7 +420,7 @@ def test_service_inside_nested_groups_and_subqueries_found_by_the_parse(endpoint
 def test_guard_refuses_what_it_cannot_parse():
     """A query the guard's parser cannot read is refused (fail closed), with one line."""
     with pytest.raises(UsageError, match="syntax error"):
-        check_query_safe("SELECT * WHERE { ?s ?p ?o # c\r }")
+        check_query_safe("SELECT * WHERE { ?s ?p }")
 
 
 @pytest.mark.parametrize("opener,closer", [("{", "}"), ("(", ")"), ("[", "]")])
