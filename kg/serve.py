@@ -34,6 +34,13 @@ and accept updates; this one:
   ``allow_hosts`` (HTTP 403 otherwise: DNS rebinding), and refuses requests
   from another site: an ``Origin`` whose host is not one of those, or
   ``Sec-Fetch-Site: cross-site`` (a cross-site form post or fetch);
+- gives each client :data:`REQUEST_READ_S` seconds to send a request (line,
+  headers and body) and serves at most :data:`MAX_CONNECTIONS` connections at
+  once (more get HTTP 503 at once), so clients that send slowly or never
+  (slowloris) are cut off and cannot use up threads and files; a connection is
+  closed after any refusal and whenever a request body was not read, so a body
+  is never taken for a second request (request smuggling past the ``Origin``
+  check);
 - binds 127.0.0.1 unless told otherwise, and holds the store open read-only
   for its lifetime (a ``kg build`` or ``kg ingest`` waits until it stops).
 
@@ -49,6 +56,7 @@ Example::
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 import urllib.parse
@@ -77,6 +85,11 @@ MAX_BODY = 1_000_000  # bytes in a POST body
 LISTEN_BACKLOG = 256  # connections the kernel queues before the server accepts them
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 QUEUE_GRACE = 30.0  # seconds a queued request waits beyond the query timeout for a worker
+REQUEST_READ_S = 20.0  # seconds a client has to send one request: line, headers and body
+IDLE_SOCKET_S = 60.0  # seconds one read or write on a connection may wait (a stalled reader)
+MAX_CONNECTIONS = 256  # connections served at once; more are answered 503 and closed
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+         b"Content-Length: 39\r\nConnection: close\r\n\r\nserver busy: too many open connections\n")
 
 _JSON = "application/sparql-results+json"
 _XML = "application/sparql-results+xml"
@@ -468,7 +481,9 @@ class SparqlServer(ThreadingHTTPServer):
     def __init__(self, store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
                  timeout: float = DEFAULT_TIMEOUT, allow_network: bool = False,
                  max_workers: int = 4, log: TextIO | None = None,
-                 allow_hosts: list[str] | tuple[str, ...] = ()):
+                 allow_hosts: list[str] | tuple[str, ...] = (),
+                 request_read_timeout: float = REQUEST_READ_S,
+                 max_connections: int = MAX_CONNECTIONS):
         import math
 
         if not math.isfinite(float(timeout)) or float(timeout) <= 0:
@@ -478,6 +493,8 @@ class SparqlServer(ThreadingHTTPServer):
         self.allow_network = allow_network
         self.log = log
         self.workers = threading.BoundedSemaphore(max_workers)
+        self.request_read_timeout = float(request_read_timeout)
+        self.connections = threading.BoundedSemaphore(max_connections)
         hosts = {h.lower() for h in LOCAL_HOSTS}
         if host not in ("", "0.0.0.0", "::"):
             hosts.add(_split_host(host if ":" not in host else f"[{host}]"))
@@ -495,6 +512,29 @@ class SparqlServer(ThreadingHTTPServer):
         super().server_close()
         if self.pool is not None:
             self.pool.close()
+
+    def process_request(self, request, client_address) -> None:
+        """Serve the connection in a thread of its own, or answer 503 and close it when
+        :data:`MAX_CONNECTIONS` are open already (no thread is started for it)."""
+        if not self.connections.acquire(blocking=False):
+            try:
+                request.settimeout(1.0)
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread: the slot is given back here
+            self.connections.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
 
     @property
     def endpoint_url(self) -> str:
@@ -535,6 +575,26 @@ class _Handler(BaseHTTPRequestHandler):
     server: SparqlServer
     server_version = f"kg/{__version__}"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SOCKET_S  # each read or write; the whole request has REQUEST_READ_S
+
+    def handle_one_request(self):
+        """One request, read within the server's ``request_read_timeout``: past it the
+        connection is shut down, whatever the client is still sending (or not)."""
+        self._body_read = False
+        self._reading = threading.Timer(self.server.request_read_timeout, self._cut_off)
+        self._reading.daemon = True
+        self._reading.start()
+        try:
+            super().handle_one_request()
+        finally:
+            self._reading.cancel()
+
+    def _cut_off(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         log = self.server.log
@@ -544,10 +604,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- request parsing -------------------------------------------------------
     def _send(self, status: int, body: bytes, ctype: str) -> None:
+        self._reading.cancel()
+        # after a refusal, or a request whose body was not read, the connection ends: what
+        # is left of that request must never be read as the next one
+        unread = (self.headers.get("Transfer-Encoding") is not None
+                  or (not self._body_read and (self.headers.get("Content-Length") or "0").strip()
+                      not in ("", "0")))
+        if status >= 400 or unread:
+            self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Vary", "Accept")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -557,13 +627,20 @@ class _Handler(BaseHTTPRequestHandler):
                    "text/plain; charset=utf-8")
 
     def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding") is not None:
+            raise _HttpError(411, "send the body with a Content-Length (no Transfer-Encoding)")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             raise _HttpError(400, "bad Content-Length") from None
         if length > MAX_BODY:
             raise _HttpError(413, f"request body over {MAX_BODY} bytes")
-        return self.rfile.read(length) if length > 0 else b""
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            raise _HttpError(400, "the request body ended early")
+        self._body_read = True
+        self._reading.cancel()  # the request is read: the query's own timeout applies now
+        return body
 
     def _params(self) -> tuple[str, dict[str, list[str]]]:
         url = urllib.parse.urlsplit(self.path)
@@ -613,6 +690,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _check_origin(self) -> None:
         """403 unless the Host is ours (DNS rebinding) and the request is not from another site."""
         allowed = self.server.allowed_hosts
+        if len(self.headers.get_all("Host") or ()) > 1 or len(self.headers.get_all("Origin") or ()) > 1:
+            raise _HttpError(400, "a request names one Host and at most one Origin")
         host = self.headers.get("Host")
         if host is not None and _split_host(host) not in allowed:
             raise _HttpError(403, f"refused: Host {host.strip()[:100]!r} is not this server "
@@ -630,6 +709,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._check_origin()
             path, params = self._params()
+            self._reading.cancel()  # read (a GET has no body): the query's timeout applies
             if path.rstrip("/") in ("/update", "/store"):
                 raise _HttpError(403, "updates are refused: this endpoint is read-only")
             if path.rstrip("/") not in ("/query", "/sparql", ""):
@@ -686,7 +766,8 @@ class _Handler(BaseHTTPRequestHandler):
 def make_server(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
                 timeout: float = DEFAULT_TIMEOUT, allow_network: bool = False,
                 log: TextIO | None = None, allow_hosts: list[str] | tuple[str, ...] = (),
-                max_workers: int = 4) -> SparqlServer:
+                max_workers: int = 4, request_read_timeout: float = REQUEST_READ_S,
+                max_connections: int = MAX_CONNECTIONS) -> SparqlServer:
     """Create (but do not start) the read-only endpoint over ``store``.
 
     :param store: an open store (the local store, opened read-only).
@@ -698,10 +779,14 @@ def make_server(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     :param allow_hosts: more names the ``Host`` header may carry (besides 127.0.0.1,
         localhost, [::1] and the bound address).
     :param max_workers: queries that run at once (each in its own worker process).
+    :param request_read_timeout: seconds a client has to send one request.
+    :param max_connections: connections served at once (more get HTTP 503).
     """
     try:
         return SparqlServer(store, host, port, timeout=timeout, allow_network=allow_network,
-                            log=log, allow_hosts=allow_hosts, max_workers=max_workers)
+                            log=log, allow_hosts=allow_hosts, max_workers=max_workers,
+                            request_read_timeout=request_read_timeout,
+                            max_connections=max_connections)
     except OSError as exc:
         raise StoreError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

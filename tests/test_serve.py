@@ -406,3 +406,96 @@ def test_two_hundred_simultaneous_requests_all_answered(server):
     with concurrent.futures.ThreadPoolExecutor(200) as pool:
         results = list(pool.map(lambda _: _http(server + ASK_EMPTY)[0], range(200)))
     assert results.count(200) == 200, sorted(set(results))
+
+
+# ---------------------------------------------------------------- hostile connections
+
+
+def _raw(url: str, data: bytes, *, wait: float = 3.0) -> bytes:
+    """Send ``data`` on one connection and read until the server closes it (or ``wait``)."""
+    import socket
+
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as conn:
+        conn.sendall(data)
+        chunks = []
+        try:
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
+
+
+def test_a_refused_requests_body_is_never_read_as_a_second_request(server):
+    """An audit's smuggling: a POST refused for its Origin left its body unread on a kept
+    connection, and the body (a GET without Origin) was then answered 200. Now the
+    connection ends with the refusal: one response, no second."""
+    inner = f"GET /query{ASK_EMPTY} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    for head in (
+        b"POST /query HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\n"
+        b"Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(inner),
+        # a GET's body, and a chunked body, are not read either
+        b"GET /query?query=ASK%%7B%%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n"
+        % len(inner),
+        b"POST /query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(inner),
+    ):
+        reply = _raw(server, head + inner)
+        assert reply.count(b"HTTP/1.1 ") == 1, reply
+        assert b"Connection: close" in reply
+    _still_answers(server)
+
+
+def test_two_host_headers_are_refused(server):
+    reply = _raw(server, f"GET /query{ASK_EMPTY} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         "Host: evil.example\r\n\r\n".encode())
+    assert reply.startswith(b"HTTP/1.1 400 ") and b"one Host" in reply, reply
+
+
+@pytest.fixture
+def strict_server(built):
+    """kg serve in this process, with a 1 s request deadline and room for 4 connections."""
+    import threading
+
+    from kg.serve import make_server
+    from kg.store import open_store
+
+    with open_store(built) as store:
+        srv = make_server(store, port=0, request_read_timeout=1.0, max_connections=4,
+                          max_workers=1)
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        try:
+            yield srv.endpoint_url
+        finally:
+            srv.shutdown()
+            srv.server_close()
+
+
+def test_slow_clients_are_cut_off_and_the_server_recovers(strict_server):
+    """Slowloris: connections that send half a request are closed at the deadline; while
+    they are held, a connection past the limit gets 503 at once (no thread, no wait);
+    once they are cut off, queries are answered again."""
+    import socket
+
+    host, port = urllib.parse.urlsplit(strict_server).netloc.split(":")
+    slow = [socket.create_connection((host, int(port)), timeout=5) for _ in range(4)]
+    try:
+        for conn in slow:
+            conn.sendall(b"GET /query?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        reply = _raw(strict_server, b"GET /query HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 503 ") and b"too many open connections" in reply
+        assert time.monotonic() - t0 < 1.0
+        for conn in slow:  # each is closed by the server at its deadline, unanswered
+            conn.settimeout(5)
+            assert conn.recv(1024) == b""
+    finally:
+        for conn in slow:
+            conn.close()
+    deadline = time.monotonic() + 2.0  # the handler threads give their slots back as they end
+    while _http(strict_server + ASK_EMPTY)[0] == 503 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _still_answers(strict_server)
