@@ -40,6 +40,7 @@ __all__ = [
     "md_fence",
     "html",
     "csv_text",
+    "csv_row",
     "xml_chars",
     "xml",
     "terminal",
@@ -124,9 +125,33 @@ def html(text: str) -> str:
     return _html.escape(_CONTROL.sub("", str(text)).replace("\x00", ""), quote=True)
 
 
+# a cell a spreadsheet would run as a formula (OWASP "CSV injection"), unless it is a number
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z|^[+-]?INF\Z|^NaN\Z")
+
+
 def csv_text(text: str) -> str:
-    """A CSV cell's text (the csv module quotes it): control characters other than tab, CR, LF dropped."""
-    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", str(text))
+    """A CSV cell's text (the csv module quotes it): control characters other than tab, CR,
+    LF dropped, and a cell that a spreadsheet would read as a formula (it starts with
+    ``= + - @``, a tab or CR, and is not a number) prefixed with ``'``, which spreadsheets
+    show as text (OWASP, "CSV Injection").
+
+    >>> [csv_text(x) for x in ("=cmd|' /C calc'!A0", "@SUM(A1)", "-1.5e3", "+INF", "Japan")]
+    ["'=cmd|' /C calc'!A0", "'@SUM(A1)", '-1.5e3', '+INF', 'Japan']
+    """
+    text = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", str(text))
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def csv_row(values) -> list:
+    """A row for a CSV writer: each string through :func:`csv_text`, numbers and None as they are.
+
+    >>> csv_row(["=1+1", 2, None, "JPN"])
+    ["'=1+1", 2, None, 'JPN']
+    """
+    return [csv_text(v) if isinstance(v, str) else v for v in values]
 
 
 def xml_chars(text: str) -> str:

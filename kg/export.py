@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from kg.errors import UsageError
+from kg.escape import csv_row
 from kg.namespaces import year_spells
 
 __all__ = ["RDF_FORMATS", "NETWORK_FORMATS", "PANEL_FORMATS", "ExportResult", "export",
@@ -112,7 +113,7 @@ def export_network(G, fmt: str) -> bytes:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["source", "target", "weight"])
         for u, v in sorted((min(a, b), max(a, b)) for a, b in G.edges):
-            w.writerow([u, v, _weight_text(G[u][v].get("weight", 1.0))])
+            w.writerow(csv_row([u, v, _weight_text(G[u][v].get("weight", 1.0))]))
         return buf.getvalue().encode("utf-8")
     if fmt in ("graphml", "gexf"):
         G = _xml_safe(G)

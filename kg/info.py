@@ -65,16 +65,26 @@ def store_info(store) -> dict:
 
 
 def format_info(data: dict, fmt: str = "text") -> str:
-    """Render :func:`store_info` as text or JSON."""
+    r"""Render :func:`store_info` as text or JSON; in text, what comes from data (the
+    graphs' versions) is shown with :func:`kg.escape.terminal`, one line each.
+
+    >>> data = {"store": ".kg", "graphs": {"user": {"triples": 1, "version": "v\x1b[31m\n2",
+    ...         "sha256": "ab"}}, "triples": 1, "fingerprint": "ab", "versions": {}}
+    >>> format_info(data).splitlines()[3]
+    'user           1  v\\x1b[31m 2  ab'
+    """
+    from kg.escape import terminal
+
     if fmt == "json":
         return json.dumps(data, indent=1, sort_keys=True) + "\n"
-    lines = [f"store: {data['store']}", ""]
+    lines = [f"store: {terminal(data['store'])}", ""]
     width = max([len(g) for g in data["graphs"]] + [5])
     lines.append(f"{'graph'.ljust(width)}  {'triples':>9}  {'version':<10}  sha256")
     for g, d in data["graphs"].items():
-        lines.append(f"{g.ljust(width)}  {d['triples']:>9}  {d['version'] or '-':<10}  {d['sha256']}")
+        version = terminal(d["version"]) or "-"
+        lines.append(f"{terminal(g).ljust(width)}  {d['triples']:>9}  {version:<10}  {d['sha256']}")
     lines.append(f"{'all'.ljust(width)}  {data['triples']:>9}  {'':<10}  {data['fingerprint']}")
     lines.append("")
     lines.append("fingerprint: sha256:" + data["fingerprint"])
-    lines.append("versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items()))
+    lines.append("versions: " + ", ".join(f"{k} {terminal(v)}" for k, v in data["versions"].items()))
     return "\n".join(lines) + "\n"

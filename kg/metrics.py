@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 
 from kg.citation import DEFINITIONS, citation_block, format_citation
 from kg.errors import ComputationError, UsageError
+from kg.escape import csv_row
 from kg.results import format_rows
 
 __all__ = [
@@ -1571,8 +1572,8 @@ def format_metrics(result: MetricsResult, fmt: str = "table") -> str:
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
+        w.writerow(csv_row(header))
+        w.writerows(csv_row(row) for row in rows)
         return buf.getvalue()
     if fmt == "json":
         doc = {

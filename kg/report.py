@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import StoreError
+from kg.escape import csv_row
 from kg.escape import html as escape_html
 from kg.metrics import CENTRALITY_WINDOW, focus_by_year, focus_window_metrics, top_partners
 from kg.metrics import METRIC_COLUMNS as _METRIC_COLS
@@ -163,9 +164,9 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -
     cols = columns or (list(rows[0]) if rows else [])
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(cols)
+        w.writerow(csv_row(cols))
         for r in rows:
-            w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
+            w.writerow(csv_row(["" if r.get(c) is None else r.get(c) for c in cols]))
 
 
 def _claims_rows(result: dict) -> list[dict]:

@@ -338,6 +338,10 @@ def _parse_tree(text: str):
             "to skip it)") from None
     if isinstance(exc, RecursionError):
         raise UsageError("query refused: too complex for the network guard to check") from None
+    if isinstance(exc, Exception):  # a fault of rdflib's parser: refused (fail closed), one line
+        raise UsageError(f"query refused: the network guard's parser failed on it "
+                         f"({type(exc).__name__}: {exc}; pass --allow-network to skip the "
+                         "guard)") from None
     if exc is not None:
         raise exc
     return box["tree"]
@@ -358,24 +362,38 @@ def _walk(node):
             stack.extend(item)
 
 
-def _as_the_engine_reads(text: str) -> str:
-    r"""``text`` with each CR that does not start a CRLF made a LF, for rdflib's parser.
+def _for_rdflib(text: str) -> str:
+    r"""``text`` as rdflib's parser must see it to read the structure the engine reads.
 
-    The engine (and the SPARQL grammar) ends a comment at CR or LF; rdflib's parser only
-    at LF, so after "# c\r" it would read the rest of the line as comment that the
-    engine runs. Outside comments a CR is white space to both, and inside a long string
-    it changes nothing the guard looks at.
+    - Each CR that does not start a CRLF becomes a LF: the engine (and the SPARQL
+      grammar) ends a comment at CR or LF, rdflib's parser only at LF, so after
+      "# c\r" it would take for comment what the engine runs.
+    - The minus sign of a number becomes a plus: rdflib 7's parser raises TypeError on
+      a negative decimal in ``VALUES`` or as an object (``VALUES ?n { -1.5 }``). The
+      sign changes no structure the guard looks at.
 
-    >>> _as_the_engine_reads("ASK { # c\rSERVICE <x:> {} }\r\n")
+    Strings, IRIs and comments are left as they are.
+
+    >>> _for_rdflib("ASK { # c\rSERVICE <x:> {} }\r\n")
     'ASK { # c\nSERVICE <x:> {} }\r\n'
+    >>> _for_rdflib('SELECT * { VALUES ?n { -1.5 "-2" } FILTER(?n-1 > 0) }')
+    'SELECT * { VALUES ?n { +1.5 "-2" } FILTER(?n+1 > 0) }'
     """
-    return re.sub(r"\r(?!\n)", "\n", text)
+    toks = tokens(text)
+    out = []
+    for i, (kind, tok, _) in enumerate(toks):
+        if kind == "ws":
+            tok = re.sub(r"\r(?!\n)", "\n", tok)
+        elif kind == "other" and tok == "-" and i + 1 < len(toks) and toks[i + 1][1][:1] in "0123456789.":
+            tok = "+"
+        out.append(tok)
+    return "".join(out)
 
 
 def _refuse_parsed(text: str) -> None:
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    for node in _walk(_parse_tree(_as_the_engine_reads(text))):
+    for node in _walk(_parse_tree(_for_rdflib(text))):
         if not isinstance(node, CompValue):
             continue
         if node.name == "ServiceGraphPattern":

@@ -299,6 +299,21 @@ def test_fragment_state_focus_and_pin(bundled_store, bundled_map, browser):
     _offline(log)
 
 
+@pytest.mark.parametrize("fragment", ["focus=__proto__", "focus=constructor&min=1",
+                                      "year=%E0&focus=JPN", "%E0=1&window=5"])
+def test_a_crafted_fragment_leaves_the_map_working(bundled_map, browser, fragment):
+    """A link's fragment is anyone's text (an audit broke the page with "__proto__" and a
+    bad %-escape): the page draws, ignores what is not a state or a value, no error."""
+    page, log = _load(browser, bundled_map, fragment)
+    try:
+        state = page.evaluate("window.kgMap.state")
+        assert state["focus"] in (None, "JPN")
+        assert page.evaluate("window.kgMap.drawn()")["nodes"]
+    finally:
+        page.close()
+    _offline(log)
+
+
 def test_play_button_steps_through_the_years(bundled_map, browser):
     page, log = _load(browser, bundled_map)
     try:

@@ -610,3 +610,35 @@ def test_a_users_query_file_is_guarded(tmp_path, built_store):
     assert not load_query(str(mine)).shipped
     with open_store(built_store) as store, pytest.raises(QueryRefused, match="SERVICE"):
         run_saved(store, str(mine))
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_text(cli_runner):
+    """CSV injection (an audit): a label "=cmd|..." came out as a bare cell. Now a cell
+    starting with = + - @ that is not a number is prefixed with ', numbers stay numbers."""
+    import csv
+    import io
+
+    q = ('SELECT ?x ?n WHERE { VALUES (?x ?n) { ("=cmd|\' /C calc\'!A0" -1.5) '
+         '("@SUM(A1)" 2) ("+1" 3) } }')
+    res = cli_runner("query", "sparql", q, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    rows = list(csv.reader(io.StringIO(res.stdout)))
+    assert rows[1:] == [["'=cmd|' /C calc'!A0", "-1.5"], ["'@SUM(A1)", "2"], ["+1", "3"]]
+    res = cli_runner("query", "sparql", q, "--format", "tsv")
+    assert res.stdout.splitlines()[1].startswith("'=cmd")
+
+
+def test_info_shows_terminal_escapes_from_graph_versions(cli_runner, store_copy, tmp_path):
+    """A graph version holding ESC and a line break (from an ingested file) is shown as
+    \\x1b, on one line, by ``kg info`` (an audit found the raw bytes)."""
+    ttl = tmp_path / "v.ttl"
+    ttl.write_text('@prefix owl: <http://www.w3.org/2002/07/owl#> .\n'
+                   '<urn:x> a owl:Ontology ; owl:versionInfo "v\\u001B[31mRED\\nnext" .\n',
+                   encoding="utf-8")
+    res = cli_runner("ingest", "--graph", "evil", str(ttl), store=store_copy)
+    assert res.exit_code == 0, res.output
+    res = cli_runner("info", store=store_copy)
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.stdout
+    line = next(x for x in res.stdout.splitlines() if x.startswith("evil "))
+    assert "\\x1b[31mRED next" in line

@@ -19,7 +19,7 @@
   var state = {year: D.state.year, window: D.state.window, relation: D.state.relation,
                min: D.state.min, focus: D.state.focus, pin: null, sizeBy: D.state.sizeBy,
                layout: D.state.layout};
-  var idx = {}, geoBend = {};
+  var idx = Object.create(null), geoBend = {};  // no prototype: "__proto__" is no state
   D.nodes.forEach(function (n, i) { idx[n.id] = i; });
   D.edges.forEach(function (e) { if (e.smooth) { geoBend[e.id] = e.smooth; } });
   var cur = null, hover = -1, unit = 1, baseCache = {};
@@ -517,9 +517,11 @@
     var o = document.createElement("option"); o.value = value; o.textContent = text; sel.appendChild(o);
   }
   function readHash() {
-    var h = location.hash.replace(/^#/, ""), p = {};
+    // a link's fragment is anyone's text: keys without a prototype, a bad %-escape skipped
+    var h = location.hash.replace(/^#/, ""), p = Object.create(null);
     h.split("&").forEach(function (kv) {
-      var i = kv.indexOf("="); if (i > 0) { p[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1)); }
+      var i = kv.indexOf("="); if (i <= 0) { return; }
+      try { p[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1)); } catch (e) { /* URIError */ }
     });
     if (p.year && D.years.indexOf(+p.year) >= 0) { state.year = +p.year; }
     if (p.window && D.windows.indexOf(+p.window) >= 0) { state.window = +p.window; }
