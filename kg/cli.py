@@ -194,18 +194,21 @@ def build(settings):
 @click.option("--format", "fmt", metavar="FORMAT",
               help="mme, atop, cow, cow-states, yaml, csv, or an RDF format (ttl, nt, nq, trig, jsonld, rdfxml); "
                    "default: from the file extension.")
-@click.option("--graph", metavar="NAME", help="Target graph (default: by kind: user, mme, atop, cow).")
+@click.option("--graph", metavar="NAME",
+              help="Target graph (default: by kind: user, mme, atop, cow, cow-states).")
 @click.option("--replace", is_flag=True, help="Replace the target graph instead of adding to it.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad row of a field dataset.")
 @click.option("--from-endpoint", metavar="URL", help="Run a CONSTRUCT query on this endpoint and store the result.")
 @click.option("--query", "query_file", metavar="FILE.rq", help="The CONSTRUCT query for --from-endpoint.")
 @pass_settings
 def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_file):
-    """Add data: RDF files, curated YAML/CSV, or a field dataset (--format mme|atop|cow).
+    """Add data: RDF files, curated YAML/CSV, or a field dataset (--format mme|atop|cow|cow-states).
 
-    All or nothing: every input is parsed and validated before anything is
-    written; a bad file or record stops the ingest with a one-line message
-    and exit code 2, and the store is left as it was.
+    All or nothing: the store keeps nothing unless every input conforms (big
+    N-Triples/Turtle files are loaded into a new state of the store while they
+    are validated, and that state is dropped if they do not); a bad file or
+    record stops the ingest with a one-line message and exit code 2, and the
+    store is left as it was.
 
     Example: kg ingest --format mme MME.csv
     """
@@ -400,7 +403,7 @@ def coverage(settings, fmt, focus, graphs):
 @click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
 @click.option("--codebook", metavar="FILE",
               help="Write the Markdown codebook here (default: beside --out as "
-                   "<stem>.codebook.md, for network and panel formats).")
+                   "<file name>.codebook.md, for network and panel formats).")
 @graphs_option("Export only these graphs; for networks and panels, count only their facts.")
 @click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]), default="exercise",
               show_default=True, help="For network formats: which ties.")
@@ -491,7 +494,7 @@ def map_(settings, out, focus, year_from, year_to, relation, layout, size_by, co
 # ---------------------------------------------------------------- push / serve (kg.remote, kg.serve)
 
 @cli.command()
-@click.argument("update_url")
+@click.argument("update_url", required=False)
 @graphs_option("Push only these graphs (default all).")
 @click.option("--replace", is_flag=True, help="Empty each remote graph first (DROP SILENT GRAPH).")
 @click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True,
@@ -501,8 +504,10 @@ def map_(settings, out, focus, year_from, year_to, relation, layout, size_by, co
 def push(settings, update_url, graphs, replace, batch, gsp):
     """Copy the local store's named graphs to a remote store (SPARQL 1.1 Update at UPDATE_URL).
 
-    Progress goes to stderr; a remote that refuses stops the push with a
-    one-line error (exit 2). Run it again with --replace to start over.
+    With --gsp URL the data goes to that Graph Store Protocol endpoint
+    instead, and UPDATE_URL is not needed. Progress goes to stderr; a remote
+    that refuses stops the push with a one-line error (exit 2). Run it again
+    with --replace to start over.
 
     Example: kg push http://127.0.0.1:7878/update --replace
     """
@@ -577,7 +582,8 @@ def claims_list(claims_dir):
 @claims.command("check")
 @click.argument("ids", nargs=-1, metavar="[ID|NUMBER]...")
 @format_option(["table", "json", "md"])
-@click.option("--strict", is_flag=True, help="Exit 1 when any checked claim is not supported.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 unless every checked claim is supported (insufficient data fails too).")
 @graphs_option()
 @_CLAIMS_DIR
 @pass_settings

@@ -35,15 +35,16 @@ def md_cell(text) -> str:
 
 
 def codebook_path(out: str) -> str:
-    """Where the codebook of an export written to ``out`` goes by default.
+    """Where the codebook of an export written to ``out`` goes by default: beside it, named
+    after the whole file name, so that ``japan.dta`` and ``japan.gexf`` keep a codebook each.
 
-    >>> codebook_path("panel.dta")
-    'panel.codebook.md'
+    >>> codebook_path("japan.dta"), codebook_path("japan.gexf")
+    ('japan.dta.codebook.md', 'japan.gexf.codebook.md')
     """
     from pathlib import Path
 
     p = Path(out)
-    return str(p.with_name(p.stem + ".codebook.md"))
+    return str(p.with_name(p.name + ".codebook.md"))
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:

@@ -347,7 +347,7 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
     :param fmt: an RDF format, a network format (``graphml gexf csv``) or ``dyad-year``.
     :param out: the file to write; None returns the bytes (CSV for a panel).
     :param codebook: where to write the Markdown codebook; by default beside ``out``
-        (``<stem>.codebook.md``) for network and panel exports, none for RDF.
+        (``<file name>.codebook.md``) for network and panel exports, none for RDF.
     :param dynamic: with ``gexf``, the network over time (spells per year).
     :param directed, states, all_dyads: panel options (:func:`kg.panel.dyad_year_panel`).
     :returns: an :class:`ExportResult`.

@@ -443,14 +443,14 @@ def _gsp_request(url: str, iri: str, data: bytes, *, method: str, timeout: float
         raise _network_error(exc, url, timeout) from None
 
 
-def push(local_store: BaseStore, update_url: str, graphs: list[str] | None = None, *,
+def push(local_store: BaseStore, update_url: str | None, graphs: list[str] | None = None, *,
          replace: bool = False, batch: int = 1000, gsp: str | None = None,
          progress: Callable[[str, int, int], None] | None = None,
          timeout: float | None = None) -> dict[str, int]:
     """Copy named graphs of the local store to a remote store.
 
     :param local_store: the store to read (usually a LocalStore opened read-only).
-    :param update_url: the remote SPARQL 1.1 Update endpoint.
+    :param update_url: the remote SPARQL 1.1 Update endpoint (None with ``gsp``).
     :param graphs: short names of the graphs to copy (default: all).
     :param replace: empty each remote graph first (``DROP SILENT GRAPH``); else add to it.
     :param batch: triples per request.
@@ -468,9 +468,13 @@ def push(local_store: BaseStore, update_url: str, graphs: list[str] | None = Non
     """
     if batch < 1:
         raise UsageError("--batch must be at least 1")
-    remote = RemoteStore(update_url, update_endpoint=update_url, timeout=timeout)
+    if not update_url and not gsp:
+        raise UsageError("give the remote's SPARQL Update URL, or --gsp URL")
     if gsp:
         _check_url(gsp, "Graph Store Protocol URL")
+    remote = (RemoteStore(update_url, update_endpoint=update_url, timeout=timeout)
+              if update_url and not gsp else None)
+    wait = float(timeout) if timeout else DEFAULT_TIMEOUT
     sent: dict[str, int] = {}
     for iri in local_store.graph_iris_of(graphs):
         name = graph_name(iri)
@@ -484,14 +488,14 @@ def push(local_store: BaseStore, update_url: str, graphs: list[str] | None = Non
         if replace and not gsp:
             _push_update(remote, f"DROP SILENT GRAPH <{iri}>", name, 0, total)
         if replace and gsp and total == 0:
-            _gsp_request(gsp, iri, b"", method="PUT", timeout=remote.timeout)
+            _gsp_request(gsp, iri, b"", method="PUT", timeout=wait)
         for start in range(0, total, batch):
             chunk = b"\n".join(triples[start:start + batch]).decode("utf-8")
             if gsp:
                 method = "PUT" if replace and start == 0 else "POST"
                 try:
                     _gsp_request(gsp, iri, chunk.encode("utf-8") + b"\n", method=method,
-                                 timeout=remote.timeout)
+                                 timeout=wait)
                 except RemoteError as exc:
                     raise RemoteError(f"push of graph {name} stopped after {done} of {total} "
                                       f"triples: {exc.message}") from None

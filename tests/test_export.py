@@ -128,7 +128,7 @@ def test_dynamic_weights_equal_one_year_windows(world, relation):
 def test_network_export_writes_a_codebook_of_its_attributes(world, tmp_path):
     out = tmp_path / "net.graphml"
     _export(world, "--format", "graphml", "--relation", "all", "--out", str(out))
-    book = (tmp_path / "net.codebook.md").read_text()
+    book = (tmp_path / "net.graphml.codebook.md").read_text()
     for attr in ("label", "weight", "exercise_weight", "agreement_weight"):
         assert f"| {attr.replace('_', chr(92) + '_')} |" in book  # Markdown-escaped
     assert "sha256:" in book

@@ -150,7 +150,7 @@ def test_cli_writes_csv_and_a_codebook_naming_every_column(world, tmp_path, cli_
     header = rows[0]
     ab2009 = next(r for r in rows[1:] if r[3:5] == ["AAA", "BBB"] and r[2] == "2009")
     assert ab2009[header.index("exercises")] == "" and ab2009[header.index("atop_defense")] == "1"
-    book = (tmp_path / "panel.codebook.md").read_text()
+    book = (tmp_path / "panel.csv.codebook.md").read_text()
     listed = [re.sub(r"\\(.)", r"\1", line.split("|")[1].strip())  # Markdown-unescaped
               for line in book.split("## Columns")[1].split("##")[0].splitlines()
               if line.startswith("| ") and not line.startswith("| column")]

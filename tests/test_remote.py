@@ -190,6 +190,13 @@ def test_push_again_with_replace_and_gsp_keeps_data_identical(pushed, oxigraph):
              "--gsp", f"{oxigraph}/store", "--batch", "3000")
     assert res.returncode == 0, res.stderr
     assert _fingerprint(ok("--endpoint", url, "info")) == before
+    # with --gsp the update URL is not needed (the README's form)
+    res = kg("--store", store, "push", "--graph", "curated", "--replace",
+             "--gsp", f"{oxigraph}/store", "--batch", "3000")
+    assert res.returncode == 0, res.stderr
+    assert _fingerprint(ok("--endpoint", url, "info")) == before
+    res = kg("--store", store, "push", "--graph", "curated")
+    assert res.returncode == 2 and "--gsp URL" in res.stderr
 
 
 def test_push_unknown_graph_is_usage_error(built, oxigraph):

@@ -526,7 +526,20 @@ def _job_cost(job: tuple) -> int:
 
 
 def raise_if_not_supported(result: dict) -> None:
-    """Raise :class:`ClaimNotSupported` (exit 1) when any checked claim is not supported."""
-    bad = [c["id"] for c in result["claims"] if c["verdict"] != SUPPORTED]
+    """Raise :class:`ClaimNotSupported` (exit 1) unless every checked claim is supported: a
+    claim found not supported, or without sufficient data, fails; the message says which.
+
+    >>> raise_if_not_supported({"claims": [{"id": "a", "verdict": "insufficient data"},
+    ...                                    {"id": "b", "verdict": SUPPORTED}]})
+    Traceback (most recent call last):
+    ...
+    kg.claims.evaluate.ClaimNotSupported: 1 claim(s) not supported: insufficient data: a
+    """
+    bad: dict[str, list[str]] = {}
+    for c in result["claims"]:
+        if c["verdict"] != SUPPORTED:
+            bad.setdefault(c["verdict"], []).append(c["id"])
     if bad:
-        raise ClaimNotSupported(f"{len(bad)} claim(s) not supported: {', '.join(bad)}")
+        raise ClaimNotSupported(
+            f"{sum(map(len, bad.values()))} claim(s) not supported: "
+            + "; ".join(f"{verdict}: {', '.join(ids)}" for verdict, ids in sorted(bad.items())))

@@ -7,8 +7,9 @@ memory runs out, and a small gzip bomb cannot expand without bound:
 - only regular files are read (a FIFO, a device, a socket or ``/proc`` entry
   with no size is refused before it is read);
 - a file, or what a gzip file expands to, may hold at most
-  :data:`MAX_INPUT_BYTES` bytes (``KG_MAX_INPUT_BYTES``) and
-  :data:`MAX_INPUT_LINES` lines (``KG_MAX_INPUT_LINES``).
+  :data:`MAX_INPUT_BYTES` bytes (``KG_MAX_INPUT_BYTES``), and a text read line by line
+  (:func:`open_text`: the field datasets' CSV files) at most :data:`MAX_INPUT_LINES`
+  lines (``KG_MAX_INPUT_LINES``).
 
 >>> import tempfile, os
 >>> with tempfile.NamedTemporaryFile("wb", suffix=".ttl", delete=False) as fh:
