@@ -230,3 +230,24 @@ def test_codebook_disagreements_only_for_known_versions():
     assert codebook_disagreements("5.1", {"last_year": 2016}) == [
         "the ATOP 5.1 codebook gives 2018 as the last year covered; the files reach 2016"]
     assert codebook_disagreements("9.9", {"alliances": 1}) == []
+
+
+def test_another_version_into_the_same_graph_is_refused(atop_store, tmp_path, cli_runner,
+                                                        fingerprint):
+    """ATOP 5.1 over 4.01 in graph atop would count each alliance twice: refused (exit 2,
+    one line naming the file, the store unchanged); --graph keeps both, --replace swaps."""
+    if not MEMBER51.exists():
+        pytest.skip(f"shared dataset absent: {MEMBER51}")
+    dest = tmp_path / "store"
+    shutil.copytree(atop_store[0], dest, ignore=shutil.ignore_patterns("kg.lock"))
+    before = fingerprint(dest)
+    res = cli_runner("ingest", "--format", "atop", MEMBER51, store=dest)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert str(MEMBER51) in res.stderr and "holds version 4.01" in res.stderr
+    assert fingerprint(dest) == before
+    assert cli_runner("ingest", "--format", "atop", "--graph", "atop5", MEMBER51,
+                      store=dest).exit_code == 0
+    assert cli_runner("ingest", "--format", "atop", "--replace", MEMBER51,
+                      store=dest).exit_code == 0
+    info = cli_runner("info", store=dest).stdout
+    assert [line.split()[2] for line in info.splitlines() if line.startswith("atop")] == ["5.1"] * 2

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import InputError, UsageError
-from kg.namespaces import GRAPH, ID, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
+from kg.namespaces import GRAPH, ID, OWL, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
 
 __all__ = ["IngestReport", "detect_kind", "ingest", "build", "build_data", "FIELD_FORMATS", "prepare",
            "assemble"]
@@ -96,6 +96,23 @@ def _context_nt(store, exclude: set[str]) -> bytes:
     return store.query(q, graphs=graphs, own=True)
 
 
+def _one_version_per_graph(store, graph: str, quads, file: str) -> None:
+    """Refuse a field dataset of another version than the one its graph holds (ATOP 5.1
+    over 4.01): both in one graph would count each alliance or exercise twice, and the
+    codebooks would name two versions. ``--replace`` or ``--graph NAME`` says which."""
+    from kg.info import graph_versions
+
+    name = graph_name(graph)
+    new = {q.object.value for q in quads if q.predicate.value == OWL + "versionInfo"}
+    if not new or name not in store.graph_sizes():
+        return
+    held = graph_versions(store, [name]).get(name)
+    if held and set(held.split(", ")) != new:
+        raise InputError(f"graph {name} holds version {held} and this file is version "
+                         f"{', '.join(sorted(new))}: pass --replace to replace it, or "
+                         "--graph NAME to keep both", file=file)
+
+
 def _ontology_nt() -> bytes:
     import pyoxigraph as ox
 
@@ -159,6 +176,8 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
             mod = importlib.import_module(f"kg.ingest.{kind.replace('-', '_')}")
             g = target_default or graph_iri(kind)
             got, warnings = mod.parse(path, graph=g, strict=strict)
+            if store is not None and not replace:
+                _one_version_per_graph(store, g, got, name)
             link = getattr(mod, "link", None)  # e.g. MME: owl:sameAs to curated exercises
             if link is not None and store is not None:
                 extra, more = link(store, got, g)
