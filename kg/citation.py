@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from kg import __version__
 from kg.info import graph_versions
@@ -106,6 +107,24 @@ def _versions(store) -> dict:
     return dict(sorted(out.items()))
 
 
+def dataset_citations(store, graphs: list[str] | None = None) -> dict[str, str]:
+    """The citation each field dataset's publisher asks for, as recorded on its graph
+    (``dcterms:bibliographicCitation`` of the graph's ``sp:Dataset``), by short graph name.
+
+    :param store: the open store.
+    :param graphs: short graph names to read (None: all).
+    """
+    from kg.namespaces import SPARQL_PREFIXES, graph_name
+
+    rs = store.select(SPARQL_PREFIXES + "SELECT ?g ?c WHERE { GRAPH ?g { ?d a sp:Dataset ; "
+                      "dcterms:bibliographicCitation ?c } } ORDER BY ?g ?c", graphs=graphs,
+                      own=True)
+    out: dict[str, str] = {}
+    for g, c in rs.rows:
+        out.setdefault(graph_name(g.value), c.value)
+    return out
+
+
 def citation_block(store, graphs: list[str] | None, params: dict) -> dict:
     """The citation block for a result computed from ``graphs`` (None: all) with ``params``.
 
@@ -119,9 +138,11 @@ def citation_block(store, graphs: list[str] | None, params: dict) -> dict:
     if store is not None:
         fp = store.fingerprint(graphs)
         gv = graph_versions(store, graphs)
+        cites = dataset_citations(store, graphs)
         block["dataset"] = {
             "fingerprint": "sha256:" + fp["all"],
-            "graphs": {name: {"sha256": h, "version": gv.get(name, "")}
+            "graphs": {name: {"sha256": h, "version": gv.get(name, ""),
+                              **({"citation": cites[name]} if name in cites else {})}
                        for name, h in sorted(fp["graphs"].items())},
             "store": store.kind,
         }
@@ -154,6 +175,8 @@ def _text_lines(block: dict) -> list[str]:
         lines.append(f"Dataset fingerprint: {ds['fingerprint']}")
         for name, g in ds["graphs"].items():
             lines.append(f"  graph {name}: version {g['version'] or '-'}, sha256:{g['sha256']}")
+            if g.get("citation"):
+                lines.append(f"    cite as: {g['citation']}")
     lines.append("Versions: " + ", ".join(f"{k} {v}" for k, v in block["versions"].items()))
     if block.get("parameters"):
         lines.append("Parameters: " + "; ".join(f"{k}={_param_text(v)}"
@@ -186,6 +209,10 @@ def _bibtex(block: dict) -> str:
         f"  note = {{{esc('; '.join(note))}}}",
         "}",
     ]
+    for name, g in (ds or {}).get("graphs", {}).items():
+        if g.get("citation"):  # the dataset as its publisher asks (the key from the graph name)
+            key = "dataset_" + re.sub(r"[^a-z0-9]", "_", name)
+            out += ["", f"@misc{{{key},", f"  note = {{{esc(g['citation'])}}}", "}"]
     for key, ref in block["references"].items():
         out += ["", f"@misc{{{key},", f"  note = {{{esc(ref)}}}", "}"]
     return "\n".join(out) + "\n"

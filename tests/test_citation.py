@@ -90,3 +90,27 @@ def test_citation_cff_at_repo_root():
     assert doc["license"] == "MIT"
     assert doc["authors"] == [{"name": "kg project contributors"}]
     assert "doi" not in doc and "identifiers" not in doc
+
+
+def test_cite_gives_each_field_datasets_own_citation(built_store, shared_data, tmp_path):
+    """kg cite names the data in the store: with MME loaded, the citation its publisher
+    asks for (recorded on the graph at ingest), in text and as a BibTeX entry."""
+    import shutil
+
+    from kg.ingest import ingest
+    from kg.ingest.mme import CITATION
+    from kg.store import open_store
+
+    mme = shared_data / "mme_v7.csv"
+    dest = tmp_path / "store"
+    shutil.copytree(built_store, dest, ignore=shutil.ignore_patterns("kg.lock"))
+    with open_store(dest, write=True) as store:
+        ingest(store, [mme], fmt="mme")
+    text = _cite(dest)
+    lines = text.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.startswith("  graph mme:"))
+    assert lines[at + 1] == f"    cite as: {CITATION.format(version='7')}"
+    assert not any(x.startswith("    cite as:") for x in lines if "graph curated" in x)
+    bib = _cite(dest, "--format", "bibtex")
+    assert "@misc{dataset_mme," in bib and "D'Orazio" in bib
+    assert "cite as" not in _cite(built_store)  # curated data: no publisher's citation
