@@ -231,6 +231,21 @@ def test_readme_claims_table_is_what_kg_prints(cli_runner):
         "update the README's claims table from `kg claims check --format md`"
 
 
+def test_readme_coverage_excerpt_is_what_kg_prints(cli_runner):
+    """The rows of the README's `kg coverage` excerpt are rows of ``kg coverage --format md``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    lines = text[text.index("`kg coverage` shows the records"):].splitlines()
+    first = next(i for i, x in enumerate(lines) if x.startswith("| 20"))
+    shown = []
+    for x in lines[first:]:
+        if not x.startswith("| "):
+            break
+        shown.append(x)
+    res = cli_runner("coverage", "--format", "md")
+    assert res.exit_code == 0, res.output
+    assert len(shown) > 5 and [x for x in shown if x not in res.stdout.splitlines()] == []
+
+
 def _readme_block_after_table(marker: str) -> list[str]:
     """The numbered rows of the README's first Markdown table after ``marker``."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
