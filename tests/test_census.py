@@ -128,6 +128,36 @@ def test_no_duplicates_across_editions_or_branches(result):
     assert max(seen.values()) == 1
 
 
+#: Curated records whose participants come from a fuller or later source than the
+#: white-paper table, and why (each record's note says so too).
+LISTED_FROM_A_BETTER_SOURCE = {
+    # the 25 nations of the U.S. Third Fleet's concluding release: the table's "etc." is
+    # covered, and Brazil was on the announced list only
+    "rimpac-2018",
+}
+
+
+def test_matched_records_hold_the_states_their_tables_list(cur, result, data):
+    """A curated record that a white-paper table also lists names (as participant or
+    observer) every state of the table's country cell, and is marked partial where the
+    cell is open ("etc."): the official record is the floor of what a record says."""
+    names = cur.load_states()
+    short = []
+    for rid, ex in result["matched"].items():
+        if ex.kind != "multilateral" or rid in LISTED_FROM_A_BETTER_SOURCE:
+            continue
+        rec = data["exercises"][rid]
+        listed = set(rec.get("participants") or []) | set(rec.get("observers") or [])
+        for o in ex.occs:
+            if not o.row["countries"]:
+                continue
+            states, _orgs, complete, _unread = cur.parse_countries(o.row["countries"], names)
+            missing = set(states) - listed
+            if missing or (not complete and rec.get("participants_complete") is not False):
+                short.append((rid, o.row["edition"], sorted(missing), complete))
+    assert short == []
+
+
 def test_matched_existing_records_are_not_generated_again(cur, result):
     matched = set(cur.load_matches().values())
     generated = {r["id"] for r in result["records"]}
