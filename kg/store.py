@@ -28,6 +28,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import shutil
 import time
 import traceback
@@ -278,7 +279,8 @@ MARKER = "kg-store.json"
 """The file that makes a folder a kg store: ``{"format": "kg-store", "version": 1}``."""
 STORE_FORMAT_VERSION = 1
 # What older kg versions left in a store folder before the marker existed; a folder
-# holding only these (and an ``oxigraph`` database) is adopted as a store.
+# holding only these, its ``oxigraph`` folder an Oxigraph database and nothing else
+# (:func:`_is_database`), is adopted as a store.
 _OWN_ENTRIES = {"oxigraph", "kg.lock", CHECKPOINT, JOURNAL, JOURNAL + ".tmp", "fingerprints.json",
                 MARKER, MARKER + ".tmp"}
 
@@ -293,6 +295,30 @@ def _os_reason(exc: OSError) -> str:
 
 def _own_entry(name: str) -> bool:
     return (name in _OWN_ENTRIES or name.startswith(("oxigraph.broken-", ".fingerprints.")))
+
+
+# The files of an Oxigraph (RocksDB) database: nothing else may be in the ``oxigraph``
+# folder of a store kg adopts
+_DATABASE_FILE = re.compile(r"CURRENT|IDENTITY|LOCK|LOG|LOG\.old\.\d+|MANIFEST-\d+|OPTIONS-\d+"
+                            r"|\d+\.(?:sst|log|blob)")
+
+
+def _is_database(path: Path) -> bool:
+    """Whether ``path`` holds an Oxigraph database and nothing else: its ``CURRENT`` file
+    and only RocksDB's own file names (no sub-folder, no file a person put there).
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = [(d / n).write_text("x") for n in ("CURRENT", "MANIFEST-000005", "000007.sst")]
+    >>> _is_database(d), (d / "README.md").write_text("mine") and _is_database(d)
+    (True, False)
+    """
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return "CURRENT" in names and all(
+        _DATABASE_FILE.fullmatch(n) and (path / n).is_file() for n in names)
 
 
 def _marker_doc() -> bytes:
@@ -345,7 +371,7 @@ def _recognise(path: Path, *, write: bool, create: bool) -> None:
         _read_marker(path)
         return
     entries = sorted(os.listdir(path)) if path.is_dir() else None
-    if entries and (path / "oxigraph").is_dir() and all(_own_entry(e) for e in entries):
+    if (entries and _is_database(path / "oxigraph") and all(_own_entry(e) for e in entries)):
         if write:  # a store made before the marker: adopt it
             _write_durably(path / MARKER, _marker_doc())
         return

@@ -199,6 +199,33 @@ def test_store_made_before_the_marker_is_adopted(tmp_path):
     assert (path / MARKER).exists()
 
 
+@pytest.mark.parametrize("extra", ["README.md", "src/lib.rs"])
+def test_a_folder_named_oxigraph_with_other_files_is_not_adopted(tmp_path, extra):
+    """An audit: a project folder whose only entry was a sub-folder named oxigraph was
+    taken for a store made before the marker, and a --replace later deleted the user's
+    files in it. Only a folder holding an Oxigraph database and nothing else is adopted."""
+    path = tmp_path / "proj"
+    mine = path / "oxigraph" / extra
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine\n")
+    for write in (False, True):
+        with pytest.raises(StoreError, match="is not a kg store"):
+            open_store(path, write=write)
+    assert mine.read_text() == "mine\n"
+    assert sorted(p.name for p in path.iterdir()) == ["oxigraph"]  # no marker, no lock
+
+
+def test_a_database_folder_without_its_current_file_is_not_adopted(tmp_path):
+    """A log file alone (no CURRENT) is not a database: refused, one line, nothing written
+    (the audit got a RocksDB traceback and a marker left in the user's folder)."""
+    path = tmp_path / "proj"
+    (path / "oxigraph").mkdir(parents=True)
+    (path / "oxigraph" / "000001.log").write_bytes(b"\x00" * 64)
+    with pytest.raises(StoreError, match="is not a kg store"):
+        open_store(path, write=True)
+    assert sorted(p.name for p in path.rglob("*")) == ["000001.log", "oxigraph"]
+
+
 def test_another_programs_rocksdb_is_refused(tmp_path):
     import pyoxigraph as ox
 
