@@ -190,7 +190,7 @@ def build(settings):
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", metavar="FORMAT",
               help="mme, atop, cow, cow-states, yaml, csv, or an RDF format (ttl, nt, nq, trig, jsonld, rdfxml); "
                    "default: from the file extension.")
@@ -235,7 +235,7 @@ def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_fi
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--engine", type=click.Choice(["oxigraph", "pyshacl"]), default="oxigraph",
               show_default=True, help="Run the shapes as SPARQL in Oxigraph, or through pySHACL.")
 @graphs_option("Validate only these graphs.")

@@ -515,3 +515,45 @@ def test_disk_full_during_a_write_is_one_line(built_store, tmp_path, cli_runner,
 ])
 def test_non_finite_timeouts_refused(cli_runner, args):
     _one_line_error(cli_runner(*args), "timeout")
+
+
+# ---------------------------------------------------------------- an outside audit, 2 December
+
+@pytest.mark.parametrize("name,text", [("e.ttl", ""), ("p.ttl", "@prefix x: <urn:x#> .\n# none\n"),
+                                       ("e.nq", ""), ("e.jsonld", "[]"), ("e.yaml", "")])
+@pytest.mark.parametrize("replace", [True, False])
+def test_inputs_without_triples_are_refused(store_copy, tmp_path, expect_rejected, name, text,
+                                            replace):
+    """An empty file with --replace emptied the curated graph (exit 0); an empty .nq blamed
+    a record it does not hold. No triples at all is bad input, naming the file."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    args = ["ingest", "--graph", "curated", *(["--replace"] if replace else []), str(path)]
+    line = expect_rejected(store_copy, args, str(path), where=None)
+    assert "no triples to ingest" in line
+    assert ("--replace would empty graph curated" in line) == replace
+
+
+def test_a_folder_given_as_input_is_one_line(store_copy, tmp_path, expect_rejected):
+    folder = tmp_path / "dir.ttl"
+    folder.mkdir()
+    for cmd in (["ingest"], ["validate"]):
+        line = expect_rejected(store_copy, [*cmd, str(folder)], str(folder), where=None)
+        assert "is a folder" in line
+
+
+@pytest.mark.parametrize("kind,record", [
+    ("exercises", '  - id: malabar-2019\n    series: malabar\n    label: Malabar again\n'
+                  '    year: 2019\n    start: "2019-09"\n    participants: [JPN, USA]\n'
+                  '    sources: [doj-2020-ref-48]\n'),
+    ("states", "  - iso3: JPN\n    name: Japan again\n"),
+    ("sources", "  - id: doj-2020-ref-48\n    title: T\n    publisher: P\n    url: https://example.org/\n"),
+])
+def test_a_yaml_record_with_an_id_already_stored_is_refused(store_copy, tmp_path, expect_rejected,
+                                                            kind, record):
+    """Ids are unique (data/FORMAT.md): a record reusing a stored id merged into it (two
+    labels, two start dates) and kg validate failed afterwards. Now refused at ingest."""
+    path = tmp_path / "dup.yaml"
+    path.write_text(f"{kind}:\n{record}", encoding="utf-8")
+    line = expect_rejected(store_copy, ["ingest", str(path)], str(path), where="2")
+    assert "already in the store" in line

@@ -51,22 +51,23 @@ def detect_kind(path: str | Path, fmt: str | None) -> str:
 
 
 def _known_ids(store, exclude: str | None = None) -> dict[str, set]:
-    """Ids of states, organizations, forces, series, sources and agreements already in the store.
+    """Ids of states, organizations, forces, series, sources, exercises and agreements already in the store.
 
     :param exclude: the IRI of a graph not to read (one whose content a replace discards).
     """
-    known: dict[str, set] = {k: set() for k in ("states", "organizations", "forces", "series", "sources")}
+    known: dict[str, set] = {k: set() for k in ("states", "organizations", "forces", "series", "sources",
+                                                "exercises")}
     iris = [g for g in store.graph_iris() if g != exclude] if store is not None else []
     if not iris:
         return known
     graphs = sorted(iris) if exclude is not None else None
     rs = store.select(
         SPARQL_PREFIXES +
-        "SELECT ?s ?t WHERE { VALUES ?t { sp:State sp:Organization sp:ArmedForce sp:ExerciseSeries sp:Source } "
-        "?s a ?t }", graphs=graphs, own=True)
+        "SELECT ?s ?t WHERE { VALUES ?t { sp:State sp:Organization sp:ArmedForce sp:ExerciseSeries sp:Source "
+        "sp:Exercise } ?s a ?t }", graphs=graphs, own=True)
     kinds = {SP + "State": ("states", f"{ID}state/"), SP + "Organization": ("organizations", f"{ID}org/"),
              SP + "ArmedForce": ("forces", f"{ID}force/"), SP + "ExerciseSeries": ("series", f"{ID}series/"),
-             SP + "Source": ("sources", f"{ID}source/")}
+             SP + "Source": ("sources", f"{ID}source/"), SP + "Exercise": ("exercises", f"{ID}exercise/")}
     for s, t in rs.rows:
         kind, prefix = kinds[t.value]
         if s.value.startswith(prefix):
@@ -229,6 +230,9 @@ def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: st
     mem, targets, where, report = assemble(store, paths, fmt=fmt, graph=graph, strict=strict,
                                            replace=replace, curated_graph=curated_graph,
                                            context=context)
+    if not any(next(iter(mem.quads_for_pattern(None, None, None, ox.NamedNode(t))), None)
+               for t in targets):
+        _refuse_empty(paths, replace, graph)
     violations = validate_oxigraph(mem, focus_graphs=sorted(targets), limit=50)
     _raise_violation(violations, where, report.files)
     data = {}
@@ -240,6 +244,14 @@ def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: st
             report.graphs[graph_name(t)] = _count(mem, t)
     report.replaced = replace
     return data, report
+
+
+def _refuse_empty(paths, replace: bool, graph: str | None) -> None:
+    """Inputs that hold no triples at all are bad input: an empty file (or one of only
+    prefixes and comments) is a mistake, and with ``--replace`` it would empty the graph."""
+    what = f"; --replace would empty graph {graph or 'user'}" if replace else ""
+    raise InputError(f"no triples to ingest (an empty file, or only prefixes and comments){what}",
+                     file=str(paths[0]))
 
 
 def _count(db, graph: str) -> int:
@@ -460,9 +472,11 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
         for f in loads:
             if scan_file(f.path, f.fmt).long_lines:
                 check_long_literals(db, f.graph, f.path)
-        _raise_violation(validate_oxigraph(db, focus_graphs=targets, limit=50), {}, report.files)
         for t in targets:
             report.graphs[graph_name(t)] = _count(db, t) - before.get(t, 0)
+        if replace and not any(report.graphs.values()):  # the files held no triples
+            _refuse_empty(paths, replace, graph)
+        _raise_violation(validate_oxigraph(db, focus_graphs=targets, limit=50), {}, report.files)
 
     try:
         store.write_graphs({}, replace=replace, files=loads, check_loaded=check_loaded)

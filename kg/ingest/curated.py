@@ -389,7 +389,8 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
     """
     if require_in_force_note is None:
         require_in_force_note = REQUIRE_IN_FORCE_NOTE
-    c = _Compiler(graph, known or {})
+    stored = known or {}
+    c = _Compiler(graph, stored)
     records: dict[str, list[tuple[str, dict]]] = {k: [] for k in KINDS}
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     for fname, doc in files:
@@ -417,6 +418,10 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
                     raise InputError(f"duplicate {kind} id {rid} (first at {f0}:{l0})",
                                      file=fname, where=where)
                 seen[skey] = (fname, line)
+                if rid in stored.get(kind, ()):  # ids are unique across the store (FORMAT.md)
+                    raise InputError(f"{kind[:-1] if kind != 'series' else 'series'} id {rid} is "
+                                     "already in the store: give it another id, or --replace "
+                                     "the graph that holds it", file=fname, where=where)
                 records[kind].append((fname, rec))
                 c.known.setdefault(kind, set()).add(rid)
 
