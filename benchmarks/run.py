@@ -431,6 +431,7 @@ def bench_report(b: Bench, work: Path, base: Path, field_data: Path | None, reps
     _run([*KG, "--store", str(store), "ingest", "--format", "atop", str(atop)])
     _run([*KG, "--store", str(store), "info"])  # fingerprints cached, as after any ingest
     out = work / "report-out"
+    shutil.rmtree(out, ignore_errors=True)  # the benchmark's own folder, from an earlier run
     b.measure("report_cli", "kg report, curated + MME + ATOP (whole process)",
               lambda: _run([*KG, "--store", str(store), "report", "--out", str(out)]), reps=reps,
               cpu=True)

@@ -160,6 +160,31 @@ def agreements_by_type(store, focus: str = "JPN", graphs: list[str] | None = Non
     return types, out
 
 
+REPORT_MARKER = "kg-report.json"
+"""The file that makes a folder kg's report folder, which a later report may overwrite."""
+
+
+def _claim_folder(out: Path) -> None:
+    """Make ``out`` kg's report folder: a new or empty folder, or one a report wrote before
+    (it holds :data:`REPORT_MARKER`). Anything else is refused, so a report never
+    overwrites a file it did not write (an ``index.html`` of the user's, say).
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()) / "r"
+    >>> _claim_folder(d); _claim_folder(d); sorted(p.name for p in d.iterdir())
+    ['kg-report.json']
+    """
+    from kg.errors import UsageError
+
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / REPORT_MARKER).is_file():
+        raise UsageError(f"--out {out} is not empty and holds no earlier kg report "
+                         f"({REPORT_MARKER}): choose a new or empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / REPORT_MARKER).write_text('{"format": "kg-report"}\n', encoding="utf-8")
+
+
 def _write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
     cols = columns or (list(rows[0]) if rows else [])
     with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -464,7 +489,7 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
 
     check_iso3(focus)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _claim_folder(out)
     n = len(STEPS)
 
     def step(i):

@@ -228,3 +228,16 @@ def test_plots_drawn_by_their_own_process_equal_plots_drawn_here(built_store, tm
     assert len(files) == 2 * len(PLOTS)
     for name in files:
         assert (child / name).read_bytes() == (here / name).read_bytes(), name
+
+
+def test_report_never_overwrites_a_folder_it_did_not_write(cli_runner, built_store, tmp_path):
+    """An audit: kg report --out DIR overwrote the user's own index.html there. A report
+    goes into a new or empty folder, or one an earlier report wrote (kg-report.json)."""
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("<p>mine</p>\n", encoding="utf-8")
+    res = cli_runner("report", "--out", str(out), store=built_store)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert "not empty" in res.stderr and "kg-report.json" in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert (out / "index.html").read_text(encoding="utf-8") == "<p>mine</p>\n"
