@@ -515,3 +515,75 @@ def test_disk_full_during_a_write_is_one_line(built_store, tmp_path, cli_runner,
 ])
 def test_non_finite_timeouts_refused(cli_runner, args):
     _one_line_error(cli_runner(*args), "timeout")
+
+
+# ---------------------------------------------------------------- field datasets: broken records
+# Each case is a few real lines of a shared dataset copied into tmp_path with one line broken.
+# A record whose fields would shift (a value missing or extra) is refused in both modes,
+# naming its line.
+
+# format -> (shared file, name of the copy, lines copied, line broken)
+FIELD_FILES = {
+    "mme": ("mme_v7.csv", "mme_v7.csv", 30, 6),  # 6-8: no quotes of their own
+    "atop": ("atop5_1m.csv", "atop5_1m.csv", 111, 101),  # 101: alliance 1125, a defence pact
+    "cow": ("cow4_1_alliance_ddy.csv.gz", "cow4_1_alliance_ddy.csv", 40, 12),
+    "cow-states": ("cow_states2016.csv", "states2016.csv", 40, 21),  # 21: Belize
+}
+
+
+def _real_lines(shared_data, fmt: str) -> tuple[list[str], str, int]:
+    import gzip
+
+    src, name, keep, broken = FIELD_FILES[fmt]
+    path = shared_data / src
+    opener = gzip.open if src.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as fh:
+        lines = [fh.readline() for _ in range(keep)]
+    return lines, name, broken
+
+
+def _field_file(tmp_path, shared_data, fmt: str, change=None) -> tuple[Path, int]:
+    """A copy of the first lines of ``fmt``'s real file, line ``broken`` passed through ``change``."""
+    lines, name, broken = _real_lines(shared_data, fmt)
+    if change is not None:
+        lines[broken - 1] = change(lines[broken - 1])
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    return f, broken
+
+
+def _drop_field(line: str, i: int = 11) -> str:
+    fields = line.rstrip("\r\n").split(",")
+    del fields[min(i, len(fields) - 2)]
+    return ",".join(fields) + "\n"
+
+
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_controls_are_accepted(store_copy, cli_runner, shared_data, tmp_path, fmt):
+    f, _ = _field_file(tmp_path, shared_data, fmt)
+    res = cli_runner("ingest", "--format", fmt, f, store=store_copy)
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_row_missing_a_value_is_refused(store_copy, expect_rejected, shared_data,
+                                                      tmp_path, fmt, strict):
+    """ATOP 5.1 line 101 without ``ineffect`` stored alliance 1125's defence obligation as
+    consultation (even with --strict); MME warned about the wrong thing and stored the row."""
+    f, line = _field_file(tmp_path, shared_data, fmt, _drop_field)
+    width = len(_real_lines(shared_data, fmt)[0][0].split(","))
+    args = ["ingest", "--format", fmt, *(["--strict"] if strict else []), f]
+    msg = expect_rejected(store_copy, args, str(f), where=str(line))
+    assert f"row has {width - 1} fields, the header {width}" in msg
+    assert "integers" not in msg and "outside" not in msg
+
+
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_row_with_an_extra_value_is_refused(store_copy, expect_rejected, shared_data,
+                                                          tmp_path, fmt):
+    f, line = _field_file(tmp_path, shared_data, fmt, lambda s: s.rstrip("\r\n") + ",1\n")
+    width = len(_real_lines(shared_data, fmt)[0][0].split(","))
+    msg = expect_rejected(store_copy, ["ingest", "--format", fmt, f], str(f), where=str(line))
+    assert f"row has {width + 1} fields, the header {width}" in msg
+    assert "more values than columns" in msg

@@ -49,7 +49,9 @@ whose ``sp:Obligation`` is borne by ccode1. Load it into its own graph
 States are matched by COW numeric code through ``data/states.yaml``. A member
 code not in that list (v4.01 has ``8152`` in alliance 1320) is a bad row: a
 warning (the member is kept as an ``sp:UnknownParticipant`` party, without
-obligations) or, with ``strict``, an :class:`~kg.errors.InputError`.
+obligations) or, with ``strict``, an :class:`~kg.errors.InputError`. A row
+with more or fewer values than the header (its obligations would be read from
+its neighbours' columns) is an InputError in both modes, naming its line.
 
 >>> atop_date("1960", "1", "19")
 ('1960-01-19', 'date')
@@ -59,13 +61,13 @@ obligations) or, with ``strict``, an :class:`~kg.errors.InputError`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from pathlib import Path
 
 from kg.errors import InputError
 from kg.ingest.cow import emit_spells, open_text, read_dyad_years, read_header
+from kg.ingest.inputs import csv_reader, csv_records
 from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
 from kg.namespaces import ID, RDF, RDFS, SP, XSD, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
@@ -168,18 +170,16 @@ def alliance_file_for(member_path: str | Path) -> Path | None:
 
 
 def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the ``(line, row)`` records of an ATOP file.
+
+    A row with a missing or an extra value is an InputError naming its line: shifted, a
+    member's obligations would be read from its neighbours' columns.
+    """
     fname = str(path)
     with open_text(path) as fh:
-        reader = csv.reader(fh)
+        reader = csv_reader(fh)
         header = read_header(reader, fname)
-        rows = []
-        prev = reader.line_num
-        try:
-            for row in reader:
-                rows.append((prev + 1, row))
-                prev = reader.line_num
-        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-            raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
+        rows = list(csv_records(reader, fname, len(header)))
     return header, rows
 
 

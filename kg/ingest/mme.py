@@ -34,6 +34,10 @@ raises :class:`~kg.errors.InputError` naming file and line, and nothing is
 written. An end date before the start date (six rows of v7) is reported and
 the end date left out, in both modes: the row is usable, the date is not.
 
+A broken file is not a bad row: a row with more or fewer values than the header
+has columns (its columns would shift) is an :class:`~kg.errors.InputError`
+naming its line, with or without ``strict`` (:func:`kg.ingest.inputs.csv_records`).
+
 After parsing, :func:`link` (called by :func:`kg.ingest.assemble` with the
 store) reconciles the exercises with the curated graph (:mod:`kg.ingest.reconcile`).
 
@@ -44,7 +48,6 @@ store) reconciles the exercises with the curated graph (:mod:`kg.ingest.reconcil
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from pathlib import Path
@@ -187,20 +190,15 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             raise InputError(msg, file=fname, where=str(line))
         warnings.append(f"{fname}:{line}: {msg}")
 
-    from kg.ingest.inputs import open_text
+    from kg.ingest.inputs import csv_header, csv_reader, csv_records, open_text
 
     fh = open_text(path, gunzip=False)  # regular file, bounded, bad bytes on their own line
     with fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError("empty file", file=fname) from None
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise InputError(f"not a CSV file: {e}", file=fname, where="1") from None
-        col = {h.strip(): i for i, h in enumerate(header)}
+        reader = csv_reader(fh)
+        header = csv_header(reader, fname)
+        col = {h: i for i, h in enumerate(header)}
         missing = [c for c in ("MMEID", "Ex_Name", "s.year") if c not in col]
-        state_cols = [(i, h) for i, h in enumerate(header) if re.fullmatch(r"State[A-Z]+", h.strip())]
+        state_cols = [(i, h) for i, h in enumerate(header) if re.fullmatch(r"State[A-Z]+", h)]
         if missing or not state_cols:
             raise InputError("not an MME file: missing column(s) "
                              + ", ".join(missing or ["StateA..."]), file=fname, where="1")
@@ -208,24 +206,12 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
 
         def get(row, name):
             i = col.get(name)
-            return row[i].strip() if i is not None and i < len(row) else ""
+            return row[i].strip() if i is not None else ""
 
-        prev_end = reader.line_num
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, UnicodeDecodeError) as e:
-                raise InputError(f"unreadable CSV: {e}", file=fname,
-                                 where=str(reader.line_num)) from None
-            line = prev_end + 1
-            prev_end = reader.line_num
+        # a row with a missing or an extra value is refused (csv_records), never shifted
+        for line, row in csv_records(reader, fname, len(header)):
             if not any(c.strip() for c in row):
                 continue
-            if len(row) > len(header):  # as for curated CSV: a shifted row is misread data
-                raise InputError(f"more values than columns ({len(row)} values, "
-                                 f"{len(header)} columns)", file=fname, where=str(line))
             mmeid = get(row, "MMEID")
             if not mmeid:
                 bad(line, "row without MMEID; skipped")
@@ -277,7 +263,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             parts: list = []
             unknown = 0
             for slot, (i, _h) in enumerate(state_cols, start=1):
-                name = row[i].strip() if i < len(row) else ""
+                name = row[i].strip()
                 if not name:
                     continue
                 r = None if name == UNKNOWN else resolve_name(name)
@@ -313,7 +299,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             if unknown:
                 add(ex, SP + "unknownParticipants", qm.int(unknown))
             for i, concept in flag_cols:
-                v = row[i].strip() if i < len(row) else ""
+                v = row[i].strip()
                 if v == "1":
                     add(ex, SP + "domain", concept)
                 elif v not in ("0", ""):
