@@ -519,8 +519,8 @@ def test_non_finite_timeouts_refused(cli_runner, args):
 
 # ---------------------------------------------------------------- field datasets: broken records
 # Each case is a few real lines of a shared dataset copied into tmp_path with one line broken.
-# A record whose fields would shift (a value missing or extra) is refused in both modes,
-# naming its line.
+# A record whose fields would shift (a value missing or extra) or that runs over several
+# lines (an unmatched quote) is refused in both modes, naming the line it starts on.
 
 # format -> (shared file, name of the copy, lines copied, line broken)
 FIELD_FILES = {
@@ -558,6 +558,11 @@ def _drop_field(line: str, i: int = 11) -> str:
     return ",".join(fields) + "\n"
 
 
+def _open_quote(line: str) -> str:
+    first, rest = line.split(",", 1)
+    return f'{first},"{rest}'
+
+
 @pytest.mark.parametrize("fmt", list(FIELD_FILES))
 def test_field_dataset_controls_are_accepted(store_copy, cli_runner, shared_data, tmp_path, fmt):
     f, _ = _field_file(tmp_path, shared_data, fmt)
@@ -587,3 +592,56 @@ def test_field_dataset_row_with_an_extra_value_is_refused(store_copy, expect_rej
     msg = expect_rejected(store_copy, ["ingest", "--format", fmt, f], str(f), where=str(line))
     assert f"row has {width + 1} fields, the header {width}" in msg
     assert "more values than columns" in msg
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_unmatched_quote_names_its_line(store_copy, expect_rejected, shared_data,
+                                                      tmp_path, fmt, strict):
+    """``BLZ,"80,Belize,...`` swallowed the 224 lines after it without a word; now the
+    line of the quote is named, not the end of the file."""
+    f, line = _field_file(tmp_path, shared_data, fmt, _open_quote)
+    args = ["ingest", "--format", fmt, *(["--strict"] if strict else []), f]
+    msg = expect_rejected(store_copy, args, str(f), where=str(line))
+    assert "unmatched quote" in msg
+
+
+def test_quote_in_the_middle_of_a_field_is_named(store_copy, expect_rejected, shared_data, tmp_path):
+    """MME line 5 holds quoted fields: a stray quote before its id is closed by the next
+    quote, and the text after that is refused on line 5."""
+    lines, name, _ = _real_lines(shared_data, "mme")
+    lines[4] = _open_quote(lines[4])
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    msg = expect_rejected(store_copy, ["ingest", "--format", "mme", f], str(f), where="5")
+    assert "unmatched quote" in msg
+
+
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_record_over_several_lines_names_where_it_starts(
+        store_copy, expect_rejected, shared_data, tmp_path, fmt):
+    """A second stray quote closes the first: the record runs over lines; the first is named."""
+    lines, name, broken = _real_lines(shared_data, fmt)
+    lines[broken - 1] = _open_quote(lines[broken - 1])
+    lines[broken + 1] = lines[broken + 1].replace(",", '",', 1)
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    msg = expect_rejected(store_copy, ["ingest", "--format", fmt, f], str(f), where=str(broken))
+    assert f"line break (the record runs from line {broken} to {broken + 2})" in msg
+
+
+def test_unmatched_quote_in_a_header_names_line_one(shared_data, tmp_path):
+    from kg.errors import InputError
+    from kg.ingest.cow_states import parse
+    from kg.namespaces import graph_iri
+
+    lines, name, _ = _real_lines(shared_data, "cow-states")
+    f = tmp_path / name
+    closed = lines[2].replace(",", '",', 1)  # a second stray quote, on line 3, closes it
+    for text, phrase in ((_open_quote(lines[0]) + "".join(lines[1:]), "never closed"),
+                         (_open_quote(lines[0]) + lines[1] + closed + "".join(lines[3:]),
+                          "line break")):
+        f.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as ei:
+            parse(f, graph_iri("cow-states"))
+        assert str(ei.value).startswith(f"{f}:1: ") and phrase in str(ei.value), str(ei.value)

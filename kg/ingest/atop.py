@@ -51,7 +51,8 @@ code not in that list (v4.01 has ``8152`` in alliance 1320) is a bad row: a
 warning (the member is kept as an ``sp:UnknownParticipant`` party, without
 obligations) or, with ``strict``, an :class:`~kg.errors.InputError`. A row
 with more or fewer values than the header (its obligations would be read from
-its neighbours' columns) is an InputError in both modes, naming its line.
+its neighbours' columns), or a record over several lines (an unmatched quote),
+is an InputError in both modes, naming the line the record starts on.
 
 >>> atop_date("1960", "1", "19")
 ('1960-01-19', 'date')
@@ -172,8 +173,9 @@ def alliance_file_for(member_path: str | Path) -> Path | None:
 def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the ``(line, row)`` records of an ATOP file.
 
-    A row with a missing or an extra value is an InputError naming its line: shifted, a
-    member's obligations would be read from its neighbours' columns.
+    A row with a missing or an extra value, or a record over several lines (an unmatched
+    quote), is an InputError naming its line: shifted, a member's obligations would be
+    read from its neighbours' columns.
     """
     fname = str(path)
     with open_text(path) as fh:

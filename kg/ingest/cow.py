@@ -25,7 +25,8 @@ States are matched by COW numeric code through ``data/states.yaml`` (never by
 COW letter code). A row with an unknown code, a bad year or a flag other than
 0/1 is a bad row: a warning ``file:line: ...`` (the row is skipped), or with
 ``strict`` an :class:`~kg.errors.InputError`. A row with more or fewer values
-than the header is an InputError in both modes: the file is broken, not one value.
+than the header, or a record over several lines (an unmatched quote), is an
+InputError in both modes: the file is broken, not one value.
 
 >>> spells([1951, 1952, 1953, 1960, 1908])
 [(1908, 1908), (1951, 1953), (1960, 1960)]
@@ -82,9 +83,9 @@ def open_text(path: str | Path):
 def csv_rows(path: str | Path, columns: list[str]):
     """Yield ``(line, row, {column: index})`` for each non-empty row of a CSV file.
 
-    The header must name every one of ``columns``; an unreadable file, or a row with more
-    or fewer fields than the header, is an :class:`~kg.errors.InputError` naming the file
-    and line.
+    The header must name every one of ``columns``; an unreadable file, a row with more or
+    fewer fields than the header, or a record over several lines (an unmatched quote) is an
+    :class:`~kg.errors.InputError` naming the file and the line the record starts on.
     """
     from kg.ingest.inputs import csv_reader, csv_records
 
@@ -96,7 +97,7 @@ def csv_rows(path: str | Path, columns: list[str]):
         missing = [c for c in columns if c not in col]
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
-        # every row holds the header's number of fields (else an InputError)
+        # every row holds the header's number of fields, on one line (else an InputError)
         for line, row in csv_records(reader, fname, len(header)):
             yield line, row, col
 

@@ -18,7 +18,8 @@ which a state did not exist (unknown) from one in which it had no tie (0).
 States are matched by COW numeric code through ``data/states.yaml``; a code
 not there is a bad row (a warning, or with ``strict`` an
 :class:`~kg.errors.InputError`). A row with more or fewer values than the
-header is an InputError in both modes, naming its line.
+header, or a record over several lines (an unmatched quote), is an InputError
+in both modes, naming the line the record starts on.
 
 >>> iso_date("1816", "1", "1")
 '1816-01-01'

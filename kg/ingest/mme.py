@@ -35,8 +35,10 @@ written. An end date before the start date (six rows of v7) is reported and
 the end date left out, in both modes: the row is usable, the date is not.
 
 A broken file is not a bad row: a row with more or fewer values than the header
-has columns (its columns would shift) is an :class:`~kg.errors.InputError`
-naming its line, with or without ``strict`` (:func:`kg.ingest.inputs.csv_records`).
+has columns (its columns would shift), or a quoted field running over several
+lines (an unmatched quote), is an :class:`~kg.errors.InputError` naming the line
+the record starts on, with or without ``strict``
+(:func:`kg.ingest.inputs.csv_records`).
 
 After parsing, :func:`link` (called by :func:`kg.ingest.assemble` with the
 store) reconciles the exercises with the curated graph (:mod:`kg.ingest.reconcile`).
