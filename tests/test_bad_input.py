@@ -645,3 +645,75 @@ def test_unmatched_quote_in_a_header_names_line_one(shared_data, tmp_path):
         with pytest.raises(InputError) as ei:
             parse(f, graph_iri("cow-states"))
         assert str(ei.value).startswith(f"{f}:1: ") and phrase in str(ei.value), str(ei.value)
+
+
+# ---------------------------------------------------------------- field datasets: headers
+
+# format -> (a column the importer reads, renamed as)
+RENAMED = {"mme": ("StateA", "Country1"), "atop": ("ineffect", "in_effect"),
+           "cow": ("cow_entente", "entente"), "cow-states": ("endday", "end_day")}
+
+
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_renamed_column_is_named(store_copy, expect_rejected, shared_data, tmp_path,
+                                               fmt):
+    """MME with ``Country1`` for ``StateA`` dropped the first participant of every exercise."""
+    old, new = RENAMED[fmt]
+    lines, name, _ = _real_lines(shared_data, fmt)
+    assert f",{old}," in f",{lines[0].rstrip()},"
+    lines[0] = f",{lines[0]}".replace(f",{old},", f",{new},", 1)[1:].replace(f",{old}\n", f",{new}\n")
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    msg = expect_rejected(store_copy, ["ingest", "--format", fmt, f], str(f), where="1")
+    assert "missing" in msg and old in msg
+
+
+@pytest.mark.parametrize("column", ["lat", "Series_Name", "CPX", "e.day", "StateC",
+                                    "AdditionalParticipantInfo"])
+def test_mme_every_column_read_is_required(shared_data, tmp_path, column):
+    from kg.errors import InputError
+    from kg.ingest.mme import parse
+    from kg.namespaces import graph_iri
+
+    lines, name, _ = _real_lines(shared_data, "mme")
+    lines[0] = lines[0].replace(f",{column},", ",Renamed,", 1)
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        parse(f, graph_iri("mme"))
+    assert str(ei.value) == f"{f}:1: missing MME column(s) {column}"
+
+
+def test_mme_column_it_does_not_read_is_warned(shared_data, tmp_path):
+    """The last participant column renamed leaves StateA..StateAL whole: kg says what it ignores."""
+    from kg.ingest.mme import parse
+    from kg.namespaces import graph_iri
+
+    lines, name, _ = _real_lines(shared_data, "mme")
+    lines[0] = lines[0].replace(",StateAM", ",Country39")
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    _, warnings = parse(f, graph_iri("mme"))
+    assert warnings == [f"{f}:1: column(s) 'Country39' are not MME v7 columns; ignored"]
+
+
+def test_atop_alliance_file_columns_are_required(shared_data, tmp_path):
+    """The alliance file beside the member file dates every alliance: a renamed column is named."""
+    from kg.errors import InputError
+    from kg.ingest.atop import parse
+    from kg.namespaces import graph_iri
+
+    member, name, _ = _real_lines(shared_data, "atop")
+    ids = {line.split(",", 1)[0] for line in member[1:]}
+    with open(shared_data / "atop5_1a.csv", encoding="utf-8", newline="") as fh:
+        alliance = [line for i, line in enumerate(fh) if i == 0 or line.split(",", 1)[0] in ids]
+    (tmp_path / name).write_text("".join(member), encoding="utf-8")
+    a = tmp_path / "atop5_1a.csv"
+    a.write_text("".join(alliance), encoding="utf-8")
+    quads, _ = parse(tmp_path / name, graph_iri("atop"))  # the control
+    assert any(q.predicate.value.endswith("#signedDate") for q in quads)
+    a.write_text(alliance[0].replace(",begyr,", ",beginyear,") + "".join(alliance[1:]),
+                 encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        parse(tmp_path / name, graph_iri("atop"))
+    assert str(ei.value) == f"{a}:1: missing column(s) begyr"

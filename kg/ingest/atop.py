@@ -46,6 +46,10 @@ per (ccode1, ccode2, kind) and run of years one ``sp:AllianceSpell``
 whose ``sp:Obligation`` is borne by ccode1. Load it into its own graph
 (``--graph atop-ddy``) when the member-level file is also loaded.
 
+Each file must have every column read (:data:`MEMBER_COLUMNS`,
+:data:`ALLIANCE_COLUMNS`); one missing is an :class:`~kg.errors.InputError`
+naming the file and the column.
+
 States are matched by COW numeric code through ``data/states.yaml``. A member
 code not in that list (v4.01 has ``8152`` in alliance 1320) is a bad row: a
 warning (the member is kept as an ``sp:UnknownParticipant`` party, without
@@ -74,7 +78,7 @@ from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_
 from kg.namespaces import ID, RDF, RDFS, SP, XSD, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
 
 __all__ = ["parse", "atop_date", "OBLIGATIONS", "DDY_KINDS", "CITATION", "alliance_file_for",
-           "CODEBOOK", "codebook_disagreements"]
+           "CODEBOOK", "codebook_disagreements", "MEMBER_COLUMNS", "ALLIANCE_COLUMNS"]
 
 CITATION = ("Leeds, Brett Ashley, Jeffrey M. Ritter, Sara McLaughlin Mitchell, and Andrew G. Long. "
             "2002. \"Alliance Treaty Obligations and Provisions, 1815-1944.\" International "
@@ -83,6 +87,13 @@ CITATION = ("Leeds, Brett Ashley, Jeffrey M. Ritter, Sara McLaughlin Mitchell, a
 #: member-level column -> sp: concept
 OBLIGATIONS = {"defense": "Defense", "offense": "Offense", "neutral": "Neutrality",
                "nonagg": "NonAggression", "consul": "Consultation"}
+#: member-level columns read (``version``, where present, too: else the file name says it)
+MEMBER_COLUMNS = ("atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit",
+                  "phase", "ineffect", *OBLIGATIONS)
+#: alliance-level columns read (``version``, ``new5`` and ``rev5`` too, where present)
+ALLIANCE_COLUMNS = ("atopid", "begyr", "begmo", "begday", "endyr", "endmo", "endday", "ineffect",
+                    "maxphase", *OBLIGATIONS)
+_ALLIANCE_OPTIONAL = ("new5", "rev5", "version")
 #: directed dyad-year column -> (sp: concept, label word)
 DDY_KINDS = {"atop_defense": ("Defense", "defence obligation"),
              "atop_offense": ("Offense", "offence obligation"),
@@ -249,8 +260,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
 
     header, rows = _read(path)
     col = {h: i for i, h in enumerate(header)}
-    need = ["atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit", "phase"]
-    missing = [c for c in need + list(OBLIGATIONS) if c not in col]
+    missing = [c for c in MEMBER_COLUMNS if c not in col]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
 
@@ -264,12 +274,14 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
     if afile is not None:
         aheader, arows = _read(afile)
         acol = {h: i for i, h in enumerate(aheader)}
+        missing = [c for c in ALLIANCE_COLUMNS if c not in acol]
+        if missing:  # a renamed atopid or begyr would leave every alliance undated
+            raise InputError(f"missing column(s) {', '.join(missing)}", file=str(afile), where="1")
+        read = [(h, acol[h]) for h in (*ALLIANCE_COLUMNS, *_ALLIANCE_OPTIONAL) if h in acol]
         for line, row in arows:
-            if not any(row):
+            if not any(c.strip() for c in row):
                 continue
-            rec = {h: (row[i].strip() if i < len(row) else "") for h, i in acol.items()
-                   if h in ("atopid", "begyr", "begmo", "begday", "endyr", "endmo", "endday",
-                            "ineffect", "maxphase", "new5", "rev5", "version", *OBLIGATIONS)}
+            rec = {h: row[i].strip() for h, i in read}
             rec["__line__"] = line
             alliances[rec.get("atopid", "")] = rec
 
