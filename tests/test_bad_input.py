@@ -717,3 +717,69 @@ def test_atop_alliance_file_columns_are_required(shared_data, tmp_path):
     with pytest.raises(InputError) as ei:
         parse(tmp_path / name, graph_iri("atop"))
     assert str(ei.value) == f"{a}:1: missing column(s) begyr"
+
+
+# ---------------------------------------------------------------- field datasets: --strict
+
+def _set_field(line: str, i: int, value: str) -> str:
+    import csv
+    import io
+
+    row = next(csv.reader([line]))
+    row[i] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("column,value", [("lat", "abc"), ("lon", "200")])
+def test_mme_bad_coordinate_is_an_error_under_strict(store_copy, cli_runner, expect_rejected,
+                                                      shared_data, tmp_path, column, value):
+    """``lat`` = ``abc`` was only a warning under --strict (exit 0)."""
+    i = _real_lines(shared_data, "mme")[0][0].split(",").index(column)
+    f, line = _field_file(tmp_path, shared_data, "mme", lambda s: _set_field(s, i, value))
+    msg = expect_rejected(store_copy, ["ingest", "--format", "mme", "--strict", f], str(f),
+                          where=str(line))
+    assert f"{column} " in msg and value in msg
+    res = cli_runner("ingest", "--format", "mme", f, store=store_copy)  # without: a warning
+    assert res.exit_code == 0, res.output
+    assert f"{f}:{line}: " in res.stderr and "left out" in res.stderr
+
+
+def test_atop_duplicate_row_is_an_error_under_strict(shared_data, tmp_path):
+    from kg.errors import InputError
+    from kg.ingest.atop import parse
+    from kg.namespaces import graph_iri
+
+    lines, name, _ = _real_lines(shared_data, "atop")
+    f = tmp_path / name
+    f.write_text("".join(lines) + lines[5], encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        parse(f, graph_iri("atop"), strict=True)
+    assert str(ei.value) == f"{f}:{len(lines) + 1}: duplicate of the row at line 6; skipped"
+
+
+def test_atop_end_before_begin_names_the_alliance_line(shared_data, tmp_path):
+    """It was a warning naming only the member file, and no error under --strict."""
+    from kg.errors import InputError
+    from kg.ingest.atop import parse
+    from kg.namespaces import graph_iri
+
+    member, name, _ = _real_lines(shared_data, "atop")
+    ids = {line.split(",", 1)[0] for line in member[1:]}
+    with open(shared_data / "atop5_1a.csv", encoding="utf-8", newline="") as fh:
+        alliance = [line for i, line in enumerate(fh) if i == 0 or line.split(",", 1)[0] in ids]
+    endyr = alliance[0].split(",").index("endyr")
+    at = next(i for i, line in enumerate(alliance) if line.startswith("1125,"))
+    alliance[at] = _set_field(alliance[at], endyr, "1840")  # begun 1847
+    (tmp_path / name).write_text("".join(member), encoding="utf-8")
+    a = tmp_path / "atop5_1a.csv"
+    a.write_text("".join(alliance), encoding="utf-8")
+    quads, warnings = parse(tmp_path / name, graph_iri("atop"))
+    assert [w for w in warnings if "before begin" in w] == [
+        f"{a}:{at + 1}: atopid 1125: end 1840-05 before begin 1847-12-24; end left out"]
+    assert not [q for q in quads if q.subject.value.endswith("/atop-1125")
+                and q.predicate.value.endswith("#endDate")]
+    with pytest.raises(InputError) as ei:
+        parse(tmp_path / name, graph_iri("atop"), strict=True)
+    assert str(ei.value).startswith(f"{a}:{at + 1}: atopid 1125: end 1840-05 before begin")

@@ -57,6 +57,11 @@ obligations) or, with ``strict``, an :class:`~kg.errors.InputError`. A row
 with more or fewer values than the header (its obligations would be read from
 its neighbours' columns), or a record over several lines (an unmatched quote),
 is an InputError in both modes, naming the line the record starts on.
+Other bad rows are warnings ``file:line: ...`` or, with ``strict``, the first
+of them an InputError: a value that is not a number or date (the row is
+skipped), an obligation flag other than 0/1 (skipped), a row repeating an
+earlier one (skipped), an alliance date that does not exist (left out) or an
+end before the begin (the end left out).
 
 >>> atop_date("1960", "1", "19")
 ('1960-01-19', 'date')
@@ -297,8 +302,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             continue
         key = tuple(c.strip() for c in row)
         if key in first_seen:  # the same membership twice would count its dyads twice
-            warnings.append(f"{fname}:{line}: duplicate of the row at line {first_seen[key]}; "
-                            "skipped")
+            bad(fname, line, f"duplicate of the row at line {first_seen[key]}; skipped")
             continue
         first_seen[key] = line
         aid = get(row, "atopid")
@@ -369,6 +373,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
                                  where=str(arec["__line__"])) from None
             except ValueError as e:
                 bad(str(afile), arec["__line__"], f"atopid {aid}: bad date ({e}); dates left out")
+                begin = end = None
             ineffect = arec.get("ineffect", ineffect)
         else:
             ents = [m[3] for m in members if m[3]]
@@ -379,8 +384,8 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             add(ag, SP + "signedDate", lit(begin[0], dtype[begin[1]]))
         if end:
             if begin and end[0][:len(begin[0])] < begin[0][:len(end[0])]:
-                warnings.append(f"{fname}: atopid {aid}: end {end[0]} before begin {begin[0]}; "
-                                "end left out")
+                bad(*((str(afile), arec["__line__"]) if arec is not None else (fname, members[0][0])),
+                    f"atopid {aid}: end {end[0]} before begin {begin[0]}; end left out")
             else:
                 add(ag, SP + "endDate", lit(end[0], dtype[end[1]]))
         if ineffect == "1":

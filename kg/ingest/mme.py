@@ -25,23 +25,26 @@ Mapping (graph ``mme`` unless ``--graph`` says otherwise):
 - Series_Name becomes ``sp:series id/series/<slug>`` (the same node as a curated
   series with that slug, e.g. ``rimpac``, ``malabar``, ``cope-north``).
 
-Bad rows: an unknown country name, an unparseable date or year, a row without
-MMEID or participants. Without ``strict`` each is a warning ``file:line: ...``
-and the row is kept as far as it can be (an unknown name becomes an
-``sp:UnknownParticipant`` labelled with the name; a bad date is left out; a row
-without id, year or participants is skipped). With ``strict`` the first one
-raises :class:`~kg.errors.InputError` naming file and line, and nothing is
-written. An end date before the start date (six rows of v7) is reported and
-the end date left out, in both modes: the row is usable, the date is not.
+Bad rows: an unknown country name, an unparseable date or year, a lat/lon
+that is not a number in range, a flag other than 0/1, a row without MMEID or
+participants. Without ``strict`` each is a warning ``file:line: ...`` and the
+row is kept as far as it can be (an unknown name becomes an
+``sp:UnknownParticipant`` labelled with the name; a bad date or coordinate is
+left out; a row without id, year or participants is skipped). With ``strict``
+the first one raises :class:`~kg.errors.InputError` naming file and line, and
+nothing is written. Two notes stay warnings in both modes, as v7 itself has
+them and the rows are stored correctly: an end date before the start date (six
+rows; the end date is left out) and an MMEID used again for a different
+exercise (three rows; each kept under its own IRI).
 
 The header must name every column the importer reads (:data:`COLUMNS` and the
 participant columns StateA, StateB, ... without a gap); one missing is an
 :class:`~kg.errors.InputError` naming it, and a column it does not read is
-named in a warning. A broken file is not a bad row: a row with more or fewer values than the header
-has columns (its columns would shift), or a quoted field running over several
-lines (an unmatched quote), is an :class:`~kg.errors.InputError` naming the line
-the record starts on, with or without ``strict``
-(:func:`kg.ingest.inputs.csv_records`).
+named in a warning. A broken file is not a bad row: a row with more or fewer
+values than the header has columns (its columns would shift), or a quoted field
+running over several lines (an unmatched quote), is an
+:class:`~kg.errors.InputError` naming the line the record starts on, with or
+without ``strict`` (:func:`kg.ingest.inputs.csv_records`).
 
 After parsing, :func:`link` (called by :func:`kg.ingest.assemble` with the
 store) reconciles the exercises with the curated graph (:mod:`kg.ingest.reconcile`).
@@ -364,7 +367,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
                 try:
                     v = _decimal(get(row, c), lo, hi)
                 except ValueError as e:
-                    warnings.append(f"{fname}:{line}: MMEID {mmeid}: {c} {e}; left out")
+                    bad(line, f"MMEID {mmeid}: {c} {e}; left out")
                     continue
                 if v is not None:
                     add(ex, prop, lit(v, XSD + "decimal"))
