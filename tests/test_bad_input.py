@@ -783,3 +783,22 @@ def test_atop_end_before_begin_names_the_alliance_line(shared_data, tmp_path):
     with pytest.raises(InputError) as ei:
         parse(tmp_path / name, graph_iri("atop"), strict=True)
     assert str(ei.value).startswith(f"{a}:{at + 1}: atopid 1125: end 1840-05 before begin")
+
+
+def test_unmatched_quote_in_a_large_file_names_its_line(shared_data, tmp_path):
+    """Past the csv module's field limit the swallowed lines are still blamed on the quote."""
+    import gzip
+
+    from kg.errors import InputError
+    from kg.ingest.cow import parse
+    from kg.namespaces import graph_iri
+
+    with gzip.open(shared_data / "cow4_1_alliance_ddy.csv.gz", "rt", encoding="utf-8",
+                   newline="") as fh:
+        lines = [fh.readline() for _ in range(30000)]
+    lines[50] = _open_quote(lines[50])
+    f = tmp_path / "cow4_1_alliance_ddy.csv.gz"
+    f.write_bytes(gzip.compress("".join(lines).encode()))
+    with pytest.raises(InputError) as ei:
+        parse(f, graph_iri("cow"))
+    assert str(ei.value).startswith(f"{f}:51: ") and "unmatched quote" in str(ei.value)

@@ -231,6 +231,9 @@ def _csv_problem(exc: Exception) -> str:
         return "a quoted field is never closed (an unmatched quote); the rest of the file ran into it"
     if "expected after" in text:
         return f"text after the closing quote of a field (an unmatched quote?): {text}"
+    if "field larger than field limit" in text:
+        return (f"a field of more than {csv.field_size_limit():,} characters: an unmatched quote "
+                "running into the lines after it?")
     return f"unreadable CSV: {text}"
 
 
