@@ -557,3 +557,290 @@ def test_a_yaml_record_with_an_id_already_stored_is_refused(store_copy, tmp_path
     path.write_text(f"{kind}:\n{record}", encoding="utf-8")
     line = expect_rejected(store_copy, ["ingest", str(path)], str(path), where="2")
     assert "already in the store" in line
+
+
+# ---------------------------------------------------------------- field datasets: broken records
+# Each case is a few real lines of a shared dataset copied into tmp_path with one line broken.
+# A record whose fields would shift (a value missing or extra) or that runs over several
+# lines (an unmatched quote) is refused in both modes, naming the line it starts on.
+
+# format -> (shared file, name of the copy, lines copied, line broken)
+FIELD_FILES = {
+    "mme": ("mme_v7.csv", "mme_v7.csv", 30, 6),  # 6-8: no quotes of their own
+    "atop": ("atop5_1m.csv", "atop5_1m.csv", 111, 101),  # 101: alliance 1125, a defence pact
+    "cow": ("cow4_1_alliance_ddy.csv.gz", "cow4_1_alliance_ddy.csv", 40, 12),
+    "cow-states": ("cow_states2016.csv", "states2016.csv", 40, 21),  # 21: Belize
+}
+
+
+def _real_lines(shared_data, fmt: str) -> tuple[list[str], str, int]:
+    import gzip
+
+    src, name, keep, broken = FIELD_FILES[fmt]
+    path = shared_data / src
+    opener = gzip.open if src.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as fh:
+        lines = [fh.readline() for _ in range(keep)]
+    return lines, name, broken
+
+
+def _field_file(tmp_path, shared_data, fmt: str, change=None) -> tuple[Path, int]:
+    """A copy of the first lines of ``fmt``'s real file, line ``broken`` passed through ``change``."""
+    lines, name, broken = _real_lines(shared_data, fmt)
+    if change is not None:
+        lines[broken - 1] = change(lines[broken - 1])
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    return f, broken
+
+
+def _drop_field(line: str, i: int = 11) -> str:
+    fields = line.rstrip("\r\n").split(",")
+    del fields[min(i, len(fields) - 2)]
+    return ",".join(fields) + "\n"
+
+
+def _open_quote(line: str) -> str:
+    first, rest = line.split(",", 1)
+    return f'{first},"{rest}'
+
+
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_controls_are_accepted(store_copy, cli_runner, shared_data, tmp_path, fmt):
+    f, _ = _field_file(tmp_path, shared_data, fmt)
+    res = cli_runner("ingest", "--format", fmt, f, store=store_copy)
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_row_missing_a_value_is_refused(store_copy, expect_rejected, shared_data,
+                                                      tmp_path, fmt, strict):
+    """ATOP 5.1 line 101 without ``ineffect`` stored alliance 1125's defence obligation as
+    consultation (even with --strict); MME warned about the wrong thing and stored the row."""
+    f, line = _field_file(tmp_path, shared_data, fmt, _drop_field)
+    width = len(_real_lines(shared_data, fmt)[0][0].split(","))
+    args = ["ingest", "--format", fmt, *(["--strict"] if strict else []), f]
+    msg = expect_rejected(store_copy, args, str(f), where=str(line))
+    assert f"row has {width - 1} fields, the header {width}" in msg
+    assert "integers" not in msg and "outside" not in msg
+
+
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_row_with_an_extra_value_is_refused(store_copy, expect_rejected, shared_data,
+                                                          tmp_path, fmt):
+    f, line = _field_file(tmp_path, shared_data, fmt, lambda s: s.rstrip("\r\n") + ",1\n")
+    width = len(_real_lines(shared_data, fmt)[0][0].split(","))
+    msg = expect_rejected(store_copy, ["ingest", "--format", fmt, f], str(f), where=str(line))
+    assert f"row has {width + 1} fields, the header {width}" in msg
+    assert "more values than columns" in msg
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_unmatched_quote_names_its_line(store_copy, expect_rejected, shared_data,
+                                                      tmp_path, fmt, strict):
+    """``BLZ,"80,Belize,...`` swallowed the 224 lines after it without a word; now the
+    line of the quote is named, not the end of the file."""
+    f, line = _field_file(tmp_path, shared_data, fmt, _open_quote)
+    args = ["ingest", "--format", fmt, *(["--strict"] if strict else []), f]
+    msg = expect_rejected(store_copy, args, str(f), where=str(line))
+    assert "unmatched quote" in msg
+
+
+def test_quote_in_the_middle_of_a_field_is_named(store_copy, expect_rejected, shared_data, tmp_path):
+    """MME line 5 holds quoted fields: a stray quote before its id is closed by the next
+    quote, and the text after that is refused on line 5."""
+    lines, name, _ = _real_lines(shared_data, "mme")
+    lines[4] = _open_quote(lines[4])
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    msg = expect_rejected(store_copy, ["ingest", "--format", "mme", f], str(f), where="5")
+    assert "unmatched quote" in msg
+
+
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_record_over_several_lines_names_where_it_starts(
+        store_copy, expect_rejected, shared_data, tmp_path, fmt):
+    """A second stray quote closes the first: the record runs over lines; the first is named."""
+    lines, name, broken = _real_lines(shared_data, fmt)
+    lines[broken - 1] = _open_quote(lines[broken - 1])
+    lines[broken + 1] = lines[broken + 1].replace(",", '",', 1)
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    msg = expect_rejected(store_copy, ["ingest", "--format", fmt, f], str(f), where=str(broken))
+    assert f"line break (the record runs from line {broken} to {broken + 2})" in msg
+
+
+def test_unmatched_quote_in_a_header_names_line_one(shared_data, tmp_path):
+    from kg.errors import InputError
+    from kg.ingest.cow_states import parse
+    from kg.namespaces import graph_iri
+
+    lines, name, _ = _real_lines(shared_data, "cow-states")
+    f = tmp_path / name
+    closed = lines[2].replace(",", '",', 1)  # a second stray quote, on line 3, closes it
+    for text, phrase in ((_open_quote(lines[0]) + "".join(lines[1:]), "never closed"),
+                         (_open_quote(lines[0]) + lines[1] + closed + "".join(lines[3:]),
+                          "line break")):
+        f.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as ei:
+            parse(f, graph_iri("cow-states"))
+        assert str(ei.value).startswith(f"{f}:1: ") and phrase in str(ei.value), str(ei.value)
+
+
+# ---------------------------------------------------------------- field datasets: headers
+
+# format -> (a column the importer reads, renamed as)
+RENAMED = {"mme": ("StateA", "Country1"), "atop": ("ineffect", "in_effect"),
+           "cow": ("cow_entente", "entente"), "cow-states": ("endday", "end_day")}
+
+
+@pytest.mark.parametrize("fmt", list(FIELD_FILES))
+def test_field_dataset_renamed_column_is_named(store_copy, expect_rejected, shared_data, tmp_path,
+                                               fmt):
+    """MME with ``Country1`` for ``StateA`` dropped the first participant of every exercise."""
+    old, new = RENAMED[fmt]
+    lines, name, _ = _real_lines(shared_data, fmt)
+    assert f",{old}," in f",{lines[0].rstrip()},"
+    lines[0] = f",{lines[0]}".replace(f",{old},", f",{new},", 1)[1:].replace(f",{old}\n", f",{new}\n")
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    msg = expect_rejected(store_copy, ["ingest", "--format", fmt, f], str(f), where="1")
+    assert "missing" in msg and old in msg
+
+
+@pytest.mark.parametrize("column", ["lat", "Series_Name", "CPX", "e.day", "StateC",
+                                    "AdditionalParticipantInfo"])
+def test_mme_every_column_read_is_required(shared_data, tmp_path, column):
+    from kg.errors import InputError
+    from kg.ingest.mme import parse
+    from kg.namespaces import graph_iri
+
+    lines, name, _ = _real_lines(shared_data, "mme")
+    lines[0] = lines[0].replace(f",{column},", ",Renamed,", 1)
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        parse(f, graph_iri("mme"))
+    assert str(ei.value) == f"{f}:1: missing MME column(s) {column}"
+
+
+def test_mme_column_it_does_not_read_is_warned(shared_data, tmp_path):
+    """The last participant column renamed leaves StateA..StateAL whole: kg says what it ignores."""
+    from kg.ingest.mme import parse
+    from kg.namespaces import graph_iri
+
+    lines, name, _ = _real_lines(shared_data, "mme")
+    lines[0] = lines[0].replace(",StateAM", ",Country39")
+    f = tmp_path / name
+    f.write_text("".join(lines), encoding="utf-8")
+    _, warnings = parse(f, graph_iri("mme"))
+    assert warnings == [f"{f}:1: column(s) 'Country39' are not MME v7 columns; ignored"]
+
+
+def test_atop_alliance_file_columns_are_required(shared_data, tmp_path):
+    """The alliance file beside the member file dates every alliance: a renamed column is named."""
+    from kg.errors import InputError
+    from kg.ingest.atop import parse
+    from kg.namespaces import graph_iri
+
+    member, name, _ = _real_lines(shared_data, "atop")
+    ids = {line.split(",", 1)[0] for line in member[1:]}
+    with open(shared_data / "atop5_1a.csv", encoding="utf-8", newline="") as fh:
+        alliance = [line for i, line in enumerate(fh) if i == 0 or line.split(",", 1)[0] in ids]
+    (tmp_path / name).write_text("".join(member), encoding="utf-8")
+    a = tmp_path / "atop5_1a.csv"
+    a.write_text("".join(alliance), encoding="utf-8")
+    quads, _ = parse(tmp_path / name, graph_iri("atop"))  # the control
+    assert any(q.predicate.value.endswith("#signedDate") for q in quads)
+    a.write_text(alliance[0].replace(",begyr,", ",beginyear,") + "".join(alliance[1:]),
+                 encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        parse(tmp_path / name, graph_iri("atop"))
+    assert str(ei.value) == f"{a}:1: missing column(s) begyr"
+
+
+# ---------------------------------------------------------------- field datasets: --strict
+
+def _set_field(line: str, i: int, value: str) -> str:
+    import csv
+    import io
+
+    row = next(csv.reader([line]))
+    row[i] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("column,value", [("lat", "abc"), ("lon", "200")])
+def test_mme_bad_coordinate_is_an_error_under_strict(store_copy, cli_runner, expect_rejected,
+                                                      shared_data, tmp_path, column, value):
+    """``lat`` = ``abc`` was only a warning under --strict (exit 0)."""
+    i = _real_lines(shared_data, "mme")[0][0].split(",").index(column)
+    f, line = _field_file(tmp_path, shared_data, "mme", lambda s: _set_field(s, i, value))
+    msg = expect_rejected(store_copy, ["ingest", "--format", "mme", "--strict", f], str(f),
+                          where=str(line))
+    assert f"{column} " in msg and value in msg
+    res = cli_runner("ingest", "--format", "mme", f, store=store_copy)  # without: a warning
+    assert res.exit_code == 0, res.output
+    assert f"{f}:{line}: " in res.stderr and "left out" in res.stderr
+
+
+def test_atop_duplicate_row_is_an_error_under_strict(shared_data, tmp_path):
+    from kg.errors import InputError
+    from kg.ingest.atop import parse
+    from kg.namespaces import graph_iri
+
+    lines, name, _ = _real_lines(shared_data, "atop")
+    f = tmp_path / name
+    f.write_text("".join(lines) + lines[5], encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        parse(f, graph_iri("atop"), strict=True)
+    assert str(ei.value) == f"{f}:{len(lines) + 1}: duplicate of the row at line 6; skipped"
+
+
+def test_atop_end_before_begin_names_the_alliance_line(shared_data, tmp_path):
+    """It was a warning naming only the member file, and no error under --strict."""
+    from kg.errors import InputError
+    from kg.ingest.atop import parse
+    from kg.namespaces import graph_iri
+
+    member, name, _ = _real_lines(shared_data, "atop")
+    ids = {line.split(",", 1)[0] for line in member[1:]}
+    with open(shared_data / "atop5_1a.csv", encoding="utf-8", newline="") as fh:
+        alliance = [line for i, line in enumerate(fh) if i == 0 or line.split(",", 1)[0] in ids]
+    endyr = alliance[0].split(",").index("endyr")
+    at = next(i for i, line in enumerate(alliance) if line.startswith("1125,"))
+    alliance[at] = _set_field(alliance[at], endyr, "1840")  # begun 1847
+    (tmp_path / name).write_text("".join(member), encoding="utf-8")
+    a = tmp_path / "atop5_1a.csv"
+    a.write_text("".join(alliance), encoding="utf-8")
+    quads, warnings = parse(tmp_path / name, graph_iri("atop"))
+    assert [w for w in warnings if "before begin" in w] == [
+        f"{a}:{at + 1}: atopid 1125: end 1840-05 before begin 1847-12-24; end left out"]
+    assert not [q for q in quads if q.subject.value.endswith("/atop-1125")
+                and q.predicate.value.endswith("#endDate")]
+    with pytest.raises(InputError) as ei:
+        parse(tmp_path / name, graph_iri("atop"), strict=True)
+    assert str(ei.value).startswith(f"{a}:{at + 1}: atopid 1125: end 1840-05 before begin")
+
+
+def test_unmatched_quote_in_a_large_file_names_its_line(shared_data, tmp_path):
+    """Past the csv module's field limit the swallowed lines are still blamed on the quote."""
+    import gzip
+
+    from kg.errors import InputError
+    from kg.ingest.cow import parse
+    from kg.namespaces import graph_iri
+
+    with gzip.open(shared_data / "cow4_1_alliance_ddy.csv.gz", "rt", encoding="utf-8",
+                   newline="") as fh:
+        lines = [fh.readline() for _ in range(30000)]
+    lines[50] = _open_quote(lines[50])
+    f = tmp_path / "cow4_1_alliance_ddy.csv.gz"
+    f.write_bytes(gzip.compress("".join(lines).encode()))
+    with pytest.raises(InputError) as ei:
+        parse(f, graph_iri("cow"))
+    assert str(ei.value).startswith(f"{f}:51: ") and "unmatched quote" in str(ei.value)

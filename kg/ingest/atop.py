@@ -46,10 +46,22 @@ per (ccode1, ccode2, kind) and run of years one ``sp:AllianceSpell``
 whose ``sp:Obligation`` is borne by ccode1. Load it into its own graph
 (``--graph atop-ddy``) when the member-level file is also loaded.
 
+Each file must have every column read (:data:`MEMBER_COLUMNS`,
+:data:`ALLIANCE_COLUMNS`); one missing is an :class:`~kg.errors.InputError`
+naming the file and the column.
+
 States are matched by COW numeric code through ``data/states.yaml``. A member
 code not in that list (v4.01 has ``8152`` in alliance 1320) is a bad row: a
 warning (the member is kept as an ``sp:UnknownParticipant`` party, without
-obligations) or, with ``strict``, an :class:`~kg.errors.InputError`.
+obligations) or, with ``strict``, an :class:`~kg.errors.InputError`. A row
+with more or fewer values than the header (its obligations would be read from
+its neighbours' columns), or a record over several lines (an unmatched quote),
+is an InputError in both modes, naming the line the record starts on.
+Other bad rows are warnings ``file:line: ...`` or, with ``strict``, the first
+of them an InputError: a value that is not a number or date (the row is
+skipped), an obligation flag other than 0/1 (skipped), a row repeating an
+earlier one (skipped), an alliance date that does not exist (left out) or an
+end before the begin (the end left out).
 
 >>> atop_date("1960", "1", "19")
 ('1960-01-19', 'date')
@@ -59,19 +71,19 @@ obligations) or, with ``strict``, an :class:`~kg.errors.InputError`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from pathlib import Path
 
 from kg.errors import InputError
 from kg.ingest.cow import emit_spells, open_text, read_dyad_years, read_header
+from kg.ingest.inputs import csv_reader, csv_records
 from kg.ingest.names import cow_to_iso3, state_names
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
 from kg.namespaces import ID, RDF, RDFS, SP, XSD, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
 
 __all__ = ["parse", "atop_date", "OBLIGATIONS", "DDY_KINDS", "CITATION", "alliance_file_for",
-           "CODEBOOK", "codebook_disagreements"]
+           "CODEBOOK", "codebook_disagreements", "MEMBER_COLUMNS", "ALLIANCE_COLUMNS"]
 
 CITATION = ("Leeds, Brett Ashley, Jeffrey M. Ritter, Sara McLaughlin Mitchell, and Andrew G. Long. "
             "2002. \"Alliance Treaty Obligations and Provisions, 1815-1944.\" International "
@@ -80,6 +92,13 @@ CITATION = ("Leeds, Brett Ashley, Jeffrey M. Ritter, Sara McLaughlin Mitchell, a
 #: member-level column -> sp: concept
 OBLIGATIONS = {"defense": "Defense", "offense": "Offense", "neutral": "Neutrality",
                "nonagg": "NonAggression", "consul": "Consultation"}
+#: member-level columns read (``version``, where present, too: else the file name says it)
+MEMBER_COLUMNS = ("atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit",
+                  "phase", "ineffect", *OBLIGATIONS)
+#: alliance-level columns read (``version``, ``new5`` and ``rev5`` too, where present)
+ALLIANCE_COLUMNS = ("atopid", "begyr", "begmo", "begday", "endyr", "endmo", "endday", "ineffect",
+                    "maxphase", *OBLIGATIONS)
+_ALLIANCE_OPTIONAL = ("new5", "rev5", "version")
 #: directed dyad-year column -> (sp: concept, label word)
 DDY_KINDS = {"atop_defense": ("Defense", "defence obligation"),
              "atop_offense": ("Offense", "offence obligation"),
@@ -168,18 +187,17 @@ def alliance_file_for(member_path: str | Path) -> Path | None:
 
 
 def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the ``(line, row)`` records of an ATOP file.
+
+    A row with a missing or an extra value, or a record over several lines (an unmatched
+    quote), is an InputError naming its line: shifted, a member's obligations would be
+    read from its neighbours' columns.
+    """
     fname = str(path)
     with open_text(path) as fh:
-        reader = csv.reader(fh)
+        reader = csv_reader(fh)
         header = read_header(reader, fname)
-        rows = []
-        prev = reader.line_num
-        try:
-            for row in reader:
-                rows.append((prev + 1, row))
-                prev = reader.line_num
-        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-            raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
+        rows = list(csv_records(reader, fname, len(header)))
     return header, rows
 
 
@@ -247,8 +265,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
 
     header, rows = _read(path)
     col = {h: i for i, h in enumerate(header)}
-    need = ["atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit", "phase"]
-    missing = [c for c in need + list(OBLIGATIONS) if c not in col]
+    missing = [c for c in MEMBER_COLUMNS if c not in col]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
 
@@ -262,12 +279,14 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
     if afile is not None:
         aheader, arows = _read(afile)
         acol = {h: i for i, h in enumerate(aheader)}
+        missing = [c for c in ALLIANCE_COLUMNS if c not in acol]
+        if missing:  # a renamed atopid or begyr would leave every alliance undated
+            raise InputError(f"missing column(s) {', '.join(missing)}", file=str(afile), where="1")
+        read = [(h, acol[h]) for h in (*ALLIANCE_COLUMNS, *_ALLIANCE_OPTIONAL) if h in acol]
         for line, row in arows:
-            if not any(row):
+            if not any(c.strip() for c in row):
                 continue
-            rec = {h: (row[i].strip() if i < len(row) else "") for h, i in acol.items()
-                   if h in ("atopid", "begyr", "begmo", "begday", "endyr", "endmo", "endday",
-                            "ineffect", "maxphase", "new5", "rev5", "version", *OBLIGATIONS)}
+            rec = {h: row[i].strip() for h, i in read}
             rec["__line__"] = line
             alliances[rec.get("atopid", "")] = rec
 
@@ -283,8 +302,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             continue
         key = tuple(c.strip() for c in row)
         if key in first_seen:  # the same membership twice would count its dyads twice
-            warnings.append(f"{fname}:{line}: duplicate of the row at line {first_seen[key]}; "
-                            "skipped")
+            bad(fname, line, f"duplicate of the row at line {first_seen[key]}; skipped")
             continue
         first_seen[key] = line
         aid = get(row, "atopid")
@@ -355,6 +373,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
                                  where=str(arec["__line__"])) from None
             except ValueError as e:
                 bad(str(afile), arec["__line__"], f"atopid {aid}: bad date ({e}); dates left out")
+                begin = end = None
             ineffect = arec.get("ineffect", ineffect)
         else:
             ents = [m[3] for m in members if m[3]]
@@ -365,8 +384,8 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             add(ag, SP + "signedDate", lit(begin[0], dtype[begin[1]]))
         if end:
             if begin and end[0][:len(begin[0])] < begin[0][:len(end[0])]:
-                warnings.append(f"{fname}: atopid {aid}: end {end[0]} before begin {begin[0]}; "
-                                "end left out")
+                bad(*((str(afile), arec["__line__"]) if arec is not None else (fname, members[0][0])),
+                    f"atopid {aid}: end {end[0]} before begin {begin[0]}; end left out")
             else:
                 add(ag, SP + "endDate", lit(end[0], dtype[end[1]]))
         if ineffect == "1":

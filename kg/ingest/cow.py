@@ -24,7 +24,9 @@ recorded"; years outside the file's coverage (``sp:coverageStart`` ..
 States are matched by COW numeric code through ``data/states.yaml`` (never by
 COW letter code). A row with an unknown code, a bad year or a flag other than
 0/1 is a bad row: a warning ``file:line: ...`` (the row is skipped), or with
-``strict`` an :class:`~kg.errors.InputError`.
+``strict`` an :class:`~kg.errors.InputError`. A row with more or fewer values
+than the header, or a record over several lines (an unmatched quote), is an
+InputError in both modes: the file is broken, not one value.
 
 >>> spells([1951, 1952, 1953, 1960, 1908])
 [(1908, 1908), (1951, 1953), (1960, 1960)]
@@ -32,7 +34,6 @@ COW letter code). A row with an unknown code, a bad year or a flag other than
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from kg.errors import InputError
@@ -50,7 +51,7 @@ from kg.namespaces import (
     year_spells,
 )
 
-__all__ = ["parse", "spells", "read_dyad_years", "open_text", "read_header", "data_rows", "csv_rows",
+__all__ = ["parse", "spells", "read_dyad_years", "open_text", "read_header", "csv_rows",
            "KINDS", "CITATION"]
 
 CITATION = ("Gibler, Douglas M. 2009. International Military Alliances, 1648-2008. "
@@ -64,31 +65,11 @@ KINDS = {"cow_defense": ("Defense", "defence pact"), "cow_neutral": ("Neutrality
 spells = year_spells  # runs of consecutive years (kept under this name for the readers)
 
 
-def data_rows(reader, fname: str):
-    """The non-empty rows of a csv ``reader`` as ``(line, row)``; a read error is an InputError.
-
-    >>> list(data_rows(csv.reader(["a,b", "", "1,2"]), "x.csv"))
-    [(1, ['a', 'b']), (3, ['1', '2'])]
-    """
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-            raise InputError(f"unreadable: {e}", file=fname, where=str(reader.line_num)) from None
-        if row and any(row):
-            yield reader.line_num, row
-
-
 def read_header(reader, fname: str) -> list[str]:
     """The header row of a CSV reader; an empty or unreadable file is an InputError."""
-    try:
-        return [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputError("empty file", file=fname) from None
-    except (csv.Error, UnicodeDecodeError, OSError, EOFError) as e:
-        raise InputError(f"not a CSV file: {e}", file=fname, where="1") from None
+    from kg.ingest.inputs import csv_header
+
+    return csv_header(reader, fname)
 
 
 def open_text(path: str | Path):
@@ -102,18 +83,22 @@ def open_text(path: str | Path):
 def csv_rows(path: str | Path, columns: list[str]):
     """Yield ``(line, row, {column: index})`` for each non-empty row of a CSV file.
 
-    The header must name every one of ``columns``; an unreadable file or row is an
-    :class:`~kg.errors.InputError` naming the file and line.
+    The header must name every one of ``columns``; an unreadable file, a row with more or
+    fewer fields than the header, or a record over several lines (an unmatched quote) is an
+    :class:`~kg.errors.InputError` naming the file and the line the record starts on.
     """
+    from kg.ingest.inputs import csv_reader, csv_records
+
     fname = str(path)
     with open_text(path) as fh:
-        reader = csv.reader(fh)
+        reader = csv_reader(fh)
         header = read_header(reader, fname)
         col = {h: i for i, h in enumerate(header)}
         missing = [c for c in columns if c not in col]
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}", file=fname, where="1")
-        for line, row in data_rows(reader, fname):
+        # every row holds the header's number of fields, on one line (else an InputError)
+        for line, row in csv_records(reader, fname, len(header)):
             yield line, row, col
 
 
@@ -135,7 +120,7 @@ def read_dyad_years(path: str | Path, kind_cols: list[str], *, directed: bool, s
         try:
             a, b, y = int(row[i1]), int(row[i2]), int(row[iy])
             flags = [(c, row[i].strip()) for c, i in kcols]
-        except (ValueError, IndexError):
+        except ValueError:
             msg = f"bad row {','.join(row)[:80]!r}: codes and year must be integers"
             if strict:
                 raise InputError(msg, file=fname, where=str(line)) from None

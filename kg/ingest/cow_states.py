@@ -17,7 +17,9 @@ which a state did not exist (unknown) from one in which it had no tie (0).
 
 States are matched by COW numeric code through ``data/states.yaml``; a code
 not there is a bad row (a warning, or with ``strict`` an
-:class:`~kg.errors.InputError`).
+:class:`~kg.errors.InputError`). A row with more or fewer values than the
+header, or a record over several lines (an unmatched quote), is an InputError
+in both modes, naming the line the record starts on.
 
 >>> iso_date("1816", "1", "1")
 '1816-01-01'
@@ -65,7 +67,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             code = int(row[col["ccode"]])
             start = iso_date(*(row[col[c]] for c in ("styear", "stmonth", "stday")))
             end = iso_date(*(row[col[c]] for c in ("endyear", "endmonth", "endday")))
-        except (ValueError, IndexError):
+        except ValueError:
             msg = "ccode and the six date columns must be integers forming real dates"
         else:
             if not (is_plausible_year(int(start[:4])) and is_plausible_year(int(end[:4]))):

@@ -21,6 +21,7 @@ b'<urn:a> <urn:b> <urn:c> .\\n'
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import os
@@ -32,7 +33,7 @@ from kg.errors import InputError
 from kg.resources import MAX_INPUT_BYTES, MAX_INPUT_LINES, max_bytes, max_lines
 
 __all__ = ["MAX_INPUT_BYTES", "MAX_INPUT_LINES", "check_regular", "read_input", "open_text",
-           "max_bytes", "max_lines"]
+           "max_bytes", "max_lines", "csv_reader", "csv_header", "csv_records"]
 
 
 
@@ -208,3 +209,91 @@ def open_text(path: str | os.PathLike, *, gunzip: bool = True, encoding: str = "
     text = io.TextIOWrapper(io.BufferedReader(inner), encoding=encoding, newline="",
                             errors="surrogateescape")
     return _LineLimited(text, max_lines(), name)
+
+
+# ---------------------------------------------------------------- CSV records, checked
+
+_CSV_ERRORS = (csv.Error, UnicodeDecodeError, OSError, EOFError)
+
+
+def csv_reader(fh):
+    """A csv reader over ``fh`` that refuses what it would otherwise guess at.
+
+    ``strict``: a quoted field still open at the end of the file, or text right after a
+    closing quote (``"80"x``), is an error instead of a silently mended value.
+    """
+    return csv.reader(fh, strict=True)
+
+
+def _csv_problem(exc: Exception) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "a quoted field is never closed (an unmatched quote); the rest of the file ran into it"
+    if "expected after" in text:
+        return f"text after the closing quote of a field (an unmatched quote?): {text}"
+    if "field larger than field limit" in text:
+        return (f"a field of more than {csv.field_size_limit():,} characters: an unmatched quote "
+                "running into the lines after it?")
+    return f"unreadable CSV: {text}"
+
+
+def csv_header(reader, fname: str) -> list[str]:
+    """The header row of :func:`csv_reader` ``reader``, names stripped.
+
+    An empty file, an unreadable header, a header that runs over several lines (an
+    unmatched quote) or a column named twice is an :class:`~kg.errors.InputError`.
+    """
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError("empty file", file=fname) from None
+    except _CSV_ERRORS as e:
+        raise InputError(f"not a CSV file: {_csv_problem(e)}", file=fname, where="1") from None
+    if reader.line_num != 1:
+        raise InputError("the header holds a line break (an unmatched quote?)", file=fname,
+                         where="1")
+    header = [h.strip() for h in header]
+    seen: set[str] = set()
+    twice = [h for h in header if h and (h in seen or seen.add(h))]
+    if twice:
+        raise InputError(f"column {twice[0]!r} is named twice in the header", file=fname,
+                         where="1")
+    return header
+
+
+def csv_records(reader, fname: str, width: int):
+    """``(line, row)`` for each non-blank record of ``reader`` after its header.
+
+    ``line`` is the line the record starts on. Every record must lie on one line and hold
+    exactly ``width`` fields (the header's); anything else is an
+    :class:`~kg.errors.InputError` naming that line, never a row read with its columns
+    shifted. A line break inside a field (in the field datasets, always an unmatched quote
+    swallowing the lines after it) and a record with a missing or an extra value are the
+    same kind of damage: the file, not one value, is broken, and no row of it is stored.
+
+    >>> rows = csv_reader(["a,b", "1,2", "", "3,4"])
+    >>> _ = next(rows); list(csv_records(rows, "x.csv", 2))
+    [(2, ['1', '2']), (4, ['3', '4'])]
+    """
+    prev = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except _CSV_ERRORS as e:
+            raise InputError(_csv_problem(e), file=fname, where=str(prev + 1)) from None
+        line = prev + 1
+        prev = reader.line_num
+        if prev != line:
+            raise InputError(f"a field holds a line break (the record runs from line {line} to "
+                             f"{prev}): an unmatched quote?", file=fname, where=str(line))
+        if len(row) != width:
+            if not any(c.strip() for c in row):
+                continue
+            more = len(row) > width
+            raise InputError(f"row has {len(row)} fields, the header {width} ("
+                             + ("more values than columns" if more else "a value is missing")
+                             + "; its columns would be misread)", file=fname, where=str(line))
+        if any(row):
+            yield line, row

@@ -25,14 +25,26 @@ Mapping (graph ``mme`` unless ``--graph`` says otherwise):
 - Series_Name becomes ``sp:series id/series/<slug>`` (the same node as a curated
   series with that slug, e.g. ``rimpac``, ``malabar``, ``cope-north``).
 
-Bad rows: an unknown country name, an unparseable date or year, a row without
-MMEID or participants. Without ``strict`` each is a warning ``file:line: ...``
-and the row is kept as far as it can be (an unknown name becomes an
-``sp:UnknownParticipant`` labelled with the name; a bad date is left out; a row
-without id, year or participants is skipped). With ``strict`` the first one
-raises :class:`~kg.errors.InputError` naming file and line, and nothing is
-written. An end date before the start date (six rows of v7) is reported and
-the end date left out, in both modes: the row is usable, the date is not.
+Bad rows: an unknown country name, an unparseable date or year, a lat/lon
+that is not a number in range, a flag other than 0/1, a row without MMEID or
+participants. Without ``strict`` each is a warning ``file:line: ...`` and the
+row is kept as far as it can be (an unknown name becomes an
+``sp:UnknownParticipant`` labelled with the name; a bad date or coordinate is
+left out; a row without id, year or participants is skipped). With ``strict``
+the first one raises :class:`~kg.errors.InputError` naming file and line, and
+nothing is written. Two notes stay warnings in both modes, as v7 itself has
+them and the rows are stored correctly: an end date before the start date (six
+rows; the end date is left out) and an MMEID used again for a different
+exercise (three rows; each kept under its own IRI).
+
+The header must name every column the importer reads (:data:`COLUMNS` and the
+participant columns StateA, StateB, ... without a gap); one missing is an
+:class:`~kg.errors.InputError` naming it, and a column it does not read is
+named in a warning. A broken file is not a bad row: a row with more or fewer
+values than the header has columns (its columns would shift), or a quoted field
+running over several lines (an unmatched quote), is an
+:class:`~kg.errors.InputError` naming the line the record starts on, with or
+without ``strict`` (:func:`kg.ingest.inputs.csv_records`).
 
 After parsing, :func:`link` (called by :func:`kg.ingest.assemble` with the
 store) reconciles the exercises with the curated graph (:mod:`kg.ingest.reconcile`).
@@ -44,7 +56,6 @@ store) reconciles the exercises with the curated graph (:mod:`kg.ingest.reconcil
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from pathlib import Path
@@ -54,7 +65,8 @@ from kg.ingest.names import UNKNOWN, resolve_name
 from kg.ingest.provenance import DatasetInfo, QuadMaker, dataset_quads, version_from_name
 from kg.namespaces import ID, RDF, RDFS, SP, XSD, YEAR_MAX, YEAR_MIN, is_plausible_year, state_iri
 
-__all__ = ["parse", "link", "parse_date", "FLAGS", "CITATION", "exercise_local_id"]
+__all__ = ["parse", "link", "parse_date", "FLAGS", "COLUMNS", "CITATION", "exercise_local_id",
+           "missing_columns"]
 
 CITATION = ("D'Orazio, Vito, and Ryan Galambos. 2021. \"Multinational Military Exercises\" "
             "(MME), version {version}. Harvard Dataverse. https://doi.org/10.7910/DVN/KHFODX")
@@ -64,6 +76,12 @@ FLAGS = {"CPX": "CommandPost", "Air": "Air", "Land": "Land", "Sea": "Sea",
          "Amphibious": "Amphibious", "Cyber": "Cyber", "Warfighting": "Warfighting",
          "Peacekeeping": "Peacekeeping", "Humanitarian": "Humanitarian"}
 
+#: the columns the importer reads, besides the participants' StateA, StateB, ... StateAM
+COLUMNS = ("MMEID", "Ex_Name", "Series_Name", "Location", "lat", "lon", "StartDate", "s.year",
+           "s.month", "s.day", "EndDate", "e.year", "e.month", "e.day", *FLAGS,
+           "FocusDescription", "AdditionalParticipantInfo")
+
+_STATE_COL = re.compile(r"State[A-Z]+")
 _TEXT_US = re.compile(r"^(\d{1,2}|xx)/(\d{1,2}|xx)/(\d{2}|\d{4})\Z")
 _TEXT_ISO = re.compile(r"^(\d{4})-(\d{1,2}|xx)-(\d{1,2}|xx)\Z")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -122,6 +140,35 @@ def exercise_local_id(mmeid: str) -> str:
     if m:
         return f"mme-{int(m.group(1))}"
     return "mme-" + (_SLUG.sub("-", mmeid.strip().lower()).strip("-") or "x")
+
+
+def _state_column(slot: int) -> str:
+    """The MME name of participant column ``slot``: StateA, ... StateZ, StateAA, ...
+
+    >>> [_state_column(n) for n in (1, 26, 27, 39)]
+    ['StateA', 'StateZ', 'StateAA', 'StateAM']
+    """
+    letters = ""
+    while slot:
+        slot, r = divmod(slot - 1, 26)
+        letters = chr(65 + r) + letters
+    return "State" + letters
+
+
+def missing_columns(header: list[str]) -> list[str]:
+    """The columns the importer reads that ``header`` lacks, participant columns included.
+
+    The participant columns run StateA, StateB, ... without a gap: as many as the header
+    has, so a renamed or missing one (``Country1`` for ``StateA``) is named, never a
+    participant of every exercise silently dropped.
+
+    >>> missing_columns(list(COLUMNS) + ["Country1", "StateB", "StateC"])
+    ['StateA']
+    """
+    names = set(header)
+    n_states = sum(1 for h in header if _STATE_COL.fullmatch(h))
+    states = (_state_column(k) for k in range(1, max(n_states, 1) + 1))
+    return [c for c in (*COLUMNS, *states) if c not in names]
 
 
 def _series_slug(name: str) -> str:
@@ -187,45 +234,30 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             raise InputError(msg, file=fname, where=str(line))
         warnings.append(f"{fname}:{line}: {msg}")
 
-    from kg.ingest.inputs import open_text
+    from kg.ingest.inputs import csv_header, csv_reader, csv_records, open_text
 
     fh = open_text(path, gunzip=False)  # regular file, bounded, bad bytes on their own line
     with fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError("empty file", file=fname) from None
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise InputError(f"not a CSV file: {e}", file=fname, where="1") from None
-        col = {h.strip(): i for i, h in enumerate(header)}
-        missing = [c for c in ("MMEID", "Ex_Name", "s.year") if c not in col]
-        state_cols = [(i, h) for i, h in enumerate(header) if re.fullmatch(r"State[A-Z]+", h.strip())]
-        if missing or not state_cols:
-            raise InputError("not an MME file: missing column(s) "
-                             + ", ".join(missing or ["StateA..."]), file=fname, where="1")
-        flag_cols = [(col[c], domains[c]) for c in FLAGS if c in col]
+        reader = csv_reader(fh)
+        header = csv_header(reader, fname)
+        col = {h: i for i, h in enumerate(header)}
+        missing = missing_columns(header)
+        if missing:
+            raise InputError("missing MME column(s) " + ", ".join(missing), file=fname, where="1")
+        state_cols = [(i, h) for i, h in enumerate(header) if _STATE_COL.fullmatch(h)]
+        flag_cols = [(col[c], domains[c]) for c in FLAGS]
+        ignored = [h for h in header if h and h not in COLUMNS and not _STATE_COL.fullmatch(h)]
+        if ignored:
+            warnings.append(f"{fname}:1: column(s) {', '.join(repr(h) for h in ignored)} are "
+                            "not MME v7 columns; ignored")
 
         def get(row, name):
-            i = col.get(name)
-            return row[i].strip() if i is not None and i < len(row) else ""
+            return row[col[name]].strip()
 
-        prev_end = reader.line_num
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, UnicodeDecodeError) as e:
-                raise InputError(f"unreadable CSV: {e}", file=fname,
-                                 where=str(reader.line_num)) from None
-            line = prev_end + 1
-            prev_end = reader.line_num
+        # a row with a missing or an extra value is refused (csv_records), never shifted
+        for line, row in csv_records(reader, fname, len(header)):
             if not any(c.strip() for c in row):
                 continue
-            if len(row) > len(header):  # as for curated CSV: a shifted row is misread data
-                raise InputError(f"more values than columns ({len(row)} values, "
-                                 f"{len(header)} columns)", file=fname, where=str(line))
             mmeid = get(row, "MMEID")
             if not mmeid:
                 bad(line, "row without MMEID; skipped")
@@ -277,7 +309,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             parts: list = []
             unknown = 0
             for slot, (i, _h) in enumerate(state_cols, start=1):
-                name = row[i].strip() if i < len(row) else ""
+                name = row[i].strip()
                 if not name:
                     continue
                 r = None if name == UNKNOWN else resolve_name(name)
@@ -313,7 +345,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
             if unknown:
                 add(ex, SP + "unknownParticipants", qm.int(unknown))
             for i, concept in flag_cols:
-                v = row[i].strip() if i < len(row) else ""
+                v = row[i].strip()
                 if v == "1":
                     add(ex, SP + "domain", concept)
                 elif v not in ("0", ""):
@@ -335,7 +367,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
                 try:
                     v = _decimal(get(row, c), lo, hi)
                 except ValueError as e:
-                    warnings.append(f"{fname}:{line}: MMEID {mmeid}: {c} {e}; left out")
+                    bad(line, f"MMEID {mmeid}: {c} {e}; left out")
                     continue
                 if v is not None:
                     add(ex, prop, lit(v, XSD + "decimal"))
