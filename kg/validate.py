@@ -141,19 +141,42 @@ def _datatype_broken(dt: str) -> str:
     return broken if test is None else f"{broken} || !COALESCE({test}, false)"
 
 
+#: sh:minInclusive ... sh:maxExclusive: the comparison a value must pass (SHACL 4.3).
+_RANGE_OPS = {"minInclusive": ">=", "minExclusive": ">", "maxInclusive": "<=", "maxExclusive": "<"}
+
+
+def _range_broken(op: str, bound: str) -> str:
+    """True for a ?value whose comparison ``?value op bound`` is not true (an error
+    counts as broken: SHACL's results for values that cannot be compared).
+
+    Oxigraph cannot compare a well-formed integer or decimal too long for its native
+    types (it errs where pyshacl compares): such a value is compared as a double,
+    exact enough against the small bounds the shapes use.
+    """
+    big = " || ".join(
+        f"DATATYPE(?value) = <{dt}> && REGEX(STR(?value), {_sparql_string('^(' + _LEXICAL_RE[dt] + ')$')})"
+        for dt in (XSD + "integer", XSD + "decimal"))
+    return (f"!COALESCE(?value {op} {bound}, "
+            f"({big}) && <{XSD}double>(STR(?value)) {op} {bound}, false)")
+
+
 def _value_broken(key: str, term) -> str:
     """The SPARQL expression true for a ?value that breaks the shape's ``key`` (``term``
-    its object in the shape: a datatype IRI, a pattern, a class)."""
+    its object in the shape: a datatype IRI, a pattern, a class, a bound)."""
     if key == "datatype":
         return _datatype_broken(term.value)
     if key == "pattern":
         return f"isBlank(?value) || !REGEX(STR(?value), {_sparql_string(term.value)})"
-    return f"NOT EXISTS {{ ?value a/rdfs:subClassOf* <{term.value}> }}"
+    if key == "class":
+        return f"NOT EXISTS {{ ?value a/rdfs:subClassOf* <{term.value}> }}"
+    return _range_broken(_RANGE_OPS[key], str(term))
 
 
 #: The constraints on each value of a property, in this order: each key's check can
 #: only fail on a value of that property.
-_VALUE_KEYS = ("datatype", "pattern", "class")
+_VALUE_KEYS = ("datatype", "pattern", "class", *_RANGE_OPS)
+#: Those the fast path runs as one query per property (one scan of its values).
+_MERGED_KEYS = ("datatype", *_RANGE_OPS)
 
 
 @lru_cache(maxsize=1)
@@ -237,9 +260,11 @@ def _compile(reference: bool) -> tuple[Check, ...]:
 
 def _value_checks(name: str, cls: str, msg: str, path: str, target: str, reference: bool,
                   terms: dict) -> list[Check]:
-    """The sh:datatype, sh:pattern and sh:class checks of one property (``terms``: each
-    key's value in the shape, or None), as first compiled with ``reference``."""
+    """The value checks of one property (sh:datatype, sh:pattern, sh:class and the
+    ranges; ``terms``: each key's value in the shape, or None), as first compiled with
+    ``reference``."""
     checks: list[Check] = []
+    merged: list[tuple[str, str]] = []  # (constraint, broken) of the keys in _MERGED_KEYS
     for key in _VALUE_KEYS:
         term = terms[key]
         if term is None:
@@ -260,10 +285,29 @@ def _value_checks(name: str, cls: str, msg: str, path: str, target: str, referen
             checks.append(Check(f"{name}-{key}", cls, msg,
                 f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
                 f"{{ ?this <{path}> ?value . {VALUE_CLASS} }} }} }}", path, term.value))
+        elif key in _MERGED_KEYS:
+            merged.append((f"{name}-{key}", _value_broken(key, term)))
         else:
             checks.append(Check(f"{name}-{key}", cls, msg,
                 f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
                 f"{{ ?this <{path}> ?value . FILTER({_value_broken(key, term)}) }} }} }}", path))
+    if len(merged) == 1:
+        (cname, broken), = merged
+        checks.append(Check(cname, cls, msg,
+            f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
+            f"{{ ?this <{path}> ?value . FILTER({broken}) }} }} }}", path))
+    elif merged:
+        # the datatype and the range of a property (sp:year: an integer from 1800 to
+        # 2100) in one scan of its values: the values that break any of them first
+        # (almost none), then which ones they break (?k)
+        anyone = " || ".join(f"({b})" for _c, b in merged)
+        which = " || ".join(f"?k = {k} && ({b})" for k, (_c, b) in enumerate(merged))
+        ks = " ".join(str(k) for k in range(len(merged)))
+        checks.append(Check(merged[0][0], cls, msg,
+            f"SELECT ?this ?value ?k WHERE {{ {target} {{ SELECT ?this ?value ?k WHERE {{ "
+            f"{{ SELECT ?this ?value WHERE {{ ?this <{path}> ?value . FILTER({anyone}) }} }} "
+            f"VALUES ?k {{ {ks} }} FILTER({which}) }} }} }}",
+            path, parts=tuple((c, msg) for c, _b in merged)))
     return checks
 
 

@@ -117,6 +117,10 @@ def _mutate(lines: list[str], seed: int = 17) -> list[str]:
             out.append(f'{s} {p} "1999"^^<{XSDNS}integer> .')  # maxCount, YearMismatch
         elif p == f"<{SP}year>" and r < 0.09:
             ln = f'{s} {p} "{o[1:5]}" .'  # datatype
+        elif p == f"<{SP}year>" and r < 0.10:
+            ln = f'{s} {p} "{int(o[1:5]) + 1000}"^^<{XSDNS}integer> .'  # maxInclusive
+        elif p == f"<{SP}year>" and r < 0.11:
+            ln = f'{s} {p} "{o[1:5]}.0"^^<{XSDNS}integer> .'  # ill-typed: datatype, both bounds
         elif p == f"<{SP}url>" and r < 0.05:
             out.append(f'{s} {p} "https://example.org/other"^^<{XSDNS}anyURI> .')
         elif p == f"<{SP}url>" and r < 0.08:
@@ -260,28 +264,35 @@ id:exercise\\/audit-2023 a sp:Exercise ;
     {exercise} ;
     sp:participant id:state\\/AAA, id:state\\/BBB ;
     sp:source id:source\\/audit-src .
+{extra}
 """
 AUDIT_EX = ID + "exercise/audit-2023"
 AUDIT_AAA = ID + "state/AAA"
 AUDIT_LINE = "8"  # the line of the exercise's subject: where ingest's message points
 
 
-def _audit(tmp_path, exercise: str = "sp:year 2023", state: str = "", name: str = "audit.ttl") -> Path:
+def _audit(tmp_path, exercise: str = "sp:year 2023", state: str = "", extra: str = "",
+           name: str = "audit.ttl") -> Path:
     path = tmp_path / name
-    path.write_text(AUDIT.format(exercise=exercise, state=state), encoding="utf-8")
+    path.write_text(AUDIT.format(exercise=exercise, state=state, extra=extra), encoding="utf-8")
     return path
 
+
+#: a year that is not a literal of a number breaks its datatype and cannot be compared
+#: with the bounds (1800, 2100) either: SHACL counts both comparisons as failed
+YEAR_UNREADABLE = {(AUDIT_EX, "ExerciseYear-datatype"), (AUDIT_EX, "ExerciseYear-minInclusive"),
+                   (AUDIT_EX, "ExerciseYear-maxInclusive")}
 
 ILL_TYPED = [
     # (exercise's properties, state's, the violations both engines report)
     ("sp:year 2023", "", set()),
     ('sp:year "+02023"^^xsd:integer', "", set()),  # well formed (the engine stores 2023)
-    ('sp:year "abc"^^xsd:integer', "", {(AUDIT_EX, "ExerciseYear-datatype")}),
-    ('sp:year "2023.0"^^xsd:integer', "", {(AUDIT_EX, "ExerciseYear-datatype")}),
-    ('sp:year " 2023"^^xsd:integer', "", {(AUDIT_EX, "ExerciseYear-datatype")}),  # int() takes it
-    ('sp:year "2_023"^^xsd:integer', "", {(AUDIT_EX, "ExerciseYear-datatype")}),  # so does this
+    ('sp:year "abc"^^xsd:integer', "", YEAR_UNREADABLE),
+    ('sp:year "2023.0"^^xsd:integer', "", YEAR_UNREADABLE),
+    ('sp:year " 2023"^^xsd:integer', "", YEAR_UNREADABLE),  # int() takes it
+    ('sp:year "2_023"^^xsd:integer', "", YEAR_UNREADABLE),  # so does this
     ('sp:year "2023"^^xsd:decimal', "", {(AUDIT_EX, "ExerciseYear-datatype")}),
-    ('sp:year "2023"', "", {(AUDIT_EX, "ExerciseYear-datatype")}),
+    ('sp:year "2023"', "", YEAR_UNREADABLE),
     ('sp:year 2023 ; sp:participantsComplete "yes"^^xsd:boolean', "",
      {(AUDIT_EX, "ExerciseParticipantsComplete-datatype")}),
     ('sp:year 2023 ; sp:participantsComplete "TRUE"^^xsd:boolean', "",
@@ -403,3 +414,84 @@ def test_a_datatype_without_a_test_is_refused():
     assert _well_formed("urn:x:custom") is None
     with pytest.raises(ValueError, match="dateTime"):
         _well_formed(XSD + "dateTime")
+
+
+# ---------------------------------------------------------------- years from 1800 to 2100
+#
+# "Years outside 1800-2100 are bad input" (README): the loaders of YAML, MME, ATOP and
+# COW refuse them, and so do the shapes for RDF (sh:minInclusive / sh:maxInclusive).
+
+SPELL = ID + "agreement/audit-spell"
+DATASET = ID + "dataset/audit"
+SPELL_TTL = ('id:agreement\\/audit-spell a sp:AllianceSpell ; rdfs:label "Audit spell"@en ; '
+             "sp:party id:state\\/AAA, id:state\\/BBB ; sp:source id:source\\/audit-src ; "
+             "sp:startYear {start} ; sp:endYear {end} .")
+DATASET_TTL = "id:dataset\\/audit a sp:Dataset ; sp:coverageStart {start} ; sp:coverageEnd {end} ."
+
+YEARS = [
+    # (exercise's properties, extra Turtle, the violations both engines report)
+    ("sp:year 1800", "", set()),
+    ("sp:year 2100", "", set()),
+    ("sp:year 3000", "", {(AUDIT_EX, "ExerciseYear-maxInclusive")}),
+    ("sp:year 2101", "", {(AUDIT_EX, "ExerciseYear-maxInclusive")}),
+    ("sp:year 1799", "", {(AUDIT_EX, "ExerciseYear-minInclusive")}),
+    ("sp:year -2023", "", {(AUDIT_EX, "ExerciseYear-minInclusive")}),
+    # well formed, beyond the engine's native integers: compared all the same
+    ('sp:year "99999999999999999999999"^^xsd:integer', "", {(AUDIT_EX, "ExerciseYear-maxInclusive")}),
+    ('sp:year "-99999999999999999999999"^^xsd:integer', "", {(AUDIT_EX, "ExerciseYear-minInclusive")}),
+    # a number of another type: in range, only its datatype is wrong
+    ("sp:year 2000.5", "", {(AUDIT_EX, "ExerciseYear-datatype")}),
+    ('sp:year "2e3"^^xsd:double', "", {(AUDIT_EX, "ExerciseYear-datatype")}),
+    ('sp:year "2023"^^xsd:gYear', "", YEAR_UNREADABLE),
+    ("sp:year 2023 ; sp:fiscalYear 3000", "", {(AUDIT_EX, "ExerciseFiscalYear-maxInclusive")}),
+    ("sp:year 2023 ; sp:fiscalYear 2022", "", set()),
+    ("sp:year 2023", SPELL_TTL.format(start=1990, end=2005), set()),
+    ("sp:year 2023", SPELL_TTL.format(start=1990, end=3000), {(SPELL, "AgreementEndYear-maxInclusive")}),
+    ("sp:year 2023", SPELL_TTL.format(start=1066, end=2000), {(SPELL, "AgreementStartYear-minInclusive")}),
+    ("sp:year 2023", SPELL_TTL.format(start='"1990"', end=2000), {
+        (SPELL, "AgreementStartYear-datatype"), (SPELL, "AgreementStartYear-minInclusive"),
+        (SPELL, "AgreementStartYear-maxInclusive")}),
+    ("sp:year 2023", DATASET_TTL.format(start=1816, end=2012), set()),
+    ("sp:year 2023", DATASET_TTL.format(start=1700, end=2012), {(DATASET, "DatasetCoverageStart-minInclusive")}),
+]
+
+
+@pytest.mark.parametrize("exercise, extra, expected", YEARS, ids=[f"{e} {x[:60]}" for e, x, _v in YEARS])
+def test_engines_agree_on_years_out_of_range(tmp_path, exercise, extra, expected):
+    path = str(_audit(tmp_path, exercise, extra=extra))
+    ox = {(v.focus, v.constraint) for v in validate_files([path], engine="oxigraph")}
+    py = {(v.focus, v.constraint) for v in validate_files([path], engine="pyshacl")}
+    assert ox == py == expected
+
+
+@pytest.mark.parametrize("value", ["true", '"NaN"^^xsd:double', '"2023-01-01"^^xsd:date'])
+def test_engines_agree_on_incomparable_years_but_for_pyshacls_max(tmp_path, value):
+    """A year that is a boolean, NaN or a date breaks the datatype and cannot be compared
+    with 1800 nor 2100 (SHACL: a comparison that is not true is a violation, so both
+    bounds are broken), but pyshacl orders such values below any number and reports only
+    the lower bound. The verdict and the datatype violation are the same."""
+    path = str(_audit(tmp_path, f"sp:year {value}"))
+    ox = {(v.focus, v.constraint) for v in validate_files([path], engine="oxigraph")}
+    py = {(v.focus, v.constraint) for v in validate_files([path], engine="pyshacl")}
+    assert ox == YEAR_UNREADABLE
+    assert py == YEAR_UNREADABLE - {(AUDIT_EX, "ExerciseYear-maxInclusive")}
+
+
+@pytest.mark.parametrize("exercise, extra, constraint", [
+    ("sp:year 3000", "", "ExerciseYear-maxInclusive"),
+    ("sp:year 1799", "", "ExerciseYear-minInclusive"),
+    ("sp:year 2023 ; sp:fiscalYear 3000", "", "ExerciseFiscalYear-maxInclusive"),
+    ("sp:year 2023", SPELL_TTL.format(start=1990, end=3000), "AgreementEndYear-maxInclusive"),
+    ("sp:year 2023", DATASET_TTL.format(start=1700, end=2012), "DatasetCoverageStart-minInclusive"),
+], ids=["year-3000", "year-1799", "fiscal-year", "spell-end", "coverage-start"])
+def test_ingest_refuses_years_out_of_range(tmp_path, store_copy, expect_rejected, exercise, extra, constraint):
+    """Exit 2, one line naming the file, the store unchanged."""
+    path = _audit(tmp_path, exercise, extra=extra)
+    msg = expect_rejected(store_copy, ["ingest", path], str(path), where=r"\d+")
+    assert constraint in msg and "1800 to 2100" in msg
+
+
+def test_ingest_takes_the_bounds(tmp_path, store_copy, cli_runner):
+    path = _audit(tmp_path, "sp:year 2100 ; sp:fiscalYear 2100", extra=SPELL_TTL.format(start=1800, end=2100))
+    res = cli_runner("ingest", path, store=store_copy)
+    assert res.exit_code == 0, res.output
