@@ -495,3 +495,21 @@ def test_ingest_takes_the_bounds(tmp_path, store_copy, cli_runner):
     path = _audit(tmp_path, "sp:year 2100 ; sp:fiscalYear 2100", extra=SPELL_TTL.format(start=1800, end=2100))
     res = cli_runner("ingest", path, store=store_copy)
     assert res.exit_code == 0, res.output
+
+
+COUNT_TTL = ('id:official-count\\/audit a sp:OfficialCount ; sp:countCategory "us" ; sp:fiscalYear 2022 ; '
+             'sp:count {count} ; sp:countingRule "audit rule" ; sp:source id:source\\/audit-src .')
+COUNT = ID + "official-count/audit"
+
+
+@pytest.mark.parametrize("count, expected", [
+    ("0", set()), ("108", set()),
+    ("-1", {(COUNT, "CountValue-minInclusive")}),
+    ('"many"^^xsd:integer', {(COUNT, "CountValue-datatype"), (COUNT, "CountValue-minInclusive")}),
+])
+def test_official_count_is_not_negative(tmp_path, count, expected):
+    """What the YAML loader refuses (a negative count) the shapes refuse in RDF, as their message says."""
+    path = str(_audit(tmp_path, extra=COUNT_TTL.format(count=count)))
+    ox = {(v.focus, v.constraint) for v in validate_files([path], engine="oxigraph")}
+    py = {(v.focus, v.constraint) for v in validate_files([path], engine="pyshacl")}
+    assert ox == py == expected
