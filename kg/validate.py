@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -65,17 +66,117 @@ def _short(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _pattern_filter(pattern: str) -> str:
-    lit = pattern.replace("\\", "\\\\").replace('"', '\\"')
-    return f'FILTER(isBlank(?value) || !REGEX(STR(?value), "{lit}"))'
+def _sparql_string(text: str) -> str:
+    """``text`` as a SPARQL string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-#: sh:datatype, sh:pattern and sh:class: the FILTER that finds a value breaking each (in this order).
-_VALUE_FILTERS = {
-    "datatype": lambda dt: f"FILTER(!isLiteral(?value) || DATATYPE(?value) != <{dt}>)",
-    "pattern": _pattern_filter,
-    "class": lambda kls: f"FILTER NOT EXISTS {{ ?value a/rdfs:subClassOf* <{kls}> }}",
+# ---------------------------------------------------------------- well-formed literals
+#
+# SHACL's sh:datatype (W3C SHACL 4.1.2) accepts a value only if it is a literal of
+# the datatype *and* well formed for it: "abc"^^xsd:integer fails. Oxigraph keeps such
+# ill-typed literals as they are, and DATATYPE() still names the datatype, so each
+# datatype also needs a test of the lexical form. Oxigraph stores the well-formed
+# values of its native types in canonical form ("+012" becomes "12"), so what these
+# tests read is what pyshacl reads after the data went through the engine.
+
+_YEAR = r"-?([1-9][0-9]{3,}|0[0-9]{3})"
+_TZ = r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+_DECIMAL = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+
+#: XSD lexical spaces (W3C XSD 1.1 Part 2, section 3), ASCII digits only: the same
+#: regular expression is run by the engine (REGEX) and by Python (pyshacl's side).
+_LEXICAL_RE = {
+    XSD + "integer": r"[+-]?[0-9]+",
+    XSD + "decimal": _DECIMAL,
+    XSD + "double": rf"{_DECIMAL}([eE][+-]?[0-9]+)?|[+-]?INF|NaN",
+    XSD + "float": rf"{_DECIMAL}([eE][+-]?[0-9]+)?|[+-]?INF|NaN",
+    XSD + "boolean": r"true|false|1|0",
+    XSD + "date": rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]){_TZ}",
+    XSD + "gYearMonth": rf"{_YEAR}-(0[1-9]|1[0-2]){_TZ}",
+    XSD + "gYear": rf"{_YEAR}{_TZ}",
 }
+#: Datatypes whose lexical space is (for this project) every string: no test needed.
+_ANY_LEXICAL = {XSD + "string", XSD + "anyURI"}
+#: The numeric datatypes Oxigraph stores natively when well formed (isNumeric() is then
+#: true, the cheap test that spares the REGEX on all but the odd value, such as an
+#: integer too long for 64 bits, which Oxigraph keeps as text but is well formed).
+_NUMERIC = {XSD + "integer", XSD + "decimal", XSD + "double", XSD + "float"}
+#: The datatypes whose values need more than their form: a date's day must exist in its
+#: month (2023-02-30 has the form of a date); the engine's cast says so.
+_CAST = {XSD + "date", XSD + "gYearMonth", XSD + "gYear"}
+
+
+def _well_formed(dt: str) -> str | None:
+    """A SPARQL expression over ``?value`` (a literal of datatype ``dt``) that is true when
+    its lexical form is well formed for ``dt``, false or an error otherwise; None when
+    every form is (xsd:string, xsd:anyURI, datatypes outside XSD)."""
+    if dt in _ANY_LEXICAL or not dt.startswith(XSD):
+        return None
+    if dt not in _LEXICAL_RE:
+        raise ValueError(f"sh:datatype <{dt}>: kg's compiler has no well-formedness test for it "
+                         "(add its lexical space to kg.validate._LEXICAL_RE)")
+    test = f"REGEX(STR(?value), {_sparql_string('^(' + _LEXICAL_RE[dt] + ')$')})"
+    if dt in _NUMERIC:
+        test = f"isNumeric(?value) || {test}"
+    if dt in _CAST:
+        test = f"{test} && isLiteral(<{dt}>(STR(?value)))"
+    return test
+
+
+def _well_formed_python(dt: str, lexical: str) -> bool:
+    """:func:`_well_formed` in Python, for pySHACL's side (rdflib is laxer: ``int(" 12 ")``)."""
+    pattern = _LEXICAL_RE.get(dt)
+    if pattern is None:
+        return True
+    if re.fullmatch(pattern, lexical, re.ASCII) is None:
+        return False
+    return dt != XSD + "date" or _valid_xsd_date(lexical)
+
+
+def _datatype_broken(dt: str) -> str:
+    """True for a ?value that is not a well-formed literal of ``dt``."""
+    test = _well_formed(dt)
+    broken = f"!isLiteral(?value) || DATATYPE(?value) != <{dt}>"
+    return broken if test is None else f"{broken} || !COALESCE({test}, false)"
+
+
+#: sh:minInclusive ... sh:maxExclusive: the comparison a value must pass (SHACL 4.3).
+_RANGE_OPS = {"minInclusive": ">=", "minExclusive": ">", "maxInclusive": "<=", "maxExclusive": "<"}
+
+
+def _range_broken(op: str, bound: str) -> str:
+    """True for a ?value whose comparison ``?value op bound`` is not true (an error
+    counts as broken: SHACL's results for values that cannot be compared).
+
+    Oxigraph cannot compare a well-formed integer or decimal too long for its native
+    types (it errs where pyshacl compares): such a value is compared as a double,
+    exact enough against the small bounds the shapes use.
+    """
+    big = " || ".join(
+        f"DATATYPE(?value) = <{dt}> && REGEX(STR(?value), {_sparql_string('^(' + _LEXICAL_RE[dt] + ')$')})"
+        for dt in (XSD + "integer", XSD + "decimal"))
+    return (f"!COALESCE(?value {op} {bound}, "
+            f"({big}) && <{XSD}double>(STR(?value)) {op} {bound}, false)")
+
+
+def _value_broken(key: str, term) -> str:
+    """The SPARQL expression true for a ?value that breaks the shape's ``key`` (``term``
+    its object in the shape: a datatype IRI, a pattern, a class, a bound)."""
+    if key == "datatype":
+        return _datatype_broken(term.value)
+    if key == "pattern":
+        return f"isBlank(?value) || !REGEX(STR(?value), {_sparql_string(term.value)})"
+    if key == "class":
+        return f"NOT EXISTS {{ ?value a/rdfs:subClassOf* <{term.value}> }}"
+    return _range_broken(_RANGE_OPS[key], str(term))
+
+
+#: The constraints on each value of a property, in this order: each key's check can
+#: only fail on a value of that property.
+_VALUE_KEYS = ("datatype", "pattern", "class", *_RANGE_OPS)
+#: Those the fast path runs as one query per property (one scan of its values).
+_MERGED_KEYS = ("datatype", *_RANGE_OPS)
 
 
 @lru_cache(maxsize=1)
@@ -144,7 +245,7 @@ def _compile(reference: bool) -> tuple[Check, ...]:
                     f"{{ ?this <{path}> ?v }} GROUP BY ?this HAVING(COUNT(DISTINCT ?v) > {int(mx.value)}) }} "
                     f"{target} }}", path))
             checks += _value_checks(name, cls, msg, path, target, reference,
-                                    {key: one(ps, SH + key) for key in _VALUE_FILTERS})
+                                    {key: one(ps, SH + key) for key in _VALUE_KEYS})
         checks += _required_checks(required, cls, target)
         # SPARQL constraints
         cons = store.query(q + f"SELECT ?c ?sel ?msg WHERE {{ <{shape}> sh:sparql ?c . ?c sh:select ?sel . "
@@ -159,17 +260,19 @@ def _compile(reference: bool) -> tuple[Check, ...]:
 
 def _value_checks(name: str, cls: str, msg: str, path: str, target: str, reference: bool,
                   terms: dict) -> list[Check]:
-    """The sh:datatype, sh:pattern and sh:class checks of one property (``terms``: each
-    key's value in the shape, or None), as first compiled with ``reference``."""
+    """The value checks of one property (sh:datatype, sh:pattern, sh:class and the
+    ranges; ``terms``: each key's value in the shape, or None), as first compiled with
+    ``reference``."""
     checks: list[Check] = []
-    for key, value_filter in _VALUE_FILTERS.items():
+    merged: list[tuple[str, str]] = []  # (constraint, broken) of the keys in _MERGED_KEYS
+    for key in _VALUE_KEYS:
         term = terms[key]
         if term is None:
             continue
         if reference:
             checks.append(Check(f"{name}-{key}", cls, msg,
                 f"SELECT ?this ?value WHERE {{ {target} ?this <{path}> ?value . "
-                f"{value_filter(term.value)} }}"))
+                f"FILTER({_value_broken(key, term)}) }}"))
             continue
         # the values are filtered first, then joined with the targets: the filter reads
         # only ?value, and a property's triples are read in one scan rather than looked
@@ -182,10 +285,29 @@ def _value_checks(name: str, cls: str, msg: str, path: str, target: str, referen
             checks.append(Check(f"{name}-{key}", cls, msg,
                 f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
                 f"{{ ?this <{path}> ?value . {VALUE_CLASS} }} }} }}", path, term.value))
+        elif key in _MERGED_KEYS:
+            merged.append((f"{name}-{key}", _value_broken(key, term)))
         else:
             checks.append(Check(f"{name}-{key}", cls, msg,
                 f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
-                f"{{ ?this <{path}> ?value . {value_filter(term.value)} }} }} }}", path))
+                f"{{ ?this <{path}> ?value . FILTER({_value_broken(key, term)}) }} }} }}", path))
+    if len(merged) == 1:
+        (cname, broken), = merged
+        checks.append(Check(cname, cls, msg,
+            f"SELECT ?this ?value WHERE {{ {target} {{ SELECT ?this ?value WHERE "
+            f"{{ ?this <{path}> ?value . FILTER({broken}) }} }} }}", path))
+    elif merged:
+        # the datatype and the range of a property (sp:year: an integer from 1800 to
+        # 2100) in one scan of its values: the values that break any of them first
+        # (almost none), then which ones they break (?k)
+        anyone = " || ".join(f"({b})" for _c, b in merged)
+        which = " || ".join(f"?k = {k} && ({b})" for k, (_c, b) in enumerate(merged))
+        ks = " ".join(str(k) for k in range(len(merged)))
+        checks.append(Check(merged[0][0], cls, msg,
+            f"SELECT ?this ?value ?k WHERE {{ {target} {{ SELECT ?this ?value ?k WHERE {{ "
+            f"{{ SELECT ?this ?value WHERE {{ ?this <{path}> ?value . FILTER({anyone}) }} }} "
+            f"VALUES ?k {{ {ks} }} FILTER({which}) }} }} }}",
+            path, parts=tuple((c, msg) for c, _b in merged)))
     return checks
 
 
@@ -328,11 +450,12 @@ def validate_pyshacl(data_nt: bytes) -> list[Violation]:
     import rdflib
 
     _register_rdflib_casts()
-    data = rdflib.Graph()
-    data.parse(data=data_nt, format="nt")
-    shapes = rdflib.Graph().parse(str(ontology_dir() / "shapes.ttl"), format="turtle")
-    conforms, report, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none",
-                                               advanced=True, allow_warnings=False)
+    with _strict_rdflib_literals():
+        data = rdflib.Graph()
+        data.parse(data=data_nt, format="nt")
+        shapes = rdflib.Graph().parse(str(ontology_dir() / "shapes.ttl"), format="turtle")
+        conforms, report, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none",
+                                                   advanced=True, allow_warnings=False)
     out: set[Violation] = set()
     if conforms:
         return []
@@ -347,6 +470,48 @@ def validate_pyshacl(data_nt: bytes) -> list[Violation]:
         out.add(Violation(str(focus), name, "" if value is None or "Count" in str(comp) else str(value),
                           str(msg)))
     return sorted(out)
+
+
+def _strict_parser(dt: str, parse):
+    """rdflib's lexical-to-value ``parse`` of ``dt`` (None: the form itself) for well-formed forms only."""
+    def strict(lexical):
+        if not _well_formed_python(dt, str(lexical)):
+            raise ValueError(f"{lexical!r} is not a well-formed <{dt}>")
+        return lexical if parse is None else parse(lexical)
+
+    return strict
+
+
+@contextmanager
+def _strict_rdflib_literals():
+    """rdflib, while it runs: the XSD literals of :data:`_LEXICAL_RE` ill-typed unless well formed.
+
+    rdflib maps a lexical form to its value with Python's own parsers, laxer than XSD
+    (``int(" 12 ")``, ``int("1_000")``, ``Decimal("1e3")``, ``float("infinity")``) and
+    knows no xsd:gYear at all; pyshacl's sh:datatype then accepts what SHACL and
+    Oxigraph call ill-typed. Here a form that is not well formed has no value (rdflib's
+    mark of an ill-typed literal), and rdflib's warning for each is silenced.
+    """
+    import logging
+
+    from rdflib import term
+
+    mapping = term._toPythonMapping
+    saved = {dt: mapping[dt] for dt in map(term.URIRef, _LEXICAL_RE) if dt in mapping}
+    for dt in _LEXICAL_RE:
+        mapping[term.URIRef(dt)] = _strict_parser(dt, saved.get(term.URIRef(dt)))
+    log = logging.getLogger("rdflib.term")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+        for dt in map(term.URIRef, _LEXICAL_RE):
+            if dt in saved:
+                mapping[dt] = saved[dt]
+            else:
+                mapping.pop(dt, None)
 
 
 def _pyshacl_constraint_name(report, src, comp, res, shapes=None) -> str:
@@ -369,19 +534,15 @@ def _pyshacl_constraint_name(report, src, comp, res, shapes=None) -> str:
     return f"{_short(str(src))}-{comp_name}"
 
 
-_TZ = r"(Z|[+-](0\d|1[0-4]):[0-5]\d)?"
-_XSD_DATE_RE = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})" + _TZ + "\\Z")
-_XSD_GYM_RE = re.compile(r"^-?\d{4,}-(0[1-9]|1[0-2])" + _TZ + "\\Z")
-_XSD_GY_RE = re.compile(r"^-?\d{4,}" + _TZ + "\\Z")
+_XSD_DATE_PARTS = re.compile(rf"({_YEAR})-([0-9]{{2}})-([0-9]{{2}}){_TZ}", re.ASCII)
 
 
 def _valid_xsd_date(text: str) -> bool:
-    m = _XSD_DATE_RE.match(text)
-    if not m:
+    """True for a well-formed xsd:date: the lexical form, and a day that exists in its month."""
+    m = _XSD_DATE_PARTS.fullmatch(text)
+    if not m or re.fullmatch(_LEXICAL_RE[XSD + "date"], text, re.ASCII) is None:
         return False
-    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not 1 <= month <= 12:
-        return False
+    year, month, day = int(m.group(1)), int(m.group(3)), int(m.group(4))
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
     return 1 <= day <= days
@@ -404,16 +565,15 @@ def _register_rdflib_casts() -> None:
     from rdflib.plugins.sparql.operators import register_custom_function
     from rdflib.plugins.sparql.sparql import SPARQLError
 
-    checks = {XSD + "date": _valid_xsd_date, XSD + "gYearMonth": lambda t: bool(_XSD_GYM_RE.match(t)),
-              XSD + "gYear": lambda t: bool(_XSD_GY_RE.match(t))}
-    for dt, ok in checks.items():
-        def cast(x=None, *rest, _dt=dt, _ok=ok):
+    for dt in (XSD + "date", XSD + "gYearMonth", XSD + "gYear"):
+        def cast(x=None, *rest, _dt=dt):
             if rest or not isinstance(x, rdflib.Literal):
                 raise SPARQLError(f"cannot cast {x!r} to {_dt}")
             if x.datatype not in (None, rdflib.XSD.string, rdflib.URIRef(_dt)):
                 raise SPARQLError(f"cannot cast {x.datatype} to {_dt}")
-            text = str(x).strip()
-            if not _ok(text):
+            # as Oxigraph casts: the form as it is (no whitespace stripped), ASCII digits
+            text = str(x)
+            if not _well_formed_python(_dt, text):
                 raise SPARQLError(f"{text!r} is not a valid {_dt}")
             return rdflib.Literal(text, datatype=rdflib.URIRef(_dt))
 
