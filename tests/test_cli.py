@@ -233,24 +233,18 @@ def test_readme_claims_table_is_what_kg_prints(cli_runner):
 
 def test_readme_coverage_excerpt_is_what_kg_prints(cli_runner):
     """The rows of the README's `kg coverage` excerpt are rows of ``kg coverage --format md``."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    lines = text[text.index("`kg coverage` shows the records"):].splitlines()
-    first = next(i for i, x in enumerate(lines) if x.startswith("| 20"))
-    shown = []
-    for x in lines[first:]:
-        if not x.startswith("| "):
-            break
-        shown.append(x)
+    shown = _readme_block_after_table("`kg coverage` shows the records", first="| 20")
     res = cli_runner("coverage", "--format", "md")
     assert res.exit_code == 0, res.output
     assert len(shown) > 5 and [x for x in shown if x not in res.stdout.splitlines()] == []
 
 
-def _readme_block_after_table(marker: str) -> list[str]:
-    """The numbered rows of the README's first Markdown table after ``marker``."""
+def _readme_block_after_table(marker: str, first: str = "| 1 |") -> list[str]:
+    """The rows of the README's first Markdown table after ``marker``, from the first row
+    that starts with ``first`` to the table's end."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     lines = text[text.index(marker):].splitlines()
-    first = next(i for i, x in enumerate(lines) if x.startswith("| 1 |"))
+    first = next(i for i, x in enumerate(lines) if x.startswith(first))
     rows = []
     for x in lines[first:]:
         if not x.startswith("| "):
