@@ -105,7 +105,7 @@ def _one_version_per_graph(store, graph: str, quads, file: str) -> None:
 
     name = graph_name(graph)
     new = {q.object.value for q in quads if q.predicate.value == OWL + "versionInfo"}
-    if not new or name not in store.graph_sizes():
+    if not new or graph not in store.graph_iris():  # (not graph_sizes: it counts every triple)
         return
     held = graph_versions(store, [name]).get(name)
     if held and set(held.split(", ")) != new:
