@@ -559,6 +559,62 @@ def test_a_yaml_record_with_an_id_already_stored_is_refused(store_copy, tmp_path
     assert "already in the store" in line
 
 
+_SP = "@prefix sp: <https://w3id.org/secpart/ontology#> .\n"
+_STATE = "https://w3id.org/secpart/id/state/"
+_EX = "https://w3id.org/secpart/id/exercise/"
+
+
+@pytest.mark.parametrize("name,body,phrase", [
+    ("iso3.ttl", f'{_SP}<{_STATE}JPN> sp:iso3 "JPX" .\n', "exactly one sp:iso3"),
+    ("iso3.nt", f'<{_STATE}JPN> <https://w3id.org/secpart/ontology#iso3> "JPX" .\n', "exactly one sp:iso3"),
+    # a second year for a stored exercise, and an end before its stored start
+    ("year.ttl", f"{_SP}<{_EX}malabar-2019> sp:year 2020 .\n", "exactly one integer sp:year"),
+    ("end.ttl", f'{_SP}<{_EX}malabar-2019> sp:endDate "2019-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .\n',
+     "before start date"),
+    # the same subject typed again in the new file: the stored iso3 counts as well
+    ("retyped.ttl", f'{_SP}<{_STATE}JPN> a sp:State ; sp:iso3 "JPX" ; '
+                    f'<http://www.w3.org/2000/01/rdf-schema#label> "J"@en .\n', "exactly one sp:iso3"),
+])
+def test_rdf_that_breaks_a_stored_subject_is_refused(store_copy, tmp_path, expect_rejected, name, body,
+                                                     phrase):
+    """A triple about a stored subject is checked with the subject's stored triples: a
+    second sp:iso3 for Japan was accepted (its graph held no type for Japan) and kg
+    validate failed on the store afterwards."""
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    line = expect_rejected(store_copy, ["ingest", str(path)], str(path), where="[12]")
+    assert phrase in line
+    line = expect_rejected(store_copy, ["ingest", "--graph", "notes", str(path)], str(path), where="[12]")
+    assert phrase in line
+
+
+def test_rdf_about_a_stored_subject_that_breaks_nothing_is_taken(store_copy, tmp_path, cli_runner):
+    path = tmp_path / "note.ttl"
+    path.write_text(f'<{_STATE}JPN> <http://www.w3.org/2000/01/rdf-schema#comment> "a note" .\n',
+                    encoding="utf-8")
+    res = cli_runner("ingest", str(path), store=store_copy)
+    assert res.exit_code == 0, res.output
+    res = cli_runner("validate", store=store_copy)
+    assert res.exit_code == 0, res.output
+
+
+def test_appending_to_a_graph_checks_the_graph_s_stored_triples(store_copy, tmp_path, cli_runner,
+                                                               expect_rejected):
+    """Two files into one graph, one at a time: the second one's iso3 meets the first's."""
+    first = tmp_path / "a.ttl"
+    first.write_text(f'{_SP}<{_STATE}XXA> a sp:State ; sp:iso3 "XXA" ; '
+                     f'<http://www.w3.org/2000/01/rdf-schema#label> "Testland"@en .\n', encoding="utf-8")
+    res = cli_runner("ingest", "--graph", "mine", str(first), store=store_copy)
+    assert res.exit_code == 0, res.output
+    second = tmp_path / "b.nt"
+    second.write_text(f'<{_STATE}XXA> <https://w3id.org/secpart/ontology#iso3> "XXB" .\n', encoding="utf-8")
+    line = expect_rejected(store_copy, ["ingest", "--graph", "mine", str(second)], str(second), where="1")
+    assert "exactly one sp:iso3" in line
+    # with --replace the graph's old triples go, so nothing conflicts (XXA untyped is no state)
+    res = cli_runner("ingest", "--graph", "mine", "--replace", str(second), store=store_copy)
+    assert res.exit_code == 0, res.output
+
+
 # ---------------------------------------------------------------- field datasets: broken records
 # Each case is a few real lines of a shared dataset copied into tmp_path with one line broken.
 # A record whose fields would shift (a value missing or extra) or that runs over several

@@ -294,3 +294,57 @@ def test_long_line_test_agrees_with_measuring_every_line():
             lines[-1] = lines[-1][:-1]  # a last line without its break
         block = b"".join(lines)
         assert _line_over(block, limit) == any(len(line) > limit for line in lines), (block, limit)
+
+
+# ---------------------------------------------------------------- new data about stored subjects
+
+_ISO3 = "https://w3id.org/secpart/ontology#iso3"
+_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+
+
+def test_touched_subjects_are_the_same_from_either_side(store_copy, tmp_path, monkeypatch):
+    """The store's subjects looked up in the new data (a small store) or the new data's in
+    the store (a big one, forced here by a cap of 0) give the same touched subjects."""
+    import kg.ingest as ki
+
+    f = tmp_path / "t.nt"
+    f.write_text(f'<{S}JPN> <{_COMMENT}> "x" .\n<{S}AUS> <{_COMMENT}> "y" .\n'
+                 f'<{S}ZZZ> <{_COMMENT}> "not stored" .\n', encoding="utf-8")
+    with open_store(store_copy) as st:
+        mem, targets, _w, _r = ki.assemble(st, [f])
+        graphs = st.graph_iris()
+        small = sorted(ki._touched_subjects(st, mem, targets, graphs))
+        monkeypatch.setattr(ki, "_STORE_SUBJECTS_CAP", 0)
+        big = sorted(ki._touched_subjects(st, mem, targets, graphs))
+    assert small == big == [f"{S}AUS", f"{S}JPN"]
+
+
+def test_a_stored_subject_s_old_violation_is_not_blamed_on_new_data(store_copy, tmp_path):
+    """Korea given a second iso3 behind kg's back (the raw engine) breaks a shape already;
+    a harmless note about Korea is taken, a file that breaks another shape is not."""
+    import pyoxigraph as ox
+
+    with open_store(store_copy, write=True) as st:
+        st.db.add(ox.Quad(ox.NamedNode(f"{S}KOR"), ox.NamedNode(_ISO3), ox.Literal("ROK"),
+                          ox.NamedNode("https://w3id.org/secpart/graph/legacy")))
+    note = tmp_path / "note.nt"
+    note.write_text(f'<{S}KOR> <{_COMMENT}> "a note" .\n', encoding="utf-8")
+    bad = tmp_path / "bad.nt"
+    bad.write_text(f'<{S}KOR> <{_ISO3}> "korea" .\n', encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        assert ingest(st, [note]).graphs == {"user": 1}
+        with pytest.raises(InputError, match="upper-case letters"):
+            ingest(st, [bad], graph="other")
+        assert "other" not in st.graph_names()
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "pyshacl"])
+def test_kg_validate_file_sees_the_stored_triples_too(store_copy, tmp_path, engine):
+    from kg.ingest.check import validate_files
+
+    f = tmp_path / "iso.nt"
+    f.write_text(f'<{S}JPN> <{_ISO3}> "JPX" .\n', encoding="utf-8")
+    with open_store(store_copy) as st:
+        found = validate_files([str(f)], engine=engine, store=st)
+    assert [(v.focus, v.constraint) for v in found] == [(f"{S}JPN", "StateIso3-maxCount")]
+    assert validate_files([str(f)], engine=engine) == []  # no store: nothing to conflict with

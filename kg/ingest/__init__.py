@@ -20,10 +20,18 @@ from kg.errors import InputError, UsageError
 from kg.namespaces import GRAPH, ID, OWL, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
 
 __all__ = ["IngestReport", "detect_kind", "ingest", "build", "build_data", "FIELD_FORMATS", "prepare",
-           "assemble"]
+           "assemble", "validate_assembled", "STORED"]
 
 FIELD_FORMATS = ("mme", "atop", "cow", "cow-states")
 _CONTEXT = "urn:kg:context"
+#: The graph of the in-memory copy that holds what the store says about the subjects the new
+#: data touches (:func:`_touched_context`).
+STORED = "urn:kg:stored"
+#: Subjects per VALUES block when looking subjects up (well under the query length limit).
+_LOOKUP_CHUNK = 400
+#: Up to this many subjects in the store, the store's subjects are looked up in the new data;
+#: past it, the new data's subjects are looked up in the store.
+_STORE_SUBJECTS_CAP = 20_000
 
 
 @dataclass
@@ -97,6 +105,111 @@ def _context_nt(store, exclude: set[str]) -> bytes:
     return store.query(q, graphs=graphs, own=True)
 
 
+def _chunks(items: list, size: int):
+    """``items`` in consecutive lists of at most ``size``."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _touched_subjects(store, mem, targets, graphs: list[str]) -> list[str]:
+    """IRIs that are subjects both of the new data (``targets`` in ``mem``) and of ``graphs`` of the store.
+
+    Whichever side is smaller is looked up in the other: a store of up to
+    :data:`_STORE_SUBJECTS_CAP` subjects (the bundled data has about 6,000) hands
+    its subjects to the in-memory copy; a bigger one is asked about the new
+    data's subjects, :data:`_LOOKUP_CHUNK` at a time.
+    """
+    from kg.sparql import Iri, term_to_sparql
+
+    cap = _STORE_SUBJECTS_CAP
+    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s)) }} LIMIT {cap + 1}",
+                        graphs=graphs, own=True).rows
+    new = " UNION ".join(f"{{ GRAPH <{t}> {{ ?s ?p ?o }} }}" for t in sorted(targets))
+    if len(rows) <= cap:
+        found = []
+        for chunk in _chunks(sorted(r[0].value for r in rows), _LOOKUP_CHUNK):
+            values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
+            found += [r["s"].value for r in mem.query(
+                f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ {new} }} }}")]
+        return found
+    candidates = sorted(r["s"].value for r in mem.query(
+        f"SELECT DISTINCT ?s WHERE {{ {new} FILTER(isIRI(?s)) }}"))
+    found = []
+    for chunk in _chunks(candidates, _LOOKUP_CHUNK):
+        values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
+        found += [r[0].value for r in store.select(
+            f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ ?s ?p ?o }} }}",
+            graphs=graphs, own=True).rows]
+    return found
+
+
+def _touched_context(store, mem, targets, exclude: set[str]) -> int:
+    """Copy into ``mem`` (graph :data:`STORED`) the stored triples of the subjects the new data touches.
+
+    A triple of the new data about a subject the store already describes (a
+    second ``sp:iso3`` for a stored state, an end date for a stored exercise)
+    is only wrong together with what is stored: the shapes see both when the
+    subject's stored triples, and the types of their objects, sit beside the
+    new data. ``exclude``: graphs not to read (those a replace discards, or
+    the ones being written while this runs). Returns how many subjects.
+    """
+    import pyoxigraph as ox
+
+    from kg.sparql import Iri, term_to_sparql
+
+    if store is None:
+        return 0
+    graphs = [g for g in store.graph_iris() if g not in exclude]
+    if not graphs:
+        return 0
+    touched = _touched_subjects(store, mem, targets, graphs)
+    for chunk in _chunks(sorted(touched), _LOOKUP_CHUNK):
+        values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
+        nt = store.query(f"CONSTRUCT {{ ?s ?p ?o . ?o a ?t }} WHERE {{ VALUES ?s {{ {values} }} "
+                         "?s ?p ?o OPTIONAL { ?o a ?t } }", graphs=graphs, own=True)
+        if nt:
+            mem.load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(STORED))
+    return len(touched)
+
+
+def validate_assembled(mem, targets, *, limit: int = 50) -> list:
+    """The shape violations the new data in ``mem`` (from :func:`assemble`) brings.
+
+    Focus nodes are those typed in the new data's graphs and the stored
+    subjects it touches (graph :data:`STORED`); a touched subject's violations
+    that its stored triples had already, without the new data, are not the new
+    data's and are left out (``kg validate`` on the store reports those).
+
+    >>> import pyoxigraph as ox
+    >>> validate_assembled(ox.Store(), ["urn:g"])
+    []
+    """
+    import pyoxigraph as ox
+
+    from kg.validate import validate_oxigraph
+
+    focus = sorted(targets)
+    if not mem.contains_named_graph(ox.NamedNode(STORED)):
+        return validate_oxigraph(mem, focus_graphs=focus, limit=limit)
+    found = validate_oxigraph(mem, focus_graphs=focus + [STORED], limit=100_000)
+    touched = {v.focus for v in found} & _typed(mem, STORED)
+    if touched:  # (only then: most new data breaks nothing)
+        stored_only = [ox.NamedNode(g) for g in (_CONTEXT, STORED)
+                       if mem.contains_named_graph(ox.NamedNode(g))]
+        before = set(validate_oxigraph(mem, focus_graphs=[STORED], default_graphs=stored_only,
+                                       limit=100_000))
+        found = [v for v in found if v not in before]
+    return found[:limit]
+
+
+def _typed(mem, graph: str) -> set[str]:
+    """IRIs with an rdf:type in ``graph`` of ``mem``."""
+    import pyoxigraph as ox
+
+    return {q.subject.value for q in mem.quads_for_pattern(None, ox.NamedNode(RDF + "type"), None,
+                                                           ox.NamedNode(graph))}
+
+
 def _one_version_per_graph(store, graph: str, quads, file: str) -> None:
     """Refuse a field dataset of another version than the one its graph holds (ATOP 5.1
     over 4.01): both in one graph would count each alliance or exercise twice, and the
@@ -126,7 +239,7 @@ def _ontology_nt() -> bytes:
 
 def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
              strict: bool = False, replace: bool = False, curated_graph: str | None = None,
-             context: bytes | None = None):
+             context: bytes | None = None, loading: bool = False):
     """Parse inputs into an in-memory store with their validation context.
 
     Long on purpose: the one path every input takes (read, compile, skolemize, check ids
@@ -136,6 +249,9 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
     IRIs to ``(file, line, record id)`` for error messages. Nothing is written.
     ``context`` is the store's part of the validation context
     (:func:`_context_nt`) when the caller read it already; None reads it here.
+    The stored triples of subjects the new data touches go into graph
+    :data:`STORED` (:func:`_touched_context`); ``loading`` says the target
+    graphs are being written while this runs, so none of them is read.
     """
     import pyoxigraph as ox
 
@@ -211,12 +327,13 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
     onto_graph = graph_iri("ontology")
     if onto_graph not in targets:
         mem.load(_ontology_nt(), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(_CONTEXT))
+    _touched_context(store, mem, targets, exclude=targets if replace or loading else set())
     return mem, targets, where, report
 
 
 def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: str | None = None,
             strict: bool = False, replace: bool = False, curated_graph: str | None = None,
-            dump: bool = True, context: bytes | None = None):
+            dump: bool = True, context: bytes | None = None, loading: bool = False):
     """Parse and validate inputs in memory; return ``(per-graph N-Triples, report)``.
 
     Nothing is written. Raises InputError on the first bad file or record.
@@ -225,16 +342,13 @@ def prepare(store, paths: list[str | Path], *, fmt: str | None = None, graph: st
     """
     import pyoxigraph as ox
 
-    from kg.validate import validate_oxigraph
-
     mem, targets, where, report = assemble(store, paths, fmt=fmt, graph=graph, strict=strict,
                                            replace=replace, curated_graph=curated_graph,
-                                           context=context)
+                                           context=context, loading=loading)
     if not any(next(iter(mem.quads_for_pattern(None, None, None, ox.NamedNode(t))), None)
                for t in targets):
         _refuse_empty(paths, replace, graph)
-    violations = validate_oxigraph(mem, focus_graphs=sorted(targets), limit=50)
-    _raise_violation(violations, where, report.files)
+    _raise_violation(validate_assembled(mem, targets), where, report.files)
     data = {}
     for t in sorted(targets):
         if dump:
@@ -334,7 +448,7 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
         raise UsageError("nothing to ingest: give one or more files")
     if _needs_reference_states(store, paths, fmt):
         return _first_contact(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
-    loads = _direct_loads(store, paths, fmt, graph)
+    loads = _direct_loads(store, paths, fmt, graph, replace=replace, stream=stream)
     if loads is not None:
         return _ingest_direct(store, paths, loads, fmt=fmt, graph=graph, replace=replace,
                               strict=strict, stream=stream)
@@ -406,11 +520,23 @@ def stream_threshold() -> int:
         return 2 ** 31
 
 
-def _direct_loads(store, paths, fmt, graph):
+def _streams(paths, stream: bool | None) -> bool:
+    """Whether files are validated in the store (``stream``, or None: by :func:`stream_threshold`)."""
+    if stream is not None:
+        return stream
+    return sum(Path(p).stat().st_size for p in paths if Path(p).is_file()) > stream_threshold()
+
+
+def _direct_loads(store, paths, fmt, graph, *, replace: bool = False, stream: bool | None = None):
     """The files as engine loads (:class:`kg.store.FileLoad`) when all of them qualify, else None.
 
     They qualify when the store is local and each is N-Triples or Turtle with no
-    blank-node syntax (:func:`kg.ingest.rdf.direct_format`), going to one graph.
+    blank-node syntax (:func:`kg.ingest.rdf.direct_format`), going to one graph,
+    and that graph is new or replaced, or the files are too big for memory
+    (:func:`stream_threshold`). Added to a graph that holds triples, data that
+    fits in memory is checked together with the graph's stored triples of the
+    subjects it touches, read before anything is written; the engine writes into
+    that graph while the direct path validates, so it takes the other path.
     """
     from kg.ingest.rdf import direct_format
     from kg.store import FileLoad
@@ -418,6 +544,8 @@ def _direct_loads(store, paths, fmt, graph):
     if getattr(store, "kind", "") != "local":
         return None
     target = graph_iri(graph) if graph else graph_iri("user")
+    if not replace and target in store.graph_iris() and not _streams(paths, stream):
+        return None
     loads = []
     for p in paths:
         path = Path(p)
@@ -445,11 +573,13 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
     load the shapes run in the engine on the store itself, over every graph (the
     full store as context), with focus nodes typed in the target graph, and the
     write is undone if any fails. The count reported is the growth of the graph.
+    A stored subject that the files describe without typing it (a second
+    ``sp:iso3`` for a stored state, alone) is not a focus node there: only the
+    in-memory paths check it (:func:`_touched_context`).
     """
     from kg.ingest.rdf import check_long_literals, scan_file
 
-    if stream is None:
-        stream = sum(Path(f.path).stat().st_size for f in loads) > stream_threshold()
+    stream = _streams([f.path for f in loads], stream)
     targets = sorted({f.graph for f in loads})
     if not stream:
         holder: dict = {}
@@ -458,7 +588,7 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
         def check():
             holder["data"], holder["report"] = prepare(store, paths, fmt=fmt, graph=graph,
                                                        strict=strict, replace=replace, dump=False,
-                                                       context=context)
+                                                       context=context, loading=True)
 
         store.write_graphs({}, replace=replace, files=loads, check=check)
         return holder["report"]
