@@ -31,6 +31,8 @@ EXPECTED = {
     "force-not-participant.ttl": {(EX, "ForceNotParticipant")},
     "exercise-no-source.ttl": {(EX, "ExerciseSource-minCount")},
     "malformed-date.ttl": {(EX, "MalformedExerciseDate")},
+    "date-year-out-of-range.ttl": {(EX, "MalformedExerciseDate"), (EX, "YearMismatch"),
+                                   (AG, "MalformedAgreementDate")},
 }
 
 
