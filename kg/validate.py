@@ -23,7 +23,7 @@ from kg.namespaces import RDFS, SH, SHACL_PREFIXES, SPARQL_PREFIXES, XSD
 from kg.resources import ontology_dir
 
 __all__ = ["Violation", "Check", "compiled_checks", "validate_store", "validate_oxigraph",
-           "validate_pyshacl", "focus_clause"]
+           "validate_pyshacl", "focus_clause", "nodes_clause"]
 
 
 @dataclass(frozen=True, order=True)
@@ -381,16 +381,41 @@ def _format_msg(msg: str, value: str) -> str:
 
 
 def validate_oxigraph(store, *, focus_graphs: list[str] | None = None, default_graphs=None,
-                      limit: int = 1000) -> list[Violation]:
+                      limit: int = 1000, focus_nodes: list[str] | None = None) -> list[Violation]:
     """Run the compiled checks on a pyoxigraph Store.
 
     ``focus_graphs`` (graph IRIs) limits focus nodes to those typed in them;
+    ``focus_nodes`` (IRIs) instead names them (those typed in the dataset are
+    checked, :data:`NODES_PER_QUERY` per query);
     ``default_graphs`` (NamedNodes) is the query dataset (all graphs when None).
     The checks run in order, each with ``LIMIT limit``, and stop once ``limit``
     violations are found (so past the limit, which ones are returned depends
     on the engine's row order).
     """
-    return _run_checks(store, compiled_checks(), focus_clause, focus_graphs, default_graphs, limit)
+    if focus_nodes is None:
+        return _run_checks(store, compiled_checks(), focus_clause, focus_graphs, default_graphs, limit)
+    found: set[Violation] = set()
+    nodes = sorted(set(focus_nodes))
+    for i in range(0, len(nodes), NODES_PER_QUERY):
+        found.update(_run_checks(store, compiled_checks(), nodes_clause, nodes[i:i + NODES_PER_QUERY],
+                                 default_graphs, limit - len(found)))
+        if len(found) >= limit:
+            break
+    return sorted(found)
+
+
+#: Focus nodes named per query by :func:`validate_oxigraph` (well under the query length limit).
+NODES_PER_QUERY = 400
+
+
+def nodes_clause(nodes: list[str], classes: list[str]) -> str:
+    """The target pattern for named focus nodes: ?this one of ``nodes``, typed with one of ``classes``.
+
+    >>> nodes_clause(["urn:a"], ["urn:C"])
+    'VALUES ?tcls { <urn:C> } VALUES ?this { <urn:a> } ?this a ?tcls .'
+    """
+    return (f"VALUES ?tcls {{ {' '.join(map(_iri, classes))} }} "
+            f"VALUES ?this {{ {' '.join(map(_iri, nodes))} }} ?this a ?tcls .")
 
 
 def _validate_reference(store, *, focus_graphs: list[str] | None = None, default_graphs=None,
@@ -400,8 +425,9 @@ def _validate_reference(store, *, focus_graphs: list[str] | None = None, default
                        default_graphs, limit)
 
 
-def _run_checks(store, checks, clause, focus_graphs, default_graphs, limit: int) -> list[Violation]:
-    """Run ``checks`` with the target pattern ``clause(graphs, classes)``; see :func:`validate_oxigraph`."""
+def _run_checks(store, checks, clause, focus, default_graphs, limit: int) -> list[Violation]:
+    """Run ``checks`` with the target pattern ``clause(focus, classes)`` (``focus``: graphs or
+    nodes, as ``clause`` takes them); see :func:`validate_oxigraph`."""
     import pyoxigraph as ox
 
     found: set[Violation] = set()
@@ -416,7 +442,7 @@ def _run_checks(store, checks, clause, focus_graphs, default_graphs, limit: int)
             if not present[check.path]:
                 continue
         classes = [check.target_class] + subs.get(check.target_class, [])
-        text = check.query.replace(TARGET, clause(focus_graphs or [], classes), 1)
+        text = check.query.replace(TARGET, clause(focus or [], classes), 1)
         if check.value_class is not None:
             accepted = [check.value_class] + subs.get(check.value_class, [])
             text = text.replace(VALUE_CLASS, " ".join(

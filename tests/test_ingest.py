@@ -348,3 +348,43 @@ def test_kg_validate_file_sees_the_stored_triples_too(store_copy, tmp_path, engi
         found = validate_files([str(f)], engine=engine, store=st)
     assert [(v.focus, v.constraint) for v in found] == [(f"{S}JPN", "StateIso3-maxCount")]
     assert validate_files([str(f)], engine=engine) == []  # no store: nothing to conflict with
+
+
+@pytest.mark.parametrize("stream,cap", [(False, None), (True, None), (True, 0)])
+def test_every_path_checks_a_stored_subject_the_data_touches(store_copy, tmp_path, monkeypatch, stream,
+                                                             cap):
+    """In memory or streamed (with the store's subjects read first, or, past the cap, the
+    new graph's untyped subjects looked up after the load), a second iso3 for Japan is
+    refused and nothing is written; a note about Japan is taken."""
+    import kg.ingest as ki
+
+    if cap is not None:
+        monkeypatch.setattr(ki, "_STORE_SUBJECTS_CAP", cap)
+    bad = tmp_path / "iso.nt"
+    bad.write_text(f'<{S}JPN> <{_ISO3}> "JPX" .\n', encoding="utf-8")
+    note = tmp_path / "note.nt"
+    note.write_text(f'<{S}JPN> <{_COMMENT}> "a note" .\n', encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        before = st.fingerprint()
+        with pytest.raises(InputError, match="exactly one sp:iso3") as err:
+            ingest(st, [bad], stream=stream)
+        assert str(bad) in str(err.value)
+        assert st.fingerprint() == before
+        assert ingest(st, [note], stream=stream).graphs == {"user": 1}
+
+
+def test_streaming_leaves_a_stored_subject_s_old_violation_alone(store_copy, tmp_path):
+    import pyoxigraph as ox
+
+    with open_store(store_copy, write=True) as st:
+        st.db.add(ox.Quad(ox.NamedNode(f"{S}KOR"), ox.NamedNode(_ISO3), ox.Literal("ROK"),
+                          ox.NamedNode("https://w3id.org/secpart/graph/legacy")))
+    note = tmp_path / "note.nt"
+    note.write_text(f'<{S}KOR> <{_COMMENT}> "a note" .\n', encoding="utf-8")
+    bad = tmp_path / "bad.nt"
+    bad.write_text(f'<{S}KOR> <{_ISO3}> "korea" .\n', encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        assert ingest(st, [note], stream=True).graphs == {"user": 1}
+        with pytest.raises(InputError, match="upper-case letters"):
+            ingest(st, [bad], graph="other", stream=True)
+        assert "other" not in st.graph_names()

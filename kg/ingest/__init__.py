@@ -111,6 +111,50 @@ def _chunks(items: list, size: int):
         yield items[i:i + size]
 
 
+def _subjects(store, graphs: list[str], cap: int) -> list[str] | None:
+    """The IRI subjects of ``graphs`` of the store, or None when there are more than ``cap``."""
+    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s)) }} LIMIT {cap + 1}",
+                        graphs=graphs, own=True).rows
+    return None if len(rows) > cap else sorted(r[0].value for r in rows)
+
+
+def _touched_in_store(db, targets: list[str], others: list[str], known: list[str] | None) -> list:
+    """Violations the new data in ``targets`` of the written store ``db`` brings to stored subjects
+    of the ``others`` graphs that it describes without typing them (the streaming path's
+    counterpart of :func:`_touched_context`); their old violations are left out.
+
+    ``known``: the subjects of ``others`` read before the load, or None when there were
+    too many, and the target graphs' subjects untyped there are looked for instead.
+    """
+    import pyoxigraph as ox
+
+    from kg.sparql import Iri, term_to_sparql
+    from kg.validate import validate_oxigraph
+
+    new = " UNION ".join(f"{{ GRAPH <{t}> {{ ?s ?p ?o }} }}" for t in targets)
+    typed = " UNION ".join(f"{{ GRAPH <{t}> {{ ?s a ?c }} }}" for t in targets)
+    if known is None:
+        rows = db.query(f"SELECT DISTINCT ?s WHERE {{ {new} FILTER(isIRI(?s)) "
+                        f"FILTER NOT EXISTS {{ {typed} }} }}")
+        candidates = sorted(r["s"].value for r in rows)
+    else:
+        candidates = known
+    touched: list[str] = []
+    for chunk in _chunks(candidates, _LOOKUP_CHUNK):
+        values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
+        touched += [r["s"].value for r in db.query(
+            f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ {new} }} "
+            f"FILTER NOT EXISTS {{ {typed} }} }}")]
+    if not touched:
+        return []
+    found = validate_oxigraph(db, focus_nodes=touched, limit=100_000)
+    if found:
+        old = set(validate_oxigraph(db, focus_nodes=touched, limit=100_000,
+                                    default_graphs=[ox.NamedNode(g) for g in others]))
+        found = [v for v in found if v not in old]
+    return found[:50]
+
+
 def _touched_subjects(store, mem, targets, graphs: list[str]) -> list[str]:
     """IRIs that are subjects both of the new data (``targets`` in ``mem``) and of ``graphs`` of the store.
 
@@ -121,13 +165,11 @@ def _touched_subjects(store, mem, targets, graphs: list[str]) -> list[str]:
     """
     from kg.sparql import Iri, term_to_sparql
 
-    cap = _STORE_SUBJECTS_CAP
-    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s)) }} LIMIT {cap + 1}",
-                        graphs=graphs, own=True).rows
+    stored = _subjects(store, graphs, _STORE_SUBJECTS_CAP)
     new = " UNION ".join(f"{{ GRAPH <{t}> {{ ?s ?p ?o }} }}" for t in sorted(targets))
-    if len(rows) <= cap:
+    if stored is not None:
         found = []
-        for chunk in _chunks(sorted(r[0].value for r in rows), _LOOKUP_CHUNK):
+        for chunk in _chunks(stored, _LOOKUP_CHUNK):
             values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
             found += [r["s"].value for r in mem.query(
                 f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ {new} }} }}")]
@@ -573,9 +615,9 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
     load the shapes run in the engine on the store itself, over every graph (the
     full store as context), with focus nodes typed in the target graph, and the
     write is undone if any fails. The count reported is the growth of the graph.
-    A stored subject that the files describe without typing it (a second
-    ``sp:iso3`` for a stored state, alone) is not a focus node there: only the
-    in-memory paths check it (:func:`_touched_context`).
+    Stored subjects of other graphs that the files describe without typing them
+    (a second ``sp:iso3`` for a stored state, alone) are checked as well
+    (:func:`_touched_in_store`).
     """
     from kg.ingest.rdf import check_long_literals, scan_file
 
@@ -597,6 +639,8 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
 
     report = IngestReport(files=[str(p) for p in paths], replaced=replace)
     before = {} if replace else {t: _count(store.db, t) for t in targets}
+    others = [g for g in store.graph_iris() if g not in targets]
+    known = _subjects(store, others, _STORE_SUBJECTS_CAP) if others else []
 
     def check_loaded(db):
         for f in loads:
@@ -607,6 +651,8 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
         if replace and not any(report.graphs.values()):  # the files held no triples
             _refuse_empty(paths, replace, graph)
         _raise_violation(validate_oxigraph(db, focus_graphs=targets, limit=50), {}, report.files)
+        if others:
+            _raise_violation(_touched_in_store(db, targets, others, known), {}, report.files)
 
     try:
         store.write_graphs({}, replace=replace, files=loads, check_loaded=check_loaded)
