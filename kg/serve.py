@@ -693,6 +693,9 @@ class _Handler(BaseHTTPRequestHandler):
         if len(self.headers.get_all("Host") or ()) > 1 or len(self.headers.get_all("Origin") or ()) > 1:
             raise _HttpError(400, "a request names one Host and at most one Origin")
         host = self.headers.get("Host")
+        if host is None and self.request_version != "HTTP/1.0":
+            # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host
+            raise _HttpError(400, "an HTTP/1.1 request names its Host")
         if host is not None and _split_host(host) not in allowed:
             raise _HttpError(403, f"refused: Host {host.strip()[:100]!r} is not this server "
                                   "(start kg serve with --allow-host NAME to answer to that name)")

@@ -278,11 +278,13 @@ def test_ingest_from_endpoint_invalid_result_changes_nothing(pushed, tmp_path):
     shutil.copytree(built, store)
     before = ok("--store", store, "info")
     bad = tmp_path / "bad.rq"
-    # exercises without a source break the shapes
+    # new exercises without a source break the shapes (copies of the stored ones under new
+    # IRIs: the stored exercises themselves would take their sources from the store)
     bad.write_text("PREFIX sp: <" + SP + ">\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                   "CONSTRUCT { ?ex a sp:Exercise ; rdfs:label ?l ; sp:year ?y ; sp:participant ?p }\n"
+                   "CONSTRUCT { ?new a sp:Exercise ; rdfs:label ?l ; sp:year ?y ; sp:participant ?p }\n"
                    "WHERE { GRAPH ?g { ?ex a sp:Exercise ; rdfs:label ?l ; sp:year ?y ; "
-                   "sp:participant ?p FILTER(?y = 2019) } }\n", encoding="utf-8")
+                   "sp:participant ?p FILTER(?y = 2019) } BIND(IRI(CONCAT(STR(?ex), \"-copy\")) AS ?new) }\n",
+                   encoding="utf-8")
     res = kg("--store", store, "ingest", "--from-endpoint", url, "--query", bad, "--graph", "bad")
     assert res.returncode == 2
     err = res.stderr.strip()

@@ -453,6 +453,15 @@ def test_two_host_headers_are_refused(server):
     assert reply.startswith(b"HTTP/1.1 400 ") and b"one Host" in reply, reply
 
 
+def test_an_http_1_1_request_without_host_is_refused(server):
+    """RFC 9112 section 3.2: 400 for HTTP/1.1 without Host; HTTP/1.0 has no Host to send."""
+    reply = _raw(server, f"GET /query{ASK_EMPTY} HTTP/1.1\r\n\r\n".encode())
+    assert reply.startswith(b"HTTP/1.1 400 ") and b"names its Host" in reply, reply
+    reply = _raw(server, f"GET /query{ASK_EMPTY} HTTP/1.0\r\n\r\n".encode())
+    assert reply.split(b"\r\n", 1)[0].endswith(b" 200 OK"), reply
+    _still_answers(server)
+
+
 @pytest.fixture
 def strict_server(built):
     """kg serve in this process, with a 1 s request deadline and room for 4 connections."""
