@@ -33,6 +33,11 @@ EXPECTED = {
     "malformed-date.ttl": {(EX, "MalformedExerciseDate")},
     "date-year-out-of-range.ttl": {(EX, "MalformedExerciseDate"), (EX, "YearMismatch"),
                                    (AG, "MalformedAgreementDate")},
+    "membership.ttl": {(ID + "membership/m1", "MembershipMember-maxCount"),
+                       (ID + "membership/m2", "ExitBeforeEntry"),
+                       (ID + "membership/m3", "MalformedMembershipDate"),
+                       (ID + "membership/m3", "MembershipStartYear-minInclusive"),
+                       (ID + "membership/s1", "MembershipMember-minCount")},
 }
 
 

@@ -25,7 +25,7 @@ files disagree with is a warning: the 5.1 codebook counts 765 alliances, the
   alliance file (else the earliest entry and, when every member has left, the
   latest exit); ``sp:status sp:InForce`` when ATOP codes it in effect at the
   end of its coverage; ``sp:datasetId`` the atopid;
-- one ``sp:membership`` node per member-phase row
+- one ``sp:membership`` node (an ``sp:Membership``) per member-phase row
   (``id/membership/atop-<atopid>-<ISO3>-p<phase>``) with ``sp:member``,
   ``sp:phase`` (when the alliance has phases), ``sp:entryDate`` and
   ``sp:exitDate`` (exit ``0`` = still a member);
@@ -403,6 +403,7 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
                 local += f"-{k}"
             ms = f"{ID}membership/{local}"
             add(ag, SP + "membership", nn(ms))
+            add(ms, RDF + "type", nn(SP + "Membership"))
             add(ms, SP + "member", nn(parties[member]))
             if phase:
                 add(ms, SP + "phase", qm.int(phase))

@@ -727,6 +727,7 @@ def _agreement_lifecycle(c, s, rec, parties, fname, w, what, need, require_note)
         k = seen[code] = seen.get(code, 0) + 1
         m = f"{ID}membership/{rec['id']}-{code}" + (f"-{k}" if k > 1 else "")
         c.add(s, SP + "membership", c.nn(m))
+        c.add(m, RDF + "type", c.nn(SP + "Membership"))
         c.add(m, SP + "member", c.nn(state_iri(code)))
         dates = {}
         for f, p in (("joined", "entryDate"), ("left", "exitDate")):
