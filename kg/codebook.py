@@ -61,8 +61,9 @@ def _citation(block: dict) -> list[str]:
     from kg.citation import format_citation
 
     return ["## How to cite", "",
-            "Cite each dataset as its publisher asks (the citations above) and kg with the "
-            "block below; the fingerprint identifies the exact data.", "",
+            "Cite each dataset as its publisher asks (the \"cite as\" line of its graph in the "
+            "block below, where it records one) and kg with the block below; the fingerprint "
+            "identifies the exact data.", "",
             format_citation(block, "md").rstrip("\n")]
 
 

@@ -33,3 +33,26 @@ def test_csv_network_codebook_names_the_columns_of_the_file(world, tmp_path, cli
     assert _codebook_names(book, "Columns") == rows[0] == ["source", "target", "weight"]
     assert "## Attributes" not in book and "| label |" not in book
     assert f"{len(rows) - 1} rows, one per tie" in book
+
+
+def test_network_codebook_points_to_the_citations_it_holds(tmp_path, cli_runner, store_copy):
+    """A network codebook has no sources table: its dataset citations are the "cite as"
+    lines of the citation block, and the text must point there, not to "the citations
+    above" (which only a panel's codebook has)."""
+    from kg.store import open_store
+
+    with open_store(store_copy, write=True) as st:
+        st.write_graphs({"https://w3id.org/secpart/graph/pub": (
+            b"<https://w3id.org/secpart/id/dataset/pub> "
+            b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+            b"<https://w3id.org/secpart/ontology#Dataset> .\n"
+            b"<https://w3id.org/secpart/id/dataset/pub> "
+            b"<http://purl.org/dc/terms/bibliographicCitation> \"Publisher, P. 2020. Data.\" .\n")},
+            replace=True)
+    out = tmp_path / "net.graphml"
+    res = cli_runner("export", "--format", "graphml", "--out", str(out), store=store_copy)
+    assert res.exit_code == 0, res.output
+    book = (tmp_path / "net.graphml.codebook.md").read_text()
+    cite = book.split("## How to cite\n", 1)[1]
+    assert "citations above" not in cite and '"cite as" line' in cite
+    assert "    cite as: Publisher, P. 2020. Data." in cite
