@@ -190,6 +190,23 @@ def _text_lines(block: dict) -> list[str]:
     return lines
 
 
+def _bibtex_key(key: str, taken: set[str]) -> str:
+    """``key``, or ``key_2``, ``key_3``... if taken: graph names that differ only in ``-``,
+    ``_`` or ``.`` (``cow-states``, ``cow_states``) give the same key, and BibTeX keeps
+    only the first entry of a key. Adds the key to ``taken``.
+
+    >>> taken = {"dataset_cow_states"}
+    >>> _bibtex_key("dataset_cow_states", taken), _bibtex_key("dataset_cow_states", taken)
+    ('dataset_cow_states_2', 'dataset_cow_states_3')
+    """
+    out, n = key, 1
+    while out.lower() in {k.lower() for k in taken}:  # BibTeX keys ignore case
+        n += 1
+        out = f"{key}_{n}"
+    taken.add(out)
+    return out
+
+
 def _bibtex(block: dict) -> str:
     from kg.escape import bibtex as esc
 
@@ -209,9 +226,10 @@ def _bibtex(block: dict) -> str:
         f"  note = {{{esc('; '.join(note))}}}",
         "}",
     ]
+    keys = {"kg_secpart", *block["references"]}
     for name, g in (ds or {}).get("graphs", {}).items():
         if g.get("citation"):  # the dataset as its publisher asks (the key from the graph name)
-            key = "dataset_" + re.sub(r"[^a-z0-9]", "_", name)
+            key = _bibtex_key("dataset_" + re.sub(r"[^a-z0-9]", "_", name), keys)
             out += ["", f"@misc{{{key},", f"  note = {{{esc(g['citation'])}}}", "}"]
     for key, ref in block["references"].items():
         out += ["", f"@misc{{{key},", f"  note = {{{esc(ref)}}}", "}"]

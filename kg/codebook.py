@@ -61,8 +61,9 @@ def _citation(block: dict) -> list[str]:
     from kg.citation import format_citation
 
     return ["## How to cite", "",
-            "Cite each dataset as its publisher asks (the citations above) and kg with the "
-            "block below; the fingerprint identifies the exact data.", "",
+            "Cite each dataset as its publisher asks (the \"cite as\" line of its graph in the "
+            "block below, where it records one) and kg with the block below; the fingerprint "
+            "identifies the exact data.", "",
             format_citation(block, "md").rstrip("\n")]
 
 
@@ -113,20 +114,36 @@ def panel_codebook(panel, block: dict, file_name: str | None = None) -> str:
 
 
 def network_codebook(G, block: dict, fmt: str, file_name: str | None = None) -> str:
-    """The Markdown codebook of a network export (GraphML, GEXF, CSV): its attributes."""
-    node_keys = sorted({k for _, d in G.nodes(data=True) for k in d})
-    edge_keys = sorted({k for _, _, d in G.edges(data=True) for k in d})
-    lines = [f"# Codebook: {fmt} network{(' ' + md_cell(file_name)) if file_name else ''}", "",
-             f"{G.number_of_nodes()} nodes (states, ISO3 codes), {G.number_of_edges()} edges.", "",
-             "## Attributes", ""]
-    rows = [["node", k, _ATTRS.get(k, "")] for k in node_keys]
-    rows += [["edge", k, _ATTRS.get(k, "")] for k in edge_keys]
-    lines += _table(["on", "attribute", "definition"], rows)
+    """The Markdown codebook of a network export: the attributes of a GraphML or GEXF file,
+    the columns of a CSV edge list (which holds ties only, no node attributes)."""
+    title = f"# Codebook: {fmt} network{(' ' + md_cell(file_name)) if file_name else ''}"
+    if fmt == "csv":
+        tied = {n for e in G.edges for n in e}
+        lines = [title, "",
+                 f"{G.number_of_edges()} rows, one per tie (an undirected edge list); "
+                 f"{len(tied)} states have a tie ({G.number_of_nodes()} in the network: a "
+                 "state without a tie in the window has no row).", "", "## Columns", ""]
+        lines += _table(["column", "definition"], [[k, _CSV_COLUMNS[k]] for k in _CSV_COLUMNS])
+    else:
+        node_keys = sorted({k for _, d in G.nodes(data=True) for k in d})
+        edge_keys = sorted({k for _, _, d in G.edges(data=True) for k in d})
+        lines = [title, "", f"{G.number_of_nodes()} nodes (states, ISO3 codes), "
+                 f"{G.number_of_edges()} edges.", "", "## Attributes", ""]
+        rows = [["node", k, _ATTRS.get(k, "")] for k in node_keys]
+        rows += [["edge", k, _ATTRS.get(k, "")] for k in edge_keys]
+        lines += _table(["on", "attribute", "definition"], rows)
     lines += ["", "## Parameters", ""]
     lines += _table(["parameter", "value"], [[k, v] for k, v in sorted(G.graph.items())])
     lines += [""] + _citation(block)
     return "\n".join(lines) + "\n"
 
+
+#: The columns of a network's CSV edge list (:func:`kg.export.export_network`), in order.
+_CSV_COLUMNS = {
+    "source": "ISO3 code of one state of the tie (the alphabetically first of the two)",
+    "target": "ISO3 code of the other state of the tie",
+    "weight": "tie weight (see the weighting parameter)",
+}
 
 _ATTRS = {
     "label": "the state's English short name",

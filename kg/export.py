@@ -124,6 +124,9 @@ def export_network(G, fmt: str) -> bytes:
         text = "\n".join(nx.generate_gexf(G, encoding="utf-8", prettyprint=True))
         # no timestamp: the same network gives the same bytes
         text = re.sub(r' lastmodifieddate="[^"]*"', "", text)
+        # networkx writes <graph name="...">, which the GEXF schemas (1.2draft, 1.3) do not
+        # allow on <graph>: validators reject the file
+        text = re.sub(r'(<graph\b[^>]*?) name="[^"]*"', r"\1", text, count=1)
         # GEXF keeps no graph attributes: the parameters go into <meta><description>
         from kg.escape import xml
 

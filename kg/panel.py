@@ -323,19 +323,24 @@ def atop_flags(store, year_from: int, year_to: int, graphs=None,
                states: set[str] | None = None) -> dict:
     """``{(bearer, partner, year): {kind suffix}}``: directed ATOP obligations per year.
 
-    ``states``: keep only pairs with one of them. Member level: a member bearing an obligation in an alliance owes it to every
-    other member in the years both are members (membership spells from
-    ``sp:entryDate`` to ``sp:exitDate``, open when no exit). Directed dyad-year
-    spells (``sp:AllianceSpell`` with an ``sp:Obligation``): the bearer to the other party.
+    ``states``: keep only pairs with one of them. Member level: a member bearing an
+    obligation in an alliance owes it to every other member in the years both are members
+    (membership spells from ``sp:entryDate`` to ``sp:exitDate``, open when no exit); where
+    the obligation names the phases it is borne in (``sp:phase``, as ATOP codes it per
+    member and phase), only in the years both are members in one of those phases. Directed
+    dyad-year spells (``sp:AllianceSpell`` with an ``sp:Obligation``): the bearer to the
+    other party.
     """
     q_mem = SPARQL_PREFIXES + """
-SELECT DISTINCT ?ag ?m ?entry ?exit WHERE {
+SELECT DISTINCT ?ag ?m ?entry ?exit ?phase WHERE {
   ?ag sp:obligation ?o ; sp:membership ?ms . ?ms sp:member ?m .
   OPTIONAL { ?ms sp:entryDate ?entry } OPTIONAL { ?ms sp:exitDate ?exit }
+  OPTIONAL { ?ms sp:phase ?phase }
 }"""
     q_obl = SPARQL_PREFIXES + """
-SELECT DISTINCT ?ag ?bearer ?kind WHERE {
+SELECT DISTINCT ?ag ?bearer ?kind ?phase WHERE {
   ?ag sp:obligation ?o . ?o sp:bearer ?bearer ; sp:kind ?kind .
+  OPTIONAL { ?o sp:phase ?phase }
   FILTER NOT EXISTS { ?ag a sp:AllianceSpell }
 }"""
     q_spell = SPARQL_PREFIXES + """
@@ -344,25 +349,38 @@ SELECT DISTINCT ?bearer ?other ?kind ?s ?e WHERE {
   ?o sp:bearer ?bearer ; sp:kind ?kind . FILTER(?other != ?bearer)
   """ + _overlaps("s", "e", year_from, year_to) + """
 }"""
-    members: dict = defaultdict(lambda: defaultdict(set))  # ag -> state -> years
-    for ag, m, entry, exit_ in store.select(q_mem, graphs=graphs, own=True).rows:
+    # ag -> state -> phase (None: the membership names none) -> years
+    members: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
+    for ag, m, entry, exit_, phase in store.select(q_mem, graphs=graphs, own=True).rows:
         iso = iso3_of(m.value)
         if iso is None:
             continue
         years = _membership_years(entry.value if entry else None, exit_.value if exit_ else None,
                                   year_from, year_to)
-        members[ag.value][iso].update(years)
-    out: dict = defaultdict(set)
-    for ag, bearer, kind in store.select(q_obl, graphs=graphs, own=True).rows:
+        members[ag.value][iso][int(phase.value) if phase is not None else None].update(years)
+    # (ag, bearer, suffix) -> the phases the obligation is borne in (empty: every phase)
+    borne: dict = defaultdict(set)
+    for ag, bearer, kind, phase in store.select(q_obl, graphs=graphs, own=True).rows:
         suffix = ATOP_KINDS.get(kind.value.rsplit("#", 1)[-1])
         a = iso3_of(bearer.value)
         if suffix is None or a is None:
             continue
-        mem = members.get(ag.value, {})
-        for other, years in mem.items():
+        phases = borne[(ag.value, a, suffix)]
+        if phase is not None:
+            phases.add(int(phase.value))
+    out: dict = defaultdict(set)
+    for (ag, a, suffix), phases in borne.items():
+        mem = members.get(ag, {})
+        own = mem.get(a, {})
+        for other, spells in mem.items():
             if other == a or (states is not None and a not in states and other not in states):
                 continue
-            for y in years & mem.get(a, set()):
+            if phases:  # both members in a phase in which the bearer bears it
+                years = set().union(*(own.get(p, set()) & spells.get(p, set())
+                                      for p in phases))
+            else:
+                years = set().union(*own.values()) & set().union(*spells.values())
+            for y in years:
                 out[(a, other, y)].add(suffix)
     for bearer, other, kind, s, e in store.select(q_spell, graphs=graphs, own=True).rows:
         suffix = ATOP_KINDS.get(kind.value.rsplit("#", 1)[-1])

@@ -114,3 +114,36 @@ def test_cite_gives_each_field_datasets_own_citation(built_store, shared_data, t
     bib = _cite(dest, "--format", "bibtex")
     assert "@misc{dataset_mme," in bib and "D'Orazio" in bib
     assert "cite as" not in _cite(built_store)  # curated data: no publisher's citation
+
+
+def _dataset_nt(name: str, citation: str) -> bytes:
+    """N-Triples of an sp:Dataset recorded on graph ``name`` with its publisher's citation."""
+    d = f"<https://w3id.org/secpart/id/dataset/{name}>"
+    return (f"{d} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+            "<https://w3id.org/secpart/ontology#Dataset> .\n"
+            f'{d} <https://w3id.org/secpart/ontology#graph> "{name}" .\n'
+            f'{d} <http://purl.org/dc/terms/bibliographicCitation> "{citation}" .\n').encode()
+
+
+def test_bibtex_gives_each_dataset_its_own_key(tmp_path):
+    """Graph names may differ only in ``-``, ``_`` or ``.``; their datasets' BibTeX entries
+    still get keys of their own (with a repeated key BibTeX keeps the first entry only)."""
+    import re
+
+    from kg.namespaces import graph_iri
+    from kg.store import open_store
+    from tests.conftest import load_fixture_store
+
+    store = load_fixture_store(tmp_path / "store")
+    with open_store(store, write=True) as st:
+        st.write_graphs({graph_iri(n): _dataset_nt(n, c) for n, c in
+                         (("cow-states", "First & cited"), ("cow_states", "Second cited"),
+                          ("cow.states", "Third cited"))}, replace=True)
+    bib = _cite(store, "--format", "bibtex")
+    keys = re.findall(r"^@\w+\{([^,]+),", bib, flags=re.M)
+    assert len(keys) == len(set(keys)), keys
+    entries = dict(re.findall(r"^@misc\{(dataset_[^,]+),\n  note = \{([^\n]*)\}$", bib, flags=re.M))
+    # graphs in sorted order (cow-states, cow.states, cow_states); each keeps its citation
+    assert entries == {"dataset_cow_states": "First \\& cited",
+                       "dataset_cow_states_2": "Third cited",
+                       "dataset_cow_states_3": "Second cited"}

@@ -132,3 +132,24 @@ def test_network_export_writes_a_codebook_of_its_attributes(world, tmp_path):
     for attr in ("label", "weight", "exercise_weight", "agreement_weight"):
         assert f"| {attr.replace('_', chr(92) + '_')} |" in book  # Markdown-escaped
     assert "sha256:" in book
+
+
+#: The attributes the GEXF 1.2draft schema (data.xsd, "graph-content"; dynamics.xsd adds
+#: none of its own there) allows on <graph>; GEXF 1.3 allows no ``name`` either.
+GEXF_GRAPH_ATTRIBUTES = {"timeformat", "start", "startopen", "end", "endopen",
+                         "defaultedgetype", "idtype", "mode"}
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_gexf_graph_element_holds_only_attributes_the_schema_allows(world, dynamic):
+    """networkx writes <graph name="">, which schema validation of the file rejects
+    ("The attribute 'name' is not allowed"); the export leaves it out."""
+    import xml.etree.ElementTree as ET
+
+    data = _export(world, "--format", "gexf", *(["--dynamic"] if dynamic else []))
+    ns = "{http://www.gexf.net/1.2draft}"
+    root = ET.fromstring(data)
+    assert root.tag == ns + "gexf" and root.get("version") == "1.2"
+    graph = root.find(ns + "graph")
+    assert set(graph.attrib) <= GEXF_GRAPH_ATTRIBUTES, sorted(graph.attrib)
+    assert graph.get("mode") == ("dynamic" if dynamic else "static")

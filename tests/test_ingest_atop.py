@@ -251,3 +251,25 @@ def test_another_version_into_the_same_graph_is_refused(atop_store, tmp_path, cl
                       store=dest).exit_code == 0
     info = cli_runner("info", store=dest).stdout
     assert [line.split()[2] for line in info.splitlines() if line.startswith("atop")] == ["5.1"] * 2
+
+
+def test_atop51_obligations_name_the_phases_they_are_borne_in(atop51_store):
+    """ATOP codes obligations per member and phase; each obligation names the phases in
+    which its bearer carries it (the EU, atopid 4175: Ireland's defence in phase 2 only)."""
+    from kg.ingest.names import cow_to_iso3
+
+    iso = cow_to_iso3()
+    expected: dict = defaultdict(set)
+    for r in _rows51():
+        if int(r["member"]) in iso:
+            for k, c in KINDS.items():
+                if r[k] == "1" and int(r["phase"] or 0):
+                    expected[(r["atopid"], state_iri(iso[int(r["member"])]), SP + c)].add(
+                        int(r["phase"]))
+    got: dict = defaultdict(set)
+    for i, b, k, p in _select(atop51_store[0], "SELECT ?i ?b ?k ?p WHERE { ?a sp:datasetId ?i ; "
+                              "sp:obligation ?o . ?o sp:bearer ?b ; sp:kind ?k ; sp:phase ?p }"):
+        got[(i, b, k)].add(int(p))
+    assert got == expected
+    assert got[("4175", state_iri("IRL"), SP + "Defense")] == {2}
+    assert got[("4175", state_iri("IRL"), SP + "Consultation")] == {1, 2}

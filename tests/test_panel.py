@@ -265,3 +265,34 @@ def test_curated_exercises_add_to_mme_and_reconciled_copies_count_once(field_sto
     for y in range(2000, 2011):
         assert max(mme[y]["exercises"], cur[y]["exercises"]) <= both[y]["exercises"]
         assert both[y]["exercises"] <= mme[y]["exercises"] + cur[y]["exercises"]
+
+
+def test_atop_obligations_hold_only_in_the_phases_atop_codes_them(field_store, shared_data):
+    """ATOP codes obligations per member and phase: in the EU (atopid 4175) Ireland bears
+    consultation from 1992 and defence only in phase 2 (Lisbon, from 2007). The panel gave
+    Ireland a defence obligation for every year of its membership; now every directed
+    Irish dyad-year agrees with ATOP's own directed dyad-years (peacesciencer's copy)."""
+    import gzip
+
+    from kg.panel import dyad_year_panel
+    from kg.store import open_store
+
+    with open_store(field_store) as store:
+        p = dyad_year_panel(store, states=["IRL"], directed=True, graphs=["atop"],
+                            year_from=1992, year_to=2016)
+    kinds = ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"]
+    with gzip.open(shared_data / "atop5_1_alliance_ddy.csv.gz", "rt", newline="") as fh:
+        want = {(int(r["ccode1"]), int(r["ccode2"]), int(r["year"])): [int(r[k]) for k in kinds]
+                for r in csv.DictReader(fh) if "205" in (r["ccode1"], r["ccode2"])}
+    rows = [dict(zip(p.names, row, strict=True)) for row in p.rows]
+    compared = 0
+    for d in rows:
+        if d["atop_defense"] is None or d["ccode1"] is None or d["ccode2"] is None:
+            continue  # a state outside the system that year: unknown
+        key = (d["ccode1"], d["ccode2"], d["year"])
+        assert [d[k] for k in kinds] == want.get(key, [0] * len(kinds)), key
+        compared += 1
+    assert compared > 1000
+    irl_gbr = _cells(p, "IRL", "GBR")
+    assert [irl_gbr[y]["atop_defense"] for y in (1992, 2006, 2007, 2016)] == [0, 0, 1, 1]
+    assert irl_gbr[1992]["atop_consul"] == 1

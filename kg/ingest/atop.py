@@ -32,9 +32,11 @@ files disagree with is a warning: the 5.1 codebook counts 765 alliances, the
 - one ``sp:Obligation`` per member and kind it carries in any phase
   (``id/obligation/atop-<atopid>-<ISO3>-<kind>``, ``sp:bearer`` the member,
   ``sp:kind`` one of ``sp:Defense``, ``sp:Offense``, ``sp:Neutrality``,
-  ``sp:NonAggression``, ``sp:Consultation``). Obligations belong to members:
-  in the 1960 US-Japan treaty (atopid 3375) the United States bears
-  ``sp:Defense`` and Japan does not.
+  ``sp:NonAggression``, ``sp:Consultation``; ``sp:phase`` each phase in which
+  the member bears it, when the alliance has phases). Obligations belong to
+  members: in the 1960 US-Japan treaty (atopid 3375) the United States bears
+  ``sp:Defense`` and Japan does not; and to phases: in the EU (atopid 4175)
+  Ireland bears ``sp:Defense`` in phase 2 (from 2007) only.
 
 ATOP dates with month or day ``0``/empty are unknown: ``xsd:gYear`` or
 ``xsd:gYearMonth``, never the first of the month.
@@ -413,11 +415,15 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             if ext:
                 add(ms, SP + "exitDate", lit(ext[0], dtype[ext[1]]))
                 add(ms, SP + "endYear", qm.int(int(ext[0][:4])))
-        # obligations: per member and kind, over all phases
-        kinds: dict[int, set] = {}
-        for _line, member, _phase, _ent, _ext, obl, _ in members:
+        # obligations: per member and kind, over all phases, each with the phases it is
+        # borne in (ATOP codes obligations per member and phase: in the EU, atopid 4175,
+        # Ireland bears a defence obligation in phase 2 (Lisbon, 2007) and not in phase 1)
+        kinds: dict[int, dict] = {}
+        for _line, member, phase, _ent, _ext, obl, _ in members:
             if member in iso:
-                kinds.setdefault(member, set()).update(k for k, v in obl.items() if v == "1")
+                for k, v in obl.items():
+                    if v == "1":
+                        kinds.setdefault(member, {}).setdefault(k, set()).add(phase)
         for member in sorted(kinds):
             for k in sorted(kinds[member]):
                 ob = f"{ID}obligation/atop-{aid}-{iso[member]}-{k}"
@@ -425,6 +431,9 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
                 add(ob, RDF + "type", nn(SP + "Obligation"))
                 add(ob, SP + "bearer", nn(state_iri(iso[member])))
                 add(ob, SP + "kind", nn(SP + OBLIGATIONS[k]))
+                for phase in sorted(kinds[member][k]):
+                    if phase:  # as on the memberships: only when the alliance has phases
+                        add(ob, SP + "phase", qm.int(phase))
     return qm.quads, warnings
 
 
