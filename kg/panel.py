@@ -27,7 +27,9 @@ Columns, by group (each group has its own sources and coverage):
 Missing is not zero. A cell is missing (``None``: empty in CSV, ``.`` in
 Stata) when the year lies outside the coverage of every graph that supplies
 the column's group (the graph's ``sp:coverageStart``/``sp:coverageEnd``,
-else the years its records carry), and, for the alliance groups, when either
+else the years its records carry; a graph whose census covers only some states'
+pairs, ``sp:coverageScope``, as the curated graph covers Japan's, covers no
+other pair), and, for the alliance groups, when either
 state was not a member of the state system that year (where a
 ``sp:SystemMembership`` list is loaded, e.g. ``kg ingest --format cow-states``);
 it is 0 only where the sources cover the year and record nothing.
@@ -150,17 +152,20 @@ SELECT ?g ?group (COUNT(DISTINCT ?x) AS ?n) (MIN(?y) AS ?first) (MAX(?y) AS ?las
             "records": int(r["n"]), "first": int(first) if first is not None else None,
             "last": int(last) if last is not None else None}
     q = SPARQL_PREFIXES + """
-SELECT ?g ?name ?start ?end ?version ?title ?cite WHERE {
+SELECT ?g ?name ?start ?end ?version ?title ?cite ?scope WHERE {
   GRAPH ?g { ?d a sp:Dataset .
     OPTIONAL { ?d sp:graph ?name } OPTIONAL { ?d sp:coverageStart ?start }
     OPTIONAL { ?d sp:coverageEnd ?end } OPTIONAL { ?d owl:versionInfo ?version }
-    OPTIONAL { ?d dcterms:title ?title } OPTIONAL { ?d dcterms:bibliographicCitation ?cite } }
+    OPTIONAL { ?d dcterms:title ?title } OPTIONAL { ?d dcterms:bibliographicCitation ?cite }
+    OPTIONAL { ?d sp:coverageScope ?scope } }
 } ORDER BY ?g"""
     for r in store.select(q, graphs=graphs, own=True).dicts():
         g = str(r["name"]) if r.get("name") else graph_name(str(r["g"]))
         if g not in out:
             continue
         entry = out[g]
+        if r.get("scope") is not None and iso3_of(str(r["scope"])):
+            entry.setdefault("scope", set()).add(iso3_of(str(r["scope"])))
         for key, col in (("version", "version"), ("title", "title"), ("citation", "cite")):
             if r.get(col) is not None and entry.get(key) is None:
                 entry[key] = str(r[col])
@@ -168,6 +173,7 @@ SELECT ?g ?name ?start ?end ?version ?title ?cite WHERE {
             entry["declared"] = (r["start"], r["end"])
     for entry in out.values():
         entry.setdefault("declared", None)
+        entry["scope"] = sorted(entry.get("scope", ())) or None
         for key in ("version", "title", "citation"):
             entry.setdefault(key, None)
     return dict(sorted(out.items()))
@@ -177,7 +183,8 @@ def year_coverage(info: dict[str, dict], group: str) -> list[dict]:
     """The graphs that supply ``group`` and the years each covers, with the basis.
 
     A graph's declared ``sp:coverageStart``/``sp:coverageEnd`` wins; without one, the
-    span of the years its records of that group carry.
+    span of the years its records of that group carry. ``scope``: the states whose ties
+    the graph records as a census (``sp:coverageScope``; None: every pair).
 
     >>> year_coverage({"mme": {"declared": (1980, 2010), "version": "7", "title": "MME",
     ...                        "citation": None, "groups": {"exercises": {"records": 3,
@@ -197,9 +204,12 @@ def year_coverage(info: dict[str, dict], group: str) -> list[dict]:
             basis = "span of the years its records carry (no declared coverage)"
         else:
             continue
+        scope = entry.get("scope")
+        if scope:
+            basis += f"; only pairs with {', '.join(scope)} (sp:coverageScope)"
         out.append({"graph": g, "version": entry["version"], "title": entry["title"],
                     "citation": entry["citation"], "start": start, "end": end, "basis": basis,
-                    "records": rec["records"]})
+                    "records": rec["records"], "scope": scope})
     return out
 
 
@@ -502,6 +512,21 @@ def _years_of(spans: list[dict]) -> set[int]:
     return years
 
 
+def _coverage_of(spans: list[dict]) -> tuple[set[int], dict[str, set[int]]]:
+    """``(years every pair is covered, {state: more years its pairs are covered})``.
+
+    >>> _coverage_of([{"start": 1990, "end": 1991, "scope": None},
+    ...               {"start": 1991, "end": 1992, "scope": ["JPN"]}])
+    ({1990, 1991}, {'JPN': {1992}})
+    """
+    every = _years_of([s for s in spans if not s.get("scope")])
+    scoped: dict[str, set[int]] = {}
+    for s in spans:
+        for state in s.get("scope") or ():
+            scoped.setdefault(state, set()).update(range(s["start"], s["end"] + 1))
+    return every, {k: v - every for k, v in scoped.items() if v - every}
+
+
 def _dyad_order(a: str, b: str, codes: dict) -> tuple[str, str]:
     """Undirected order: the lower COW code first (states without a code last, then ISO3)."""
     def key(s):
@@ -566,7 +591,9 @@ class PanelRows(Sequence):
     :param dyads: ``(state 1, state 2)`` in row order (both orders, for directed panels).
     :param years: the panel's years (a range).
     :param tables: per group, as :func:`_cell_tables` gives them.
-    :param covered: per group, the years its sources cover.
+    :param covered: per group, the years its sources cover: a set, or ``(years,
+        {state: more years})`` where a source covers only the pairs of some states
+        (:func:`_coverage_of`).
     :param codes: ``{iso3: (COW code or None, label)}``.
     :param system: ``{iso3: years a member of the state system}`` ({} when not loaded).
     :param all_dyads: only the years in which both states are members.
@@ -590,9 +617,14 @@ class PanelRows(Sequence):
         self._system = system
         self._all_dyads = all_dyads
         # per group: its cells per pair, zero and unknown cells, keying, covered years, alliance
-        self._groups = [(table, zero, (None,) * width, by_direction,
-                         covered.get(group, frozenset()), group in ("atop", "cow"))
-                        for group, table, zero, width, by_direction in tables]
+        self._groups = []
+        self._scoped = []  # per group: {state: more years its pairs are covered}
+        for group, table, zero, width, by_direction in tables:
+            cov = covered.get(group, frozenset())
+            every, scoped = cov if isinstance(cov, tuple) else (cov, {})
+            self._groups.append((table, zero, (None,) * width, by_direction, every,
+                                 group in ("atop", "cow")))
+            self._scoped.append(scoped)
         self._list: list | None = None
         self._len = sum(map(self._count, dyads)) if all_dyads and system else \
             len(dyads) * len(years)
@@ -613,6 +645,20 @@ class PanelRows(Sequence):
         # (and, for alliances, both states exist) zero cells, else unknown ones
         plain = [[value(zero) if y in cov else value(unknown) for y in years]
                  for _t, zero, unknown, _d, cov, _a in self._groups]
+        # a pair with a state some source covers alone: its own covered years and base column
+        widened: dict = {}
+
+        def scope_of(gi: int, s1: str, s2: str):
+            scoped = self._scoped[gi]
+            if not scoped or (s1 not in scoped and s2 not in scoped):
+                return None
+            key = (gi, s1 if s1 in scoped else None, s2 if s2 in scoped else None)
+            if key not in widened:
+                _t, zero, unknown, _d, cov, _a = self._groups[gi]
+                cov = cov | scoped.get(s1, set()) | scoped.get(s2, set())
+                widened[key] = (cov, [value(zero) if y in cov else value(unknown) for y in years])
+            return widened[key]
+
         for s1, s2 in self._dyads:
             c1, c2 = self._codes.get(s1, (None, s1))[0], self._codes.get(s2, (None, s2))[0]
             ku = (s1, s2) if s1 < s2 else (s2, s1)
@@ -621,8 +667,11 @@ class PanelRows(Sequence):
                 alive1, alive2 = self._system.get(s1, ()), self._system.get(s2, ())
                 both = [y in alive1 and y in alive2 for y in years]
             cols = []
-            for (table, zero, unknown, by_direction, cov, alliance), base in zip(
-                    self._groups, plain, strict=True):
+            for gi, ((table, zero, unknown, by_direction, cov, alliance), base) in enumerate(zip(
+                    self._groups, plain, strict=True)):
+                wider = scope_of(gi, s1, s2)
+                if wider is not None:
+                    cov, base = wider
                 found = table.get((s1, s2) if by_direction else ku)
                 if alliance and both is not None and not all(both):
                     col = [value(zero) if b and y in cov else value(unknown)
@@ -748,7 +797,7 @@ def _build_panel(store, *, year_from, year_to, directed, states, all_dyads, grap
     at = atop_flags(store, lo, hi, graph_list, only) if spans["atop"] else {}
     cw = cow_flags(store, lo, hi, graph_list, only) if spans["cow"] else {}
 
-    covered = {g: _years_of(spans[g]) for g in present}
+    covered = {g: _coverage_of(spans[g]) for g in present}
     cols = _columns(present, directed)
     tied = set(ex).union(ag, ((a, b) for a, b, _ in at), ((a, b) for a, b, _ in cw))
     pairs = {_dyad_order(a, b, codes) for a, b in tied}

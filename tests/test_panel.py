@@ -196,6 +196,39 @@ def test_all_dyads_needs_a_system_list(built_store, cli_runner):
 
 # ---------------------------------------------------------------- the real datasets
 
+SCOPED = """
+@prefix sp: <https://w3id.org/secpart/ontology#> .
+@prefix st: <https://w3id.org/secpart/id/state/> .
+<https://w3id.org/secpart/id/dataset/sc> a sp:Dataset ; sp:graph "sc" ;
+    sp:coverageStart 2013 ; sp:coverageEnd 2013 ; sp:coverageScope st:AAA .
+<https://w3id.org/secpart/id/exercise/e4-2013> a sp:Exercise ; sp:year 2013 ;
+    sp:participant st:AAA, st:CCC, st:DDD .
+"""
+
+
+def test_a_source_that_covers_one_state_covers_only_its_pairs(tmp_path):
+    """A census of AAA's exercises in 2013 (graph sc): AAA's pairs are 0 or counted in 2013,
+    the pair CCC-DDD (in AAA's exercise, but no census of theirs) stays unknown, as does
+    BBB-DDD."""
+    import pyoxigraph as ox
+
+    from kg.store import open_store
+
+    store = _load(tmp_path / "store")
+    nt = ox.serialize(ox.parse(SCOPED, format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES)
+    with open_store(store, write=True) as st:
+        st.write_graphs({"https://w3id.org/secpart/graph/sc": nt}, replace=True)
+    p = _panel(store)
+    assert _cells(p, "AAA", "BBB")[2013]["exercises"] == 0
+    assert _cells(p, "AAA", "CCC")[2013]["exercises"] == 1
+    assert _cells(p, "AAA", "DDD")[2013]["exercises"] == 1
+    assert _cells(p, "CCC", "DDD")[2013]["exercises"] is None
+    assert _cells(p, "BBB", "DDD")[2013]["exercises"] is None
+    # the other years keep the exercise list's coverage (2010-2012) for every pair
+    assert _cells(p, "BBB", "DDD")[2012]["exercises"] == 1
+    assert [s["scope"] for s in p.sources["exercises"] if s["graph"] == "sc"] == [["AAA"]]
+
+
 @pytest.fixture(scope="module")
 def field_store(tmp_path_factory, request) -> Path:
     from tests.conftest import SHARED_DATA
@@ -296,3 +329,20 @@ def test_atop_obligations_hold_only_in_the_phases_atop_codes_them(field_store, s
     irl_gbr = _cells(p, "IRL", "GBR")
     assert [irl_gbr[y]["atop_defense"] for y in (1992, 2006, 2007, 2016)] == [0, 0, 1, 1]
     assert irl_gbr[1992]["atop_consul"] == 1
+
+
+def test_curated_data_covers_only_pairs_with_japan(field_store):
+    """The curated graph is a census of Japan's ties (sp:coverageScope): France-U.K. after
+    MME's last year (2010) is unknown, not 0; in MME's years MME covers the pair."""
+    from kg.panel import dyad_year_panel
+    from kg.store import open_store
+
+    with open_store(field_store) as store:
+        p = dyad_year_panel(store, states=["FRA"], graphs=["mme", "curated"], year_from=2005,
+                            year_to=2020)
+    gb_fr = _cells(p, "GBR", "FRA")
+    assert all(gb_fr[y]["exercises"] is not None for y in range(2005, 2011))
+    assert all(gb_fr[y]["exercises"] is None for y in range(2011, 2021))
+    assert all(gb_fr[y]["agr_defence_treaty"] is None for y in range(2005, 2021))
+    jp_fr = _cells(p, "FRA", "JPN") or _cells(p, "JPN", "FRA")
+    assert all(jp_fr[y]["exercises"] is not None for y in range(2005, 2021))
