@@ -111,6 +111,17 @@ def _chunks(items: list, size: int):
         yield items[i:i + size]
 
 
+def _in_graphs(graphs, pattern: str) -> str:
+    """``pattern`` in any of ``graphs`` (IRIs), as a SPARQL group.
+
+    >>> _in_graphs(["urn:a", "urn:b"], "?s ?p ?o")
+    '{ GRAPH <urn:a> { ?s ?p ?o } } UNION { GRAPH <urn:b> { ?s ?p ?o } }'
+    """
+    from kg.sparql import Iri, term_to_sparql
+
+    return " UNION ".join(f"{{ GRAPH {term_to_sparql(Iri(g))} {{ {pattern} }} }}" for g in sorted(graphs))
+
+
 def _subjects(store, graphs: list[str], cap: int) -> list[str] | None:
     """The IRI subjects of ``graphs`` of the store, or None when there are more than ``cap``."""
     rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s)) }} LIMIT {cap + 1}",
@@ -131,8 +142,7 @@ def _touched_in_store(db, targets: list[str], others: list[str], known: list[str
     from kg.sparql import Iri, term_to_sparql
     from kg.validate import validate_oxigraph
 
-    new = " UNION ".join(f"{{ GRAPH <{t}> {{ ?s ?p ?o }} }}" for t in targets)
-    typed = " UNION ".join(f"{{ GRAPH <{t}> {{ ?s a ?c }} }}" for t in targets)
+    new, typed = _in_graphs(targets, "?s ?p ?o"), _in_graphs(targets, "?s a ?c")
     if known is None:
         rows = db.query(f"SELECT DISTINCT ?s WHERE {{ {new} FILTER(isIRI(?s)) "
                         f"FILTER NOT EXISTS {{ {typed} }} }}")
@@ -166,7 +176,7 @@ def _touched_subjects(store, mem, targets, graphs: list[str]) -> list[str]:
     from kg.sparql import Iri, term_to_sparql
 
     stored = _subjects(store, graphs, _STORE_SUBJECTS_CAP)
-    new = " UNION ".join(f"{{ GRAPH <{t}> {{ ?s ?p ?o }} }}" for t in sorted(targets))
+    new = _in_graphs(targets, "?s ?p ?o")
     if stored is not None:
         found = []
         for chunk in _chunks(stored, _LOOKUP_CHUNK):
