@@ -13,7 +13,8 @@ its first and its last year in force:
 * **Pending**: status ``sp:Signed`` with no ``sp:inForceDate``, or
   ``sp:UnderNegotiation``, never counts unless ``include_pending``; then a
   signed agreement counts from its signing year (one under negotiation has no
-  year and still counts in none).
+  year and still counts in none), and so does one that entered into force
+  in a later year (it was signed and pending in the years between).
 * **Last year**: the earliest of the year of ``sp:endDate`` (``sp:endYear``)
   and, for an agreement that another ``sp:supersedes`` (or that is
   ``sp:supersededBy`` another), the year before the successor's first year in
@@ -249,10 +250,22 @@ def _primary(types: list[str]) -> str:
 
 
 def _first_year(b: dict, include_pending: bool) -> tuple[int | None, bool]:
-    """The first year in force of one agreement's facts ``b``, and whether it is pending."""
+    """The first year in force of one agreement's facts ``b``, and whether it is pending.
+
+    With ``include_pending`` an agreement that entered into force after the year it was
+    signed counts from its signing year too: in the years between it was signed and not
+    yet in force, which is what the option counts.
+
+    >>> b = {"types": ("ReciprocalAccessAgreement",), "status": {"InForce"},
+    ...      "inforce": 2025, "startyear": None, "signed": 2024}
+    >>> _first_year(b, False), _first_year(b, True)
+    ((2025, False), (2024, False))
+    """
     kinds = set(b["types"])
     pending = bool(b["status"] & _PENDING) and b["inforce"] is None and not (kinds & SIGNATURE_KINDS)
     if b["inforce"] is not None:
+        if include_pending and b["signed"] is not None:
+            return min(b["inforce"], b["signed"]), pending
         return b["inforce"], pending
     if b["startyear"] is not None:
         return b["startyear"], pending

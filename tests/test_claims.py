@@ -247,6 +247,17 @@ def test_raa_claim_counts_only_agreements_in_force_by_the_year(toy):
     assert c4["verdict"] == "not supported"
 
 
+def test_raa_with_pending_variant_counts_agreements_signed_by_the_year(toy):
+    """The with-pending variants count an agreement from its signing year, also one that
+    entered into force later (PHL: signed 2024, in force 2026), not only those still pending."""
+    c4 = _by_id(check_claims(toy, ["4"], ["toy"], citation=False))["raa-three-by-2025"]
+    grid = {(v["rule"], v["as_of"]): v["value"]["partners"] for v in c4["robustness"]["variants"]}
+    assert grid[("in-force", 2025)] == ["AUS"]
+    assert grid[("with-pending", 2023)] == ["AUS", "GBR"]      # GBR signed 2023, still pending
+    assert grid[("with-pending", 2024)] == ["AUS", "GBR", "PHL"]
+    assert grid[("in-force", 2026)] == ["AUS", "PHL"]
+
+
 def test_minilateral_and_betweenness(toy):
     res = _by_id(check_claims(toy, ["5", "6"], ["toy"], citation=False))
     c6 = res["us-minilateral-dominant"]

@@ -115,6 +115,24 @@ def test_terminated_agreement_counts_to_its_end_and_pending_only_when_asked(worl
     assert "ind-jpn-raa-2030" not in pending
 
 
+def test_pending_counts_from_signing_also_when_in_force_came_later(world):
+    """include_pending counts the years between signing and entry into force."""
+    from kg.inforce import agreements_in_force, lifecycles
+
+    with _open(world) as store:
+        strict = {r.id: r for r in lifecycles(store)}
+        wide = {r.id: r for r in lifecycles(store, include_pending=True)}
+        in_2016 = {r.id for r in agreements_in_force(store, 2016, 2016, focus="JPN",
+                                                     include_pending=True)}
+    assert (strict["jpn-usa-acsa-2016"].first, wide["jpn-usa-acsa-2016"].first) == (2017, 2016)
+    assert (strict["aus-nzl-usa-anzus-1951"].first, wide["aus-nzl-usa-anzus-1951"].first) \
+        == (1952, 1951)
+    assert wide["deu-jpn-acsa-2024"].first == 2024
+    assert wide["aus-jpn-jd-2007"].first == strict["aus-jpn-jd-2007"].first == 2007
+    # in 2016 the 2004 ACSA was in force and its successor signed: both count
+    assert {"jpn-usa-acsa-2004", "jpn-usa-acsa-2016"} <= in_2016
+
+
 def test_ended_agreement_without_date_is_a_gap(tmp_path):
     from kg.inforce import agreements_in_force, lifecycle_gaps
     from kg.ingest import ingest
