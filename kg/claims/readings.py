@@ -201,6 +201,8 @@ def _partners_mean(data, spec, exs, window, exclude=frozenset()) -> float:
 
 
 def _us_share(data, spec, exs) -> float | None:
+    """Share of the exercises with the US; under ``newman`` each exercise weighs 1/(n-1)
+    (the share of the exercises' weight, not the US's share of the focus's tie strength)."""
     if spec.projection != "newman":  # every weight 1.0: the sums are counts
         tot = float(len(exs))
         us = float(sum(1 for ex in exs if data.us in _states(ex, spec)))
