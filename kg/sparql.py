@@ -238,6 +238,9 @@ def _unescape_iri(tok: str) -> str:
     return _CODEPOINT.sub(dec, tok)
 
 
+IRIS_PER_VALUES = 400
+"""IRIs kg itself names in one ``VALUES`` block (stored subjects looked up by the ingest,
+focus nodes checked by the validator): a query stays well under :data:`MAX_QUERY_LENGTH`."""
 MAX_QUERY_LENGTH = 100_000
 """Characters a query may have (``KG_QUERY_MAX_LENGTH`` changes it)."""
 MAX_QUERY_DEPTH = 64

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from kg.namespaces import RDFS, SH, SHACL_PREFIXES, SPARQL_PREFIXES, XSD
 from kg.resources import ontology_dir
+from kg.sparql import IRIS_PER_VALUES
 
 __all__ = ["Violation", "Check", "compiled_checks", "validate_store", "validate_oxigraph",
            "validate_pyshacl", "focus_clause", "nodes_clause"]
@@ -386,7 +387,7 @@ def validate_oxigraph(store, *, focus_graphs: list[str] | None = None, default_g
 
     ``focus_graphs`` (graph IRIs) limits focus nodes to those typed in them;
     ``focus_nodes`` (IRIs) instead names them (those typed in the dataset are
-    checked, :data:`NODES_PER_QUERY` per query);
+    checked, :data:`kg.sparql.IRIS_PER_VALUES` per query);
     ``default_graphs`` (NamedNodes) is the query dataset (all graphs when None).
     The checks run in order, each with ``LIMIT limit``, and stop once ``limit``
     violations are found (so past the limit, which ones are returned depends
@@ -396,16 +397,14 @@ def validate_oxigraph(store, *, focus_graphs: list[str] | None = None, default_g
         return _run_checks(store, compiled_checks(), focus_clause, focus_graphs, default_graphs, limit)
     found: set[Violation] = set()
     nodes = sorted(set(focus_nodes))
-    for i in range(0, len(nodes), NODES_PER_QUERY):
-        found.update(_run_checks(store, compiled_checks(), nodes_clause, nodes[i:i + NODES_PER_QUERY],
+    for i in range(0, len(nodes), IRIS_PER_VALUES):
+        found.update(_run_checks(store, compiled_checks(), nodes_clause, nodes[i:i + IRIS_PER_VALUES],
                                  default_graphs, limit - len(found)))
         if len(found) >= limit:
             break
     return sorted(found)
 
 
-#: Focus nodes named per query by :func:`validate_oxigraph` (well under the query length limit).
-NODES_PER_QUERY = 400
 
 
 def nodes_clause(nodes: list[str], classes: list[str]) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kg.errors import InputError, UsageError
 from kg.namespaces import GRAPH, ID, OWL, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
+from kg.sparql import IRIS_PER_VALUES
 
 __all__ = ["IngestReport", "detect_kind", "ingest", "build", "build_data", "FIELD_FORMATS", "prepare",
            "assemble", "validate_assembled", "STORED"]
@@ -27,8 +28,6 @@ _CONTEXT = "urn:kg:context"
 #: The graph of the in-memory copy that holds what the store says about the subjects the new
 #: data touches (:func:`_touched_context`).
 STORED = "urn:kg:stored"
-#: Subjects per VALUES block when looking subjects up (well under the query length limit).
-_LOOKUP_CHUNK = 400
 #: Up to this many subjects in the store, the store's subjects are looked up in the new data;
 #: past it, the new data's subjects are looked up in the store.
 _STORE_SUBJECTS_CAP = 20_000
@@ -150,7 +149,7 @@ def _touched_in_store(db, targets: list[str], others: list[str], known: list[str
     else:
         candidates = known
     touched: list[str] = []
-    for chunk in _chunks(candidates, _LOOKUP_CHUNK):
+    for chunk in _chunks(candidates, IRIS_PER_VALUES):
         values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
         touched += [r["s"].value for r in db.query(
             f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ {new} }} "
@@ -171,7 +170,7 @@ def _touched_subjects(store, mem, targets, graphs: list[str]) -> list[str]:
     Whichever side is smaller is looked up in the other: a store of up to
     :data:`_STORE_SUBJECTS_CAP` subjects (the bundled data has about 6,000) hands
     its subjects to the in-memory copy; a bigger one is asked about the new
-    data's subjects, :data:`_LOOKUP_CHUNK` at a time.
+    data's subjects, :data:`kg.sparql.IRIS_PER_VALUES` at a time.
     """
     from kg.sparql import Iri, term_to_sparql
 
@@ -179,7 +178,7 @@ def _touched_subjects(store, mem, targets, graphs: list[str]) -> list[str]:
     new = _in_graphs(targets, "?s ?p ?o")
     if stored is not None:
         found = []
-        for chunk in _chunks(stored, _LOOKUP_CHUNK):
+        for chunk in _chunks(stored, IRIS_PER_VALUES):
             values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
             found += [r["s"].value for r in mem.query(
                 f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ {new} }} }}")]
@@ -187,7 +186,7 @@ def _touched_subjects(store, mem, targets, graphs: list[str]) -> list[str]:
     candidates = sorted(r["s"].value for r in mem.query(
         f"SELECT DISTINCT ?s WHERE {{ {new} FILTER(isIRI(?s)) }}"))
     found = []
-    for chunk in _chunks(candidates, _LOOKUP_CHUNK):
+    for chunk in _chunks(candidates, IRIS_PER_VALUES):
         values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
         found += [r[0].value for r in store.select(
             f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ ?s ?p ?o }} }}",
@@ -215,7 +214,7 @@ def _touched_context(store, mem, targets, exclude: set[str]) -> int:
     if not graphs:
         return 0
     touched = _touched_subjects(store, mem, targets, graphs)
-    for chunk in _chunks(sorted(touched), _LOOKUP_CHUNK):
+    for chunk in _chunks(sorted(touched), IRIS_PER_VALUES):
         values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
         nt = store.query(f"CONSTRUCT {{ ?s ?p ?o . ?o a ?t }} WHERE {{ VALUES ?s {{ {values} }} "
                          "?s ?p ?o OPTIONAL { ?o a ?t } }", graphs=graphs, own=True)
