@@ -158,13 +158,19 @@ def test_cli_writes_csv_and_a_codebook_naming_every_column(world, tmp_path, cli_
     assert "sha256:" in book and "Exercise list" in book and "2010-2012" in book
 
 
-def test_dta_round_trip_keeps_values_and_missing_cells(world, tmp_path, cli_runner):
+@pytest.mark.parametrize("suffix", [".dta", ".parquet"])
+def test_round_trip_keeps_values_and_missing_cells(world, tmp_path, cli_runner, suffix):
+    """Stata and Parquet files read back (pandas; pyarrow for Parquet) equal the panel."""
     pd = pytest.importorskip("pandas")
-    out = tmp_path / "panel.dta"
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    out = tmp_path / f"panel{suffix}"
     res = cli_runner("export", "--format", "dyad-year", "--from", "2009", "--to", "2013",
                      "--out", out, store=world)
     assert res.exit_code == 0, res.output
-    df = pd.read_stata(out)
+    df = pd.read_stata(out) if suffix == ".dta" else pd.read_parquet(out)
+    if suffix == ".parquet":  # nullable integers kept as such, not floats
+        assert {str(t) for t in df.dtypes} <= {"Int32", "string"}, df.dtypes
     p = _panel(world)
     assert list(df.columns) == p.names and len(df) == len(p.rows)
     for row, (_, got) in zip(p.rows, df.iterrows(), strict=True):
