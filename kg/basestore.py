@@ -496,14 +496,15 @@ class BaseStore:
     def dump(self, fmt, graphs: list[str] | None = None) -> bytes:
         """Serialize the chosen graphs (all by default) in an RDF format (pyoxigraph RdfFormat).
 
-        Quad formats keep the graphs; triple formats give their union. Built
+        Dataset formats (N-Quads, TriG, JSON-LD) keep the graphs; triple formats give
+        their union. Built
         from the canonical N-Quads lines, so a local and a remote store with
         the same data give the same bytes.
         """
         import pyoxigraph as ox
 
         lines: list[bytes] = []
-        quads = fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
+        quads = fmt.supports_datasets  # N-Quads, TriG, JSON-LD keep the graph names
         for iri in self.graph_iris_of(graphs):
             suffix = b" <" + iri.encode() + b"> ."
             for line in self.graph_lines(iri):

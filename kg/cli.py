@@ -398,8 +398,9 @@ def coverage(settings, fmt, focus, graphs):
 @click.option("--format", "fmt", required=True,
               type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "graphml", "gexf", "csv",
                                  "dyad-year"]),
-              help="RDF (ttl, nt, nq, trig, jsonld), a network (graphml, gexf, csv) or a "
-                   "dyad-year panel (dyad-year: CSV, or .dta/.parquet by --out's suffix).")
+              help="RDF (nq, trig, jsonld keep each graph's name; ttl, nt hold their union), "
+                   "a network (graphml, gexf, csv) or a dyad-year panel (dyad-year: CSV, or "
+                   ".dta/.parquet by --out's suffix).")
 @click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
 @click.option("--codebook", metavar="FILE",
               help="Write the Markdown codebook here (default: beside --out as "

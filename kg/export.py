@@ -1,8 +1,9 @@
 """Export the graph as RDF, or the state network for Gephi (GraphML, GEXF) and spreadsheets (CSV).
 
 RDF formats (``ttl``, ``nt``, ``nq``, ``trig``, ``jsonld``) serialize the
-canonical (sorted, de-duplicated) N-Quads of the chosen graphs; the triple
-formats hold the union of the graphs. A local store and a remote store with
+canonical (sorted, de-duplicated) N-Quads of the chosen graphs; ``nq``, ``trig``
+and ``jsonld`` keep each graph's name, the triple formats (``ttl``, ``nt``) hold
+the union of the graphs. A local store and a remote store with
 the same content give the same bytes. Network formats hold the network of
 :func:`kg.network.build_network` with nodes and edges in sorted order, its
 parameters and the dataset fingerprint as graph attributes, and no timestamp.
