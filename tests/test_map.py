@@ -845,7 +845,8 @@ def test_window_networks_equal_build_network_of_the_window(bundled_store):
                 assert {n: series.attrs[n] for n in ref} == \
                        {n: {k: d[k] for k in ("label", "region", "lat", "lon")}
                         for n, d in ref.nodes(data=True)}
-                assert series.ties[(y, w)] == {
+                assert {k: (ew, aw, list(types))
+                        for k, (ew, aw, types) in series.ties[(y, w)].items()} == {
                     tuple(sorted((u, v))): (d["exercise_weight"], d["agreement_weight"],
                                             d["agreement_types"])
                     for u, v, d in ref.edges(data=True)}, (y, w)
@@ -1161,3 +1162,80 @@ def test_sources_made_in_a_forked_child_give_the_same_page(bundled_store, tmp_pa
         out[name] = (tmp_path / f"{name}.html").read_bytes()
     assert forked == [True, False]
     assert out["child"] == out["here"] and b'"sources":{"2016":[[' in out["here"]
+
+
+# ------------------------------------------------------------------ the map audit (3 December 2026)
+
+def _export_network(store_path, *args) -> tuple[dict, set]:
+    """Per state (partners, summed weight), and the pairs, of ``kg export --format csv``."""
+    import csv
+    import io
+
+    out = _kg("--store", store_path, "export", "--format", "csv", *args)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    per: dict = {}
+    for r in rows:
+        for s in (r["source"], r["target"]):
+            n, w = per.get(s, (0, 0))
+            per[s] = (n + 1, w + int(r["weight"]))
+    return per, {"|".join(sorted((r["source"], r["target"]))) for r in rows}
+
+
+def _tip_counts(page, iso3: str) -> tuple[int, int]:
+    """(partners, weight) of a state as its tooltip states them for the shown view."""
+    m = re.search(r": (\d+) partners, weight (\d+)", page.evaluate("id => window.kgMap.tipOf(id)",
+                                                                   iso3))
+    assert m, iso3
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_one_agreement_type_weighs_ties_by_agreements_of_that_type(bundled_store, bundled_map,
+                                                                  browser):
+    """Relation 'agreements: DefenceTreaty' in 2022-2024: each state's partners and weight
+    are kg export's for that type (the audit found GBR at 33: its ties to the USA and Italy
+    counted a joint declaration and a cooperation agreement beside the NATO treaty)."""
+    per, pairs = _export_network(bundled_store, "--relation", "agreement", "--agreement-type",
+                                 "DefenceTreaty", "--from", 2022, "--to", 2024)
+    assert per["GBR"] == (31, 31)  # hand-checked: NATO's 31 other members, one treaty each
+    page, log = _load(browser, bundled_map)
+    try:
+        page.evaluate("p => window.kgMap.set(p)", {"year": 2024, "window": 3, "min": 1,
+                                                  "relation": "agreement:DefenceTreaty"})
+        drawn = page.evaluate("window.kgMap.drawn()")
+        assert sorted(drawn["edges"]) == sorted(pairs)
+        assert _tip_counts(page, "GBR") == (31, 31)
+        assert {s: _tip_counts(page, s) for s in drawn["nodes"]} == per
+        # the minimum weight reads the same counts: no pair has two defence treaties
+        page.evaluate("window.kgMap.set({min: 2})")
+        assert page.evaluate("window.kgMap.drawn()")["edges"] == []
+    finally:
+        page.close()
+    _offline(log)
+
+
+def test_series_counts_of_each_agreement_type_are_the_in_force_rule_s(bundled_store):
+    """Each tie's count per agreement type is kg.inforce.dyads of that type alone, window by
+    window (the one rule; the map keeps no rule of its own)."""
+    from kg.inforce import dyads, dyads_by_window
+    from kg.map import build_series
+
+    with _open(bundled_store) as store:
+        series = build_series(store, 2020, 2024, relation="agreement", metrics=False,
+                              sources=False)
+        windows = [(y - w + 1, y) for y in (2020, 2024) for w in (1, 3, 5)]
+        typed = dyads_by_window(store, windows, by_type=True)
+        seen = set()
+        for (lo, hi), (pairs, _) in zip(windows, typed, strict=True):
+            ties = series.ties[(hi, hi - lo + 1)]
+            for t in _page_data_types(ties):
+                want = {p: n for p, (n, _) in dyads(store, lo, hi, types=[t])[0].items()}
+                assert {p: dict(v[2])[t] for p, v in ties.items() if t in v[2]} == want, (lo, hi, t)
+                assert {p: c[t] for p, (_, c) in pairs.items() if t in c} == want, (lo, hi, t)
+                seen.add(t)
+        assert dict(series.ties[(2024, 3)][("GBR", "USA")][2]) == {"DefenceTreaty": 1,
+                                                                   "JointDeclaration": 1}
+    assert {"DefenceTreaty", "LogisticsAgreement", "ReciprocalAccessAgreement"} <= seen
+
+
+def _page_data_types(ties: dict) -> set:
+    return {t for _, _, types in ties.values() for t in types}

@@ -101,7 +101,10 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     exercise has exactly one ``sp:year``, ontology/shapes.ttl, so the sum counts
     each once), and the agreement dyads of every window from one pass over the
     lifecycles (:func:`kg.inforce.dyads_by_window`; agreements in force are not
-    additive). They are held as ``series.ties``, ``series.members`` and
+    additive), with each tie's count of agreements per type from the same pass
+    (``by_type``: what ``kg export --agreement-type TYPE`` counts for the pair, the
+    weight the page gives a tie under one agreement type). They are held as
+    ``series.ties``, ``series.members`` and
     ``series.attrs`` (:class:`kg.map.page.Series`). Metrics are computed for
     networks of at most :data:`METRICS_MAX_NODES` states (``series.metrics``
     lacks the others); sources as :func:`tie_sources` gives them for each year's
@@ -170,7 +173,8 @@ def _build_series(store, year_from: int, year_to: int, *, relation: str, windows
             cache.prefetch(("map agreement titles",) + key, read_agreement_titles)
         _warm_imports()  # meanwhile (the page's libraries are needed anyway)
     per_year, ex_pairs, sums = _prefetched(cache, ("map exercises",) + key, read_exercises)
-    agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list)
+    agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list,
+                             by_type=True)
     series = Series(years=years, windows=windows, graphs={})
     attrs = _prefetched(cache, ("map states",) + key, lambda: state_attributes(store, graph_list))
     year_ties = _fill_windows(series, keys, extra, ex_pairs, sums, agreed, attrs,
@@ -253,7 +257,9 @@ def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: 
 def _window_ties(ex: dict, ag: dict, order: list) -> dict:
     """A window's ties ``{(a, b): (exercise weight, agreement weight, types)}`` in the order
     of ``order`` (every tied pair of any window, sorted), from its exercise weights and
-    its :func:`kg.inforce.dyads` pairs (one pass down ``order``: no sort per window)."""
+    its :func:`kg.inforce.dyads_by_window` pairs (``by_type``: the types are ``{type: n}``,
+    the agreements of each type tying the pair; ``[]`` for a tie of exercises only), in
+    one pass down ``order`` (no sort per window)."""
     ties = {}
     exg, agg = ex.get, ag.get
     for key in order:
@@ -563,7 +569,8 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
                 f" · dataset fingerprint sha256:{fingerprint[:16]}")
     notes = [f"Weighting: {w}" for w in _weightings()]
     notes.append("Relation 'agreements: TYPE' shows the ties with at least one agreement of "
-                 "that type in force in the window; their weight counts all agreements in force.")
+                 "that type in force in the window; their weight counts the agreements of that "
+                 "type (as kg export --agreement-type TYPE does).")
     notes.append(f"Tooltip metrics: kg.metrics.node_metrics of the {relation} network of the "
                  f"shown window (for windows of at most {METRICS_MAX_NODES} states); disc size "
                  "by degree or strength follows the ties shown.")

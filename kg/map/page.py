@@ -105,7 +105,10 @@ class Series:
     The networks may instead be given in bulk, without a networkx graph each
     (:func:`kg.map.data.build_series` does so): ``ties``: ``{(year, window):
     {(a, b): (exercise_weight, agreement_weight, agreement_types)}}`` (``a < b``,
-    the tie's weight is the sum); ``members``: ``{(year, window): [node, ...]}``
+    the tie's weight is the sum; ``agreement_types`` a list, or ``{type: n}``, the
+    agreements of each type among them, which the page then weighs the tie by when it
+    shows one agreement type; with a list it can only weigh it by all of them);
+    ``members``: ``{(year, window): [node, ...]}``
     (every node of the window, tied or not); ``attrs``: ``{node: {"label",
     "region", "lat", "lon"}}``. A key is read from ``graphs`` when it is there.
     """
@@ -476,8 +479,11 @@ def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big
 
 
 def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list, set, set]:
-    """Per (year, window), edges as flat ``[i, j, ew, aw, mask, ...]`` (sorted by ``i, j``)
-    and metric rows; also the edge kinds present and every tied index pair."""
+    """Per (year, window), edges as flat ``[i, j, ew, aw, mask, ...]`` (sorted by ``i, j``),
+    the weights of single types that differ from ``aw`` as flat ``t``: ``[k, type index, n,
+    ...]`` (``k``: the edge's place in the frame; a tie whose types are ``{type: n}`` and
+    hold another type too), and metric rows; also the edge kinds present and every tied
+    index pair."""
     bit = {t: 1 << k for k, t in enumerate(types)}
     frames, kinds, pairs = [], set(), set()
     # each weight and each set of types once: _num of equal numbers is one value (1 and
@@ -488,11 +494,15 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
         for win in series.windows:
             found = ties.get((year, win))
             flat: list = []
+            typed: list = []
             rows = []
             if found is not None:
                 edges = []
+                counted = {}  # (i, j) -> {type: n} of ties with more than one type
                 for u, v, _w, ew, aw, names in found:
                     i, j = index[u], index[v]
+                    if type(names) is dict and len(names) > 1:  # noqa: E721 - counts given
+                        counted[(i, j) if i < j else (j, i)] = names
                     e = nums.get(ew)
                     if e is None:
                         e = nums[ew] = _num(ew)
@@ -509,6 +519,14 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
                     edges.append((i, j, e, a, mask) if i < j else (j, i, e, a, mask))
                 edges.sort()  # pairs are unique: by i, j
                 flat = [x for e in edges for x in e]
+                if counted:
+                    for k, e in enumerate(edges):
+                        by_type = counted.get((e[0], e[1]))
+                        if by_type is None:
+                            continue
+                        for t, n in by_type.items():
+                            if n != e[3]:
+                                typed += [k, types.index(t), _num(n)]
                 if any(e[2] for e in edges):
                     kinds.add("exercise")
                 if any(e[3] for e in edges):
@@ -517,7 +535,10 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
                 for n, m in sorted((series.metrics.get((year, win)) or {}).items()):
                     rows.append([index[n]] + [None if m.get(k) is None else _num(m[k])
                                               for k in METRIC_NAMES])
-            frames.append({"e": flat, "m": rows})
+            frame = {"e": flat, "m": rows}
+            if typed:
+                frame["t"] = typed
+            frames.append(frame)
     return frames, kinds, pairs
 
 
@@ -581,10 +602,13 @@ def _initial_counts(frames, series, state, types) -> tuple[int, int]:
     yi = series.years.index(state["year"]) if series.years else 0
     f = frames[yi * len(series.windows) + series.windows.index(state["window"])]
     e, rel, nodes, edges = f["e"], state["relation"], set(), 0
+    t = f.get("t", [])
+    typed = {(t[k], t[k + 1]): t[k + 2] for k in range(0, len(t), 3)}
     for k in range(0, len(e), 5):
         ew, aw, mask = e[k + 2], e[k + 3], e[k + 4]
         if rel.startswith("agreement:"):
-            w = aw if mask & (1 << types.index(rel[10:])) else 0
+            bit = types.index(rel[10:])
+            w = typed.get((k // 5, bit), aw) if mask & (1 << bit) else 0
         else:
             w = {"exercise": ew, "agreement": aw, "all": ew + aw}[rel]
         if w > 0 and w >= state["min"]:

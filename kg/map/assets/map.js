@@ -33,12 +33,16 @@
     if (yi < 0 || wi < 0) { return null; }
     return D.frames[yi * D.windows.length + wi];
   }
-  function edgeWeight(ew, aw, mask, rel) {
+  // A tie's weight under a relation; under one agreement type, the agreements of that type
+  // (a frame's "t" lists [k, type, n] where they are not all of the tie's agreements, aw).
+  function edgeWeight(ew, aw, mask, rel, typed, k) {
     if (rel === "exercise") { return ew; }
     if (rel === "agreement") { return aw; }
     if (rel === "all") { return ew + aw; }
     var t = D.types.indexOf(rel.slice(10));  // "agreement:Type"
-    return (t >= 0 && (mask & (1 << t))) ? aw : 0;
+    if (t < 0 || !(mask & (1 << t))) { return 0; }
+    var n = typed[k * 32 + t];
+    return n === undefined ? aw : n;
   }
   function edgeKind(ew, aw, mask, rel) {
     if (rel === "exercise") { return "exercise"; }
@@ -49,9 +53,10 @@
   function compute() {
     var f = frameOf(state.year, state.window);
     var e = f ? f.e : [], edges = [], deg = new Float64Array(N), str = new Float64Array(N);
-    var on = new Uint8Array(N), wmax = 0, i, w;
+    var on = new Uint8Array(N), wmax = 0, i, w, typed = {}, t = f && f.t ? f.t : [];
+    for (i = 0; i < t.length; i += 3) { typed[t[i] * 32 + t[i + 1]] = t[i + 2]; }
     for (i = 0; i < e.length; i += 5) {
-      w = edgeWeight(e[i + 2], e[i + 3], e[i + 4], state.relation);
+      w = edgeWeight(e[i + 2], e[i + 3], e[i + 4], state.relation, typed, i / 5);
       if (w <= 0 || w < state.min) { continue; }
       edges.push({a: e[i], b: e[i + 1], w: w, ew: e[i + 2], aw: e[i + 3], mask: e[i + 4],
                   kind: edgeKind(e[i + 2], e[i + 3], e[i + 4], state.relation)});
