@@ -1239,3 +1239,71 @@ def test_series_counts_of_each_agreement_type_are_the_in_force_rule_s(bundled_st
 
 def _page_data_types(ties: dict) -> set:
     return {t for _, _, types in ties.values() for t in types}
+
+
+@pytest.fixture(scope="module")
+def community_map(bundled_store, tmp_path_factory) -> Path:
+    """The bundled data's map of 2015-2024 coloured by community, sized by betweenness."""
+    from kg.map import render_map
+
+    out = tmp_path_factory.mktemp("map-community") / "map.html"
+    with _open(bundled_store) as store:
+        render_map(store, out=out, year_from=2015, year_to=2024, color_by="community",
+                   size_by="betweenness")
+    return out
+
+
+def _expected_sizes(values: dict) -> dict:
+    """Disc radii (px) the page's rule gives: sqrt-scaled between SIZE_MIN and SIZE_MAX."""
+    from kg.map.layout import SIZE_MAX, SIZE_MIN
+
+    lo, hi = min(values.values()), max(values.values())
+    return {n: SIZE_MIN + ((v - lo) / (hi - lo)) ** 0.5 * (SIZE_MAX - SIZE_MIN) if hi > lo
+            else (SIZE_MIN + SIZE_MAX) / 2 for n, v in values.items()}
+
+
+def _shown_colours(page) -> dict:
+    return {n["id"]: n["color"]["background"] for n in page.evaluate(
+        "window.kgMap.network().body.data.nodes.get({filter: n => !n.hidden})")}
+
+
+def test_disc_sizes_and_communities_follow_the_relation_shown(bundled_store, community_map,
+                                                              browser):
+    """A map made for exercises, switched to agreements: its discs (betweenness) and
+    colours (communities) are those of the agreement network of the window, not the
+    exercise network's (the audit's finding); under one agreement type, for which no
+    metrics are computed, discs take one size and colours are grey, and the legend says so."""
+    from kg.map.data import project
+    from kg.map.layout import NEUTRAL_COLOR, PALETTE, SIZE_MAX, SIZE_MIN
+    from kg.map.page import _num
+    from kg.metrics import node_metrics
+    from kg.network import build_network
+
+    with _open(bundled_store) as store:
+        G = build_network(store, relation="all", year_from=2022, year_to=2024)
+    page, log = _load(browser, community_map)
+    try:
+        for relation in ("exercise", "agreement", "all"):
+            page.evaluate("r => window.kgMap.set({year: 2024, window: 3, relation: r, min: 1})",
+                          relation)
+            shown = page.evaluate("window.kgMap.drawn()")["nodes"]
+            m = node_metrics(project(G, relation))
+            want = _expected_sizes({n: _num(m[n]["betweenness"]) for n in shown})
+            got = page.evaluate("window.kgMap.sizes()")
+            assert got == pytest.approx(want, abs=1e-9), relation
+            assert _shown_colours(page) == {
+                n: PALETTE[m[n]["community"] % len(PALETTE)] for n in shown}, relation
+            b = _num(m["JPN"]["betweenness"])
+            assert f"betweenness {b:.4f}" in page.evaluate("window.kgMap.tipOf('JPN')"), relation
+            note = page.inner_text("#kg-measure")
+            assert "betweenness" in note and "2022–2024" in note, note
+        page.evaluate("window.kgMap.set({relation: 'agreement:DefenceTreaty'})")
+        got = page.evaluate("window.kgMap.sizes()")
+        assert len(got) > 20 and set(got.values()) == {(SIZE_MIN + SIZE_MAX) / 2}
+        assert set(_shown_colours(page).values()) == {NEUTRAL_COLOR}
+        assert "betweenness" not in page.evaluate("window.kgMap.tipOf('GBR')")
+        note = page.inner_text("#kg-measure")
+        assert "one size" in note and "DefenceTreaty" in note and "grey" in note, note
+    finally:
+        page.close()
+    _offline(log)

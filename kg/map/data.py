@@ -6,10 +6,12 @@ each tie; which agreements are in force is decided by :mod:`kg.inforce`), so a
 tie the page draws for a year is the tie ``kg metrics --from Y --to Y`` counts.
 :func:`build_series` makes them all in bulk (one grouped query for every year's
 exercises, one pass over the agreements for every window, no networkx graph per
-window); the tests check each window against ``build_network``. The metrics in
-the tooltips are :func:`kg.metrics.node_metrics` of the network of the chosen
-relation in that window; the sources are those :func:`tie_sources` gives for
-each year's ties, read for all years at once.
+window); the tests check each window against ``build_network``. The metrics
+(tooltips, disc sizes by betweenness or PageRank, community colours) are
+:func:`kg.metrics.node_metrics` of the network of each relation (exercises,
+agreements, both) in that window, and the page reads those of the relation it
+shows; the sources are those :func:`tie_sources` gives for each year's ties,
+read for all years at once.
 
 In a run (:func:`kg.cache.run_cache`, as :func:`render_map` has it) the engine
 reads the exercises, the lifecycles, the states and the titles in background
@@ -105,13 +107,17 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     (``by_type``: what ``kg export --agreement-type TYPE`` counts for the pair, the
     weight the page gives a tie under one agreement type). They are held as
     ``series.ties``, ``series.members`` and
-    ``series.attrs`` (:class:`kg.map.page.Series`). Metrics are computed for
-    networks of at most :data:`METRICS_MAX_NODES` states (``series.metrics``
-    lacks the others); sources as :func:`tie_sources` gives them for each year's
+    ``series.attrs`` (:class:`kg.map.page.Series`). Metrics are computed for the
+    network of each relation (``exercise``, ``agreement``, ``all``:
+    ``series.metrics_by_relation``; ``series.metrics`` is that of ``relation``) of at
+    most :data:`METRICS_MAX_NODES` states (the others are left out), so the page's
+    disc sizes and communities follow the relation it shows; sources as
+    :func:`tie_sources` gives them for each year's
     ties (:func:`_sources_by_year`). In a run (:func:`kg.cache.run_cache`) the
     queries go to the engine from background threads (see the module's docstring).
 
-    :param relation: the relation whose network the metrics measure.
+    :param relation: the relation whose metrics are ``series.metrics`` (the page's
+        tooltips name the relation each set measures).
     :returns: a :class:`kg.map.page.Series`.
     """
     return _build_series(store, year_from, year_to, relation=relation, windows=windows,
@@ -215,8 +221,10 @@ def _warm_imports() -> None:
 
 def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: dict,
                   agreed: list, attrs: dict, relation: str | None) -> dict:
-    """Put each window's ties, members (and metrics of ``relation``, unless None) in
-    ``series``; return each year's own ties ``{year: [(a, b), ...]}`` (their sources).
+    """Put each window's ties, members (and, unless ``relation`` is None, the metrics of
+    each relation's network, ``series.metrics_by_relation``, those of ``relation`` also as
+    ``series.metrics``) in ``series``; return each year's own ties ``{year: [(a, b),
+    ...]}`` (their sources).
 
     ``keys`` are the slider's ``(year, window)`` keys, ``extra`` the one-year windows
     needed only for the sources; ``ex_pairs`` every pair of any year's
@@ -224,8 +232,13 @@ def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: 
     ``agreed`` :func:`kg.inforce.dyads_by_window` of ``keys + extra``; ``attrs``
     :func:`kg.network.state_attributes`.
     """
-    from kg.metrics import node_metrics
+    from kg.metrics import node_metrics, parallel_map
 
+    if relation is not None:  # series.metrics: the metrics of relation (filled below)
+        series.metrics = series.metrics_by_relation.setdefault(relation, {})
+    measured = {} if relation is None else {
+        rel: series.metrics_by_relation.setdefault(rel, {}) for rel in RELATIONS}
+    projections: list = []  # (relation, key, network) to measure, all at once at the end
     wanted = set(keys)
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     year_ties = {}
@@ -247,10 +260,14 @@ def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: 
         for n in members:
             if n not in series.attrs:
                 series.attrs[n] = dict(attrs.get(n, empty))
-        if relation is not None:
-            P = _projection(members, ties, n_ex, n_ag, relation)
+        for rel in measured:
+            P = _projection(members, ties, n_ex, n_ag, rel)
             if P is not None:
-                series.metrics[(y, w)] = node_metrics(P)
+                projections.append((rel, (y, w), P))
+    # three relations' networks per window: spread over the cores when they are many
+    values = parallel_map(node_metrics, [P for _, _, P in projections])
+    for (rel, key, _), value in zip(projections, values, strict=True):
+        measured[rel][key] = value
     return year_ties
 
 
@@ -571,9 +588,12 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
     notes.append("Relation 'agreements: TYPE' shows the ties with at least one agreement of "
                  "that type in force in the window; their weight counts the agreements of that "
                  "type (as kg export --agreement-type TYPE does).")
-    notes.append(f"Tooltip metrics: kg.metrics.node_metrics of the {relation} network of the "
-                 f"shown window (for windows of at most {METRICS_MAX_NODES} states); disc size "
-                 "by degree or strength follows the ties shown.")
+    notes.append("Metrics (tooltips, disc size by betweenness or PageRank, community colours): "
+                 "kg.metrics.node_metrics of the network of the relation shown (exercises, "
+                 "agreements, or both) in the shown window, for windows of at most "
+                 f"{METRICS_MAX_NODES} states. None are computed for a single agreement type: "
+                 "discs then take one size and communities are grey. Disc size by degree or "
+                 "strength follows the ties shown.")
     params = {"relation": relation, "from": year_from, "to": year_to, "focus": focus,
               "layout": layout, "size_by": size_by, "color_by": color_by,
               "min_weight": min_weight, "graphs": graphs, "windows": list(WINDOWS)}

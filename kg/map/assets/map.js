@@ -65,14 +65,17 @@
       if (w > wmax) { wmax = w; }
     }
     edges.sort(function (p, q) { return p.w - q.w || p.a - q.a || p.b - q.b; });
-    var metrics = {};
-    if (f && f.m) { f.m.forEach(function (row) { metrics[row[0]] = row; }); }
+    // metrics (betweenness, PageRank, community) of the network of the relation shown, in
+    // this window; none for a single agreement type (or a window left unmeasured): then
+    // discs sized by a metric all take one size and communities are grey (legend says so)
+    var metrics = {}, rows = f && f.m ? f.m[state.relation] : undefined;
+    if (rows) { rows.forEach(function (row) { metrics[row[0]] = row; }); }
     var size = new Float64Array(N), lo = Infinity, hi = -Infinity, v;
     var mcol = D.metricNames.indexOf(state.sizeBy) + 1;
     for (i = 0; i < N; i++) {
       if (!on[i]) { continue; }
       v = state.sizeBy === "degree" ? deg[i] : state.sizeBy === "strength" ? str[i]
-        : (metrics[i] && mcol > 0 ? metrics[i][mcol] : 0);
+        : (rows && metrics[i] && mcol > 0 ? metrics[i][mcol] : 0);
       size[i] = v; if (v < lo) { lo = v; } if (v > hi) { hi = v; }
     }
     for (i = 0; i < N; i++) {
@@ -89,7 +92,7 @@
       });
     }
     cur = {frame: f, edges: edges, deg: deg, str: str, on: on, size: size, wmax: wmax,
-           metrics: metrics, ego: ego, egoCentre: egoCentre};
+           metrics: metrics, measured: rows !== undefined, ego: ego, egoCentre: egoCentre};
   }
 
   // ---------------------------------------------------------------- what vis-network shows
@@ -484,7 +487,9 @@
     var m = cur.metrics[i];
     if (m) {
       lines.push(D.metricNames.map(function (k, j) { return k + " " + fmt(m[j + 1]); }).join(" · ") +
-                 " (" + D.metricsRelation + " network of the window)");
+                 " (" + relationText() + " network of the window)");
+    } else if (!cur.measured && D.metricsRelations.length) {
+      lines.push("Network metrics: " + unmeasured());
     }
     var nb = cur.edges.filter(function (x) { return x.a === i || x.b === i; })
       .map(function (x) { return {p: x.a === i ? x.b : x.a, w: x.w}; })
@@ -509,9 +514,37 @@
     tip.textContent = tipText(i);
     placeTip(ev);
   }
+  function unmeasured() {  // why the view shown has no metrics
+    var names = {exercise: "exercise", agreement: "agreement (all types)", all: "combined"};
+    if (!D.metricsRelations.length) { return "not computed for this map"; }
+    var known = D.metricsRelations.map(function (r) { return names[r]; });
+    var list = known.length < 2 ? known[0]
+      : known.slice(0, -1).join(", ") + " and " + known[known.length - 1];
+    return D.metricsRelations.indexOf(state.relation) < 0
+      ? "not computed for " + relationText() + " (only for the " + list + " network" +
+        (known.length > 1 ? "s" : "") + ")"
+      : "not computed for this window";
+  }
+  function measureText() {  // what disc sizes and colours measure in the view shown
+    var net = "the " + relationText() + " network of " + periodText();
+    var own = {degree: "partners (degree)", strength: "summed tie weight (strength)"}[state.sizeBy];
+    if (!own && !cur.measured && D.colorBy === "community") {
+      return "Disc size: one size for all, and colour grey: " + state.sizeBy +
+        " and communities are " + unmeasured() + ".";
+    }
+    var parts = [own ? "Disc size: " + own + " among the ties shown, " + periodText() + "."
+      : cur.measured ? "Disc size: " + state.sizeBy + " in " + net + "."
+      : "Disc size: one size for all: " + state.sizeBy + " is " + unmeasured() + "."];
+    if (D.colorBy === "community") {
+      parts.push(cur.measured ? "Colour: communities of " + net + "."
+        : "Colour: grey: communities are " + unmeasured() + ".");
+    }
+    return parts.join(" ");
+  }
   function showStatus() {
     var nodes = 0; for (var i = 0; i < N; i++) { nodes += cur.on[i]; }
     $("kg-period").textContent = periodText();
+    if ($("kg-measure")) { $("kg-measure").textContent = measureText(); }
     $("kg-status").textContent = periodText() + " · " + relationText() + " · weight ≥ " +
       fmt(state.min) + " · " + nodes + " states, " + cur.edges.length + " ties" +
       (cur.egoCentre !== null ? " · highlighted: " + name(cur.egoCentre) + " and partners" : "");
@@ -677,7 +710,12 @@
       return Array.prototype.slice.call(canvas.getContext("2d")
         .getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data);
     },
-    tipOf: function (id) { return tipText(idx[id]); }
+    tipOf: function (id) { return tipText(idx[id]); },
+    sizes: function () {  // disc radius (px at the fitted view) of each shown state
+      var out = {};
+      for (var i = 0; i < N; i++) { if (cur.on[i]) { out[D.nodes[i].id] = cur.size[i]; } }
+      return out;
+    }
   };
   setup(); readHash(); syncControls(); start();
   canvas.getContext("2d").getImageData(0, 0, 1, 1);
