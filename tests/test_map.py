@@ -271,7 +271,8 @@ def test_windows_relations_and_weights_follow_build_network(bundled_store, bundl
             assert sorted(drawn["edges"]) == sorted(f"{a}|{b}" for a, b in edges)
             assert set(drawn["nodes"]) == nodes
             assert page.evaluate("location.hash") == (
-                f"#year={year}&window={window}&relation={relation}&min={minimum}&layout=geo")
+                f"#year={year}&window={window}&relation={relation}&min={minimum}&focus="
+                "&size=degree&layout=geo")
     finally:
         page.close()
     _offline(log)
@@ -1304,6 +1305,58 @@ def test_disc_sizes_and_communities_follow_the_relation_shown(bundled_store, com
         assert "betweenness" not in page.evaluate("window.kgMap.tipOf('GBR')")
         note = page.inner_text("#kg-measure")
         assert "one size" in note and "DefenceTreaty" in note and "grey" in note, note
+    finally:
+        page.close()
+    _offline(log)
+
+
+def _hash_after(page) -> str:
+    """The address's fragment once the page has written it (right after the frame)."""
+    page.wait_for_timeout(50)
+    return page.evaluate("location.hash").lstrip("#")
+
+
+def test_fragment_keeps_a_cleared_focus_the_size_and_the_pin(bundled_store, browser, tmp_path):
+    """What the reader did is in the address, and the address reopens it: a focus cleared
+    in a page made with --focus JPN (the audit found JPN back after a reload), a size
+    chosen, a state pinned by a click and released again."""
+    from kg.map import render_map
+
+    out = tmp_path / "jpn.html"
+    with _open(bundled_store) as store:
+        render_map(store, out=out, focus="JPN", year_from=2015, year_to=2019)
+    G, _, _ = _expected(bundled_store, year_from=2019, year_to=2019)
+    page, log = _load(browser, out)
+    try:
+        page.select_option("#kg-focus", "")
+        page.select_option("#kg-size", "strength")
+        fragment = _hash_after(page)
+        assert "focus=&" in fragment + "&" and "size=strength" in fragment, fragment
+        pos = page.evaluate("window.kgMap.screenOf('AUS')")
+        box = page.locator("#kg-view").bounding_box()
+        page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+        pinned = _hash_after(page)
+        assert "pin=AUS" in pinned, pinned
+        page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])  # release
+        assert "pin=" not in _hash_after(page)
+    finally:
+        page.close()
+    _offline(log)
+    page, log = _load(browser, out, fragment)
+    try:
+        state = page.evaluate("window.kgMap.state")
+        assert (state["focus"], state["sizeBy"], state["pin"]) == (None, "strength", None)
+        assert page.input_value("#kg-focus") == "" and page.input_value("#kg-size") == "strength"
+        assert page.evaluate("window.kgMap.highlighted()") is None
+        assert page.evaluate("window.kgMap.sizes()") != page.evaluate(
+            "window.kgMap.set({sizeBy: 'degree'}) && window.kgMap.sizes()")
+    finally:
+        page.close()
+    _offline(log)
+    page, log = _load(browser, out, pinned)
+    try:
+        assert set(page.evaluate("window.kgMap.highlighted()")) == {"AUS"} | set(G["AUS"])
+        assert _hash_after(page) == pinned
     finally:
         page.close()
     _offline(log)

@@ -23,8 +23,10 @@ The page (``assets/page.html``, ``assets/map.css``, ``assets/map.js``):
   vis, so its HTML popups are never used); the script fills the tooltip and
   the menus with ``textContent`` and escapes text for XML in the SVG export;
 * redraws in place when the year, the window, the relation, the minimum
-  weight or the focus change, and keeps that state in the URL fragment
-  (``#year=2019&window=5&focus=JPN``);
+  weight, the focus, the size measure, the layout or the pinned (clicked) state
+  change, and keeps that state in the URL fragment, a cleared focus included, so
+  that the address reopens the view
+  (``#year=2019&window=5&relation=exercise&min=1&focus=JPN&size=degree&layout=geo&pin=AUS``);
 * exposes ``window.kgMap`` (``ready``, ``loadMs``, ``stepMs``, ``set()``,
   ``drawn()`` (what the vis DataSets hold), ``sizes()`` (each shown disc's radius),
   ``tipOf(id)``, ``toSVG()``, ``toPNG()``, ``network()`` (the vis Network)) for

@@ -568,13 +568,19 @@
     if (p.focus !== undefined) { state.focus = idx[p.focus] !== undefined ? p.focus : null; }
     if (p.layout && D.layouts.indexOf(p.layout) >= 0) { state.layout = p.layout; }
     if (p.size && D.sizeBy.indexOf(p.size) >= 0) { state.sizeBy = p.size; }
+    // a pinned state (clicked) is in the address while it is pinned: none there, none pinned
+    state.pin = p.pin !== undefined && idx[p.pin] !== undefined ? idx[p.pin] : null;
   }
   function writeHash() {
+    // every choice the view depends on, a cleared focus too ("focus=": a page made with
+    // --focus would otherwise reopen focused), so that the address reopens this view
     var parts = [];
     if (D.years.length) { parts.push("year=" + state.year, "window=" + state.window); }
-    parts.push("relation=" + encodeURIComponent(state.relation), "min=" + state.min);
-    if (state.focus !== null) { parts.push("focus=" + encodeURIComponent(state.focus)); }
+    parts.push("relation=" + encodeURIComponent(state.relation), "min=" + state.min,
+               "focus=" + (state.focus === null ? "" : encodeURIComponent(state.focus)),
+               "size=" + encodeURIComponent(state.sizeBy));
     if (D.layouts.length > 1) { parts.push("layout=" + state.layout); }
+    if (state.pin !== null) { parts.push("pin=" + encodeURIComponent(D.nodes[state.pin].id)); }
     var h = "#" + parts.join("&");
     if (location.hash !== h) { try { history.replaceState(null, "", h); } catch (e) { /* ignore */ } }
   }
