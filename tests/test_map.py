@@ -1360,3 +1360,45 @@ def test_fragment_keeps_a_cleared_focus_the_size_and_the_pin(bundled_store, brow
     finally:
         page.close()
     _offline(log)
+
+
+def test_cli_map_help_says_what_focus_does(bundled_store, browser, tmp_path):
+    """`kg map --help` on --focus says what the page does with it, and the page does that:
+    the state and its partners highlighted, every other state and tie still drawn (dimmed),
+    the state named in the title (the help said it drew only the state and its partners)."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    res = CliRunner().invoke(cli, ["map", "--help"])
+    assert res.exit_code == 0
+    text = " ".join(res.output.split())
+    focus = text[text.index("--focus ISO3") + len("--focus ISO3"):text.index("--from YEAR")]
+    assert "highlighted" in focus and "dimmed, not removed" in focus, focus
+    assert "title" in focus and "only" not in focus, focus
+
+    plain, focused = tmp_path / "plain.html", tmp_path / "focus.html"
+    _kg("--store", bundled_store, "map", "--out", plain, "--from", 2015, "--to", 2019)
+    _kg("--store", bundled_store, "map", "--out", focused, "--from", 2015, "--to", 2019,
+        "--focus", "IND")
+    G, nodes, edges = _expected(bundled_store, year_from=2019, year_to=2019)
+    assert "India and its partners" in focused.read_text(encoding="utf-8").split("</title>")[0]
+    page, log = _load(browser, plain)
+    try:
+        assert page.evaluate("window.kgMap.highlighted()") is None
+        everything = page.evaluate("window.kgMap.drawn()")
+    finally:
+        page.close()
+    page, log2 = _load(browser, focused)
+    try:
+        drawn = page.evaluate("window.kgMap.drawn()")
+        assert sorted(drawn["nodes"]) == sorted(everything["nodes"]) == sorted(nodes)
+        assert sorted(drawn["edges"]) == sorted(everything["edges"])
+        assert set(page.evaluate("window.kgMap.highlighted()")) == {"IND"} | set(G["IND"])
+        dim = page.evaluate("window.kgMap.network().body.data.nodes.get("
+                            "{filter: n => !n.hidden && n.opacity < 1}).map(n => n.id)")
+        assert dim and set(dim) == nodes - {"IND"} - set(G["IND"])
+    finally:
+        page.close()
+    _offline(log)
+    _offline(log2)

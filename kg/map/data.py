@@ -536,7 +536,8 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
 
     :param store: an open store (local or remote).
     :param out: the HTML file to write.
-    :param focus: ISO3 code of a state highlighted with its partners when the page opens.
+    :param focus: ISO3 code of a state highlighted with its partners when the page opens
+        (the other states and ties dimmed, not removed) and named in the title.
     :param year_from: first year of the slider (default: the first year of the exercises).
     :param year_to: last year of the slider (default: the last year of the exercises).
     :param relation: ``exercise``, ``agreement`` or ``all``: shown first, and measured by
