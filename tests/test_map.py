@@ -1402,3 +1402,37 @@ def test_cli_map_help_says_what_focus_does(bundled_store, browser, tmp_path):
         page.close()
     _offline(log)
     _offline(log2)
+
+
+def test_states_without_coordinates_are_named_in_the_legend_and_their_tooltips(
+        hostile_store, browser, tmp_path):
+    """A state with no capital's coordinates (XQY of the hostile data) is drawn in a row
+    below the geo map, not at a place: the legend names it (its label escaped) and its
+    tooltip says so; a state placed at its capital is not named."""
+    from kg.map import render_map
+
+    out = tmp_path / "geo.html"
+    with _open(hostile_store) as store:
+        render_map(store, out=out, year_from=2020, year_to=2021)
+    data = _page_data(out)
+    placed = {n["id"] for n in data["nodes"] if "lat" in n}
+    assert "XQY" not in placed and {"XQZ", "JPN", "USA"} <= placed
+    xqy_label = next(n["label"] for n in data["nodes"] if n["id"] == "XQY")
+    page, log = _load(browser, out, "year=2020&window=1")
+    try:
+        assert "XQY" in page.evaluate("window.kgMap.drawn()")["nodes"]
+        legend = page.inner_text("#legend")
+        line = next(s for s in legend.split("\n") if "without coordinates" in s)
+        assert f"{xqy_label} (XQY)" in line and "(JPN)" not in line, line
+        assert "below the map" in line
+        assert "no coordinates" in page.evaluate("window.kgMap.tipOf('XQY')")
+        assert "no coordinates" not in page.evaluate("window.kgMap.tipOf('XQZ')")
+        page.evaluate("window.kgMap.set({layout: 'force'})")  # placed by the spring layout
+        assert "no coordinates" not in page.evaluate("window.kgMap.tipOf('XQY')")
+        assert page.evaluate("window.__pwned") is None
+        assert page.evaluate("document.querySelectorAll('#legend *').length") == \
+            page.evaluate("document.querySelectorAll('#legend p, #legend h2, #legend ul, "
+                          "#legend li, #legend span').length")
+    finally:
+        page.close()
+    _offline(log)

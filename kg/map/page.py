@@ -665,8 +665,24 @@ HOW_TO_READ = (
     "so a link shows the same thing.")
 
 
-def _legend(color_by, color_legend, kinds_note, notes, fingerprint, offered) -> str:
+def _unplaced(order: list, attrs: dict) -> list[str]:
+    """The states without coordinates (no capital to place them at), as ``label (ISO3)``."""
+    out = []
+    for n in order:
+        a = attrs[n]
+        if a.get("lat") is None or a.get("lon") is None:
+            label = str(a.get("label") or n)
+            out.append(f"{label} ({n})" if label != str(n) else str(n))
+    return out
+
+
+def _legend(color_by, color_legend, kinds_note, notes, fingerprint, offered,
+            unplaced=()) -> str:
     rows: list[tuple[str, list]] = [(HOW_TO_READ.format(wide=WIDE_TIES), [])]
+    if "geo" in offered and unplaced:
+        rows.append((f"States without coordinates in the data ({len(unplaced)}), drawn in a row "
+                     "below the map in the geo layout, not at their capitals: "
+                     + "; ".join(unplaced) + ".", []))
     if color_by == "community":
         rows.append(("Node colour: community (Louvain, kg.metrics) in the network of the "
                      "relation shown, in the shown window; grey where none is computed (the "
@@ -861,7 +877,8 @@ def render_series(series: Series, out: str | os.PathLike, title: str, *,
         parts["sources"], parts["titles"] = sources.result()
     finally:
         sources.close()
-    legend = _legend(color_by, color_legend, kinds, notes, fingerprint, data["layouts"])
+    legend = _legend(color_by, color_legend, kinds, notes, fingerprint, data["layouts"],
+                     _unplaced(order, attrs))
     _write_page(out, title=title, subtitle=subtitle, legend=legend,
                 data_json=_json_object(parts), csp=csp)
     nodes, edges = _initial_counts(data["frames"], series, state, data["types"])

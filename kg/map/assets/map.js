@@ -482,6 +482,10 @@
   function tipText(i) {
     var lines = [name(i)], n = D.nodes[i];
     if (n.region) { lines.push("Region: " + n.region); }
+    if (state.layout === "geo" && n.lat === undefined) {
+      lines.push("Position: no coordinates in the data: drawn in the row below the map, " +
+                 "not at its capital");
+    }
     lines.push(periodText() + " · " + relationText() + ": " + fmt(cur.deg[i]) + " partners, weight " +
                fmt(cur.str[i]));
     var m = cur.metrics[i];
