@@ -238,7 +238,9 @@ def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: 
         series.metrics = series.metrics_by_relation.setdefault(relation, {})
     measured = {} if relation is None else {
         rel: series.metrics_by_relation.setdefault(rel, {}) for rel in RELATIONS}
-    projections: list = []  # (relation, key, network) to measure, all at once at the end
+    projections: list = []  # (relation, key, index into unique) to measure at the end
+    unique: dict = {}  # a network's nodes and weighted edges (in order) -> index
+    graphs: list = []
     wanted = set(keys)
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     year_ties = {}
@@ -263,11 +265,19 @@ def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: 
         for rel in measured:
             P = _projection(members, ties, n_ex, n_ag, rel)
             if P is not None:
-                projections.append((rel, (y, w), P))
+                # the same network (often the agreements' in successive years, or the
+                # exercises' and both's in a window without agreements), built in the same
+                # order, has the same metrics: measured once
+                sig = (tuple(P), tuple(P.edges(data="weight")))
+                k = unique.get(sig)
+                if k is None:
+                    k = unique[sig] = len(graphs)
+                    graphs.append(P)
+                projections.append((rel, (y, w), k))
     # three relations' networks per window: spread over the cores when they are many
-    values = parallel_map(node_metrics, [P for _, _, P in projections])
-    for (rel, key, _), value in zip(projections, values, strict=True):
-        measured[rel][key] = value
+    values = parallel_map(node_metrics, graphs)
+    for rel, key, k in projections:
+        measured[rel][key] = values[k]
     return year_ties
 
 
