@@ -455,7 +455,11 @@ def export(settings, fmt, out, codebook, graphs, relation, year_from, year_to, i
 @cli.command("map")
 @click.option("--out", metavar="FILE", default="map.html", show_default=True,
               help="The HTML file to write.")
-@click.option("--focus", metavar="ISO3", help="Draw only this state, its partners and their ties.")
+@click.option("--focus", metavar="ISO3",
+              help="Open the page with this state and its partners highlighted, and the "
+                   "state named in the title; every other state and tie is still drawn, "
+                   "dimmed, not removed (the page's focus menu changes or clears it). The "
+                   "state must be in the network of --from..--to.")
 @window_options("First year of the window.", "Last year of the window.")
 @click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]),
               default="exercise", show_default=True, help="What ties two states.")

@@ -645,7 +645,8 @@ def lifecycle_gaps(store, *, graphs: list[str] | None = None) -> list[Lifecycle]
 
 
 def dyads_by_window(store, windows, *, types=None, graphs: list[str] | None = None,
-                    include_pending: bool = False) -> list[tuple[dict, dict]]:
+                    include_pending: bool = False,
+                    by_type: bool = False) -> list[tuple[dict, dict]]:
     """:func:`dyads` for many windows from one pass over the lifecycles.
 
     Equal to ``[dyads(store, a, b, ...) for a, b in windows]`` (the tests check it
@@ -655,7 +656,12 @@ def dyads_by_window(store, windows, *, types=None, graphs: list[str] | None = No
     are found once.
 
     :param windows: ``(year_from, year_to)`` pairs (None for an open end).
-    :returns: one ``(pairs, counts)`` per window, as :func:`dyads` gives them.
+    :param by_type: give each pair's types as ``{type: n}`` (types sorted), ``n`` the
+        agreements of that type tying the pair in the window: what :func:`dyads` with
+        ``types=[type]`` counts for the pair (an agreement of several types counts for
+        each), from the same pass.
+    :returns: one ``(pairs, counts)`` per window, as :func:`dyads` gives them (with
+        ``by_type``, the types of a pair as a dict of counts instead of a list).
 
     >>> [(pairs, counts)] = dyads_by_window(store, [(2025, 2025)])  # doctest: +SKIP
     """
@@ -684,10 +690,15 @@ def dyads_by_window(store, windows, *, types=None, graphs: list[str] | None = No
             for k in met(sp):
                 entry = pairs[k].get(key)
                 if entry is None:
-                    pairs[k][key] = [1, set(rec.types)]
+                    pairs[k][key] = [1, dict.fromkeys(rec.types, 1)]
                 else:
                     entry[0] += 1
-                    entry[1].update(rec.types)
-    return [({key: (n, sorted(t)) for key, (n, t) in found.items()}, mine)
+                    mine = entry[1]
+                    for t in rec.types:
+                        mine[t] = mine.get(t, 0) + 1
+    if by_type:
+        return [({key: (n, {t: c[t] for t in sorted(c)}) for key, (n, c) in found.items()}, mine)
+                for found, mine in zip(pairs, counts, strict=True)]
+    return [({key: (n, sorted(c)) for key, (n, c) in found.items()}, mine)
             for found, mine in zip(pairs, counts, strict=True)]
 

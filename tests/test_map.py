@@ -271,7 +271,8 @@ def test_windows_relations_and_weights_follow_build_network(bundled_store, bundl
             assert sorted(drawn["edges"]) == sorted(f"{a}|{b}" for a, b in edges)
             assert set(drawn["nodes"]) == nodes
             assert page.evaluate("location.hash") == (
-                f"#year={year}&window={window}&relation={relation}&min={minimum}&layout=geo")
+                f"#year={year}&window={window}&relation={relation}&min={minimum}&focus="
+                "&size=degree&layout=geo")
     finally:
         page.close()
     _offline(log)
@@ -845,7 +846,8 @@ def test_window_networks_equal_build_network_of_the_window(bundled_store):
                 assert {n: series.attrs[n] for n in ref} == \
                        {n: {k: d[k] for k in ("label", "region", "lat", "lon")}
                         for n, d in ref.nodes(data=True)}
-                assert series.ties[(y, w)] == {
+                assert {k: (ew, aw, list(types))
+                        for k, (ew, aw, types) in series.ties[(y, w)].items()} == {
                     tuple(sorted((u, v))): (d["exercise_weight"], d["agreement_weight"],
                                             d["agreement_types"])
                     for u, v, d in ref.edges(data=True)}, (y, w)
@@ -1161,3 +1163,276 @@ def test_sources_made_in_a_forked_child_give_the_same_page(bundled_store, tmp_pa
         out[name] = (tmp_path / f"{name}.html").read_bytes()
     assert forked == [True, False]
     assert out["child"] == out["here"] and b'"sources":{"2016":[[' in out["here"]
+
+
+# ------------------------------------------------------------------ the map audit (3 December 2026)
+
+def _export_network(store_path, *args) -> tuple[dict, set]:
+    """Per state (partners, summed weight), and the pairs, of ``kg export --format csv``."""
+    import csv
+    import io
+
+    out = _kg("--store", store_path, "export", "--format", "csv", *args)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    per: dict = {}
+    for r in rows:
+        for s in (r["source"], r["target"]):
+            n, w = per.get(s, (0, 0))
+            per[s] = (n + 1, w + int(r["weight"]))
+    return per, {"|".join(sorted((r["source"], r["target"]))) for r in rows}
+
+
+def _tip_counts(page, iso3: str) -> tuple[int, int]:
+    """(partners, weight) of a state as its tooltip states them for the shown view."""
+    m = re.search(r": (\d+) partners, weight (\d+)", page.evaluate("id => window.kgMap.tipOf(id)",
+                                                                   iso3))
+    assert m, iso3
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_one_agreement_type_weighs_ties_by_agreements_of_that_type(bundled_store, bundled_map,
+                                                                  browser):
+    """Relation 'agreements: DefenceTreaty' in 2022-2024: each state's partners and weight
+    are kg export's for that type (the audit found GBR at 33: its ties to the USA and Italy
+    counted a joint declaration and a cooperation agreement beside the NATO treaty)."""
+    per, pairs = _export_network(bundled_store, "--relation", "agreement", "--agreement-type",
+                                 "DefenceTreaty", "--from", 2022, "--to", 2024)
+    assert per["GBR"] == (31, 31)  # hand-checked: NATO's 31 other members, one treaty each
+    page, log = _load(browser, bundled_map)
+    try:
+        page.evaluate("p => window.kgMap.set(p)", {"year": 2024, "window": 3, "min": 1,
+                                                  "relation": "agreement:DefenceTreaty"})
+        drawn = page.evaluate("window.kgMap.drawn()")
+        assert sorted(drawn["edges"]) == sorted(pairs)
+        assert _tip_counts(page, "GBR") == (31, 31)
+        assert {s: _tip_counts(page, s) for s in drawn["nodes"]} == per
+        # the minimum weight reads the same counts: no pair has two defence treaties
+        page.evaluate("window.kgMap.set({min: 2})")
+        assert page.evaluate("window.kgMap.drawn()")["edges"] == []
+    finally:
+        page.close()
+    _offline(log)
+
+
+def test_series_counts_of_each_agreement_type_are_the_in_force_rule_s(bundled_store):
+    """Each tie's count per agreement type is kg.inforce.dyads of that type alone, window by
+    window (the one rule; the map keeps no rule of its own)."""
+    from kg.inforce import dyads, dyads_by_window
+    from kg.map import build_series
+
+    with _open(bundled_store) as store:
+        series = build_series(store, 2020, 2024, relation="agreement", metrics=False,
+                              sources=False)
+        windows = [(y - w + 1, y) for y in (2020, 2024) for w in (1, 3, 5)]
+        typed = dyads_by_window(store, windows, by_type=True)
+        seen = set()
+        for (lo, hi), (pairs, _) in zip(windows, typed, strict=True):
+            ties = series.ties[(hi, hi - lo + 1)]
+            for t in _page_data_types(ties):
+                want = {p: n for p, (n, _) in dyads(store, lo, hi, types=[t])[0].items()}
+                assert {p: dict(v[2])[t] for p, v in ties.items() if t in v[2]} == want, (lo, hi, t)
+                assert {p: c[t] for p, (_, c) in pairs.items() if t in c} == want, (lo, hi, t)
+                seen.add(t)
+        assert dict(series.ties[(2024, 3)][("GBR", "USA")][2]) == {"DefenceTreaty": 1,
+                                                                   "JointDeclaration": 1}
+    assert {"DefenceTreaty", "LogisticsAgreement", "ReciprocalAccessAgreement"} <= seen
+
+
+def _page_data_types(ties: dict) -> set:
+    return {t for _, _, types in ties.values() for t in types}
+
+
+@pytest.fixture(scope="module")
+def community_map(bundled_store, tmp_path_factory) -> Path:
+    """The bundled data's map of 2015-2024 coloured by community, sized by betweenness."""
+    from kg.map import render_map
+
+    out = tmp_path_factory.mktemp("map-community") / "map.html"
+    with _open(bundled_store) as store:
+        render_map(store, out=out, year_from=2015, year_to=2024, color_by="community",
+                   size_by="betweenness")
+    return out
+
+
+def _expected_sizes(values: dict) -> dict:
+    """Disc radii (px) the page's rule gives: sqrt-scaled between SIZE_MIN and SIZE_MAX."""
+    from kg.map.layout import SIZE_MAX, SIZE_MIN
+
+    lo, hi = min(values.values()), max(values.values())
+    return {n: SIZE_MIN + ((v - lo) / (hi - lo)) ** 0.5 * (SIZE_MAX - SIZE_MIN) if hi > lo
+            else (SIZE_MIN + SIZE_MAX) / 2 for n, v in values.items()}
+
+
+def _shown_colours(page) -> dict:
+    return {n["id"]: n["color"]["background"] for n in page.evaluate(
+        "window.kgMap.network().body.data.nodes.get({filter: n => !n.hidden})")}
+
+
+def test_disc_sizes_and_communities_follow_the_relation_shown(bundled_store, community_map,
+                                                              browser):
+    """A map made for exercises, switched to agreements: its discs (betweenness) and
+    colours (communities) are those of the agreement network of the window, not the
+    exercise network's (the audit's finding); under one agreement type, for which no
+    metrics are computed, discs take one size and colours are grey, and the legend says so."""
+    from kg.map.data import project
+    from kg.map.layout import NEUTRAL_COLOR, PALETTE, SIZE_MAX, SIZE_MIN
+    from kg.map.page import _num
+    from kg.metrics import node_metrics
+    from kg.network import build_network
+
+    with _open(bundled_store) as store:
+        G = build_network(store, relation="all", year_from=2022, year_to=2024)
+    page, log = _load(browser, community_map)
+    try:
+        for relation in ("exercise", "agreement", "all"):
+            page.evaluate("r => window.kgMap.set({year: 2024, window: 3, relation: r, min: 1})",
+                          relation)
+            shown = page.evaluate("window.kgMap.drawn()")["nodes"]
+            m = node_metrics(project(G, relation))
+            want = _expected_sizes({n: _num(m[n]["betweenness"]) for n in shown})
+            got = page.evaluate("window.kgMap.sizes()")
+            assert got == pytest.approx(want, abs=1e-9), relation
+            assert _shown_colours(page) == {
+                n: PALETTE[m[n]["community"] % len(PALETTE)] for n in shown}, relation
+            b = _num(m["JPN"]["betweenness"])
+            assert f"betweenness {b:.4f}" in page.evaluate("window.kgMap.tipOf('JPN')"), relation
+            note = page.inner_text("#kg-measure")
+            assert "betweenness" in note and "2022–2024" in note, note
+        page.evaluate("window.kgMap.set({relation: 'agreement:DefenceTreaty'})")
+        got = page.evaluate("window.kgMap.sizes()")
+        assert len(got) > 20 and set(got.values()) == {(SIZE_MIN + SIZE_MAX) / 2}
+        assert set(_shown_colours(page).values()) == {NEUTRAL_COLOR}
+        assert "betweenness" not in page.evaluate("window.kgMap.tipOf('GBR')")
+        note = page.inner_text("#kg-measure")
+        assert "one size" in note and "DefenceTreaty" in note and "grey" in note, note
+    finally:
+        page.close()
+    _offline(log)
+
+
+def _hash_after(page) -> str:
+    """The address's fragment once the page has written it (right after the frame)."""
+    page.wait_for_timeout(50)
+    return page.evaluate("location.hash").lstrip("#")
+
+
+def test_fragment_keeps_a_cleared_focus_the_size_and_the_pin(bundled_store, browser, tmp_path):
+    """What the reader did is in the address, and the address reopens it: a focus cleared
+    in a page made with --focus JPN (the audit found JPN back after a reload), a size
+    chosen, a state pinned by a click and released again."""
+    from kg.map import render_map
+
+    out = tmp_path / "jpn.html"
+    with _open(bundled_store) as store:
+        render_map(store, out=out, focus="JPN", year_from=2015, year_to=2019)
+    G, _, _ = _expected(bundled_store, year_from=2019, year_to=2019)
+    page, log = _load(browser, out)
+    try:
+        page.select_option("#kg-focus", "")
+        page.select_option("#kg-size", "strength")
+        fragment = _hash_after(page)
+        assert "focus=&" in fragment + "&" and "size=strength" in fragment, fragment
+        pos = page.evaluate("window.kgMap.screenOf('AUS')")
+        box = page.locator("#kg-view").bounding_box()
+        page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+        pinned = _hash_after(page)
+        assert "pin=AUS" in pinned, pinned
+        page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])  # release
+        assert "pin=" not in _hash_after(page)
+    finally:
+        page.close()
+    _offline(log)
+    page, log = _load(browser, out, fragment)
+    try:
+        state = page.evaluate("window.kgMap.state")
+        assert (state["focus"], state["sizeBy"], state["pin"]) == (None, "strength", None)
+        assert page.input_value("#kg-focus") == "" and page.input_value("#kg-size") == "strength"
+        assert page.evaluate("window.kgMap.highlighted()") is None
+        assert page.evaluate("window.kgMap.sizes()") != page.evaluate(
+            "window.kgMap.set({sizeBy: 'degree'}) && window.kgMap.sizes()")
+    finally:
+        page.close()
+    _offline(log)
+    page, log = _load(browser, out, pinned)
+    try:
+        assert set(page.evaluate("window.kgMap.highlighted()")) == {"AUS"} | set(G["AUS"])
+        assert _hash_after(page) == pinned
+    finally:
+        page.close()
+    _offline(log)
+
+
+def test_cli_map_help_says_what_focus_does(bundled_store, browser, tmp_path):
+    """`kg map --help` on --focus says what the page does with it, and the page does that:
+    the state and its partners highlighted, every other state and tie still drawn (dimmed),
+    the state named in the title (the help said it drew only the state and its partners)."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    res = CliRunner().invoke(cli, ["map", "--help"])
+    assert res.exit_code == 0
+    text = " ".join(res.output.split())
+    focus = text[text.index("--focus ISO3") + len("--focus ISO3"):text.index("--from YEAR")]
+    assert "highlighted" in focus and "dimmed, not removed" in focus, focus
+    assert "title" in focus and "only" not in focus, focus
+
+    plain, focused = tmp_path / "plain.html", tmp_path / "focus.html"
+    _kg("--store", bundled_store, "map", "--out", plain, "--from", 2015, "--to", 2019)
+    _kg("--store", bundled_store, "map", "--out", focused, "--from", 2015, "--to", 2019,
+        "--focus", "IND")
+    G, nodes, edges = _expected(bundled_store, year_from=2019, year_to=2019)
+    assert "India and its partners" in focused.read_text(encoding="utf-8").split("</title>")[0]
+    page, log = _load(browser, plain)
+    try:
+        assert page.evaluate("window.kgMap.highlighted()") is None
+        everything = page.evaluate("window.kgMap.drawn()")
+    finally:
+        page.close()
+    page, log2 = _load(browser, focused)
+    try:
+        drawn = page.evaluate("window.kgMap.drawn()")
+        assert sorted(drawn["nodes"]) == sorted(everything["nodes"]) == sorted(nodes)
+        assert sorted(drawn["edges"]) == sorted(everything["edges"])
+        assert set(page.evaluate("window.kgMap.highlighted()")) == {"IND"} | set(G["IND"])
+        dim = page.evaluate("window.kgMap.network().body.data.nodes.get("
+                            "{filter: n => !n.hidden && n.opacity < 1}).map(n => n.id)")
+        assert dim and set(dim) == nodes - {"IND"} - set(G["IND"])
+    finally:
+        page.close()
+    _offline(log)
+    _offline(log2)
+
+
+def test_states_without_coordinates_are_named_in_the_legend_and_their_tooltips(
+        hostile_store, browser, tmp_path):
+    """A state with no capital's coordinates (XQY of the hostile data) is drawn in a row
+    below the geo map, not at a place: the legend names it (its label escaped) and its
+    tooltip says so; a state placed at its capital is not named."""
+    from kg.map import render_map
+
+    out = tmp_path / "geo.html"
+    with _open(hostile_store) as store:
+        render_map(store, out=out, year_from=2020, year_to=2021)
+    data = _page_data(out)
+    placed = {n["id"] for n in data["nodes"] if "lat" in n}
+    assert "XQY" not in placed and {"XQZ", "JPN", "USA"} <= placed
+    xqy_label = next(n["label"] for n in data["nodes"] if n["id"] == "XQY")
+    page, log = _load(browser, out, "year=2020&window=1")
+    try:
+        assert "XQY" in page.evaluate("window.kgMap.drawn()")["nodes"]
+        legend = page.inner_text("#legend")
+        line = next(s for s in legend.split("\n") if "without coordinates" in s)
+        assert f"{xqy_label} (XQY)" in line and "(JPN)" not in line, line
+        assert "below the map" in line
+        assert "no coordinates" in page.evaluate("window.kgMap.tipOf('XQY')")
+        assert "no coordinates" not in page.evaluate("window.kgMap.tipOf('XQZ')")
+        page.evaluate("window.kgMap.set({layout: 'force'})")  # placed by the spring layout
+        assert "no coordinates" not in page.evaluate("window.kgMap.tipOf('XQY')")
+        assert page.evaluate("window.__pwned") is None
+        assert page.evaluate("document.querySelectorAll('#legend *').length") == \
+            page.evaluate("document.querySelectorAll('#legend p, #legend h2, #legend ul, "
+                          "#legend li, #legend span').length")
+    finally:
+        page.close()
+    _offline(log)

@@ -6,10 +6,12 @@ each tie; which agreements are in force is decided by :mod:`kg.inforce`), so a
 tie the page draws for a year is the tie ``kg metrics --from Y --to Y`` counts.
 :func:`build_series` makes them all in bulk (one grouped query for every year's
 exercises, one pass over the agreements for every window, no networkx graph per
-window); the tests check each window against ``build_network``. The metrics in
-the tooltips are :func:`kg.metrics.node_metrics` of the network of the chosen
-relation in that window; the sources are those :func:`tie_sources` gives for
-each year's ties, read for all years at once.
+window); the tests check each window against ``build_network``. The metrics
+(tooltips, disc sizes by betweenness or PageRank, community colours) are
+:func:`kg.metrics.node_metrics` of the network of each relation (exercises,
+agreements, both) in that window, and the page reads those of the relation it
+shows; the sources are those :func:`tie_sources` gives for each year's ties,
+read for all years at once.
 
 In a run (:func:`kg.cache.run_cache`, as :func:`render_map` has it) the engine
 reads the exercises, the lifecycles, the states and the titles in background
@@ -101,14 +103,21 @@ def build_series(store, year_from: int, year_to: int, *, relation: str = "exerci
     exercise has exactly one ``sp:year``, ontology/shapes.ttl, so the sum counts
     each once), and the agreement dyads of every window from one pass over the
     lifecycles (:func:`kg.inforce.dyads_by_window`; agreements in force are not
-    additive). They are held as ``series.ties``, ``series.members`` and
-    ``series.attrs`` (:class:`kg.map.page.Series`). Metrics are computed for
-    networks of at most :data:`METRICS_MAX_NODES` states (``series.metrics``
-    lacks the others); sources as :func:`tie_sources` gives them for each year's
+    additive), with each tie's count of agreements per type from the same pass
+    (``by_type``: what ``kg export --agreement-type TYPE`` counts for the pair, the
+    weight the page gives a tie under one agreement type). They are held as
+    ``series.ties``, ``series.members`` and
+    ``series.attrs`` (:class:`kg.map.page.Series`). Metrics are computed for the
+    network of each relation (``exercise``, ``agreement``, ``all``:
+    ``series.metrics_by_relation``; ``series.metrics`` is that of ``relation``) of at
+    most :data:`METRICS_MAX_NODES` states (the others are left out), so the page's
+    disc sizes and communities follow the relation it shows; sources as
+    :func:`tie_sources` gives them for each year's
     ties (:func:`_sources_by_year`). In a run (:func:`kg.cache.run_cache`) the
     queries go to the engine from background threads (see the module's docstring).
 
-    :param relation: the relation whose network the metrics measure.
+    :param relation: the relation whose metrics are ``series.metrics`` (the page's
+        tooltips name the relation each set measures).
     :returns: a :class:`kg.map.page.Series`.
     """
     return _build_series(store, year_from, year_to, relation=relation, windows=windows,
@@ -170,7 +179,8 @@ def _build_series(store, year_from: int, year_to: int, *, relation: str, windows
             cache.prefetch(("map agreement titles",) + key, read_agreement_titles)
         _warm_imports()  # meanwhile (the page's libraries are needed anyway)
     per_year, ex_pairs, sums = _prefetched(cache, ("map exercises",) + key, read_exercises)
-    agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list)
+    agreed = dyads_by_window(store, [(y - w + 1, y) for y, w in keys + extra], graphs=graph_list,
+                             by_type=True)
     series = Series(years=years, windows=windows, graphs={})
     attrs = _prefetched(cache, ("map states",) + key, lambda: state_attributes(store, graph_list))
     year_ties = _fill_windows(series, keys, extra, ex_pairs, sums, agreed, attrs,
@@ -211,8 +221,10 @@ def _warm_imports() -> None:
 
 def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: dict,
                   agreed: list, attrs: dict, relation: str | None) -> dict:
-    """Put each window's ties, members (and metrics of ``relation``, unless None) in
-    ``series``; return each year's own ties ``{year: [(a, b), ...]}`` (their sources).
+    """Put each window's ties, members (and, unless ``relation`` is None, the metrics of
+    each relation's network, ``series.metrics_by_relation``, those of ``relation`` also as
+    ``series.metrics``) in ``series``; return each year's own ties ``{year: [(a, b),
+    ...]}`` (their sources).
 
     ``keys`` are the slider's ``(year, window)`` keys, ``extra`` the one-year windows
     needed only for the sources; ``ex_pairs`` every pair of any year's
@@ -220,8 +232,15 @@ def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: 
     ``agreed`` :func:`kg.inforce.dyads_by_window` of ``keys + extra``; ``attrs``
     :func:`kg.network.state_attributes`.
     """
-    from kg.metrics import node_metrics
+    from kg.metrics import node_metrics, parallel_map
 
+    if relation is not None:  # series.metrics: the metrics of relation (filled below)
+        series.metrics = series.metrics_by_relation.setdefault(relation, {})
+    measured = {} if relation is None else {
+        rel: series.metrics_by_relation.setdefault(rel, {}) for rel in RELATIONS}
+    projections: list = []  # (relation, key, index into unique) to measure at the end
+    unique: dict = {}  # a network's nodes and weighted edges (in order) -> index
+    graphs: list = []
     wanted = set(keys)
     empty = {"label": None, "region": None, "lat": None, "lon": None}
     year_ties = {}
@@ -243,17 +262,31 @@ def _fill_windows(series: Series, keys: list, extra: list, ex_pairs: set, sums: 
         for n in members:
             if n not in series.attrs:
                 series.attrs[n] = dict(attrs.get(n, empty))
-        if relation is not None:
-            P = _projection(members, ties, n_ex, n_ag, relation)
+        for rel in measured:
+            P = _projection(members, ties, n_ex, n_ag, rel)
             if P is not None:
-                series.metrics[(y, w)] = node_metrics(P)
+                # the same network (often the agreements' in successive years, or the
+                # exercises' and both's in a window without agreements), built in the same
+                # order, has the same metrics: measured once
+                sig = (tuple(P), tuple(P.edges(data="weight")))
+                k = unique.get(sig)
+                if k is None:
+                    k = unique[sig] = len(graphs)
+                    graphs.append(P)
+                projections.append((rel, (y, w), k))
+    # three relations' networks per window: spread over the cores when they are many
+    values = parallel_map(node_metrics, graphs)
+    for rel, key, k in projections:
+        measured[rel][key] = values[k]
     return year_ties
 
 
 def _window_ties(ex: dict, ag: dict, order: list) -> dict:
     """A window's ties ``{(a, b): (exercise weight, agreement weight, types)}`` in the order
     of ``order`` (every tied pair of any window, sorted), from its exercise weights and
-    its :func:`kg.inforce.dyads` pairs (one pass down ``order``: no sort per window)."""
+    its :func:`kg.inforce.dyads_by_window` pairs (``by_type``: the types are ``{type: n}``,
+    the agreements of each type tying the pair; ``[]`` for a tie of exercises only), in
+    one pass down ``order`` (no sort per window)."""
     ties = {}
     exg, agg = ex.get, ag.get
     for key in order:
@@ -513,7 +546,8 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
 
     :param store: an open store (local or remote).
     :param out: the HTML file to write.
-    :param focus: ISO3 code of a state highlighted with its partners when the page opens.
+    :param focus: ISO3 code of a state highlighted with its partners when the page opens
+        (the other states and ties dimmed, not removed) and named in the title.
     :param year_from: first year of the slider (default: the first year of the exercises).
     :param year_to: last year of the slider (default: the last year of the exercises).
     :param relation: ``exercise``, ``agreement`` or ``all``: shown first, and measured by
@@ -563,10 +597,14 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
                 f" · dataset fingerprint sha256:{fingerprint[:16]}")
     notes = [f"Weighting: {w}" for w in _weightings()]
     notes.append("Relation 'agreements: TYPE' shows the ties with at least one agreement of "
-                 "that type in force in the window; their weight counts all agreements in force.")
-    notes.append(f"Tooltip metrics: kg.metrics.node_metrics of the {relation} network of the "
-                 f"shown window (for windows of at most {METRICS_MAX_NODES} states); disc size "
-                 "by degree or strength follows the ties shown.")
+                 "that type in force in the window; their weight counts the agreements of that "
+                 "type (as kg export --agreement-type TYPE does).")
+    notes.append("Metrics (tooltips, disc size by betweenness or PageRank, community colours): "
+                 "kg.metrics.node_metrics of the network of the relation shown (exercises, "
+                 "agreements, or both) in the shown window, for windows of at most "
+                 f"{METRICS_MAX_NODES} states. None are computed for a single agreement type: "
+                 "discs then take one size and communities are grey. Disc size by degree or "
+                 "strength follows the ties shown.")
     params = {"relation": relation, "from": year_from, "to": year_to, "focus": focus,
               "layout": layout, "size_by": size_by, "color_by": color_by,
               "min_weight": min_weight, "graphs": graphs, "windows": list(WINDOWS)}

@@ -23,11 +23,14 @@ The page (``assets/page.html``, ``assets/map.css``, ``assets/map.js``):
   vis, so its HTML popups are never used); the script fills the tooltip and
   the menus with ``textContent`` and escapes text for XML in the SVG export;
 * redraws in place when the year, the window, the relation, the minimum
-  weight or the focus change, and keeps that state in the URL fragment
-  (``#year=2019&window=5&focus=JPN``);
+  weight, the focus, the size measure, the layout or the pinned (clicked) state
+  change, and keeps that state in the URL fragment, a cleared focus included, so
+  that the address reopens the view
+  (``#year=2019&window=5&relation=exercise&min=1&focus=JPN&size=degree&layout=geo&pin=AUS``);
 * exposes ``window.kgMap`` (``ready``, ``loadMs``, ``stepMs``, ``set()``,
-  ``drawn()`` (what the vis DataSets hold), ``toSVG()``, ``toPNG()``,
-  ``network()`` (the vis Network)) for tests and exports.
+  ``drawn()`` (what the vis DataSets hold), ``sizes()`` (each shown disc's radius),
+  ``tipOf(id)``, ``toSVG()``, ``toPNG()``, ``network()`` (the vis Network)) for
+  tests and exports.
 
 The same data and parameters give a byte-identical file.
 """
@@ -94,7 +97,14 @@ class Series:
     ``{(year, window): networkx.Graph}`` (key ``(None, 1)`` for a single
     network), with edge ``weight`` or ``exercise_weight``/``agreement_weight``
     and ``agreement_types`` as :func:`kg.network.build_network` makes them;
-    ``metrics``: the same keys to :func:`kg.metrics.node_metrics` results;
+    ``metrics``: the same keys to :func:`kg.metrics.node_metrics` results of the network of
+    one relation (``render_series``'s ``metrics_relation``);
+    ``metrics_by_relation``: ``{relation: {(year, window): node_metrics}}``, the metrics of
+    the network of each relation the page can show (``exercise``, ``agreement``, ``all``;
+    :func:`kg.map.data.build_series` fills it; when given, the page reads it instead of
+    ``metrics``): disc sizes by betweenness or PageRank, community colours and the
+    tooltips' metrics follow the relation shown, and where it has none (a single
+    agreement type, or a window left out) discs take one size and colours are grey;
     ``sources``: ``{year or None: {(a, b): [titles]}}`` for the tooltips, or a function
     of no arguments that reads what they need from the store and returns a function of
     no arguments giving them (:func:`kg.map.data.render_map` hands over sources whose
@@ -105,7 +115,10 @@ class Series:
     The networks may instead be given in bulk, without a networkx graph each
     (:func:`kg.map.data.build_series` does so): ``ties``: ``{(year, window):
     {(a, b): (exercise_weight, agreement_weight, agreement_types)}}`` (``a < b``,
-    the tie's weight is the sum); ``members``: ``{(year, window): [node, ...]}``
+    the tie's weight is the sum; ``agreement_types`` a list, or ``{type: n}``, the
+    agreements of each type among them, which the page then weighs the tie by when it
+    shows one agreement type; with a list it can only weigh it by all of them);
+    ``members``: ``{(year, window): [node, ...]}``
     (every node of the window, tied or not); ``attrs``: ``{node: {"label",
     "region", "lat", "lon"}}``. A key is read from ``graphs`` when it is there.
     """
@@ -114,6 +127,7 @@ class Series:
     windows: tuple
     graphs: dict
     metrics: dict = field(default_factory=dict)
+    metrics_by_relation: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
     period: str = "all years"
     ties: dict = field(default_factory=dict)
@@ -475,9 +489,14 @@ def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big
     return vis_nodes, vis_edges, json.loads(options)
 
 
-def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list, set, set]:
-    """Per (year, window), edges as flat ``[i, j, ew, aw, mask, ...]`` (sorted by ``i, j``)
-    and metric rows; also the edge kinds present and every tied index pair."""
+def _frames(series: Series, ties: dict, index: dict, types: list,
+            metrics: dict) -> tuple[list, set, set]:
+    """Per (year, window), edges as flat ``[i, j, ew, aw, mask, ...]`` (sorted by ``i, j``),
+    the weights of single types that differ from ``aw`` as flat ``t``: ``[k, type index, n,
+    ...]`` (``k``: the edge's place in the frame; a tie whose types are ``{type: n}`` and
+    hold another type too), and metric rows ``m``: ``{relation: rows}`` from ``metrics``
+    (``{relation: {(year, window): node_metrics}}``) for the relations measured in that
+    window; also the edge kinds present and every tied index pair."""
     bit = {t: 1 << k for k, t in enumerate(types)}
     frames, kinds, pairs = [], set(), set()
     # each weight and each set of types once: _num of equal numbers is one value (1 and
@@ -488,11 +507,15 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
         for win in series.windows:
             found = ties.get((year, win))
             flat: list = []
-            rows = []
+            typed: list = []
+            rows: dict = {}
             if found is not None:
                 edges = []
+                counted = {}  # (i, j) -> {type: n} of ties with more than one type
                 for u, v, _w, ew, aw, names in found:
                     i, j = index[u], index[v]
+                    if type(names) is dict and len(names) > 1:  # noqa: E721 - counts given
+                        counted[(i, j) if i < j else (j, i)] = names
                     e = nums.get(ew)
                     if e is None:
                         e = nums[ew] = _num(ew)
@@ -509,15 +532,30 @@ def _frames(series: Series, ties: dict, index: dict, types: list) -> tuple[list,
                     edges.append((i, j, e, a, mask) if i < j else (j, i, e, a, mask))
                 edges.sort()  # pairs are unique: by i, j
                 flat = [x for e in edges for x in e]
+                if counted:
+                    for k, e in enumerate(edges):
+                        by_type = counted.get((e[0], e[1]))
+                        if by_type is None:
+                            continue
+                        for t, n in by_type.items():
+                            if n != e[3]:
+                                typed += [k, types.index(t), _num(n)]
                 if any(e[2] for e in edges):
                     kinds.add("exercise")
                 if any(e[3] for e in edges):
                     kinds.add("agreement")
                 pairs.update((e[0], e[1]) for e in edges)
-                for n, m in sorted((series.metrics.get((year, win)) or {}).items()):
-                    rows.append([index[n]] + [None if m.get(k) is None else _num(m[k])
-                                              for k in METRIC_NAMES])
-            frames.append({"e": flat, "m": rows})
+                for rel, by_key in metrics.items():
+                    measured = by_key.get((year, win))
+                    if measured is None:
+                        continue
+                    rows[rel] = [[index[n]] + [None if m.get(k) is None else _num(m[k])
+                                               for k in METRIC_NAMES]
+                                 for n, m in sorted(measured.items())]
+            frame = {"e": flat, "m": rows}
+            if typed:
+                frame["t"] = typed
+            frames.append(frame)
     return frames, kinds, pairs
 
 
@@ -581,10 +619,13 @@ def _initial_counts(frames, series, state, types) -> tuple[int, int]:
     yi = series.years.index(state["year"]) if series.years else 0
     f = frames[yi * len(series.windows) + series.windows.index(state["window"])]
     e, rel, nodes, edges = f["e"], state["relation"], set(), 0
+    t = f.get("t", [])
+    typed = {(t[k], t[k + 1]): t[k + 2] for k in range(0, len(t), 3)}
     for k in range(0, len(e), 5):
         ew, aw, mask = e[k + 2], e[k + 3], e[k + 4]
         if rel.startswith("agreement:"):
-            w = aw if mask & (1 << types.index(rel[10:])) else 0
+            bit = types.index(rel[10:])
+            w = typed.get((k // 5, bit), aw) if mask & (1 << bit) else 0
         else:
             w = {"exercise": ew, "agreement": aw, "all": ew + aw}[rel]
         if w > 0 and w >= state["min"]:
@@ -617,16 +658,35 @@ HOW_TO_READ = (
     "agreements in force); geo ties bend toward the short great circle (a tie whose short way "
     "crosses the map's edge is drawn the long way round, gently bent); when more than {wide} "
     "ties are shown, only the {wide} strongest are drawn wider than a "
-    "hairline. Disc size follows the chosen measure in the shown window. Pick a focus, or click "
+    "hairline. Disc size follows the chosen measure in the network of the relation shown, in "
+    "the shown window (the next line says which). Pick a focus, or click "
     "a state, to highlight it and its partners (click again or on the background to release). "
     "Hover for details and sources; drag to pan, scroll to zoom. The address keeps the view, "
     "so a link shows the same thing.")
 
 
-def _legend(color_by, color_legend, kinds_note, notes, fingerprint, offered) -> str:
+def _unplaced(order: list, attrs: dict) -> list[str]:
+    """The states without coordinates (no capital to place them at), as ``label (ISO3)``."""
+    out = []
+    for n in order:
+        a = attrs[n]
+        if a.get("lat") is None or a.get("lon") is None:
+            label = str(a.get("label") or n)
+            out.append(f"{label} ({n})" if label != str(n) else str(n))
+    return out
+
+
+def _legend(color_by, color_legend, kinds_note, notes, fingerprint, offered,
+            unplaced=()) -> str:
     rows: list[tuple[str, list]] = [(HOW_TO_READ.format(wide=WIDE_TIES), [])]
+    if "geo" in offered and unplaced:
+        rows.append((f"States without coordinates in the data ({len(unplaced)}), drawn in a row "
+                     "below the map in the geo layout, not at their capitals: "
+                     + "; ".join(unplaced) + ".", []))
     if color_by == "community":
-        rows.append(("Node colour: community in the shown window (Louvain, kg.metrics)", []))
+        rows.append(("Node colour: community (Louvain, kg.metrics) in the network of the "
+                     "relation shown, in the shown window; grey where none is computed (the "
+                     "note above says when).", []))
     else:
         rows.append((f"Node colour: {color_by}",
                      [("dot", f"{label} ({count})", color) for label, color, count in color_legend]))
@@ -638,7 +698,8 @@ def _legend(color_by, color_legend, kinds_note, notes, fingerprint, offered) -> 
     rows += [(note, []) for note in notes or []]
     if fingerprint:
         rows.append((f"Dataset fingerprint (SHA-256): {fingerprint}", []))
-    return _legend_html(rows)
+    # what the discs and colours measure in the view shown: filled by the script
+    return "\n".join((_legend_html(rows[:1]), '<p id="kg-measure"></p>', _legend_html(rows[1:])))
 
 
 def _relations(kinds: set, types: list) -> list:
@@ -657,7 +718,9 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
     index = {n: i for i, n in enumerate(order)}
     ties = {key: _ties(series, key, relation) for key in series.keys()}
     types = sorted({t for found in ties.values() for e in found for t in e[5]})
-    frames, kinds, pairs = _frames(series, ties, index, types)
+    metrics = series.metrics_by_relation or (
+        {metrics_relation: series.metrics} if series.metrics else {})
+    frames, kinds, pairs = _frames(series, ties, index, types, metrics)
     geo, force, centre, offered = _positions(series, ties, order, attrs, layout, seed)
     colors, color_legend = group_colors(groups)
     vis_nodes, vis_edges, vis_options = _vis_network(
@@ -671,8 +734,9 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
         "years": list(series.years), "windows": list(series.windows), "frames": frames,
         "types": types, "treatyMask": sum(1 << types.index(t) for t in TREATY_TYPES if t in types),
         "relations": relations, "metricNames": list(METRIC_NAMES),
-        "metricsRelation": metrics_relation,
-        "sizeBy": [s for s in SIZE_BY if s in ("degree", "strength") or series.metrics],
+        "metricsRelations": [r for r in ("exercise", "agreement", "all") if r in metrics],
+        "sizeBy": [s for s in SIZE_BY if s in ("degree", "strength")
+                   or any(metrics.values())],
         "layouts": offered, "colorBy": color_by, "palette": list(PALETTE),
         "edgeColors": EDGE_COLORS, "scale": GEO_SCALE, "centre": centre,
         "basemap": [list(r) for r in load_basemap()] if "geo" in offered else [],
@@ -813,7 +877,8 @@ def render_series(series: Series, out: str | os.PathLike, title: str, *,
         parts["sources"], parts["titles"] = sources.result()
     finally:
         sources.close()
-    legend = _legend(color_by, color_legend, kinds, notes, fingerprint, data["layouts"])
+    legend = _legend(color_by, color_legend, kinds, notes, fingerprint, data["layouts"],
+                     _unplaced(order, attrs))
     _write_page(out, title=title, subtitle=subtitle, legend=legend,
                 data_json=_json_object(parts), csp=csp)
     nodes, edges = _initial_counts(data["frames"], series, state, data["types"])

@@ -33,12 +33,16 @@
     if (yi < 0 || wi < 0) { return null; }
     return D.frames[yi * D.windows.length + wi];
   }
-  function edgeWeight(ew, aw, mask, rel) {
+  // A tie's weight under a relation; under one agreement type, the agreements of that type
+  // (a frame's "t" lists [k, type, n] where they are not all of the tie's agreements, aw).
+  function edgeWeight(ew, aw, mask, rel, typed, k) {
     if (rel === "exercise") { return ew; }
     if (rel === "agreement") { return aw; }
     if (rel === "all") { return ew + aw; }
     var t = D.types.indexOf(rel.slice(10));  // "agreement:Type"
-    return (t >= 0 && (mask & (1 << t))) ? aw : 0;
+    if (t < 0 || !(mask & (1 << t))) { return 0; }
+    var n = typed[k * 32 + t];
+    return n === undefined ? aw : n;
   }
   function edgeKind(ew, aw, mask, rel) {
     if (rel === "exercise") { return "exercise"; }
@@ -49,9 +53,10 @@
   function compute() {
     var f = frameOf(state.year, state.window);
     var e = f ? f.e : [], edges = [], deg = new Float64Array(N), str = new Float64Array(N);
-    var on = new Uint8Array(N), wmax = 0, i, w;
+    var on = new Uint8Array(N), wmax = 0, i, w, typed = {}, t = f && f.t ? f.t : [];
+    for (i = 0; i < t.length; i += 3) { typed[t[i] * 32 + t[i + 1]] = t[i + 2]; }
     for (i = 0; i < e.length; i += 5) {
-      w = edgeWeight(e[i + 2], e[i + 3], e[i + 4], state.relation);
+      w = edgeWeight(e[i + 2], e[i + 3], e[i + 4], state.relation, typed, i / 5);
       if (w <= 0 || w < state.min) { continue; }
       edges.push({a: e[i], b: e[i + 1], w: w, ew: e[i + 2], aw: e[i + 3], mask: e[i + 4],
                   kind: edgeKind(e[i + 2], e[i + 3], e[i + 4], state.relation)});
@@ -60,14 +65,17 @@
       if (w > wmax) { wmax = w; }
     }
     edges.sort(function (p, q) { return p.w - q.w || p.a - q.a || p.b - q.b; });
-    var metrics = {};
-    if (f && f.m) { f.m.forEach(function (row) { metrics[row[0]] = row; }); }
+    // metrics (betweenness, PageRank, community) of the network of the relation shown, in
+    // this window; none for a single agreement type (or a window left unmeasured): then
+    // discs sized by a metric all take one size and communities are grey (legend says so)
+    var metrics = {}, rows = f && f.m ? f.m[state.relation] : undefined;
+    if (rows) { rows.forEach(function (row) { metrics[row[0]] = row; }); }
     var size = new Float64Array(N), lo = Infinity, hi = -Infinity, v;
     var mcol = D.metricNames.indexOf(state.sizeBy) + 1;
     for (i = 0; i < N; i++) {
       if (!on[i]) { continue; }
       v = state.sizeBy === "degree" ? deg[i] : state.sizeBy === "strength" ? str[i]
-        : (metrics[i] && mcol > 0 ? metrics[i][mcol] : 0);
+        : (rows && metrics[i] && mcol > 0 ? metrics[i][mcol] : 0);
       size[i] = v; if (v < lo) { lo = v; } if (v > hi) { hi = v; }
     }
     for (i = 0; i < N; i++) {
@@ -84,7 +92,7 @@
       });
     }
     cur = {frame: f, edges: edges, deg: deg, str: str, on: on, size: size, wmax: wmax,
-           metrics: metrics, ego: ego, egoCentre: egoCentre};
+           metrics: metrics, measured: rows !== undefined, ego: ego, egoCentre: egoCentre};
   }
 
   // ---------------------------------------------------------------- what vis-network shows
@@ -474,12 +482,18 @@
   function tipText(i) {
     var lines = [name(i)], n = D.nodes[i];
     if (n.region) { lines.push("Region: " + n.region); }
+    if (state.layout === "geo" && n.lat === undefined) {
+      lines.push("Position: no coordinates in the data: drawn in the row below the map, " +
+                 "not at its capital");
+    }
     lines.push(periodText() + " · " + relationText() + ": " + fmt(cur.deg[i]) + " partners, weight " +
                fmt(cur.str[i]));
     var m = cur.metrics[i];
     if (m) {
       lines.push(D.metricNames.map(function (k, j) { return k + " " + fmt(m[j + 1]); }).join(" · ") +
-                 " (" + D.metricsRelation + " network of the window)");
+                 " (" + relationText() + " network of the window)");
+    } else if (!cur.measured && D.metricsRelations.length) {
+      lines.push("Network metrics: " + unmeasured());
     }
     var nb = cur.edges.filter(function (x) { return x.a === i || x.b === i; })
       .map(function (x) { return {p: x.a === i ? x.b : x.a, w: x.w}; })
@@ -504,9 +518,37 @@
     tip.textContent = tipText(i);
     placeTip(ev);
   }
+  function unmeasured() {  // why the view shown has no metrics
+    var names = {exercise: "exercise", agreement: "agreement (all types)", all: "combined"};
+    if (!D.metricsRelations.length) { return "not computed for this map"; }
+    var known = D.metricsRelations.map(function (r) { return names[r]; });
+    var list = known.length < 2 ? known[0]
+      : known.slice(0, -1).join(", ") + " and " + known[known.length - 1];
+    return D.metricsRelations.indexOf(state.relation) < 0
+      ? "not computed for " + relationText() + " (only for the " + list + " network" +
+        (known.length > 1 ? "s" : "") + ")"
+      : "not computed for this window";
+  }
+  function measureText() {  // what disc sizes and colours measure in the view shown
+    var net = "the " + relationText() + " network of " + periodText();
+    var own = {degree: "partners (degree)", strength: "summed tie weight (strength)"}[state.sizeBy];
+    if (!own && !cur.measured && D.colorBy === "community") {
+      return "Disc size: one size for all, and colour grey: " + state.sizeBy +
+        " and communities are " + unmeasured() + ".";
+    }
+    var parts = [own ? "Disc size: " + own + " among the ties shown, " + periodText() + "."
+      : cur.measured ? "Disc size: " + state.sizeBy + " in " + net + "."
+      : "Disc size: one size for all: " + state.sizeBy + " is " + unmeasured() + "."];
+    if (D.colorBy === "community") {
+      parts.push(cur.measured ? "Colour: communities of " + net + "."
+        : "Colour: grey: communities are " + unmeasured() + ".");
+    }
+    return parts.join(" ");
+  }
   function showStatus() {
     var nodes = 0; for (var i = 0; i < N; i++) { nodes += cur.on[i]; }
     $("kg-period").textContent = periodText();
+    if ($("kg-measure")) { $("kg-measure").textContent = measureText(); }
     $("kg-status").textContent = periodText() + " · " + relationText() + " · weight ≥ " +
       fmt(state.min) + " · " + nodes + " states, " + cur.edges.length + " ties" +
       (cur.egoCentre !== null ? " · highlighted: " + name(cur.egoCentre) + " and partners" : "");
@@ -530,13 +572,19 @@
     if (p.focus !== undefined) { state.focus = idx[p.focus] !== undefined ? p.focus : null; }
     if (p.layout && D.layouts.indexOf(p.layout) >= 0) { state.layout = p.layout; }
     if (p.size && D.sizeBy.indexOf(p.size) >= 0) { state.sizeBy = p.size; }
+    // a pinned state (clicked) is in the address while it is pinned: none there, none pinned
+    state.pin = p.pin !== undefined && idx[p.pin] !== undefined ? idx[p.pin] : null;
   }
   function writeHash() {
+    // every choice the view depends on, a cleared focus too ("focus=": a page made with
+    // --focus would otherwise reopen focused), so that the address reopens this view
     var parts = [];
     if (D.years.length) { parts.push("year=" + state.year, "window=" + state.window); }
-    parts.push("relation=" + encodeURIComponent(state.relation), "min=" + state.min);
-    if (state.focus !== null) { parts.push("focus=" + encodeURIComponent(state.focus)); }
+    parts.push("relation=" + encodeURIComponent(state.relation), "min=" + state.min,
+               "focus=" + (state.focus === null ? "" : encodeURIComponent(state.focus)),
+               "size=" + encodeURIComponent(state.sizeBy));
     if (D.layouts.length > 1) { parts.push("layout=" + state.layout); }
+    if (state.pin !== null) { parts.push("pin=" + encodeURIComponent(D.nodes[state.pin].id)); }
     var h = "#" + parts.join("&");
     if (location.hash !== h) { try { history.replaceState(null, "", h); } catch (e) { /* ignore */ } }
   }
@@ -672,7 +720,12 @@
       return Array.prototype.slice.call(canvas.getContext("2d")
         .getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data);
     },
-    tipOf: function (id) { return tipText(idx[id]); }
+    tipOf: function (id) { return tipText(idx[id]); },
+    sizes: function () {  // disc radius (px at the fitted view) of each shown state
+      var out = {};
+      for (var i = 0; i < N; i++) { if (cur.on[i]) { out[D.nodes[i].id] = cur.size[i]; } }
+      return out;
+    }
   };
   setup(); readHash(); syncControls(); start();
   canvas.getContext("2d").getImageData(0, 0, 1, 1);
