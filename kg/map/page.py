@@ -61,6 +61,7 @@ from kg.map.layout import (
     group_colors,
     wrap_lon,
 )
+from kg.network import RELATIONS
 
 __all__ = ["Series", "MapResult", "LAYOUTS", "SIZE_BY", "COLOR_BY", "EDGE_COLORS", "FONT_FACE",
            "METRIC_NAMES", "render_series", "render_graph", "json_for_script", "vis_assets"]
@@ -734,7 +735,7 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
         "years": list(series.years), "windows": list(series.windows), "frames": frames,
         "types": types, "treatyMask": sum(1 << types.index(t) for t in TREATY_TYPES if t in types),
         "relations": relations, "metricNames": list(METRIC_NAMES),
-        "metricsRelations": [r for r in ("exercise", "agreement", "all") if r in metrics],
+        "metricsRelations": [r for r in RELATIONS if r in metrics],
         "sizeBy": [s for s in SIZE_BY if s in ("degree", "strength")
                    or any(metrics.values())],
         "layouts": offered, "colorBy": color_by, "palette": list(PALETTE),
