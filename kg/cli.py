@@ -196,7 +196,9 @@ def build(settings):
                    "default: from the file extension.")
 @click.option("--graph", metavar="NAME",
               help="Target graph (default: by kind: user, mme, atop, cow, cow-states).")
-@click.option("--replace", is_flag=True, help="Replace the target graph instead of adding to it.")
+@click.option("--replace", is_flag=True,
+              help="Replace the target graph instead of adding to it (refused if that leaves "
+                   "a subject of another graph invalid).")
 @click.option("--strict", is_flag=True, help="Stop at the first bad row of a field dataset.")
 @click.option("--from-endpoint", metavar="URL", help="Run a CONSTRUCT query on this endpoint and store the result.")
 @click.option("--query", "query_file", metavar="FILE.rq", help="The CONSTRUCT query for --from-endpoint.")

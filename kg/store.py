@@ -653,9 +653,11 @@ class LocalStore(BaseStore):
         :param check: a callable run in this thread *while* the engine loads, in a
             worker thread (validation of the same data in memory, say); if it raises,
             the load stops at the next chunk, the write is undone and the error raised.
-        :param check_loaded: a callable ``check_loaded(db)`` run on the loaded
+        :param check_loaded: a callable ``check_loaded(db, previous)`` run on the loaded
             ``pyoxigraph.Store`` before the write is committed (validation of data too
-            big for memory); if it raises, the write is undone.
+            big for memory, or of what a replace takes from other graphs); ``previous()``
+            returns the store as it was before the write, read-only. If it raises, the
+            write is undone.
 
         The write is bracketed by a checkpoint of the store (RocksDB hard links,
         instant) and a journal file: a process killed in between leaves the
@@ -684,7 +686,7 @@ class LocalStore(BaseStore):
                         self.db.remove_graph(node)
             self._load_into(self.db, data, files, check, replace=replace)
             if check_loaded is not None:
-                check_loaded(self.db)
+                check_loaded(self.db, self._checkpoint)
             self._commit()
         except BaseException as exc:
             # frames of the traceback hold the engine handle: release them so it can close
@@ -789,7 +791,7 @@ class LocalStore(BaseStore):
             kept.unlink()
             self._load_into(fresh, data, files, check, replace=True)
             if check_loaded is not None:
-                check_loaded(fresh)
+                check_loaded(fresh, lambda: self.db)
             fresh.flush()
             del fresh
         except BaseException as exc:
@@ -826,6 +828,10 @@ class LocalStore(BaseStore):
         self.db.backup(str(ck))
         _write_durably(self.path / JOURNAL, b"kg write in progress; the next open restores "
                                             b"the checkpoint\n")
+
+    def _checkpoint(self):
+        """The checkpoint :meth:`_begin` took (the store before the write), opened read-only."""
+        return self._ox.Store.read_only(str(self.path / CHECKPOINT))
 
     def _commit(self) -> None:
         self.db.flush()

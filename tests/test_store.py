@@ -357,16 +357,22 @@ def test_replace_by_rebuild_equals_replace_by_deletion(tmp_path, monkeypatch):
         assert st.fingerprint() == a1
 
 
-def test_rebuild_refused_by_its_check_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+@pytest.mark.parametrize("rebuild", [True, False])
+def test_replace_refused_by_its_check_leaves_the_store_as_it_was(tmp_path, monkeypatch, rebuild):
+    """The check sees the written store and, through ``previous()``, the store before the
+    write (the live database of a rebuild, or the checkpoint of a write in place)."""
     import kg.store as store_mod
 
-    monkeypatch.setattr(store_mod, "REBUILD_MIN_TRIPLES", 0)
+    monkeypatch.setattr(store_mod, "REBUILD_MIN_TRIPLES", 0 if rebuild else 10 ** 9)
     with open_store(tmp_path / "s", write=True) as st:
         st.write_graphs({G: NT, G2: NT_OTHER}, replace=False)
         before = st.fingerprint()
 
-        def refuse(db):
-            assert len(db) == 3  # the other graph and the new triple, in the fresh database
+        def refuse(db, previous):
+            assert len(db) == 3  # the other graph and the new triple
+            old = previous()
+            assert len(old) == 4  # both graphs as they were
+            del old
             raise ValueError("refused")
 
         with pytest.raises(ValueError):

@@ -504,8 +504,39 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
         return _ingest_direct(store, paths, loads, fmt=fmt, graph=graph, replace=replace,
                               strict=strict, stream=stream)
     data, report = prepare(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
-    store.write_graphs(data, replace=replace)
+    store.write_graphs(data, replace=replace,
+                       check_loaded=_replace_check(store, data, report.files) if replace else None)
     return report
+
+
+def _replace_check(store, targets, files: list[str], then=None):
+    """A ``check_loaded`` for :meth:`kg.store.LocalStore.write_graphs` that refuses a replace of
+    ``targets`` (graph IRIs) that leaves subjects of other graphs invalid
+    (:mod:`kg.ingest.dependents`; what it needs is read now, before the write).
+
+    ``then(db)``: a further check run first, on the written store.
+    """
+    from kg.ingest.dependents import before_replace, broken
+
+    dep = before_replace(store.db, targets)
+
+    def check_loaded(db, previous):
+        if then is not None:
+            then(db)
+        found = broken(db, dep, previous)
+        if found:
+            v = found[0]
+            holders = sorted(graph_name(r["g"].value) for r in db.query(
+                f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{v.focus}> ?p ?o }} }}")
+                if r["g"].value in dep.others)
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            replaced = ", ".join(sorted(graph_name(t) for t in targets))
+            raise InputError(f"replacing graph {replaced} leaves <{v.focus}> of graph "
+                             f"{', '.join(holders) or '?'} invalid: {v.message} [{v.constraint}]{more}; "
+                             "it relied on triples the new data no longer has",
+                             file=", ".join(files))
+
+    return check_loaded
 
 
 def _needs_reference_states(store, paths, fmt) -> bool:
@@ -641,7 +672,9 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
                                                        strict=strict, replace=replace, dump=False,
                                                        context=context, loading=True)
 
-        store.write_graphs({}, replace=replace, files=loads, check=check)
+        store.write_graphs({}, replace=replace, files=loads, check=check,
+                           check_loaded=_replace_check(store, targets, [str(p) for p in paths])
+                           if replace else None)
         return holder["report"]
 
     from kg.validate import validate_oxigraph
@@ -651,7 +684,7 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
     others = [g for g in store.graph_iris() if g not in targets]
     known = _subjects(store, others, _STORE_SUBJECTS_CAP) if others else []
 
-    def check_loaded(db):
+    def check_new(db):
         for f in loads:
             if scan_file(f.path, f.fmt).long_lines:
                 check_long_literals(db, f.graph, f.path)
@@ -663,6 +696,11 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
         if others:
             _raise_violation(_touched_in_store(db, targets, others, known), {}, report.files)
 
+    if replace:
+        check_loaded = _replace_check(store, targets, report.files, then=check_new)
+    else:
+        def check_loaded(db, previous):
+            check_new(db)
     try:
         store.write_graphs({}, replace=replace, files=loads, check_loaded=check_loaded)
     except SyntaxError as exc:
@@ -687,7 +725,8 @@ def _reparse_for_error(loads, exc: SyntaxError):
 def build(store) -> IngestReport:
     """Load the ontology and the bundled curated data into their graphs (idempotent)."""
     data, report = build_data()
-    store.write_graphs(data, replace=True)
+    store.write_graphs(data, replace=True,
+                       check_loaded=_replace_check(store, data, report.files))
     report.files = [os.path.relpath(f) if not os.path.isabs(str(f)) else str(f) for f in report.files]
     return report
 
