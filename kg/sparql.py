@@ -241,6 +241,21 @@ def _unescape_iri(tok: str) -> str:
 IRIS_PER_VALUES = 400
 """IRIs kg itself names in one ``VALUES`` block (stored subjects looked up by the ingest,
 focus nodes checked by the validator): a query stays well under :data:`MAX_QUERY_LENGTH`."""
+
+
+def iri_values(iris) -> list[str]:
+    """The bodies of ``VALUES`` blocks naming ``iris``, :data:`IRIS_PER_VALUES` per block.
+
+    >>> iri_values(["urn:a", "urn:b"])
+    ['<urn:a> <urn:b>']
+    >>> len(iri_values([f"urn:{i}" for i in range(IRIS_PER_VALUES + 1)]))
+    2
+    """
+    iris = list(iris)
+    return [" ".join(term_to_sparql(Iri(i)) for i in iris[k:k + IRIS_PER_VALUES])
+            for k in range(0, len(iris), IRIS_PER_VALUES)]
+
+
 MAX_QUERY_LENGTH = 100_000
 """Characters a query may have (``KG_QUERY_MAX_LENGTH`` changes it)."""
 MAX_QUERY_DEPTH = 64

@@ -147,8 +147,8 @@ def test_shared_iris_are_the_same_from_either_side(store_copy, tmp_path, monkeyp
         others = sorted(set(st.graph_iris()) - set(targets))
         found = []
         for first in ("others", "targets"):  # which side _size finds smaller
-            monkeypatch.setattr(dp, "_size", lambda db, graphs: int(graphs == targets) if
-                                first == "others" else int(graphs != targets))
+            small = others if first == "others" else targets
+            monkeypatch.setattr(dp, "_size", lambda db, graphs, small=small: int(graphs != small))
             for cap in (dp_cap, 500, 0):
                 monkeypatch.setattr(dp, "_CAP", cap)
                 found.append(dp._shared(st.db, targets, others))

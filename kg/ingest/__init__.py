@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kg.errors import InputError, UsageError
 from kg.namespaces import GRAPH, ID, OWL, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
-from kg.sparql import IRIS_PER_VALUES
+from kg.sparql import iri_values
 
 __all__ = ["IngestReport", "detect_kind", "ingest", "build", "build_data", "FIELD_FORMATS", "prepare",
            "assemble", "validate_assembled", "STORED"]
@@ -104,12 +104,6 @@ def _context_nt(store, exclude: set[str]) -> bytes:
     return store.query(q, graphs=graphs, own=True)
 
 
-def _chunks(items: list, size: int):
-    """``items`` in consecutive lists of at most ``size``."""
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def _in_graphs(graphs, pattern: str) -> str:
     """``pattern`` in any of ``graphs`` (IRIs), as a SPARQL group.
 
@@ -138,7 +132,6 @@ def _touched_in_store(db, targets: list[str], others: list[str], known: list[str
     """
     import pyoxigraph as ox
 
-    from kg.sparql import Iri, term_to_sparql
     from kg.validate import validate_oxigraph
 
     new, typed = _in_graphs(targets, "?s ?p ?o"), _in_graphs(targets, "?s a ?c")
@@ -149,8 +142,7 @@ def _touched_in_store(db, targets: list[str], others: list[str], known: list[str
     else:
         candidates = known
     touched: list[str] = []
-    for chunk in _chunks(candidates, IRIS_PER_VALUES):
-        values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
+    for values in iri_values(candidates):
         touched += [r["s"].value for r in db.query(
             f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ {new} }} "
             f"FILTER NOT EXISTS {{ {typed} }} }}")]
@@ -172,22 +164,18 @@ def _touched_subjects(store, mem, targets, graphs: list[str]) -> list[str]:
     its subjects to the in-memory copy; a bigger one is asked about the new
     data's subjects, :data:`kg.sparql.IRIS_PER_VALUES` at a time.
     """
-    from kg.sparql import Iri, term_to_sparql
-
     stored = _subjects(store, graphs, _STORE_SUBJECTS_CAP)
     new = _in_graphs(targets, "?s ?p ?o")
     if stored is not None:
         found = []
-        for chunk in _chunks(stored, IRIS_PER_VALUES):
-            values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
+        for values in iri_values(stored):
             found += [r["s"].value for r in mem.query(
                 f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ {new} }} }}")]
         return found
     candidates = sorted(r["s"].value for r in mem.query(
         f"SELECT DISTINCT ?s WHERE {{ {new} FILTER(isIRI(?s)) }}"))
     found = []
-    for chunk in _chunks(candidates, IRIS_PER_VALUES):
-        values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
+    for values in iri_values(candidates):
         found += [r[0].value for r in store.select(
             f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ ?s ?p ?o }} }}",
             graphs=graphs, own=True).rows]
@@ -206,16 +194,13 @@ def _touched_context(store, mem, targets, exclude: set[str]) -> int:
     """
     import pyoxigraph as ox
 
-    from kg.sparql import Iri, term_to_sparql
-
     if store is None:
         return 0
     graphs = [g for g in store.graph_iris() if g not in exclude]
     if not graphs:
         return 0
     touched = _touched_subjects(store, mem, targets, graphs)
-    for chunk in _chunks(sorted(touched), IRIS_PER_VALUES):
-        values = " ".join(term_to_sparql(Iri(s)) for s in chunk)
+    for values in iri_values(sorted(touched)):
         nt = store.query(f"CONSTRUCT {{ ?s ?p ?o . ?o a ?t }} WHERE {{ VALUES ?s {{ {values} }} "
                          "?s ?p ?o OPTIONAL { ?o a ?t } }", graphs=graphs, own=True)
         if nt:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.sparql import IRIS_PER_VALUES, Iri, term_to_sparql
+from kg.sparql import IRIS_PER_VALUES, Iri, iri_values, term_to_sparql
 
 __all__ = ["Dependents", "before_replace", "broken"]
 
@@ -60,15 +60,6 @@ def _graphs(iris):
     return [ox.NamedNode(g) for g in sorted(iris)]
 
 
-def _values(iris) -> str:
-    return " ".join(term_to_sparql(Iri(i)) for i in iris)
-
-
-def _chunks(items: list):
-    for i in range(0, len(items), IRIS_PER_VALUES):
-        yield items[i:i + IRIS_PER_VALUES]
-
-
 def _capped(db, text: str, graphs) -> list[str] | None:
     """The values of ``?i`` that ``text`` selects over ``graphs``, or None past :data:`_CAP`."""
     rows = [r["i"].value for r in db.query(f"{text} LIMIT {_CAP + 1}", default_graph=_graphs(graphs))]
@@ -86,9 +77,9 @@ def _size(db, graphs) -> int:
 def _lookup(db, iris: list[str], pattern: str, graphs) -> list[str]:
     """Those of ``iris`` (bound to ``?i``) for which ``pattern`` holds over ``graphs``."""
     found: list[str] = []
-    for chunk in _chunks(iris):
+    for values in iri_values(iris):
         found += [r["i"].value for r in db.query(
-            f"SELECT ?i WHERE {{ VALUES ?i {{ {_values(chunk)} }} FILTER EXISTS {{ {pattern} }} }}",
+            f"SELECT ?i WHERE {{ VALUES ?i {{ {values} }} FILTER EXISTS {{ {pattern} }} }}",
             default_graph=_graphs(graphs))]
     return found
 
@@ -114,8 +105,7 @@ def _shared(db, targets: list[str], others: list[str]) -> list[str]:
         iris = _capped(db, text, graphs)
         if iris is not None:
             return _lookup(db, iris, pattern, elsewhere)
-    in_t = " ".join(term_to_sparql(Iri(g)) for g in targets)
-    in_o = " ".join(term_to_sparql(Iri(g)) for g in others)
+    in_t, in_o = (" ".join(term_to_sparql(Iri(g)) for g in graphs) for graphs in (targets, others))
     return sorted(r["i"].value for r in db.query(
         f"SELECT DISTINCT ?i WHERE {{ VALUES ?g {{ {in_t} }} GRAPH ?g {{ ?i ?p ?o }} "
         f"FILTER(isIRI(?i)) FILTER EXISTS {{ VALUES ?h {{ {in_o} }} GRAPH ?h {{ {_MENTIONED} }} }} }}"))
@@ -125,9 +115,9 @@ def _described(db, iris: list[str], graphs=None) -> set:
     """The triples (as term tuples) whose subject is one of ``iris``, in ``graphs`` (None: all)."""
     kw = {"use_default_graph_as_union": True} if graphs is None else {"default_graph": _graphs(graphs)}
     out: set = set()
-    for chunk in _chunks(iris):
+    for values in iri_values(iris):
         out.update((t.subject, t.predicate, t.object) for t in db.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {_values(chunk)} }} ?s ?p ?o }}", **kw))
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}", **kw))
     return out
 
 
@@ -169,9 +159,9 @@ def broken(db, dep: Dependents, previous, *, limit: int = 50) -> list:
     if not changed:
         return []
     focus = set(_lookup(db, changed, "?i ?p ?o", dep.others))
-    for chunk in _chunks(changed):
+    for values in iri_values(changed):
         focus.update(r["x"].value for r in db.query(
-            f"SELECT DISTINCT ?x WHERE {{ VALUES ?i {{ {_values(chunk)} }} ?x ?q ?i FILTER(isIRI(?x)) }}",
+            f"SELECT DISTINCT ?x WHERE {{ VALUES ?i {{ {values} }} ?x ?q ?i FILTER(isIRI(?x)) }}",
             default_graph=_graphs(dep.others)))
 
     def check(store) -> set:
