@@ -1436,3 +1436,25 @@ def test_states_without_coordinates_are_named_in_the_legend_and_their_tooltips(
     finally:
         page.close()
     _offline(log)
+
+
+def test_an_address_without_a_key_gives_the_page_s_default_for_it(bundled_map, browser):
+    """An address edited by hand describes the whole view: after #year=2019&window=5&
+    size=strength&focus=JPN, an address naming only the year takes the page's window,
+    size and focus again (they used to stay as the earlier address had set them)."""
+    page, log = _load(browser, bundled_map, "year=2019&window=5&size=strength&focus=JPN")
+    try:
+        first = page.evaluate("window.kgMap.state")
+        assert (first["window"], first["sizeBy"], first["focus"]) == (5, "strength", "JPN")
+        defaults = page.evaluate("(() => { const s = JSON.parse(document.getElementById("
+                                 "'kg-data').textContent).state; return s; })()")
+        page.evaluate("location.hash = 'year=2010'")
+        page.wait_for_function("window.kgMap.state.year === 2010")
+        state = page.evaluate("window.kgMap.state")
+        for key in ("window", "sizeBy", "focus", "relation", "min", "layout"):
+            assert state[key] == defaults[key], key
+        assert page.input_value("#kg-window") == str(defaults["window"])
+        assert page.input_value("#kg-focus") == ""
+    finally:
+        page.close()
+    _offline(log)

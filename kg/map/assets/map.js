@@ -565,13 +565,16 @@
       var i = kv.indexOf("="); if (i <= 0) { return; }
       try { p[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1)); } catch (e) { /* URIError */ }
     });
-    if (p.year && D.years.indexOf(+p.year) >= 0) { state.year = +p.year; }
-    if (p.window && D.windows.indexOf(+p.window) >= 0) { state.window = +p.window; }
-    if (p.relation && D.relations.indexOf(p.relation) >= 0) { state.relation = p.relation; }
-    if (p.min !== undefined && isFinite(+p.min) && +p.min >= 0) { state.min = +p.min; }
-    if (p.focus !== undefined) { state.focus = idx[p.focus] !== undefined ? p.focus : null; }
-    if (p.layout && D.layouts.indexOf(p.layout) >= 0) { state.layout = p.layout; }
-    if (p.size && D.sizeBy.indexOf(p.size) >= 0) { state.sizeBy = p.size; }
+    // the address is the whole view: a key it leaves out (or gets wrong) takes the page's
+    // default, not the value an earlier address set
+    var d = D.state;
+    state.year = p.year && D.years.indexOf(+p.year) >= 0 ? +p.year : d.year;
+    state.window = p.window && D.windows.indexOf(+p.window) >= 0 ? +p.window : d.window;
+    state.relation = p.relation && D.relations.indexOf(p.relation) >= 0 ? p.relation : d.relation;
+    state.min = p.min !== undefined && p.min !== "" && isFinite(+p.min) && +p.min >= 0 ? +p.min : d.min;
+    state.focus = p.focus === undefined ? d.focus : (idx[p.focus] !== undefined ? p.focus : null);
+    state.layout = p.layout && D.layouts.indexOf(p.layout) >= 0 ? p.layout : d.layout;
+    state.sizeBy = p.size && D.sizeBy.indexOf(p.size) >= 0 ? p.size : d.sizeBy;
     // a pinned state (clicked) is in the address while it is pinned: none there, none pinned
     state.pin = p.pin !== undefined && idx[p.pin] !== undefined ? idx[p.pin] : null;
   }
