@@ -1101,11 +1101,11 @@ def test_bends_of_all_ties_at_once_equal_the_bend_of_each(bundled_map):
         assert {("curvedCW", True), ("curvedCCW", False), ("curvedCW", False)} <= kinds
     data = _page_data(bundled_map)
     nodes = data["nodes"]
-    pairs = [tuple(int(k) for k in e["id"].split("|")) for e in data["edges"]]
+    pairs = [(e[0], e[1]) for e in data["edges"]]
     assert len(pairs) > 100
-    assert _geo_smooths(nodes, pairs, data["centre"]) == [e["smooth"] for e in data["edges"]]
-    assert [e["smooth"] for e in data["edges"]] == \
-           [_geo_smooth(nodes[i], nodes[j], data["centre"]) for i, j in pairs]
+    smooths = [{"type": data["bendTypes"][e[2]], "roundness": e[3]} for e in data["edges"]]
+    assert _geo_smooths(nodes, pairs, data["centre"]) == smooths
+    assert smooths == [_geo_smooth(nodes[i], nodes[j], data["centre"]) for i, j in pairs]
 
 
 def test_page_is_drawn_by_pyvis_vis_network_updated_in_place(bundled_map, browser):
@@ -1117,8 +1117,8 @@ def test_page_is_drawn_by_pyvis_vis_network_updated_in_place(bundled_map, browse
     assert js in text and css in text
     data = _page_data(bundled_map)
     assert data["options"]["physics"]["enabled"] is False
-    assert {e["id"] for e in data["edges"]} == {
-        f"{f['e'][k]}|{f['e'][k + 1]}" for f in data["frames"] for k in range(0, len(f["e"]), 5)}
+    assert {(e[0], e[1]) for e in data["edges"]} == {
+        (f["e"][k], f["e"][k + 1]) for f in data["frames"] for k in range(0, len(f["e"]), 5)}
     page, log = _load(browser, bundled_map)
     try:
         assert page.evaluate("window.kgMap.network() instanceof vis.Network")

@@ -21,7 +21,10 @@
                layout: D.state.layout};
   var idx = Object.create(null), geoBend = {};  // no prototype: "__proto__" is no state
   D.nodes.forEach(function (n, i) { idx[n.id] = i; });
-  D.edges.forEach(function (e) { if (e.smooth) { geoBend[e.id] = e.smooth; } });
+  // a tie's bend on the geographic layout: [i, j, bend type, roundness] (no bend: [i, j])
+  D.edges.forEach(function (e) {
+    if (e.length > 2) { geoBend[e[0] + "|" + e[1]] = {type: D.bendTypes[e[2]], roundness: e[3]}; }
+  });
   var cur = null, hover = -1, unit = 1, baseCache = {};
   var network = null, nodesDS = null, edgesDS = null, canvas = null;
   var shownNodes = new Array(N), shownEdges = {}, placedLayout = null;
