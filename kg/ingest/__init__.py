@@ -502,6 +502,7 @@ def _replace_check(store, targets, files: list[str], then=None):
     ``then(db)``: a further check run first, on the written store.
     """
     from kg.ingest.dependents import before_replace, broken
+    from kg.sparql import Iri, term_to_sparql
 
     dep = before_replace(store.db, targets)
 
@@ -512,7 +513,7 @@ def _replace_check(store, targets, files: list[str], then=None):
         if found:
             v = found[0]
             holders = sorted(graph_name(r["g"].value) for r in db.query(
-                f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{v.focus}> ?p ?o }} }}")
+                f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {term_to_sparql(Iri(v.focus))} ?p ?o }} }}")
                 if r["g"].value in dep.others)
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             replaced = ", ".join(sorted(graph_name(t) for t in targets))
