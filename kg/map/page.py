@@ -6,8 +6,8 @@ year and window width); :func:`render_graph` is the same for one networkx graph.
 The page (``assets/page.html``, ``assets/map.css``, ``assets/map.js``):
 
 * is drawn by vis-network as the installed pyvis package ships it
-  (:func:`vis_assets`); the states, every tie of any year and the vis options
-  are assembled with pyvis' ``Network`` (:func:`_vis_network`), and the script
+  (:func:`vis_assets`); the states and the vis options are assembled with
+  pyvis' ``Network`` (:func:`_vis_network`), and the script
   keeps vis DataSets in step with the year, window and filters (the network
   is built once and never rebuilt), paints the basemap in vis-network's
   ``beforeDrawing`` hook and serializes the vis view for the SVG export;
@@ -427,23 +427,22 @@ def _geo_smooths(nodes: list, pairs: list, centre: float) -> list:
 
 
 def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big: bool):
-    """The nodes, ties and options handed to vis-network, assembled with pyvis' ``Network``.
+    """The nodes, ties and options handed to vis-network; nodes and options assembled with
+    pyvis' ``Network``.
 
     Each state is a pyvis node (``add_node``: id, label, colour, the position of
     the opening layout, and the page's own fields ``region``, ``lat``/``lon``,
-    ``fx``/``fy``); each tie of any year a pyvis edge (``add_edge``, id ``"i|j"``
-    of the node indexes, and in the geo layout its great-circle bend); the
-    options (physics off, nodes not draggable, ...) are pyvis' ``Options``. The
+    ``fx``/``fy``); the options (physics off, nodes not draggable, ...) are pyvis'
+    ``Options``. Each tie of any year is ``[i, j]`` (node indexes), with its
+    great-circle bend in the geo layout as ``[i, j, bend, roundness]`` (``bend`` an
+    index into :data:`BEND_TYPES`): the script makes the vis edges itself, as slots
+    it reuses from year to year, so a tie needs no more (pyvis' edge dicts, repeating
+    both states' ids and the field names, were 8% of the bundled map's page). The
     page changes sizes, visibility and widths per year in vis DataSets.
-
-    pyvis scans every earlier edge on each ``add_edge`` of an undirected network
-    (quadratic: seconds for the 12,000 ties of the 1,000-state benchmark); the
-    pairs here are unique by construction, so the network is built as directed
-    and the arrow pyvis then gives each edge is left out of the page.
     """
     from pyvis.network import Network
 
-    net = Network(height="100%", width="100%", directed=True, heading="")
+    net = Network(height="100%", width="100%", heading="")
     for n in order:
         a = attrs[n]
         extra = {"region": a.get("region") or ""}
@@ -457,14 +456,12 @@ def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big
                 extra["x"], extra["y"] = extra["fx"], extra["fy"]
         net.add_node(str(n), label=str(a.get("label") or n), shape="dot",
                      color=colors[groups[n]], **extra)
-    nodes = net.get_nodes()
     pairs = sorted(pairs)
-    bends = _geo_smooths(net.nodes, pairs, centre) if geo is not None else None
-    for k, (i, j) in enumerate(pairs):
-        opts = {"id": f"{i}|{j}"}
-        if bends is not None:
-            opts["smooth"] = bends[k]
-        net.add_edge(nodes[i], nodes[j], **opts)
+    if geo is None:
+        ties = [[i, j] for i, j in pairs]
+    else:
+        ties = [[i, j, BEND_TYPES.index(b["type"]), b["roundness"]]
+                for (i, j), b in zip(pairs, _geo_smooths(net.nodes, pairs, centre), strict=True)]
     net.toggle_physics(False)
     net.toggle_drag_nodes(False)
     net.toggle_stabilization(False)
@@ -484,30 +481,12 @@ def _vis_network(order, attrs, geo, force, colors, groups, pairs, centre, *, big
                          "font": {"face": FONT_FACE, "color": "#222222",
                                   "strokeColor": "#ffffff"},
                          "scaling": {"label": {"drawThreshold": 1}}}
-    vis_nodes, vis_edges, _heading, _h, _w, options = net.get_network_data()
-    return vis_nodes, _compact_edges(vis_edges), json.loads(options)
+    vis_nodes, _edges, _heading, _h, _w, options = net.get_network_data()
+    return vis_nodes, ties, json.loads(options)
 
 
 #: The bends a tie is drawn with on the geographic layout (:func:`_geo_smooths`), by index.
 BEND_TYPES = ("curvedCW", "curvedCCW")
-
-
-def _compact_edges(vis_edges: list[dict]) -> list[list]:
-    """pyvis's edges as the page keeps them: ``[i, j]``, or ``[i, j, bend, roundness]`` with
-    ``bend`` an index into :data:`BEND_TYPES` (the page needs only the pair and its bend on
-    the geographic layout; pyvis's dicts, repeating both states' ids, were 8% of the
-    bundled map's page).
-
-    >>> _compact_edges([{"id": "0|4", "from": "ALB", "to": "BEL", "arrows": "to",
-    ...                  "smooth": {"type": "curvedCCW", "roundness": 0.075}}, {"id": "1|2"}])
-    [[0, 4, 1, 0.075], [1, 2]]
-    """
-    out = []
-    for e in vis_edges:
-        pair = [int(k) for k in e["id"].split("|")]
-        smooth = e.get("smooth")
-        out.append(pair + [BEND_TYPES.index(smooth["type"]), smooth["roundness"]] if smooth else pair)
-    return out
 
 
 def _frames(series: Series, ties: dict, index: dict, types: list,
