@@ -1280,8 +1280,6 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
 
     if by_year and window:
         raise UsageError("--by-year and --window exclude each other")
-    if window is not None and window < 1:
-        raise UsageError("--window must be a positive number of years")
     if focus is not None:
         check_iso3(focus)
     graph_list = sorted(set(graphs)) if graphs else None
@@ -1318,6 +1316,9 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
             # a store written before years were bounded: keep the series finite
             lo, hi = max(lo, YEAR_MIN), min(hi, YEAR_MAX)
         span = window or 1
+        if lo is not None and hi is not None and span > hi - lo + 1:
+            raise UsageError(f"--window {span} is longer than the {hi - lo + 1} year(s) "
+                             f"from {lo} to {hi}")
         periods = []
         for end in range(lo + span - 1 if window else lo, hi + 1):
             start = end - span + 1

@@ -265,6 +265,22 @@ def test_metrics_cli_rejects_bad_focus(bundled):
     assert "ISO3" in res.output
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--window", "0"], "--window 0: from 1 to"),
+    (["--window", "3", "--from", "2015", "--to", "2016"],
+     "--window 3 is longer than the 2 year(s) from 2015 to 2016"),
+])
+def test_metrics_cli_rejects_a_window_that_gives_no_period(bundled, args, message):
+    """A rolling window longer than the years asked for would give an empty series."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    res = CliRunner().invoke(cli, ["--store", str(bundled), "metrics", *args])
+    assert res.exit_code == 2
+    assert message in res.output and len(res.output.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("seed, n, p", [(5, 30, 0.2), (6, 15, 0.6)])
 def test_eigenvector_agrees_with_networkx_on_connected_graphs(seed, n, p):
     import networkx as nx
