@@ -786,6 +786,10 @@ def _build_panel(store, *, year_from, year_to, directed, states, all_dyads, grap
     if lo > hi:
         raise UsageError(f"--from {lo} is after --to {hi}")
     codes = reference_states(store)
+    unknown = [s for s in wanted if s not in codes]
+    if unknown:
+        raise UsageError(f"--states {' '.join(unknown)}: no state with that ISO3 code in the "
+                         "store")
     system, system_end = system_years(store, lo, hi)
     if all_dyads and not system:
         raise UsageError("--all-dyads needs the state-system membership list; load it first "

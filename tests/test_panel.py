@@ -187,6 +187,8 @@ def test_bad_options_exit_2_with_one_line(world, cli_runner, tmp_path):
         (["--format", "csv", "--dynamic"], "--dynamic"),
         (["--format", "ttl", "--directed"], "--directed"),
         (["--format", "dyad-year", "--states", "jpn"], "ISO3"),
+        (["--format", "dyad-year", "--states", "XQZ"],
+         "--states XQZ: no state"),
         (["--format", "dyad-year", "--out", str(tmp_path / "p.xlsx")], ".dta"),
         (["--format", "dyad-year", "--from", "2013", "--to", "2009"], "after"),
     ]:
