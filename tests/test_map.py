@@ -419,6 +419,22 @@ def test_cli_map_writes_page_png_and_svg(bundled_store, tmp_path):
     assert not (tmp_path / "x.html").exists()
 
 
+@pytest.mark.parametrize("weight", ["-1", "nan", "inf"])
+def test_cli_map_refuses_a_minimum_weight_that_is_not_a_finite_number_from_0(
+        bundled_store, tmp_path, weight):
+    """nan and inf used to end in a traceback from the page's JSON."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    out = tmp_path / "x.html"
+    bad = CliRunner().invoke(cli, ["--store", str(bundled_store), "map", "--out", str(out),
+                                   "--min-weight", weight])
+    assert bad.exit_code == 2, bad.output
+    assert bad.stderr.strip() == f"kg: error: --min-weight {float(weight)}: a finite number, 0 or more"
+    assert not out.exists()
+
+
 def test_screenshot_without_chromium_raises_typed_error(tmp_path, monkeypatch):
     import kg.map.browser as kgbrowser
     from kg.errors import KgError

@@ -23,6 +23,7 @@ a run against the one read a query at a time.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 
@@ -531,8 +532,8 @@ def _check(relation, layout, size_by, color_by, focus, min_weight) -> None:
             raise UsageError(f"unknown {what} {value!r} (one of: {', '.join(allowed)})")
     if focus is not None:
         check_iso3(focus)
-    if min_weight is None or min_weight < 0:
-        raise UsageError("--min-weight must be 0 or more")
+    if min_weight is None or not math.isfinite(min_weight) or min_weight < 0:
+        raise UsageError(f"--min-weight {min_weight}: a finite number, 0 or more")
 
 
 @collector_paused()
