@@ -306,6 +306,18 @@ def test_malformed_claim_file_exits_2_naming_the_field(cli_runner, tmp_path, wor
     assert res.exit_code == 2 and "references[1].key" in res.stderr and "nobody-2099" in res.stderr
 
 
+def test_a_claims_dir_that_is_missing_or_empty_exits_2(cli_runner, tmp_path, worlds_store):
+    """Before, both gave an empty list of verdicts and exit 0."""
+    (tmp_path / "empty").mkdir()
+    for d, needle in ((tmp_path / "missing", "no such folder"),
+                      (tmp_path / "empty", "no claim file")):
+        for cmd in ("check", "list"):
+            res = cli_runner("claims", cmd, "--claims-dir", str(d), store=worlds_store)
+            assert res.exit_code == 2, res.output
+            assert res.stderr.strip() == f"kg: error: --claims-dir {d}: {needle}" + (
+                " (*.yaml) in it" if d.name == "empty" else "")
+
+
 def test_json_output_has_what_a_reviewer_asks_for(cli_runner, worlds_store):
     res = cli_runner("claims", "check", "--format", "json", "--graph", "steady",
                      store=worlds_store)

@@ -270,10 +270,16 @@ def load_claims(directory: str | Path | None = None) -> list[Claim]:
     """Every claim in ``queries/claims/`` (or ``directory``), ordered by number then id.
 
     :raises InputError: for a bad claim file or two files with the same id.
+    :raises UsageError: when the folder does not exist or holds no claim file.
     """
     d = Path(directory) if directory else claims_dir()
+    if not d.is_dir():
+        raise UsageError(f"--claims-dir {d}: no such folder")
+    files = [p for p in sorted(d.glob("*.yaml")) if p.name != REFERENCES_FILE]
+    if not files:
+        raise UsageError(f"--claims-dir {d}: no claim file (*.yaml) in it")
     bib = load_references(d)
-    claims = [load_claim(p, bib) for p in sorted(d.glob("*.yaml")) if p.name != REFERENCES_FILE]
+    claims = [load_claim(p, bib) for p in files]
     seen: dict[str, str] = {}
     for c in claims:
         if c.id in seen:
