@@ -747,7 +747,7 @@ def render(result: dict) -> str:
             continue            # a row a table of another year lists: no table covers this year
         srcs = sorted({source_id(o.row) for e in result["exercises"] if (e.fy, e.kind) == (fy, kind)
                        for o in e.occs}, key=lambda s: (int(s.split("-")[1]), s))
-        out += [f"  - id: doj-table-rows-{kind}-fy{fy}", f"    category: {kind}",
+        out += [f"  - id: doj-table-rows-{kind}-fy{fy}", "    state: JPN", f"    category: {kind}",
                 f"    fiscal_year: {fy}", f"    count: {n}", "    basis: table-rows",
                 "    rule: " + _q("exercises the Defense of Japan " + (
                     {"us": "Japan-U.S. table", "multilateral": "multilateral tables",

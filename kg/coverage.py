@@ -305,7 +305,8 @@ SELECT ?ex ?fy ?p ?complete WHERE {
 
 _FISCAL_COUNTS = """
 SELECT ?c ?cat ?fy ?n ?basis ?src WHERE {
-  ?c a sp:OfficialCount ; sp:countCategory ?cat ; sp:fiscalYear ?fy ; sp:count ?n .
+  ?c a sp:OfficialCount ; sp:countedState ?focus ;
+     sp:countCategory ?cat ; sp:fiscalYear ?fy ; sp:count ?n .
   OPTIONAL { ?c sp:countBasis ?basis }
   OPTIONAL { ?c sp:source ?src }
 }
@@ -317,7 +318,7 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
 
     Reads ``sp:Exercise`` records with a ``sp:fiscalYear`` (curated records get
     one from a start date with a month, or from a fiscal-year table) and
-    ``sp:OfficialCount`` records. Returns one row per fiscal year (from the
+    ``sp:OfficialCount`` records of ``focus`` (``sp:countedState``). Returns one row per fiscal year (from the
     first to the last year any record or count names) and kind
     (:data:`FISCAL_KINDS`). Where several counts of one basis exist for a year
     and kind (say, one per edition), the largest is taken.
@@ -352,7 +353,8 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
             records[(fy, kind)] += 1
     counts: dict[tuple[int, str, str], int] = {}
     sources: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS, graphs=g, own=True).dicts():
+    for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS, bindings={"focus": Iri(state_iri(focus))},
+                            graphs=g, own=True).dicts():
         key = (int(row["fy"]), str(row["cat"]), str(row.get("basis") or "mod-count"))
         counts[key] = max(counts.get(key, 0), int(row["n"]))
         if row.get("src"):

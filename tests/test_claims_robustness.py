@@ -77,7 +77,8 @@ OFFICIAL = PREFIXES + _states() + "".join(
     + [_ex(f"o-{y}-a", y, "JPN", "AUS", fy=y) for y in range(2005, 2010)]
     + [_ex(f"o-{y}-{i}", y, "JPN", "AUS", "IND", fy=y) for y in range(2020, 2025) for i in (1, 2)]
     + [_ex(f"o-{y}-u", y, "JPN", "USA", fy=y) for y in range(2020, 2025)]) + "".join(
-    f'oc:{cat}-{fy} a sp:OfficialCount ; sp:countCategory "{cat}" ; sp:fiscalYear {fy} ; '
+    f'oc:{cat}-{fy} a sp:OfficialCount ; sp:countedState st:JPN ; sp:countCategory "{cat}" ; '
+    f'sp:fiscalYear {fy} ; '
     f'sp:count {n} ; sp:countBasis "mod-count" .\n'
     for cat, fy, n in (("us", 2013, 24), ("multilateral", 2013, 19), ("us", 2022, 108),
                        ("multilateral", 2022, 43)))
@@ -98,7 +99,8 @@ def _counted(tag: str, factor: int) -> str:
         recs += [_ex(f"{tag}-{y}-m{i}", y, "JPN", "AUS", "IND", fy=y) for i in (1, 2)]
         counts += [("us", y, 1), ("multilateral", y, 2)]
     return PREFIXES + _states() + "".join(recs) + "".join(
-        f'oc:{tag}-{cat}-{fy} a sp:OfficialCount ; sp:countCategory "{cat}" ; '
+        f'oc:{tag}-{cat}-{fy} a sp:OfficialCount ; sp:countedState st:JPN ; '
+        f'sp:countCategory "{cat}" ; '
         f'sp:fiscalYear {fy} ; sp:count {n * factor} ; sp:countBasis "mod-count" .\n'
         for cat, fy, n in counts)
 

@@ -35,11 +35,14 @@ exercises:
   - {id: alpha-2012, series: alpha, label: Alpha 2012, year: 2012,
      participants: [JPN, USA], sources: [doj]}
 official_counts:
-  - {id: mod-ml-2013, category: multilateral, fiscal_year: 2013, count: 19, rule: MOD, sources: [doj]}
-  - {id: rows-ml-2013, category: multilateral, fiscal_year: 2013, count: 2, rule: rows,
+  - {id: mod-ml-2013, state: JPN, category: multilateral, fiscal_year: 2013, count: 19, rule: MOD,
+     sources: [doj]}
+  - {id: rows-ml-2013, state: JPN, category: multilateral, fiscal_year: 2013, count: 2, rule: rows,
      basis: table-rows, sources: [doj]}
-  - {id: rows-ml-2013-later, category: multilateral, fiscal_year: 2013, count: 3, rule: rows,
-     basis: table-rows, sources: [doj]}
+  - {id: rows-ml-2013-later, state: JPN, category: multilateral, fiscal_year: 2013, count: 3,
+     rule: rows, basis: table-rows, sources: [doj]}
+  - {id: aus-bi-2014, state: AUS, category: bilateral, fiscal_year: 2014, count: 7, rule: toy,
+     sources: [doj]}
 """
 
 
@@ -82,6 +85,18 @@ def test_focus_changes_the_count(world):
     assert rows[(2014, "bilateral")].records == 1   # JPN-AUS, seen from Australia
     assert rows[(2014, "us")].records == 1          # USA-AUS: with the United States only
     assert rows[(2013, "multilateral")].records == 1
+
+
+def test_a_focus_reads_only_the_official_counts_of_its_own_exercises(world):
+    """Japan's counts are not set against Australia's records, nor Australia's against Japan's
+    (before sp:countedState, every focus read Japan's counts)."""
+    aus, jpn = _rows(world, focus="AUS"), _rows(world)
+    assert (aus[(2013, "multilateral")].official_count, aus[(2013, "multilateral")].table_rows) \
+        == (None, None)
+    assert aus[(2014, "bilateral")].official_count == 7
+    assert jpn[(2014, "bilateral")].official_count is None
+    assert jpn[(2013, "multilateral")].official_count == 19
+    assert _rows(world, focus="USA")[(2013, "multilateral")].official_count is None
 
 
 def test_exercise_kind_rules():

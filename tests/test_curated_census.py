@@ -102,6 +102,7 @@ def test_part_of_must_name_a_known_source():
 
 COUNT = """official_counts:
   - id: mod-multilateral-fy2013
+    state: JPN
     category: multilateral
     fiscal_year: 2013
     count: 19
@@ -114,7 +115,8 @@ def test_official_count_compiles():
     t = _triples(_compile(COUNT)[0])
     c = ID + "official-count/mod-multilateral-fy2013"
     assert (c, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", SP + "OfficialCount") in t
-    assert {(c, SP + "countCategory", "multilateral"), (c, SP + "fiscalYear", "2013"),
+    assert {(c, SP + "countedState", ID + "state/JPN"),
+            (c, SP + "countCategory", "multilateral"), (c, SP + "fiscalYear", "2013"),
             (c, SP + "count", "19"), (c, SP + "countBasis", "mod-count"),
             (c, SP + "source", ID + "source/src")} <= t
 
@@ -124,6 +126,8 @@ def test_official_count_compiles():
     ("count: 19", "count: -1", "count must be a non-negative integer"),
     ("count: 19", "count: 19\n    basis: guess", "unknown basis 'guess'"),
     ("    sources: [src]\n", "", "missing field"),
+    ("    state: JPN\n", "", "missing field\\(s\\) state"),
+    ("state: JPN", "state: XQZ", "unknown state code 'XQZ'"),
 ])
 def test_bad_official_count_is_rejected(old, new, msg):
     with pytest.raises(InputError, match=msg):
@@ -132,8 +136,9 @@ def test_bad_official_count_is_rejected(old, new, msg):
 
 def test_csv_official_counts(tmp_path):
     p = tmp_path / "mod-official_counts.csv"
-    p.write_text("id,category,fiscal_year,count,rule,basis,sources\n"
-                 "rows-us-fy2015,us,2015,30,rows of Reference 32,table-rows,src\n", encoding="utf-8")
+    p.write_text("id,state,category,fiscal_year,count,rule,basis,sources\n"
+                 "rows-us-fy2015,JPN,us,2015,30,rows of Reference 32,table-rows,src\n",
+                 encoding="utf-8")
     doc = read_records(p)
     quads, _ = compile_records([(str(p), doc)], graph=G, known=KNOWN)
     assert (ID + "official-count/rows-us-fy2015", SP + "count", "30") in _triples(quads)

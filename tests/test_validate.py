@@ -504,7 +504,8 @@ def test_ingest_takes_the_bounds(tmp_path, store_copy, cli_runner):
     assert res.exit_code == 0, res.output
 
 
-COUNT_TTL = ('id:official-count\\/audit a sp:OfficialCount ; sp:countCategory "us" ; sp:fiscalYear 2022 ; '
+COUNT_TTL = ('id:official-count\\/audit a sp:OfficialCount ; sp:countedState id:state\\/AAA ; '
+             'sp:countCategory "us" ; sp:fiscalYear 2022 ; '
              'sp:count {count} ; sp:countingRule "audit rule" ; sp:source id:source\\/audit-src .')
 COUNT = ID + "official-count/audit"
 
@@ -517,6 +518,21 @@ COUNT = ID + "official-count/audit"
 def test_official_count_is_not_negative(tmp_path, count, expected):
     """What the YAML loader refuses (a negative count) the shapes refuse in RDF, as their message says."""
     path = str(_audit(tmp_path, extra=COUNT_TTL.format(count=count)))
+    ox = {(v.focus, v.constraint) for v in validate_files([path], engine="oxigraph")}
+    py = {(v.focus, v.constraint) for v in validate_files([path], engine="pyshacl")}
+    assert ox == py == expected
+
+
+@pytest.mark.parametrize("state, expected", [
+    ("sp:countedState id:state\\/AAA ;", set()),
+    ("", {(COUNT, "CountState-minCount")}),
+    ("sp:countedState id:source\\/audit-src ;", {(COUNT, "CountState-class")}),
+    ("sp:countedState id:state\\/AAA, id:state\\/BBB ;", {(COUNT, "CountState-maxCount")}),
+])
+def test_official_count_names_the_one_state_it_counts(tmp_path, state, expected):
+    """kg coverage sets a state's records only against the counts of that state."""
+    extra = COUNT_TTL.format(count=1).replace("sp:countedState id:state\\/AAA ;", state)
+    path = str(_audit(tmp_path, extra=extra))
     ox = {(v.focus, v.constraint) for v in validate_files([path], engine="oxigraph")}
     py = {(v.focus, v.constraint) for v in validate_files([path], engine="pyshacl")}
     assert ox == py == expected

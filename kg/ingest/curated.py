@@ -65,7 +65,7 @@ _FIELDS = {
     "agreements": ({"id", "type", "label", "parties", "status", "sources"},
                    {"signed", "in_force", "end", "confidence", "note", "supersedes", "in_force_note",
                     "members", "suspensions"}),
-    "official_counts": ({"id", "category", "fiscal_year", "count", "rule", "sources"},
+    "official_counts": ({"id", "state", "category", "fiscal_year", "count", "rule", "sources"},
                         {"basis", "note"}),
 }
 #: coverage kinds of an official count (SCHEMA.md); ``basis`` says what was counted
@@ -654,6 +654,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
                 raise InputError(f"{what}: {f} must be a non-negative integer"
                                  + (" year" if f == "fiscal_year" else ""), file=fname, where=w)
         c.add(s, RDF + "type", c.nn(SP + "OfficialCount"))
+        c.add(s, SP + "countedState", actor(str(rec["state"]), fname, w, what))
         c.add(s, SP + "countCategory", c.lit(rec["category"]))
         c.add(s, SP + "fiscalYear", c.typed(rec["fiscal_year"], "integer"))
         c.add(s, SP + "count", c.typed(rec["count"], "integer"))
