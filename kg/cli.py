@@ -195,7 +195,8 @@ def build(settings):
               help="mme, atop, cow, cow-states, yaml, csv, or an RDF format (ttl, nt, nq, trig, jsonld, rdfxml); "
                    "default: from the file extension.")
 @click.option("--graph", metavar="NAME",
-              help="Target graph (default: by kind: user, mme, atop, cow, cow-states).")
+              help="Target graph (default: by kind: user, mme, atop, cow, cow-states); not "
+                   "ontology or curated, which kg build replaces whole.")
 @click.option("--replace", is_flag=True,
               help="Replace the target graph instead of adding to it (refused if that leaves "
                    "a subject of another graph invalid).")

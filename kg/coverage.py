@@ -436,17 +436,13 @@ def _store_of(source):
 
     @contextlib.contextmanager
     def built():
-        from kg.ingest import ingest
-        from kg.resources import data_dir
+        from kg.ingest import build_data
         from kg.store import open_store
 
-        folder = Path(source) if source is not None else data_dir()
-        files = sorted(folder.rglob("*.yaml"))
-        if not files:
-            raise InputError("no curated *.yaml files found", file=str(folder))
+        data, _ = build_data(source)  # what kg build writes, from that folder
         with tempfile.TemporaryDirectory(prefix="kg-coverage-") as tmp:
             with open_store(Path(tmp) / "store", write=True) as st:
-                ingest(st, files, graph="curated")
+                st.write_graphs(data, replace=True)
             st = open_store(Path(tmp) / "store")
             try:
                 yield st

@@ -524,14 +524,21 @@ def test_non_finite_timeouts_refused(cli_runner, args):
 @pytest.mark.parametrize("replace", [True, False])
 def test_inputs_without_triples_are_refused(store_copy, tmp_path, expect_rejected, name, text,
                                             replace):
-    """An empty file with --replace emptied the curated graph (exit 0); an empty .nq blamed
+    """An empty file with --replace emptied the target graph (exit 0); an empty .nq blamed
     a record it does not hold. No triples at all is bad input, naming the file."""
+    from kg.ingest import ingest
+    from kg.store import open_store
+
+    held = tmp_path / "held.nt"
+    held.write_text('<urn:x:a> <urn:x:b> "held" .\n', encoding="utf-8")
+    with open_store(store_copy, write=True) as st:
+        ingest(st, [held], graph="mine")  # a graph the replace would empty
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    args = ["ingest", "--graph", "curated", *(["--replace"] if replace else []), str(path)]
+    args = ["ingest", "--graph", "mine", *(["--replace"] if replace else []), str(path)]
     line = expect_rejected(store_copy, args, str(path), where=None)
     assert "no triples to ingest" in line
-    assert ("--replace would empty graph curated" in line) == replace
+    assert ("--replace would empty graph mine" in line) == replace
 
 
 def test_a_folder_given_as_input_is_one_line(store_copy, tmp_path, expect_rejected):
@@ -900,3 +907,20 @@ def test_unmatched_quote_in_a_large_file_names_its_line(shared_data, tmp_path):
     with pytest.raises(InputError) as ei:
         parse(f, graph_iri("cow"))
     assert str(ei.value).startswith(f"{f}:51: ") and "unmatched quote" in str(ei.value)
+
+
+@pytest.mark.parametrize("graph, name, text", [
+    ("curated", "x.nt", '<urn:x:a> <urn:x:b> "c" .\n'),
+    ("ontology", "x.nt", '<urn:x:a> <urn:x:b> "c" .\n'),
+    ("curated", "x.yaml", "states:\n  - iso3: XQZ\n    name: Nowhere\n"),
+    (None, "x.nq", '<urn:x:a> <urn:x:b> "c" <https://w3id.org/secpart/graph/curated> .\n'),
+])
+def test_kg_build_s_graphs_are_not_ingest_targets(store_copy, tmp_path, expect_rejected, graph,
+                                                  name, text):
+    """kg build replaces the ontology and curated graphs whole: what kg ingest added to them
+    was dropped by the next build without a word. Now the ingest is refused."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    args = ["ingest", *(["--graph", graph] if graph else []), str(path)]
+    line = expect_rejected(store_copy, args, None)
+    assert "is written by kg build" in line and "--graph NAME" in line

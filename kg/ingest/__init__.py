@@ -21,9 +21,13 @@ from kg.namespaces import GRAPH, ID, OWL, RDF, RDFS, SP, SPARQL_PREFIXES, graph_
 from kg.sparql import iri_values
 
 __all__ = ["IngestReport", "detect_kind", "ingest", "build", "build_data", "FIELD_FORMATS", "prepare",
-           "assemble", "validate_assembled", "STORED"]
+           "assemble", "validate_assembled", "STORED", "BUILT_GRAPHS", "check_not_built"]
 
 FIELD_FORMATS = ("mme", "atop", "cow", "cow-states")
+#: The graphs :func:`build` writes, replacing them whole at every build: what
+#: :func:`ingest` added to them would be dropped by the next ``kg build``, so they are
+#: refused as its targets.
+BUILT_GRAPHS = ("ontology", "curated")
 _CONTEXT = "urn:kg:context"
 #: The graph of the in-memory copy that holds what the store says about the subjects the new
 #: data touches (:func:`_touched_context`).
@@ -41,6 +45,24 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     replaced: bool = False
+
+
+def check_not_built(iris) -> None:
+    """Refuse to add to a graph that ``kg build`` replaces (:data:`BUILT_GRAPHS`).
+
+    :param iris: the IRIs of the graphs an ingest would write.
+    :raises UsageError: naming the first such graph.
+
+    >>> check_not_built([graph_iri("mine")])
+    >>> check_not_built([graph_iri("curated")])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    kg.errors.UsageError: graph curated is written by kg build, which replaces it whole ...
+    """
+    for iri in sorted(iris):
+        if graph_name(iri) in BUILT_GRAPHS:
+            raise UsageError(f"graph {graph_name(iri)} is written by kg build, which replaces it "
+                             "whole (a later build would drop what you add): ingest into a graph "
+                             "of your own (--graph NAME)")
 
 
 def detect_kind(path: str | Path, fmt: str | None) -> str:
@@ -480,6 +502,7 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
         from kg.store import check_graph_name
 
         check_graph_name(graph, option="--graph")
+        check_not_built([graph_iri(graph)])
     if not paths:
         raise UsageError("nothing to ingest: give one or more files")
     if _needs_reference_states(store, paths, fmt):
@@ -489,6 +512,7 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
         return _ingest_direct(store, paths, loads, fmt=fmt, graph=graph, replace=replace,
                               strict=strict, stream=stream)
     data, report = prepare(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
+    check_not_built(data)  # the graphs an N-Quads or TriG file names
     store.write_graphs(data, replace=replace,
                        check_loaded=_replace_check(store, data, report.files) if replace else None)
     return report
@@ -742,11 +766,16 @@ def build_if_empty(path) -> bool:
     return False
 
 
-def build_data() -> tuple[dict[str, bytes], IngestReport]:
-    """The ontology and the bundled curated data, validated, as per-graph N-Triples; nothing written."""
+def build_data(folder: str | Path | None = None) -> tuple[dict[str, bytes], IngestReport]:
+    """The ontology and the bundled curated data, validated, as per-graph N-Triples; nothing written.
+
+    :param folder: read the curated ``*.yaml`` files from here instead of the bundled ``data/``.
+    """
     from kg.resources import data_dir, ontology_dir
 
-    files = sorted(p for p in data_dir().rglob("*.yaml"))
+    files = sorted(p for p in Path(folder or data_dir()).rglob("*.yaml"))
+    if not files:
+        raise InputError("no curated *.yaml files found", file=str(folder or data_dir()))
     data, report = prepare(None, files, curated_graph="curated", replace=True, graph="curated")
     onto = {}
     import pyoxigraph as ox
