@@ -382,7 +382,8 @@ def info(settings, fmt):
 @cli.command()
 @format_option(["table", "csv", "json", "md"])
 @click.option("--focus", metavar="ISO3", default="JPN", show_default=True,
-              help="The state whose exercises are counted.")
+              help="The state whose exercises are counted; the official columns show only "
+                   "counts of that state's exercises (MOD's are Japan's).")
 @graphs_option()
 @pass_settings
 def coverage(settings, fmt, focus, graphs):
