@@ -1315,10 +1315,14 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
         if lo is not None and hi is not None and (lo < YEAR_MIN or hi > YEAR_MAX):
             # a store written before years were bounded: keep the series finite
             lo, hi = max(lo, YEAR_MIN), min(hi, YEAR_MAX)
-        span = window or 1
-        if lo is not None and hi is not None and span > hi - lo + 1:
-            raise UsageError(f"--window {span} is longer than the {hi - lo + 1} year(s) "
+        if lo is not None and hi is not None and lo > hi:  # one end given, past the data
+            raise UsageError(f"--from {lo} is after the last year of the data read ({hi})"
+                             if year_from is not None else
+                             f"--to {hi} is before the first year of the data read ({lo})")
+        if window and lo is not None and hi is not None and window > hi - lo + 1:
+            raise UsageError(f"--window {window} is longer than the {hi - lo + 1} year(s) "
                              f"from {lo} to {hi}")
+        span = window or 1
         periods = []
         for end in range(lo + span - 1 if window else lo, hi + 1):
             start = end - span + 1

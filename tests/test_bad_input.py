@@ -924,3 +924,13 @@ def test_kg_build_s_graphs_are_not_ingest_targets(store_copy, tmp_path, expect_r
     args = ["ingest", *(["--graph", graph] if graph else []), str(path)]
     line = expect_rejected(store_copy, args, None)
     assert "is written by kg build" in line and "--graph NAME" in line
+
+
+def test_an_endpoint_s_result_is_refused_for_a_built_graph_before_the_endpoint_is_asked(
+        store_copy, tmp_path, expect_rejected):
+    """Port 9 (discard) has no SPARQL server here: the refusal comes before any request."""
+    query = tmp_path / "q.rq"
+    query.write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
+    line = expect_rejected(store_copy, ["ingest", "--from-endpoint", "http://127.0.0.1:9/sparql",
+                                        "--query", str(query), "--graph", "curated"], None)
+    assert "graph curated is written by kg build" in line

@@ -269,6 +269,8 @@ def test_metrics_cli_rejects_bad_focus(bundled):
     (["--window", "0"], "--window 0: from 1 to"),
     (["--window", "3", "--from", "2015", "--to", "2016"],
      "--window 3 is longer than the 2 year(s) from 2015 to 2016"),
+    (["--by-year", "--from", "2090"], "--from 2090 is after the last year of the data read"),
+    (["--window", "3", "--to", "1990"], "--to 1990 is before the first year of the data read"),
 ])
 def test_metrics_cli_rejects_a_window_that_gives_no_period(bundled, args, message):
     """A rolling window longer than the years asked for would give an empty series."""

@@ -273,11 +273,12 @@ def load_claims(directory: str | Path | None = None) -> list[Claim]:
     :raises UsageError: when the folder does not exist or holds no claim file.
     """
     d = Path(directory) if directory else claims_dir()
+    named = f"--claims-dir {d}" if directory else f"the claims folder {d}"
     if not d.is_dir():
-        raise UsageError(f"--claims-dir {d}: no such folder")
+        raise UsageError(f"{named}: no such folder")
     files = [p for p in sorted(d.glob("*.yaml")) if p.name != REFERENCES_FILE]
     if not files:
-        raise UsageError(f"--claims-dir {d}: no claim file (*.yaml) in it")
+        raise UsageError(f"{named}: no claim file (*.yaml) in it")
     bib = load_references(d)
     claims = [load_claim(p, bib) for p in files]
     seen: dict[str, str] = {}

@@ -16,9 +16,9 @@ import tempfile
 
 from kg.basestore import BaseStore, check_graph_name
 from kg.errors import InputError, UsageError
-from kg.ingest import ingest
+from kg.ingest import check_not_built, ingest
 from kg.ingest.inputs import read_input
-from kg.namespaces import DCTERMS, ID, PROV, RDF, RDFS, SP, XSD
+from kg.namespaces import DCTERMS, ID, PROV, RDF, RDFS, SP, XSD, graph_iri
 from kg.remote import fetch_construct
 
 __all__ = ["ingest_from_endpoint"]
@@ -74,6 +74,7 @@ def ingest_from_endpoint(store: BaseStore, endpoint: str, query_file: str | os.P
     Example: ``ingest_from_endpoint(store, "http://127.0.0.1:7878/query", "q.rq", graph="wd")``.
     """
     check_graph_name(graph)
+    check_not_built([graph_iri(graph)])  # before the endpoint is asked
     try:
         text = read_input(query_file).decode("utf-8")  # a regular file, bounded
     except UnicodeDecodeError as exc:
