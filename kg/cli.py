@@ -315,7 +315,8 @@ def query_options(f):
                      help="Stop the query after SECONDS (exit 2); Ctrl-C stops it at any time.")(f)
     f = click.option("--allow-network", is_flag=True,
                      help="Permit SERVICE, LOAD and FROM <file:> (off by default).")(f)
-    return format_option(OUTPUT_FORMATS)(graphs_option()(f))
+    return format_option(OUTPUT_FORMATS, help="For SELECT and ASK; a CONSTRUCT or DESCRIBE "
+                         "prints N-Triples.")(graphs_option()(f))
 
 
 @query.command("run")
@@ -339,7 +340,10 @@ def query_run(settings, name, params, fmt, graphs, allow_network, query_timeout)
 def _print_result(res, fmt):
     from kg.results import format_results
 
-    if isinstance(res, (bytes, bytearray)):
+    if isinstance(res, (bytes, bytearray)):  # a CONSTRUCT or DESCRIBE: N-Triples
+        if fmt != "table":
+            raise KgUsageError(f"--format {fmt} is for the rows of a SELECT or ASK; a CONSTRUCT "
+                               "or DESCRIBE prints N-Triples (leave --format out)")
         click.echo(res.decode("utf-8"), nl=False)
     else:
         click.echo(format_results(res, fmt), nl=False)

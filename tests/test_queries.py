@@ -180,3 +180,21 @@ def test_format_ask_and_unknown():
 
 def test_dicts_python_values():
     assert RS.dicts()[0]["n"] == 3 and RS.column("n") == [3, 10]
+
+
+@pytest.mark.parametrize("form", ["CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 2",
+                                  "DESCRIBE <https://w3id.org/secpart/id/state/JPN>"])
+def test_a_graph_result_prints_n_triples_and_refuses_a_table_format(cli_runner, form):
+    """--format csv on a CONSTRUCT printed N-Triples as if it were CSV; now it is refused."""
+    import pyoxigraph as ox
+
+    res = cli_runner("query", "sparql", form)
+    assert res.exit_code == 0, res.output
+    triples = list(ox.parse(res.stdout.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
+    assert triples and all(isinstance(t.graph_name, ox.DefaultGraph) for t in triples)
+    for fmt in ("csv", "json", "latex"):
+        bad = cli_runner("query", "sparql", form, "--format", fmt)
+        assert bad.exit_code == 2 and bad.stdout == ""
+        assert bad.stderr.strip() == (f"kg: error: --format {fmt} is for the rows of a SELECT or "
+                                      "ASK; a CONSTRUCT or DESCRIBE prints N-Triples (leave "
+                                      "--format out)")
