@@ -330,9 +330,11 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
     Example: ``fiscal_coverage(open_store(".kg"))[0].records``.
     """
     from kg.namespaces import ID, SPARQL_PREFIXES, check_iso3, iso3_of, state_iri
+    from kg.network import check_states_known
     from kg.sparql import Iri
 
     check_iso3(focus, "focus")
+    check_states_known(store, [focus], "--focus")
     g = list(graphs) if graphs is not None else None
     parts: dict[str, set[str]] = defaultdict(set)
     fys: dict[str, int] = {}

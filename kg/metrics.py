@@ -1276,12 +1276,13 @@ def metrics(store, *, relation: str = "exercise", year_from: int | None = None,
     """
     from kg.cache import run_cache
     from kg.namespaces import check_iso3
-    from kg.network import agreement_type_names
+    from kg.network import agreement_type_names, check_states_known
 
     if by_year and window:
         raise UsageError("--by-year and --window exclude each other")
     if focus is not None:
         check_iso3(focus)
+        check_states_known(store, [focus], "--focus")
     graph_list = sorted(set(graphs)) if graphs else None
     types = agreement_type_names(agreement_types)
     params = {

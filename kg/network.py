@@ -40,6 +40,7 @@ __all__ = [
     "year_filter",
     "participants_query",
     "state_attributes",
+    "check_states_known",
     "AGREEMENT_TYPES",
     "WEIGHTING",
     "build_network",
@@ -198,6 +199,36 @@ def count_pairs(exercises) -> tuple[dict, dict]:
         diag.update(states)
         pairs.update(combinations(states, 2))
     return {k: (w,) for k, w in pairs.items()}, dict(diag)
+
+
+def check_states_known(store, codes, option: str) -> None:
+    """Refuse ISO3 codes that no ``sp:State`` in the store bears (any graph).
+
+    A code that is well formed but unknown (a typo) would otherwise give empty tables
+    without a word.
+
+    :param codes: ISO3 codes, already checked for their form.
+    :param option: the option that named them, for the message (``--focus``).
+    :raises UsageError: naming the unknown codes.
+
+    >>> from kg.store import open_store  # doctest: +SKIP
+    >>> check_states_known(open_store(".kg"), ["XQZ"], "--focus")  # doctest: +SKIP
+    Traceback (most recent call last):
+    kg.errors.UsageError: --focus XQZ: no state with that ISO3 code in the store
+    """
+    from kg.namespaces import state_iri
+    from kg.sparql import iri_values
+
+    codes = sorted(set(codes))
+    known: set[str] = set()
+    for block in iri_values(state_iri(c) for c in codes):
+        rows = store.select(SPARQL_PREFIXES + f"SELECT ?s WHERE {{ VALUES ?s {{ {block} }} "
+                            "?s a sp:State }", own=True).rows
+        known.update(iso3_of(r[0].value) for r in rows)
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise UsageError(f"{option} {' '.join(unknown)}: no state with that ISO3 code in the "
+                         "store")
 
 
 def state_attributes(store, graphs) -> dict[str, dict]:

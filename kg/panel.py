@@ -49,6 +49,7 @@ from operator import add
 from kg.cache import collector_paused
 from kg.errors import UsageError
 from kg.namespaces import SPARQL_PREFIXES, XSD, check_iso3, graph_name, iso3_of
+from kg.network import check_states_known
 from kg.sparql import Lit, term_to_sparql
 
 __all__ = ["Column", "Panel", "PanelRows", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
@@ -785,11 +786,9 @@ def _build_panel(store, *, year_from, year_to, directed, states, all_dyads, grap
     hi = year_to if year_to is not None else max(every)
     if lo > hi:
         raise UsageError(f"--from {lo} is after --to {hi}")
+    if wanted:
+        check_states_known(store, wanted, "--states")
     codes = reference_states(store)
-    unknown = [s for s in wanted if s not in codes]
-    if unknown:
-        raise UsageError(f"--states {' '.join(unknown)}: no state with that ISO3 code in the "
-                         "store")
     system, system_end = system_years(store, lo, hi)
     if all_dyads and not system:
         raise UsageError("--all-dyads needs the state-system membership list; load it first "

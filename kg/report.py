@@ -164,10 +164,11 @@ REPORT_MARKER = "kg-report.json"
 """The file that makes a folder kg's report folder, which a later report may overwrite."""
 
 
-def _claim_folder(out: Path) -> None:
+def _claim_folder(out: Path, *, create: bool = True) -> None:
     """Make ``out`` kg's report folder: a new or empty folder, or one a report wrote before
     (it holds :data:`REPORT_MARKER`). Anything else is refused, so a report never
-    overwrites a file it did not write (an ``index.html`` of the user's, say).
+    overwrites a file it did not write (an ``index.html`` of the user's, say). With
+    ``create=False``, only check.
 
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp()) / "r"
@@ -181,6 +182,8 @@ def _claim_folder(out: Path) -> None:
     if out.is_dir() and any(out.iterdir()) and not (out / REPORT_MARKER).is_file():
         raise UsageError(f"--out {out} is not empty and holds no earlier kg report "
                          f"({REPORT_MARKER}): choose a new or empty folder")
+    if not create:
+        return
     out.mkdir(parents=True, exist_ok=True)
     (out / REPORT_MARKER).write_text('{"format": "kg-report"}\n', encoding="utf-8")
 
@@ -486,10 +489,11 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
     """
     from kg.claims import start_claims
     from kg.namespaces import check_iso3
+    from kg.network import check_states_known
 
     check_iso3(focus)
     out = Path(out_dir)
-    _claim_folder(out)
+    _claim_folder(out, create=False)  # refused before a store is built
     n = len(STEPS)
 
     def step(i):
@@ -506,6 +510,8 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
             from kg.cache import run_cache
 
             run_cache(store)  # one run: each query sent once, each network built once
+            check_states_known(store, [focus], "--focus")
+            _claim_folder(out)
             step(1)
             claims = start_claims(store, None, graphs)
             step(2)

@@ -310,3 +310,26 @@ def test_run_cache_holds_the_networks_built(world):
         assert not cache.holds([(2015, 2015), (2017, 2017)])
         assert not cache.holds([(2015, 2015)], include_observers=True)
         assert cache.holds([])
+
+
+@pytest.mark.parametrize("args", [["metrics", "--focus", "XQZ"],
+                                  ["coverage", "--focus", "XQZ"],
+                                  ["export", "--format", "dyad-year", "--states", "JPN",
+                                   "--states", "XQZ"]])
+def test_a_state_code_no_state_bears_is_refused_by_every_command(cli_runner, built_store, args):
+    """kg.network.check_states_known: one rule for a well-formed but unknown ISO3 code."""
+    res = cli_runner(*args, store=built_store)
+    assert res.exit_code == 2 and res.stdout == ""
+    option = "--states" if "--states" in args else "--focus"
+    assert res.stderr == f"kg: error: {option} XQZ: no state with that ISO3 code in the store\n"
+
+
+def test_check_states_known_names_only_the_unknown_codes(built_store):
+    from kg.errors import UsageError
+    from kg.network import check_states_known
+    from kg.store import open_store
+
+    with open_store(built_store) as store:
+        check_states_known(store, ["JPN", "USA"], "--x")  # known: no error
+        with pytest.raises(UsageError, match=r"^--x QQQ XQZ: no state"):
+            check_states_known(store, ["XQZ", "JPN", "QQQ", "XQZ"], "--x")
