@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.errors import UsageError
+from kg.errors import KgError, QueryRefused, UsageError
 from kg.namespaces import XSD, is_iso3, state_iri
 from kg.resources import queries_dir
 from kg.sparql import Iri, Lit
@@ -84,13 +84,13 @@ def parse_query_text(text: str, name: str, path: str = "") -> SavedQuery:
             continue
         m = re.match(r"^#\+\s*([A-Za-z_-]+)\s*:\s*(.*)$", line)
         if not m:
-            raise UsageError(f"malformed header line {line!r}", )
+            raise UsageError(f"malformed header line {line!r}")
         header.setdefault(m.group(1).lower(), []).append(m.group(2).strip())
     params = []
     for spec in header.get("param", []):
         m = _PARAM.match(spec)
         if not m:
-            raise UsageError(f"{path or name}: malformed param header {spec!r}")
+            raise UsageError(f"malformed param header {spec!r}")
         desc = m.group("desc") or ""
         params.append(Param(m.group("name"), m.group("default"), desc, _kind(desc)))
     tags = [t.strip() for t in ",".join(header.get("tags", [])).split(",") if t.strip()]
@@ -125,6 +125,17 @@ def list_queries() -> list[SavedQuery]:
     return out
 
 
+def _naming(exc: KgError, path: str) -> KgError:
+    """``exc``, an error of the query file ``path``, with the file named in its message.
+
+    >>> str(_naming(UsageError("SPARQL syntax error at line 1, column 18"), "my.rq"))
+    'my.rq: SPARQL syntax error at line 1, column 18'
+    """
+    if exc.file:
+        return exc
+    return type(exc)(exc.message, file=path, where=exc.where)
+
+
 def load_query(name_or_path: str) -> SavedQuery:
     """A saved query by name (``partners``) or a path to an ``.rq`` file."""
     p = Path(name_or_path)
@@ -136,8 +147,11 @@ def load_query(name_or_path: str) -> SavedQuery:
         try:
             text = read_input(p).decode("utf-8")  # a regular file (no FIFO, no device), bounded
         except UnicodeDecodeError:
-            raise UsageError(f"{name_or_path}: not UTF-8 text") from None
-        return _read(p, text, p.stem)
+            raise UsageError("not UTF-8 text", file=name_or_path) from None
+        try:
+            return _read(p, text, p.stem)
+        except UsageError as exc:
+            raise _naming(exc, name_or_path) from None
     cand = queries_dir() / f"{name_or_path}.rq"
     if not re.match(r"^[A-Za-z0-9_-]+\Z", name_or_path) or not cand.is_file():
         names = ", ".join(q.name for q in list_queries())
@@ -185,5 +199,10 @@ def run_saved(store, name_or_path: str, params: dict[str, str] | None = None, *,
     """
     q = load_query(name_or_path)
     bindings = bind_params(q, params or {})
-    return store.query(q.text, bindings=bindings, graphs=graphs, allow_network=allow_network,
-                       timeout=timeout, own=q.shipped)
+    try:
+        return store.query(q.text, bindings=bindings, graphs=graphs, allow_network=allow_network,
+                           timeout=timeout, own=q.shipped)
+    except (UsageError, QueryRefused) as exc:  # a user's file: name it (kg's own are tested)
+        if q.shipped:
+            raise
+        raise _naming(exc, q.path) from None

@@ -198,3 +198,21 @@ def test_a_graph_result_prints_n_triples_and_refuses_a_table_format(cli_runner, 
         assert bad.stderr.strip() == (f"kg: error: --format {fmt} is for the rows of a SELECT or "
                                       "ASK; a CONSTRUCT or DESCRIBE prints N-Triples (leave "
                                       "--format out)")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("SELECT * WHERE { ?s ?p \n", "SPARQL syntax error at line 1, column"),
+    ("#+ param bad\nSELECT * {}\n", "malformed header line '#+ param bad'"),
+    ("#+ param: bad bad bad\nSELECT * {}\n", "malformed param header 'bad bad bad'"),
+    ("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }\n", "query refused: SERVICE"),
+    ("no query here\n", "not a SPARQL query"),
+])
+def test_an_error_in_a_query_file_names_the_file(cli_runner, tmp_path, text, message):
+    """Bad input names its file: the syntax error, refusal or header error of a user's .rq
+    used to come without it."""
+    path = tmp_path / "mine.rq"
+    path.write_text(text, encoding="utf-8")
+    res = cli_runner("query", "run", str(path))
+    assert res.exit_code == 2 and res.stdout == ""
+    assert res.stderr.startswith(f"kg: error: {path}: {message}"), res.stderr
+    assert res.stderr.count("\n") == 1
