@@ -317,9 +317,9 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
     """Exercises per Japanese fiscal year and kind, set against the official counts.
 
     Reads ``sp:Exercise`` records with a ``sp:fiscalYear`` (curated records get
-    one from a start date with a month, or from a fiscal-year table) and
-    ``sp:OfficialCount`` records of ``focus`` (``sp:countedState``). Returns one row per fiscal year (from the
-    first to the last year any record or count names) and kind
+    one from a start date with a month, or from a fiscal-year table) and the
+    ``sp:OfficialCount`` records of ``focus`` (its ``sp:countedState``). Returns one
+    row per fiscal year (from the first to the last year any record or count names) and kind
     (:data:`FISCAL_KINDS`). Where several counts of one basis exist for a year
     and kind (say, one per edition), the largest is taken.
 
@@ -355,8 +355,8 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
             records[(fy, kind)] += 1
     counts: dict[tuple[int, str, str], int] = {}
     sources: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS, bindings={"focus": Iri(state_iri(focus))},
-                            graphs=g, own=True).dicts():
+    for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS,
+                            bindings={"focus": Iri(state_iri(focus))}, graphs=g, own=True).dicts():
         key = (int(row["fy"]), str(row["cat"]), str(row.get("basis") or "mod-count"))
         counts[key] = max(counts.get(key, 0), int(row["n"]))
         if row.get("src"):

@@ -211,10 +211,17 @@ def check_states_known(store, codes, option: str) -> None:
     :param option: the option that named them, for the message (``--focus``).
     :raises UsageError: naming the unknown codes.
 
-    >>> from kg.store import open_store  # doctest: +SKIP
-    >>> check_states_known(open_store(".kg"), ["XQZ"], "--focus")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from kg.namespaces import RDF, SP, graph_iri, state_iri
+    >>> from kg.store import open_store
+    >>> st = open_store(tempfile.mkdtemp() + "/store", write=True)
+    >>> st.write_graphs({graph_iri("x"): f"<{state_iri('JPN')}> <{RDF}type> <{SP}State> .\\n"
+    ...                  .encode()}, replace=True)
+    >>> check_states_known(st, ["JPN"], "--focus")
+    >>> check_states_known(st, ["XQZ", "JPN"], "--focus")
     Traceback (most recent call last):
     kg.errors.UsageError: --focus XQZ: no state with that ISO3 code in the store
+    >>> st.close()
     """
     from kg.namespaces import state_iri
     from kg.sparql import iri_values
