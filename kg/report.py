@@ -510,7 +510,8 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
             from kg.cache import run_cache
 
             run_cache(store)  # one run: each query sent once, each network built once
-            check_states_known(store, [focus], "--focus")
+            store.graph_iris_of(graphs)  # an unknown --graph, and
+            check_states_known(store, [focus], "--focus")  # --focus, refused before the folder
             _claim_folder(out)
             step(1)
             claims = start_claims(store, None, graphs)

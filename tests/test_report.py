@@ -243,12 +243,16 @@ def test_report_never_overwrites_a_folder_it_did_not_write(cli_runner, built_sto
     assert (out / "index.html").read_text(encoding="utf-8") == "<p>mine</p>\n"
 
 
-def test_a_focus_no_state_in_the_store_bears_is_refused_before_a_folder_is_made(
-        cli_runner, built_store, tmp_path):
-    """--focus XQZ wrote a report of empty tables; now it is refused, and the folder is not
-    created."""
+@pytest.mark.parametrize("args, message", [
+    (["--focus", "XQZ"], "--focus XQZ: no state with that ISO3 code in the store"),
+    (["--graph", "nosuch"], "no graph named 'nosuch' in the store (graphs: curated, ontology)"),
+])
+def test_a_focus_or_graph_the_store_lacks_is_refused_before_a_folder_is_made(
+        cli_runner, built_store, tmp_path, args, message):
+    """--focus XQZ wrote a report of empty tables; --graph nosuch left a folder holding
+    only the report marker. Both are refused now, and the folder is not created."""
     out = tmp_path / "r"
-    res = cli_runner("report", "--out", str(out), "--focus", "XQZ", store=built_store)
+    res = cli_runner("report", "--out", str(out), *args, store=built_store)
     assert res.exit_code == 2, res.output
-    assert res.stderr == "kg: error: --focus XQZ: no state with that ISO3 code in the store\n"
+    assert res.stderr == f"kg: error: {message}\n"
     assert not out.exists()
