@@ -257,11 +257,12 @@ def dynamic_network(store, *, relation: str = "exercise", year_from: int | None 
     """
     import networkx as nx
 
-    from kg.network import RELATIONS, state_attributes
+    from kg.network import RELATIONS, check_year_window, state_attributes
     from kg.panel import exercise_counts, graph_groups, year_coverage
 
     if relation not in RELATIONS:
         raise UsageError(f"unknown relation {relation!r} (one of: {', '.join(RELATIONS)})")
+    check_year_window(year_from, year_to)
     graph_list = sorted(graphs) if graphs else None
     info = graph_groups(store, graph_list)
     groups = {"exercise": ["exercises"], "agreement": ["agreements"],

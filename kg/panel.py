@@ -49,7 +49,7 @@ from operator import add
 from kg.cache import collector_paused
 from kg.errors import UsageError
 from kg.namespaces import SPARQL_PREFIXES, XSD, check_iso3, graph_name, iso3_of
-from kg.network import check_states_known
+from kg.network import check_states_known, check_year_window
 from kg.sparql import Lit, term_to_sparql
 
 __all__ = ["Column", "Panel", "PanelRows", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
@@ -775,6 +775,7 @@ def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None 
 def _build_panel(store, *, year_from, year_to, directed, states, all_dyads, graphs) -> Panel:
     """:func:`dyad_year_panel` (its parameters), with the collector as the caller left it."""
     graph_list = sorted(graphs) if graphs else None
+    check_year_window(year_from, year_to)  # 1800-2100, as every command's years
     wanted = _check_states(states)
     info = graph_groups(store, graph_list)
     spans = {g: year_coverage(info, g) for g in GROUPS}

@@ -191,6 +191,9 @@ def test_bad_options_exit_2_with_one_line(world, cli_runner, tmp_path):
          "--states XQZ: no state"),
         (["--format", "dyad-year", "--out", str(tmp_path / "p.xlsx")], ".dta"),
         (["--format", "dyad-year", "--from", "2013", "--to", "2009"], "after"),
+        # a panel of 99,999 years was written row by row; now the years every command takes
+        (["--format", "dyad-year", "--from", "1", "--to", "99999"], "--from 1: a year from 1800"),
+        (["--format", "gexf", "--dynamic", "--to", "9999"], "--to 9999: a year from 1800 to 2100"),
     ]:
         res = cli_runner("export", *args, store=world)
         assert res.exit_code == 2, (args, res.output)
