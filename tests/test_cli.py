@@ -231,6 +231,20 @@ def test_readme_claims_table_is_what_kg_prints(cli_runner):
         "update the README's claims table from `kg claims check --format md`"
 
 
+def test_readme_scorecard_is_what_kg_prints(cli_runner):
+    """The scorecard rows and its closing sentence in the README are ``kg claims check
+    --format md``'s."""
+    shown = _readme_block_after_table("ends with the scorecard", first="| hedging |")
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    sentence = next(x for x in text[text.index("ends with the scorecard"):].splitlines()
+                    if x.startswith("Too few signatures") or x.startswith("The evidence"))
+    res = cli_runner("claims", "check", "--format", "md")
+    assert res.exit_code == 0, res.output
+    printed = res.stdout.splitlines()
+    assert len(shown) == 5 and [x for x in shown if x not in printed] == []
+    assert sentence in printed
+
+
 def test_readme_coverage_excerpt_is_what_kg_prints(cli_runner):
     """The rows of the README's `kg coverage` excerpt are rows of ``kg coverage --format md``."""
     shown = _readme_block_after_table("`kg coverage` shows the records", first="| 20")
