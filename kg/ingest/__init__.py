@@ -578,7 +578,6 @@ def _first_contact(store, paths, *, fmt, graph, strict, replace) -> IngestReport
             scratch.write_graphs(base, replace=True)
             data, report = prepare(scratch, paths, fmt=fmt, graph=graph, strict=strict,
                                    replace=replace)
-    check_not_built(data)  # the graphs an N-Quads or TriG file beside the dataset names
     merged = dict(base)
     for iri, nt in data.items():
         merged[iri] = (base.get(iri, b"") if not replace else b"") + nt
