@@ -64,10 +64,12 @@ def endpoint():
         srv.server_close()
 
 
-def _one_line_refusal(res, word):
+def _one_line_refusal(res, word, file=None):
+    """A one-line refusal; for a query file, the line names it first."""
     assert res.exit_code == 2, res.output
     lines = res.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kg: error: query refused"), res.stderr
+    start = "kg: error: " + (f"{file}: " if file is not None else "") + "query refused"
+    assert len(lines) == 1 and lines[0].startswith(start), res.stderr
     assert word in lines[0] and "--allow-network" in lines[0]
     assert res.stdout == ""
 
@@ -124,7 +126,7 @@ def test_query_run_file_with_service_refused(cli_runner, endpoint, tmp_path):
     rq = tmp_path / "federated.rq"
     rq.write_text(f"#+ summary: federated\nSELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}\n",
                   encoding="utf-8")
-    _one_line_refusal(cli_runner("query", "run", rq), "SERVICE")
+    _one_line_refusal(cli_runner("query", "run", rq), "SERVICE", file=rq)
     assert seen == []
     res = cli_runner("query", "run", rq, "--allow-network", "--format", "csv")
     assert res.exit_code == 0, res.output
@@ -136,7 +138,7 @@ def test_query_run_file_with_from_file_refused(cli_runner, tmp_path):
     rq = tmp_path / "local.rq"
     rq.write_text("#+ summary: local\nSELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }\n",
                   encoding="utf-8")
-    _one_line_refusal(cli_runner("query", "run", rq), "FROM")
+    _one_line_refusal(cli_runner("query", "run", rq), "FROM", file=rq)
     res = cli_runner("query", "run", rq, "--allow-network", "--format", "csv")
     assert res.exit_code == 0, res.output  # Oxigraph treats it as a graph name: no such graph
 
@@ -381,7 +383,7 @@ def test_service_after_a_cr_comment_and_a_blank_node_is_refused(cli_runner, endp
         res = cli_runner("query", "run", str(path))
     else:
         res = cli_runner("query", "sparql", q)
-    _one_line_refusal(res, "SERVICE")
+    _one_line_refusal(res, "SERVICE", file=path if how == "file" else None)
     assert seen == []
 
 
