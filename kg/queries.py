@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import KgError, QueryRefused, UsageError
-from kg.namespaces import XSD, is_iso3, state_iri
+from kg.namespaces import XSD, is_iso3, iso3_of, state_iri
 from kg.resources import queries_dir
 from kg.sparql import Iri, Lit
 
@@ -195,10 +195,18 @@ def run_saved(store, name_or_path: str, params: dict[str, str] | None = None, *,
               timeout: float | None = None):
     """Run a saved query with parameters; returns the store's result (ResultSet for SELECT).
 
+    A state parameter must name a state the store holds: a well-formed but unknown code
+    (a typo) is refused rather than answered with no rows, as ``--focus`` is elsewhere.
+
     Example: ``run_saved(store, "partners", {"state": "JPN"})``.
     """
+    from kg.network import check_states_known
+
     q = load_query(name_or_path)
     bindings = bind_params(q, params or {})
+    for p in q.params:
+        if p.kind == "iso3":
+            check_states_known(store, [iso3_of(bindings[p.name].value)], f"--param {p.name}")
     try:
         return store.query(q.text, bindings=bindings, graphs=graphs, allow_network=allow_network,
                            timeout=timeout, own=q.shipped)

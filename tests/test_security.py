@@ -208,9 +208,11 @@ def tiny_store(tmp_path_factory):
     from kg.store import open_store
 
     path = tmp_path_factory.mktemp("tiny") / "store"
-    nt = (b'<https://w3id.org/secpart/id/state/JPN> <http://www.w3.org/2000/01/rdf-schema#label> '
-          b'"Japan"@en .\n<https://w3id.org/secpart/id/state/AUS> '
-          b'<http://www.w3.org/2000/01/rdf-schema#label> "Australia"@en .\n')
+    label, a = "http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    nt = "".join(f'<https://w3id.org/secpart/id/state/{c}> <{label}> "{n}"@en .\n'
+                 f'<https://w3id.org/secpart/id/state/{c}> <{a}> '
+                 '<https://w3id.org/secpart/ontology#State> .\n'
+                 for c, n in [("JPN", "Japan"), ("AUS", "Australia")]).encode()
     with open_store(path, write=True) as store:
         store.write_graphs({"https://w3id.org/secpart/graph/test": nt}, replace=True)
         fp = store.fingerprint()
@@ -284,6 +286,17 @@ def test_state_param_binds_the_state_iri(tiny_store, probe):
     rs, fp = _run_probe(path, probe, {"state": "AUS"})
     assert rs.dicts()[0]["state"] == "https://w3id.org/secpart/id/state/AUS"
     assert fp == fp0
+
+
+def test_state_param_the_store_does_not_hold_is_refused(tiny_store, probe):
+    """A well-formed code no state bears (a typo) is refused, not answered with no rows."""
+    path, fp0 = tiny_store
+    with pytest.raises(UsageError, match=r"^--param state KOR: no state with that ISO3 code"):
+        _run_probe(path, probe, {"state": "KOR"})
+    from kg.store import open_store
+
+    with open_store(path) as store:
+        assert store.fingerprint() == fp0
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
