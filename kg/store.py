@@ -201,6 +201,40 @@ def load_file(db, f: FileLoad, *, stop=None, chunk_bytes: int | None = None) -> 
             db.bulk_load(block, format=fmt, **kw)
 
 
+def wait_through_interrupts(done, stop) -> None:
+    """Wait until a loading thread has set ``done``, even when Ctrl-C comes meanwhile.
+
+    The loading thread holds the engine's handle. Were the wait cut short, the rollback
+    would move the database folder while the handle is still open, and the engine,
+    which names its files by the folder's path, would go on writing and deleting files
+    in the checkpoint put back in its place: an interrupted ingest left a store that
+    no longer opened. So an interrupt sets ``stop`` (the thread ends after its chunk)
+    and is raised once the thread is done. An event, not ``Thread.join``: Python 3.11
+    marks a thread whose ``join`` was interrupted as stopped while it still runs, and
+    a second ``join`` then returns at once.
+
+    :param done: a ``threading.Event`` the thread sets as its last step.
+    :param stop: the ``threading.Event`` the thread checks between chunks.
+    :raises KeyboardInterrupt: once ``done`` is set, if one came while waiting.
+
+    >>> import threading
+    >>> stop, done = threading.Event(), threading.Event()
+    >>> threading.Thread(target=lambda: (stop.wait(), done.set())).start(); stop.set()
+    >>> wait_through_interrupts(done, stop); done.is_set()
+    True
+    """
+    interrupt = None
+    while True:
+        try:
+            done.wait()
+            break
+        except KeyboardInterrupt as exc:
+            stop.set()
+            interrupt = exc
+    if interrupt is not None:
+        raise interrupt
+
+
 def optimize_after(db, files) -> None:
     """Compact the database after a chunked load of ``files`` (pyoxigraph ``Store.optimize``).
 
@@ -722,7 +756,7 @@ class LocalStore(BaseStore):
             if check is not None:
                 check()
             return
-        stop = threading.Event()
+        stop, done = threading.Event(), threading.Event()
         failed: list[BaseException] = []
 
         def load():
@@ -736,9 +770,10 @@ class LocalStore(BaseStore):
             except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
                 traceback.clear_frames(exc.__traceback__)  # let go of the engine handle
                 failed.append(exc)
+            finally:
+                done.set()
 
-        worker = threading.Thread(target=load, name="kg-bulk-load", daemon=True)
-        worker.start()
+        threading.Thread(target=load, name="kg-bulk-load", daemon=True).start()
         try:
             if check is not None:
                 check()
@@ -746,7 +781,7 @@ class LocalStore(BaseStore):
             stop.set()
             raise
         finally:
-            worker.join()
+            wait_through_interrupts(done, stop)
         if failed:
             raise failed[0]
 

@@ -434,6 +434,52 @@ def test_a_chunked_ingest_is_compacted_and_holds_the_same_triples(tmp_path, monk
     assert compacted[0] < left[0]
 
 
+def test_ctrl_c_during_a_load_in_chunks_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    """Ctrl-C while the engine loads in its thread: KeyboardInterrupt once the thread has
+    stopped, the store as before and still opening. (The rollback used to move the
+    database folder while the loading thread still held the engine: the next open
+    failed on the engine's lock, and the old handle went on writing in the restored
+    checkpoint, which sometimes left a store that no longer opened.)"""
+    import os
+    import signal
+    import time
+
+    import kg.store as ks
+    from kg.store import JOURNAL, FileLoad
+
+    path = tmp_path / "store"
+    with open_store(path, write=True) as st:
+        st.write_graphs({G: b'<http://x/a> <http://x/p> "kept" .\n'}, replace=True)
+        before = st.fingerprint()
+    f = tmp_path / "big.nt"
+    f.write_bytes(b"".join(b'<http://x/s%d> <http://x/p> "v%d" .\n' % (i, i)
+                           for i in range(300_000)))
+    monkeypatch.setattr(ks, "CHUNK_BYTES", 1 << 16)  # some 200 chunks: seconds of loading
+    here = os.getpid()
+
+    def interrupt_when_the_write_begins():
+        end = time.monotonic() + 60
+        while not (path / JOURNAL).exists() and time.monotonic() < end:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        os.kill(here, signal.SIGINT)
+
+    # Python's own Ctrl-C handler, also where the runner started with SIGINT ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with open_store(path, write=True) as st:
+            threading.Thread(target=interrupt_when_the_write_begins, daemon=True).start()
+            with pytest.raises(KeyboardInterrupt):
+                st.write_graphs({}, replace=False, files=[FileLoad(str(f), "N_TRIPLES", G2)])
+                time.sleep(5)  # a load that ended first: the interrupt comes here instead
+            assert G2 not in st.graph_iris()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with open_store(path) as st:
+        assert st.fingerprint() == before
+        assert not any(th.name == "kg-bulk-load" for th in threading.enumerate())
+
+
 def test_tracer_sees_each_query_sent_and_the_memo_sends_it_once(tmp_path):
     with open_store(_written(tmp_path)) as st:
         sent = []
