@@ -492,8 +492,11 @@ def map_(settings, out, focus, year_from, year_to, relation, layout, size_by, co
 
     Example: kg map --from 1990 --to 2025 --focus JPN --window 5 --svg jpn.svg
     """
-    from kg.map import export_view, render_map
+    from kg.map import check_out, export_view, render_map
 
+    for path, option in ((png, "--png"), (svg, "--svg")):
+        if path is not None:  # before the map's work, not after it
+            check_out(path, option)
     with settings.open() as store:
         res = render_map(store, out=out, focus=focus, year_from=year_from, year_to=year_to,
                          relation=relation, layout=layout, size_by=size_by, color_by=color_by,

@@ -435,6 +435,67 @@ def test_cli_map_refuses_a_minimum_weight_that_is_not_a_finite_number_from_0(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("target,option,says", [
+    ("folder", "--out", "is a folder, not a file"), ("missing", "--out", "no folder"),
+    ("missing", "--svg", "no folder"), ("missing", "--png", "no folder"),
+])
+def test_cli_map_refuses_an_output_that_cannot_be_written_before_the_work(
+        bundled_store, tmp_path, target, option, says):
+    """A folder as --out used to fail after the work on "d.tmp" and leave a stray file; a
+    missing folder was created (as root: anywhere)."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    (tmp_path / "folder").mkdir()
+    path = tmp_path / "folder" if target == "folder" else tmp_path / "nowhere" / "x"
+    args = ["--out", str(path)] if option == "--out" else ["--out", str(tmp_path / "m.html"),
+                                                           option, str(path)]
+    bad = CliRunner().invoke(cli, ["--store", str(bundled_store), "map", *args])
+    assert bad.exit_code == 2, bad.output
+    assert bad.stderr.strip() == f"kg: error: {option} {path}: {says}" + (
+        f" {path.parent}" if says == "no folder" else "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+    assert not any((tmp_path / "folder").iterdir())
+
+
+def test_cli_map_refuses_a_relation_without_ties_instead_of_showing_another(bundled_store,
+                                                                            tmp_path):
+    """Years after the exercises, where agreements stay in force: the page used to open on
+    the agreements under the title "Exercise network"."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    out = tmp_path / "x.html"
+    bad = CliRunner().invoke(cli, ["--store", str(bundled_store), "map", "--out", str(out),
+                                   "--from", "2090", "--to", "2095"])
+    assert bad.exit_code == 2, bad.output
+    assert bad.stderr.strip() == ("kg: error: --relation exercise: no exercise ties in "
+                                  "2090–2095 (ties there: agreement)")
+    assert not out.exists()
+    ok = CliRunner().invoke(cli, ["--store", str(bundled_store), "map", "--out", str(out),
+                                  "--from", "2090", "--to", "2095", "--relation", "agreement"])
+    assert ok.exit_code == 0, ok.output
+    assert _page_data(out)["state"]["relation"] == "agreement"
+
+
+def test_cli_map_takes_the_first_years_kg_takes(bundled_store, tmp_path):
+    """--from 1800 was refused as "--from 1796" (the look-back of a five-year window)."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    out = tmp_path / "x.html"
+    res = CliRunner().invoke(cli, ["--store", str(bundled_store), "map", "--out", str(out),
+                                   "--from", "1800", "--to", "1805"])
+    assert res.exit_code == 0, res.output
+    assert _page_data(out)["years"] == list(range(1800, 1806))
+    bad = CliRunner().invoke(cli, ["--store", str(bundled_store), "map", "--out", str(out),
+                                   "--from", "1799", "--to", "1805"])
+    assert bad.exit_code == 2 and "--from 1799: a year from 1800 to 2100" in bad.stderr
+
+
 def test_screenshot_without_chromium_raises_typed_error(tmp_path, monkeypatch):
     import kg.map.browser as kgbrowser
     from kg.errors import KgError

@@ -31,10 +31,19 @@ from kg.map.browser import (
 )
 from kg.map.data import RELATIONS, WINDOWS, build_series, render_map, tie_sources
 from kg.map.layout import GEO_SCALE
-from kg.map.page import COLOR_BY, LAYOUTS, SIZE_BY, MapResult, Series, render_graph, render_series
+from kg.map.page import (
+                            COLOR_BY,
+                            LAYOUTS,
+                            SIZE_BY,
+                            MapResult,
+                            Series,
+                            check_out,
+                            render_graph,
+                            render_series,
+)
 
 __all__ = [
     "MapResult", "Series", "BrowserUnavailable", "LAYOUTS", "SIZE_BY", "COLOR_BY", "RELATIONS",
     "WINDOWS", "GEO_SCALE", "CHROMIUM", "CHROMIUM_ARGS", "render_map", "render_series",
-    "render_graph", "build_series", "tie_sources", "find_chromium", "screenshot", "export_view",
+    "render_graph", "check_out", "build_series", "tie_sources", "find_chromium", "screenshot", "export_view",
 ]

@@ -210,8 +210,10 @@ def export_view(html_path: str | os.PathLike, *, png: str | os.PathLike | None =
             Path(svg).write_text(page.evaluate("window.kgMap.toSVG()"), encoding="utf-8")
             written.append(Path(svg))
 
-    for p in (png, svg):
+    from kg.map.page import check_out
+
+    for p, option in ((png, "--png"), (svg, "--svg")):
         if p is not None:
-            Path(p).parent.mkdir(parents=True, exist_ok=True)
+            check_out(p, option)
     _in_browser(Path(html_path).resolve(), fragment, width, height, timeout, action)
     return written

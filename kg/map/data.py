@@ -35,6 +35,7 @@ from kg.map.page import (
                          SIZE_BY,
                          MapResult,
                          Series,
+                         check_out,
                          render_series,
 )
 from kg.network import RELATIONS
@@ -134,9 +135,10 @@ def _build_series(store, year_from: int, year_to: int, *, relation: str, windows
 
     windows = tuple(windows)
     years = list(range(year_from, year_to + 1))
+    check_year_window(year_from, year_to)
+    # the windows of the first years reach back before year_from: to 1796 for --from 1800
+    # and a five-year window, years that hold no record (ingest refuses them), not a refusal
     first = year_from - max(windows) + 1
-    for y in range(first, year_to + 1):  # every window's years, as build_network checks them
-        check_year_window(y, y)
     graph_list = sorted(graphs) if graphs else None
     # In a run (kg.cache.run_cache) the engine reads the exercises (then the exercises'
     # titles), the lifecycles (then the agreements' titles) and the states in background
@@ -567,6 +569,7 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
     from kg.cache import run_cache
 
     _check(relation, layout, size_by, color_by, focus, min_weight)
+    check_out(out)
     run_cache(store)  # one run: every year's networks share one reading of the agreements
     if year_from is None or year_to is None:
         lo, hi = data_years(store, graphs)

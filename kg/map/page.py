@@ -728,6 +728,10 @@ def _page_data(series, order, attrs, *, layout, color_by, groups, relation, stat
         big=len(order) > 300 or len(pairs) > 3000)
     relations = _relations(kinds, types) or [relation]
     if state["relation"] not in relations:
+        if relation in ("exercise", "agreement"):  # asked for, but none: not the other one
+            span = f"{series.years[0]}–{series.years[-1]}" if series.years else "the years asked"
+            raise UsageError(f"--relation {relation}: no {relation} ties in {span} (ties "
+                             f"there: {', '.join(r for r in relations if ':' not in r)})")
         state["relation"] = relations[0]
     data = {
         "nodes": vis_nodes, "edges": vis_edges, "bendTypes": list(BEND_TYPES), "options": vis_options,
@@ -814,10 +818,36 @@ def _write_page(out: Path, *, title: str, subtitle: str, legend: str, data_json:
              "__CSS__": css.replace("</", "<\\/"), "__DATA__": data_json, "__APPJS__": script}
     template = (ASSETS / "page.html").read_text(encoding="utf-8")
     page = re.sub("|".join(re.escape(k) for k in table), lambda m: table[m.group(0)], template)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_out(out)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8", newline="\n")
-    os.replace(tmp, out)
+    try:
+        tmp.write_text(page, encoding="utf-8", newline="\n")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def check_out(out, option: str = "--out") -> None:
+    """Refuse a file to write that names a folder, or whose folder does not exist.
+
+    Checked before the work, so a mistyped path costs nothing, and again when writing.
+
+    :param out: the file's path.
+    :param option: the option that named it, for the message.
+
+    >>> check_out("/")
+    Traceback (most recent call last):
+    kg.errors.UsageError: --out /: is a folder, not a file
+    >>> check_out("/no/such/folder/x.svg", "--svg")
+    Traceback (most recent call last):
+    kg.errors.UsageError: --svg /no/such/folder/x.svg: no folder /no/such/folder
+    """
+    out = Path(out)
+    if out.is_dir():
+        raise UsageError(f"{option} {out}: is a folder, not a file")
+    if not out.parent.is_dir():
+        raise UsageError(f"{option} {out}: no folder {out.parent}")
 
 
 @collector_paused()
