@@ -536,6 +536,26 @@ class SparqlServer(ThreadingHTTPServer):
         finally:
             self.connections.release()
 
+    def handle_error(self, request, client_address) -> None:
+        """One line in the log, never a traceback, for an error no handler caught.
+
+        A client that leaves before its answer is sent (a broken pipe, a reset) is not
+        an error of the server's and is only logged; anything else also goes to stderr
+        as one line. (socketserver printed a traceback to stderr for each, even with
+        ``--quiet``: six hundred such clients wrote a megabyte.)
+        """
+        exc = sys.exc_info()[1]
+        gone = isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError))
+        line = (f"{client_address[0]} - {'client left' if gone else 'error'}: "
+                f"{type(exc).__name__}: {exc}\n")
+        streams = [self.log] if gone else [self.log, sys.stderr]
+        for stream in {id(s): s for s in streams if s is not None}.values():
+            try:
+                stream.write(line)
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+
     @property
     def endpoint_url(self) -> str:
         """The query endpoint, ``http://HOST:PORT/query``."""

@@ -508,3 +508,23 @@ def test_slow_clients_are_cut_off_and_the_server_recovers(strict_server):
     while _http(strict_server + ASK_EMPTY)[0] == 503 and time.monotonic() < deadline:
         time.sleep(0.05)
     _still_answers(strict_server)
+
+
+def test_clients_that_leave_early_leave_no_traceback(built, tmp_path):
+    """A client that sends half a body and hangs up: the server's answer meets a closed
+    socket. socketserver printed a traceback to stderr for each, even with --quiet."""
+    import socket
+
+    err = tmp_path / "serve.err"
+    proc, url = start_serve(built, "--quiet", log=err)
+    try:
+        host, port = urllib.parse.urlsplit(url).netloc.split(":")
+        for _ in range(20):
+            with socket.create_connection((host, int(port)), timeout=5) as conn:
+                conn.sendall(b"POST /query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                             b"application/sparql-query\r\nContent-Length: 100\r\n\r\nASK")
+        _still_answers(url)
+        time.sleep(0.5)
+    finally:
+        stop(proc)
+    assert "Traceback" not in err.read_text(errors="replace")
