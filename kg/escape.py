@@ -75,8 +75,16 @@ _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"
 
 
 def latex(text: str) -> str:
-    """Text for LaTeX body (a table cell, a paragraph): special characters escaped, one line."""
-    return "".join(_LATEX.get(c, c) for c in _no_controls(text))
+    r"""Text for LaTeX body (a table cell, a paragraph): special characters escaped, one line.
+
+    Text that opens with ``[`` or ``*`` is led by ``{}``: as a row's first cell, after the
+    previous row's ``\``, LaTeX would read it as that command's ``[length]`` or ``*``.
+
+    >>> latex("[2pt] x"), latex("*star"), latex("a [b]")
+    ('{}[2pt] x', '{}*star', 'a [b]')
+    """
+    out = "".join(_LATEX.get(c, c) for c in _no_controls(text))
+    return "{}" + out if out.lstrip().startswith(("[", "*")) else out
 
 
 def latex_comment(text: str) -> str:

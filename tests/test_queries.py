@@ -171,6 +171,17 @@ def test_format_table_md_latex():
     assert r"x\_y" in latex and r"50\% \& \$" in latex
 
 
+@pytest.mark.parametrize("first", ["[2pt] x", "*star", " [x"])
+def test_latex_row_whose_first_cell_opens_like_a_line_break_argument(first):
+    """After a row's \\, LaTeX reads "[2pt]" as the line break's length and "*" as its star:
+    the cell's text went missing or the document did not compile."""
+    rows = format_results(ResultSet(["l"], [(Term("literal", "A"),), (Term("literal", first),)]),
+                          "latex").splitlines()
+    i = rows.index("A \\\\")
+    assert rows[i + 1].startswith("{}") and rows[i + 1].endswith(" \\\\")
+    assert rows[i + 1][2:-3] == first
+
+
 def test_format_ask_and_unknown():
     assert format_results(True, "table") == "true\n"
     assert json.loads(format_results(False, "json"))["boolean"] is False
