@@ -331,14 +331,27 @@ class ExportResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _check_options(fmt: str, *, dynamic: bool, panel_opts: bool) -> None:
+def _check_options(fmt: str, *, dynamic: bool, panel_opts: bool, network_opts: bool,
+                   window: bool, out: str | None, codebook: str | None) -> None:
+    """Refuse options the format does not read (they were ignored without a word), and a
+    codebook that would overwrite the export."""
+    import os
+
     if dynamic and fmt != "gexf":
         raise UsageError("--dynamic goes with --format gexf")
     if panel_opts and fmt not in PANEL_FORMATS:
         raise UsageError("--directed, --states and --all-dyads go with --format dyad-year")
+    if network_opts and fmt not in NETWORK_FORMATS:
+        raise UsageError("--include-observers and --agreement-type go with the network formats "
+                         f"({', '.join(NETWORK_FORMATS)})")
+    if fmt in RDF_FORMATS and (window or codebook):
+        raise UsageError(f"--from, --to and --codebook go with the network and panel formats, "
+                         f"not with --format {fmt} (it exports the graphs whole)")
     if fmt not in RDF_FORMATS + NETWORK_FORMATS + PANEL_FORMATS:
         raise UsageError(f"unknown export format {fmt!r} (one of: "
                          f"{', '.join(RDF_FORMATS + NETWORK_FORMATS + PANEL_FORMATS)})")
+    if out and codebook and os.path.abspath(out) == os.path.abspath(codebook):
+        raise UsageError(f"--codebook {codebook} is the export's own file (--out)")
 
 
 def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None = None,
@@ -361,7 +374,10 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
     from kg.citation import citation_block
     from kg.codebook import codebook_path, network_codebook, panel_codebook
 
-    _check_options(fmt, dynamic=dynamic, panel_opts=bool(directed or states or all_dyads))
+    _check_options(fmt, dynamic=dynamic, panel_opts=bool(directed or states or all_dyads),
+                   network_opts=bool(include_observers or agreement_types),
+                   window=year_from is not None or year_to is not None, out=out,
+                   codebook=codebook)
     run_cache(store)  # one run: no query sent twice
     if fmt in RDF_FORMATS:
         data = export_rdf(store, fmt, graphs)

@@ -92,6 +92,31 @@ def test_rdf_export_to_file(world, tmp_path):
     assert lines == sorted(set(lines)) and len(lines) > 30
 
 
+@pytest.mark.parametrize("args,says", [
+    (["--format", "csv", "--out", "{d}/net.csv", "--codebook", "{d}/./net.csv"],
+     "is the export's own file"),
+    (["--format", "dyad-year", "--out", "{d}/p.csv", "--codebook", "{d}/p.csv"],
+     "is the export's own file"),
+    (["--format", "ttl", "--from", "2010"], "not with --format ttl"),
+    (["--format", "nq", "--codebook", "{d}/cb.md"], "not with --format nq"),
+    (["--format", "dyad-year", "--agreement-type", "Foo"], "go with the network formats"),
+    (["--format", "dyad-year", "--include-observers"], "go with the network formats"),
+])
+def test_options_the_format_would_ignore_or_that_overwrite_it_are_refused(world, tmp_path,
+                                                                          args, says):
+    """They were taken without a word: the codebook written over the export it describes
+    (the data lost), an RDF export of everything for --from 2010, a panel for any type."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    res = CliRunner().invoke(cli, ["--store", str(world), "export",
+                                   *[a.format(d=tmp_path) for a in args]])
+    assert res.exit_code == 2, res.output
+    assert says in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())
+
+
 def test_dynamic_gexf_round_trips_with_its_spells(world, tmp_path):
     """Hand-checked: AAA-BBB exercised in 2010, 2016 (a reconciled copy counts once) and 2018."""
     import networkx as nx
