@@ -23,6 +23,8 @@ EXPECTED = {
     "conforming.ttl": set(),
     "user-state.ttl": set(),
     "iso3-pattern.ttl": {(ID + "state/BBB", "StateIso3-pattern")},
+    "cow-code-shared.ttl": {(ID + "state/AAA", "CowCodeShared"),
+                            (ID + "state/BBB", "CowCodeShared")},
     "exercise-no-year.ttl": {(EX, "ExerciseYear-minCount")},
     "exercise-no-participant.ttl": {(EX, "ExerciseParticipant-minCount")},
     "end-before-start.ttl": {(EX, "EndBeforeStart")},
@@ -536,3 +538,26 @@ def test_official_count_names_the_one_state_it_counts(tmp_path, state, expected)
     ox = {(v.focus, v.constraint) for v in validate_files([path], engine="oxigraph")}
     py = {(v.focus, v.constraint) for v in validate_files([path], engine="pyshacl")}
     assert ox == py == expected
+
+
+@pytest.mark.parametrize("kind", ["yaml", "ttl", "ttl-streamed"])
+def test_ingest_refuses_a_new_state_with_a_stored_states_cow_code(tmp_path, store_copy,
+                                                                  expect_rejected, monkeypatch,
+                                                                  kind):
+    """A second state with Japan's COW code (740) made two rows of one (ccode1, ccode2, year)
+    key in the dyad-year panel; it was taken without a word."""
+    if kind == "yaml":
+        path = tmp_path / "dup.yaml"
+        path.write_text('states:\n  - iso3: QQB\n    name: "Fake Japan"\n    cow: 740\n',
+                        encoding="utf-8")
+    else:
+        path = tmp_path / "dup.ttl"
+        path.write_text(f'<{ID}state/QQB> a <https://w3id.org/secpart/ontology#State> ; '
+                        '<https://w3id.org/secpart/ontology#iso3> "QQB" ; '
+                        '<http://www.w3.org/2000/01/rdf-schema#label> "Fake Japan"@en ; '
+                        '<https://w3id.org/secpart/ontology#cowCode> 740 .\n', encoding="utf-8")
+    if kind == "ttl-streamed":
+        monkeypatch.setenv("KG_STREAM_BYTES", "1")
+    msg = expect_rejected(store_copy, ["ingest", "--graph", "mine", str(path)], str(path),
+                          where=r"\d+" if kind == "yaml" else None)
+    assert "CowCodeShared" in msg and "740" in msg

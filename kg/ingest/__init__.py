@@ -112,16 +112,18 @@ def _known_ids(store, exclude: str | None = None) -> dict[str, set]:
 
 
 def _context_nt(store, exclude: set[str]) -> bytes:
-    """Types and force-state links from the store (minus ``exclude`` graphs), plus the ontology."""
+    """Types, force-state links and states' COW codes from the store (minus ``exclude``
+    graphs), plus the ontology."""
     if store is None:
         return b""
     graphs = [graph_name(g) for g in store.graph_iris() if g not in exclude]
     if not graphs:
         return b""
     q = (SPARQL_PREFIXES +
-         "CONSTRUCT { ?s a ?t . ?s sp:ofState ?st . ?c rdfs:subClassOf ?d } WHERE { "
-         "{ VALUES ?t { sp:State sp:Organization sp:Territory sp:UnknownParticipant sp:ArmedForce "
-         "sp:ExerciseSeries sp:Source } ?s a ?t OPTIONAL { ?s sp:ofState ?st } } "
+         "CONSTRUCT { ?s a ?t . ?s sp:ofState ?st . ?s sp:cowCode ?cow . ?c rdfs:subClassOf ?d } "
+         "WHERE { { VALUES ?t { sp:State sp:Organization sp:Territory sp:UnknownParticipant "
+         "sp:ArmedForce sp:ExerciseSeries sp:Source } ?s a ?t OPTIONAL { ?s sp:ofState ?st } "
+         "OPTIONAL { ?s sp:cowCode ?cow FILTER(?t = sp:State) } } "
          "UNION { ?c rdfs:subClassOf ?d } }")
     return store.query(q, graphs=graphs, own=True)
 
