@@ -543,6 +543,8 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
                 files.append("map.html")
             except Exception as exc:  # noqa: BLE001 - the report still stands without the map
                 notes.append(f"the map could not be drawn: {exc}")
+                # an earlier report's map (and so its map.png) in this folder is not this one's
+                (out / "map.html").unlink(missing_ok=True)
             step(4)
             shot = _Screenshot(out)
             step(5)
@@ -680,7 +682,7 @@ def _index_html(out: Path, ctx: dict) -> str:
         h.append(f"<figure><a href=\"map.html\"><img alt=\"map screenshot\" "
                  f"src=\"{_data_uri(out / 'map.png', 'image/png')}\"></a>"
                  "<figcaption>Screenshot of map.html (map.png).</figcaption></figure>")
-    else:
+    elif ctx["has_map"]:
         h.append("<p class=\"note\">No screenshot of the map: headless Chromium was not "
                  "available or failed (see the notes above).</p>")
     h.append("<h2 id=\"citation\">Citation</h2>")
@@ -716,8 +718,11 @@ def _report_md(ctx: dict) -> str:
     md += [f"### {focus}'s agreements in force by type", "",
            _table([r for r in ctx["ag_rows"] if r["year"] >= AGREEMENTS_PLOT_FROM],
                   ["year", *ctx["ag_types"], "total"], "md")]
-    md += ["## Map", "", "[map.html](map.html)" + (" ![map](map.png)" if ctx["has_png"] else
-                                                  " (no screenshot: Chromium unavailable)"), ""]
+    if ctx["has_map"]:
+        md += ["## Map", "", "[map.html](map.html)" + (" ![map](map.png)" if ctx["has_png"] else
+                                                      " (no screenshot: see the notes)"), ""]
+    else:
+        md += ["## Map", "", "No map was drawn (see the notes).", ""]
     md += ["## Citation", "", f"Dataset fingerprint: `sha256:{ctx['fingerprint']}`", "",
            md_fence(ctx["cite_text"])]
     return "\n".join(md)

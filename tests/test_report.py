@@ -256,3 +256,21 @@ def test_a_focus_or_graph_the_store_lacks_is_refused_before_a_folder_is_made(
     assert res.exit_code == 2, res.output
     assert res.stderr == f"kg: error: {message}\n"
     assert not out.exists()
+
+
+def test_a_report_again_into_its_folder_keeps_no_map_of_other_data(cli_runner, reports,
+                                                                    tmp_path):
+    """A second report whose map cannot be drawn (no exercise in the ontology graph) kept
+    the first one's map.html and map.png, linked from its report.md and shown in its
+    index.html: a figure of other data than its fingerprint names."""
+    import shutil
+
+    out = tmp_path / "again"
+    shutil.copytree(reports["one"], out)
+    assert (out / "map.html").is_file()
+    res = cli_runner("report", "--out", str(out), "--graph", "ontology", store=reports["store"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "map.html").exists() and not (out / "map.png").exists()
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "the map could not be drawn" in md and "(map.html)" not in md
+    assert "map.png" not in (out / "index.html").read_text(encoding="utf-8")
