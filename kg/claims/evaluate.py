@@ -31,7 +31,7 @@ from kg.claims.coverage import (
     window_completeness,
 )
 from kg.claims.definitions import Claim, load_references, select_claims
-from kg.errors import KgError, UsageError
+from kg.errors import InputError, KgError, UsageError
 
 __all__ = ["ClaimNotSupported", "ClaimRun", "ClaimsCheck", "check_claim", "check_claims",
            "raise_if_not_supported", "start_claims"]
@@ -95,6 +95,26 @@ class ClaimRun:
         key = ("query", name, tuple(sorted(params.items())))
         return self.get(key, lambda: run_claim_query(self.store, name, params, self.graphs,
                                                      self.directory))
+
+
+def _check_states(claims: list[Claim], run: ClaimRun) -> None:
+    """Refuse a claim that names a state the store does not hold (:meth:`Claim.states`),
+    before its queries answer nothing for it; each code is looked up once per run.
+
+    :raises InputError: naming the claim's file and the field.
+    """
+    from kg.network import check_states_known
+
+    for c in claims:
+        for fld, code in c.states():
+            key = ("state known", code)
+            if key in run._cache:
+                continue
+            try:
+                check_states_known(run.store, [code], f"field '{fld}':")
+            except UsageError as exc:
+                raise InputError(exc.message, file=c.path or None) from None
+            run._cache[key] = True
 
 
 def _missing_text(missing: list[str]) -> str:
@@ -293,11 +313,13 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
         ``reason``, ``evidence``, ``evidence_lines``, ``windows``, ``graphs``,
         ``coverage`` (spans, completeness per window), ``robustness`` (grid and share
         agreeing), ``uncertainty`` and ``minimum``.
+    :raises InputError: naming the claim's file and field for a state the store does not hold.
     """
     if run is None:
         run = ClaimRun(store, graphs, str(Path(claim.path).parent) if claim.path else None)
     if coverage is not None:
         run._cache.setdefault("coverage", coverage)
+    _check_states([claim], run)
     out = _read_claim(store, claim, graphs, run)
     out["robustness"], out["uncertainty"] = _robustness(claim, run, out["reading"], resampled)
     return out
@@ -384,6 +406,8 @@ def check_claims(store, ids: list[str] | None = None, graphs: list[str] | None =
     :param workers: worker processes for the resampling (default: one per core).
     :returns: ``{"claims": [...], "summary": {verdict: count}, "scorecard": {...},
         "citation": {...}}``.
+    :raises InputError: naming the file and field of a malformed claim, or of a state the
+        store does not hold.
 
     >>> out = check_claims(store, ["partners-grew"])  # doctest: +SKIP
     >>> out["claims"][0]["verdict"]  # doctest: +SKIP
@@ -433,6 +457,7 @@ class ClaimsCheck:
                     raise UsageError(f"no graph named {g!r} in the store "
                                      f"(graphs: {', '.join(present) or 'none'})")
         self.run = ClaimRun(store, graphs, directory)
+        _check_states(self.claims, self.run)
         self._jobs: list[tuple] = []
         self._work = None
         if background:

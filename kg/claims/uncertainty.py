@@ -21,9 +21,13 @@ from itertools import islice
 
 from kg.claims.readings import WINDOW_STATS, ExerciseData, Spec, select, window_stat
 
-__all__ = ["DEFAULT_REPLICATES", "DEFAULT_SEED", "METHOD", "REFERENCES", "window_change_uncertainty"]
+__all__ = ["DEFAULT_REPLICATES", "MAX_REPLICATES", "DEFAULT_SEED", "METHOD", "REFERENCES",
+           "window_change_uncertainty"]
 
 DEFAULT_REPLICATES = 1000
+#: The most replicates a claim file may ask for (10,000 gives p-values to 1e-4; more only
+#: makes ``kg claims check`` run for hours).
+MAX_REPLICATES = 10_000
 #: 10 October 2019, the date of Bosack's article: any fixed number would do.
 DEFAULT_SEED = 20191010
 
