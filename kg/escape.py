@@ -100,7 +100,7 @@ def bibtex(text: str) -> str:
     return "".join(_BIBTEX.get(c, c) for c in _no_controls(text))
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 
 
 def markdown(text: str) -> str:

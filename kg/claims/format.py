@@ -6,30 +6,27 @@ comes from data or claim files is escaped for the format it lands in.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 
+from kg import escape
 from kg.claims.checks import VERDICTS, window_label
 from kg.results import format_rows
 
 __all__ = ["format_claim_list", "format_check", "grid_table_rows", "render_claims_md",
            "render_claims_html", "render_scorecard_md", "render_scorecard_html"]
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
-
-
 def _md(s) -> str:
-    """Inline Markdown text: special characters backslash-escaped, one line.
+    """Inline Markdown text, one line: :func:`kg.escape.markdown` of ``str(s)``.
 
-    >>> _md("a|b <i>x</i>")
-    'a\\\\|b \\\\<i\\\\>x\\\\</i\\\\>'
+    >>> _md("a|b <i>x</i> & #1")
+    'a\\\\|b &lt;i&gt;x&lt;/i&gt; &amp; \\\\#1'
     """
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(s).split()))
+    return escape.markdown(str(s))
 
 
 def _h(s) -> str:
-    return html.escape("" if s is None else str(s), quote=True)
+    """HTML text (:func:`kg.escape.html`); None as nothing."""
+    return escape.html("" if s is None else str(s))
 
 
 def format_claim_list(claims) -> str:
