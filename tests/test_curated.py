@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,165 @@ def test_property_junk_csv_gives_input_error(text, tmp_path_factory):
 
 
 _ = (AGREEMENT_TYPES, Path)
+
+
+# ---------------------------------------------------------------- CSV read as RFC 4180 text
+
+SRC_HEADER = "id,title,publisher\n"
+
+
+def _csv(tmp_path, body: str, name: str = "g-sources.csv") -> Path:
+    p = tmp_path / name
+    p.write_bytes(body.encode("utf-8"))
+    return p
+
+
+def test_csv_unclosed_quote_refused_naming_file_and_line(store_copy, expect_rejected, tmp_path):
+    """``"Pub`` never closed swallowed the next record into s7's publisher; now refused."""
+    p = _csv(tmp_path, SRC_HEADER + 's6,T6,P6\ns7,T7,"Pub\ns8,T8,P8\n')
+    msg = expect_rejected(store_copy, ["ingest", "--graph", "g", p], str(p), where="3")
+    assert "never closed" in msg
+
+
+@pytest.mark.parametrize("body,line,phrase", [
+    (SRC_HEADER + 's7,T7,"Pub\ns8,T8,P8\n', "2", "never closed"),
+    (SRC_HEADER + 's1,"a\nb",P\ns2,"T"x,P\n', "4", "after the closing quote"),
+    ('"id,title\n', "1", "not a CSV file"),
+])
+def test_csv_broken_quotes_refused(tmp_path, body, line, phrase):
+    with pytest.raises(InputError) as err:
+        read_records(_csv(tmp_path, body))
+    assert err.value.where == line and phrase in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["multi\nline", "a\r\nb", "a\rb", "x\u2028y", "p\x85q", "\x1c",
+                                   "u\u2029v\x1dw\x1ex\x0by\x0cz", '"quoted", with comma'])
+def test_csv_quoted_value_kept_exactly(tmp_path, value):
+    """A quoted line break or any other separator str.splitlines knows is part of the value."""
+    quoted = '"' + value.replace('"', '""') + '"'
+    p = _csv(tmp_path, SRC_HEADER + f"s1,{quoted},P\ns2,T2,{quoted}\n")
+    recs = read_records(p)["sources"]
+    assert [(r["id"], r["title"], r["publisher"]) for r in recs] == [("s1", value, "P"),
+                                                                     ("s2", "T2", value)]
+    quads, _ = compile_records([(str(p), {"sources": recs})], graph=G, known={})
+    titles = {q.object.value for q in quads if q.predicate.value.endswith("/title")}
+    assert value in titles
+
+
+@pytest.mark.parametrize("sep", ["\x85", "\u2028", "\x1c", "\x0c"])
+def test_csv_unquoted_separator_does_not_split_the_row(tmp_path, sep):
+    p = _csv(tmp_path, SRC_HEADER + f"s1,T{sep}U,P\n")
+    assert read_records(p)["sources"] == [{"__line__": 2, "id": "s1", "title": f"T{sep}U",
+                                           "publisher": "P"}]
+
+
+def test_csv_record_after_multiline_field_has_its_real_line(tmp_path):
+    body = SRC_HEADER + 's1,"one\ntwo\r\nthree",P\n\ns2,T,P\ns3,T,\n'
+    p = _csv(tmp_path, body)
+    with pytest.raises(InputError) as err:
+        compile_records([(str(p), read_records(p))], graph=G, known={})
+    assert err.value.where == "7" and "s3" in str(err.value) and "publisher" in str(err.value)
+    recs = read_records(_csv(tmp_path, body.replace("s3,T,\n", "s3,T,P\n")))["sources"]
+    assert [r["__line__"] for r in recs] == [2, 6, 7]
+    bad = _csv(tmp_path, "id,series,label,year,participants,sources\n"
+                         'x-2019,malabar,"X\nY",2019,JPN,src\ny-2019,malabar,Y,later,JPN,src\n',
+               name="x-exercises.csv")
+    with pytest.raises(InputError) as err:
+        read_records(bad)
+    assert err.value.where == "4" and "year" in str(err.value)
+
+
+def test_csv_byte_order_mark_and_blank_lines(tmp_path):
+    p = tmp_path / "b-sources.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + (SRC_HEADER + "\ns1,T,P\n,,\n").encode("utf-8"))
+    assert read_records(p) == {"sources": [{"__line__": 3, "id": "s1", "title": "T",
+                                            "publisher": "P"}]}
+
+
+def test_csv_multiline_value_stored_through_the_cli(store_copy, cli_runner, tmp_path):
+    p = _csv(tmp_path, SRC_HEADER + 'ml-src,"line one\nline two\u2028three",P\n')
+    res = cli_runner("ingest", "--graph", "g", p, store=store_copy)
+    assert res.exit_code == 0, res.output
+    res = cli_runner("query", "sparql", "SELECT ?t WHERE { GRAPH ?g { "
+                     f"<{ID}source/ml-src> <http://purl.org/dc/terms/title> ?t }} }}",
+                     "--format", "json", store=store_copy)
+    assert res.exit_code == 0, res.output
+    [row] = json.loads(res.stdout)["results"]["bindings"]
+    assert row["t"]["value"] == "line one\nline two\u2028three"
+
+
+# ---------------------------------------------------------------- YAML: text fields hold text
+
+SRC_YAML = "sources:\n  - id: w-src\n    title: T\n    publisher: P\n"
+
+
+@pytest.mark.parametrize("value,what", [("[a, b]", "a list"), ("{x: 1}", "a mapping"),
+                                        ("!!binary aGVsbG8=", "binary data"),
+                                        ("\n      - a\n      - b", "a list"), ("yes", "true/false"),
+                                        ("!!set {a}", "a set")])
+@pytest.mark.parametrize("field", ["title", "publisher", "note", "locator", "part_of", "url"])
+def test_yaml_text_field_refuses_other_values(field, value, what):
+    text = SRC_YAML.replace("    title: T\n", "    title: T\n" if field != "title" else "")
+    text = text.replace("    publisher: P\n", "    publisher: P\n" if field != "publisher" else "")
+    text += f"    {field}: {value}\n"
+    with pytest.raises(InputError) as err:
+        _compile(text, "w.yaml", known={})
+    assert err.value.file == "w.yaml"  # the line of the field, not of the record (2)
+    assert err.value.where == ("4" if field in ("title", "publisher") else "5")
+    assert f"source w-src: {field} must be text, not {what}" in str(err.value)
+    assert "__line__" not in str(err.value)
+
+
+@pytest.mark.parametrize("text,line,phrase", [
+    (EXERCISE + "    location: {city: Guam}\n", "11", "exercise malabar-2019: location must be text"),
+    (EXERCISE.replace("label: Malabar 2019", "label: [Malabar, 2019]"), "4",
+     "exercise malabar-2019: label must be text, not a list"),
+    (EXERCISE.replace('start: "2019-09-26"', "start: [2019, 9]"), "6",
+     "start must be a date"),
+    (EXERCISE.replace("series: malabar", "series: {id: malabar}"), "3", "series must be text"),
+    (AGREEMENT.replace("status: in-force", "status: {a: 1}"), "8", "status must be text"),
+    (AGREEMENT + "    in_force_note: [not, yet]\n", "10", "in_force_note must be text"),
+    (AGREEMENT + "    members:\n      - party: JPN\n        note: !!binary aGVsbG8=\n", "12",
+     "agreement aus-jpn-raa-2022: members entry 1: note must be text, not binary data"),
+    ("states:\n  - iso3: ZZZ\n    name: No\n", "3", "state ZZZ: name must be text, not true/false"),
+    ("sources:\n  - id: s\n    title:\n    publisher: P\n", "3", "source s: title is empty"),
+])
+def test_yaml_non_text_refused_across_kinds(text, line, phrase):
+    with pytest.raises(InputError) as err:
+        _compile(text)
+    assert err.value.where == line and phrase in str(err.value), str(err.value)
+
+
+def test_yaml_text_fields_take_numbers_and_lists_stay_lists():
+    text = SRC_YAML.replace("title: T", "title: 2019") + "    note: 1.5\n    issued: 2019\n"
+    t = _triples(_compile(text, known={})[0])
+    s = ID + "source/w-src"
+    assert (s, "http://purl.org/dc/terms/title", "2019") in t
+    assert (s, SP + "note", "1.5") in t and (s, "http://purl.org/dc/terms/issued", "2019") in t
+    t = _triples(_compile(EXERCISE + "    domain: [sea, air]\n    participants_complete: false\n")[0])
+    assert (ID + "exercise/malabar-2019", SP + "domain", SP + "Air") in t
+    with pytest.raises(InputError, match="list of codes"):
+        _compile(EXERCISE.replace("[JPN, USA]", "[JPN, yes]"))
+
+
+def test_yaml_unhashable_key_is_an_input_error():
+    with pytest.raises(InputError) as err:
+        load_yaml_text("states:\n  - ? [a]\n    : 1\n", "k.yaml")
+    assert err.value.where == "2" and "key" in str(err.value)
+
+
+def test_yaml_mapping_in_text_field_refused_by_the_cli(store_copy, expect_rejected, tmp_path):
+    p = tmp_path / "w.yaml"
+    p.write_text("sources:\n  - id: w-src\n    title: T\n    publisher: {x: 1}\n", encoding="utf-8")
+    msg = expect_rejected(store_copy, ["ingest", "--graph", "w", p], str(p), where="4")
+    assert msg.endswith(f"{p}:4: source w-src: publisher must be text, not a mapping")
+
+
+def test_dissolved_is_true_or_false(tmp_path):
+    p = _csv(tmp_path, "iso3,name,dissolved\nZZZ,Zedland,false\nZZY,Zyland,TRUE\n", "d-states.csv")
+    t = _triples(compile_records([(str(p), read_records(p))], graph=G, known={})[0])
+    assert {s for s, pr, _ in t if pr == SP + "dissolved"} == {ID + "state/ZZY"}
+    with pytest.raises(InputError, match="dissolved 'no' is not true or false"):
+        read_records(_csv(tmp_path, "iso3,name,dissolved\nZZZ,Zedland,no\n", "e-states.csv"))
+    with pytest.raises(InputError, match="dissolved must be true or false"):
+        _compile('states:\n  - iso3: ZZZ\n    name: Z\n    dissolved: "no"\n', known={})

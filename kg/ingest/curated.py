@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
 import yaml
 
 from kg.errors import InputError
+from kg.ingest.inputs import csv_header, csv_problem, csv_reader
 from kg.namespaces import (
     DCTERMS,
     ID,
@@ -83,6 +85,24 @@ REQUIRE_IN_FORCE_NOTE = False
 _MEMBER_FIELDS = ({"party"}, {"joined", "left", "note", "sources"})
 _SUSPENSION_FIELDS = ({"parties", "from"}, {"until", "note", "sources"})
 
+# The fields that are not text (data/FORMAT.md: "Values are strings unless stated"); every
+# other field, of every kind and of the nested members and suspensions, must be text.
+#: lists of codes (a CSV cell separates them with ``;``) and lists of mappings
+_LIST_FIELDS = frozenset({"participants", "participant_orgs", "forces", "observers",
+                          "observer_orgs", "sources", "parties", "alt", "domain"})
+_NESTED_FIELDS = frozenset({"members", "suspensions"})
+#: integers, and the coordinates (finite numbers), each checked where it is compiled
+_INTEGER_FIELDS = frozenset({"year", "cow", "fiscal_year", "count"})
+_NUMBER_FIELDS = _INTEGER_FIELDS | {"lat", "lon"}
+_BOOLEAN_FIELDS = frozenset({"participants_complete", "dissolved"})
+#: dates, text (``"2019-09"``) or a bare year; :func:`date_literal` checks the form
+_DATE_FIELDS = frozenset({"issued", "start", "end", "signed", "in_force", "joined", "left",
+                          "from", "until"})
+_NOT_TEXT = _LIST_FIELDS | _NESTED_FIELDS | _NUMBER_FIELDS | _BOOLEAN_FIELDS
+_NOUN = {"sources": "source", "states": "state", "organizations": "organization",
+         "forces": "force", "series": "series", "exercises": "exercise",
+         "agreements": "agreement", "official_counts": "official count"}
+
 
 # ---------------------------------------------------------------- YAML with lines
 
@@ -118,15 +138,25 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+class _Mapping(dict):
+    """A YAML mapping as a dict, with ``lines``: the line of each key (for messages)."""
+
+    __slots__ = ("lines",)
+
+
 def _construct_mapping(loader, node, deep=False):
     seen = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise InputError(f"a key must be a plain name, not {_describe(key)}",
+                             file=loader.name, where=str(key_node.start_mark.line + 1))
         if key in seen:
             raise InputError(f"duplicate key {key!r} (first at line {seen[key]})",
                              file=loader.name, where=str(key_node.start_mark.line + 1))
         seen[key] = key_node.start_mark.line + 1
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping = _Mapping(yaml.SafeLoader.construct_mapping(loader, node, deep=True))
+    mapping.lines = seen
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -173,16 +203,32 @@ def load_yaml_text(text: str, name: str) -> dict:
     return doc
 
 
+#: what is trimmed from the ends of a CSV value: ASCII spaces, tabs and line breaks, never
+#: the other characters Python counts as space (U+0085, U+2028, U+001C...): those are kept
+_CSV_SPACE = " \t\r\n"
+
+
 def _csv_records(path: Path, text: str) -> dict:
+    """The records of a curated CSV file, one kind (named by the file name's ending).
+
+    Read by the csv module as RFC 4180 text: a quoted field may hold commas, quotes
+    (doubled) and line breaks, kept as written; only CR, LF and CRLF end a record (never
+    U+2028, U+0085 and the like). A quote never closed, or text after a closing quote,
+    is an :class:`~kg.errors.InputError` naming the line where the record starts, which
+    is also the line given for the record (a record after a multi-line field keeps its
+    real line). A value is trimmed of spaces, tabs and line breaks at its ends only.
+    """
+    name = str(path)
     stem = path.stem.lower()
     kind = next((k for k in KINDS if stem.endswith(k)), None)
     if kind is None:
         raise InputError(f"cannot tell the kind of records from the file name; name it "
-                         f"<something>-{'|'.join(KINDS)}.csv", file=str(path))
-    reader = csv.DictReader(text.splitlines())
+                         f"<something>-{'|'.join(KINDS)}.csv", file=name)
+    reader = csv_reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header = csv_header(reader, name)
     required, optional = _FIELDS[kind]
     key = "iso3" if kind == "states" else "id"
-    cols = set(reader.fieldnames or [])
+    cols = set(header)
     missing = (required | {key}) - cols - {"id"} if kind == "states" else required - cols
     unknown = cols - required - optional
     if missing or unknown:
@@ -190,38 +236,100 @@ def _csv_records(path: Path, text: str) -> dict:
                          + (f"missing {', '.join(sorted(missing))}" if missing else "")
                          + ("; " if missing and unknown else "")
                          + (f"unknown {', '.join(sorted(unknown))}" if unknown else ""),
-                         file=str(path), where="1")
-    lists = {"participants", "participant_orgs", "forces", "observers", "observer_orgs", "sources",
-             "parties", "alt", "domain"}
+                         file=name, where="1")
     records = []
-    for i, row in enumerate(reader, start=2):
-        rec = {"__line__": i}
-        for k, v in row.items():
-            if k is None:
-                raise InputError("more values than columns", file=str(path), where=str(i))
-            v = (v or "").strip()
+    prev = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(csv_problem(exc), file=name, where=str(prev + 1)) from None
+        line, prev = prev + 1, reader.line_num
+        w = str(line)
+        if not any(v.strip(_CSV_SPACE) for v in row):  # a blank line, or only commas
+            continue
+        if len(row) > len(header):
+            raise InputError("more values than columns", file=name, where=w)
+        rec = {"__line__": line}
+        for k, v in zip(header, row, strict=False):  # a short row: the rest are empty
+            v = v.strip(_CSV_SPACE)
             if v == "":
                 continue
-            if k in lists:
+            if k in _LIST_FIELDS:
                 rec[k] = [x.strip() for x in v.split(";") if x.strip()]
-            elif k in ("year", "cow", "fiscal_year", "count"):
+            elif k in _INTEGER_FIELDS:
                 try:
                     rec[k] = int(v)
                 except ValueError:
-                    raise InputError(f"{k} {v!r} is not an integer", file=str(path), where=str(i)) from None
-            elif k == "participants_complete":
+                    raise InputError(f"{k} {v!r} is not an integer", file=name, where=w) from None
+            elif k in _BOOLEAN_FIELDS:
                 if v.lower() not in ("true", "false"):
-                    raise InputError(f"{k} {v!r} is not true or false", file=str(path), where=str(i))
+                    raise InputError(f"{k} {v!r} is not true or false", file=name, where=w)
                 rec[k] = v.lower() == "true"
             elif k in ("lat", "lon"):
                 try:
                     rec[k] = float(v)
                 except ValueError:
-                    raise InputError(f"{k} {v!r} is not a number", file=str(path), where=str(i)) from None
+                    raise InputError(f"{k} {v!r} is not a number", file=name, where=w) from None
             else:
                 rec[k] = v
         records.append(rec)
     return {kind: records}
+
+
+def _describe(v) -> str:
+    """What a value that is not text is, for a message (``a list``, ``a mapping``)."""
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, (list, tuple)):
+        return "a list"
+    if isinstance(v, (set, frozenset)):
+        return "a set"
+    if isinstance(v, (bytes, bytearray)):
+        return "binary data"
+    if isinstance(v, bool):
+        return "true/false (YAML reads a bare yes, no, on, off so: quote the text)"
+    if isinstance(v, (dt.date, dt.datetime)):
+        return "a YAML timestamp (write it in quotes)"
+    return f"a {type(v).__name__}"
+
+
+def _check_values(rec: dict, required: set, what: str, fname: str) -> None:
+    """Refuse a value of the wrong type in a text or date field of ``rec`` (FORMAT.md).
+
+    The one check between a record's values and the literals they become: a text field
+    holds text, or a number taken as its text (``title: 2019`` is ``"2019"``); a list, a
+    mapping, binary data (``!!binary``), ``true``/``false`` (YAML's ``yes``, ``no``) or a
+    timestamp is an :class:`~kg.errors.InputError` naming the field's line, never its
+    Python form stored as text. A date field holds text or a year. A required text field
+    left empty (``title:``) is refused; an optional one is as if absent. Lists, numbers
+    and booleans are checked where they are compiled.
+
+    >>> _check_values({"__line__": 2, "title": 2019}, {"title"}, "source s", "x.yaml")
+    >>> _check_values({"__line__": 2, "title": ["a"]}, {"title"}, "source s", "x.yaml")
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: x.yaml:2: source s: title must be text, not a list
+    """
+    lines = getattr(rec, "lines", {})
+    for k, v in rec.items():
+        if k == "__line__" or k in _NOT_TEXT:
+            continue
+        if k in _DATE_FIELDS:
+            ok = v is None or isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+            need = "a date (\"YYYY-MM-DD\", \"YYYY-MM\" or \"YYYY\")"
+        elif v is None:
+            ok = k not in required
+            need = "text"
+        else:
+            ok = isinstance(v, str) or (isinstance(v, (int, float)) and not isinstance(v, bool))
+            need = "text"
+        if not ok:
+            where = str(lines.get(k, rec.get("__line__", "")))
+            problem = "is empty" if v is None else f"must be {need}, not {_describe(v)}"
+            raise InputError(f"{what}: {k} {problem}", file=fname, where=where)
 
 
 def _coordinate(v, field: str, what: str, fname: str, w: str):
@@ -322,6 +430,9 @@ class _Compiler:
         self.quads.append(self.ox.Quad(self.nn(s), self.nn(p), o, self.g))
 
     def lit(self, v: str, lang: str | None = None):
+        """A text literal: ``v`` is text or a number (:func:`_check_values` saw to that)."""
+        if not isinstance(v, (str, int, float)) or isinstance(v, bool):
+            raise TypeError(f"a literal from {type(v).__name__}: a field missed by _check_values")
         return self.ox.Literal(str(v), language=lang) if lang else self.ox.Literal(str(v))
 
     def typed(self, v, dtype: str):
@@ -344,7 +455,8 @@ def _require_choice(value, choices, what: str, field: str, fname: str, where: st
 
 def _rec_id(kind: str, rec: dict) -> str:
     key = "iso3" if kind == "states" else "id"
-    return str(rec.get(key, "?"))
+    rid = rec.get(key, "?")
+    return str(rid) if isinstance(rid, (str, int)) else "?"
 
 
 def _as_list(v, *, file, where, field) -> list[str]:
@@ -352,7 +464,8 @@ def _as_list(v, *, file, where, field) -> list[str]:
         return []
     if isinstance(v, str):
         return [v]
-    if not isinstance(v, list) or not all(isinstance(x, (str, int)) for x in v):
+    if not isinstance(v, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool)
+                                          for x in v):
         raise InputError(f"{field} must be a list of codes", file=file, where=where)
     return [str(x) for x in v]
 
@@ -412,6 +525,7 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
                 if unknown:
                     raise InputError(f"record {rid}: unknown field(s) {', '.join(sorted(unknown))}",
                                      file=fname, where=where)
+                _check_values(rec, required, f"{_NOUN[kind]} {rid}", fname)
                 skey = ("states" if kind == "states" else kind, rid)
                 if skey in seen:
                     f0, l0 = seen[skey]
@@ -477,6 +591,8 @@ def compile_records(files: list[tuple[str, dict]], *, graph: str, known: dict[st
             if rec.get(f) is not None:
                 v = _coordinate(rec[f], f, f"state {iso}", fname, w)
                 c.add(s, SP + f, c.typed(f"{float(v):.4f}".rstrip("0").rstrip(".") if "." in f"{float(v):.4f}" else v, "decimal"))
+        if rec.get("dissolved") is not None and not isinstance(rec["dissolved"], bool):
+            raise InputError(f"state {iso}: dissolved must be true or false", file=fname, where=w)
         if rec.get("dissolved"):
             c.add(s, SP + "dissolved", c.typed("true", "boolean"))
         if rec.get("wikidata"):
@@ -689,6 +805,7 @@ def _sub_records(value, *, fname, w, what, field, spec) -> list[dict]:
         if unknown:
             raise InputError(f"{what}: {field} entry {i}: unknown field(s) {', '.join(sorted(unknown))}",
                              file=fname, where=wi)
+        _check_values(item, required, f"{what}: {field} entry {i}", fname)
     return value
 
 

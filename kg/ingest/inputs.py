@@ -33,7 +33,7 @@ from kg.errors import InputError
 from kg.resources import MAX_INPUT_BYTES, MAX_INPUT_LINES, max_bytes, max_lines
 
 __all__ = ["MAX_INPUT_BYTES", "MAX_INPUT_LINES", "check_regular", "read_input", "open_text",
-           "max_bytes", "max_lines", "csv_reader", "csv_header", "csv_records"]
+           "max_bytes", "max_lines", "csv_reader", "csv_header", "csv_records", "csv_problem"]
 
 
 
@@ -225,7 +225,8 @@ def csv_reader(fh):
     return csv.reader(fh, strict=True)
 
 
-def _csv_problem(exc: Exception) -> str:
+def csv_problem(exc: Exception) -> str:
+    """The one-line message for an error of the csv module (an unmatched quote, mostly)."""
     text = str(exc)
     if "unexpected end of data" in text:
         return "a quoted field is never closed (an unmatched quote); the rest of the file ran into it"
@@ -248,7 +249,7 @@ def csv_header(reader, fname: str) -> list[str]:
     except StopIteration:
         raise InputError("empty file", file=fname) from None
     except _CSV_ERRORS as e:
-        raise InputError(f"not a CSV file: {_csv_problem(e)}", file=fname, where="1") from None
+        raise InputError(f"not a CSV file: {csv_problem(e)}", file=fname, where="1") from None
     if reader.line_num != 1:
         raise InputError("the header holds a line break (an unmatched quote?)", file=fname,
                          where="1")
@@ -282,7 +283,7 @@ def csv_records(reader, fname: str, width: int):
         except StopIteration:
             return
         except _CSV_ERRORS as e:
-            raise InputError(_csv_problem(e), file=fname, where=str(prev + 1)) from None
+            raise InputError(csv_problem(e), file=fname, where=str(prev + 1)) from None
         line = prev + 1
         prev = reader.line_num
         if prev != line:
