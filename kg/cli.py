@@ -215,9 +215,13 @@ def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_fi
 
     Example: kg ingest --format mme MME.csv
     """
+    if query_file and not from_endpoint:
+        raise click.UsageError("--query goes with --from-endpoint (it is the CONSTRUCT to run there)")
     if from_endpoint:
         if not query_file or not graph:
             raise click.UsageError("--from-endpoint needs --query FILE.rq and --graph NAME")
+        if paths:
+            raise click.UsageError("--from-endpoint takes no files: ingest them separately")
         from kg.ingest.endpoint import ingest_from_endpoint
 
         with settings.open(write=True) as store:
@@ -305,6 +309,8 @@ def _params(values) -> dict[str, str]:
         if "=" not in item:
             raise click.BadParameter(f"{item!r} is not k=v", param_hint="--param")
         k, v = item.split("=", 1)
+        if k.strip() in out:
+            raise click.BadParameter(f"{k.strip()!r} given twice", param_hint="--param")
         out[k.strip()] = v
     return out
 

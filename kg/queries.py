@@ -92,6 +92,8 @@ def parse_query_text(text: str, name: str, path: str = "") -> SavedQuery:
         if not m:
             raise UsageError(f"malformed param header {spec!r}")
         desc = m.group("desc") or ""
+        if any(p.name == m.group("name") for p in params):
+            raise UsageError(f"param {m.group('name')!r} declared twice in the header")
         params.append(Param(m.group("name"), m.group("default"), desc, _kind(desc)))
     tags = [t.strip() for t in ",".join(header.get("tags", [])).split(",") if t.strip()]
     known = {"summary", "description", "param", "tags"}

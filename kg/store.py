@@ -391,31 +391,34 @@ def is_store(path: str | os.PathLike) -> bool:
     return True
 
 
-def _recognise(path: Path, *, write: bool, create: bool) -> None:
+def _recognise(path: Path, *, write: bool, create: bool) -> bool:
     """Check that ``path`` is a kg store (its marker), or make a new one there.
 
     kg only ever creates a store in a missing or empty folder, and only
     treats a folder as its own when it carries the marker (or is a store made
     by an older kg: nothing in it but what kg writes). Anything else is
-    refused, so recovery never deletes files kg did not create.
+    refused, so recovery never deletes files kg did not create. Returns whether it made
+    the store (and so the folder, or only its contents).
     """
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path} is not a folder (--store names the store's folder)")
     if (path / MARKER).exists() or (path / MARKER).is_symlink():
         _read_marker(path)
-        return
+        return False
     entries = sorted(os.listdir(path)) if path.is_dir() else None
     if (entries and _is_database(path / "oxigraph") and all(_own_entry(e) for e in entries)):
         if write:  # a store made before the marker: adopt it
             _write_durably(path / MARKER, _marker_doc())
-        return
+        return False
     if entries:
         raise StoreError(f"{path} is not a kg store (no {MARKER}) and is not empty: "
                          "kg makes a store only in a new or empty folder")
     if not create:
         raise StoreError(f"no store at {path} (run 'kg build' first, or pass --store DIR)")
+    made_folder = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
     _write_durably(path / MARKER, _marker_doc())
+    return "folder" if made_folder else "contents"
 
 
 def _lock_timeout() -> float:
@@ -451,7 +454,7 @@ class LocalStore(BaseStore):
         if create is None:
             create = write
         try:
-            _recognise(self.path, write=write, create=create)
+            self.created = _recognise(self.path, write=write, create=create)
             self._lock = _Lock(self.path / "kg.lock", exclusive=write, timeout=_lock_timeout())
         except OSError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {_os_reason(exc)}") from None
@@ -892,6 +895,28 @@ class LocalStore(BaseStore):
         self.clear_memo()
         self.db.update(f"DROP SILENT GRAPH <{iri}>")  # one transaction
         self.db.flush()
+
+    def __exit__(self, exc_type, exc, tb):
+        """Close; a store this open made, left without a graph by a command that failed
+        (``kg ingest nosuch.ttl`` in a new folder), is removed again, so a refused command
+        leaves no empty store behind. Only what kg made goes: the folder when kg made it,
+        else only its own entries in the empty folder it found."""
+        made = self.created if exc_type is not None and self.write else False
+        empty = made and not self.graph_iris()
+        self.close()
+        if empty:
+            for entry in os.listdir(self.path):
+                if _own_entry(entry):
+                    target = self.path / entry
+                    if target.is_dir() and not target.is_symlink():
+                        shutil.rmtree(target, ignore_errors=True)
+                    else:
+                        target.unlink(missing_ok=True)
+            if made == "folder":
+                try:
+                    self.path.rmdir()
+                except OSError:
+                    pass
 
     def close(self) -> None:
         db = getattr(self, "db", None)

@@ -277,3 +277,15 @@ def test_top_level_help_is_fast_to_import():
             "'pyshacl') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--query", "q.rq", "data.ttl"], "--query goes with --from-endpoint"),
+    (["--from-endpoint", "http://127.0.0.1:9/q", "--query", "q.rq", "--graph", "g", "data.ttl"],
+     "--from-endpoint takes no files"),
+])
+def test_ingest_options_that_would_be_ignored_are_refused(cli_runner, tmp_path, args, says):
+    """`kg ingest --query c.rq my.yaml` ingested the file and dropped the query unsaid."""
+    res = cli_runner("ingest", *args, store=tmp_path / "store")
+    assert res.exit_code == 2 and says in res.stderr, res.output
+    assert not (tmp_path / "store").exists()

@@ -480,6 +480,21 @@ def test_cli_map_refuses_a_relation_without_ties_instead_of_showing_another(bund
     assert _page_data(out)["state"]["relation"] == "agreement"
 
 
+def test_cli_map_refuses_a_focus_the_store_lacks_as_every_command_does(bundled_store, tmp_path):
+    """--focus XQZ said "XQZ has no ties in 1980–2025", where the other commands say the
+    code names no state."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    out = tmp_path / "x.html"
+    bad = CliRunner().invoke(cli, ["--store", str(bundled_store), "map", "--out", str(out),
+                                   "--focus", "XQZ"])
+    assert bad.exit_code == 2, bad.output
+    assert bad.stderr == "kg: error: --focus XQZ: no state with that ISO3 code in the store\n"
+    assert not out.exists()
+
+
 def test_cli_map_takes_the_first_years_kg_takes(bundled_store, tmp_path):
     """--from 1800 was refused as "--from 1796" (the look-back of a five-year window)."""
     from click.testing import CliRunner

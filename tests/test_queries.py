@@ -215,6 +215,8 @@ def test_a_graph_result_prints_n_triples_and_refuses_a_table_format(cli_runner, 
     ("SELECT * WHERE { ?s ?p \n", "SPARQL syntax error at line 1, column"),
     ("#+ param bad\nSELECT * {}\n", "malformed header line '#+ param bad'"),
     ("#+ param: bad bad bad\nSELECT * {}\n", "malformed param header 'bad bad bad'"),
+    ("#+ param: state = JPN (ISO3)\n#+ param: state = USA (ISO3)\nSELECT * {}\n",
+     "param 'state' declared twice in the header"),
     ("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }\n", "query refused: SERVICE"),
     ("no query here\n", "not a SPARQL query"),
 ])
@@ -227,3 +229,9 @@ def test_an_error_in_a_query_file_names_the_file(cli_runner, tmp_path, text, mes
     assert res.exit_code == 2 and res.stdout == ""
     assert res.stderr.startswith(f"kg: error: {path}: {message}"), res.stderr
     assert res.stderr.count("\n") == 1
+
+
+def test_a_parameter_given_twice_is_refused(cli_runner):
+    """--param state=JPN --param state=USA kept the last without a word."""
+    res = cli_runner("query", "run", "partners", "--param", "state=JPN", "--param", "state=USA")
+    assert res.exit_code == 2 and "'state' given twice" in res.stderr, res.output

@@ -847,3 +847,23 @@ def test_own_select_reads_row_by_row_when_the_tsv_reading_fails(tmp_path, monkey
 
         monkeypatch.setattr(ks, "from_sparql_tsv", refuse)
         assert st._select_own(q, graphs).rows == fast.rows == st._select(q, graphs).rows
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_a_refused_first_ingest_leaves_no_store_behind(tmp_path, cli_runner, folder):
+    """`kg ingest nosuch.ttl` where there was no store left an empty one, and `kg info` then
+    showed a store of 0 triples instead of "no store"."""
+    store = tmp_path / "store"
+    if folder == "empty":
+        store.mkdir()
+    res = cli_runner("ingest", str(tmp_path / "nosuch.ttl"), store=store)
+    assert res.exit_code == 2 and "no such file" in res.stderr, res.output
+    assert (not store.exists()) if folder == "missing" else (list(store.iterdir()) == [])
+    assert cli_runner("info", store=store).exit_code == 2
+    good = tmp_path / "ok.nt"
+    good.write_text('<http://ex.org/a> <http://ex.org/p> "x" .\n', encoding="utf-8")
+    assert cli_runner("ingest", "--graph", "g", str(good), store=store).exit_code == 0
+    bad = cli_runner("ingest", str(tmp_path / "nosuch.ttl"), store=store)
+    assert bad.exit_code == 2
+    with open_store(store) as st:  # a store that holds a graph stays
+        assert st.graph_names() == ["g"]

@@ -570,6 +570,10 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
 
     _check(relation, layout, size_by, color_by, focus, min_weight)
     check_out(out)
+    if focus is not None:
+        from kg.network import check_states_known
+
+        check_states_known(store, [focus], "--focus")
     run_cache(store)  # one run: every year's networks share one reading of the agreements
     if year_from is None or year_to is None:
         lo, hi = data_years(store, graphs)
