@@ -19,7 +19,8 @@ from kg.namespaces import ID, SP, graph_iri, state_iri
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MME = DATA / "mme_v7.csv"
 needs_mme = pytest.mark.skipif(not MME.exists(), reason=f"shared dataset absent: {MME}")
-PFX = f"PREFIX sp: <{SP}>\nPREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+PFX = (f"PREFIX sp: <{SP}>\nPREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+       "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n")
 MME_G = graph_iri("mme")
 
 
@@ -92,8 +93,22 @@ def test_names_table_codes_exist_in_curated_lists():
             assert code in states, name
 
 
-def test_ingest_speed(mme_store):
-    assert mme_store[2] < 10, f"mme_v7.csv took {mme_store[2]:.1f} s"
+def test_unknown_text_is_left_out_not_shown_as_minus_9(mme_store):
+    """MME writes -9 for a name or location it does not know (1,033 exercise names in v7):
+    they were stored as the label "-9", shown as the exercise's name in query results and
+    map tooltips."""
+    rows = _rows()
+    [[n]] = _select(mme_store[0], 'SELECT (COUNT(*) AS ?n) WHERE { { ?e rdfs:label "-9" } UNION '
+                    '{ ?e sp:location "-9" } UNION { ?e sp:focus "-9" } }', graphs=["mme"])
+    assert int(n) == 0
+    unnamed = {r["MMEID"] for r in rows if r["Ex_Name"].strip() == "-9"}
+    assert len(unnamed) > 1000
+    got = _select(mme_store[0], "SELECT ?id ?l WHERE { ?e a sp:Exercise ; sp:datasetId ?id ; "
+                  'rdfs:label ?l FILTER(STRSTARTS(?l, "MME exercise ")) }', graphs=["mme"])
+    assert {i for i, _ in got} == unnamed and all(lab == f"MME exercise {i}" for i, lab in got)
+    [[n]] = _select(mme_store[0], "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e sp:location ?l }",
+                    graphs=["mme"])
+    assert int(n) == sum(r["Location"].strip() not in ("", "-9") for r in rows)
 
 
 def test_one_exercise_per_row(mme_store):
