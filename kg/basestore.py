@@ -15,7 +15,15 @@ import time
 from kg.errors import QueryTimeout, UsageError
 from kg.namespaces import GRAPH, GRAPH_NAME_RE, PREFIXES, graph_iri, graph_name
 from kg.results import ResultSet
-from kg.sparql import Iri, Lit, bind_values, check_query_limits, check_query_safe, query_form
+from kg.sparql import (
+    Iri,
+    Lit,
+    bind_values,
+    check_no_dataset_clause,
+    check_query_limits,
+    check_query_safe,
+    query_form,
+)
 
 __all__ = ["STAGING_PREFIX", "BaseStore", "canonical_nquads", "check_graph_name",
            "run_interruptible", "Background", "in_parallel", "Forked", "StallWatch"]
@@ -421,6 +429,7 @@ class BaseStore:
             check_query_limits(text)
         else:
             check_query_safe(text, allow_network=allow_network)
+            check_no_dataset_clause(text)
         form = query_form(text)
         if form == "UPDATE":
             raise UsageError("this is a SPARQL update; kg query only reads (use kg ingest to write)")

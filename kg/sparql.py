@@ -26,6 +26,7 @@ __all__ = [
     "escape_string",
     "bind_values",
     "query_form",
+    "check_no_dataset_clause",
     "check_query_safe",
     "check_query_limits",
     "query_depth",
@@ -159,6 +160,22 @@ _remembered_tokens = lru_cache(maxsize=32)(_tokenize)
 
 def _code_tokens(text: str) -> tuple[tuple[str, str, int], ...]:
     return tuple(t for t in tokens(text) if t[0] not in ("ws", "comment"))
+
+
+def check_no_dataset_clause(text: str) -> None:
+    """Refuse a query with ``FROM`` or ``FROM NAMED``: kg gives every query its dataset
+    (the graphs of ``--graph``, or all), which overrides the query's own, so the clause
+    would be dropped without a word (a count "FROM" one graph counted every graph).
+
+    >>> check_no_dataset_clause('SELECT * WHERE { ?s ?p "FROM" }  # FROM')
+    >>> check_no_dataset_clause("SELECT * FROM <https://w3id.org/secpart/graph/mme> { }")
+    Traceback (most recent call last):
+    kg.errors.UsageError: FROM is not applied: kg reads the graphs --graph names (default-graph-uri over HTTP), or all of them; name the graph there instead
+    """
+    if any(kind == "word" and tok.upper() == "FROM" for kind, tok, _ in _code_tokens(text)):
+        raise UsageError("FROM is not applied: kg reads the graphs --graph names "
+                         "(default-graph-uri over HTTP), or all of them; name the graph there "
+                         "instead")
 
 
 def query_form(text: str) -> str:
@@ -411,19 +428,45 @@ def _for_rdflib(text: str) -> str:
 def _refuse_parsed(text: str) -> None:
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    for node in _walk(_parse_tree(_for_rdflib(text))):
-        if not isinstance(node, CompValue):
-            continue
+    nodes = [n for n in _walk(_parse_tree(_for_rdflib(text))) if isinstance(n, CompValue)]
+    prefixes: dict[str, set[str]] = {}  # every IRI a prefix is declared with
+    for node in nodes:
+        if node.name == "PrefixDecl":
+            prefixes.setdefault(_field(node, "prefix"), set()).add(_field(node, "iri"))
+    for node in nodes:
         if node.name == "ServiceGraphPattern":
             raise QueryRefused(
                 "query refused: SERVICE would make the engine send requests to other servers "
                 "(pass --allow-network to permit it)")
         if node.name in ("DatasetClause", "Base"):
-            iri = str(node.get("default") or node.get("named") or node.get("iri") or "")
-            if iri and not _SAFE_DATASET_IRI.match(iri):
-                word = "BASE" if node.name == "Base" else "FROM"
-                raise QueryRefused(f"query refused: {word} <{iri}> names a local file "
-                                   "(pass --allow-network to permit it)")
+            value = next((node[k] for k in ("default", "named", "iri") if k in node), None)
+            word = "BASE" if node.name == "Base" else "FROM"
+            for shown, iri in _dataset_iris(value, prefixes):
+                if iri and not _SAFE_DATASET_IRI.match(iri):
+                    raise QueryRefused(f"query refused: {word} {shown} names a local file "
+                                       "(pass --allow-network to permit it)")
+
+
+def _field(node, key: str) -> str:
+    """A parse-tree node's field as text, "" when absent (rdflib's ``CompValue.get`` gives
+    the key's own name for a missing key: a FROM NAMED clause was refused as "FROM <default>")."""
+    return str(node[key]) if key in node and node[key] is not None else ""
+
+
+def _dataset_iris(value, prefixes: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """``(as written, IRI)`` for the IRI of a FROM or BASE clause: a prefixed name
+    (``FROM g:curated``) resolved by every declaration of its prefix, so that it is judged
+    by the IRI it names (it used to be refused, whatever it named, as "<pname_...>"); an
+    undeclared prefix gives no IRI, judged unsafe."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(value, CompValue) and value.name == "pname":
+        prefix, local = _field(value, "prefix"), _field(value, "localname")
+        shown = f"{prefix}:{local}"
+        return [(shown, base + local) for base in sorted(prefixes.get(prefix, ()))] or \
+            [(shown, shown)]
+    iri = str(value or "")
+    return [(f"<{iri}>", iri)]
 
 
 def check_query_safe(text: str, *, allow_network: bool = False) -> None:

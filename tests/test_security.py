@@ -140,7 +140,22 @@ def test_query_run_file_with_from_file_refused(cli_runner, tmp_path):
                   encoding="utf-8")
     _one_line_refusal(cli_runner("query", "run", rq), "FROM", file=rq)
     res = cli_runner("query", "run", rq, "--allow-network", "--format", "csv")
-    assert res.exit_code == 0, res.output  # Oxigraph treats it as a graph name: no such graph
+    # allowed to reach files, it is still refused: kg's dataset would override the FROM
+    assert res.exit_code == 2 and "FROM is not applied" in res.stderr, res.output
+
+
+@pytest.mark.parametrize("clause", ["FROM <https://w3id.org/secpart/graph/ontology>",
+                                    "FROM NAMED <https://w3id.org/secpart/graph/ontology>"])
+def test_a_from_clause_is_refused_not_silently_overridden(cli_runner, built_store, clause):
+    """A count "FROM" the ontology graph counted every graph: kg gives each query its
+    dataset (--graph, or all graphs), which overrides the query's own."""
+    res = cli_runner("query", "sparql", f"SELECT (COUNT(*) AS ?n) {clause} WHERE {{ ?s ?p ?o }}",
+                     store=built_store)
+    assert res.exit_code == 2 and res.stdout == "", res.output
+    assert res.stderr.startswith("kg: error: FROM is not applied") and res.stderr.count("\n") == 1
+    ok = cli_runner("query", "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--graph",
+                    "ontology", "--format", "csv", store=built_store)
+    assert ok.exit_code == 0 and ok.stdout == "n\n470\n", ok.output
 
 
 @pytest.mark.parametrize("query", [
@@ -150,7 +165,7 @@ def test_query_run_file_with_from_file_refused(cli_runner, tmp_path):
     "# SERVICE <http://127.0.0.1:9/> LOAD <file:///etc/passwd>\nSELECT ?x WHERE { BIND(1 AS ?x) }",
     "PREFIX ex: <http://example.org/>\nSELECT ?x WHERE { BIND(ex:SERVICE AS ?x) }",
     "SELECT ?service ?load WHERE { BIND(1 AS ?service) BIND(2 AS ?load) }",
-    "SELECT * FROM <https://w3id.org/secpart/graph/curated> WHERE { BIND(1 AS ?x) }",
+    "PREFIX ex: <http://example.org/>\nSELECT ?x WHERE { BIND(ex:FROM AS ?x) }",
     'SELECT ?x WHERE { BIND("FROM <file:///etc/passwd>" AS ?x) }',
 ])
 def test_keywords_inside_strings_iris_comments_do_not_trigger(cli_runner, query):

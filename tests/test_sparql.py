@@ -132,8 +132,29 @@ def test_check_query_safe_refuses(text):
     check_query_safe(text, allow_network=True)
 
 
-def test_check_query_safe_allows_http_from():
-    check_query_safe("SELECT * FROM <https://w3id.org/secpart/graph/curated> { ?s ?p ?o }")
+@pytest.mark.parametrize("text", [
+    "SELECT * FROM <https://w3id.org/secpart/graph/curated> { ?s ?p ?o }",
+    # a FROM NAMED was refused as "FROM <default>" (rdflib's CompValue.get of a missing
+    # key), a prefixed name as "FROM <pname_pname_{...}>", whatever they named
+    "SELECT * FROM NAMED <https://w3id.org/secpart/graph/curated> { ?s ?p ?o }",
+    "PREFIX g: <https://w3id.org/secpart/graph/> SELECT * FROM g:curated { ?s ?p ?o }",
+    "PREFIX : <https://w3id.org/secpart/graph/> SELECT * FROM NAMED :mme { ?s ?p ?o }",
+])
+def test_check_query_safe_allows_http_from(text):
+    check_query_safe(text)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("PREFIX f: <file:///etc/> SELECT * FROM f:passwd { ?s ?p ?o }", "FROM f:passwd"),
+    ("PREFIX : <file:///etc/> SELECT * FROM NAMED :passwd { ?s ?p ?o }", "FROM :passwd"),
+    # a prefix declared twice: judged by each of its IRIs
+    ("PREFIX f: <https://x/> PREFIX f: <file:///etc/> SELECT * FROM f:passwd { ?s ?p ?o }",
+     "FROM f:passwd"),
+])
+def test_check_query_safe_refuses_a_prefixed_file_name_as_written(text, shown):
+    with pytest.raises(QueryRefused) as err:
+        check_query_safe(text)
+    assert str(err.value).startswith(f"query refused: {shown} names a local file")
 
 
 def test_bind_values_skips_subquery_where():
