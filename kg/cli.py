@@ -548,7 +548,7 @@ def push(settings, update_url, graphs, replace, batch, gsp):
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (::1 for IPv6; any other than the loopback is warned of: reachable from other machines).")
 @click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True,
               help="Port (0 picks a free one).")
 @click.option("--timeout", "query_timeout", type=float, default=30.0, show_default=True,

@@ -504,6 +504,8 @@ class SparqlServer(ThreadingHTTPServer):
 
         self.pool = (_ProcessPool(str(store.path), max_workers)
                      if isinstance(store, LocalStore) else None)
+        if ":" in host:  # an IPv6 address (--host ::1)
+            self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
         if self.pool is not None:
             self.pool.prestart()
@@ -596,6 +598,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = f"kg/{__version__}"
     protocol_version = "HTTP/1.1"
     timeout = IDLE_SOCKET_S  # each read or write; the whole request has REQUEST_READ_S
+    # the errors http.server sends itself (a garbled request line, an unknown method, a
+    # URL or header too long): one line of text, as kg's own, not an HTML page
+    error_message_format = "%(code)d %(message)s\n"
+    error_content_type = "text/plain; charset=utf-8"
 
     def handle_one_request(self):
         """One request, read within the server's ``request_read_timeout``: past it the
@@ -834,6 +840,9 @@ def serve(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
+    if host not in LOCAL_HOSTS:
+        sys.stderr.write(f"kg: warning: --host {host}: the endpoint is reachable from other "
+                         "machines (127.0.0.1, the default, keeps it to this one)\n")
     try:
         out.write(server.endpoint_url + "\n")
         out.flush()

@@ -528,3 +528,49 @@ def test_clients_that_leave_early_leave_no_traceback(built, tmp_path):
     finally:
         stop(proc)
     assert "Traceback" not in err.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("request_bytes, status", [
+    (b"OPTIONS /query HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"501"),
+    (b"GARBAGE\r\n\r\n", b"400"),
+    (b"GET /query?query=" + b"x" * 70_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"414"),
+])
+def test_errors_http_server_sends_itself_are_one_line_of_text(server, request_bytes, status):
+    """An unknown method, a garbled request line or a URL too long got Python's HTML error
+    page; every answer of kg serve's is one line of text."""
+    reply = _raw(server, request_bytes)
+    if reply.startswith(b"HTTP/"):
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.split(b" ")[1] == status, reply[:200]
+        assert b"content-type: text/plain" in head.lower()
+    else:  # a request line that names no HTTP version is answered as HTTP/0.9: body only
+        body = reply
+    assert body.startswith(status) and body.count(b"\n") == 1 and b"<" not in body, reply[:200]
+
+
+def test_serves_on_the_ipv6_loopback(built, tmp_path):
+    """--host ::1 failed with "Address family not supported" (an IPv4 server)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    err = tmp_path / "serve.err"
+    proc, url = start_serve(built, "--host", "::1", "--quiet", log=err)
+    try:
+        assert url.startswith("http://[::1]:")
+        with urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=10) as resp:
+            assert json.loads(resp.read())["boolean"] is True
+    finally:
+        stop(proc)
+    assert "warning" not in err.read_text()
+
+
+def test_a_host_other_than_loopback_is_warned_of(built, tmp_path):
+    err = tmp_path / "serve.err"
+    proc, url = start_serve(built, "--host", "0.0.0.0", "--quiet", log=err)
+    stop(proc)
+    assert "kg: warning: --host 0.0.0.0: the endpoint is reachable from other machines" in \
+        err.read_text()
