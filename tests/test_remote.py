@@ -294,6 +294,12 @@ def test_ingest_from_endpoint_invalid_result_changes_nothing(pushed, tmp_path):
     sel.write_text("SELECT * WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
     res = kg("--store", store, "ingest", "--from-endpoint", url, "--query", sel, "--graph", "bad")
     assert res.returncode == 2 and "CONSTRUCT" in res.stderr
+    # an empty answer stored a graph of provenance alone (exit 0), where an empty file is refused
+    empty = tmp_path / "empty.rq"
+    empty.write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(false) }\n", encoding="utf-8")
+    res = kg("--store", store, "ingest", "--from-endpoint", url, "--query", empty, "--graph", "bad")
+    assert res.returncode == 2 and "no triples; nothing stored" in res.stderr, res.stderr
+    assert "empty.rq" in res.stderr and res.stderr.count("\n") == 1
     assert ok("--store", store, "info") == before
 
 

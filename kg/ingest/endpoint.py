@@ -80,6 +80,9 @@ def ingest_from_endpoint(store: BaseStore, endpoint: str, query_file: str | os.P
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot read the query: {exc}", file=str(query_file)) from None
     data = fetch_construct(endpoint, text, timeout=timeout)
+    if not data.strip():  # as an empty file is refused: a graph of provenance alone is not data
+        raise InputError("the endpoint answered with no triples; nothing stored",
+                         file=f"{query_file} (result from {endpoint})")
     data = data + _provenance_nt(graph, endpoint, text, _today())
     fd, tmp = tempfile.mkstemp(prefix="kg-remote-", suffix=".nt")
     try:
