@@ -38,6 +38,8 @@ CASES = [
     ("end-before-start.ttl", "8", "before start"),
     ("unknown-state.yaml", "10", "QQQ"),
     ("unknown-state.ttl", "8", "QQQ"),
+    ("bom.ttl", "1", "byte order mark (U+FEFF)"),  # was the engine's message, BOM printed unseen
+    ("bom.nt", "1", "byte order mark (U+FEFF)"),
 ]
 
 

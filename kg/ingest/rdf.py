@@ -179,6 +179,10 @@ def parser_errors(name: str, raw: bytes | None):
         yield
     except SyntaxError as exc:
         msg = str(exc)
+        if _syntax_where(msg) == "1" and _starts_with_bom(name, raw):  # not said by the engine
+            raise InputError("the file starts with a byte order mark (U+FEFF), which the "
+                             "parser does not read: save it as UTF-8 without one",
+                             file=name, where="1") from None
         raise InputError(f"RDF syntax error: {msg}", file=name, where=_syntax_where(msg)) from None
     except MemoryError:
         # the parser's token buffer is bounded (16 MiB in pyoxigraph): a huge literal or IRI
@@ -188,6 +192,17 @@ def parser_errors(name: str, raw: bytes | None):
                          file=name, where=_long_token_line(raw)) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot parse: {exc}", file=name) from None
+
+
+def _starts_with_bom(name: str, raw: bytes | None) -> bool:
+    """Whether the file's bytes (``raw``, else read from ``name``) open with UTF-8's BOM."""
+    if raw is None:
+        try:
+            with open(name, "rb") as fh:
+                raw = fh.read(3)
+        except OSError:
+            return False
+    return raw.startswith(b"\xef\xbb\xbf")
 
 
 def parse_rdf(path: str | Path, *, graph: str | None, fmt: str | None = None,
