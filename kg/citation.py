@@ -50,9 +50,9 @@ REFERENCES = {
                        "PhD dissertation, Columbia University."),
     "Hirschman1945": ("Hirschman, A. O. (1945). National Power and the Structure of Foreign "
                       "Trade. Berkeley: University of California Press."),
-    "Newman2001a": ("Newman, M. E. J. (2001). Scientific collaboration networks. I. Network "
+    "Newman2001a": ("Newman, M. E. J. (2001a). Scientific collaboration networks. I. Network "
                     "construction and fundamental results. Physical Review E, 64, 016131."),
-    "Newman2001b": ("Newman, M. E. J. (2001). Scientific collaboration networks. II. Shortest "
+    "Newman2001b": ("Newman, M. E. J. (2001b). Scientific collaboration networks. II. Shortest "
                     "paths, weighted networks, and centrality. Physical Review E, 64, 016132."),
     "Opsahl2010": ("Opsahl, T., Agneessens, F., & Skvoretz, J. (2010). Node centrality in "
                    "weighted networks: generalizing degree and shortest paths. Social Networks, "

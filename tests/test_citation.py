@@ -47,7 +47,7 @@ def test_block_holds_fingerprint_versions_params_definitions(world, monkeypatch)
     assert block["parameters"] == params
     assert "date" not in block
     text = format_citation(block, "text")
-    for needle in ("Freeman, L. C. (1977)", "Brandes, U. (2001)", "Newman, M. E. J. (2001)",
+    for needle in ("Freeman, L. C. (1977)", "Brandes, U. (2001)", "Newman, M. E. J. (2001a)",
                    fp["all"], "relation=exercise"):
         assert needle in text
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

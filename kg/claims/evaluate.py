@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.citation import REFERENCES as CITATION_REFERENCES
 from kg.claims.checks import CHECKS, INSUFFICIENT, SUPPORTED, VERDICTS, window_label
 from kg.claims.coverage import (
     DEFAULT_COVERAGE_THRESHOLD,
@@ -532,9 +533,7 @@ class ClaimsCheck:
             block["methods"]["projection"] = {
                 "method": "pairs (weight 1 per shared exercise), newman (1/(n-1)), max-N "
                           "(exercises of more than N states left out)",
-                "reference": "Newman, M. E. J. (2001), \"Scientific collaboration networks. "
-                             "II. Shortest paths, weighted networks, and centrality\", Physical "
-                             "Review E 64, 016132"}
+                "reference": CITATION_REFERENCES["Newman2001b"]}
             out["citation"] = block
         return out
 

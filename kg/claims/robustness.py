@@ -154,16 +154,21 @@ def summarize(rows: list[dict], headline: str, threshold: float = DEFAULT_THRESH
     'robust'
     >>> summarize(rows, "supported", 0.95)["summary"]
     'supported in 9 of 10 variants: fragile (robust needs 95%)'
+    >>> summarize([{"reading": NO_DATA}] * 3, NO_DATA)["summary"]
+    'no variant of the 3 has data: robustness not known'
     """
     decided = [r for r in rows if r["reading"] != NO_DATA]
     agree = sum(1 for r in decided if r["reading"] == headline)
     share = round(agree / len(decided), 4) if decided else None
     label = ("robust" if share is not None and share >= threshold else
              "fragile" if share is not None else NO_DATA)
-    summary = (f"{headline} in {agree} of {len(decided)} variants: {label}"
-               + (f" (robust needs {threshold:.0%})" if label == "fragile" else ""))
-    if len(decided) < len(rows):
-        summary += f"; {len(rows) - len(decided)} variant(s) without data"
+    if not decided:  # "no data in 0 of 0 variants: no data" said nothing
+        summary = f"no variant of the {len(rows)} has data: robustness not known"
+    else:
+        summary = (f"{headline} in {agree} of {len(decided)} variants: {label}"
+                   + (f" (robust needs {threshold:.0%})" if label == "fragile" else ""))
+        if len(decided) < len(rows):
+            summary += f"; {len(rows) - len(decided)} variant(s) without data"
     return {"variants": rows, "n": len(rows), "decided": len(decided), "agreeing": agree,
             "share": share, "threshold": threshold, "label": label, "reading": headline,
             "summary": summary}
