@@ -173,11 +173,23 @@ def xml(text: str) -> str:
             .replace('"', "&quot;").replace("'", "&apos;"))
 
 
+# the bidirectional controls (Unicode's Bidi_Control) that reorder what follows on the line:
+# a label holding U+202E shows the rest of a table row reversed ("Trojan Source")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _visible(m: re.Match) -> str:
-    return f"\\x{ord(m.group()):02x}"
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def terminal(text: str) -> str:
     """Text safe to print on a terminal: line breaks become spaces, other control
-    characters (ESC of colour and cursor sequences, BEL, backspace) are shown as ``\\xNN``."""
-    return _CONTROL.sub(_visible, one_line(text).replace("\t", " "))
+    characters (ESC of colour and cursor sequences, BEL, backspace) are shown as ``\\xNN``
+    and the bidirectional controls that would reorder the line as ``\\uNNNN``.
+
+    >>> terminal("Japan\u202eNAPAJ")
+    'Japan\\\\u202eNAPAJ'
+    """
+    text = _CONTROL.sub(_visible, one_line(text).replace("\t", " "))
+    return _BIDI.sub(_visible, text)
