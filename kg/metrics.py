@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from kg.citation import DEFINITIONS, citation_block, format_citation
 from kg.errors import ComputationError, UsageError
 from kg.escape import csv_row
-from kg.results import format_rows
+from kg.results import format_rows, number_text
 
 __all__ = [
     "COLUMNS",
@@ -1506,18 +1506,6 @@ def focus_window_metrics(store, focus: str, windows, graphs: list[str] | None = 
 
 # ---------------------------------------------------------------- output
 
-def _num(x) -> str:
-    """A number for tables: integers as such, floats rounded to 6 decimals."""
-    if x is None:
-        return ""
-    if isinstance(x, (bool, int)):  # True -> "true"; an int as it is
-        return str(x).lower()
-    if float(x).is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    s = f"{x:.6f}"
-    return "0.000000" if s == "-0.000000" else s
-
-
 def _rows(result: MetricsResult) -> tuple[list[str], list[list[str]]]:
     header = list(COLUMNS)
     series = result.series
@@ -1529,13 +1517,13 @@ def _rows(result: MetricsResult) -> tuple[list[str], list[list[str]]]:
         lead = [period["label"]] if series else []
         for state in sorted(period["metrics"]):
             m = period["metrics"][state]
-            rows.append(lead + [state] + [_num(m[c]) for c in numeric])
+            rows.append(lead + [state] + [number_text(m[c]) for c in numeric])
     return header, rows
 
 
 def _round(obj):
     if isinstance(obj, float):
-        return float(_num(obj)) if not obj.is_integer() else obj
+        return float(number_text(obj)) if not obj.is_integer() else obj
     if isinstance(obj, dict):
         return {k: _round(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -1558,8 +1546,8 @@ def _focus_lines(result: MetricsResult) -> list[str]:
                     "community", "hhi", "hhi_normalized", "ego_density", "exercises", "with_us",
                     "us_share"):
             if key in f:
-                lines.append(f"  {key}: {_num(f[key]) if f[key] is not None else 'n/a'}")
-        shares = ", ".join(f"{p['state']} {_num(p['share'])}" for p in f["partners"])
+                lines.append(f"  {key}: {number_text(f[key]) if f[key] is not None else 'n/a'}")
+        shares = ", ".join(f"{p['state']} {number_text(p['share'])}" for p in f["partners"])
         lines.append(f"  partner shares: {shares or 'none'}")
     return lines
 

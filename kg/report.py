@@ -43,7 +43,7 @@ from kg.escape import csv_row
 from kg.escape import html as escape_html
 from kg.metrics import CENTRALITY_WINDOW, focus_by_year, focus_window_metrics, top_partners
 from kg.metrics import METRIC_COLUMNS as _METRIC_COLS
-from kg.results import format_rows
+from kg.results import format_rows, number_text
 
 __all__ = ["ReportResult", "STEPS", "PLOTS", "build_report", "focus_by_year", "top_partners",
            "agreements_by_type"]
@@ -189,12 +189,14 @@ def _claim_folder(out: Path, *, create: bool = True) -> None:
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
+    """Rows as CSV, numbers written as ``kg metrics`` writes them (:func:`number_text`)."""
     cols = columns or (list(rows[0]) if rows else [])
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(csv_row(cols))
         for r in rows:
-            w.writerow(csv_row(["" if r.get(c) is None else r.get(c) for c in cols]))
+            w.writerow(csv_row([number_text(v) if isinstance(v, (int, float)) or v is None
+                                else v for v in (r.get(c) for c in cols)]))
 
 
 def _claims_rows(result: dict) -> list[dict]:

@@ -21,7 +21,7 @@ from kg.errors import UsageError
 from kg.namespaces import PREFIXES, XSD
 
 __all__ = ["Term", "ResultSet", "FORMATS", "format_results", "format_rows", "from_sparql_json",
-           "from_oxigraph", "from_sparql_tsv"]
+           "from_oxigraph", "from_sparql_tsv", "number_text"]
 
 FORMATS = ("table", "csv", "tsv", "json", "md", "latex")
 _NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long",
@@ -320,6 +320,23 @@ def format_results(rs: ResultSet | bool, fmt: str) -> str:
     out += [line(row) for row in cells]
     out.append(f"({len(rs.rows)} row{'s' if len(rs.rows) != 1 else ''})")
     return "\n".join(out) + "\n"
+
+
+def number_text(x) -> str:
+    """A number as every table and CSV file of kg writes it: an integer (or a float with
+    no fraction) as an integer, other floats with 6 decimals, True as ``true``, None empty.
+
+    >>> [number_text(v) for v in (175.0, 3, 0.6586, -0.0000001, True, None)]
+    ['175', '3', '0.658600', '0.000000', 'true', '']
+    """
+    if x is None:
+        return ""
+    if isinstance(x, (bool, int)):  # True -> "true"; an int as it is
+        return str(x).lower()
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    s = f"{x:.6f}"
+    return "0.000000" if s == "-0.000000" else s
 
 
 def format_rows(rows: list[dict], columns: list[str], fmt: str) -> str:

@@ -274,3 +274,28 @@ def test_a_report_again_into_its_folder_keeps_no_map_of_other_data(cli_runner, r
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "the map could not be drawn" in md and "(map.html)" not in md
     assert "map.png" not in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_numbers_in_the_csv_tables_are_written_as_kg_metrics_writes_them(reports, cli_runner):
+    """A count came out as "99.0" and a strength as "175.0" where `kg metrics` writes 99 and
+    175; shares had 4 decimals or 6. One writer now: integers as such, else 6 decimals."""
+    import csv as _csv
+    import re
+
+    number = re.compile(r"^-?\d+(\.\d{6})?$")
+    for name in TABLES:
+        if name == "claims.csv":
+            continue
+        with open(reports["one"] / name, encoding="utf-8") as fh:
+            for row in _csv.DictReader(fh):
+                for col, cell in row.items():
+                    if cell and cell[0] in "-0123456789" and col not in ("from", "to"):
+                        assert number.match(cell), (name, col, cell)
+    with open(reports["one"] / "top_partners_2020-2024.csv", encoding="utf-8") as fh:
+        usa = next(r for r in _csv.DictReader(fh) if r["iso3"] == "USA")
+    res = cli_runner("metrics", "--from", "2020", "--to", "2024", "--format", "csv",
+                     store=reports["store"])
+    line = next(x for x in res.stdout.splitlines() if x.startswith("USA,"))
+    state, degree, strength, *_ = line.split(",")
+    assert (usa["degree"], usa["strength"]) == (degree, strength)
+    assert usa["shared_exercises"].isdigit()
