@@ -524,7 +524,10 @@ def _alliance_groups(store, nodes, year_from, year_to, graphs) -> dict:
     return {n: groups.get(n, "no defence treaty") for n in nodes}
 
 
-def _check(relation, layout, size_by, color_by, focus, min_weight) -> None:
+def _check(relation, layout, size_by, color_by, focus, min_weight, *, store=None,
+           out=None) -> None:
+    """Refuse a bad option before the map's work (with ``store``, a focus it lacks; with
+    ``out``, a file that cannot be written: :func:`check_out`)."""
     from kg.namespaces import check_iso3
 
     for value, allowed, what in ((relation, RELATIONS, "relation"), (layout, LAYOUTS, "layout"),
@@ -536,6 +539,12 @@ def _check(relation, layout, size_by, color_by, focus, min_weight) -> None:
         check_iso3(focus)
     if min_weight is None or not math.isfinite(min_weight) or min_weight < 0:
         raise UsageError(f"--min-weight {min_weight}: a finite number, 0 or more")
+    if out is not None:
+        check_out(out)
+    if focus is not None and store is not None:
+        from kg.network import check_states_known
+
+        check_states_known(store, [focus], "--focus")
 
 
 @collector_paused()
@@ -568,12 +577,7 @@ def render_map(store, *, out: str | os.PathLike = "map.html", focus: str | None 
     """
     from kg.cache import run_cache
 
-    _check(relation, layout, size_by, color_by, focus, min_weight)
-    check_out(out)
-    if focus is not None:
-        from kg.network import check_states_known
-
-        check_states_known(store, [focus], "--focus")
+    _check(relation, layout, size_by, color_by, focus, min_weight, store=store, out=out)
     run_cache(store)  # one run: every year's networks share one reading of the agreements
     if year_from is None or year_to is None:
         lo, hi = data_years(store, graphs)
