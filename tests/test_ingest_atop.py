@@ -105,6 +105,9 @@ def test_unknown_member_code_reported_and_kept(atop_store):
     with pytest.raises(InputError) as ei:
         parse(MEMBER, graph_iri("atop"), strict=True)
     assert f"{MEMBER}:{bad[0][0]}:" in str(ei.value)
+    # with --strict nothing is kept, and the error does not say it was
+    assert "kept" not in str(ei.value)
+    assert any("kept as an unknown participant" in w for w in atop_store[1].warnings)
 
 
 def test_partial_dates_and_dataset(atop_store):
@@ -221,6 +224,33 @@ def test_atop51_alliance_file_is_found_beside_the_member_file(tmp_path):
     (tmp_path / "atop5_1a.csv").write_text("x")
     assert alliance_file_for(tmp_path / "atop5_1m.csv") == tmp_path / "atop5_1a.csv"
     assert alliance_file_for(tmp_path / "atop5_1a.csv") is None
+
+
+def test_a_member_file_whose_alliance_file_is_not_found_or_version_not_said_is_warned(tmp_path):
+    """Renamed (member.csv), the member file lost its alliance-level file (19 fewer
+    alliances in force) and its version (recorded as 4.01) without a word."""
+    import shutil
+
+    from kg.ingest.atop import parse
+
+    if not MEMBER.exists():
+        pytest.skip(f"shared dataset absent: {MEMBER}")
+    renamed = tmp_path / "member.csv"
+    shutil.copy(MEMBER, renamed)
+    _, warnings = parse(renamed, graph_iri("atop"))
+    assert any(w.startswith(f"{renamed}: no alliance-level file beside it") for w in warnings)
+    assert not any("neither the file name" in w for w in warnings)  # its version column says
+    unversioned = tmp_path / "alliances.csv"  # the first 40 rows, without the version column
+    with open(MEMBER, newline="", encoding="utf-8") as src, \
+            open(unversioned, "w", newline="", encoding="utf-8") as dst:
+        rows = list(csv.reader(src))[:41]
+        keep = [i for i, h in enumerate(rows[0]) if h != "version"]
+        csv.writer(dst).writerows([[r[i] for i in keep] for r in rows])
+    _, warnings = parse(unversioned, graph_iri("atop"))
+    assert any(w.startswith(f"{unversioned}: neither the file name") and "recorded as 4.01" in w
+               for w in warnings)
+    _, named = parse(MEMBER, graph_iri("atop"))
+    assert not any("no alliance-level file" in w or "neither the file name" in w for w in named)
 
 
 def test_codebook_disagreements_only_for_known_versions():

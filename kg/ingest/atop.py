@@ -260,10 +260,12 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
     iso = cow_to_iso3()
     names = state_names()
 
-    def bad(where_file: str, line: int, msg: str) -> None:
+    def bad(where_file: str, line: int, msg: str, kept: str = "") -> None:
+        """A bad row: an error with ``strict`` (and nothing kept), else a warning saying
+        what was kept of it (``kept``)."""
         if strict:
             raise InputError(msg, file=where_file, where=str(line))
-        warnings.append(f"{where_file}:{line}: {msg}")
+        warnings.append(f"{where_file}:{line}: {msg}" + (f"; {kept}" if kept else ""))
 
     header, rows = _read(path)
     col = {h: i for i, h in enumerate(header)}
@@ -278,7 +280,11 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
     # ---- alliance level, beside the member file
     alliances: dict[str, dict] = {}
     afile = alliance_file_for(path)
-    if afile is not None:
+    if afile is None:  # said: without it no alliance has a status (in force, ended)
+        warnings.append(f"{fname}: no alliance-level file beside it (atop4_01_alliance.csv "
+                        "beside atop4_01_member.csv, atop5_1a.csv beside atop5_1m.csv): the "
+                        "alliances' status and dates come from the member rows alone")
+    else:
         aheader, arows = _read(afile)
         acol = {h: i for i, h in enumerate(aheader)}
         missing = [c for c in ALLIANCE_COLUMNS if c not in acol]
@@ -325,7 +331,8 @@ def _parse_member(path: Path, graph: str, strict: bool) -> tuple[list, list[str]
             continue
         if member not in iso:
             bad(fname, line, f"atopid {aid}: unknown COW state code {member} (not in "
-                             "data/states.yaml); kept as an unknown participant without obligations")
+                             "data/states.yaml)",
+                kept="kept as an unknown participant without obligations")
         if ent:
             years.append(int(ent[0][:4]))
         if ext:
@@ -445,6 +452,9 @@ def _version(path: Path, versions: set, alliances: dict, warnings: list[str]) ->
     named = version_from_name(path, r"atop(\d+)_(\d+)", "4.01")
     found = set(versions) | {a["version"] for a in alliances.values() if a.get("version")}
     if not found:
+        if not re.search(r"atop\d+_\d+", path.name, re.IGNORECASE):
+            warnings.append(f"{path}: neither the file name (atop<major>_<minor>...) nor a "
+                            f"version column says which ATOP version it is; recorded as {named}")
         return named
     norm = {_norm_version(v) for v in found}
     if len(norm) > 1:
