@@ -514,9 +514,9 @@ def build_report(target, out_dir: str | os.PathLike, progress=None, *, focus: st
             run_cache(store)  # one run: each query sent once, each network built once
             store.graph_iris_of(graphs)  # an unknown --graph, and
             check_states_known(store, [focus], "--focus")  # --focus, refused before the folder
-            _claim_folder(out)
             step(1)
-            claims = start_claims(store, None, graphs)
+            claims = start_claims(store, None, graphs)  # graphs without states: refused too
+            _claim_folder(out)
             step(2)
             from kg.citation import citation_block
             from kg.info import store_info

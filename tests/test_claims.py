@@ -387,3 +387,14 @@ def test_check_claims_sends_each_query_once(built_store):
     assert len(result["claims"]) >= 6 and len(sent) > 10  # it really checked and queried
     repeated = sorted({q[0][:200] for q in sent if sent.count(q) > 1})
     assert not repeated, repeated
+
+
+def test_graphs_without_states_are_refused_not_read_as_no_partners(cli_runner, built_store):
+    """`kg claims check --graph mme` read "0.00 partners (47 exercises)" in every window:
+    the claims' queries find partners by their sp:State, which MME's graph does not
+    declare; the verdict then blamed a lack of data."""
+    res = cli_runner("claims", "check", "1", "--graph", "ontology", store=built_store)
+    assert res.exit_code == 2 and res.stdout == "", res.output
+    assert res.stderr == ("kg: error: --graph ontology: these graphs declare no state "
+                          "(sp:State), which the claims' queries read partners by; add "
+                          "--graph curated\n")
