@@ -312,3 +312,25 @@ def test_strict_writes_nothing(store_copy, tmp_path, cli_runner, fingerprint, ex
     assert res.exit_code == 0, res.output
     assert f"{p}:3:" in res.stderr
     assert fingerprint(store_copy) != before
+
+
+def test_a_gzipped_file_gives_the_same_graph(mme_store, built_store, tmp_path):
+    """`kg ingest --format mme mme_v7.csv.gz` was refused as "not valid UTF-8 (byte 0x8b)"
+    while the COW files are read gzipped; only the file name recorded differs now."""
+    import gzip
+
+    from kg.ingest import ingest
+    from kg.store import open_store
+
+    gz = tmp_path / "mme_v7.csv.gz"
+    gz.write_bytes(gzip.compress(MME.read_bytes()))
+    dest = tmp_path / "store"
+    shutil.copytree(built_store, dest, ignore=shutil.ignore_patterns("kg.lock"))
+    with open_store(dest, write=True) as store:
+        ingest(store, [gz], fmt="mme")
+
+    def lines(path):
+        with open_store(path) as store:
+            return {x.replace(b"mme_v7.csv.gz", b"mme_v7.csv") for x in store.graph_lines(MME_G)}
+
+    assert lines(dest) == lines(mme_store[0])

@@ -241,7 +241,7 @@ def parse(path: str | Path, graph: str, strict: bool = False) -> tuple[list, lis
 
     from kg.ingest.inputs import csv_header, csv_reader, csv_records, open_text
 
-    fh = open_text(path, gunzip=False)  # regular file, bounded, bad bytes on their own line
+    fh = open_text(path)  # regular file (gunzipped if need be), bounded, bad bytes on their own line
     with fh:
         reader = csv_reader(fh)
         header = csv_header(reader, fname)
