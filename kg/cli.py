@@ -238,7 +238,9 @@ def ingest(settings, paths, fmt, graph, replace, strict, from_endpoint, query_fi
     for w in report.warnings:
         click.echo(f"kg: warning: {w}", err=True)
     for g, n in sorted(report.graphs.items()):
-        click.echo(f"{g}: {'replaced with' if report.replaced else 'added'} {n} triples")
+        already = report.already.get(g)
+        click.echo(f"{g}: {'replaced with' if report.replaced else 'added'} {n} triples"
+                   + (f" ({already} of the input already there)" if already else ""))
 
 
 @cli.command()

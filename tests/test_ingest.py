@@ -373,3 +373,28 @@ def test_every_path_checks_a_stored_subject_the_data_touches(store_copy, tmp_pat
         assert str(bad) in str(err.value)
         assert st.fingerprint() == before
         assert ingest(st, [note], stream=stream).graphs == {"user": 1}
+
+
+@pytest.mark.parametrize("kind", ["nt", "ttl-with-blank"])
+def test_ingesting_again_reports_what_is_new_not_what_was_read(tmp_path, cli_runner, kind):
+    """A file ingested twice said "added 2 triples" both times, though the second time
+    the store did not change; it says what the graph gained, and what it held already."""
+    store = tmp_path / "store"
+    first = tmp_path / "a.nt"
+    first.write_text('<http://ex.org/a> <http://ex.org/p> "x" .\n'
+                     '<http://ex.org/a> <http://ex.org/p> "y" .\n', encoding="utf-8")
+    again = tmp_path / "b.nt"
+    again.write_text('<http://ex.org/a> <http://ex.org/p> "x" .\n'
+                     '<http://ex.org/a> <http://ex.org/p> "z" .\n', encoding="utf-8")
+    if kind == "ttl-with-blank":  # the path that parses in memory first, then writes
+        for f in (first, again):
+            f.write_text(f.read_text(encoding="utf-8") + "_:b <http://ex.org/p> \"w\" .\n",
+                         encoding="utf-8")
+    res = [cli_runner("ingest", "--graph", "g", str(f), store=store) for f in (first, again)]
+    assert all(r.exit_code == 0 for r in res), [r.output for r in res]
+    if kind == "nt":
+        assert res[0].stdout == "g: added 2 triples\n"
+        assert res[1].stdout == "g: added 1 triples (1 of the input already there)\n"
+    else:  # a blank node is a new node each time: it is new to the graph
+        assert res[0].stdout == "g: added 3 triples\n"
+        assert res[1].stdout == "g: added 2 triples (1 of the input already there)\n"

@@ -39,12 +39,17 @@ _STORE_SUBJECTS_CAP = 20_000
 
 @dataclass
 class IngestReport:
-    """What an ingest did: triples per graph written, warnings, files read."""
+    """What an ingest did: triples per graph written, warnings, files read.
+
+    ``graphs`` counts the triples each graph gained (or holds, after a replace);
+    ``already`` those of the input that a graph held before (a file ingested again).
+    """
 
     graphs: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     replaced: bool = False
+    already: dict[str, int] = field(default_factory=dict)
 
 
 def check_not_built(iris) -> None:
@@ -428,6 +433,25 @@ def _refuse_empty(paths, replace: bool, graph: str | None) -> None:
                      file=str(paths[0]))
 
 
+def _sizes_before(store, targets, replace: bool) -> dict[str, int]:
+    """The triples of the ``targets`` (IRIs) that already hold some, before an adding write
+    (nothing to count for a replace, or for new graphs: what is written is what is new)."""
+    if replace:
+        return {}
+    present = set(store.graph_iris())
+    return {t: _count(store.db, t) for t in targets if t in present}
+
+
+def _report_growth(store, report: IngestReport, before: dict[str, int]) -> None:
+    """Count what each graph of ``before`` gained, and what of the input it held already."""
+    for t, n0 in before.items():
+        name = graph_name(t)
+        read = report.graphs.get(name, 0)
+        report.graphs[name] = _count(store.db, t) - n0
+        if read > report.graphs[name]:
+            report.already[name] = read - report.graphs[name]
+
+
 def _count(db, graph: str) -> int:
     """Triples in one graph of a pyoxigraph Store."""
     for row in db.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
@@ -515,8 +539,10 @@ def ingest(store, paths: list[str | Path], *, fmt: str | None = None, graph: str
                               strict=strict, stream=stream)
     data, report = prepare(store, paths, fmt=fmt, graph=graph, strict=strict, replace=replace)
     check_not_built(data)  # the graphs an N-Quads or TriG file names
+    before = _sizes_before(store, data, replace)
     store.write_graphs(data, replace=replace,
                        check_loaded=_replace_check(store, data, report.files) if replace else None)
+    _report_growth(store, report, before)
     return report
 
 
@@ -684,9 +710,11 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
                                                        strict=strict, replace=replace, dump=False,
                                                        context=context, loading=True)
 
+        before = _sizes_before(store, targets, replace)
         store.write_graphs({}, replace=replace, files=loads, check=check,
                            check_loaded=_replace_check(store, targets, [str(p) for p in paths])
                            if replace else None)
+        _report_growth(store, holder["report"], before)
         return holder["report"]
 
     from kg.validate import validate_oxigraph
