@@ -309,13 +309,15 @@ def recover(path: str | os.PathLike) -> bool:
     return restored
 
 
+LOCK_FILE = "kg.lock"
+"""The file whose fcntl lock a store's readers share and its one writer holds."""
 MARKER = "kg-store.json"
 """The file that makes a folder a kg store: ``{"format": "kg-store", "version": 1}``."""
 STORE_FORMAT_VERSION = 1
 # What older kg versions left in a store folder before the marker existed; a folder
 # holding only these, its ``oxigraph`` folder an Oxigraph database and nothing else
 # (:func:`_is_database`), is adopted as a store.
-_OWN_ENTRIES = {"oxigraph", "kg.lock", CHECKPOINT, JOURNAL, JOURNAL + ".tmp", "fingerprints.json",
+_OWN_ENTRIES = {"oxigraph", LOCK_FILE, CHECKPOINT, JOURNAL, JOURNAL + ".tmp", "fingerprints.json",
                 MARKER, MARKER + ".tmp"}
 
 
@@ -455,7 +457,7 @@ class LocalStore(BaseStore):
             create = write
         try:
             self.created = _recognise(self.path, write=write, create=create)
-            self._lock = _Lock(self.path / "kg.lock", exclusive=write, timeout=_lock_timeout())
+            self._lock = _Lock(self.path / LOCK_FILE, exclusive=write, timeout=_lock_timeout())
         except OSError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {_os_reason(exc)}") from None
         try:
@@ -902,21 +904,30 @@ class LocalStore(BaseStore):
         leaves no empty store behind. Only what kg made goes: the folder when kg made it,
         else only its own entries in the empty folder it found."""
         made = self.created if exc_type is not None and self.write else False
-        empty = made and not self.graph_iris()
+        if not (made and not self.graph_iris()):
+            self.close()
+            return
+        # the engine closes, the write lock stays held while the store's entries go: no
+        # other writer can open it meanwhile (one waiting would find no marker and stop)
+        lock, self._lock = self._lock, None
         self.close()
-        if empty:
+        try:
             for entry in os.listdir(self.path):
-                if _own_entry(entry):
+                if _own_entry(entry) and entry != LOCK_FILE:
                     target = self.path / entry
                     if target.is_dir() and not target.is_symlink():
                         shutil.rmtree(target, ignore_errors=True)
                     else:
                         target.unlink(missing_ok=True)
-            if made == "folder":
-                try:
-                    self.path.rmdir()
-                except OSError:
-                    pass
+        finally:
+            if lock is not None:
+                lock.release()
+        (self.path / LOCK_FILE).unlink(missing_ok=True)
+        if made == "folder":
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
 
     def close(self) -> None:
         db = getattr(self, "db", None)
