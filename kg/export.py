@@ -350,7 +350,9 @@ def _check_options(fmt: str, *, dynamic: bool, panel_opts: bool, network_opts: b
     if fmt not in RDF_FORMATS + NETWORK_FORMATS + PANEL_FORMATS:
         raise UsageError(f"unknown export format {fmt!r} (one of: "
                          f"{', '.join(RDF_FORMATS + NETWORK_FORMATS + PANEL_FORMATS)})")
-    if out and codebook and os.path.abspath(out) == os.path.abspath(codebook):
+    if out and codebook and (os.path.realpath(out) == os.path.realpath(codebook)
+                             or (os.path.exists(out) and os.path.exists(codebook)
+                                 and os.path.samefile(out, codebook))):
         raise UsageError(f"--codebook {codebook} is the export's own file (--out)")
 
 

@@ -549,7 +549,7 @@ class SparqlServer(ThreadingHTTPServer):
         exc = sys.exc_info()[1]
         gone = isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError))
         line = (f"{client_address[0]} - {'client left' if gone else 'error'}: "
-                f"{type(exc).__name__}: {exc}\n")
+                f"{type(exc).__name__}: {' '.join(str(exc).split())}\n")
         streams = [self.log] if gone else [self.log, sys.stderr]
         for stream in {id(s): s for s in streams if s is not None}.values():
             try:
@@ -840,7 +840,7 @@ def serve(store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
-    if host not in LOCAL_HOSTS:
+    if host.lower() not in LOCAL_HOSTS and not host.startswith("127."):
         sys.stderr.write(f"kg: warning: --host {host}: the endpoint is reachable from other "
                          "machines (127.0.0.1, the default, keeps it to this one)\n")
     try:

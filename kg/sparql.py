@@ -464,7 +464,7 @@ def _dataset_iris(value, prefixes: dict[str, set[str]]) -> list[tuple[str, str]]
         prefix, local = _field(value, "prefix"), _field(value, "localname")
         shown = f"{prefix}:{local}"
         return [(shown, base + local) for base in sorted(prefixes.get(prefix, ()))] or \
-            [(shown, shown)]
+            [(f"{shown} (prefix {prefix}: not declared)", shown)]
     iri = str(value or "")
     return [(f"<{iri}>", iri)]
 

@@ -398,9 +398,11 @@ def _recognise(path: Path, *, write: bool, create: bool) -> bool:
 
     kg only ever creates a store in a missing or empty folder, and only
     treats a folder as its own when it carries the marker (or is a store made
-    by an older kg: nothing in it but what kg writes). Anything else is
-    refused, so recovery never deletes files kg did not create. Returns whether it made
-    the store (and so the folder, or only its contents).
+    by an older kg: nothing in it but what kg writes). A folder holding only the lock
+    file (what is left of a store a failed command took back, :meth:`LocalStore.__exit__`;
+    kg writes nothing into it) counts as empty. Anything else is
+    refused, so recovery never deletes files kg did not create. Returns whether it
+    made the store.
     """
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path} is not a folder (--store names the store's folder)")
@@ -412,15 +414,14 @@ def _recognise(path: Path, *, write: bool, create: bool) -> bool:
         if write:  # a store made before the marker: adopt it
             _write_durably(path / MARKER, _marker_doc())
         return False
-    if entries:
+    if entries and set(entries) != {LOCK_FILE}:
         raise StoreError(f"{path} is not a kg store (no {MARKER}) and is not empty: "
                          "kg makes a store only in a new or empty folder")
     if not create:
         raise StoreError(f"no store at {path} (run 'kg build' first, or pass --store DIR)")
-    made_folder = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
     _write_durably(path / MARKER, _marker_doc())
-    return "folder" if made_folder else "contents"
+    return True
 
 
 def _lock_timeout() -> float:
@@ -900,17 +901,21 @@ class LocalStore(BaseStore):
 
     def __exit__(self, exc_type, exc, tb):
         """Close; a store this open made, left without a graph by a command that failed
-        (``kg ingest nosuch.ttl`` in a new folder), is removed again, so a refused command
-        leaves no empty store behind. Only what kg made goes: the folder when kg made it,
-        else only its own entries in the empty folder it found."""
-        made = self.created if exc_type is not None and self.write else False
-        if not (made and not self.graph_iris()):
+        (``kg ingest nosuch.ttl`` where there was no store), is taken back, so a refused
+        command leaves no empty store behind: its entries go, but for the lock file,
+        which the folder keeps (a folder holding only that counts as empty). They go while
+        the write lock is still held, so a writer waiting on it starts on a clean folder
+        and keeps its own data. A store that cannot say whether it is empty is kept."""
+        made = self.write and exc_type is not None and self.created
+        try:
+            empty = made and getattr(self, "db", None) is not None and not self.graph_iris()
+        except Exception:  # noqa: BLE001 - the failure being raised says more; keep the store
+            empty = False
+        if not empty:
             self.close()
             return
-        # the engine closes, the write lock stays held while the store's entries go: no
-        # other writer can open it meanwhile (one waiting would find no marker and stop)
         lock, self._lock = self._lock, None
-        self.close()
+        self.close()  # the engine; the lock stays held until the entries are gone
         try:
             for entry in os.listdir(self.path):
                 if _own_entry(entry) and entry != LOCK_FILE:
@@ -922,12 +927,6 @@ class LocalStore(BaseStore):
         finally:
             if lock is not None:
                 lock.release()
-        (self.path / LOCK_FILE).unlink(missing_ok=True)
-        if made == "folder":
-            try:
-                self.path.rmdir()
-            except OSError:
-                pass
 
     def close(self) -> None:
         db = getattr(self, "db", None)

@@ -180,3 +180,17 @@ def test_gexf_graph_element_holds_only_attributes_the_schema_allows(world, dynam
     graph = root.find(ns + "graph")
     assert set(graph.attrib) <= GEXF_GRAPH_ATTRIBUTES, sorted(graph.attrib)
     assert graph.get("mode") == ("dynamic" if dynamic else "static")
+
+
+def test_a_codebook_linked_to_the_export_is_refused(world, tmp_path):
+    """A symbolic link to --out as --codebook got past a comparison of the paths' text."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    (tmp_path / "link.csv").symlink_to(tmp_path / "net.csv")
+    res = CliRunner().invoke(cli, ["--store", str(world), "export", "--format", "csv", "--out",
+                                   str(tmp_path / "net.csv"), "--codebook",
+                                   str(tmp_path / "link.csv")])
+    assert res.exit_code == 2 and "is the export's own file" in res.stderr, res.output
+    assert not (tmp_path / "net.csv").exists()
