@@ -422,8 +422,8 @@ def coverage(settings, fmt, focus, graphs):
               help="Write the Markdown codebook here (default: beside --out as "
                    "<file name>.codebook.md, for network and panel formats).")
 @graphs_option("Export only these graphs; for networks and panels, count only their facts.")
-@click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]), default="exercise",
-              show_default=True, help="For network formats: which ties.")
+@click.option("--relation", type=click.Choice(["exercise", "agreement", "all"]),
+              help="For network formats: which ties (default: exercise).")
 @window_options("For network and panel formats: first year.",
                 "For network and panel formats: last year.")
 @click.option("--include-observers", is_flag=True, help="For network formats: count observers as participants.")

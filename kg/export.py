@@ -342,8 +342,8 @@ def _check_options(fmt: str, *, dynamic: bool, panel_opts: bool, network_opts: b
     if panel_opts and fmt not in PANEL_FORMATS:
         raise UsageError("--directed, --states and --all-dyads go with --format dyad-year")
     if network_opts and fmt not in NETWORK_FORMATS:
-        raise UsageError("--include-observers and --agreement-type go with the network formats "
-                         f"({', '.join(NETWORK_FORMATS)})")
+        raise UsageError("--relation, --include-observers and --agreement-type go with the "
+                         f"network formats ({', '.join(NETWORK_FORMATS)})")
     if fmt in RDF_FORMATS and (window or codebook):
         raise UsageError(f"--from, --to and --codebook go with the network and panel formats, "
                          f"not with --format {fmt} (it exports the graphs whole)")
@@ -357,7 +357,7 @@ def _check_options(fmt: str, *, dynamic: bool, panel_opts: bool, network_opts: b
 
 
 def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None = None,
-               graphs: list[str] | None = None, relation: str = "exercise",
+               graphs: list[str] | None = None, relation: str | None = None,
                year_from: int | None = None, year_to: int | None = None,
                include_observers: bool = False, agreement_types: list[str] | None = None,
                dynamic: bool = False, directed: bool = False, states: list[str] | None = None,
@@ -365,6 +365,8 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
     """Export in ``fmt`` to ``out`` (or return the bytes), with a codebook beside it.
 
     :param fmt: an RDF format, a network format (``graphml gexf csv``) or ``dyad-year``.
+    :param relation: for the network formats, ``exercise`` (None), ``agreement`` or ``all``;
+        refused with the others, which do not read it.
     :param out: the file to write; None returns the bytes (CSV for a panel).
     :param codebook: where to write the Markdown codebook; by default beside ``out``
         (``<file name>.codebook.md``) for network and panel exports, none for RDF.
@@ -377,9 +379,11 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
     from kg.codebook import codebook_path, network_codebook, panel_codebook
 
     _check_options(fmt, dynamic=dynamic, panel_opts=bool(directed or states or all_dyads),
-                   network_opts=bool(include_observers or agreement_types),
+                   network_opts=bool(include_observers or agreement_types
+                                     or relation is not None),
                    window=year_from is not None or year_to is not None, out=out,
                    codebook=codebook)
+    relation = relation or "exercise"  # the network formats' default (None: not given)
     run_cache(store)  # one run: no query sent twice
     if fmt in RDF_FORMATS:
         data = export_rdf(store, fmt, graphs)

@@ -101,6 +101,8 @@ def test_rdf_export_to_file(world, tmp_path):
     (["--format", "nq", "--codebook", "{d}/cb.md"], "not with --format nq"),
     (["--format", "dyad-year", "--agreement-type", "Foo"], "go with the network formats"),
     (["--format", "dyad-year", "--include-observers"], "go with the network formats"),
+    (["--format", "dyad-year", "--relation", "agreement"], "go with the network formats"),
+    (["--format", "ttl", "--relation", "agreement"], "go with the network formats"),
 ])
 def test_options_the_format_would_ignore_or_that_overwrite_it_are_refused(world, tmp_path,
                                                                           args, says):

@@ -169,8 +169,14 @@ def _char(c) -> str:
     return f"U+{code:04X}" if code is not None else repr(c)
 
 
-def load_yaml_text(text: str, name: str) -> dict:
-    """Parse curated YAML text; errors name the file and line."""
+def load_yaml_text(text: str, name: str,
+                   not_mapping: str = "a curated file is a mapping of kinds (sources, states, "
+                                      "exercises, ...)") -> dict:
+    """Parse curated YAML text; errors name the file and line.
+
+    :param not_mapping: the message when the document is not a mapping (the claims'
+        loader reads its files with this loader and says what they must be).
+    """
     try:
         # the reader checks the characters as it is built: a control character raises here
         loader = _Loader(text)
@@ -198,8 +204,7 @@ def load_yaml_text(text: str, name: str) -> dict:
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise InputError("a curated file is a mapping of kinds (sources, states, exercises, ...)",
-                         file=name, where="1")
+        raise InputError(not_mapping, file=name, where="1")
     return doc
 
 
