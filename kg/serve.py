@@ -66,6 +66,7 @@ from xml.sax.saxutils import escape as _xml_escape
 
 from kg import __version__
 from kg.errors import KgError, QueryRefused, StoreError, UsageError
+from kg.escape import terminal
 from kg.results import ResultSet, Term
 
 __all__ = [
@@ -549,7 +550,7 @@ class SparqlServer(ThreadingHTTPServer):
         exc = sys.exc_info()[1]
         gone = isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError))
         line = (f"{client_address[0]} - {'client left' if gone else 'error'}: "
-                f"{type(exc).__name__}: {' '.join(str(exc).split())}\n")
+                f"{type(exc).__name__}: {terminal(str(exc))}\n")
         streams = [self.log] if gone else [self.log, sys.stderr]
         for stream in {id(s): s for s in streams if s is not None}.values():
             try:

@@ -128,10 +128,10 @@ def _check_graphs_name_states(store, graphs: list[str], present: list[str]) -> N
     """
     from kg.namespaces import SPARQL_PREFIXES
 
-    if store.query(SPARQL_PREFIXES + "ASK { ?s a sp:State }", graphs=graphs, own=True):
+    ask = SPARQL_PREFIXES + "ASK { ?s a sp:State }"
+    if store.query(ask, graphs=graphs, own=True):
         return
-    holders = [g for g in present if g not in graphs
-               and store.query(SPARQL_PREFIXES + "ASK { ?s a sp:State }", graphs=[g], own=True)]
+    holders = [g for g in present if g not in graphs and store.query(ask, graphs=[g], own=True)]
     raise UsageError(f"--graph {' --graph '.join(graphs)}: these graphs declare no state "
                      "(sp:State), which the claims' queries read partners by; add "
                      + (" or ".join(f"--graph {g}" for g in holders) or "a graph of states"))
