@@ -555,7 +555,8 @@ def exercise_years(store, focus: str, graphs: list[str] | None = None, *,
     for year, n, nus in store.select(q_counts, bindings=bind, graphs=graph_list, own=True).rows:
         out[int(year.value)] = {"exercises": int(n.value), "with_us": int(nus.value),
                                 "partners": set()}
-    for year, p in store.select(q_partners, bindings=bind, graphs=graph_list, own=True).rows:
+    for year, p in store.select(q_partners, bindings={"focus": bind["focus"]}, graphs=graph_list,
+                                own=True).rows:
         out.setdefault(int(year.value), {"exercises": 0, "with_us": 0, "partners": set()})
         out[int(year.value)]["partners"].add(iso3_of(p.value))
     return dict(sorted(out.items()))

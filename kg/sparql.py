@@ -233,10 +233,83 @@ def bind_values(text: str, bindings: dict[str, Iri | Lit]) -> str:
         open_at = first_brace
     if open_at is None:
         raise UsageError("cannot bind parameters: the query has no WHERE group")
+    visible = _outer_scope_vars(toks, next(i for i, t in enumerate(toks) if t[2] == open_at))
+    for name in sorted(bindings):
+        if name not in visible:
+            raise UsageError(_out_of_scope(name, toks))
     block = " ".join(
         f"VALUES ?{name} {{ {term_to_sparql(term)} }}" for name, term in sorted(bindings.items())
     )
     return text[: open_at + 1] + " " + block + text[open_at + 1:]
+
+
+def _out_of_scope(name: str, toks) -> str:
+    if not any(kind == "var" and tok[1:] == name for kind, tok, _ in toks):
+        return f"parameter {name}: ?{name} does not occur in the query"
+    return (f"parameter {name}: ?{name} occurs only inside a sub-select that does not "
+            "project it, where a value bound in the outer WHERE does not reach; project it "
+            "from the sub-select or use it outside")
+
+
+def _outer_scope_vars(toks, start: int) -> set[str]:
+    """Names of the variables a ``VALUES`` block at the start of the group opening at
+    ``toks[start]`` binds for the whole query: those used in the group outside any
+    sub-select, and those a sub-select projects (all of its own, for ``SELECT *``).
+
+    A sub-select sees no binding from outside (SPARQL 1.1, 18.2.1: the inner query is
+    evaluated first), so a parameter used only there would change nothing.
+
+    >>> toks = _code_tokens("SELECT * { { SELECT ?a (COUNT(?b) AS ?n) { ?a ?p ?b ; ?q ?c } } ?d ?e ?a }")
+    >>> sorted(_outer_scope_vars(toks, 2))
+    ['a', 'd', 'e', 'n']
+    """
+    visible: set[str] = set()
+    depth = 0
+    hidden: list[int] = []  # depths of the groups holding a sub-select not projecting '*'
+    i = start
+    while i < len(toks):
+        kind, tok, _ = toks[i]
+        if kind == "punct" and tok == "{":
+            depth += 1
+        elif kind == "punct" and tok == "}":
+            if hidden and hidden[-1] == depth:
+                hidden.pop()
+            depth -= 1
+            if depth == 0:
+                break
+        elif kind == "word" and tok.upper() == "SELECT" and not hidden:
+            i, projected, star = _projection(toks, i + 1)
+            visible |= projected
+            if not star:
+                hidden.append(depth)
+            continue
+        elif kind == "var" and not hidden:
+            visible.add(tok[1:])
+        i += 1
+    return visible
+
+
+def _projection(toks, i: int) -> tuple[int, set[str], bool]:
+    """Read a sub-select's projection from ``toks[i]``: (index after it, names, ``*``?)."""
+    names: set[str] = set()
+    star = False
+    paren = 0
+    after_as = False
+    while i < len(toks):
+        kind, tok, _ = toks[i]
+        if paren == 0 and ((kind == "word" and tok.upper() == "WHERE") or (kind == "punct" and tok == "{")):
+            break
+        if kind == "punct" and tok == "(":
+            paren += 1
+        elif kind == "punct" and tok == ")":
+            paren -= 1
+        elif kind == "other" and tok == "*" and paren == 0:
+            star = True
+        elif kind == "var" and (paren == 0 or after_as):
+            names.add(tok[1:])
+        after_as = kind == "word" and tok.upper() == "AS"
+        i += 1
+    return i, names, star
 
 
 _FROM_LOCAL = re.compile(r"^<(file:|/|\.)", re.IGNORECASE)

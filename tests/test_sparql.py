@@ -82,15 +82,14 @@ def test_bind_values_construct_binds_in_where_not_template():
 
 
 def test_bind_values_ignores_braces_in_strings_and_comments():
-    q = '# WHERE { here\nSELECT ?x WHERE { BIND("WHERE {" AS ?x) }'
+    q = '# WHERE { here\nSELECT ?x WHERE { BIND("WHERE {" AS ?x) ?x ?p ?y }'
     out = bind_values(q, {"y": Lit("1")})
-    assert out.endswith('WHERE { VALUES ?y { "1" } BIND("WHERE {" AS ?x) }')
+    assert out.endswith('WHERE { VALUES ?y { "1" } BIND("WHERE {" AS ?x) ?x ?p ?y }')
 
 
 def test_bind_values_sorted_and_empty():
-    q = "SELECT * WHERE { }"
-    assert bind_values(q, {}) == q
-    out = bind_values(q, {"b": Lit("2"), "a": Lit("1")})
+    assert bind_values("SELECT * WHERE { }", {}) == "SELECT * WHERE { }"
+    out = bind_values("SELECT * WHERE { ?a ?p ?b }", {"b": Lit("2"), "a": Lit("1")})
     assert out.index("?a") < out.index("?b")
 
 
@@ -159,9 +158,54 @@ def test_check_query_safe_refuses_a_prefixed_file_name_as_written(text, shown):
 
 def test_bind_values_skips_subquery_where():
     """The VALUES block goes in the outer group, not in a sub-select's WHERE."""
-    q = "SELECT * { { SELECT ?x WHERE { ?x ?p ?o } } }"
+    q = "SELECT * { { SELECT ?x ?o WHERE { ?x ?p ?o } } }"
     assert bind_values(q, {"o": Lit("a")}) == (
-        'SELECT * { VALUES ?o { "a" } { SELECT ?x WHERE { ?x ?p ?o } } }')
+        'SELECT * { VALUES ?o { "a" } { SELECT ?x ?o WHERE { ?x ?p ?o } } }')
     q2 = "SELECT ?x WHERE { { SELECT ?x WHERE { ?x ?p ?o } } ?x ?q ?state }"
     assert bind_values(q2, {"state": Iri(JPN)}).startswith(
         f"SELECT ?x WHERE {{ VALUES ?state {{ <{JPN}> }} {{ SELECT")
+
+
+@pytest.mark.parametrize("query,shown", [
+    # used only inside a sub-select that does not project it: the outer VALUES would not
+    # reach it, and every state gave the same count
+    ("SELECT (COUNT(?ex) AS ?n) WHERE { { SELECT DISTINCT ?ex WHERE { ?ex ?p ?state } } }",
+     "occurs only inside a sub-select"),
+    ("SELECT ?n { { SELECT (COUNT(?state) AS ?n) { ?ex ?p ?state } } }",
+     "occurs only inside a sub-select"),
+    ("SELECT ?x WHERE { ?x ?p ?o }", "does not occur in the query"),
+])
+def test_bind_values_refuses_a_parameter_out_of_scope(query, shown):
+    with pytest.raises(UsageError) as err:
+        bind_values(query, {"state": Iri(JPN)})
+    assert str(err.value).startswith("parameter state: ?state ")
+    assert shown in str(err.value)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT ?n { { SELECT ?state (COUNT(?ex) AS ?n) { ?ex ?p ?state } GROUP BY ?state } }",
+    "SELECT ?n { { SELECT * { ?ex ?p ?state } } }",
+    "SELECT ?n { { SELECT (?s AS ?state) { ?ex ?p ?s } } }",
+    "SELECT ?x { ?x ?p ?s FILTER(?s = ?state) }",
+    "SELECT ?x { ?x ?p ?s FILTER EXISTS { ?s ?q ?state } }",
+])
+def test_bind_values_takes_a_parameter_in_scope(query):
+    assert "VALUES ?state" in bind_values(query, {"state": Iri(JPN)})
+
+
+def test_a_parameter_inside_a_sub_select_is_refused_not_ignored(cli_runner, tmp_path):
+    """Through kg query run on the built store: the sub-select's count used to be the
+    same whatever the state (803 for JPN, USA and GBR alike)."""
+    head = "#+ summary: s\n#+ param: state = JPN (ISO3 code)\nPREFIX sp: <https://w3id.org/secpart/ontology#>\n"
+    top = tmp_path / "top.rq"
+    top.write_text(head + "SELECT (COUNT(DISTINCT ?ex) AS ?n) WHERE { ?ex a sp:Exercise ; sp:participant ?state }")
+    counts = {s: cli_runner("query", "run", top, "--param", f"state={s}", "--format", "csv")
+              for s in ("JPN", "GBR")}
+    assert all(r.exit_code == 0 for r in counts.values())
+    assert counts["JPN"].stdout != counts["GBR"].stdout
+    inner = tmp_path / "inner.rq"
+    inner.write_text(head + "SELECT (COUNT(?ex) AS ?n) WHERE { { SELECT DISTINCT ?ex WHERE "
+                     "{ ?ex a sp:Exercise ; sp:participant ?state } } }")
+    res = cli_runner("query", "run", inner, "--param", "state=JPN")
+    assert res.exit_code == 2
+    assert "parameter state: ?state occurs only inside a sub-select" in res.stderr
