@@ -35,7 +35,9 @@ class KgGroup(click.Group):
             sys.stdout.flush()  # a refused last write surfaces here, not at the exit
             return result
         except KgError as exc:
-            click.echo(f"kg: error: {exc.one_line()}", err=True)
+            from kg.escape import terminal
+
+            click.echo(f"kg: error: {terminal(exc.one_line())}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # the reader left (`kg ... | head`): quietly, as a tool
             _quiet_stdout()      # killed by SIGPIPE would (128 + 13)
@@ -83,12 +85,12 @@ def _os_error_line(exc: OSError) -> str:
     """One line for an OSError that reached the command line (a write is rolled back first)."""
     import errno
 
-    from kg.escape import one_line
+    from kg.escape import terminal
 
     text = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
     if exc.errno == errno.ENOSPC or "No space left" in text:
         text += " (any store write was rolled back; free some space and try again)"
-    return one_line(text)
+    return terminal(text)
 
 
 class Settings:
@@ -277,8 +279,10 @@ def validate(settings, paths, engine, graphs):
     if not violations:
         click.echo("conforms: 0 violations")
         return
+    from kg.escape import terminal
+
     for v in violations:
-        click.echo(f"{v.focus}: {v.message} [{v.constraint}]")
+        click.echo(terminal(f"{v.focus}: {v.message} [{v.constraint}]"))
     click.echo(f"does not conform: {len(violations)} violation(s)")
     sys.exit(1)
 

@@ -198,3 +198,20 @@ def test_every_registered_check_has_its_rules():
     assert set(_CHECK_RULES) == set(CHECKS)
     shipped = {c.test["check"] for c in load_claims()}
     assert shipped == set(CHECKS)  # every rule set is exercised by a shipped file
+
+
+def test_claim_texts_reach_the_terminal_escaped(cli_runner, tmp_path):
+    """A claim file's title, text and caveats are shown, not obeyed, on a terminal (an
+    outsider's probe saw a colour escape and a bidi override printed raw)."""
+    text = _variant(PG, "title: Japan's exercise partners per year have grown",
+                    "title: \"Japan \\e[31mRED\\e[0m \\u202eRLO\"")
+    text = text.replace("caveats:\n", "caveats:\n  - \"\\e[42mCAVEAT\"\n", 1)
+    d = _folder(tmp_path, (f"{PG}.yaml", text))
+    listed = cli_runner("claims", "list", "--claims-dir", d)
+    assert listed.exit_code == 0, listed.output
+    assert "Japan \\x1b[31mRED\\x1b[0m \\u202eRLO" in listed.stdout
+    checked = cli_runner("claims", "check", PG, "--claims-dir", d)
+    assert checked.exit_code == 0, checked.output
+    for out in (listed.stdout, checked.stdout):
+        assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b[42mCAVEAT" in checked.stdout

@@ -561,3 +561,26 @@ def test_ingest_refuses_a_new_state_with_a_stored_states_cow_code(tmp_path, stor
     msg = expect_rejected(store_copy, ["ingest", "--graph", "mine", str(path)], str(path),
                           where=r"\d+" if kind == "yaml" else None)
     assert "CowCodeShared" in msg and "740" in msg
+
+
+def test_a_violation_reaches_the_terminal_escaped(tmp_path, cli_runner):
+    """A value from the file in the report is shown, not obeyed: its colour escape and bidi
+    override come out as \\x1b and \\u202e (an outsider's probe saw them printed raw)."""
+    path = _audit(tmp_path, 'sp:year 2023 ; sp:startDate "2023-0\\u001b[41mX\\u202e"')
+    res = cli_runner("validate", path)
+    assert res.exit_code == 1, res.output
+    assert "\\x1b[41mX\\u202e" in res.stdout
+    assert "\x1b" not in res.stdout and "\u202e" not in res.stdout
+
+
+def test_the_ingest_error_line_shows_control_characters_not_obeys_them(tmp_path, cli_runner,
+                                                                       store_copy):
+    """The one-line error quotes the bad value; a screen-clear escape in it is shown as text,
+    and the store is unchanged."""
+    path = _audit(tmp_path, 'sp:year 2023 ; sp:startDate "2023-0\\u001b[2J1"')
+    before = cli_runner("info", store=store_copy).stdout
+    res = cli_runner("ingest", path, store=store_copy)
+    assert res.exit_code == 2, res.output
+    assert len(res.stderr.splitlines()) == 1
+    assert "\\x1b[2J" in res.stderr and "\x1b" not in res.stderr
+    assert cli_runner("info", store=store_copy).stdout == before

@@ -36,7 +36,13 @@ def format_claim_list(claims) -> str:
     w = max(len(c.id) for c in claims)
     lines = [f"{c.number:>2}  {c.id.ljust(w)}  {c.test['kind']:<6}  "
              f"{(c.signature or {}).get('side', '-'):<18}  {c.title}" for c in claims]
-    return "\n".join(lines) + "\n"
+    return _on_terminal(lines)
+
+
+def _on_terminal(lines: list[str]) -> str:
+    """Lines of text output, each through :func:`kg.escape.terminal` (claim texts and
+    caveats come from claim files, labels from the data)."""
+    return "".join(escape.terminal(line) + "\n" for line in "\n".join(lines).split("\n"))
 
 
 def _value_text(v) -> str:
@@ -146,7 +152,7 @@ def _text(result: dict) -> str:
     fp = ((result.get("citation") or {}).get("dataset") or {}).get("fingerprint")
     if fp:
         out.append(f"dataset fingerprint: {fp}")
-    return "\n".join(out) + "\n"
+    return _on_terminal(out)
 
 
 _SCORE_COLS = ["side", "signature", "verdict", "records", "robustness", "counts_for"]
