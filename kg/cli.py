@@ -722,14 +722,18 @@ def cite(settings, fmt, graphs):
     Example: kg cite --format bibtex
     """
     from kg.citation import citation_block, format_citation
-    from kg.errors import StoreError
+    from kg.errors import StoreBusyError, StoreError
 
     try:
         with settings.open() as store:
             block = citation_block(store, list(graphs) or None, {})
-    except StoreError:
-        if graphs:
+    except StoreError as exc:
+        # Only with no store named and none at ./.kg: the software alone, said so. A store
+        # named (--store, $KG_STORE, --endpoint) or busy is an error: a script writing
+        # refs.bib would otherwise get a citation without the data, exit 0.
+        if graphs or settings.store_path or settings.endpoint or isinstance(exc, StoreBusyError):
             raise
+        click.echo(f"kg cite: {exc.one_line()}; citing the software alone", err=True)
         block = citation_block(None, None, {})
     click.echo(format_citation(block, fmt), nl=False)
 

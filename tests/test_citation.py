@@ -73,11 +73,38 @@ def test_cite_formats(world):
     assert "doi" not in cff
 
 
-def test_cite_without_a_store_gives_the_software_citation(tmp_path):
-    out = _cite(tmp_path / "nothing-here", "--format", "cff")
-    doc = yaml.safe_load(out)
+def test_cite_without_a_store_gives_the_software_citation(tmp_path, monkeypatch):
+    """No store named and none at ./.kg: the software alone, and a line saying so."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KG_STORE", raising=False)
+    monkeypatch.delenv("KG_ENDPOINT", raising=False)
+    res = CliRunner().invoke(cli, ["cite", "--format", "cff"])
+    assert res.exit_code == 0, res.output
+    doc = yaml.safe_load(res.stdout)
     assert doc["version"] == "0.1.0" and "identifiers" not in doc
-    assert not (tmp_path / "nothing-here").exists()
+    assert "citing the software alone" in res.stderr
+    assert not (tmp_path / ".kg").exists()
+
+
+def test_cite_of_a_named_store_that_is_missing_or_busy_fails(tmp_path, store_copy, cli_runner,
+                                                             monkeypatch):
+    """A typo in --store, or a store another process is writing, used to give a citation
+    without the data and exit 0 (a script writing refs.bib would not notice)."""
+    res = cli_runner("cite", "--format", "bibtex", store=tmp_path / "typo")
+    assert res.exit_code == 2 and "no store at" in res.stderr
+    assert res.stdout == "" and not (tmp_path / "typo").exists()
+    from kg.store import LocalStore
+
+    monkeypatch.setenv("KG_LOCK_TIMEOUT", "0.1")
+    with LocalStore(store_copy, write=True):
+        busy = cli_runner("cite", store=store_copy)
+    assert busy.exit_code == 2, busy.output
+    assert busy.stdout == ""
+    assert "Dataset fingerprint" in cli_runner("cite", store=store_copy).stdout
 
 
 def test_citation_cff_at_repo_root():
