@@ -107,6 +107,11 @@ class Settings:
 
         if write and self.endpoint:
             raise click.UsageError("this command writes to the local store; drop --endpoint")
+        if write and self.update_endpoint:
+            # kg writes (and validates) locally; `kg push` copies the graphs to the remote
+            raise click.UsageError("this command writes to the local store, not to "
+                                   "--update-endpoint; write locally, then send the graphs "
+                                   "there with `kg push`")
         return open_store(self.store_path, endpoint=self.endpoint,
                           update_endpoint=self.update_endpoint, write=write, create=create,
                           timeout=self.timeout)
@@ -532,8 +537,9 @@ def map_(settings, out, focus, year_from, year_to, relation, layout, size_by, co
 def push(settings, update_url, graphs, replace, batch, gsp):
     """Copy the local store's named graphs to a remote store (SPARQL 1.1 Update at UPDATE_URL).
 
-    With --gsp URL the data goes to that Graph Store Protocol endpoint
-    instead, and UPDATE_URL is not needed. Progress goes to stderr; a remote
+    UPDATE_URL defaults to the global --update-endpoint. With --gsp URL the
+    data goes to that Graph Store Protocol endpoint instead, and UPDATE_URL is
+    not needed. Progress goes to stderr; a remote
     that refuses stops the push with a one-line error (exit 2). Run it again
     with --replace to start over.
 
@@ -547,7 +553,7 @@ def push(settings, update_url, graphs, replace, batch, gsp):
         click.echo(f"{name}: {done}/{total} triples", err=True)
 
     with settings.open() as store:
-        sent = do_push(store, update_url, list(graphs) or None, replace=replace, batch=batch,
+        sent = do_push(store, update_url or settings.update_endpoint, list(graphs) or None, replace=replace, batch=batch,
                        gsp=gsp, progress=progress, timeout=settings.timeout)
     for g, n in sent.items():
         click.echo(f"{g}: pushed {n} triples")

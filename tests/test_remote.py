@@ -199,6 +199,30 @@ def test_push_again_with_replace_and_gsp_keeps_data_identical(pushed, oxigraph):
     assert res.returncode == 2 and "--gsp URL" in res.stderr
 
 
+def test_update_endpoint_is_where_push_sends_and_writes_refuse_it(pushed, oxigraph, tmp_path):
+    """--update-endpoint was taken and ignored: `kg ingest` wrote the local store, exit 0,
+    and `kg push` still asked for its URL."""
+    store, url, _ = pushed
+    before = _fingerprint(ok("--endpoint", url, "info"))
+    res = kg("--store", store, "--update-endpoint", f"{oxigraph}/update", "push", "--graph",
+             "ontology", "--replace")
+    assert res.returncode == 0, res.stderr
+    assert "ontology: pushed" in res.stdout
+    assert _fingerprint(ok("--endpoint", url, "info")) == before
+    local = tmp_path / "local"
+    shutil.copytree(store, local, ignore=shutil.ignore_patterns("kg.lock"))
+    local_before = ok("--store", local, "info")
+    ttl = tmp_path / "one.ttl"
+    ttl.write_text("<https://w3id.org/secpart/id/state/JPN> "
+                   "<http://www.w3.org/2000/01/rdf-schema#comment> \"x\" .\n", encoding="utf-8")
+    for cmd in (["ingest", str(ttl), "--graph", "user"], ["build"]):
+        res = kg("--store", local, "--update-endpoint", f"{oxigraph}/update", *cmd)
+        assert res.returncode == 2, (cmd, res.stdout, res.stderr)
+        assert "kg push" in res.stderr
+    assert ok("--store", local, "info") == local_before
+    assert _fingerprint(ok("--endpoint", url, "info")) == before
+
+
 def test_push_unknown_graph_is_usage_error(built, oxigraph):
     res = kg("--store", built, "push", f"{oxigraph}/update", "--graph", "nosuch")
     assert res.returncode == 2
