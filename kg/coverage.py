@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.errors import InputError
+from kg.errors import InputError, UsageError
 from kg.namespaces import SPARQL_PREFIXES
 
 __all__ = ["START_MARKER", "END_MARKER", "Coverage", "collect", "coverage_table",
@@ -330,11 +330,16 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
     Example: ``fiscal_coverage(open_store(".kg"))[0].records``.
     """
     from kg.namespaces import ID, SPARQL_PREFIXES, check_iso3, iso3_of, state_iri
-    from kg.network import check_states_known
+    from kg.network import check_graphs_declare_states, check_states_known
     from kg.sparql import Iri
 
     check_iso3(focus, "focus")
+    if focus == "USA":
+        raise UsageError("--focus USA: the kinds set exercises with the United States apart "
+                         "from the others, which means nothing for the United States itself; "
+                         "choose another state")
     check_states_known(store, [focus], "--focus")
+    check_graphs_declare_states(store, graphs, "the coverage counts participants by")
     g = list(graphs) if graphs is not None else None
     parts: dict[str, set[str]] = defaultdict(set)
     fys: dict[str, int] = {}

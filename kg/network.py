@@ -41,6 +41,7 @@ __all__ = [
     "participants_query",
     "state_attributes",
     "check_states_known",
+    "check_graphs_declare_states",
     "AGREEMENT_TYPES",
     "WEIGHTING",
     "build_network",
@@ -199,6 +200,27 @@ def count_pairs(exercises) -> tuple[dict, dict]:
         diag.update(states)
         pairs.update(combinations(states, 2))
     return {k: (w,) for k, w in pairs.items()}, dict(diag)
+
+
+def check_graphs_declare_states(store, graphs: list[str] | None, reader: str) -> None:
+    """Refuse a ``--graph`` selection that declares no state (``--graph mme``): queries that
+    find a partner by its ``sp:State`` would count none while the records are there, and
+    the empty answer would read as a lack of data.
+
+    :param graphs: the selection (short names); None (every graph) is not checked.
+    :param reader: what reads states, for the message ("the claims' queries read partners by").
+    :raises UsageError: naming the graphs that declare states, to add.
+    """
+    if not graphs:
+        return
+    ask = SPARQL_PREFIXES + "ASK { ?s a sp:State }"
+    if store.query(ask, graphs=list(graphs), own=True):
+        return
+    holders = [g for g in store.graph_names()
+               if g not in graphs and store.query(ask, graphs=[g], own=True)]
+    raise UsageError(f"--graph {' --graph '.join(graphs)}: these graphs declare no state "
+                     f"(sp:State), which {reader}; add "
+                     + (" or ".join(f"--graph {g}" for g in holders) or "a graph of states"))
 
 
 def check_states_known(store, codes, option: str) -> None:

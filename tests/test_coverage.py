@@ -96,7 +96,28 @@ def test_a_focus_reads_only_the_official_counts_of_its_own_exercises(world):
     assert aus[(2014, "bilateral")].official_count == 7
     assert jpn[(2014, "bilateral")].official_count is None
     assert jpn[(2013, "multilateral")].official_count == 19
-    assert _rows(world, focus="USA")[(2013, "multilateral")].official_count is None
+
+
+def test_focus_usa_is_refused_not_mislabelled(world, cli_runner):
+    """For the United States every exercise is "with the United States": its bilateral
+    exercises all came out as "us" and "bilateral" read 0 (an outsider's probe)."""
+    res = cli_runner("coverage", "--focus", "USA", store=world)
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("kg: error: --focus USA: the kinds set exercises with the "
+                                 "United States apart")
+
+
+def test_a_graph_selection_without_states_is_refused(built_store, cli_runner):
+    """Coverage reads participants by their sp:State; a selection declaring none printed a
+    header and no row, exit 0 (the states are in curated)."""
+    from kg.store import open_store
+
+    with open_store(built_store) as st:
+        assert "ontology" in st.graph_names()
+    res = cli_runner("coverage", "--graph", "ontology")
+    assert res.exit_code == 2, res.output
+    assert "declare no state (sp:State), which the coverage counts participants by; " \
+           "add --graph curated" in res.stderr
 
 
 def test_exercise_kind_rules():

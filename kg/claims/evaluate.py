@@ -118,25 +118,6 @@ def _check_states(claims: list[Claim], run: ClaimRun) -> None:
             run._cache[key] = True
 
 
-def _check_graphs_name_states(store, graphs: list[str], present: list[str]) -> None:
-    """Refuse graphs that declare no state (``--graph mme``): the claims' queries find a
-    partner by its ``sp:State`` and ISO3 code, so every window would count no partner
-    while the exercises are there ("0.00 partners (47 exercises)") and the verdict would
-    read as a lack of data.
-
-    :raises UsageError: naming the graphs that declare states, to add.
-    """
-    from kg.namespaces import SPARQL_PREFIXES
-
-    ask = SPARQL_PREFIXES + "ASK { ?s a sp:State }"
-    if store.query(ask, graphs=graphs, own=True):
-        return
-    holders = [g for g in present if g not in graphs and store.query(ask, graphs=[g], own=True)]
-    raise UsageError(f"--graph {' --graph '.join(graphs)}: these graphs declare no state "
-                     "(sp:State), which the claims' queries read partners by; add "
-                     + (" or ".join(f"--graph {g}" for g in holders) or "a graph of states"))
-
-
 def _missing_text(missing: list[str]) -> str:
     """``["FY2005 us", "FY2006 us"]`` -> ``"us FY2005-FY2006"`` (runs of years per kind)."""
     by_kind: dict[str, list[int]] = {}
@@ -476,7 +457,9 @@ class ClaimsCheck:
                 if g not in present:
                     raise UsageError(f"no graph named {g!r} in the store "
                                      f"(graphs: {', '.join(present) or 'none'})")
-            _check_graphs_name_states(store, graphs, present)
+            from kg.network import check_graphs_declare_states
+
+            check_graphs_declare_states(store, graphs, "the claims' queries read partners by")
         self.run = ClaimRun(store, graphs, directory)
         _check_states(self.claims, self.run)
         self._jobs: list[tuple] = []
