@@ -398,3 +398,32 @@ def test_ingesting_again_reports_what_is_new_not_what_was_read(tmp_path, cli_run
     else:  # a blank node is a new node each time: it is new to the graph
         assert res[0].stdout == "g: added 3 triples\n"
         assert res[1].stdout == "g: added 2 triples (1 of the input already there)\n"
+
+
+def _dataset_ttl(path, node: str, version: str):
+    path.write_text("@prefix sp: <https://w3id.org/secpart/ontology#> .\n"
+                    "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+                    f"<https://w3id.org/secpart/id/dataset/{node}> a sp:Dataset ; "
+                    f'owl:versionInfo "{version}" .\n', encoding="utf-8")
+    return path
+
+
+def test_rdf_ingest_keeps_one_dataset_version_per_graph(store_copy, cli_runner, tmp_path):
+    """An export of ATOP 5.1 ingested as RDF into the MME 7 graph was taken (exit 0): the
+    graph held two datasets and `kg cite` dropped one's citation. The importers' rule
+    (one version a graph) now holds for every input."""
+    first = _dataset_ttl(tmp_path / "a.ttl", "a", "7")
+    assert cli_runner("ingest", first, "--graph", "ds", store=store_copy).exit_code == 0
+    before = cli_runner("info", store=store_copy).stdout
+    other = _dataset_ttl(tmp_path / "b.ttl", "b", "5.1")
+    res = cli_runner("ingest", other, "--graph", "ds", store=store_copy)
+    assert res.exit_code == 2, res.output
+    assert f"{other}: graph ds holds version 7 and this file is version 5.1" in res.stderr
+    both = tmp_path / "both.ttl"
+    both.write_text(first.read_text() + other.read_text().split("\n", 2)[2], encoding="utf-8")
+    res = cli_runner("ingest", both, "--graph", "ds", "--replace", store=store_copy)
+    assert res.exit_code == 2, res.output
+    assert "the input describes versions 5.1, 7 of datasets for graph ds" in res.stderr
+    assert cli_runner("info", store=store_copy).stdout == before
+    assert cli_runner("ingest", other, "--graph", "ds", "--replace",
+                      store=store_copy).exit_code == 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import InputError, UsageError
-from kg.namespaces import GRAPH, ID, OWL, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
+from kg.namespaces import GRAPH, ID, RDF, RDFS, SP, SPARQL_PREFIXES, graph_iri, graph_name
 from kg.sparql import iri_values
 
 __all__ = ["IngestReport", "detect_kind", "ingest", "build", "build_data", "FIELD_FORMATS", "prepare",
@@ -275,21 +275,33 @@ def _typed(mem, graph: str) -> set[str]:
                                                            ox.NamedNode(graph))}
 
 
-def _one_version_per_graph(store, graph: str, quads, file: str) -> None:
-    """Refuse a field dataset of another version than the one its graph holds (ATOP 5.1
-    over 4.01): both in one graph would count each alliance or exercise twice, and the
-    codebooks would name two versions. ``--replace`` or ``--graph NAME`` says which."""
+def _one_version_per_graph(mem, store, targets, replace: bool, files: list[str]) -> None:
+    """Refuse a graph that would hold two versions of a dataset (ATOP 5.1 over 4.01, or an
+    export of ATOP ingested as RDF into the MME graph): it would count each alliance or
+    exercise twice, and the codebooks and citations would name one of the two. The versions
+    are the ``owl:versionInfo`` of the ``sp:Dataset`` descriptions, new and stored (the
+    stored ones only when adding, not with ``--replace``). ``--graph NAME`` says which."""
     from kg.info import graph_versions
 
-    name = graph_name(graph)
-    new = {q.object.value for q in quads if q.predicate.value == OWL + "versionInfo"}
-    if not new or graph not in store.graph_iris():  # (not graph_sizes: it counts every triple)
-        return
-    held = graph_versions(store, [name]).get(name)
-    if held and set(held.split(", ")) != new:
-        raise InputError(f"graph {name} holds version {held} and this file is version "
-                         f"{', '.join(sorted(new))}: pass --replace to replace it, or "
-                         "--graph NAME to keep both", file=file)
+    new: dict[str, set[str]] = {}
+    for sol in mem.query(SPARQL_PREFIXES + "SELECT ?g ?v WHERE { GRAPH ?g { ?d a sp:Dataset ; "
+                         "owl:versionInfo ?v } }"):
+        if sol["g"].value in targets:
+            new.setdefault(sol["g"].value, set()).add(sol["v"].value)
+    file = files[0] if len(files) == 1 else ", ".join(files)
+    for graph, versions in sorted(new.items()):
+        name = graph_name(graph)
+        if len(versions) > 1:
+            raise InputError(f"the input describes versions {', '.join(sorted(versions))} of "
+                             f"datasets for graph {name}, which holds one: give each its own "
+                             "--graph NAME", file=file)
+        if replace or store is None or graph not in store.graph_iris():
+            continue
+        held = graph_versions(store, [name]).get(name)
+        if held and set(held.split(", ")) != versions:
+            raise InputError(f"graph {name} holds version {held} and this file is version "
+                             f"{', '.join(sorted(versions))}: pass --replace to replace it, or "
+                             "--graph NAME to keep both", file=file)
 
 
 def _ontology_nt() -> bytes:
@@ -358,8 +370,6 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
             mod = importlib.import_module(f"kg.ingest.{kind.replace('-', '_')}")
             g = target_default or graph_iri(kind)
             got, warnings = mod.parse(path, graph=g, strict=strict)
-            if store is not None and not replace:
-                _one_version_per_graph(store, g, got, name)
             link = getattr(mod, "link", None)  # e.g. MME: owl:sameAs to curated exercises
             if link is not None and store is not None:
                 extra, more = link(store, got, g)
@@ -385,6 +395,7 @@ def assemble(store, paths: list[str | Path], *, fmt: str | None = None, graph: s
         check_graph_name(graph_name(t))
     mem.extend(quads)
     del quads
+    _one_version_per_graph(mem, store, targets, replace, report.files)
     # context: what the data may refer to, from the store and the ontology
     ctx = _context_nt(store, exclude=targets if replace else set()) if context is None else context
     if ctx:
