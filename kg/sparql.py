@@ -233,7 +233,10 @@ def bind_values(text: str, bindings: dict[str, Iri | Lit]) -> str:
         open_at = first_brace
     if open_at is None:
         raise UsageError("cannot bind parameters: the query has no WHERE group")
-    visible = _outer_scope_vars(toks, next(i for i, t in enumerate(toks) if t[2] == open_at))
+    start = next(i for i, t in enumerate(toks) if t[2] == open_at)
+    visible = _outer_scope_vars(toks, start)
+    visible |= {tok[1:] for kind, tok, _ in toks[:start] if kind == "var"}  # projected, template
+    visible |= {tok[1:] for kind, tok, _ in toks[_group_end(toks, start):] if kind == "var"}
     for name in sorted(bindings):
         if name not in visible:
             raise UsageError(_out_of_scope(name, toks))
@@ -287,6 +290,20 @@ def _outer_scope_vars(toks, start: int) -> set[str]:
             visible.add(tok[1:])
         i += 1
     return visible
+
+
+def _group_end(toks, start: int) -> int:
+    """Index after the ``}`` that closes the group opening at ``toks[start]``."""
+    depth = 0
+    for i in range(start, len(toks)):
+        kind, tok, _ = toks[i]
+        if kind == "punct" and tok == "{":
+            depth += 1
+        elif kind == "punct" and tok == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(toks)
 
 
 def _projection(toks, i: int) -> tuple[int, set[str], bool]:
@@ -577,12 +594,40 @@ def _refuse_parsed_cached(text: str, _seen: dict = {}) -> None:  # noqa: B006 - 
     _seen[text] = True
 
 
+def _check_escapes(text: str) -> None:
+    """Refuse a ``\\u``/``\\U`` escape of an ASCII symbol (a quote, a backslash, ``#``, ``<``):
+    rdflib decodes
+    such escapes in the whole text before parsing, the engine only inside strings and IRIs,
+    so ``"\\u005C"`` closes a string for one and not for the other, and the guard would
+    approve a query the engine reads otherwise (a SERVICE hidden in what the guard took
+    for a string). Letters, digits, control and non-ASCII characters may still be escaped
+    (decoded early, they can only show rdflib more code, never less)."""
+    for m in _CODEPOINT.finditer(text):
+        code = int(m.group(1) or m.group(2), 16)
+        if 0x20 <= code < 0x7F and not chr(code).isalnum():
+            raise QueryRefused(f"query refused: the escape {m.group()} stands for an ASCII "
+                               "symbol, which the engine and the guard would read "
+                               "differently; write the character itself")
+
+
+def _keyword_of(tok: str) -> str:
+    """The keyword a word token starts with for the engine: ``SERVICE:y`` is the keyword
+    SERVICE and the IRI ``:y`` to the engine, a prefixed name to the grammar's lexer."""
+    return tok.upper().split(":", 1)[0]
+
+
 def _check_tokens(text: str) -> None:
+    _check_escapes(text)
     toks = _code_tokens(text)
     for i, (kind, tok, _off) in enumerate(toks):
+        if kind == "iri" and ")" in tok:
+            # `?a<1)SERVICE#>`: an IRI to the lexer, a comparison, a bracket, SERVICE and a
+            # comment to the engine; an expression can only be left through ')', so an
+            # "IRI" holding one is read again as code
+            _check_tokens(tok[1:-1])
         if kind != "word":
             continue
-        up = tok.upper()
+        up = _keyword_of(tok) if _keyword_of(tok) in ("SERVICE", "LOAD") else tok.upper()
         if up == "SERVICE":
             raise QueryRefused(
                 "query refused: SERVICE would make the engine send requests to other servers "

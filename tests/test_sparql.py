@@ -209,3 +209,54 @@ def test_a_parameter_inside_a_sub_select_is_refused_not_ignored(cli_runner, tmp_
     res = cli_runner("query", "run", inner, "--param", "state=JPN")
     assert res.exit_code == 2
     assert "parameter state: ?state occurs only inside a sub-select" in res.stderr
+
+
+#: queries that made the engine send a request while the guard passed them (a security
+#: review): an escape read differently by rdflib (decoded everywhere) and the engine
+#: (inside strings only), a keyword glued to a prefixed name, an "IRI" that the engine
+#: reads as a comparison, a bracket and a comment
+GUARD_BYPASSES = [
+    ('PREFIX : <http://127.0.0.1:9/> SELECT ?s WHERE { FILTER(!BOUND(?z) || ?z != "\\u005C") '
+     'SERVICE:y{?s ?p ?o} FILTER(!BOUND(?z) || ?z != "|| ?z !=\\u0022") }', "escape \\u005C"),
+    ("PREFIX : <http://127.0.0.1:9/> SELECT ?s WHERE { SERVICE:y{?s ?p ?o} }", "SERVICE"),
+    ("PREFIX : <http://127.0.0.1:9/> SELECT ?s WHERE { service:y {?s ?p ?o} }", "SERVICE"),
+    ("SELECT * WHERE { ?s ?p ?a FILTER(!BOUND(?a)||?a<1)SERVICE#>\n?svc{?s ?p ?o} }", "SERVICE"),
+    ('SELECT * WHERE { ?s ?p "\\u0027" }', "escape \\u0027"),
+]
+
+
+@pytest.mark.parametrize("text,shown", GUARD_BYPASSES)
+def test_guard_refuses_what_the_engine_would_read_as_service(text, shown):
+    with pytest.raises(QueryRefused) as err:
+        check_query_safe(text)
+    assert shown in str(err.value)
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT * WHERE { ?s ?p "caf\\u00e9" }',
+    "SELECT * WHERE { ?s <http://dbpedia.org/resource/Foo_(bar)> ?o }",
+    'SELECT * WHERE { ?s ?p ?o FILTER(CONTAINS(?o, "service")) }',
+    "PREFIX serviceA: <http://a/> SELECT * WHERE { ?s serviceA:x ?o }",
+])
+def test_guard_still_takes_plain_queries(text):
+    check_query_safe(text)
+
+
+def test_the_bypass_sends_no_request_through_kg_query(cli_runner, tmp_path):
+    """End to end: a listener on the loopback sees no connection; kg refuses, exit 2."""
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.setblocking(False)
+    port = srv.getsockname()[1]
+    try:
+        q = GUARD_BYPASSES[0][0].replace("127.0.0.1:9", f"127.0.0.1:{port}")
+        res = cli_runner("query", "sparql", q)
+        assert res.exit_code == 2, res.output
+        assert "query refused" in res.stderr
+        with pytest.raises(BlockingIOError):
+            srv.accept()
+    finally:
+        srv.close()
