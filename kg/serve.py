@@ -62,11 +62,11 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO
-from xml.sax.saxutils import escape as _xml_escape
 
 from kg import __version__
 from kg.errors import KgError, QueryRefused, StoreError, UsageError
 from kg.escape import terminal
+from kg.escape import xml as _xml
 from kg.results import ResultSet, Term
 
 __all__ = [
@@ -139,8 +139,8 @@ def _tsv_term(t: Term | None) -> str:
 
 
 def _xml_term(t: Term) -> str:
-    return _XML_FORMS[_term_kind(t)].format(v=_xml_escape(t.value), lang=_xml_escape(t.lang or ""),
-                                            dt=_xml_escape(t.datatype or ""))
+    return _XML_FORMS[_term_kind(t)].format(v=_xml(t.value), lang=_xml(t.lang or ""),
+                                            dt=_xml(t.datatype or ""))
 
 
 def serialize_results(result: ResultSet | bool, mime: str) -> bytes:
@@ -170,13 +170,13 @@ def serialize_results(result: ResultSet | bool, mime: str) -> bytes:
     if mime == _XML:
         parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
                  "<head>"]
-        parts += [f'<variable name="{_xml_escape(v)}"/>' for v in rs.variables]
+        parts += [f'<variable name="{_xml(v)}"/>' for v in rs.variables]
         parts.append("</head><results>")
         for row in rs.rows:
             parts.append("<result>")
             for v, t in zip(rs.variables, row, strict=True):
                 if t is not None:
-                    parts.append(f'<binding name="{_xml_escape(v)}">{_xml_term(t)}</binding>')
+                    parts.append(f'<binding name="{_xml(v)}">{_xml_term(t)}</binding>')
             parts.append("</result>")
         parts.append("</results></sparql>\n")
         return "".join(parts).encode("utf-8")
@@ -626,7 +626,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         log = self.server.log
         if log is not None:
-            log.write(f"{self.address_string()} - {format % args}\n")
+            # the request line is the client's: its escapes are shown, not obeyed (the base
+            # class escapes control characters; this override did not)
+            log.write(terminal(f"{self.address_string()} - {format % args}") + "\n")
             log.flush()
 
     # -- request parsing -------------------------------------------------------

@@ -574,3 +574,35 @@ def test_a_host_other_than_loopback_is_warned_of(built, tmp_path):
     stop(proc)
     assert "kg: warning: --host 0.0.0.0: the endpoint is reachable from other machines" in \
         err.read_text()
+
+
+def test_xml_results_stay_well_formed_with_control_characters():
+    """A literal holding U+0001 or ESC was written raw into the XML results: not XML."""
+    import xml.etree.ElementTree as ET
+
+    from kg.results import ResultSet, Term
+    from kg.serve import serialize_results
+
+    rs = ResultSet(["x"], [(Term("literal", "a\x01b\x1b[31m"),)])
+    doc = ET.fromstring(serialize_results(rs, "application/sparql-results+xml"))
+    lit = doc.find(".//{http://www.w3.org/2005/sparql-results#}literal")
+    assert lit is not None and lit.text.startswith("a") and "\x01" not in lit.text
+
+
+def test_the_request_log_shows_a_clients_escapes_not_obeys_them(built, tmp_path):
+    """The request line is the client's; its ESC, BEL and CR reached the operator's
+    terminal raw (a forged log line, a retitled window)."""
+    import socket
+
+    log = tmp_path / "serve.log"
+    proc, url = start_serve(built, log=log)
+    try:
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /\x1b]0;PWNED\x07\x1b[2K\r HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            sock.recv(4096)
+    finally:
+        stop(proc)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert "PWNED" in text
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
