@@ -109,14 +109,16 @@ def term_to_sparql(term: Iri | Lit) -> str:
 # string may hold neither CR nor LF (STRING_LITERAL1/2), and a prefixed name is
 # PN_PREFIX ':' PN_LOCAL, whose characters exclude the grammar's punctuation: no "]",
 # "<" or "[" inside it (a looser rule read "sp:State]SERVICE<http:" as one word).
-_TOKEN = re.compile(
+_TOKEN_PARTS = (
     r"""
     (?P<ws>[\x20\x09\x0d\x0a]+)
   | (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
   | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
-  | (?P<word>(?:[A-Za-z_\u00C0-\uFFFF](?:[A-Za-z0-9_\-.\u00B7-\uFFFF]*[A-Za-z0-9_\-\u00B7-\uFFFF])?)?:
+  | (?P<word>""",
+    r"""(?:[A-Za-z_\u00C0-\uFFFF](?:[A-Za-z0-9_\-.\u00B7-\uFFFF]*[A-Za-z0-9_\-\u00B7-\uFFFF])?)?""",
+    r""":
                (?:(?:[A-Za-z0-9_:\u00B7-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])
                   (?:(?:[A-Za-z0-9_:\-.\u00B7-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])*
                      (?:[A-Za-z0-9_:\-\u00B7-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%]))?)?
@@ -124,8 +126,13 @@ _TOKEN = re.compile(
   | (?P<punct>[{}();,.\[\]])
   | (?P<other>.)
     """,
-    re.VERBOSE | re.DOTALL,
 )
+_TOKEN = re.compile("".join(_TOKEN_PARTS), re.VERBOSE | re.DOTALL)
+#: the same without a prefix before ':' (for a run of name characters that no ':' ends: the
+#: prefix branch would scan the whole run at each token in it, quadratic in its length)
+_TOKEN_NO_PREFIX = re.compile(_TOKEN_PARTS[0] + _TOKEN_PARTS[2], re.VERBOSE | re.DOTALL)
+#: a run of the characters a prefix is made of
+_NAME_RUN = re.compile("[A-Za-z0-9_\\-.\u00B7-\uFFFF]+")
 
 
 def tokens(text: str) -> tuple[tuple[str, str, int], ...]:
@@ -143,10 +150,15 @@ def tokens(text: str) -> tuple[tuple[str, str, int], ...]:
 
 
 def _tokenize(text: str) -> tuple[tuple[str, str, int], ...]:
+    # where a prefix can start: inside a run of name characters that a ':' ends
+    prefixed = bytearray(len(text) + 1)
+    for run in _NAME_RUN.finditer(text):
+        if text.startswith(":", run.end()) and text[run.end() - 1] != ".":  # (no prefix ends in '.')
+            prefixed[run.start():run.end()] = b"\x01" * (run.end() - run.start())
     out = []
     pos = 0
     while pos < len(text):
-        m = _TOKEN.match(text, pos)
+        m = (_TOKEN if prefixed[pos] or text[pos] == ":" else _TOKEN_NO_PREFIX).match(text, pos)
         if m is None:  # pragma: no cover - the 'other' branch matches any character
             break
         kind = m.lastgroup or "other"
