@@ -100,9 +100,11 @@ class Background:
     def __init__(self, fn, name: str = "kg-prefetch"):
         import threading
 
+        from kg.resources import start_deep_thread
+
         self._done = threading.Event()
         self._box: dict = {}
-        threading.Thread(target=self._work, args=(fn,), name=name, daemon=True).start()
+        start_deep_thread(lambda: self._work(fn), name)  # the engine recurses on deep queries
 
     def _work(self, fn) -> None:
         try:

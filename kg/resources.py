@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["whole_writes", "env_int", "max_bytes", "max_lines", "MAX_INPUT_BYTES", "MAX_INPUT_LINES", "ontology_dir", "queries_dir", "claims_dir", "data_dir", "remote_queries_dir"]
+__all__ = ["start_deep_thread", "DEEP_STACK", "whole_writes", "env_int", "max_bytes", "max_lines", "MAX_INPUT_BYTES", "MAX_INPUT_LINES", "ontology_dir", "queries_dir", "claims_dir", "data_dir", "remote_queries_dir"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,3 +104,33 @@ def whole_writes(raw):
     import io
 
     return io.BufferedWriter(raw) if isinstance(raw, io.FileIO) else raw
+
+
+#: bytes of stack for a thread that runs the engine or the parser on a query: deep but
+#: flat queries (`1+1+...` 7,000 times, 3,000 BINDs) overflow the main thread's 8 MiB in the
+#: engine's recursive parser and the process dies (exit 139). Reserved, not used up front.
+DEEP_STACK = 512 << 20
+
+_STACK_LOCK = None
+
+
+def start_deep_thread(target, name: str):
+    """Start a daemon thread with :data:`DEEP_STACK` bytes of stack; return it.
+
+    ``threading.stack_size`` is process-wide, so it is set and put back under a lock.
+
+    >>> start_deep_thread(lambda: None, "kg-example").join()
+    """
+    import threading
+
+    global _STACK_LOCK
+    if _STACK_LOCK is None:
+        _STACK_LOCK = threading.Lock()
+    with _STACK_LOCK:
+        old = threading.stack_size(DEEP_STACK)
+        try:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(old)
+    return thread

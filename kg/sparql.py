@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kg.errors import QueryRefused, UsageError
-from kg.resources import env_int
+from kg.resources import env_int, start_deep_thread
 
 __all__ = [
     "Iri",
@@ -425,7 +425,6 @@ _SAFE_DATASET_IRI = re.compile(r"^(https?|urn):", re.IGNORECASE)
 _PARSE_LOCK = None
 
 
-_PARSE_STACK = 512 << 20  # bytes of stack for the parser's thread (reserved, not used up front)
 _PARSE_RECURSION = 1_000_000
 
 
@@ -456,15 +455,9 @@ def _parse_tree(text: str):
 
     with _PARSE_LOCK:
         old_limit = sys.getrecursionlimit()
-        old_stack = threading.stack_size(_PARSE_STACK)
         sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION))
         try:
-            worker = threading.Thread(target=work, name="kg-sparql-guard", daemon=True)
-            worker.start()
-        finally:
-            threading.stack_size(old_stack)
-        try:
-            worker.join()
+            start_deep_thread(work, "kg-sparql-guard").join()
         finally:
             sys.setrecursionlimit(old_limit)
     exc = box.get("error")

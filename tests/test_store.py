@@ -868,3 +868,15 @@ def test_a_refused_first_ingest_leaves_no_store_behind(tmp_path, cli_runner, fol
     assert bad.exit_code == 2
     with open_store(store) as st:  # a store that holds a graph stays
         assert st.graph_names() == ["g"]
+
+
+@pytest.mark.parametrize("text", [
+    "ASK { FILTER(1" + "+1" * 7000 + " > 0) }",
+    "SELECT ?v0 WHERE { " + " ".join(f"BIND({i} AS ?v{i})" for i in range(3000)) + " }",
+])
+def test_a_deep_flat_query_runs_instead_of_killing_the_process(cli_runner, text):
+    """Within the length and depth limits, these overflowed the 8 MiB stack of the thread
+    that ran the engine (exit 139, no message); the engine now runs on a deep stack."""
+    res = cli_runner("query", "sparql", "-", input=text)
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip().splitlines()[0] in ("true", "v0")
