@@ -68,6 +68,13 @@ __all__ = [
 DEFAULT_STORE = ".kg"
 
 
+def _failed(exc: BaseException) -> StoreError:
+    """The engine's error in a query as one line (the other server's answer, say)."""
+    from kg.escape import one_line
+
+    return StoreError(f"the query failed: {one_line(str(exc))[:500]}")
+
+
 def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
     """The store folder: ``path``, else ``$KG_STORE``, else ``./.kg``."""
     return Path(path or os.environ.get("KG_STORE") or DEFAULT_STORE)
@@ -507,15 +514,20 @@ class LocalStore(BaseStore):
             return self.db.query(text, **self._dataset(graphs))
         except SyntaxError as exc:
             raise UsageError(f"SPARQL syntax error: {exc}") from None
-        except OSError as exc:
-            # e.g. a SERVICE call (allowed with --allow-network) that the other server refused
-            raise StoreError(f"the query failed: {exc}") from None
+        except (OSError, RuntimeError) as exc:
+            # e.g. a SERVICE call (allowed with --allow-network) that the other server refused,
+            # or answered with something that is not SPARQL results (RuntimeError)
+            raise _failed(exc) from None
 
     def _select(self, text: str, graphs: list[str]) -> ResultSet:
         try:  # solutions are computed lazily: engine errors surface while iterating
             return from_oxigraph(self._run(text, graphs))
-        except OSError as exc:
-            raise StoreError(f"the query failed: {exc}") from None
+        except (OSError, RuntimeError) as exc:
+            err = _failed(exc)
+        # raised here, not in the except block: the engine's error (and through its
+        # traceback the engine's object) must be freed in this thread; handed to another
+        # as the new error's context, it is dropped there and panics as "unsendable"
+        raise err
 
     def _select_own(self, text: str, graphs: list[str]) -> ResultSet:
         """:meth:`_select` with the whole answer written by the engine in one call.
@@ -534,8 +546,13 @@ class LocalStore(BaseStore):
         solutions = self._run(text, graphs)
         try:
             data = solutions.serialize(format=self._ox.QueryResultsFormat.TSV)
-        except OSError as exc:
-            raise StoreError(f"the query failed: {exc}") from None
+        except (OSError, RuntimeError) as exc:
+            err = _failed(exc)
+        else:
+            err = None
+        if err is not None:
+            del solutions  # (see _select)
+            raise err
         try:
             return from_sparql_tsv(data)
         except (ValueError, SyntaxError):  # a triple term, or a cell it cannot read
@@ -549,8 +566,13 @@ class LocalStore(BaseStore):
         triples = self._run(text, graphs)
         try:
             data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        except OSError as exc:
-            raise StoreError(f"the query failed: {exc}") from None
+        except (OSError, RuntimeError) as exc:
+            err = _failed(exc)
+        else:
+            err = None
+        if err is not None:
+            del triples  # (see _select)
+            raise err
         # sorted and de-duplicated, so local and remote stores print the same bytes
         return canonical_nquads(data.split(b"\n"))
 

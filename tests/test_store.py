@@ -880,3 +880,35 @@ def test_a_deep_flat_query_runs_instead_of_killing_the_process(cli_runner, text)
     res = cli_runner("query", "sparql", "-", input=text)
     assert res.exit_code == 0, res.output
     assert res.stdout.strip().splitlines()[0] in ("true", "v0")
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_service_answering_html_is_one_line_not_a_traceback(cli_runner):
+    """With --allow-network, a SERVICE whose server answers HTML made the engine raise
+    RuntimeError: kg printed a traceback (and a panic about an 'unsendable' object)."""
+    import http.server
+    import threading
+
+    class Html(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the base class's name
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>not SPARQL</html>")
+
+        do_GET = do_POST  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Html)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/sparql"
+        res = cli_runner("query", "sparql", "--allow-network",
+                         f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}")
+    finally:
+        srv.shutdown()
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("kg: error: the query failed: ")
+    assert len(res.stderr.splitlines()) == 1 and "Traceback" not in res.output
