@@ -53,6 +53,17 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     return lines
 
 
+def _graphs_text(graphs: list[str] | None) -> str:
+    """`` (graph a, b)`` naming the graphs a reference list came from; empty for none.
+
+    >>> _graphs_text(["curated"]), _graphs_text(["a", "b"]), _graphs_text([])
+    (' (graph curated)', ' (graphs a, b)', '')
+    """
+    if not graphs:
+        return ""
+    return f" (graph{'s' if len(graphs) > 1 else ''} {', '.join(graphs)})"
+
+
 def _span_text(spans: list[dict]) -> str:
     return "; ".join(f"{s['graph']} {s['start']}-{s['end']}" for s in spans) or "none"
 
@@ -80,12 +91,14 @@ def panel_codebook(panel, block: dict, file_name: str | None = None) -> str:
                 else "unordered pair of states (ccode1 < ccode2)")
              + f" and year, {panel.params.get('from')}-{panel.params.get('to')}.", "",
              "## Columns", ""]
+    reference = getattr(panel, "reference", None) or {}
+    state_list = "reference state list" + _graphs_text(reference.get("states"))
     rows = []
     for c in panel.columns:
         spans = panel.sources.get(c.group, [])
         source = ", ".join(sorted({f"{s['graph']} ({s['title'] or 'untitled'}"
                                    f"{', version ' + s['version'] if s['version'] else ''})"
-                                   for s in spans})) if c.group != "key" else "reference state list"
+                                   for s in spans})) if c.group != "key" else state_list
         missing = _MISSING["ccode"] if c.name in ("ccode1", "ccode2") else _MISSING[c.group]
         rows.append([c.name, c.group, c.definition, source,
                      _span_text(spans) if c.group != "key" else "-", missing])
@@ -98,11 +111,20 @@ def panel_codebook(panel, block: dict, file_name: str | None = None) -> str:
                          s["basis"], s["citation"]])
     lines += _table(["group", "graph", "title", "version", "years", "coverage from", "citation"],
                     rows)
+    if reference:
+        from kg.panel import REFERENCE_LISTS
+
+        read = [f"the {REFERENCE_LISTS[k]}{_graphs_text(v)}" for k, v in reference.items() if v]
+        if read:
+            lines += ["", "Read from every graph, whichever graphs were counted: "
+                      + "; ".join(read) + ". The dataset fingerprint below covers these "
+                      "graphs too."]
     lines += ["", "## Missing is not zero", "",
               "A cell is missing (empty in CSV, `.` in Stata, null in Parquet) where the year "
               "lies outside the coverage of the column's sources; 0 means the sources cover "
               "the year and record nothing. "
-              + (f"State-system membership comes from the loaded list (through "
+              + (f"State-system membership comes from the loaded list"
+                 f"{_graphs_text(reference.get('system'))} (through "
                  f"{panel.params['system_membership_through']}, carried forward to the last "
                  "year asked for)." if panel.params.get("system_membership_through")
                  else "No state-system membership list was loaded, so years before a state "
@@ -129,13 +151,38 @@ def network_codebook(G, block: dict, fmt: str, file_name: str | None = None) -> 
         edge_keys = sorted({k for _, _, d in G.edges(data=True) for k in d})
         lines = [title, "", f"{G.number_of_nodes()} nodes (states, ISO3 codes), "
                  f"{G.number_of_edges()} edges.", "", "## Attributes", ""]
-        rows = [["node", k, _ATTRS.get(k, "")] for k in node_keys]
+        rows = [["node", k, _label_text(G) if k == "label" else _ATTRS.get(k, "")]
+                for k in node_keys]
         rows += [["edge", k, _ATTRS.get(k, "")] for k in edge_keys]
         lines += _table(["on", "attribute", "definition"], rows)
     lines += ["", "## Parameters", ""]
     lines += _table(["parameter", "value"], [[k, v] for k, v in sorted(G.graph.items())])
     lines += [""] + _citation(block)
     return "\n".join(lines) + "\n"
+
+
+def _label_text(G) -> str:
+    """What the ``label`` of this network's nodes holds: the state's English short name
+    where the graphs read hold one, else its ISO3 code (the node's id), as
+    :func:`kg.export.network_for_export` fills it in; said for this export.
+
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_node("JPN", label="JPN")
+    >>> _label_text(G)
+    "the state's ISO3 code (the graphs read hold no state names)"
+    >>> G.add_node("USA", label="United States")
+    >>> _label_text(G)
+    "the state's English short name where the graphs read hold one (1 of 2 states here), else its ISO3 code"
+    """
+    total = G.number_of_nodes()
+    named = sum(1 for n, d in G.nodes(data=True) if d.get("label", n) != n)
+    if named == total:
+        return "the state's English short name"
+    if named == 0:
+        return "the state's ISO3 code (the graphs read hold no state names)"
+    return (f"the state's English short name where the graphs read hold one ({named} of "
+            f"{total} states here), else its ISO3 code")
 
 
 #: The columns of a network's CSV edge list (:func:`kg.export.export_network`), in order.
@@ -146,7 +193,6 @@ _CSV_COLUMNS = {
 }
 
 _ATTRS = {
-    "label": "the state's English short name",
     "region": "UN M49 sub-region",
     "lat": "latitude of the capital (decimal degrees)",
     "lon": "longitude of the capital (decimal degrees)",

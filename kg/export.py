@@ -25,8 +25,8 @@ from kg.escape import csv_row
 from kg.namespaces import year_spells
 
 __all__ = ["RDF_FORMATS", "NETWORK_FORMATS", "PANEL_FORMATS", "ExportResult", "export",
-           "export_rdf", "export_network", "network_for_export", "run_export", "panel_csv",
-           "write_panel", "dynamic_network", "export_dynamic_gexf"]
+           "export_rdf", "export_network", "network_for_export", "run_export", "names_a_file",
+           "panel_csv", "write_panel", "dynamic_network", "export_dynamic_gexf"]
 
 RDF_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld")
 NETWORK_FORMATS = ("graphml", "gexf", "csv")
@@ -369,7 +369,10 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
         refused with the others, which do not read it.
     :param out: the file to write; None returns the bytes (CSV for a panel).
     :param codebook: where to write the Markdown codebook; by default beside ``out``
-        (``<file name>.codebook.md``) for network and panel exports, none for RDF.
+        (``<file name>.codebook.md``) for network and panel exports, none for RDF. When
+        ``out`` is not a regular file (:func:`names_a_file`: ``/dev/stdout``, a device,
+        a pipe) none is derived: the export is written (a panel as CSV) and a warning says
+        that no codebook was.
     :param dynamic: with ``gexf``, the network over time (spells per year).
     :param directed, states, all_dyads: panel options (:func:`kg.panel.dyad_year_panel`).
     :returns: an :class:`ExportResult`.
@@ -384,6 +387,9 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
                    window=year_from is not None or year_to is not None, out=out,
                    codebook=codebook)
     relation = relation or "exercise"  # the network formats' default (None: not given)
+    # a device, pipe or /dev/stdout is written as stdout is: CSV for a panel, and no
+    # codebook beside it unless --codebook names one
+    file_out = bool(out) and names_a_file(out)
     run_cache(store)  # one run: no query sent twice
     if fmt in RDF_FORMATS:
         data = export_rdf(store, fmt, graphs)
@@ -396,9 +402,11 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
         panel = dyad_year_panel(store, year_from=year_from, year_to=year_to, directed=directed,
                                 states=states, all_dyads=all_dyads, graphs=graph_list)
         result.rows, result.warnings = len(panel.rows), list(panel.warnings)
-        block = citation_block(store, graph_list, panel.params)
-        text = panel_codebook(panel, block, out and _base(out))
-        if out and not out.lower().endswith(".csv"):
+        # every graph the panel read (those counted and the reference lists'): the
+        # fingerprint identifies the data the rows came from
+        block = citation_block(store, panel.graphs, panel.params)
+        text = panel_codebook(panel, block, out and file_out and _base(out))
+        if out and file_out and not out.lower().endswith(".csv"):
             write_panel(panel, out)
             result.out = out
             data = None
@@ -420,9 +428,36 @@ def run_export(store, fmt: str, *, out: str | None = None, codebook: str | None 
         params = {k: v for k, v in G.graph.items()}
         block = citation_block(store, graph_list, params)
         text = network_codebook(G, block, fmt + (" dynamic" if dynamic else ""),
-                                out and _base(out))
-    cb = codebook or (codebook_path(out) if out else None)
+                                out and file_out and _base(out))
+    cb = codebook or (codebook_path(out) if out and file_out else None)
+    if out and not file_out and not codebook:
+        result.warnings.append(f"no codebook written: --out {out} is not a regular file, so "
+                               "no file can sit beside it; give --codebook FILE for one")
     return _finish(result, data, out, cb, text)
+
+
+def names_a_file(path: str) -> bool:
+    """Whether ``path`` is, or will be, a regular file that a codebook can sit beside.
+
+    Not a device, FIFO or socket (``/dev/null``, a named pipe), nor a name in ``/dev`` or
+    ``/proc`` (``/dev/stdout`` is the process's output, whatever it points to): beside
+    those, ``<out>.codebook.md`` would be a stray file in a system directory, or none.
+
+    >>> names_a_file("/dev/stdout"), names_a_file("/dev/null"), names_a_file("panel.csv")
+    (False, False, True)
+    """
+    import os
+    import stat
+
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if any(folder == d or folder.startswith(d + os.sep) for d in ("/dev", "/proc")):
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return True  # a new file
+    except OSError:  # e.g. a folder on the way that is not one: let the write say why
+        return True
 
 
 def _base(path: str) -> str:

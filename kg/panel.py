@@ -53,7 +53,8 @@ from kg.network import check_states_known, check_year_window
 from kg.sparql import Lit, term_to_sparql
 
 __all__ = ["Column", "Panel", "PanelRows", "GROUPS", "AGREEMENT_COLUMNS", "ATOP_KINDS", "COW_KINDS",
-           "dyad_year_panel", "exercise_pairs", "graph_groups", "year_coverage"]
+           "REFERENCE_LISTS", "dyad_year_panel", "exercise_pairs", "graph_groups", "reference_graphs",
+           "year_coverage"]
 
 #: agreement class (local name) -> panel column
 AGREEMENT_COLUMNS = {
@@ -95,6 +96,9 @@ class Panel:
     ``sources`` maps each group present to the graphs behind it, each a dict
     with ``graph``, ``version``, ``title``, ``citation``, ``start``, ``end`` and
     ``basis`` (how its coverage was decided); ``params`` holds every option.
+    ``reference`` names the graphs of the reference lists read beside them
+    (:func:`reference_graphs`), and ``graphs`` every graph the panel read (None:
+    every graph of the store): what its fingerprint must cover.
     """
 
     columns: list[Column]
@@ -103,6 +107,8 @@ class Panel:
     sources: dict[str, list[dict]] = field(default_factory=dict)
     coverage: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    reference: dict[str, list[str]] = field(default_factory=dict)
+    graphs: list[str] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -456,6 +462,40 @@ SELECT DISTINCT ?m ?entry ?exit WHERE {
     return dict(out), last_covered
 
 
+#: what each reference list of :func:`reference_graphs` holds, for the codebook
+REFERENCE_LISTS = {"states": "reference state list (sp:State: ISO3 codes, COW codes, names)",
+                   "system": "state-system membership (sp:SystemMembership)"}
+
+
+def reference_graphs(store) -> dict[str, list[str]]:
+    """The graphs holding the reference facts a panel reads whatever graphs it counts.
+
+    The state list (``sp:State`` with its ``sp:cowCode`` and ``rdfs:label``: the ``ccode``
+    keys, the order of each pair, the check of ``--states``) and the state-system
+    membership (``sp:SystemMembership``: which alliance cells are unknown, which pairs
+    ``--all-dyads`` lists) come from every graph (:func:`reference_states`,
+    :func:`system_years`), so the panel's fingerprint must cover these graphs too.
+
+    :returns: ``{"states": [short graph names], "system": [...]}`` (sorted; empty when
+        no graph holds such facts).
+
+    >>> from kg.store import open_store
+    >>> with open_store("/tmp/st") as store:  # doctest: +SKIP
+    ...     reference_graphs(store)
+    {'states': ['curated'], 'system': ['cow-states']}
+    """
+    q = SPARQL_PREFIXES + """
+SELECT DISTINCT ?what ?g WHERE {
+  { GRAPH ?g { ?s a sp:State } BIND("states" AS ?what) }
+  UNION { ?s a sp:State . GRAPH ?g { ?s sp:cowCode|rdfs:label ?v } BIND("states" AS ?what) }
+  UNION { ?x a sp:SystemMembership . GRAPH ?g { ?x ?p ?v } BIND("system" AS ?what) }
+}"""
+    out: dict[str, set[str]] = {k: set() for k in REFERENCE_LISTS}
+    for what, g in store.select(q, own=True).rows:
+        out[what.value].add(graph_name(g.value))
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def reference_states(store) -> dict[str, tuple[int | None, str]]:
     """``{iso3: (COW code or None, label)}`` from the reference state list (all graphs)."""
     q = SPARQL_PREFIXES + """
@@ -764,7 +804,8 @@ def dyad_year_panel(store, *, year_from: int | None = None, year_to: int | None 
         ``sp:SystemMembership`` list, e.g. ``kg ingest --format cow-states``); by default
         every pair with at least one tie in the years asked for.
     :param graphs: whose facts are counted (short graph names; None: all). State codes,
-        names and system membership always come from the reference lists in every graph.
+        names and system membership always come from the reference lists in every graph
+        (:func:`reference_graphs`); the panel's ``graphs`` names them all.
     :returns: a :class:`Panel`.
     """
     with collector_paused():
@@ -822,7 +863,9 @@ def _build_panel(store, *, year_from, year_to, directed, states, all_dyads, grap
     params = {"format": "dyad-year", "from": lo, "to": hi, "directed": bool(directed),
               "states": wanted or None, "all_dyads": bool(all_dyads), "graphs": graph_list,
               "system_membership_through": system_end}
+    reference = reference_graphs(store)
+    read = None if graph_list is None else sorted(set(graph_list).union(*reference.values()))
     return Panel(columns=cols, rows=rows, params=params,
                  sources={g: spans[g] for g in present},
                  coverage={g: [(s["start"], s["end"]) for s in spans[g]] for g in present},
-                 warnings=warnings)
+                 warnings=warnings, reference=reference, graphs=read)

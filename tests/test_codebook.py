@@ -56,3 +56,57 @@ def test_network_codebook_points_to_the_citations_it_holds(tmp_path, cli_runner,
     cite = book.split("## How to cite\n", 1)[1]
     assert "citations above" not in cite and '"cite as" line' in cite
     assert "    cite as: Publisher, P. 2020. Data." in cite
+
+
+def _graphml_labels(path: Path) -> dict[str, str]:
+    import networkx as nx
+
+    return {n: d["label"] for n, d in nx.read_graphml(path).nodes(data=True)}
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_network_codebook_says_what_the_labels_of_this_export_hold(tmp_path, cli_runner,
+                                                                   dynamic):
+    """With graphs that hold no state names (as `--graph mme`), the label is the ISO3 code;
+    the codebook said "the state's English short name" whatever the file held."""
+    import networkx as nx
+
+    from kg.namespaces import graph_iri
+    from kg.store import open_store
+    from tests.conftest import load_fixture_store
+
+    store = load_fixture_store(tmp_path / "store")
+
+    with open_store(store, write=True) as st:  # a dataset of exercises, no state list
+        st.write_graphs({graph_iri("bare"): (
+            b"<https://w3id.org/secpart/id/exercise/bare-2016> "
+            b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+            b"<https://w3id.org/secpart/ontology#Exercise> .\n"
+            b"<https://w3id.org/secpart/id/exercise/bare-2016> "
+            b"<https://w3id.org/secpart/ontology#year> "
+            b"\"2016\"^^<http://www.w3.org/2001/XMLSchema#integer> .\n"
+            + b"".join(b"<https://w3id.org/secpart/id/exercise/bare-2016> "
+                       b"<https://w3id.org/secpart/ontology#participant> "
+                       b"<https://w3id.org/secpart/id/state/" + s + b"> .\n"
+                       for s in (b"AAA", b"BBB"))
+        )}, replace=True)
+    fmt = ["--format", "gexf", "--dynamic"] if dynamic else ["--format", "graphml"]
+    suffix = "gexf" if dynamic else "graphml"
+
+    def export(name, *graphs):
+        out = tmp_path / f"{name}.{suffix}"
+        args = [a for g in graphs for a in ("--graph", g)]
+        res = cli_runner("export", *fmt, *args, "--out", out, store=store)
+        assert res.exit_code == 0, res.output
+        labels = ({n: d["label"] for n, d in nx.read_gexf(out).nodes(data=True)} if dynamic
+                  else _graphml_labels(out))
+        book = (tmp_path / f"{name}.{suffix}.codebook.md").read_text()
+        row = next(line for line in book.splitlines() if line.startswith("| node | label |"))
+        return labels, row
+
+    labels, row = export("bare", "bare")
+    assert labels == {"AAA": "AAA", "BBB": "BBB"}
+    assert "ISO3 code" in row and "English short name" not in row
+    labels, row = export("named", "bare", "main")
+    assert labels["AAA"] == "Aland" and all(v != k for k, v in labels.items())
+    assert row == "| node | label | the state's English short name |"

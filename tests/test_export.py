@@ -196,3 +196,42 @@ def test_a_codebook_linked_to_the_export_is_refused(world, tmp_path):
                                    str(tmp_path / "link.csv")])
     assert res.exit_code == 2 and "is the export's own file" in res.stderr, res.output
     assert not (tmp_path / "net.csv").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "graphml", "dyad-year"])
+def test_an_export_to_a_device_writes_no_codebook_beside_it(world, tmp_path, cli_runner, fmt):
+    """`--out /dev/stdout` wrote /dev/stdout.codebook.md, a stray file in /dev (and a panel
+    to it was refused for its missing suffix). A device (here /dev/null, present everywhere)
+    is written as stdout is: the export goes there (a panel as CSV), no codebook is derived
+    from it and a warning says so; --codebook FILE still gives one."""
+    import os
+
+    stray = "/dev/null.codebook.md"
+    try:
+        res = cli_runner("export", "--format", fmt, "--out", "/dev/null", store=world)
+        assert res.exit_code == 0, res.output
+        assert not os.path.exists(stray)
+        assert "no codebook written: --out /dev/null is not a regular file" in res.stderr
+        assert "--codebook FILE" in res.stderr and "codebook: " not in res.stderr
+        book = tmp_path / "book.md"
+        res = cli_runner("export", "--format", fmt, "--out", "/dev/null", "--codebook", book,
+                         store=world)
+        assert res.exit_code == 0, res.output
+        assert "warning" not in res.stderr and f"codebook: {book}" in res.stderr
+        assert book.read_text().startswith("# Codebook: ")
+        assert not os.path.exists(stray)
+    finally:
+        if os.path.exists(stray):  # the old code's stray file
+            os.remove(stray)
+
+
+def test_names_a_file_tells_regular_files_from_devices_and_pipes(tmp_path):
+    import os
+
+    from kg.export import names_a_file
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "old.csv").write_text("x\n")
+    assert not names_a_file(str(tmp_path / "pipe"))
+    assert not names_a_file("/dev/null") and not names_a_file("/dev/stdout")
+    assert names_a_file(str(tmp_path / "old.csv")) and names_a_file(str(tmp_path / "new.csv"))

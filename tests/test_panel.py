@@ -357,3 +357,85 @@ def test_curated_data_covers_only_pairs_with_japan(field_store):
     assert all(gb_fr[y]["agr_defence_treaty"] is None for y in range(2005, 2021))
     jp_fr = _cells(p, "FRA", "JPN") or _cells(p, "JPN", "FRA")
     assert all(jp_fr[y]["exercises"] is not None for y in range(2005, 2021))
+
+
+# ---------------------------------------------------------------- what the fingerprint covers
+
+def _fingerprint_of(book: str) -> str:
+    return re.search(r"Dataset fingerprint: (sha256:[0-9a-f]{64})", book).group(1)
+
+
+def test_fingerprint_covers_the_reference_lists_the_panel_reads(world, tmp_path, cli_runner):
+    """A panel of graph al alone still reads the state list (graph states: COW codes) and
+    the state-system membership (graph sys: which alliance cells are unknown). Two stores
+    that differ only in sys gave different CSVs under the same fingerprint; now the
+    fingerprint and the codebook's graphs cover every graph read, and stay the same for
+    the same store."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import graph_iri
+    from kg.store import open_store
+
+    other = _load(tmp_path / "other")  # CCC enters the system in 2010, not in 2011
+    sys_iri = graph_iri("sys")
+    triples = [ox.Triple(q.subject, q.predicate, q.object)
+               for q in ox.parse(path=str(FIXTURE), format=ox.RdfFormat.TRIG)
+               if q.graph_name.value == sys_iri]
+    nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).replace(b"2011-05-01", b"2010-01-01")
+    with open_store(other, write=True) as st:
+        st.write_graphs({sys_iri: nt}, replace=True)
+
+    def export(store, name):
+        out = tmp_path / name
+        res = cli_runner("export", "--format", "dyad-year", "--graph", "al", "--from", "2009",
+                         "--to", "2013", "--directed", "--out", out, store=store)
+        assert res.exit_code == 0, res.output
+        return out.read_bytes(), (tmp_path / f"{name}.codebook.md").read_text()
+
+    data, book = export(world, "a.csv")
+    data_again, book_again = export(world, "a2.csv")
+    other_data, other_book = export(other, "b.csv")
+    assert data != other_data  # AAA-CCC 2010: unknown in one, 1 in the other
+    assert _fingerprint_of(book) == _fingerprint_of(book_again)
+    assert _fingerprint_of(book) != _fingerprint_of(other_book)
+    for g in ("al", "states", "sys"):
+        assert f"  graph {g}: " in book
+    assert "  graph ex: " not in book  # not read: counted graphs are only al
+    assert "(graph states)" in book and "(graph sys)" in book
+    with open_store(world) as st:
+        from kg.panel import dyad_year_panel
+
+        p = dyad_year_panel(st, graphs=["al"], year_from=2009, year_to=2013)
+        assert p.graphs == ["al", "states", "sys"]
+        assert p.reference == {"states": ["states"], "system": ["sys"]}
+        assert p.params["graphs"] == ["al"]  # the option as given
+        assert dyad_year_panel(st, year_from=2009, year_to=2013).graphs is None  # all graphs
+
+
+def test_a_japan_panel_fingerprint_changes_with_the_membership_list(field_store, tmp_path,
+                                                                     cli_runner):
+    """The outside tester's case: `--graph mme --graph atop --states JPN --directed` on two
+    stores that differ only in the cow-states graph (Japan's 1952 spell starting in 1992)."""
+    import shutil
+
+    import pyoxigraph as ox
+
+    from kg.namespaces import graph_iri
+    from kg.store import open_store
+
+    other = tmp_path / "other"
+    shutil.copytree(field_store, other, ignore=shutil.ignore_patterns("kg.lock"))
+    with open_store(other, write=True) as st:
+        nt = st.dump(ox.RdfFormat.N_TRIPLES, ["cow-states"])
+        assert b'"1952-04-28"' in nt
+        st.write_graphs({graph_iri("cow-states"): nt.replace(b'"1952-04-28"', b'"1992-04-28"')},
+                        replace=True)
+    books = []
+    for store, name in ((field_store, "a.csv"), (other, "b.csv")):
+        res = cli_runner("export", "--format", "dyad-year", "--graph", "mme", "--graph", "atop",
+                         "--states", "JPN", "--directed", "--out", tmp_path / name, store=store)
+        assert res.exit_code == 0, res.output
+        books.append((tmp_path / f"{name}.codebook.md").read_text())
+    assert (tmp_path / "a.csv").read_bytes() != (tmp_path / "b.csv").read_bytes()
+    assert _fingerprint_of(books[0]) != _fingerprint_of(books[1])
+    assert "  graph cow-states: " in books[0] and "  graph curated: " in books[0]
