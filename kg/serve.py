@@ -266,11 +266,58 @@ def _worker_entry(fd_in: str, fd_out: str, store_path: str) -> None:  # pragma: 
                  store_path)
 
 
+#: the environment variable through which the server gives a worker its memory limit
+_WORKER_MEMORY_ENV = "KG_WORKER_MEMORY_BYTES"
+
+
+def worker_memory(workers: int) -> int:
+    """Bytes of address space each query worker of :func:`serve` may take.
+
+    ``$KG_SERVE_WORKER_MEMORY`` (MiB) if set, else the machine's memory shared among the
+    workers and the server; at least 2 GiB either way (the address space holds the
+    reserved stacks of the engine's and the parser's threads, 512 MiB each). A query past it ends its worker (the
+    engine cannot allocate; the client is answered 500 and the worker restarted): a
+    1 KB query doubling a string 31 times grew one worker to 5.3 GB before its deadline,
+    and four such workers would take the machine.
+
+    >>> worker_memory(4) >= 2 << 30
+    True
+    """
+    import os
+
+    from kg.resources import env_int
+
+    mib = env_int("KG_SERVE_WORKER_MEMORY", 0)
+    if mib > 0:
+        return max(2 << 30, mib << 20)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system that says
+        return 4 << 30
+    return max(2 << 30, total // (workers + 1))
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the worker
+    """Apply the limit the server passed (RLIMIT_AS), where the system has one."""
+    import os
+
+    limit = os.environ.get(_WORKER_MEMORY_ENV)
+    if not limit:
+        return
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def _worker_main(conn, out, store_path: str) -> None:  # pragma: no cover - runs in the worker
     """A query worker: open the store read-only, answer queries from ``conn`` on ``out``."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    _limit_memory()
     from kg.store import LocalStore
 
     try:
@@ -299,7 +346,7 @@ def _worker_main(conn, out, store_path: str) -> None:  # pragma: no cover - runs
 class _Worker:
     """One query worker process (``python -c``, not a fork of the threaded server) and its pipes."""
 
-    def __init__(self, store_path: str):
+    def __init__(self, store_path: str, memory: int | None = None):
         import os
         import subprocess
         from multiprocessing.connection import Connection
@@ -312,6 +359,8 @@ class _Worker:
         env = dict(os.environ)
         root = str(Path(kg.__file__).resolve().parents[1])  # this kg, whatever the path says
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        if memory:
+            env[_WORKER_MEMORY_ENV] = str(memory)
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "import sys; from kg.serve import _worker_entry; "
@@ -378,6 +427,7 @@ class _ProcessPool:
 
         self.store_path = store_path
         self.size = size
+        self.memory = worker_memory(size)
         self.idle: queue.Queue = queue.Queue()
         self.started = 0
         self.lock = threading.Lock()
@@ -396,7 +446,7 @@ class _ProcessPool:
                 self.started += 1
         if start:
             try:
-                return _Worker(self.store_path)
+                return _Worker(self.store_path, self.memory)
             except BaseException:
                 with self.lock:
                     self.started -= 1
@@ -423,7 +473,7 @@ class _ProcessPool:
 
         def start():
             try:
-                worker = _Worker(self.store_path)
+                worker = _Worker(self.store_path, self.memory)
             except BaseException:  # noqa: BLE001 - the next query starts one and reports
                 with self.lock:
                     self.started -= 1

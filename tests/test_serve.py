@@ -31,12 +31,13 @@ def ok(*args, **env) -> str:
     return res.stdout
 
 
-def start_serve(store: Path, *extra, log: Path) -> tuple[subprocess.Popen, str]:
+def start_serve(store: Path, *extra, log: Path, **env) -> tuple[subprocess.Popen, str]:
     """Start ``kg serve`` on a free port; return the process and the URL it printed first."""
     errf = open(log, "wb")
     proc = subprocess.Popen([sys.executable, "-m", "kg", "--store", str(store), "serve",
                              "--port", "0", *map(str, extra)],
-                            stdout=subprocess.PIPE, stderr=errf, env=clean_env(), cwd=str(ROOT))
+                            stdout=subprocess.PIPE, stderr=errf, env=clean_env(**env),
+                            cwd=str(ROOT))
     errf.close()
     line = proc.stdout.readline().decode().strip()
     if not line:
@@ -606,3 +607,23 @@ def test_the_request_log_shows_a_clients_escapes_not_obeys_them(built, tmp_path)
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "PWNED" in text
     assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+
+
+def test_a_query_past_the_workers_memory_ends_it_not_the_machine(built, tmp_path):
+    """A 1 KB query doubling a string 31 times grew a worker to 5.3 GB before its deadline
+    (four such workers would exhaust the machine); past its limit (here 2 GiB) the worker
+    ends at once, the client gets 500, and the next query is answered."""
+    binds = " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(31))
+    text = f'SELECT (STRLEN(?a31) AS ?n) WHERE {{ BIND("x" AS ?a0) {binds} }}'
+    proc, url = start_serve(built, "--timeout", "60", log=tmp_path / "serve.log",
+                            KG_SERVE_WORKER_MEMORY="2048")
+    try:
+        status, _ctype, body = _http(url, data=text.encode(),
+                                     headers={"Content-Type": "application/sparql-query"})
+        assert status == 500, body
+        assert b"ended its worker process" in body
+        status, _ctype, body = _http(url, data=b"ASK { ?s ?p ?o }",
+                                     headers={"Content-Type": "application/sparql-query"})
+        assert (status, json.loads(body)["boolean"]) == (200, True)
+    finally:
+        stop(proc)
