@@ -26,7 +26,7 @@ from pathlib import Path
 from kg.errors import KgError, QueryRefused, UsageError
 from kg.namespaces import XSD, is_iso3, iso3_of, state_iri
 from kg.resources import queries_dir
-from kg.sparql import Iri, Lit
+from kg.sparql import Iri, Lit, term_to_sparql
 
 __all__ = ["Param", "SavedQuery", "parse_query_text", "load_query", "list_queries", "bind_params",
            "run_saved"]
@@ -182,10 +182,14 @@ def bind_params(query: SavedQuery, values: dict[str, str]) -> dict[str, Iri | Li
                                  "letters, e.g. JPN)")
             out[p.name] = Iri(state_iri(v))
         elif p.kind == "integer":
-            if not re.fullmatch(r"-?\d{1,9}", v):
+            if not re.fullmatch(r"-?[0-9]{1,9}", v):  # (\d takes other scripts' digits too)
                 raise UsageError(f"parameter {p.name}={v!r} is not an integer")
             out[p.name] = Lit(str(int(v)), datatype=XSD + "integer")
         elif p.kind == "iri":
+            try:
+                term_to_sparql(Iri(v))  # checked here, to name the parameter
+            except UsageError as exc:
+                raise UsageError(f"parameter {p.name}={v!r}: {exc.message}") from None
             out[p.name] = Iri(v)
         else:
             out[p.name] = Lit(v)

@@ -235,3 +235,16 @@ def test_a_parameter_given_twice_is_refused(cli_runner):
     """--param state=JPN --param state=USA kept the last without a word."""
     res = cli_runner("query", "run", "partners", "--param", "state=JPN", "--param", "state=USA")
     assert res.exit_code == 2 and "'state' given twice" in res.stderr, res.output
+
+
+@pytest.mark.parametrize("params,shown", [
+    ({"who": "foo"}, "parameter who='foo': not a valid absolute IRI"),
+    ({"who": "urn:x", "year": "\u0661\u0662"}, "parameter year='١٢' is not an integer"),
+])
+def test_a_bad_parameter_is_named(params, shown):
+    """The IRI check named no parameter; Arabic-Indic digits were read as the year 12."""
+    q = parse_query_text("#+ param: who (an IRI)\n#+ param: year = 2019 (a year)\n"
+                         "SELECT * { ?who ?p ?year }", "q")
+    with pytest.raises(UsageError) as err:
+        bind_params(q, params)
+    assert shown in str(err.value)
