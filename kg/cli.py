@@ -333,7 +333,9 @@ def query_options(f):
     f = click.option("--allow-network", is_flag=True,
                      help="Permit SERVICE, LOAD and FROM <file:> (off by default).")(f)
     return format_option(OUTPUT_FORMATS, help="For SELECT and ASK; a CONSTRUCT or DESCRIBE "
-                         "prints N-Triples.")(graphs_option()(f))
+                         "prints N-Triples. csv and tsv hold each value's text (blank nodes "
+                         "as _:label); tsv writes tab, newline, CR and backslash in a value "
+                         "as \\t \\n \\r \\\\.")(graphs_option()(f))
 
 
 @query.command("run")

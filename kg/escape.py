@@ -2,7 +2,7 @@ r"""Escaping text from data for each output format: the one place that knows how
 
 Everything kg writes that comes from data (labels, names, graph versions,
 parameters) passes through the function for its format before it lands in
-LaTeX, BibTeX, Markdown, HTML, CSV, XML or a terminal. Each function takes
+LaTeX, BibTeX, Markdown, HTML (and JSON in a page's script), CSV, TSV, XML or a terminal. Each function takes
 any string and returns text that the format reads as plain text: it can
 neither end the construct it sits in (a comment line, a field, a code fence,
 a table cell) nor start a new one.
@@ -13,12 +13,14 @@ a table cell) nor start a new one.
 'v1 \\input{/etc/passwd}'
 >>> bibtex("a}, note = {b")
 'a\\textbraceright{}, note = \\textbraceleft{}b'
->>> markdown("*hi* <b>x</b> | y")
-'\\*hi\\* &lt;b&gt;x&lt;/b&gt; \\| y'
+>>> markdown("*hi* <b>x</b> | y, US$5m")
+'\\*hi\\* &lt;b&gt;x&lt;/b&gt; \\| y, US\\$5m'
 >>> md_fence("x\n```\ny").splitlines()[0]
 '````'
 >>> html('<a href="x">')
 '&lt;a href=&quot;x&quot;&gt;'
+>>> tsv_text("a\tb\nc\\d")
+'a\\tb\\nc\\\\d'
 >>> xml("a\x01b & c")
 'a\ufffdb &amp; c'
 >>> terminal("red \x1b[31mX\x1b[0m\nnext")
@@ -28,6 +30,7 @@ a table cell) nor start a new one.
 from __future__ import annotations
 
 import html as _html
+import json
 import re
 
 __all__ = [
@@ -41,6 +44,8 @@ __all__ = [
     "html",
     "csv_text",
     "csv_row",
+    "tsv_text",
+    "script_json",
     "xml_chars",
     "xml",
     "terminal",
@@ -100,11 +105,14 @@ def bibtex(text: str) -> str:
     return "".join(_BIBTEX.get(c, c) for c in _no_controls(text))
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#$])")
 
 
 def markdown(text: str) -> str:
-    """Inline Markdown text: punctuation backslash-escaped, ``<``/``&`` as entities (no raw HTML)."""
+    """Inline Markdown text: punctuation backslash-escaped, ``<``/``&`` as entities (no raw HTML).
+
+    ``$`` is escaped too: GitHub reads ``$...$`` as maths, and ``\\$`` as a dollar sign.
+    """
     text = _no_controls(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
@@ -129,8 +137,15 @@ def md_fence(text: str, info: str = "") -> str:
 
 
 def html(text: str) -> str:
-    """Text for HTML content or a quoted attribute (``& < > " '`` as entities)."""
-    return _html.escape(_CONTROL.sub("", str(text)).replace("\x00", ""), quote=True)
+    r"""Text for HTML content or a quoted attribute (``& < > " '`` as entities), control
+    characters dropped and the bidirectional controls shown as ``\uNNNN``, as
+    :func:`terminal` shows them: in a ``<title>``, a heading or a tooltip, a U+202E from
+    data would show the rest of the line reversed (and ``<title>`` can hold no ``<bdi>``).
+
+    >>> html("Japan\u202e and its partners")
+    'Japan\\u202e and its partners'
+    """
+    return _html.escape(_bidi_visible(_CONTROL.sub("", str(text))), quote=True)
 
 
 # a cell a spreadsheet would run as a formula (OWASP "CSV injection"), unless it is a number
@@ -162,6 +177,21 @@ def csv_row(values) -> list:
     return [csv_text(v) if isinstance(v, str) else v for v in values]
 
 
+_TSV = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def tsv_text(text: str) -> str:
+    r"""A TSV cell's text: :func:`csv_text` (so a formula is text), then backslash, tab, line
+    feed and carriage return written as ``\\``, ``\t``, ``\n`` and ``\r``: the cell stays
+    one field on one line, and unescaping gives the text back (the escapes of "linear
+    TSV", PostgreSQL's text format and the strings of the SPARQL TSV results format).
+
+    >>> print(tsv_text("=1+1\tx"), tsv_text("C:\\temp\r\nend"))
+    '=1+1\tx C:\\temp\r\nend
+    """
+    return re.sub("[\\\\\t\n\r]", lambda m: _TSV[m.group()], csv_text(text))
+
+
 def xml_chars(text: str) -> str:
     """Text with every character XML 1.0 forbids replaced by U+FFFD (for an XML writer to escape)."""
     return _XML_FORBIDDEN.sub("\ufffd", str(text))
@@ -183,6 +213,33 @@ def _visible(m: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def _bidi_visible(text: str) -> str:
+    """Each bidirectional control shown as ``\\uNNNN`` (the rule of :func:`terminal`
+    and :func:`html`)."""
+    return _BIDI.sub(_visible, text)
+
+
+def script_json(obj) -> str:
+    r"""JSON safe inside a ``<script type="application/json">`` element: ``< > &`` and
+    U+2028/U+2029 as ``\u`` escapes, so no ``</script>`` or ``<!--`` can occur; and each
+    bidirectional control in a string becomes the text ``\uNNNN`` (as :func:`html`
+    shows it), since the page puts these strings into tooltips, menus and canvas labels.
+    Keys sorted, no spaces: the same object gives the same text.
+
+    >>> print(script_json({"a": "</script>&", "b": "X\u202eY"}))
+    {"a":"\u003c/script\u003e\u0026","b":"X\\u202eY"}
+    >>> print(json.loads(script_json("X\u202eY")))
+    X\u202eY
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                       allow_nan=False)
+    # a raw bidi control can only be inside a JSON string: written as an escaped backslash
+    # and the letters, the string holds the visible text
+    text = _BIDI.sub(lambda m: "\\" + _visible(m), text)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def terminal(text: str) -> str:
     """Text safe to print on a terminal: line breaks become spaces, other control
     characters (ESC of colour and cursor sequences, BEL, backspace) are shown as ``\\xNN``
@@ -191,5 +248,4 @@ def terminal(text: str) -> str:
     >>> terminal("Japan\u202eNAPAJ")
     'Japan\\\\u202eNAPAJ'
     """
-    text = _CONTROL.sub(_visible, one_line(text).replace("\t", " "))
-    return _BIDI.sub(_visible, text)
+    return _bidi_visible(_CONTROL.sub(_visible, one_line(text).replace("\t", " ")))

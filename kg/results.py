@@ -246,8 +246,18 @@ def from_sparql_json(doc: dict) -> ResultSet:
     return ResultSet(variables, rows)
 
 
+def _full(t: Term | None) -> str:
+    """A term as the SPARQL 1.1 CSV results format writes it (section 2): an IRI or a
+    literal as its text, a blank node as ``_:label``, unbound as nothing."""
+    if t is None:
+        return ""
+    return f"_:{t.value}" if t.kind == "bnode" else t.value
+
+
 def _cells(rs: ResultSet, *, full: bool) -> list[list[str]]:
-    return [[("" if t is None else (t.value if full else t.display())) for t in row] for row in rs.rows]
+    if full:
+        return [[_full(t) for t in row] for row in rs.rows]
+    return [[("" if t is None else t.display()) for t in row] for row in rs.rows]
 
 
 def _latex_escape(s: str) -> str:
@@ -263,7 +273,20 @@ def _md_escape(s: str) -> str:
 
 
 def format_results(rs: ResultSet | bool, fmt: str) -> str:
-    """Serialize a ResultSet (or an ASK answer) as table, csv, tsv, json, md or latex."""
+    r"""Serialize a ResultSet (or an ASK answer) as table, csv, tsv, json, md or latex.
+
+    csv and tsv hold each value's text as the SPARQL 1.1 CSV results format does (a blank
+    node as ``_:label``), a cell a spreadsheet would run as a formula led by ``'``
+    (:func:`kg.escape.csv_text`); tsv writes backslash, tab, line feed and carriage return
+    in a value as ``\\``, ``\t``, ``\n``, ``\r`` (:func:`kg.escape.tsv_text`), so each row
+    is one line and nothing is lost.
+
+    >>> rs = ResultSet(["b", "t"], [(Term("bnode", "b0"), Term("literal", "a\tb\nc\\d"))])
+    >>> format_results(rs, "tsv").splitlines()[1].split("\t")
+    ['_:b0', 'a\\tb\\nc\\\\d']
+    >>> format_results(rs, "csv")
+    'b,t\n_:b0,"a\tb\nc\\d"\n'
+    """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if isinstance(rs, bool):
@@ -288,11 +311,10 @@ def format_results(rs: ResultSet | bool, fmt: str) -> str:
         w.writerows([[csv_text(c) for c in row] for row in _cells(rs, full=True)])
         return buf.getvalue()
     if fmt == "tsv":
-        lines = ["\t".join(rs.variables)]
-        for row in _cells(rs, full=True):
-            from kg.escape import csv_text, one_line
+        from kg.escape import tsv_text
 
-            lines.append("\t".join(one_line(csv_text(c)).replace("\t", " ") for c in row))
+        lines = ["\t".join(map(tsv_text, rs.variables))]
+        lines += ["\t".join(map(tsv_text, row)) for row in _cells(rs, full=True)]
         return "\n".join(lines) + "\n"
     cells = _cells(rs, full=False)
     if fmt == "md":
@@ -352,10 +374,10 @@ def format_rows(rows: list[dict], columns: list[str], fmt: str) -> str:
     '<table><thead><tr><th>a</th></tr></thead><tbody>\\n<tr><td>&lt;b&gt;</td></tr>\\n</tbody></table>'
     """
     if fmt == "html":
-        import html
+        from kg.escape import html
 
         def e(x) -> str:
-            return html.escape("" if x is None else str(x), quote=True)
+            return html("" if x is None else str(x))
 
         out = ["<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in columns)
                + "</tr></thead><tbody>"]

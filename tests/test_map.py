@@ -1550,3 +1550,76 @@ def test_an_address_without_a_key_gives_the_page_s_default_for_it(bundled_map, b
     finally:
         page.close()
     _offline(log)
+
+
+# ------------------------------------------------------------------ bidirectional controls
+
+#: The bidirectional controls (Unicode Bidi_Control) that reorder the text after them.
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+BIDI_TTL = """\
+@prefix sp: <https://w3id.org/secpart/ontology#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+<https://w3id.org/secpart/id/source/bidi> a sp:Source ;
+  dcterms:title "Report \\u202Eon the drill\\u2066 (2021)" ;
+  dcterms:publisher "Test" .
+
+<https://w3id.org/secpart/id/state/XQB> a sp:State ;
+  sp:iso3 "XQB" ;
+  rdfs:label "Bidi\\u202Eland" ;
+  sp:region "Reg\\u2067ion\\u200F" .
+
+<https://w3id.org/secpart/id/exercise/bidi-2021> a sp:Exercise ;
+  rdfs:label "Drill\\u202E" ;
+  sp:year 2021 ;
+  sp:participant <https://w3id.org/secpart/id/state/XQB>,
+                 <https://w3id.org/secpart/id/state/JPN> ;
+  sp:source <https://w3id.org/secpart/id/source/bidi> .
+"""
+
+
+def test_bidi_controls_in_data_do_not_reorder_the_map_s_title_legend_or_tooltips(
+        store_copy, browser, tmp_path):
+    """``kg map --focus`` put a state's label holding U+202E (RIGHT-TO-LEFT OVERRIDE) raw into
+    <title> and <h1>, so "and its partners" after it showed reversed; the legend, focus menu
+    and tooltips (JSON read by the script) held it raw too. Every bidirectional control from
+    data is now shown as ``\\u202e`` text, as ``kg.escape.terminal`` shows it."""
+    ttl = tmp_path / "bidi.ttl"
+    ttl.write_text(BIDI_TTL, encoding="utf-8")
+    _kg("--store", store_copy, "ingest", "--graph", "bidi", ttl)
+    out = tmp_path / "bidi.html"
+    _kg("--store", store_copy, "map", "--out", out, "--focus", "XQB", "--from", 2021, "--to",
+        2021)
+    text = out.read_text(encoding="utf-8")
+    assert BIDI.search(text) is None  # not in the HTML, nor in the JSON, nor anywhere
+    title = re.search(r"<title>(.*?)</title>", text).group(1)
+    assert title.endswith(": Bidi\\u202eland and its partners")
+    assert re.search(r"<h1>(.*?)</h1>", text).group(1) == title
+    label = next(n["label"] for n in _page_data(out)["nodes"] if n["id"] == "XQB")
+    assert label == "Bidi\\u202eland"
+    page, log = _load(browser, out)
+    try:
+        # "and its partners" reads left to right: its first letter is left of its last
+        left, right = page.evaluate("""() => {
+            const t = document.querySelector('h1').firstChild, w = 'and its partners';
+            const i = t.data.indexOf(w), r = document.createRange();
+            const x = k => { r.setStart(t, k); r.setEnd(t, k + 1);
+                             return r.getBoundingClientRect().left; };
+            return [x(i), x(i + w.length - 1)];
+        }""")
+        assert left < right
+        shown = [page.evaluate("document.title"), page.inner_text("h1"),
+                 page.inner_text("#legend"), page.evaluate("window.kgMap.tipOf('XQB')"),
+                 page.evaluate("window.kgMap.labelOf('XQB')"),
+                 page.evaluate("[...document.querySelectorAll('#kg-focus option')]"
+                               ".map(o => o.textContent).join('\\n')")]
+        assert all(BIDI.search(s) is None for s in shown), shown
+        tip = shown[3]
+        assert "Report \\u202eon the drill\\u2066 (2021)" in tip, tip
+        assert "Bidi\\u202eland (XQB)" in shown[5]
+        assert "Reg\\u2067ion\\u200f" in shown[2]
+    finally:
+        page.close()
+    _offline(log)

@@ -236,7 +236,7 @@ def render_scorecard_html(sc: dict) -> str:
 def render_claims_html(result: dict, level: int = 3) -> str:
     """The claims section as an HTML fragment: each claim with evidence, grid, references.
 
-    Every string from data or claim files is escaped (``html.escape``).
+    Every string from data or claim files is escaped (:func:`kg.escape.html`).
     """
     hx = f"h{level}"
     out = []

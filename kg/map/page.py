@@ -17,11 +17,13 @@ The page (``assets/page.html``, ``assets/map.css``, ``assets/map.js``):
   the browser refuse anything else, including inline event handlers;
 * is UTF-8 with ``<meta charset="utf-8">``;
 * never lets data reach HTML unescaped: title, subtitle and legend are
-  HTML-escaped here; nodes, edges and sources travel as JSON in a
+  HTML-escaped here (:func:`kg.escape.html`); nodes, edges and sources travel as JSON in a
   ``<script type="application/json">`` block with ``<``, ``>`` and ``&``
-  escaped; vis-network draws labels on its canvas (no ``title`` is given to
-  vis, so its HTML popups are never used); the script fills the tooltip and
-  the menus with ``textContent`` and escapes text for XML in the SVG export;
+  escaped (:func:`kg.escape.script_json`); in both, a bidirectional control from data
+  (U+202E...) is shown as ``\\u202e``, so it cannot reverse the rest of a title,
+  legend line, menu entry or tooltip; vis-network draws labels on its canvas (no
+  ``title`` is given to vis, so its HTML popups are never used); the script fills the
+  tooltip and the menus with ``textContent`` and escapes text for XML in the SVG export;
 * redraws in place when the year, the window, the relation, the minimum
   weight, the focus, the size measure, the layout or the pinned (clicked) state
   change, and keeps that state in the URL fragment, a cleared focus included, so
@@ -39,7 +41,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import os
 import re
@@ -49,6 +50,8 @@ from pathlib import Path
 from kg.basestore import Forked
 from kg.cache import collector_paused
 from kg.errors import KgError, UsageError
+from kg.escape import html as _html
+from kg.escape import script_json
 from kg.map.basemap import load as load_basemap
 from kg.map.layout import (
     GEO_SCALE,
@@ -172,15 +175,13 @@ class MapResult:
 
 
 def json_for_script(obj) -> str:
-    """JSON safe inside a ``<script type="application/json">`` element.
+    """JSON safe inside a ``<script type="application/json">`` element, bidirectional
+    controls in strings shown as ``\\uNNNN`` text (:func:`kg.escape.script_json`).
 
     >>> json_for_script({"a": "</script>&"})
     '{"a":"\\\\u003c/script\\\\u003e\\\\u0026"}'
     """
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-                      allow_nan=False)
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return script_json(obj)
 
 
 def _num(v: float):
@@ -639,14 +640,14 @@ def _legend_html(sections: list[tuple[str, list]]) -> str:
     out = []
     for heading, rows in sections:
         if not rows:
-            out.append(f"<p>{html.escape(heading)}</p>")
+            out.append(f"<p>{_html(heading)}</p>")
             continue
-        out.append(f"<h2>{html.escape(heading)}</h2>")
+        out.append(f"<h2>{_html(heading)}</h2>")
         out.append("<ul>")
         for kind, label, color in rows:
             cls = "ln" if kind == "line" else "sw"
             sw = f'<span class="{cls}" style="background:{color}"></span>' if color else ""
-            out.append(f"<li>{sw}<span>{html.escape(str(label))}</span></li>")
+            out.append(f"<li>{sw}<span>{_html(str(label))}</span></li>")
         out.append("</ul>")
     return "\n".join(out)
 
@@ -812,9 +813,9 @@ def _write_page(out: Path, *, title: str, subtitle: str, legend: str, data_json:
     else:
         csp_value = "default-src * 'unsafe-inline' 'unsafe-eval' data: blob: file:"
     css = vis_css + "\n" + (ASSETS / "map.css").read_text(encoding="utf-8").replace("__FONT__", FONT_FACE)
-    table = {"__CSP__": html.escape(csp_value, quote=True), "__TITLE__": html.escape(title),
-             "__SUBTITLE__": html.escape(subtitle), "__LEGEND__": legend,
-             "__VISVER__": html.escape(vis_version), "__PYVISVER__": html.escape(pyvis_version),
+    table = {"__CSP__": _html(csp_value), "__TITLE__": _html(title),
+             "__SUBTITLE__": _html(subtitle), "__LEGEND__": legend,
+             "__VISVER__": _html(vis_version), "__PYVISVER__": _html(pyvis_version),
              "__CSS__": css.replace("</", "<\\/"), "__DATA__": data_json, "__APPJS__": script}
     template = (ASSETS / "page.html").read_text(encoding="utf-8")
     page = re.sub("|".join(re.escape(k) for k in table), lambda m: table[m.group(0)], template)
