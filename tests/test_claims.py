@@ -398,3 +398,24 @@ def test_graphs_without_states_are_refused_not_read_as_no_partners(cli_runner, b
     assert res.stderr == ("kg: error: --graph ontology: these graphs declare no state "
                           "(sp:State), which the claims' queries read partners by; add "
                           "--graph curated\n")
+
+
+def test_the_scorecard_says_when_a_lean_could_not_have_been_reversed():
+    """A signature without a counter reading counts only for its own side: supported, it
+    moves the score; not supported, nothing. The sentence "leans towards alliance
+    extension (0 vs 1)" was built in whenever agreements-follow-us held (a methods audit)."""
+    from kg.claims.scorecard import scorecard
+
+    def claim(cid, counter):
+        sig = {"side": "alliance-extension", "predicts": "x"}
+        if counter:
+            sig["counter"] = "y"
+        return {"id": cid, "title": cid, "verdict": "supported", "reading": "supported",
+                "signature": sig, "robustness": {"label": "robust", "summary": "9 of 9"}}
+
+    one_way = scorecard([claim("a", counter=False)])
+    assert one_way["favours"] == "alliance-extension"
+    assert any(c.startswith("a can count only for the side that predicts it")
+               for c in one_way["caveats"])
+    two_way = scorecard([claim("b", counter=True)])
+    assert not any("can count only for the side" in c for c in two_way["caveats"])

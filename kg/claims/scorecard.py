@@ -91,6 +91,12 @@ def scorecard(results: list[dict]) -> dict:
                           f"({', '.join(unchecked)}): the graphs read hold no official counts, so "
                           "the records may be a selection that favours some years; the overall "
                           "reading is provisional.")
+    one_way = [r["id"] for r in rows if r["counts_for"] != "neither" and not r["counter"]]
+    if one_way:
+        caveats.append(f"{', '.join(one_way)} can count only for the side that predicts "
+                       "it (no counter reading): supported, it moves the score; not supported, "
+                       "it would count for neither side. A lean built on such signatures "
+                       "alone is a lean the tests could not have reversed.")
     for r in rows:
         if r["caveat"]:
             caveats.append(f"{r['id']}: {r['caveat']}")
