@@ -100,21 +100,27 @@ class Settings:
         self.store_path = store
         self.endpoint = endpoint
         self.update_endpoint = update_endpoint
+        self.update_given = update_endpoint is not None
         self.timeout = timeout
 
     def open(self, *, write: bool = False, create: bool | None = None):
         from kg.store import open_store
 
-        if write and self.endpoint:
+        if write:
+            self.check_local_write()
+        return open_store(self.store_path, endpoint=self.endpoint,
+                          update_endpoint=self.update_endpoint, write=write, create=create,
+                          timeout=self.timeout)
+
+    def check_local_write(self) -> None:
+        """Refuse the options of a remote store for a command that writes the local one."""
+        if self.endpoint:
             raise click.UsageError("this command writes to the local store; drop --endpoint")
-        if write and self.update_endpoint:
+        if self.update_given:
             # kg writes (and validates) locally; `kg push` copies the graphs to the remote
             raise click.UsageError("this command writes to the local store, not to "
                                    "--update-endpoint; write locally, then send the graphs "
                                    "there with `kg push`")
-        return open_store(self.store_path, endpoint=self.endpoint,
-                          update_endpoint=self.update_endpoint, write=write, create=create,
-                          timeout=self.timeout)
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -174,6 +180,10 @@ def cli(ctx, store, endpoint, update_endpoint, timeout):
     if timeout is not None and not (timeout > 0 and timeout != float("inf")):  # also NaN
         raise KgUsageError(f"--timeout {timeout}: a positive number of seconds")
     ctx.obj = Settings(store, endpoint, update_endpoint, timeout)
+    # given on the command line, it is meant for this command; from $KG_UPDATE_ENDPOINT, it
+    # is a default for `kg push` and no reason to refuse a local write
+    ctx.obj.update_given = (update_endpoint is not None and ctx.get_parameter_source(
+        "update_endpoint") == click.core.ParameterSource.COMMANDLINE)
 
 
 # ---------------------------------------------------------------- build / ingest / validate
@@ -671,6 +681,8 @@ def report(settings, out_dir, focus, graphs):
     from kg.errors import StoreError
     from kg.ingest import build_if_empty
 
+    if not settings.endpoint:
+        settings.check_local_write()  # it may build the store
     built = False if settings.endpoint else build_if_empty(settings.store_path)
     with settings.open() as store:
         if settings.endpoint and not store.graph_names():
@@ -736,11 +748,14 @@ def cite(settings, fmt, graphs):
         with settings.open() as store:
             block = citation_block(store, list(graphs) or None, {})
     except StoreError as exc:
-        # Only with no store named and none at ./.kg: the software alone, said so. A store
+        # Only with no store named and nothing at ./.kg: the software alone, said so. A store
         # named (--store, $KG_STORE, --endpoint) or busy is an error: a script writing
         # refs.bib would otherwise get a citation without the data, exit 0.
-        if graphs or settings.store_path or settings.endpoint or isinstance(exc, StoreBusyError):
-            raise
+        from kg.store import resolve_store_path
+
+        if (graphs or settings.store_path or settings.endpoint
+                or isinstance(exc, StoreBusyError) or resolve_store_path(None).exists()):
+            raise  # (a ./.kg that is there but not a store is an error too)
         click.echo(f"kg cite: {exc.one_line()}; citing the software alone", err=True)
         block = citation_block(None, None, {})
     click.echo(format_citation(block, fmt), nl=False)

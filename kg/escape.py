@@ -182,14 +182,21 @@ _TSV = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 def tsv_text(text: str) -> str:
     r"""A TSV cell's text: :func:`csv_text` (so a formula is text), then backslash, tab, line
-    feed and carriage return written as ``\\``, ``\t``, ``\n`` and ``\r``: the cell stays
+    feed and carriage return written as ``\\``, ``\t``, ``\n`` and ``\r``, and the other
+    characters that end a line for some reader (U+2028, NEL...) as ``\uNNNN``: the cell stays
     one field on one line, and unescaping gives the text back (the escapes of "linear
     TSV", PostgreSQL's text format and the strings of the SPARQL TSV results format).
 
     >>> print(tsv_text("=1+1\tx"), tsv_text("C:\\temp\r\nend"))
     '=1+1\tx C:\\temp\r\nend
     """
-    return re.sub("[\\\\\t\n\r]", lambda m: _TSV[m.group()], csv_text(text))
+    return _TSV_BREAKS.sub(lambda m: _TSV.get(m.group()) or f"\\u{ord(m.group()):04x}",
+                           csv_text(text))
+
+
+#: what a TSV cell writes as an escape: the backslash, and every character that ends a line
+#: for someone (str.splitlines: also VT, FF, the file/group/record separators, NEL, U+2028/9)
+_TSV_BREAKS = re.compile("[\\\\\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def xml_chars(text: str) -> str:

@@ -469,7 +469,7 @@ def push(local_store: BaseStore, update_url: str | None, graphs: list[str] | Non
     if batch < 1:
         raise UsageError("--batch must be at least 1")
     if not update_url and not gsp:
-        raise UsageError("give the remote's SPARQL Update URL, or --gsp URL")
+        raise UsageError("give the remote's SPARQL Update URL (or --update-endpoint URL), or --gsp URL")
     if gsp:
         _check_url(gsp, "Graph Store Protocol URL")
     remote = (RemoteStore(update_url, update_endpoint=update_url, timeout=timeout)

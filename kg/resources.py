@@ -6,6 +6,7 @@ package they are ``kg/shipped/ontology``, ``kg/shipped/queries`` and ``kg/shippe
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 __all__ = ["start_deep_thread", "DEEP_STACK", "whole_writes", "env_int", "max_bytes", "max_lines", "MAX_INPUT_BYTES", "MAX_INPUT_LINES", "ontology_dir", "queries_dir", "claims_dir", "data_dir", "remote_queries_dir"]
@@ -111,26 +112,29 @@ def whole_writes(raw):
 #: engine's recursive parser and the process dies (exit 139). Reserved, not used up front.
 DEEP_STACK = 512 << 20
 
-_STACK_LOCK = None
+_STACK_LOCK = threading.Lock()
 
 
 def start_deep_thread(target, name: str):
     """Start a daemon thread with :data:`DEEP_STACK` bytes of stack; return it.
 
     ``threading.stack_size`` is process-wide, so it is set and put back under a lock.
+    Where the address space is limited (``ulimit -v``, a container) and the reservation
+    is refused, the thread gets the default stack instead: a deep query may then fail as
+    before, a shallow one runs.
 
     >>> start_deep_thread(lambda: None, "kg-example").join()
     """
-    import threading
-
-    global _STACK_LOCK
-    if _STACK_LOCK is None:
-        _STACK_LOCK = threading.Lock()
     with _STACK_LOCK:
         old = threading.stack_size(DEEP_STACK)
         try:
             thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
+            try:
+                thread.start()
+            except RuntimeError:  # "can't start new thread": no room for the reservation
+                threading.stack_size(old)
+                thread = threading.Thread(target=target, name=name, daemon=True)
+                thread.start()
         finally:
             threading.stack_size(old)
     return thread

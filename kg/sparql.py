@@ -246,11 +246,14 @@ def bind_values(text: str, bindings: dict[str, Iri | Lit]) -> str:
     if open_at is None:
         raise UsageError("cannot bind parameters: the query has no WHERE group")
     start = next(i for i, t in enumerate(toks) if t[2] == open_at)
+    end = _group_end(toks, start)
     visible = _outer_scope_vars(toks, start)
-    visible |= {tok[1:] for kind, tok, _ in toks[:start] if kind == "var"}  # projected, template
-    visible |= {tok[1:] for kind, tok, _ in toks[_group_end(toks, start):] if kind == "var"}
+    in_where = {tok[1:] for kind, tok, _ in toks[start:end] if kind == "var"}
+    # used in the WHERE group: only where the VALUES block reaches it; used outside it
+    # only (the projection, a template, ORDER BY): the value is just echoed, and taken
     for name in sorted(bindings):
-        if name not in visible:
+        if name not in visible and (name in in_where or not any(
+                kind == "var" and tok[1:] == name for kind, tok, _ in toks)):
             raise UsageError(_out_of_scope(name, toks))
     block = " ".join(
         f"VALUES ?{name} {{ {term_to_sparql(term)} }}" for name, term in sorted(bindings.items())
@@ -600,19 +603,18 @@ def _refuse_parsed_cached(text: str, _seen: dict = {}) -> None:  # noqa: B006 - 
 
 
 def _check_escapes(text: str) -> None:
-    """Refuse a ``\\u``/``\\U`` escape of an ASCII symbol (a quote, a backslash, ``#``, ``<``):
-    rdflib decodes
-    such escapes in the whole text before parsing, the engine only inside strings and IRIs,
-    so ``"\\u005C"`` closes a string for one and not for the other, and the guard would
-    approve a query the engine reads otherwise (a SERVICE hidden in what the guard took
-    for a string). Letters, digits, control and non-ASCII characters may still be escaped
-    (decoded early, they can only show rdflib more code, never less)."""
+    """Refuse a ``\\u``/``\\U`` escape of a quote or a backslash: rdflib decodes such
+    escapes in the whole text before parsing, the engine only inside strings and IRIs (as
+    characters), so ``"\\u005C"`` closes a string for one and not for the other, and the
+    guard would approve a query the engine reads otherwise (a SERVICE hidden in what the
+    guard took for a string). Any other character may still be escaped: where the engine
+    reads the escape it is text of a string or an IRI for both readers, and elsewhere the
+    engine refuses the query."""
     for m in _CODEPOINT.finditer(text):
-        code = int(m.group(1) or m.group(2), 16)
-        if 0x20 <= code < 0x7F and not chr(code).isalnum():
-            raise QueryRefused(f"query refused: the escape {m.group()} stands for an ASCII "
-                               "symbol, which the engine and the guard would read "
-                               "differently; write the character itself")
+        if chr(int(m.group(1) or m.group(2), 16)) in "\"'\\":
+            raise QueryRefused(f"query refused: the escape {m.group()} stands for a quote or "
+                               "a backslash, which the engine and the guard would read "
+                               "differently; write the character itself (\\\" or \\')")
 
 
 def _keyword_of(tok: str) -> str:
@@ -627,12 +629,15 @@ def _check_tokens(text: str) -> None:
     for i, (kind, tok, _off) in enumerate(toks):
         if kind == "iri" and ")" in tok:
             # `?a<1)SERVICE#>`: an IRI to the lexer, a comparison, a bracket, SERVICE and a
-            # comment to the engine; an expression can only be left through ')', so an
-            # "IRI" holding one is read again as code
-            _check_tokens(tok[1:-1])
+            # comment to the engine; an expression can only be left through ')', so what
+            # follows the first ')' of such an "IRI" is read again as code
+            _check_tokens(tok[tok.index(")") + 1:-1])
         if kind != "word":
             continue
-        up = _keyword_of(tok) if _keyword_of(tok) in ("SERVICE", "LOAD") else tok.upper()
+        up = tok.upper()
+        if ":" in tok and _keyword_of(tok) == "SERVICE" and toks[i + 1:i + 2] \
+                and toks[i + 1][1] == "{":
+            up = "SERVICE"  # `SERVICE:y{`: the keyword and the IRI :y to the engine
         if up == "SERVICE":
             raise QueryRefused(
                 "query refused: SERVICE would make the engine send requests to other servers "

@@ -174,3 +174,20 @@ def test_bibtex_gives_each_dataset_its_own_key(tmp_path):
     assert entries == {"dataset_cow_states": "First \\& cited",
                        "dataset_cow_states_2": "Third cited",
                        "dataset_cow_states_3": "Second cited"}
+
+
+def test_cite_with_a_dot_kg_that_is_not_a_store_fails(tmp_path, monkeypatch):
+    """A ./.kg holding something else is not 'no store': an error, not the software alone."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KG_STORE", raising=False)
+    monkeypatch.delenv("KG_ENDPOINT", raising=False)
+    (tmp_path / ".kg").mkdir()
+    (tmp_path / ".kg" / "notes.txt").write_text("mine", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["cite"])
+    assert res.exit_code == 2, res.output
+    assert res.stdout == ""
+    assert (tmp_path / ".kg" / "notes.txt").read_text(encoding="utf-8") == "mine"

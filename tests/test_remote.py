@@ -646,3 +646,11 @@ def test_map_series_read_in_background_threads_from_a_remote_equal_the_local(pus
     for part in ("ties", "members", "attrs", "metrics", "sources"):
         assert getattr(far, part) == getattr(near, part), part
     assert any(near.sources[y] for y in near.sources)
+
+
+def test_update_endpoint_from_the_environment_does_not_block_local_writes(tmp_path):
+    """$KG_UPDATE_ENDPOINT is a default for kg push; it refused every build and ingest."""
+    res = kg("--store", tmp_path / "st", "build", KG_UPDATE_ENDPOINT="http://127.0.0.1:9/update")
+    assert res.returncode == 0, res.stderr
+    res = kg("--store", tmp_path / "st", "--update-endpoint", "http://127.0.0.1:9/update", "build")
+    assert res.returncode == 2 and "kg push" in res.stderr

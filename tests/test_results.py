@@ -107,3 +107,13 @@ def test_format_rows_html_shows_bidi_controls_instead_of_obeying_them():
     out = format_rows([{"a": "Japan\u202e <b>", "b": 1}], ["a", "b"], "html")
     assert "\u202e" not in out
     assert "<td>Japan\\u202e &lt;b&gt;</td>" in out
+
+
+def test_tsv_keeps_every_row_on_one_line_for_any_reader():
+    """U+2028, U+2029 and NEL end a line for Python's splitlines (and some editors): a
+    review found rows broken across lines once tab and LF were escaped but these were not."""
+    from kg.escape import tsv_text
+
+    cell = tsv_text("a\u2028b\u2029c\x85d\x0be\x0cf\x1cg")
+    assert len(cell.splitlines()) == 1
+    assert cell == "a\\u2028b\\u2029c\\u0085defg"  # (C0 controls dropped, as in CSV)

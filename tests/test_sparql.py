@@ -237,6 +237,13 @@ def test_guard_refuses_what_the_engine_would_read_as_service(text, shown):
     "SELECT * WHERE { ?s <http://dbpedia.org/resource/Foo_(bar)> ?o }",
     'SELECT * WHERE { ?s ?p ?o FILTER(CONTAINS(?o, "service")) }',
     "PREFIX serviceA: <http://a/> SELECT * WHERE { ?s serviceA:x ?o }",
+    # taken again after a review: an escaped symbol that is not a quote, a comment, an IRI
+    # with ')' and 'service' before it, a prefix named service or load
+    'SELECT * { BIND("50\\u0025" AS ?x) }',
+    "SELECT * { ?s ?p ?o } # \\u0028",
+    "SELECT * { ?s <http://example.org/service/x(1)> ?o }",
+    "PREFIX service: <http://x/> SELECT * { ?s service:x ?o }",
+    "PREFIX load: <http://x/> SELECT * { ?s load:x ?o }",
 ])
 def test_guard_still_takes_plain_queries(text):
     check_query_safe(text)
@@ -281,3 +288,14 @@ def test_the_linear_tokenizer_reads_as_the_grammar_regex_does(text):
         full.append((m.lastgroup or "other", m.group(), pos))
         pos = m.end()
     assert _tokenize(text) == tuple(full)
+
+
+@pytest.mark.parametrize("query", [
+    # also projected, or grouped on, outside the sub-select: still 16,811 for every state
+    "SELECT ?state ?n { { SELECT (COUNT(*) AS ?n) { ?e ?p ?state } } }",
+    "SELECT (COUNT(*) AS ?n) { { SELECT ?e { ?e ?p ?state } } } GROUP BY ?state",
+])
+def test_a_parameter_hidden_in_a_sub_select_is_refused_even_when_projected(query):
+    with pytest.raises(UsageError) as err:
+        bind_values(query, {"state": Iri(JPN)})
+    assert "occurs only inside a sub-select" in str(err.value)

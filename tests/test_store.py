@@ -912,3 +912,20 @@ def test_a_service_answering_html_is_one_line_not_a_traceback(cli_runner):
     assert res.exit_code == 2, res.output
     assert res.stderr.startswith("kg: error: the query failed: ")
     assert len(res.stderr.splitlines()) == 1 and "Traceback" not in res.output
+
+
+def test_kg_runs_where_the_address_space_is_limited(built_store):
+    """Under `ulimit -v` (HPC, containers) the 512 MiB stack reservation of the query
+    threads was refused and kg died with a traceback; a thread then takes the default stack."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1_500_000 * 1024, 1_500_000 * 1024))
+
+    res = subprocess.run([sys.executable, "-m", "kg", "--store", str(built_store), "query",
+                          "run", "partners"], capture_output=True, text=True, timeout=300,
+                         preexec_fn=limit)
+    assert res.returncode == 0, res.stderr
+    assert "United States" in res.stdout

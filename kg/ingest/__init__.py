@@ -299,9 +299,10 @@ def _one_version_per_graph(mem, store, targets, replace: bool, files: list[str])
             continue
         held = graph_versions(store, [name]).get(name)
         if held and set(held.split(", ")) != versions:
-            raise InputError(f"graph {name} holds version {held} and this file is version "
-                             f"{', '.join(sorted(versions))}: pass --replace to replace it, or "
-                             "--graph NAME to keep both", file=file)
+            what = "this file is" if len(files) == 1 else "these files are"
+            raise InputError(f"graph {name} holds version {held} and {what} "
+                             f"version {', '.join(sorted(versions))}: pass --replace to "
+                             "replace it, or --graph NAME to keep both", file=file)
 
 
 def _ontology_nt() -> bytes:
