@@ -75,6 +75,21 @@ def _failed(exc: BaseException) -> StoreError:
     return StoreError(f"the query failed: {one_line(str(exc))[:500]}")
 
 
+def _engine(call):
+    """``call()``, an engine error in it raised as :func:`_failed`'s one line.
+
+    The error is raised after the ``except`` block, and the engine's object lives only in
+    ``call``: the engine's error (and through its traceback the object) is freed in this
+    thread; handed to another as the new error's context, the object is dropped there and
+    panics as "unsendable".
+    """
+    try:
+        return call()
+    except (OSError, RuntimeError) as exc:
+        err = _failed(exc)
+    raise err
+
+
 def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
     """The store folder: ``path``, else ``$KG_STORE``, else ``./.kg``."""
     return Path(path or os.environ.get("KG_STORE") or DEFAULT_STORE)
@@ -520,14 +535,8 @@ class LocalStore(BaseStore):
             raise _failed(exc) from None
 
     def _select(self, text: str, graphs: list[str]) -> ResultSet:
-        try:  # solutions are computed lazily: engine errors surface while iterating
-            return from_oxigraph(self._run(text, graphs))
-        except (OSError, RuntimeError) as exc:
-            err = _failed(exc)
-        # raised here, not in the except block: the engine's error (and through its
-        # traceback the engine's object) must be freed in this thread; handed to another
-        # as the new error's context, it is dropped there and panics as "unsendable"
-        raise err
+        # solutions are computed lazily: engine errors surface while iterating
+        return _engine(lambda: from_oxigraph(self._run(text, graphs)))
 
     def _select_own(self, text: str, graphs: list[str]) -> ResultSet:
         """:meth:`_select` with the whole answer written by the engine in one call.
@@ -543,16 +552,8 @@ class LocalStore(BaseStore):
         query a user might write. An answer holding an RDF 1.2 triple term (which a
         :class:`~kg.results.Term` cannot hold as such) is read row by row, as before.
         """
-        solutions = self._run(text, graphs)
-        try:
-            data = solutions.serialize(format=self._ox.QueryResultsFormat.TSV)
-        except (OSError, RuntimeError) as exc:
-            err = _failed(exc)
-        else:
-            err = None
-        if err is not None:
-            del solutions  # (see _select)
-            raise err
+        tsv = self._ox.QueryResultsFormat.TSV
+        data = _engine(lambda: self._run(text, graphs).serialize(format=tsv))
         try:
             return from_sparql_tsv(data)
         except (ValueError, SyntaxError):  # a triple term, or a cell it cannot read
@@ -563,16 +564,7 @@ class LocalStore(BaseStore):
 
     def _construct(self, text: str, graphs: list[str]) -> bytes:
         ox = self._ox
-        triples = self._run(text, graphs)
-        try:
-            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        except (OSError, RuntimeError) as exc:
-            err = _failed(exc)
-        else:
-            err = None
-        if err is not None:
-            del triples  # (see _select)
-            raise err
+        data = _engine(lambda: ox.serialize(self._run(text, graphs), format=ox.RdfFormat.N_TRIPLES))
         # sorted and de-duplicated, so local and remote stores print the same bytes
         return canonical_nquads(data.split(b"\n"))
 
