@@ -283,13 +283,16 @@ def test_coverage_reads_declared_dataset_coverage(toy):
     assert cov["toy"]["exercises"]["first"] == 2005 and cov["toy"]["exercises"]["last"] == 2024
 
 
-def test_partly_covered_window_is_a_caveat(toy):
+def test_partly_covered_window_gives_insufficient_data(toy):
+    # the baseline's mean per year would count 2005 and 2006, outside the data's declared
+    # coverage, as years without partners
     claim = select_claims(["partners-grew"])[0]
     res = check_claim(toy, claim, ["late"])
     assert res["coverage"]["status"] == "partly"
     assert res["coverage"]["windows"]["baseline"]["exercises"]["uncovered_years"] == [2005, 2006]
     assert any("only partly inside" in c and "2005, 2006" in c for c in res["coverage"]["caveats"])
-    assert res["verdict"] in ("supported", "not supported")
+    assert res["verdict"] == "insufficient data" and res["reading"] == "supported"
+    assert res["reason"].startswith("a window lies partly outside the years the data covers")
 
 
 def test_window_outside_coverage_gives_insufficient_data(toy):
@@ -419,3 +422,21 @@ def test_the_scorecard_says_when_a_lean_could_not_have_been_reversed():
                for c in one_way["caveats"])
     two_way = scorecard([claim("b", counter=True)])
     assert not any("can count only for the side" in c for c in two_way["caveats"])
+
+
+def test_scorecard_weighs_the_records_by_their_own_robustness():
+    """A gated claim's grid has no label of its own ("no data"); the records-only score
+    weighs its reading by the records' tally, and the row says both."""
+    from kg.claims.scorecard import scorecard
+
+    def claim(cid, records_label):
+        return {"id": cid, "title": cid, "verdict": "insufficient data", "reading": "supported",
+                "signature": {"side": "hedging", "predicts": "x"},
+                "robustness": {"label": "no data", "summary": "not known",
+                               "records": {"label": records_label}}}
+
+    card = scorecard([claim("a", "robust"), claim("b", "fragile")])
+    assert card["score"] == {"hedging": 0.0, "alliance-extension": 0.0}
+    assert card["records_score"]["hedging"] == 1.5
+    assert [r["robustness"] for r in card["rows"]] == ["not known (records alone: robust)",
+                                                      "not known (records alone: fragile)"]

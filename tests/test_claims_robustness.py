@@ -148,8 +148,10 @@ def test_steady_growth_is_supported_in_every_variant(worlds):
     assert c["evidence"]["baseline"]["mean_per_year"] == 1.0
     assert c["evidence"]["recent"]["mean_per_year"] == 3.0
     rob = c["robustness"]
-    assert rob["n"] >= 12 and rob["decided"] == rob["n"]
-    assert rob["agreeing"] == rob["n"] and rob["share"] == 1.0
+    # max-10 keeps every exercise here (7 window sets), no record has observers or is
+    # unverified: 9 variants count what an earlier one counts and are not counted again
+    assert rob["n"] == 24 and rob["repeats"] == 9 and rob["decided"] == 15
+    assert rob["agreeing"] == 15 and rob["share"] == 1.0
     assert rob["label"] == "robust"
     assert {r["reading"] for r in rob["variants"]} == {"supported"}
     # every kind of choice is in the grid
@@ -173,10 +175,18 @@ def test_one_mega_exercise_makes_the_verdict_fragile(worlds):
     assert by[("declared", "newman")] == "not supported"  # 1.2 a year against 2
     assert by[("declared", "max-10")] == "not supported"  # 1 a year against 2
     assert by[("shift +1", "pairs")] == "not supported"  # 2021-2025 misses the 2020 exercise
-    # supported only with pairs in the four window sets that hold 2020, and the two extras
-    assert rob["agreeing"] == 6 and rob["n"] == 23
+    # supported only with pairs in the four window sets that hold 2020; max-10 where no
+    # window holds 2020 (3 sets), observers in and unverified out count what an earlier
+    # variant counts, and are not counted again (before, the last two agreed with the
+    # headline twice over: 6 of 23)
+    assert by[("shift +1", "max-10")] == "not supported"
+    same = {v["variant"]: v["same_as"] for v in rob["variants"] if v["same_as"]}
+    assert len(same) == 5 and set(same.values()) <= {1, 10, 13, 16}
+    assert rob["agreeing"] == 4 and rob["decided"] == 18 and rob["n"] == 23
     assert rob["label"] == "fragile"
-    assert rob["summary"].startswith("supported in 6 of 23 variants: fragile")
+    assert rob["summary"].startswith("supported in 4 of 18 variants: fragile")
+    assert rob["summary"].endswith("5 variant(s) count the same records as an earlier one "
+                                   "and are not counted again")
 
 
 def test_declared_variant_reproduces_the_headline_numbers(worlds):
@@ -255,6 +265,33 @@ def test_covered_windows_let_the_verdict_stand_and_short_ones_do_not(worlds):
     assert short["verdict"] == "insufficient data"
     assert "records reach 10% of the official count (15 of 150" in short["reason"]
     assert short["reading"] == "supported"
+
+
+def test_grid_variants_face_the_headlines_coverage_rule(worlds):
+    # records and MOD's counts for 2005-2009 and 2020-2024 only: windows shifted or widened
+    # reach years without records (counted as none, they would halve the means): no data;
+    # the 3-year windows lie inside and are covered
+    c = _one(worlds, "us-share-fell", "counted")
+    rows = {(v["windows"], v["projection"]): v for v in c["robustness"]["variants"]}
+    assert rows[("declared", "pairs")]["coverage"] == "passes"
+    assert rows[("width 3", "newman")]["coverage"] == "passes"
+    shifted = rows[("shift -2", "pairs")]
+    assert shifted["coverage"] == "partly outside" and shifted["reading"] == "no data"
+    assert shifted["value"]["non_us_partners"] == [0.6, 1.2]  # the value stays shown
+    assert rows[("width 7", "pairs")]["same_as"] is None  # same records, other years
+    rob = c["robustness"]
+    assert (rob["decided"], rob["agreeing"], rob["label"]) == (4, 4, "robust")
+    assert rob["summary"].startswith("supported in 4 of 4 variants: robust; 10 variant(s) "
+                                     "without data")
+    # the same records against ten times their number: the headline and every variant
+    # fall to the completeness rule; the records alone still read
+    short = _one(worlds, "us-share-fell", "short")
+    rob = short["robustness"]
+    assert rob["decided"] == 0 and rob["label"] == "no data" and rob["records"]["decided"] == 4
+    assert {v["coverage"] for v in rob["variants"]} == {"completeness", "partly outside"}
+    assert rob["summary"].startswith("not known: no variant's windows pass the coverage rule "
+                                     "(see coverage); the records alone: supported in 4 of 4")
+    assert short["uncertainty"]["records_only"] is True
 
 
 def test_without_official_counts_completeness_is_named_as_unchecked(worlds):

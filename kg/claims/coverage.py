@@ -116,12 +116,18 @@ def window_status(window: tuple[int, int], spans: list[dict]) -> dict:
             "uncovered_years": sorted(years - covered)}
 
 
-def coverage_for(claim, coverage: dict, relations: dict[str, list[str]]) -> dict:
-    """Coverage block of a claim: spans per relation, status per window, caveat sentences."""
+def coverage_for(claim, coverage: dict, relations: dict[str, list[str]],
+                 windows: dict[str, tuple[int, int]] | None = None) -> dict:
+    """Coverage block of a claim: spans per relation, status per window, caveat sentences.
+
+    :param windows: other windows to set against the data (a variant of the robustness
+        grid); default the claim's own.
+    """
     out: dict = {"data": {}, "windows": {}, "caveats": []}
+    windows = claim.windows() if windows is None else windows
     for rel in sorted({r for rels in relations.values() for r in rels}):
         out["data"][rel] = _spans(coverage, rel)
-    for wname, w in sorted(claim.windows().items()):
+    for wname, w in sorted(windows.items()):
         per = {}
         for rel in relations.get(wname, []):
             spans = out["data"].get(rel, [])
@@ -143,7 +149,7 @@ def coverage_for(claim, coverage: dict, relations: dict[str, list[str]]) -> dict
     # (e.g. MME covers 1980-2010 and the curated data 2000-2025: a 2005-2009 baseline would
     # rest on both and a 2020-2024 window on the curated selection alone).
     out["mixed"] = []
-    wins = sorted(claim.windows().items())
+    wins = sorted(windows.items())
     if len(wins) > 1:
         for rel, spans in out["data"].items():
             sets = {}

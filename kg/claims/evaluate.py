@@ -139,13 +139,17 @@ def _missing_text(missing: list[str]) -> str:
     return "; ".join(parts)
 
 
-def _completeness(claim: Claim, run: ClaimRun, relations: dict) -> dict:
-    """Completeness per compared window, and whether it lets the verdict stand."""
+def _completeness(claim: Claim, run: ClaimRun, relations: dict,
+                  windows: dict[str, tuple[int, int]] | None = None) -> dict:
+    """Completeness per compared window, and whether it lets the verdict stand.
+
+    :param windows: other windows (a variant of the robustness grid); default the claim's.
+    """
     focus = str((claim.test.get("params") or {}).get("state", "JPN"))
     rows, note = run.fiscal(focus)
     kinds = claim.coverage.get("kinds") or ["us", "multilateral", "bilateral"]
     thr = float(claim.coverage.get("threshold", DEFAULT_COVERAGE_THRESHOLD))
-    wins = claim.windows()
+    wins = claim.windows() if windows is None else windows
     compared = [w for w, rels in relations.items() if "exercises" in rels and w in wins]
     official = any(r.official_count is not None or r.table_rows is not None for r in rows)
     out: dict = {"checked": bool(official), "threshold": thr, "kinds": kinds, "windows": {},
@@ -174,6 +178,63 @@ def _completeness(claim: Claim, run: ClaimRun, relations: dict) -> dict:
                                + "; ".join(f"{w}: {', '.join(v)}" for w, v in srcs.items())
                                + "); check that they count the same way.")
     return out
+
+
+#: The kinds of :func:`coverage_gate` for windows reaching years the data does not cover.
+SPAN_GATES = ("outside", "partly outside")
+
+
+def coverage_gate(cov: dict, comp: dict) -> tuple[str, str] | None:
+    """Why a reading over some windows cannot be a verdict, as ``(kind, reason)`` (None: it
+    can): the one coverage rule, for a claim's headline and each variant of its grid.
+
+    A window ``outside``, or ``partly outside``, the years the data covers (its years
+    without records would count as none); windows resting on ``mixed datasets``; or
+    ``completeness``: records short of the official count, or no official count to set
+    them against.
+
+    :param cov: :func:`kg.claims.coverage.coverage_for` of the windows.
+    :param comp: :func:`_completeness` of the same windows.
+
+    >>> coverage_gate({"status": "partly", "mixed": []}, {"blocking": []})[0]
+    'partly outside'
+    >>> coverage_gate({"status": "inside", "mixed": []}, {"blocking": []}) is None
+    True
+    """
+    if cov["status"] == "outside":
+        return "outside", "a window lies outside the data's coverage"
+    if cov["status"] == "partly":
+        return "partly outside", ("a window lies partly outside the years the data covers "
+                                  "(see coverage; its years without records would count as "
+                                  "none)")
+    if cov["mixed"]:
+        return "mixed datasets", (f"the windows rest on different {' and '.join(cov['mixed'])} "
+                                  "datasets (see coverage)")
+    if comp["blocking"]:
+        return "completeness", ("coverage below the threshold or unknown: "
+                                + "; ".join(comp["blocking"]))
+    return None
+
+
+def _gate_variants(claim: Claim, run: ClaimRun, relations: dict, rows: list[dict]) -> None:
+    """Set each exercise-grid variant's ``gate`` (the reason of :func:`coverage_gate` for
+    its windows, None when they could give a verdict) and ``coverage`` (its kind, or
+    ``passes``), once per distinct set of windows. A variant whose windows reach years the
+    data does not cover has no reading (``no data``), even of the records alone."""
+    from kg.claims.robustness import NO_DATA
+
+    gates: dict[tuple, tuple[str, str] | None] = {}
+    for r in rows:
+        wins = {k: (int(v[0]), int(v[1])) for k, v in r["years"].items()}
+        key = tuple(sorted(wins.items()))
+        if key not in gates:
+            gates[key] = coverage_gate(coverage_for(claim, run.coverage(), relations, wins),
+                                       _completeness(claim, run, relations, wins))
+        gate = gates[key]
+        r["coverage"] = gate[0] if gate else "passes"
+        r["gate"] = gate[1] if gate else None
+        if gate and gate[0] in SPAN_GATES:  # years without records counted as none: not
+            r["reading"] = NO_DATA  # a reading of the records at all (the value stays shown)
 
 
 def _exercise_data(claim: Claim, run: ClaimRun):
@@ -218,13 +279,19 @@ def _run_job(job: tuple):
     return window_change_uncertainty(claim, data, declared_spec(claim))
 
 
-def _robustness(claim: Claim, run: ClaimRun, headline: str,
+def _robustness(claim: Claim, run: ClaimRun, result: dict,
                 done: dict | None = None) -> tuple[dict, dict]:
     """The grid summary and the uncertainty block for a claim.
 
+    Each exercise-grid variant's windows go through the headline's coverage rule
+    (:func:`coverage_gate`): the summary counts only the variants whose windows could give
+    a verdict, and says what the records alone give beside it.
+
+    :param result: the claim's reading so far (:func:`_read_claim`).
     :param done: results of the claim's :func:`_resampling_jobs` computed elsewhere
         (kind to result); what is missing is computed here.
     """
+    headline = result["reading"]
     from kg.claims.robustness import DEFAULT_THRESHOLD, access_grid, allied_grid, summarize
 
     check = claim.test["check"]
@@ -249,10 +316,14 @@ def _robustness(claim: Claim, run: ClaimRun, headline: str,
     for job in _resampling_jobs(claim, _exercise_data(claim, run)):
         if job[0] not in done:
             done[job[0]] = _run_job(job)
-    rows = done["grid"]
+    rows = [dict(r) for r in done["grid"]]  # the gate is this run's, not the worker's
+    relations = {w: sorted(per) for w, per in result["coverage"]["windows"].items()}
+    _gate_variants(claim, run, relations, rows)
     summary = summarize(rows, _reading(headline, rows), thr)
     unc = done["uncertainty"] if "uncertainty" in done else {
         "applies": False, "why": "the statistic is not a change between two windows"}
+    if unc.get("applies") and result["verdict"] == INSUFFICIENT:
+        unc = {**unc, "records_only": True}  # an interval of the records' reading, no verdict's
     return summary, unc
 
 
@@ -322,7 +393,7 @@ def check_claim(store, claim: Claim, graphs: list[str] | None = None,
         run._cache.setdefault("coverage", coverage)
     _check_states([claim], run)
     out = _read_claim(store, claim, graphs, run)
-    out["robustness"], out["uncertainty"] = _robustness(claim, run, out["reading"], resampled)
+    out["robustness"], out["uncertainty"] = _robustness(claim, run, out, resampled)
     return out
 
 
@@ -340,17 +411,10 @@ def _read_claim(store, claim: Claim, graphs: list[str] | None, run: ClaimRun) ->
         more, cav = _official_lines(claim, run, res.evidence)
         lines += more
         caveats += cav
-    if cov["status"] == "outside" and verdict != INSUFFICIENT:
+    gate = coverage_gate(cov, comp)
+    if gate and verdict != INSUFFICIENT:
         verdict = INSUFFICIENT
-        reason = "a window lies outside the data's coverage; " + reason
-    elif cov["mixed"] and verdict != INSUFFICIENT:
-        verdict = INSUFFICIENT
-        reason = (f"the windows rest on different {' and '.join(cov['mixed'])} datasets "
-                  "(see coverage); " + reason)
-    if comp["blocking"] and verdict != INSUFFICIENT:
-        verdict = INSUFFICIENT
-        reason = ("coverage below the threshold or unknown: " + "; ".join(comp["blocking"])
-                  + "; the records alone say: " + reason)
+        reason = f"{gate[1]}; the records alone say: {reason}"
     if comp.get("sources_note"):
         caveats.append(comp["sources_note"])
     if not comp["checked"] and comp.get("note") and comp["note"].startswith("completeness"):
@@ -513,12 +577,12 @@ class ClaimsCheck:
                 results.append(_read_claim(store, c, graphs, run))
                 if self._work is None:  # nothing in the background: claim after claim
                     results[-1]["robustness"], results[-1]["uncertainty"] = _robustness(
-                        c, run, results[-1]["reading"])
+                        c, run, results[-1])
             if self._work is not None:
                 resampled = self._resampled()
                 for c, out in zip(claims, results, strict=True):
                     out["robustness"], out["uncertainty"] = _robustness(
-                        c, run, out["reading"], resampled.get(c.id))
+                        c, run, out, resampled.get(c.id))
         finally:
             self.close()
         summary = {v: sum(1 for r in results if r["verdict"] == v) for v in VERDICTS}

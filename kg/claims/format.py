@@ -64,7 +64,7 @@ def grid_table_rows(claim_result: dict) -> tuple[list[str], list[dict]]:
         cols = ["variant", "rule", "as_of", "value", "reading"]
     else:
         cols = ["variant", "windows", "window_years", "projection", "sources", "unverified",
-                "observers", "value", "reading"]
+                "observers", "value", "reading", "coverage", "same_as"]
     return cols, [{**r, "value": _value_text(r["value"])} for r in rows]
 
 
@@ -75,11 +75,13 @@ def _uncertainty_lines(c: dict) -> list[str]:
     if u.get("interval") is None:
         return [f"uncertainty: {u.get('why', 'not computed')}"]
     out = []
+    records = " (the records' reading; the verdict is insufficient data)" if u.get(
+        "records_only") else ""
     for k, obs in u["observed"].items():
         iv = u["interval"].get(k)
         p = u["p_value"].get(k)
         name = "" if k == "value" else f"{k.replace('_', ' ')}: "
-        out.append(f"uncertainty: {name}change {obs:+.4g}, 95% bootstrap interval "
+        out.append(f"uncertainty{records}: {name}change {obs:+.4g}, 95% bootstrap interval "
                    f"[{iv[0]:+.4g}, {iv[1]:+.4g}], permutation p = {p:.4g} "
                    f"({u['replicates']} replicates, seed {u['seed']})")
     return out

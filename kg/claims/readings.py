@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from heapq import heappop, heappush
 
 __all__ = ["Exercise", "ExerciseData", "Spec", "PROJECTIONS", "load_exercise_data",
-           "select", "READERS", "WINDOW_STATS", "read", "window_stat", "focus_betweenness"]
+           "select", "counted_states", "READERS", "WINDOW_STATS", "read", "window_stat", "focus_betweenness"]
 
 PROJECTIONS = ("pairs", "newman", "max")
 
@@ -145,7 +145,9 @@ def load_exercise_data(store, claim_params: dict, graphs, *, whole: bool = False
     return ExerciseData(focus=focus, us=us, exercises=exercises, whole=whole)
 
 
-def _states(ex: Exercise, spec: Spec) -> frozenset:
+def counted_states(ex: Exercise, spec: Spec) -> frozenset:
+    """The states an exercise counts under ``spec``: its participants, and its observers
+    when the specification counts them."""
     return ex.participants | ex.observers if spec.observers else ex.participants
 
 
@@ -156,7 +158,7 @@ def select(data: ExerciseData, spec: Spec, window: tuple[int, int],
     for ex in data.exercises if exercises is None else exercises:
         if not window[0] <= ex.year <= window[1]:
             continue
-        states = _states(ex, spec)
+        states = counted_states(ex, spec)
         if data.focus not in states and not data.whole:
             continue
         if spec.projection == "max" and len(states) > spec.max_participants:
@@ -172,7 +174,7 @@ def select(data: ExerciseData, spec: Spec, window: tuple[int, int],
 
 
 def _w(ex: Exercise, spec: Spec) -> float:
-    n = len(_states(ex, spec))
+    n = len(counted_states(ex, spec))
     if spec.projection == "newman":
         return 1.0 / (n - 1) if n > 1 else 0.0
     return 1.0
@@ -190,7 +192,7 @@ def _partners_mean(data, spec, exs, window, exclude=frozenset()) -> float:
     per = {y: 0.0 for y in _years(window)}
     if spec.projection == "newman":
         for ex in exs:
-            others = _states(ex, spec) - {data.focus} - exclude
+            others = counted_states(ex, spec) - {data.focus} - exclude
             per[ex.year] += _w(ex, spec) * len(others)
     else:
         seen = dict.fromkeys(per, 0)  # per year, the bit set of the partners seen
@@ -205,10 +207,10 @@ def _us_share(data, spec, exs) -> float | None:
     (the share of the exercises' weight, not the US's share of the focus's tie strength)."""
     if spec.projection != "newman":  # every weight 1.0: the sums are counts
         tot = float(len(exs))
-        us = float(sum(1 for ex in exs if data.us in _states(ex, spec)))
+        us = float(sum(1 for ex in exs if data.us in counted_states(ex, spec)))
         return us / tot if tot else None
     tot = sum(_w(ex, spec) for ex in exs)
-    us = sum(_w(ex, spec) for ex in exs if data.us in _states(ex, spec))
+    us = sum(_w(ex, spec) for ex in exs if data.us in counted_states(ex, spec))
     return us / tot if tot else None
 
 
@@ -341,7 +343,7 @@ def _dependency(adj: list, s: int, f: int):
 def _without_us_mean(data, spec, exs, window) -> float:
     """Mean per year of the focus's exercises without the US (Newman: weighted 1/(n-1))."""
     tot = sum(_w(ex, spec) if spec.projection == "newman" else 1.0
-              for ex in exs if data.us not in _states(ex, spec))
+              for ex in exs if data.us not in counted_states(ex, spec))
     return tot / len(_years(window))
 
 
@@ -398,9 +400,9 @@ def _change(check, data, spec, claim) -> tuple[dict, bool | None]:
 def _mix(check, data, spec, claim) -> tuple[dict, bool | None]:
     dw = claim.test.get("decide_window", "recent")
     exs = select(data, spec, spec.window_dict()[dw])
-    a = sum(_w(e, spec) for e in exs if data.us in _states(e, spec) and len(_states(e, spec)) >= 3)
-    b = sum(_w(e, spec) for e in exs if data.us not in _states(e, spec)
-            and len(_states(e, spec)) >= 2)
+    a = sum(_w(e, spec) for e in exs if data.us in counted_states(e, spec) and len(counted_states(e, spec)) >= 3)
+    b = sum(_w(e, spec) for e in exs if data.us not in counted_states(e, spec)
+            and len(counted_states(e, spec)) >= 2)
     if not exs:
         return {"us_and_third": 0, "without_us": 0}, None
     return {"us_and_third": _r(a), "without_us": _r(b)}, a > b
@@ -414,7 +416,7 @@ def _aligned(check, data, spec, claim) -> tuple[dict, bool | None]:
     for name in ("baseline", "recent"):
         s: dict[str, float] = {}
         for ex in select(data, spec, w[name]):
-            for p in _states(ex, spec) - {data.focus}:
+            for p in counted_states(ex, spec) - {data.focus}:
                 s[p] = s.get(p, 0.0) + _w(ex, spec)
         strength[name] = s
     new = sorted(set(strength["recent"]) - set(strength["baseline"]) - {data.us})

@@ -9,12 +9,19 @@ official tables (a source with ``sp:locator``) when there are any. For the acces
 it crosses the counting rule with the year of reckoning. The verdict is reported
 with how many variants give the same reading: "supported in 21 of 23 variants:
 robust"; below the threshold share (0.8 unless the claim says) it is "fragile".
+
+An exercise variant counts only when its windows pass the rule that gates the
+headline (:func:`kg.claims.evaluate.coverage_gate`: inside the data's years, on the
+same datasets, complete enough against the official counts); what the records alone
+give is tallied beside it. A variant that counts exactly what an earlier one counts
+(the same exercises with the same states, weighted alike, in the same windows) is
+marked ``same_as`` and not counted again: agreeing twice is not two readings.
 """
 
 from __future__ import annotations
 
 from kg.claims.checks import NOT_SUPPORTED, SUPPORTED, not_tied_reason
-from kg.claims.readings import PROJECTIONS, ExerciseData, Spec, read
+from kg.claims.readings import PROJECTIONS, ExerciseData, Spec, counted_states, read, select
 
 __all__ = ["DEFAULT_SHIFTS", "DEFAULT_WIDTHS", "DEFAULT_THRESHOLD", "DEFAULT_MAX_PARTICIPANTS",
            "declared_spec", "window_variants", "exercise_grid", "access_grid", "allied_grid",
@@ -97,11 +104,25 @@ def exercise_grid(claim, data: ExerciseData) -> list[dict]:
                          Spec(base.windows, table_only=True,
                               max_participants=base.max_participants)))
     rows = []
+    first: dict[tuple, int] = {}  # what a variant counts, to the first variant counting it
     for i, (dims, spec) in enumerate(variants):
         value, holds = read(claim, data, spec)
-        rows.append({"variant": i + 1, **dims, "declared": i == 0, "value": value,
-                     "reading": _label(holds)})
+        same = first.setdefault(_counted(data, spec), i + 1)
+        rows.append({"variant": i + 1, **dims, "declared": i == 0,
+                     "years": {k: list(w) for k, w in spec.windows}, "value": value,
+                     "reading": _label(holds), "same_as": None if same == i + 1 else same})
     return rows
+
+
+def _counted(data: ExerciseData, spec: Spec) -> tuple:
+    """What a specification counts: per window (its years), each exercise kept with the
+    states that count, and how ties are weighted. Two variants that count the same give the same
+    statistic whatever their labels (e.g. "unverified out" where no record is unverified),
+    so the second is one reading, not two."""
+    weights = "newman" if spec.projection == "newman" else "one per exercise"
+    return (weights, tuple((name, w, tuple((ex.id, counted_states(ex, spec))
+                                           for ex in select(data, spec, w)))
+                           for name, w in spec.windows))
 
 
 def access_grid(claim, rows: list[dict], lcs: dict, lcs_pending: dict) -> list[dict]:
@@ -146,8 +167,28 @@ def allied_grid(claim, own: list[dict], ties: list[dict], lcs: dict) -> list[dic
     return out
 
 
+def _tally(rows: list[dict], headline: str, threshold: float) -> dict:
+    """Of the rows with a reading: how many, how many give ``headline``, share and label."""
+    decided = [r for r in rows if r["reading"] != NO_DATA]
+    agree = sum(1 for r in decided if r["reading"] == headline)
+    share = round(agree / len(decided), 4) if decided else None
+    label = ("robust" if share is not None and share >= threshold else
+             "fragile" if share is not None else NO_DATA)
+    text = (f"{headline} in {agree} of {len(decided)} variants: {label}"
+            + (f" (robust needs {threshold:.0%})" if label == "fragile" else ""))
+    return {"decided": len(decided), "agreeing": agree, "share": share, "label": label,
+            "text": text}
+
+
 def summarize(rows: list[dict], headline: str, threshold: float = DEFAULT_THRESHOLD) -> dict:
-    """Share of the variants with a reading that give the headline reading.
+    """Share of the variants that give the headline reading, among those that count.
+
+    A variant counts when it has a reading, its windows pass the coverage rule that
+    gates the headline (its ``gate`` is None; rows without one pass) and it counts
+    something no earlier variant counts (its ``same_as`` is None: "unverified out" where
+    no record is unverified is the declared reading again, not a second one). The same
+    tally over the variants with a reading, coverage aside, is ``records``: what the
+    records alone say, shown beside it when the coverage rule sets variants aside.
 
     >>> rows = [{"reading": "supported"}] * 9 + [{"reading": "not supported"}]
     >>> summarize(rows, "supported")["label"]
@@ -156,19 +197,36 @@ def summarize(rows: list[dict], headline: str, threshold: float = DEFAULT_THRESH
     'supported in 9 of 10 variants: fragile (robust needs 95%)'
     >>> summarize([{"reading": NO_DATA}] * 3, NO_DATA)["summary"]
     'no variant of the 3 has data: robustness not known'
+    >>> gated = [{"reading": "supported", "gate": "a window lies outside"}] * 4
+    >>> summarize(gated + [{"reading": "supported", "same_as": 1}], "supported")["summary"]
+    "not known: no variant's windows pass the coverage rule (see coverage); the records \
+alone: supported in 4 of 4 variants: robust; 1 variant(s) count the same records as an \
+earlier one and are not counted again"
     """
-    decided = [r for r in rows if r["reading"] != NO_DATA]
-    agree = sum(1 for r in decided if r["reading"] == headline)
-    share = round(agree / len(decided), 4) if decided else None
-    label = ("robust" if share is not None and share >= threshold else
-             "fragile" if share is not None else NO_DATA)
-    if not decided:  # "no data in 0 of 0 variants: no data" said nothing
+    distinct = [r for r in rows if r.get("same_as") is None]
+    passing = [r for r in distinct if not r.get("gate")]
+    verdicts = _tally(passing, headline, threshold)
+    records = _tally(distinct, headline, threshold)
+    if not records["decided"]:  # "no data in 0 of 0 variants: no data" said nothing
         summary = f"no variant of the {len(rows)} has data: robustness not known"
+    elif verdicts["decided"] == records["decided"]:  # the same variants: one tally
+        summary = verdicts["text"]
+    elif verdicts["decided"]:
+        summary = (verdicts["text"].replace(" variants:", " variants whose windows pass the "
+                                            "coverage rule:", 1)
+                   + f"; the records alone: {records['text']}")
     else:
-        summary = (f"{headline} in {agree} of {len(decided)} variants: {label}"
-                   + (f" (robust needs {threshold:.0%})" if label == "fragile" else ""))
-        if len(decided) < len(rows):
-            summary += f"; {len(rows) - len(decided)} variant(s) without data"
-    return {"variants": rows, "n": len(rows), "decided": len(decided), "agreeing": agree,
-            "share": share, "threshold": threshold, "label": label, "reading": headline,
-            "summary": summary}
+        summary = ("not known: no variant's windows pass the coverage rule (see coverage); "
+                   f"the records alone: {records['text']}")
+    missing = len(distinct) - records["decided"]
+    if records["decided"] and missing:
+        summary += f"; {missing} variant(s) without data"
+    repeats = len(rows) - len(distinct)
+    if repeats:
+        summary += (f"; {repeats} variant(s) count the same records as an earlier one and "
+                    "are not counted again")
+    return {"variants": rows, "n": len(rows), "decided": verdicts["decided"],
+            "agreeing": verdicts["agreeing"], "share": verdicts["share"],
+            "threshold": threshold, "label": verdicts["label"], "reading": headline,
+            "summary": summary, "gated": len(distinct) - len(passing), "repeats": repeats,
+            "records": {k: records[k] for k in ("decided", "agreeing", "share", "label")}}

@@ -59,7 +59,8 @@ def scorecard(results: list[dict]) -> dict:
             counts_for = _other(side)
         if counts_for:
             score[counts_for] += w
-        rw = _weight(c.get("reading", ""), label)
+        rlabel = (rob.get("records") or {}).get("label", label)  # coverage aside
+        rw = _weight(c.get("reading", ""), rlabel)
         if c.get("reading") == SUPPORTED:
             records[side] += rw
         elif c.get("reading") == NOT_SUPPORTED and sig.get("counter"):
@@ -67,7 +68,8 @@ def scorecard(results: list[dict]) -> dict:
         rows.append({"id": c["id"], "title": c["title"], "side": side,
                      "predicts": sig.get("predicts", ""), "counter": sig.get("counter", ""),
                      "verdict": c["verdict"], "reading": c.get("reading", c["verdict"]),
-                     "robustness": label or "n/a", "grid": rob.get("summary", ""),
+                     "robustness": _robustness_text(label, rlabel),
+                     "grid": rob.get("summary", ""),
                      "counts_for": counts_for or "neither", "weight": w if counts_for else 0.0,
                      "caveat": sig.get("caveat", "")})
     favours = _favours(score)
@@ -121,6 +123,20 @@ def scorecard(results: list[dict]) -> dict:
     return {"rows": rows, "score": score, "records_score": records, "favours": favours,
             "decided": decided,
             "favours_on_records": favours_records, "sentence": sentence, "caveats": caveats}
+
+
+def _robustness_text(label: str, records_label: str) -> str:
+    """The scorecard's robustness cell: the grid's label, and the records' where the
+    coverage rule left none.
+
+    >>> _robustness_text("no data", "robust")
+    'not known (records alone: robust)'
+    """
+    if not label:
+        return "n/a"
+    if label == "no data" and records_label not in ("no data", label):
+        return f"not known (records alone: {records_label})"
+    return label
 
 
 def _favours(score: dict) -> str:
