@@ -255,6 +255,23 @@ def test_streaming_syntax_error_names_the_real_line(store_copy, tmp_path):
         assert st.fingerprint() == before
 
 
+def test_streaming_ingest_keeps_one_dataset_version_per_graph(store_copy, tmp_path):
+    """The streaming path (files bigger than memory) holds nothing in memory: it checks the
+    versions on the loaded checkpoint, and the write is undone."""
+    first = _dataset_ttl(tmp_path / "a.ttl", "a", "7")
+    other = _dataset_ttl(tmp_path / "b.ttl", "b", "5.1")
+    with open_store(store_copy, write=True) as st:
+        ingest(st, [first], graph="ds", stream=True)
+        before = st.fingerprint()
+        with pytest.raises(InputError) as err:
+            ingest(st, [other], graph="ds", stream=True)
+        assert "graph ds would hold versions 5.1, 7 of its datasets, stored and new" in str(
+            err.value) and str(other) in str(err.value)
+        assert st.fingerprint() == before
+        ingest(st, [other], graph="ds", stream=True, replace=True)  # replacing is the way
+        assert st.fingerprint() != before
+
+
 def test_stream_threshold_from_the_environment(monkeypatch):
     from kg.ingest import stream_threshold
 

@@ -275,12 +275,17 @@ def _typed(mem, graph: str) -> set[str]:
                                                            ox.NamedNode(graph))}
 
 
-def _one_version_per_graph(mem, store, targets, replace: bool, files: list[str]) -> None:
+def _one_version_per_graph(mem, store, targets, replace: bool, files: list[str], *,
+                           loaded: bool = False) -> None:
     """Refuse a graph that would hold two versions of a dataset (ATOP 5.1 over 4.01, or an
     export of ATOP ingested as RDF into the MME graph): it would count each alliance or
     exercise twice, and the codebooks and citations would name one of the two. The versions
     are the ``owl:versionInfo`` of the ``sp:Dataset`` descriptions, new and stored (the
-    stored ones only when adding, not with ``--replace``). ``--graph NAME`` says which."""
+    stored ones only when adding, not with ``--replace``). ``--graph NAME`` says which.
+
+    :param loaded: ``mem`` is the store's new checkpoint with the input loaded (the
+        streaming path, which holds nothing in memory): what it holds is stored and new
+        together, and ``store`` is None."""
     from kg.info import graph_versions
 
     new: dict[str, set[str]] = {}
@@ -291,6 +296,10 @@ def _one_version_per_graph(mem, store, targets, replace: bool, files: list[str])
     file = files[0] if len(files) == 1 else ", ".join(files)
     for graph, versions in sorted(new.items()):
         name = graph_name(graph)
+        if len(versions) > 1 and loaded and not replace:
+            raise InputError(f"graph {name} would hold versions {', '.join(sorted(versions))} "
+                             "of its datasets, stored and new: pass --replace to replace it, "
+                             "or --graph NAME to keep each apart", file=file)
         if len(versions) > 1:
             raise InputError(f"the input describes versions {', '.join(sorted(versions))} of "
                              f"datasets for graph {name}, which holds one: give each its own "
@@ -744,6 +753,7 @@ def _ingest_direct(store, paths, loads, *, fmt, graph, replace, strict, stream) 
             report.graphs[graph_name(t)] = _count(db, t) - before.get(t, 0)
         if replace and not any(report.graphs.values()):  # the files held no triples
             _refuse_empty(paths, replace, graph)
+        _one_version_per_graph(db, None, set(targets), replace, report.files, loaded=True)
         _raise_violation(validate_oxigraph(db, focus_graphs=targets, limit=50), {}, report.files)
         if others:
             _raise_violation(_touched_in_store(db, targets, others, known), {}, report.files)
