@@ -29,7 +29,7 @@ from kg.namespaces import SPARQL_PREFIXES
 
 __all__ = ["START_MARKER", "END_MARKER", "Coverage", "collect", "coverage_table",
            "coverage_summary", "readme_block", "update_readme", "main",
-           "FISCAL_KINDS", "FiscalCoverage", "fiscal_coverage", "fiscal_result_set",
+           "FISCAL_KINDS", "FiscalCoverage", "fiscal_coverage", "fiscal_exercises", "fiscal_result_set",
            "exercise_kind", "fiscal_table", "fiscal_block", "FISCAL_START", "FISCAL_END"]
 
 START_MARKER = "<!-- coverage:start -->"
@@ -313,6 +313,39 @@ SELECT ?c ?cat ?fy ?n ?basis ?src WHERE {
 """
 
 
+def fiscal_exercises(store, *, focus: str = "JPN", graphs=None) -> dict[str, tuple[int, str]]:
+    """The exercises :func:`fiscal_coverage` counts: IRI to ``(fiscal year, kind)``.
+
+    :param store: a store; ``focus`` and ``graphs`` as for :func:`fiscal_coverage` (checked
+        there).
+
+    Example: ``fiscal_exercises(open_store(".kg"))["https://w3id.org/secpart/id/exercise/
+    malabar-2017"]`` is ``(2017, "us")``.
+    """
+    from kg.namespaces import SPARQL_PREFIXES, iso3_of, state_iri
+    from kg.sparql import Iri
+
+    parts: dict[str, set[str]] = defaultdict(set)
+    fys: dict[str, int] = {}
+    partial: set[str] = set()
+    for row in store.select(SPARQL_PREFIXES + _FISCAL_EXERCISES,
+                            bindings={"focus": Iri(state_iri(focus))},
+                            graphs=None if graphs is None else list(graphs), own=True).dicts():
+        ex = str(row["ex"])
+        fys[ex] = int(row["fy"])
+        code = iso3_of(str(row["p"]))
+        if code:
+            parts[ex].add(code)
+        if str(row.get("complete", "true")).lower() in ("false", "0"):
+            partial.add(ex)
+    out = {}
+    for ex, fy in fys.items():
+        kind = exercise_kind(parts[ex], focus=focus, complete=ex not in partial)
+        if kind:
+            out[ex] = (fy, kind)
+    return out
+
+
 def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCoverage]:
     """Exercises per Japanese fiscal year and kind, set against the official counts.
 
@@ -329,7 +362,7 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
 
     Example: ``fiscal_coverage(open_store(".kg"))[0].records``.
     """
-    from kg.namespaces import ID, SPARQL_PREFIXES, check_iso3, iso3_of, state_iri
+    from kg.namespaces import ID, SPARQL_PREFIXES, check_iso3, state_iri
     from kg.network import check_graphs_declare_states, check_states_known
     from kg.sparql import Iri
 
@@ -341,23 +374,7 @@ def fiscal_coverage(store, *, focus: str = "JPN", graphs=None) -> list[FiscalCov
     check_states_known(store, [focus], "--focus")
     check_graphs_declare_states(store, graphs, "the coverage counts participants by")
     g = list(graphs) if graphs is not None else None
-    parts: dict[str, set[str]] = defaultdict(set)
-    fys: dict[str, int] = {}
-    partial: set[str] = set()
-    for row in store.select(SPARQL_PREFIXES + _FISCAL_EXERCISES,
-                            bindings={"focus": Iri(state_iri(focus))}, graphs=g, own=True).dicts():
-        ex = str(row["ex"])
-        fys[ex] = int(row["fy"])
-        code = iso3_of(str(row["p"]))
-        if code:
-            parts[ex].add(code)
-        if str(row.get("complete", "true")).lower() in ("false", "0"):
-            partial.add(ex)
-    records: Counter = Counter()
-    for ex, fy in fys.items():
-        kind = exercise_kind(parts[ex], focus=focus, complete=ex not in partial)
-        if kind:
-            records[(fy, kind)] += 1
+    records = Counter(fiscal_exercises(store, focus=focus, graphs=g).values())
     counts: dict[tuple[int, str, str], int] = {}
     sources: dict[tuple[int, str], set[str]] = defaultdict(set)
     for row in store.select(SPARQL_PREFIXES + _FISCAL_COUNTS,

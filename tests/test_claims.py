@@ -256,6 +256,11 @@ def test_raa_with_pending_variant_counts_agreements_signed_by_the_year(toy):
     assert grid[("with-pending", 2023)] == ["AUS", "GBR"]      # GBR signed 2023, still pending
     assert grid[("with-pending", 2024)] == ["AUS", "GBR", "PHL"]
     assert grid[("in-force", 2026)] == ["AUS", "PHL"]
+    # the toy's agreement records end in 2026: a later year of reckoning has no reading
+    # (nothing recorded says what is in force then)
+    later = [v for v in c4["robustness"]["variants"] if v["as_of"] > 2026]
+    assert later and {(v["reading"], v["coverage"]) for v in later} == {("no data", "outside")}
+    assert c4["robustness"]["decided"] == len(c4["robustness"]["variants"]) - len(later)
 
 
 def test_minilateral_and_betweenness(toy):
@@ -291,8 +296,14 @@ def test_partly_covered_window_gives_insufficient_data(toy):
     assert res["coverage"]["status"] == "partly"
     assert res["coverage"]["windows"]["baseline"]["exercises"]["uncovered_years"] == [2005, 2006]
     assert any("only partly inside" in c and "2005, 2006" in c for c in res["coverage"]["caveats"])
-    assert res["verdict"] == "insufficient data" and res["reading"] == "supported"
+    # not even the records' reading: its figures count the uncovered years as none
+    assert res["verdict"] == "insufficient data" and res["reading"] == "insufficient data"
     assert res["reason"].startswith("a window lies partly outside the years the data covers")
+    assert "the records' figures, counting those years as none: " in res["reason"]
+    assert res["uncertainty"]["applies"] is False
+    assert "years the data does not cover" in res["uncertainty"]["why"]
+    rob = res["robustness"]
+    assert rob["label"] == "no data" and rob["records"]["label"] == "no data"
 
 
 def test_window_outside_coverage_gives_insufficient_data(toy):

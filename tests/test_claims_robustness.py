@@ -280,9 +280,11 @@ def test_grid_variants_face_the_headlines_coverage_rule(worlds):
     assert shifted["value"]["non_us_partners"] == [0.6, 1.2]  # the value stays shown
     assert rows[("width 7", "pairs")]["same_as"] is None  # same records, other years
     rob = c["robustness"]
-    assert (rob["decided"], rob["agreeing"], rob["label"]) == (4, 4, "robust")
-    assert rob["summary"].startswith("supported in 4 of 4 variants: robust; 10 variant(s) "
-                                     "without data")
+    # four variants agree, but four are too few to call it robust
+    assert (rob["decided"], rob["agreeing"], rob["label"]) == (4, 4, "fragile")
+    assert rob["summary"].startswith(
+        "supported in 4 of 4 variants: fragile (robust needs 80% of at least 5 variants); "
+        "10 variant(s) whose windows reach years the data does not cover")
     # the same records against ten times their number: the headline and every variant
     # fall to the completeness rule; the records alone still read
     short = _one(worlds, "us-share-fell", "short")
@@ -521,3 +523,32 @@ def test_check_claims_resamples_in_workers_unless_told_one(built_store, monkeypa
         one = check_claims(store, ["partners-grew"], citation=False, workers=1)
         assert made == [None]  # no workers asked for
     assert json.dumps(one, sort_keys=True) == json.dumps(default, sort_keys=True)
+
+
+def test_a_variant_reading_one_graph_faces_that_graphs_years(worlds):
+    """steady covers 2001-2027, late 2016-2024: together the windows rest on different
+    datasets (the headline's gate); steady alone compares like with like and counts; late
+    alone has no 2005-2009 at all, so its reading (2005-2009 counted as none) is no data."""
+    c = check_claims(worlds, ["partners-grew"], ["steady", "late"], citation=False)["claims"][0]
+    assert c["verdict"] == "insufficient data" and "different exercises datasets" in c["reason"]
+    by = {v["sources"]: v for v in c["robustness"]["variants"] if v["sources"].endswith(" only")}
+    assert by["steady only"]["coverage"] == "passes"
+    assert by["steady only"]["reading"] == "supported"
+    assert by["late only"]["coverage"] == "outside" and by["late only"]["reading"] == "no data"
+    assert c["robustness"]["decided"] >= 1
+
+
+def test_exercise_mix_variants_that_change_only_the_unread_window_are_one(tmp_path, worlds):
+    """us-minilateral-dominant reads its recent window only: with recent 2020-2022, the
+    width-3 variants change the baseline alone and count what the declared ones count."""
+    d = _claims_copy(tmp_path)
+    f = d / "us-minilateral-dominant.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("recent: [2020, 2024]",
+                                                       "recent: [2020, 2022]"), encoding="utf-8")
+    c = check_claims(worlds, ["us-minilateral-dominant"], ["mega"], citation=False,
+                     directory=str(d))["claims"][0]
+    rows = {(v["windows"], v["projection"]): v for v in c["robustness"]["variants"]}
+    assert rows[("width 3", "pairs")]["window_years"] == "baseline 2006-2008; recent 2020-2022"
+    assert rows[("width 3", "pairs")]["same_as"] == 1
+    assert rows[("width 3", "newman")]["same_as"] == 2
+    assert rows[("shift +1", "pairs")]["same_as"] is None

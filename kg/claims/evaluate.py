@@ -32,6 +32,7 @@ from kg.claims.coverage import (
     window_completeness,
 )
 from kg.claims.definitions import Claim, load_references, select_claims
+from kg.claims.robustness import NO_DATA, SPAN_GATES
 from kg.errors import InputError, KgError, UsageError
 
 __all__ = ["ClaimNotSupported", "ClaimRun", "ClaimsCheck", "check_claim", "check_claims",
@@ -72,6 +73,15 @@ class ClaimRun:
     def fiscal(self, focus: str) -> tuple[list, str]:
         return self.get(("fiscal", focus),
                         lambda: fiscal_rows(self.store, focus=focus, graphs=self.graphs))
+
+    def fiscal_exercises(self, focus: str) -> dict[str, tuple[int, str]]:
+        """Local exercise id to ``(fiscal year, kind)``, as :meth:`fiscal` counts them."""
+        from kg.coverage import fiscal_exercises
+
+        # the id as exercise_records.rq gives it (the IRI's last segment)
+        return self.get(("fiscal exercises", focus), lambda: {
+            ex.rsplit("/", 1)[-1]: fk for ex, fk in fiscal_exercises(
+                self.store, focus=focus, graphs=self.graphs).items()})
 
     def references(self) -> dict:
         return self.get("references", lambda: load_references(self.directory))
@@ -140,13 +150,23 @@ def _missing_text(missing: list[str]) -> str:
 
 
 def _completeness(claim: Claim, run: ClaimRun, relations: dict,
-                  windows: dict[str, tuple[int, int]] | None = None) -> dict:
+                  windows: dict[str, tuple[int, int]] | None = None,
+                  keep: frozenset | None = None) -> dict:
     """Completeness per compared window, and whether it lets the verdict stand.
 
     :param windows: other windows (a variant of the robustness grid); default the claim's.
+    :param keep: count only these exercises (local ids) against the official numbers (a
+        variant reading one source, or the official tables' records alone); None: all.
     """
+    from dataclasses import replace
+
     focus = str((claim.test.get("params") or {}).get("state", "JPN"))
     rows, note = run.fiscal(focus)
+    if keep is not None:
+        from collections import Counter
+
+        kept = Counter(fk for ex, fk in run.fiscal_exercises(focus).items() if ex in keep)
+        rows = [replace(r, records=kept.get((r.fiscal_year, r.kind), 0)) for r in rows]
     kinds = claim.coverage.get("kinds") or ["us", "multilateral", "bilateral"]
     thr = float(claim.coverage.get("threshold", DEFAULT_COVERAGE_THRESHOLD))
     wins = claim.windows() if windows is None else windows
@@ -178,10 +198,6 @@ def _completeness(claim: Claim, run: ClaimRun, relations: dict,
                                + "; ".join(f"{w}: {', '.join(v)}" for w, v in srcs.items())
                                + "); check that they count the same way.")
     return out
-
-
-#: The kinds of :func:`coverage_gate` for windows reaching years the data does not cover.
-SPAN_GATES = ("outside", "partly outside")
 
 
 def coverage_gate(cov: dict, comp: dict) -> tuple[str, str] | None:
@@ -216,20 +232,37 @@ def coverage_gate(cov: dict, comp: dict) -> tuple[str, str] | None:
     return None
 
 
-def _gate_variants(claim: Claim, run: ClaimRun, relations: dict, rows: list[dict]) -> None:
-    """Set each exercise-grid variant's ``gate`` (the reason of :func:`coverage_gate` for
-    its windows, None when they could give a verdict) and ``coverage`` (its kind, or
-    ``passes``), once per distinct set of windows. A variant whose windows reach years the
-    data does not cover has no reading (``no data``), even of the records alone."""
-    from kg.claims.robustness import NO_DATA
+def _gate_variants(claim: Claim, run: ClaimRun, relations: dict, rows: list[dict],
+                   data) -> None:
+    """Set each exercise-grid variant's ``gate`` (the reason of :func:`coverage_gate`, None
+    when it could give a verdict) and ``coverage`` (its kind, or ``passes``).
 
+    The rule reads the variant's own windows and sources: a variant reading one graph is set
+    against that graph's years, and one reading some records only (one graph, the official
+    tables' records, verified records) against the official numbers with those records
+    alone. A variant whose windows reach years its data does not cover has no reading
+    (``no data``), even of the records alone: those years would count as none.
+
+    :param data: the :class:`kg.claims.readings.ExerciseData` the grid read.
+    """
+    coverage = run.coverage()
     gates: dict[tuple, tuple[str, str] | None] = {}
     for r in rows:
         wins = {k: (int(v[0]), int(v[1])) for k, v in r["years"].items()}
-        key = tuple(sorted(wins.items()))
+        sel = r.get("selection") or {}
+        graphs = tuple(sel.get("graphs") or ())
+        subset = bool(graphs) or sel.get("table_only") or sel.get("unverified") is False
+        key = (tuple(sorted(wins.items())), graphs, bool(sel.get("table_only")),
+               sel.get("unverified", True))
         if key not in gates:
-            gates[key] = coverage_gate(coverage_for(claim, run.coverage(), relations, wins),
-                                       _completeness(claim, run, relations, wins))
+            cov = {g: d for g, d in coverage.items() if g in graphs} if graphs else coverage
+            keep = frozenset(ex.id for ex in data.exercises
+                             if (not graphs or ex.graphs & set(graphs))
+                             and (ex.table or not sel.get("table_only"))
+                             and (not ex.unverified or sel.get("unverified", True))
+                             ) if subset else None
+            gates[key] = coverage_gate(coverage_for(claim, cov, relations, wins),
+                                       _completeness(claim, run, relations, wins, keep))
         gate = gates[key]
         r["coverage"] = gate[0] if gate else "passes"
         r["gate"] = gate[1] if gate else None
@@ -297,16 +330,19 @@ def _robustness(claim: Claim, run: ClaimRun, result: dict,
     check = claim.test["check"]
     thr = float(claim.robustness.get("threshold", DEFAULT_THRESHOLD))
     params = claim.test.get("params") or {}
+    ends = [s["end"] for s in (result["coverage"]["data"].get("agreements") or [])]
+    last = max(ends) if ends else None  # the last year the agreement data covers
     if check == "agreements_in_force":
         rows = access_grid(claim, run.query(claim.test["query"],
                                             {"state": params.get("state", "JPN")}),
-                           run.lifecycles(), run.lifecycles(include_pending=True))
+                           run.lifecycles(), run.lifecycles(include_pending=True), last)
         unc = {"applies": False, "why": "the statistic is a count at one date, not a change"}
         return summarize(rows, _reading(headline, rows), thr), unc
     if check == "agreements_with_allies":
         q = claim.test["query"]
         rows = allied_grid(claim, run.query(q, {"us": params.get("state", "JPN")}),
-                           run.query(q, {"us": params.get("us", "USA")}), run.lifecycles())
+                           run.query(q, {"us": params.get("us", "USA")}), run.lifecycles(),
+                           last)
         unc = {"applies": False, "why": "the statistic is a share at one date, not a change"}
         return summarize(rows, _reading(headline, rows), thr), unc
     if check not in _EXERCISE_CHECKS:
@@ -318,21 +354,25 @@ def _robustness(claim: Claim, run: ClaimRun, result: dict,
             done[job[0]] = _run_job(job)
     rows = [dict(r) for r in done["grid"]]  # the gate is this run's, not the worker's
     relations = {w: sorted(per) for w, per in result["coverage"]["windows"].items()}
-    _gate_variants(claim, run, relations, rows)
+    _gate_variants(claim, run, relations, rows, _exercise_data(claim, run))
     summary = summarize(rows, _reading(headline, rows), thr)
     unc = done["uncertainty"] if "uncertainty" in done else {
         "applies": False, "why": "the statistic is not a change between two windows"}
-    if unc.get("applies") and result["verdict"] == INSUFFICIENT:
+    if unc.get("applies") and result["coverage"]["status"] != "inside":
+        unc = {"applies": False, "why": "a window reaches years the data does not cover (see "
+                                        "coverage): an interval would count them as none"}
+    elif unc.get("applies") and result["verdict"] == INSUFFICIENT:
         unc = {**unc, "records_only": True}  # an interval of the records' reading, no verdict's
     return summary, unc
 
 
 def _reading(headline: str, rows: list[dict]) -> str:
-    """The reading the grid is compared with: the headline's, else the declared variant's."""
+    """The reading the grid is compared with: the headline's, else the declared variant's
+    (``no data`` when that has none: the grid then says robustness is not known)."""
     if headline in VERDICTS[:2]:
         return headline
     declared = [r for r in rows if r.get("declared")]
-    return declared[0]["reading"] if declared else headline
+    return declared[0]["reading"] if declared else NO_DATA
 
 
 def _official_lines(claim: Claim, run: ClaimRun, ev: dict) -> tuple[list[str], list[str]]:
@@ -412,7 +452,10 @@ def _read_claim(store, claim: Claim, graphs: list[str] | None, run: ClaimRun) ->
         lines += more
         caveats += cav
     gate = coverage_gate(cov, comp)
-    if gate and verdict != INSUFFICIENT:
+    if gate and gate[0] in SPAN_GATES:  # the records' figures count the uncovered years as
+        verdict = reading = INSUFFICIENT  # none: not even the records' reading
+        reason = f"{gate[1]}; the records' figures, counting those years as none: {reason}"
+    elif gate and verdict != INSUFFICIENT:
         verdict = INSUFFICIENT
         reason = f"{gate[1]}; the records alone say: {reason}"
     if comp.get("sources_note"):

@@ -24,14 +24,19 @@ from kg.claims.checks import NOT_SUPPORTED, SUPPORTED, not_tied_reason
 from kg.claims.readings import PROJECTIONS, ExerciseData, Spec, counted_states, read, select
 
 __all__ = ["DEFAULT_SHIFTS", "DEFAULT_WIDTHS", "DEFAULT_THRESHOLD", "DEFAULT_MAX_PARTICIPANTS",
-           "declared_spec", "window_variants", "exercise_grid", "access_grid", "allied_grid",
+           "MIN_VARIANTS", "NO_DATA", "SPAN_GATES", "declared_spec", "window_variants", "exercise_grid", "access_grid", "allied_grid",
            "summarize"]
 
 DEFAULT_SHIFTS = (-2, -1, 1, 2)
 DEFAULT_WIDTHS = (3, 7)
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MAX_PARTICIPANTS = 10
+#: "robust" needs the threshold share of at least this many variants with a reading
+MIN_VARIANTS = 5
 NO_DATA = "no data"
+#: The kinds of gate (:func:`kg.claims.evaluate.coverage_gate`) for windows reaching years
+#: the data does not cover: a variant so gated has no reading at all.
+SPAN_GATES = ("outside", "partly outside")
 
 
 def declared_spec(claim) -> Spec:
@@ -107,26 +112,53 @@ def exercise_grid(claim, data: ExerciseData) -> list[dict]:
     first: dict[tuple, int] = {}  # what a variant counts, to the first variant counting it
     for i, (dims, spec) in enumerate(variants):
         value, holds = read(claim, data, spec)
-        same = first.setdefault(_counted(data, spec), i + 1)
+        same = first.setdefault(_counted(claim, data, spec), i + 1)
         rows.append({"variant": i + 1, **dims, "declared": i == 0,
-                     "years": {k: list(w) for k, w in spec.windows}, "value": value,
-                     "reading": _label(holds), "same_as": None if same == i + 1 else same})
+                     "years": {k: list(w) for k, w in spec.windows},
+                     "selection": {"graphs": sorted(spec.graphs) if spec.graphs else None,
+                                   "table_only": spec.table_only,
+                                   "unverified": spec.unverified},
+                     "value": value, "reading": _label(holds),
+                     "same_as": None if same == i + 1 else same})
     return rows
 
 
-def _counted(data: ExerciseData, spec: Spec) -> tuple:
-    """What a specification counts: per window (its years), each exercise kept with the
-    states that count, and how ties are weighted. Two variants that count the same give the same
-    statistic whatever their labels (e.g. "unverified out" where no record is unverified),
-    so the second is one reading, not two."""
+def _counted(claim, data: ExerciseData, spec: Spec) -> tuple:
+    """What a specification counts: per window the statistic reads (its years), each
+    exercise kept with what of it counts (its counted states; for a betweenness, its
+    pairs of the region's states), and how ties are weighted. Two variants that count the
+    same give the same statistic whatever their labels (e.g. "unverified out" where no
+    record is unverified), so the second is one reading, not two."""
+    check = claim.test["check"]
     weights = "newman" if spec.projection == "newman" else "one per exercise"
-    return (weights, tuple((name, w, tuple((ex.id, counted_states(ex, spec))
-                                           for ex in select(data, spec, w)))
-                           for name, w in spec.windows))
+    read_windows = ({claim.test.get("decide_window", "recent")} if check == "exercise_mix"
+                    else {name for name, _ in spec.windows})
+
+    def parts(exs):
+        if check != "centrality_change":
+            return tuple((ex.id, counted_states(ex, spec)) for ex in exs)
+        # only the region's pairs make ties (an exercise without one adds nothing); under
+        # newman each weighs 1/(n-1) with n all its counted states
+        return tuple((ex.id, pairs, len(counted_states(ex, spec)) if weights == "newman" else 0)
+                     for ex in exs if (pairs := data.region_pairs(ex, spec.observers)))
+
+    return (weights, tuple((name, w, parts(select(data, spec, w)))
+                           for name, w in spec.windows if name in read_windows))
 
 
-def access_grid(claim, rows: list[dict], lcs: dict, lcs_pending: dict) -> list[dict]:
-    """Access-agreement claims: the counting rule crossed with the year of reckoning."""
+def _beyond(row: dict, last: int | None) -> dict:
+    """A year of reckoning past the last year the agreement data covers has no reading."""
+    if last is not None and row["as_of"] > last:
+        row.update(reading=NO_DATA, coverage="outside")
+    return row
+
+
+def access_grid(claim, rows: list[dict], lcs: dict, lcs_pending: dict,
+                last: int | None = None) -> list[dict]:
+    """Access-agreement claims: the counting rule crossed with the year of reckoning.
+
+    :param last: the last year the agreement data covers; a later year has no reading.
+    """
     as_of = int(claim.test.get("as_of", 2025))
     threshold = int(claim.test.get("threshold", 3))
     focus = str((claim.test.get("params") or {}).get("state", "JPN"))
@@ -137,16 +169,20 @@ def access_grid(claim, rows: list[dict], lcs: dict, lcs_pending: dict) -> list[d
             states = sorted({str(r["partner"]) for r in rows
                              if not not_tied_reason(table.get(str(r["agreement"])), focus,
                                                     str(r["partner"]), y)})
-            out.append({"variant": len(out) + 1, "rule": rule, "as_of": y,
-                        "declared": rule == "in-force" and y == as_of,
-                        "value": {"states": len(states), "threshold": threshold,
-                                  "partners": states},
-                        "reading": _label(len(states) >= threshold)})
+            out.append(_beyond({"variant": len(out) + 1, "rule": rule, "as_of": y,
+                                "declared": rule == "in-force" and y == as_of,
+                                "value": {"states": len(states), "threshold": threshold,
+                                          "partners": states},
+                                "reading": _label(len(states) >= threshold)}, last))
     return out
 
 
-def allied_grid(claim, own: list[dict], ties: list[dict], lcs: dict) -> list[dict]:
-    """Agreements-with-allies claims: which agreement types count, crossed with the year."""
+def allied_grid(claim, own: list[dict], ties: list[dict], lcs: dict,
+                last: int | None = None) -> list[dict]:
+    """Agreements-with-allies claims: which agreement types count, crossed with the year.
+
+    :param last: the last year the agreement data covers; a later year has no reading.
+    """
     from kg.claims.checks import allied_agreements
 
     as_of = int(claim.test.get("as_of", 2025))
@@ -160,22 +196,26 @@ def allied_grid(claim, own: list[dict], ties: list[dict], lcs: dict) -> list[dic
         for y in [as_of + d for d in claim.robustness.get("as_of_shifts", (-1, 0, 1, 2))]:
             ev = allied_agreements(own, ties, y, types, lcs, focus, us)
             holds = None if ev["share"] is None else ev["share"] > 0.5
-            out.append({"variant": len(out) + 1, "rule": " + ".join(types), "as_of": y,
-                        "declared": types == declared and y == as_of,
-                        "value": {"partners": ev["partners"], "share": ev["share"]},
-                        "reading": _label(holds)})
+            out.append(_beyond({"variant": len(out) + 1, "rule": " + ".join(types),
+                                "as_of": y, "declared": types == declared and y == as_of,
+                                "value": {"partners": ev["partners"], "share": ev["share"]},
+                                "reading": _label(holds)}, last))
     return out
 
 
 def _tally(rows: list[dict], headline: str, threshold: float) -> dict:
-    """Of the rows with a reading: how many, how many give ``headline``, share and label."""
+    """Of the rows with a reading: how many, how many give ``headline``, share and label
+    ("robust" needs ``threshold`` of at least :data:`MIN_VARIANTS` of them)."""
     decided = [r for r in rows if r["reading"] != NO_DATA]
     agree = sum(1 for r in decided if r["reading"] == headline)
     share = round(agree / len(decided), 4) if decided else None
-    label = ("robust" if share is not None and share >= threshold else
+    enough = len(decided) >= MIN_VARIANTS
+    label = ("robust" if share is not None and share >= threshold and enough else
              "fragile" if share is not None else NO_DATA)
-    text = (f"{headline} in {agree} of {len(decided)} variants: {label}"
-            + (f" (robust needs {threshold:.0%})" if label == "fragile" else ""))
+    need = (f" (robust needs {threshold:.0%}" + ("" if enough else
+                                                  f" of at least {MIN_VARIANTS} variants") + ")")
+    text = f"{headline} in {agree} of {len(decided)} variants: {label}" + (
+        need if label == "fragile" else "")
     return {"decided": len(decided), "agreeing": agree, "share": share, "label": label,
             "text": text}
 
@@ -189,26 +229,33 @@ def summarize(rows: list[dict], headline: str, threshold: float = DEFAULT_THRESH
     no record is unverified is the declared reading again, not a second one). The same
     tally over the variants with a reading, coverage aside, is ``records``: what the
     records alone say, shown beside it when the coverage rule sets variants aside.
+    ``headline`` ``no data`` (the declared windows give none): robustness is not known.
 
     >>> rows = [{"reading": "supported"}] * 9 + [{"reading": "not supported"}]
     >>> summarize(rows, "supported")["label"]
     'robust'
     >>> summarize(rows, "supported", 0.95)["summary"]
     'supported in 9 of 10 variants: fragile (robust needs 95%)'
+    >>> summarize(rows[:3], "supported")["summary"]
+    'supported in 3 of 3 variants: fragile (robust needs 80% of at least 5 variants)'
     >>> summarize([{"reading": NO_DATA}] * 3, NO_DATA)["summary"]
     'no variant of the 3 has data: robustness not known'
-    >>> gated = [{"reading": "supported", "gate": "a window lies outside"}] * 4
+    >>> gated = [{"reading": "supported", "gate": "a window lies outside"}] * 5
     >>> summarize(gated + [{"reading": "supported", "same_as": 1}], "supported")["summary"]
     "not known: no variant's windows pass the coverage rule (see coverage); the records \
-alone: supported in 4 of 4 variants: robust; 1 variant(s) count the same records as an \
+alone: supported in 5 of 5 variants: robust; 1 variant(s) count the same records as an \
 earlier one and are not counted again"
     """
     distinct = [r for r in rows if r.get("same_as") is None]
     passing = [r for r in distinct if not r.get("gate")]
     verdicts = _tally(passing, headline, threshold)
     records = _tally(distinct, headline, threshold)
-    if not records["decided"]:  # "no data in 0 of 0 variants: no data" said nothing
-        summary = f"no variant of the {len(rows)} has data: robustness not known"
+    if headline == NO_DATA or not records["decided"]:
+        verdicts = {**verdicts, "decided": 0, "agreeing": 0, "share": None, "label": NO_DATA}
+        records = {**records, "decided": 0, "agreeing": 0, "share": None, "label": NO_DATA}
+        summary = (f"no variant of the {len(rows)} has data: robustness not known"
+                   if headline != NO_DATA or not any(r["reading"] != NO_DATA for r in rows)
+                   else "robustness not known: the declared windows give no reading")
     elif verdicts["decided"] == records["decided"]:  # the same variants: one tally
         summary = verdicts["text"]
     elif verdicts["decided"]:
@@ -216,9 +263,14 @@ earlier one and are not counted again"
                                             "coverage rule:", 1)
                    + f"; the records alone: {records['text']}")
     else:
-        summary = ("not known: no variant's windows pass the coverage rule (see coverage); "
-                   f"the records alone: {records['text']}")
-    missing = len(distinct) - records["decided"]
+        summary = ("not known: " + ("no variant's windows pass the coverage rule"
+                                    if not passing else "no variant whose windows pass the "
+                                    "coverage rule has a reading")
+                   + f" (see coverage); the records alone: {records['text']}")
+    beyond = sum(1 for r in distinct if r.get("coverage") in SPAN_GATES)
+    missing = len(distinct) - records["decided"] - beyond
+    if records["decided"] and beyond:
+        summary += f"; {beyond} variant(s) whose windows reach years the data does not cover"
     if records["decided"] and missing:
         summary += f"; {missing} variant(s) without data"
     repeats = len(rows) - len(distinct)

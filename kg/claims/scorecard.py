@@ -60,7 +60,7 @@ def scorecard(results: list[dict]) -> dict:
         if counts_for:
             score[counts_for] += w
         rlabel = (rob.get("records") or {}).get("label", label)  # coverage aside
-        rw = _weight(c.get("reading", ""), rlabel)
+        rw = 0.0 if rlabel == "no data" else _weight(c.get("reading", ""), rlabel)
         if c.get("reading") == SUPPORTED:
             records[side] += rw
         elif c.get("reading") == NOT_SUPPORTED and sig.get("counter"):
@@ -103,9 +103,10 @@ def scorecard(results: list[dict]) -> dict:
         if r["caveat"]:
             caveats.append(f"{r['id']}: {r['caveat']}")
     if favours != favours_records:
-        caveats.append(f"The records alone, without the coverage gate, would favour "
-                       f"{favours_records}; that reading rests on data of unknown or short "
-                       "completeness.")
+        caveats.append(f"The records alone, the completeness and dataset rules aside, would "
+                       f"favour {favours_records}; that reading rests on data of unknown or "
+                       "short completeness (windows reaching years the data does not cover "
+                       "give no reading even there).")
     decided = sum(1 for r in rows if r["verdict"] in (SUPPORTED, NOT_SUPPORTED))
     scores = (f"score hedging {score['hedging']:g}, alliance extension "
               f"{score['alliance-extension']:g}")
